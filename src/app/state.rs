@@ -1,0 +1,134 @@
+//! The one `State` of the application.
+
+use std::time::{Duration, Instant};
+
+use super::msg::LoadedValue;
+use super::tree::{Row, Tree};
+
+/// How long a status-bar message stays.
+pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Keys,
+    Value,
+    Events,
+    Leader,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Keys, Pane::Value, Pane::Events, Pane::Leader];
+}
+
+#[derive(Debug)]
+pub enum ValueStatus {
+    /// Nothing selected yet, or a directory is selected.
+    Empty,
+    Loading,
+    Loaded {
+        value: Box<LoadedValue>,
+        fetched_at: Instant,
+    },
+    /// The key does not exist (any more).
+    Missing,
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct ValueView {
+    pub key: Option<Vec<u8>>,
+    pub req: u64,
+    pub status: ValueStatus,
+    /// First document line shown.
+    pub scroll: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct FilterInput {
+    pub text: String,
+    /// Still typing (keys go to the filter, not to navigation).
+    pub editing: bool,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub tree: Tree,
+    /// Index into `tree.rows` of the selected row.
+    pub selected: usize,
+    /// First row shown in the Keys pane.
+    pub offset: usize,
+    pub focus: Pane,
+    pub value: ValueView,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// Shown in the status bar: where we are connected.
+    pub endpoints: String,
+    pub revision: i64,
+    pub read_only: bool,
+    pub message: Option<Message>,
+    pub help: bool,
+    pub filter: FilterInput,
+    pub now: Instant,
+    pub quit: bool,
+    next_req: u64,
+}
+
+impl State {
+    pub fn new(prefix: &[u8], delimiter: &[u8], endpoints: String, now: Instant) -> Self {
+        State {
+            tree: Tree::new(prefix, delimiter),
+            selected: 0,
+            offset: 0,
+            focus: Pane::Keys,
+            value: ValueView {
+                key: None,
+                req: 0,
+                status: ValueStatus::Empty,
+                scroll: 0,
+            },
+            size: (80, 24),
+            endpoints,
+            revision: 0,
+            read_only: false,
+            message: None,
+            help: false,
+            filter: FilterInput::default(),
+            now,
+            quit: false,
+            next_req: 1,
+        }
+    }
+
+    pub fn selected_row(&self) -> Option<Row> {
+        self.tree.rows.get(self.selected).copied()
+    }
+
+    pub fn next_request_id(&mut self) -> u64 {
+        let id = self.next_req;
+        self.next_req += 1;
+        id
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: false,
+            at: self.now,
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            error: true,
+            at: self.now,
+        });
+    }
+}

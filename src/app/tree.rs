@@ -1,0 +1,385 @@
+//! The Keys pane's model: an arena of nodes (directories and keys) loaded
+//! lazily from etcd, plus the flattened list of visible rows.
+//!
+//! Rows are rebuilt only when the tree's shape changes (a page arrives, a
+//! directory opens or closes, the filter changes), never per frame; drawing a
+//! frame only reads the rows that fit on screen.
+
+use crate::etcd::types::ChildPage;
+
+pub type NodeId = u32;
+pub const ROOT: NodeId = 0;
+
+#[derive(Debug)]
+pub struct Node {
+    /// Full key (for a key) or full prefix with trailing delimiter (for a
+    /// directory). The root holds `--prefix` as given.
+    pub full: Box<[u8]>,
+    /// Where this node's own segment starts in `full`.
+    name_start: u32,
+    pub parent: NodeId,
+    pub depth: u32,
+    /// `Some` for directories.
+    pub dir: Option<Box<Dir>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Dir {
+    pub children: Vec<NodeId>,
+    pub expanded: bool,
+    pub listing: Listing,
+    /// Set while a page request is in flight; results carrying another
+    /// generation are stale (the directory was reloaded) and dropped.
+    pub in_flight: Option<u64>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Listing {
+    #[default]
+    NotLoaded,
+    /// Some pages loaded; the next one starts at this key.
+    Partial(Vec<u8>),
+    Complete,
+    Failed(String),
+}
+
+impl Node {
+    /// The row label: the last segment, with the trailing delimiter for a
+    /// directory (`app00/`).
+    pub fn name(&self) -> &[u8] {
+        &self.full[self.name_start as usize..]
+    }
+    pub fn is_dir(&self) -> bool {
+        self.dir.is_some()
+    }
+}
+
+/// A visible row: a node, or the "loading… / more" line that ends a
+/// directory whose listing is not complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub node: NodeId,
+    pub more: bool,
+}
+
+#[derive(Debug)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    free: Vec<NodeId>,
+    pub rows: Vec<Row>,
+    pub delimiter: Vec<u8>,
+    /// Lower-cased filter; rows whose name does not contain it are hidden
+    /// (directories stay while something below them matches).
+    filter: Vec<u8>,
+    next_generation: u64,
+    /// Number of nodes alive (keys and directories), for the title.
+    pub loaded: usize,
+}
+
+impl Tree {
+    pub fn new(prefix: &[u8], delimiter: &[u8]) -> Self {
+        let root = Node {
+            full: prefix.into(),
+            name_start: 0,
+            parent: ROOT,
+            depth: 0,
+            dir: Some(Box::new(Dir {
+                expanded: true,
+                ..Dir::default()
+            })),
+        };
+        Tree {
+            nodes: vec![root],
+            free: Vec::new(),
+            rows: Vec::new(),
+            delimiter: delimiter.to_vec(),
+            filter: Vec::new(),
+            next_generation: 1,
+            loaded: 0,
+        }
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn dir(&self, id: NodeId) -> Option<&Dir> {
+        self.nodes.get(id as usize)?.dir.as_deref()
+    }
+
+    fn dir_mut(&mut self, id: NodeId) -> Option<&mut Dir> {
+        self.nodes.get_mut(id as usize)?.dir.as_deref_mut()
+    }
+
+    pub fn filter(&self) -> &[u8] {
+        &self.filter
+    }
+
+    /// Marks a page request for `dir` as in flight and returns its prefix,
+    /// its resume cursor and the generation the answer must carry. `None`
+    /// when nothing is to be loaded (complete, or already loading).
+    pub fn begin_load(&mut self, dir: NodeId) -> Option<(Vec<u8>, Option<Vec<u8>>, u64)> {
+        let generation = self.next_generation;
+        let full = self.nodes.get(dir as usize)?.full.to_vec();
+        let d = self.dir_mut(dir)?;
+        if d.in_flight.is_some() {
+            return None;
+        }
+        let cursor = match &d.listing {
+            Listing::NotLoaded | Listing::Failed(_) => None,
+            Listing::Partial(c) => Some(c.clone()),
+            Listing::Complete => return None,
+        };
+        d.in_flight = Some(generation);
+        self.next_generation += 1;
+        Some((full, cursor, generation))
+    }
+
+    /// Applies a listing page. Returns false (and changes nothing) when the
+    /// answer is stale.
+    pub fn apply_page(&mut self, dir: NodeId, generation: u64, page: ChildPage) -> bool {
+        match self.dir(dir) {
+            Some(d) if d.in_flight == Some(generation) => {}
+            _ => return false,
+        }
+        let depth = if dir == ROOT {
+            0
+        } else {
+            self.nodes[dir as usize].depth + 1
+        };
+        let name_start = self.nodes[dir as usize].full.len() as u32;
+        let mut ids = Vec::with_capacity(page.children.len());
+        for child in page.children {
+            let node = Node {
+                full: child.full.into_boxed_slice(),
+                name_start,
+                parent: dir,
+                depth,
+                dir: child.is_dir.then(Box::<Dir>::default),
+            };
+            ids.push(self.alloc(node));
+        }
+        let d = self.dir_mut(dir).expect("checked above");
+        d.in_flight = None;
+        d.children.extend(ids);
+        d.listing = match page.next {
+            Some(cursor) => Listing::Partial(cursor),
+            None => Listing::Complete,
+        };
+        true
+    }
+
+    /// Records a failed listing (stale answers are ignored).
+    pub fn fail_load(&mut self, dir: NodeId, generation: u64, error: String) -> bool {
+        match self.dir_mut(dir) {
+            Some(d) if d.in_flight == Some(generation) => {
+                d.in_flight = None;
+                d.listing = Listing::Failed(error);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Forgets everything loaded under `dir` so it can be listed again.
+    pub fn reset(&mut self, dir: NodeId) {
+        let Some(d) = self.dir_mut(dir) else { return };
+        let children = std::mem::take(&mut d.children);
+        d.listing = Listing::NotLoaded;
+        d.in_flight = None;
+        let mut stack = children;
+        while let Some(id) = stack.pop() {
+            if let Some(d) = self.nodes[id as usize].dir.take() {
+                stack.extend(d.children);
+            }
+            self.nodes[id as usize].full = Box::default();
+            self.free.push(id);
+            self.loaded -= 1;
+        }
+    }
+
+    pub fn set_expanded(&mut self, dir: NodeId, expanded: bool) {
+        if dir == ROOT {
+            return;
+        }
+        if let Some(d) = self.dir_mut(dir) {
+            d.expanded = expanded;
+        }
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        self.filter = filter.to_lowercase().into_bytes();
+    }
+
+    fn alloc(&mut self, node: Node) -> NodeId {
+        self.loaded += 1;
+        match self.free.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as NodeId
+            }
+        }
+    }
+
+    /// Rebuilds the visible rows: every child of an expanded directory,
+    /// depth first, with a `more` row ending each incomplete directory.
+    pub fn rebuild_rows(&mut self) {
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.clear();
+        // Explicit stack: key depth is bounded only by key length.
+        let mut stack: Vec<(NodeId, usize)> = vec![(ROOT, 0)];
+        while let Some((dir, next)) = stack.last_mut() {
+            let d = self.nodes[*dir as usize].dir.as_deref().expect("dir");
+            if let Some(&child) = d.children.get(*next) {
+                *next += 1;
+                rows.push(Row {
+                    node: child,
+                    more: false,
+                });
+                if self.nodes[child as usize]
+                    .dir
+                    .as_deref()
+                    .is_some_and(|c| c.expanded)
+                {
+                    stack.push((child, 0));
+                }
+            } else {
+                if d.listing != Listing::Complete {
+                    rows.push(Row {
+                        node: *dir,
+                        more: true,
+                    });
+                }
+                stack.pop();
+            }
+        }
+        if !self.filter.is_empty() {
+            self.apply_filter(&mut rows);
+        }
+        self.rows = rows;
+    }
+
+    /// Keeps rows whose name matches the filter, the directories above them
+    /// and the `more` rows (their directory is not fully known yet).
+    fn apply_filter(&self, rows: &mut Vec<Row>) {
+        let depth_of = |r: &Row| self.row_depth(*r);
+        let max_depth = rows.iter().map(depth_of).max().unwrap_or(0) as usize;
+        // kept_below[d]: a kept row at depth d was seen since the last row
+        // at depth < d (walking backwards).
+        let mut kept_below = vec![false; max_depth + 2];
+        let mut keep = vec![false; rows.len()];
+        for (i, row) in rows.iter().enumerate().rev() {
+            let d = depth_of(row) as usize;
+            let node = &self.nodes[row.node as usize];
+            let kept = row.more
+                || contains_ignore_case(node.name(), &self.filter)
+                || (node.is_dir() && kept_below[d + 1]);
+            kept_below[d + 1] = false;
+            if kept {
+                kept_below[d] = true;
+                keep[i] = true;
+            }
+        }
+        let mut i = 0;
+        rows.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
+
+    /// Indentation level of a row: a `more` row sits with its directory's
+    /// children.
+    pub fn row_depth(&self, row: Row) -> u32 {
+        match (row.more, row.node) {
+            (true, ROOT) => 0,
+            (true, dir) => self.nodes[dir as usize].depth + 1,
+            (false, node) => self.nodes[node as usize].depth,
+        }
+    }
+
+    /// Index of the row showing `row`, if visible.
+    pub fn position(&self, row: Row) -> Option<usize> {
+        self.rows.iter().position(|r| *r == row)
+    }
+}
+
+fn contains_ignore_case(haystack: &[u8], needle_lower: &[u8]) -> bool {
+    if needle_lower.len() > haystack.len() {
+        return false;
+    }
+    haystack.windows(needle_lower.len()).any(|w| {
+        w.iter()
+            .zip(needle_lower)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etcd::types::Child;
+
+    fn page(children: &[(&str, bool)], next: Option<&str>) -> ChildPage {
+        ChildPage {
+            children: children
+                .iter()
+                .map(|(f, d)| Child {
+                    full: f.as_bytes().to_vec(),
+                    is_dir: *d,
+                })
+                .collect(),
+            next: next.map(|n| n.as_bytes().to_vec()),
+            revision: 1,
+            reads: 1,
+        }
+    }
+
+    fn names(t: &Tree) -> Vec<String> {
+        t.rows
+            .iter()
+            .map(|r| {
+                let indent = " ".repeat(t.row_depth(*r) as usize);
+                if r.more {
+                    format!("{indent}…")
+                } else {
+                    format!("{indent}{}", String::from_utf8_lossy(t.node(r.node).name()))
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_expand_and_filter() {
+        let mut t = Tree::new(b"/", b"/");
+        let (prefix, cursor, g) = t.begin_load(ROOT).unwrap();
+        assert_eq!((prefix.as_slice(), cursor), (&b"/"[..], None));
+        assert!(t.begin_load(ROOT).is_none(), "one request at a time");
+        assert!(t.apply_page(ROOT, g, page(&[("/a", false), ("/a/", true)], Some("/b"))));
+        t.rebuild_rows();
+        assert_eq!(names(&t), ["a", "a/", "…"]);
+
+        let (_, cursor, g2) = t.begin_load(ROOT).unwrap();
+        assert_eq!(cursor.as_deref(), Some(&b"/b"[..]));
+        assert!(!t.apply_page(ROOT, g, page(&[], None)), "stale generation");
+        t.apply_page(ROOT, g2, page(&[("/b", false)], None));
+        let a = t.rows[1].node;
+        let (_, _, g3) = t.begin_load(a).unwrap();
+        t.apply_page(a, g3, page(&[("/a/x", false), ("/a/yy", false)], None));
+        t.set_expanded(a, true);
+        t.rebuild_rows();
+        assert_eq!(names(&t), ["a", "a/", " x", " yy", "b"]);
+
+        t.set_filter("Y");
+        t.rebuild_rows();
+        assert_eq!(names(&t), ["a/", " yy"]);
+        t.set_filter("");
+        t.reset(a);
+        t.rebuild_rows();
+        assert_eq!(names(&t), ["a", "a/", " …", "b"]);
+        assert_eq!(t.loaded, 3);
+    }
+}

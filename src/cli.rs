@@ -1,0 +1,153 @@
+//! Command line: etcdctl-compatible flags, each also read from the
+//! environment variable etcdctl uses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::etcd::ConnSettings;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "etcdlens",
+    version,
+    about = "A terminal UI for etcd v3: browse, watch, lead, edit."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub opts: Options,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a local 3-member etcd cluster with sample data and browse it.
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct Options {
+    /// Comma-separated etcd endpoints.
+    #[arg(
+        long,
+        env = "ETCDCTL_ENDPOINTS",
+        value_delimiter = ',',
+        default_value = "127.0.0.1:2379",
+        global = true
+    )]
+    pub endpoints: Vec<String>,
+    /// User name, or name:password (prefer ETCDCTL_PASSWORD or the prompt: arguments show in the process list).
+    #[arg(long, env = "ETCDCTL_USER", global = true)]
+    pub user: Option<String>,
+    /// Password (prefer the ETCDCTL_PASSWORD variable or the prompt).
+    #[arg(long, env = "ETCDCTL_PASSWORD", hide_env_values = true, global = true)]
+    pub password: Option<String>,
+    /// CA bundle to verify the servers' certificates.
+    #[arg(long, env = "ETCDCTL_CACERT", global = true)]
+    pub cacert: Option<PathBuf>,
+    /// Client certificate (PEM).
+    #[arg(long, env = "ETCDCTL_CERT", global = true)]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, env = "ETCDCTL_KEY", global = true)]
+    pub key: Option<PathBuf>,
+    /// Do not verify the servers' certificates.
+    #[arg(long, env = "ETCDCTL_INSECURE_SKIP_TLS_VERIFY", global = true)]
+    pub insecure_skip_tls_verify: bool,
+    /// How long to wait for the cluster to answer when connecting (e.g. 2s, 500ms).
+    #[arg(long, env = "ETCDCTL_DIAL_TIMEOUT", default_value = "2s", value_parser = parse_duration, global = true)]
+    pub dial_timeout: Duration,
+    /// Timeout of each request.
+    #[arg(long, env = "ETCDCTL_COMMAND_TIMEOUT", default_value = "5s", value_parser = parse_duration, global = true)]
+    pub command_timeout: Duration,
+    /// Root of the tree (default: the whole keyspace).
+    #[arg(long, default_value = "", global = true)]
+    pub prefix: String,
+    /// Splits keys into directories.
+    #[arg(long, default_value = "/", value_parser = non_empty, global = true)]
+    pub delimiter: String,
+    /// Refuse every write.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Internal: write start-up timings and peak memory to this file (benchmarks).
+    #[arg(long, hide = true, global = true)]
+    pub bench_report: Option<PathBuf>,
+    /// Internal: quit as soon as the first listing is on screen (benchmarks).
+    #[arg(long, hide = true, global = true)]
+    pub bench_exit: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 2s or 500ms)"))
+}
+
+fn non_empty(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        Err("the delimiter cannot be empty".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
+impl Options {
+    /// Connection settings; asks for the password (without echo) when a user
+    /// is given without one.
+    pub fn conn_settings(&self) -> Result<ConnSettings, String> {
+        let user = match &self.user {
+            None => None,
+            Some(u) => {
+                let (name, inline) = match u.split_once(':') {
+                    Some((n, p)) => (n.to_string(), Some(p.to_string())),
+                    None => (u.clone(), None),
+                };
+                let password = match inline.or_else(|| self.password.clone()) {
+                    Some(p) => p,
+                    None => crate::terminal::prompt_password(&format!("Password for {name}: "))
+                        .map_err(|e| format!("cannot read the password: {e}"))?,
+                };
+                Some((name, password))
+            }
+        };
+        Ok(ConnSettings {
+            endpoints: self.endpoints.clone(),
+            user,
+            cacert: self.cacert.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            dial_timeout: self.dial_timeout,
+            command_timeout: self.command_timeout,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_like_etcdctl() {
+        let cli = Cli::try_parse_from([
+            "etcdlens",
+            "--endpoints",
+            "a:1,b:2",
+            "--dial-timeout",
+            "500ms",
+            "--user",
+            "root:pw",
+            "--prefix",
+            "/app/",
+        ])
+        .unwrap();
+        assert_eq!(cli.opts.endpoints, ["a:1", "b:2"]);
+        assert_eq!(cli.opts.dial_timeout, Duration::from_millis(500));
+        assert_eq!(
+            cli.opts.conn_settings().unwrap().user,
+            Some(("root".into(), "pw".into()))
+        );
+        assert!(Cli::try_parse_from(["etcdlens", "--dial-timeout", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["etcdlens", "--delimiter", ""]).is_err());
+    }
+}

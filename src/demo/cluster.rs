@@ -1,0 +1,266 @@
+//! Starting local etcd processes: the demo's 3-member cluster and the test
+//! harness's clusters. Everything it starts is killed and its data removed
+//! when the `LocalCluster` is dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The ports of the classic goreman Procfile: (client, peer) per member.
+pub const CLASSIC_PORTS: [(u16, u16); 3] = [(2379, 12380), (22379, 22380), (32379, 32380)];
+
+pub struct Member {
+    pub name: String,
+    pub client_port: u16,
+    pub peer_port: u16,
+    pub data_dir: PathBuf,
+    process: Option<Child>,
+}
+
+impl Member {
+    pub fn endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.client_port)
+    }
+    pub fn is_running(&self) -> bool {
+        self.process.is_some()
+    }
+}
+
+pub struct LocalCluster {
+    pub members: Vec<Member>,
+    initial_cluster: String,
+    token: String,
+    dir: tempfile::TempDir,
+}
+
+/// Finds `etcd` on PATH.
+pub fn etcd_binary() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|p| p.join("etcd"))
+        .find(|p| p.is_file())
+}
+
+/// Whether a loopback port can be bound right now.
+pub fn port_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// `n` distinct ports the OS says are free.
+pub fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
+    // Hold all listeners until every port is chosen, so none repeats.
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()?;
+    listeners
+        .iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect()
+}
+
+impl LocalCluster {
+    /// Starts `n` members on free loopback ports and waits until the
+    /// cluster serves requests.
+    pub async fn start(n: usize) -> Result<LocalCluster, String> {
+        let mut last_err = String::new();
+        // A port found free can be taken by someone else before etcd binds
+        // it (tests run in parallel): try again with new ports.
+        for _ in 0..3 {
+            let ports = free_ports(2 * n).map_err(|e| e.to_string())?;
+            let pairs: Vec<(u16, u16)> = ports.chunks(2).map(|c| (c[0], c[1])).collect();
+            match Self::start_on(&pairs).await {
+                Ok(c) => return Ok(c),
+                Err(e) => last_err = e,
+            }
+        }
+        Err(last_err)
+    }
+
+    /// Starts one member per (client port, peer port) pair.
+    pub async fn start_on(ports: &[(u16, u16)]) -> Result<LocalCluster, String> {
+        let etcd = etcd_binary()
+            .ok_or("etcd is not installed: install it with `sudo apt-get install etcd-server`")?;
+        let dir = tempfile::Builder::new()
+            .prefix("etcdlens-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+        let members: Vec<Member> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, &(client_port, peer_port))| Member {
+                name: format!("infra{}", i + 1),
+                client_port,
+                peer_port,
+                data_dir: dir.path().join(format!("infra{}", i + 1)),
+                process: None,
+            })
+            .collect();
+        let initial_cluster = members
+            .iter()
+            .map(|m| format!("{}=http://127.0.0.1:{}", m.name, m.peer_port))
+            .collect::<Vec<_>>()
+            .join(",");
+        let token = format!("etcdlens-{}", std::process::id());
+        let mut cluster = LocalCluster {
+            members,
+            initial_cluster,
+            token,
+            dir,
+        };
+        for i in 0..cluster.members.len() {
+            cluster.spawn(&etcd, i)?;
+        }
+        cluster.wait_ready(Duration::from_secs(30)).await?;
+        Ok(cluster)
+    }
+
+    fn spawn(&mut self, etcd: &Path, i: usize) -> Result<(), String> {
+        let m = &self.members[i];
+        let log = std::fs::File::create(self.dir.path().join(format!("{}.log", m.name)))
+            .map_err(|e| e.to_string())?;
+        let client = format!("http://127.0.0.1:{}", m.client_port);
+        let peer = format!("http://127.0.0.1:{}", m.peer_port);
+        let child = Command::new(etcd)
+            .args(["--name", &m.name])
+            .arg("--data-dir")
+            .arg(&m.data_dir)
+            .args([
+                "--listen-client-urls",
+                &client,
+                "--advertise-client-urls",
+                &client,
+            ])
+            .args([
+                "--listen-peer-urls",
+                &peer,
+                "--initial-advertise-peer-urls",
+                &peer,
+            ])
+            .args(["--initial-cluster", &self.initial_cluster])
+            .args(["--initial-cluster-token", &self.token])
+            .args(["--initial-cluster-state", "new"])
+            .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
+            .args(["--logger", "zap", "--log-level", "warn"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start etcd: {e}"))?;
+        self.members[i].process = Some(child);
+        Ok(())
+    }
+
+    /// Waits until every running member answers.
+    pub async fn wait_ready(&mut self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        for i in 0..self.members.len() {
+            if !self.members[i].is_running() {
+                continue;
+            }
+            let endpoint = self.members[i].endpoint();
+            loop {
+                if let Some(status) = self.members[i]
+                    .process
+                    .as_mut()
+                    .and_then(|p| p.try_wait().ok().flatten())
+                {
+                    self.members[i].process = None;
+                    return Err(format!(
+                        "etcd member {} exited ({status}); log: {}",
+                        self.members[i].name,
+                        self.log_tail(i)
+                    ));
+                }
+                if member_answers(&endpoint).await {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "etcd member {} did not become ready; log: {}",
+                        self.members[i].name,
+                        self.log_tail(i)
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn log_tail(&self, i: usize) -> String {
+        let path = self
+            .dir
+            .path()
+            .join(format!("{}.log", self.members[i].name));
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(3).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    }
+
+    pub fn endpoints(&self) -> Vec<String> {
+        self.members.iter().map(Member::endpoint).collect()
+    }
+
+    /// Kills member `i` with SIGKILL (data kept, so it can be restarted).
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut p) = self.members[i].process.take() {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+
+    /// Restarts a killed member on the same ports and data.
+    pub async fn restart(&mut self, i: usize) -> Result<(), String> {
+        let etcd = etcd_binary().ok_or("etcd is not installed")?;
+        if !self.members[i].is_running() {
+            self.spawn(&etcd, i)?;
+        }
+        self.wait_ready(Duration::from_secs(30)).await
+    }
+
+    /// Stops every member gracefully (SIGTERM, then SIGKILL after a while).
+    pub fn stop(&mut self) {
+        for m in &mut self.members {
+            if let Some(p) = &m.process {
+                // SAFETY: sending a signal to a child we spawned.
+                unsafe {
+                    libc::kill(p.id() as i32, libc::SIGTERM);
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        for m in &mut self.members {
+            if let Some(mut p) = m.process.take() {
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = p.try_wait() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = p.kill();
+                let _ = p.wait();
+            }
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for i in 0..self.members.len() {
+            self.kill(i);
+        }
+        // The TempDir removes the data when dropped after this.
+    }
+}
+
+async fn member_answers(endpoint: &str) -> bool {
+    let opts = etcd_client::ConnectOptions::new()
+        .with_connect_timeout(Duration::from_millis(500))
+        .with_timeout(Duration::from_millis(1000));
+    let Ok(mut client) = etcd_client::Client::connect([endpoint], Some(opts)).await else {
+        return false;
+    };
+    // A member answers reads only once the cluster has a leader.
+    client.get("health-probe", None).await.is_ok()
+}

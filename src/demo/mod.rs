@@ -1,0 +1,79 @@
+//! `etcdlens demo`: a local 3-member cluster with sample data, then the
+//! browser on it. Quitting stops every process it started and removes its
+//! data.
+
+pub mod cluster;
+pub mod data;
+
+use std::time::Instant;
+
+use cluster::{port_free, LocalCluster, CLASSIC_PORTS};
+
+use crate::cli::Options;
+use crate::etcd::{connect, ConnSettings};
+use crate::runtime::{self, RunOptions};
+use crate::Failure;
+
+pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
+    if cluster::etcd_binary().is_none() {
+        return Err(Failure::Usage(
+            "the demo needs the `etcd` binary on PATH: install it with `sudo apt-get install etcd-server`".into(),
+        ));
+    }
+    let classic_free = CLASSIC_PORTS
+        .iter()
+        .all(|&(c, p)| port_free(c) && port_free(p));
+    let note;
+    eprintln!("etcdlens demo: starting a local 3-member etcd cluster…");
+    let mut cluster = if classic_free {
+        note = "demo cluster on 127.0.0.1:2379,22379,32379".to_string();
+        LocalCluster::start_on(&CLASSIC_PORTS).await
+    } else {
+        let c = LocalCluster::start(3).await;
+        note = match &c {
+            Ok(c) => format!(
+                "ports 2379/22379/32379 are taken: demo cluster on {}",
+                c.endpoints().join(",")
+            ),
+            Err(_) => String::new(),
+        };
+        c
+    }
+    .map_err(Failure::Other)?;
+    eprintln!("etcdlens demo: {note}");
+    let endpoints = cluster.endpoints();
+    let settings = ConnSettings {
+        endpoints: endpoints.clone(),
+        dial_timeout: opts.dial_timeout.max(std::time::Duration::from_secs(5)),
+        command_timeout: opts.command_timeout,
+        ..ConnSettings::default()
+    };
+    let result = async {
+        let conn = connect(&settings).await.map_err(Failure::Usage)?;
+        eprintln!("etcdlens demo: loading sample data from assets/demo.json…");
+        let items = data::items().map_err(Failure::Other)?;
+        let mut client = conn.client.clone();
+        data::load(&mut client, items)
+            .await
+            .map_err(|e| Failure::Other(format!("loading the sample data failed: {e}")))?;
+        runtime::run(
+            conn,
+            RunOptions {
+                prefix: opts.prefix.clone().into_bytes(),
+                delimiter: opts.delimiter.clone().into_bytes(),
+                read_only: opts.read_only,
+                note: Some(note),
+                bench_report: None,
+                bench_exit: false,
+                started,
+            },
+        )
+        .await
+        .map_err(|e| Failure::Other(format!("{e:?}")))
+    }
+    .await;
+    eprintln!("etcdlens demo: stopping the cluster and removing its data…");
+    cluster.stop();
+    drop(cluster);
+    result
+}

@@ -1,0 +1,100 @@
+//! Building a client from the connection settings and checking that the
+//! cluster answers before the terminal is touched.
+
+use std::time::Duration;
+
+use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnSettings {
+    pub endpoints: Vec<String>,
+    pub user: Option<(String, String)>,
+    pub cacert: Option<std::path::PathBuf>,
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+    pub insecure_skip_tls_verify: bool,
+    pub dial_timeout: Duration,
+    pub command_timeout: Duration,
+}
+
+/// A connected client plus what the status bar shows about it.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    pub endpoints: Vec<String>,
+    pub command_timeout: Duration,
+    /// Cluster revision seen by the connection check.
+    pub revision: i64,
+}
+
+/// Largest response accepted (tonic's default of 4 MiB is too small for a
+/// big value or a page of long keys).
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Connects and checks that the cluster answers within the dial timeout.
+/// The error is one line naming the cause.
+pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
+    let mut opts = ConnectOptions::new()
+        .with_connect_timeout(settings.dial_timeout)
+        .with_timeout(settings.command_timeout)
+        .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5))
+        .with_keep_alive_while_idle(true);
+    if let Some((user, password)) = &settings.user {
+        opts = opts.with_user(user.clone(), password.clone());
+    }
+    let wants_tls = settings.cacert.is_some()
+        || settings.cert.is_some()
+        || settings.endpoints.iter().any(|e| e.starts_with("https://"));
+    if settings.insecure_skip_tls_verify {
+        return Err("--insecure-skip-tls-verify is not supported yet".into());
+    }
+    if wants_tls {
+        opts = opts.with_tls(tls_options(settings)?);
+    }
+    let endpoints: Vec<String> = settings.endpoints.clone();
+    let label = endpoints.join(",");
+    let attempt = async {
+        let mut client = Client::connect(&endpoints, Some(opts))
+            .await
+            .map_err(|e| super::describe_error(&e))?;
+        let status = client
+            .status()
+            .await
+            .map_err(|e| super::describe_error(&e))?;
+        let revision = status.header().map(|h| h.revision()).unwrap_or(0);
+        Ok::<_, String>((client, revision))
+    };
+    let (client, revision) = tokio::time::timeout(settings.dial_timeout, attempt)
+        .await
+        .map_err(|_| {
+            format!(
+                "cannot connect to {label}: no answer within {}",
+                humantime::format_duration(settings.dial_timeout)
+            )
+        })?
+        .map_err(|e| format!("cannot connect to {label}: {e}"))?;
+    Ok(Connection {
+        client,
+        endpoints,
+        command_timeout: settings.command_timeout,
+        revision,
+    })
+}
+
+fn tls_options(settings: &ConnSettings) -> Result<TlsOptions, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let mut tls = TlsOptions::new();
+    if let Some(ca) = &settings.cacert {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    match (&settings.cert, &settings.key) {
+        (Some(cert), Some(key)) => {
+            tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+        }
+        (None, None) => {}
+        _ => return Err("--cert and --key must be given together".into()),
+    }
+    Ok(tls)
+}

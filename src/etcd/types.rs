@@ -1,0 +1,38 @@
+//! The app's own view of etcd data. etcd-client types never leave `etcd/`:
+//! they are converted into these at the boundary.
+
+/// One direct child of a directory, as found by the lister.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// The full key (for a key) or the full prefix including the trailing
+    /// delimiter (for a directory).
+    pub full: Vec<u8>,
+    pub is_dir: bool,
+}
+
+/// One page of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildPage {
+    /// Children in bytewise order, as etcd sorts.
+    pub children: Vec<Child>,
+    /// Where the next page starts; `None` when the directory is complete.
+    pub next: Option<Vec<u8>>,
+    /// Cluster revision the first read of this page saw.
+    pub revision: i64,
+    /// Range reads this page cost (for tests and benchmarks).
+    pub reads: u32,
+}
+
+/// A key's value and metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRecord {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    pub mod_revision: i64,
+    pub create_revision: i64,
+    pub version: i64,
+    pub lease: i64,
+    /// Remaining TTL of the lease in seconds when fetched (`None`: no lease;
+    /// `Some(-1)`: the lease has expired).
+    pub lease_ttl: Option<i64>,
+}

@@ -1,0 +1,39 @@
+//! Fetching one key's value and metadata.
+
+use etcd_client::KvClient;
+
+use super::types::ValueRecord;
+
+/// Fetches `key`; `Ok(None)` when it does not exist. Returns the cluster
+/// revision of the read too.
+pub async fn fetch_value(
+    client: &mut etcd_client::Client,
+    key: &[u8],
+) -> Result<(Option<ValueRecord>, i64), etcd_client::Error> {
+    let mut kv: KvClient = client
+        .kv_client()
+        .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
+    let resp = kv.get(key.to_vec(), None).await?;
+    let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+    let Some(found) = resp.kvs().first() else {
+        return Ok((None, revision));
+    };
+    let mut record = ValueRecord {
+        key: found.key().to_vec(),
+        value: found.value().to_vec(),
+        mod_revision: found.mod_revision(),
+        create_revision: found.create_revision(),
+        version: found.version(),
+        lease: found.lease(),
+        lease_ttl: None,
+    };
+    if record.lease != 0 {
+        // A failure here only loses the TTL, not the value.
+        record.lease_ttl = client
+            .lease_time_to_live(record.lease, None)
+            .await
+            .ok()
+            .map(|r| r.ttl());
+    }
+    Ok((Some(record), revision))
+}

@@ -1,0 +1,89 @@
+//! The etcd worker: receives `Cmd`s from the UI loop, runs each as its own
+//! tokio task against the cluster and sends the results back as `Msg`s.
+
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::connect::{Connection, MAX_RESPONSE_BYTES};
+use super::{describe_error, lister, value};
+use crate::app::{Cmd, LoadedValue, Msg};
+use crate::value_doc::Document;
+
+/// Children per listing page (the "loading… N keys" step).
+pub const PAGE_SIZE: usize = 1000;
+
+/// Runs until the command channel closes. `Cmd::Quit` is handled by the UI
+/// loop and never reaches here.
+pub async fn run(
+    conn: Connection,
+    delimiter: Vec<u8>,
+    mut cmds: mpsc::Receiver<Cmd>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let mut value_task: Option<AbortHandle> = None;
+    while let Some(cmd) = cmds.recv().await {
+        match cmd {
+            Cmd::ListChildren {
+                dir,
+                generation,
+                prefix,
+                cursor,
+            } => {
+                let mut kv = conn
+                    .client
+                    .kv_client()
+                    .max_decoding_message_size(MAX_RESPONSE_BYTES);
+                let msgs = msgs.clone();
+                let delimiter = delimiter.clone();
+                tokio::spawn(async move {
+                    let result =
+                        lister::list_children(&mut kv, &prefix, &delimiter, cursor, PAGE_SIZE)
+                            .await
+                            .map_err(|e| describe_error(&e));
+                    let _ = msgs
+                        .send(Msg::Listed {
+                            dir,
+                            generation,
+                            result,
+                        })
+                        .await;
+                });
+            }
+            Cmd::FetchValue { req, key } => {
+                if let Some(previous) = value_task.take() {
+                    previous.abort();
+                }
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                let task = tokio::spawn(async move {
+                    let (result, revision) = match value::fetch_value(&mut client, &key).await {
+                        Ok((Some(record), rev)) => {
+                            // Formatting a multi-megabyte value takes a while:
+                            // keep it off the async threads.
+                            let built = tokio::task::spawn_blocking(move || {
+                                let doc = Document::build(&record.value);
+                                LoadedValue { record, doc }
+                            })
+                            .await;
+                            match built {
+                                Ok(v) => (Ok(Some(v)), rev),
+                                Err(e) => (Err(format!("formatting failed: {e}")), rev),
+                            }
+                        }
+                        Ok((None, rev)) => (Ok(None), rev),
+                        Err(e) => (Err(describe_error(&e)), 0),
+                    };
+                    let _ = msgs
+                        .send(Msg::Value {
+                            req,
+                            result,
+                            revision,
+                        })
+                        .await;
+                });
+                value_task = Some(task.abort_handle());
+            }
+            Cmd::Quit => {}
+        }
+    }
+}

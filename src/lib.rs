@@ -1,0 +1,23 @@
+//! etcdlens: a terminal UI for etcd v3.
+//!
+//! See ARCHITECTURE.md for the map: `app` (state and pure transitions),
+//! `ui` (drawing), `etcd` (all cluster I/O), `runtime` (the loop that ties
+//! them together), `demo` (local clusters and sample data).
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod escape;
+pub mod etcd;
+pub mod runtime;
+pub mod terminal;
+pub mod ui;
+pub mod value_doc;
+
+/// How a command ends when it fails: `Usage` exits 2 (bad arguments, cannot
+/// connect or authenticate), `Other` exits 1.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    Other(String),
+}

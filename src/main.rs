@@ -1,0 +1,63 @@
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use etcdlens::cli::{Cli, Command};
+use etcdlens::runtime::{self, RunOptions};
+use etcdlens::{demo, etcd, Failure};
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    if let Err(e) = color_eyre::install() {
+        eprintln!("etcdlens: {e}");
+        return ExitCode::from(1);
+    }
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("etcdlens: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async {
+        match &cli.command {
+            Some(Command::Demo) => demo::run(&cli.opts, started).await,
+            None => browse(&cli, started).await,
+        }
+    });
+    // Do not wait for lingering etcd tasks (keep-alives, streams).
+    rt.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("etcdlens: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(msg)) => {
+            eprintln!("etcdlens: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn browse(cli: &Cli, started: Instant) -> Result<(), Failure> {
+    let opts = &cli.opts;
+    let settings = opts.conn_settings().map_err(Failure::Usage)?;
+    let conn = etcd::connect(&settings).await.map_err(Failure::Usage)?;
+    runtime::run(
+        conn,
+        RunOptions {
+            prefix: opts.prefix.clone().into_bytes(),
+            delimiter: opts.delimiter.clone().into_bytes(),
+            read_only: opts.read_only,
+            note: None,
+            bench_report: opts.bench_report.clone(),
+            bench_exit: opts.bench_exit,
+            started,
+        },
+    )
+    .await
+    .map_err(|e| Failure::Other(format!("{e:?}")))
+}

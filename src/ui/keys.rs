@@ -1,0 +1,92 @@
+//! The Keys pane: only the rows that fit on screen are built.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{dim, focused, pane_block, selected_style};
+use crate::app::tree::{Listing, Row};
+use crate::app::{Pane, State};
+use crate::escape::escape_bytes;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let tree = &state.tree;
+    let mut title = format!(" Keys {} ", escape_bytes(&tree.node(0).full));
+    if !state.filter.text.is_empty() || state.filter.editing {
+        let cursor = if state.filter.editing { "▏" } else { "" };
+        title.push_str(&format!("/{}{cursor} ", state.filter.text));
+    }
+    let block = pane_block(title, focused(state, Pane::Keys))
+        .title_bottom(Line::from(format!(" {} loaded ", tree.loaded)).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let height = inner.height as usize;
+    let end = (state.offset + height).min(tree.rows.len());
+    let lines: Vec<Line> = tree.rows[state.offset.min(end)..end]
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let line = row_line(state, *row);
+            if state.offset + i == state.selected {
+                line.style(selected_style())
+            } else {
+                line
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        let text = match &tree.dir(0).map(|d| &d.listing) {
+            Some(Listing::Complete) if !state.filter.text.is_empty() => "no key matches the filter",
+            Some(Listing::Complete) => "no keys under this prefix",
+            _ => "loading…",
+        };
+        frame.render_widget(Paragraph::new(text).style(dim()), inner);
+        return;
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn row_line(state: &State, row: Row) -> Line<'static> {
+    let tree = &state.tree;
+    let indent = "  ".repeat(tree.row_depth(row) as usize);
+    if row.more {
+        let d = tree.dir(row.node).expect("more rows belong to dirs");
+        let n = d.children.len();
+        let text = match (&d.listing, d.in_flight.is_some()) {
+            (Listing::Failed(e), _) => {
+                return Line::from(vec![
+                    Span::raw(indent),
+                    Span::styled(
+                        format!("  ✗ {} (r to retry)", crate::escape::escape_str(e)),
+                        Style::new().fg(Color::Red),
+                    ),
+                ])
+            }
+            (_, true) if n == 0 => "  loading…".to_string(),
+            (_, true) => format!("  loading… {n} keys"),
+            _ => format!("  … {n} keys loaded, more below"),
+        };
+        return Line::from(vec![Span::raw(indent), Span::styled(text, dim())]);
+    }
+    let node = tree.node(row.node);
+    let name = escape_bytes(node.name());
+    match node.dir.as_deref() {
+        Some(d) => {
+            let marker = if d.expanded { "▾ " } else { "▸ " };
+            Line::from(vec![
+                Span::raw(indent),
+                Span::styled(marker, Style::new().fg(Color::Yellow)),
+                Span::styled(name, Style::new().fg(Color::LightBlue)),
+            ])
+        }
+        // A key equal to its directory's prefix has an empty last segment.
+        None if name.is_empty() => Line::from(vec![
+            Span::raw(indent),
+            Span::styled("  \"\" (empty segment)", dim()),
+        ]),
+        None => Line::from(vec![Span::raw(indent), Span::raw("  "), Span::raw(name)]),
+    }
+}

@@ -1,0 +1,159 @@
+//! The Value pane: metadata line, then the visible part of the document.
+
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{dim, focused, pane_block};
+use crate::app::state::ValueStatus;
+use crate::app::{LoadedValue, Pane, State};
+use crate::escape::escape_bytes;
+use crate::value_doc::{hex_line, Body, Format, Tok};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let view = &state.value;
+    let title = match &view.key {
+        Some(k) => format!(" Value {} ", escape_bytes(k)),
+        None => " Value ".to_string(),
+    };
+    let block = pane_block(title, focused(state, Pane::Value));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let status =
+        |text: String, style: Style| Paragraph::new(text).style(style).wrap(Wrap { trim: false });
+    match &view.status {
+        ValueStatus::Empty => {
+            frame.render_widget(status("select a key to see its value".into(), dim()), inner)
+        }
+        ValueStatus::Loading => frame.render_widget(status("loading…".into(), dim()), inner),
+        ValueStatus::Missing => frame.render_widget(
+            status(
+                "this key does not exist (any more)".into(),
+                Style::new().fg(Color::Yellow),
+            ),
+            inner,
+        ),
+        ValueStatus::Failed(e) => frame.render_widget(
+            status(
+                format!("could not read the value: {}", crate::escape::escape_str(e)),
+                Style::new().fg(Color::Red),
+            ),
+            inner,
+        ),
+        ValueStatus::Loaded { value, fetched_at } => {
+            let elapsed = state.now.saturating_duration_since(*fetched_at);
+            draw_loaded(frame, inner, value, view.scroll, elapsed);
+        }
+    }
+}
+
+fn draw_loaded(
+    frame: &mut Frame,
+    area: Rect,
+    value: &LoadedValue,
+    scroll: usize,
+    elapsed: Duration,
+) {
+    if area.height == 0 {
+        return;
+    }
+    let meta_area = Rect { height: 1, ..area };
+    frame.render_widget(Paragraph::new(meta_line(value, elapsed)), meta_area);
+    let text_area = Rect {
+        y: area.y + 1,
+        height: area.height - 1,
+        ..area
+    };
+    let height = text_area.height as usize;
+    let lines: Vec<Line> = match &value.doc.body {
+        Body::Lines(lines) => lines
+            .iter()
+            .skip(scroll)
+            .take(height)
+            .map(|l| {
+                Line::from(
+                    l.iter()
+                        .map(|(tok, s)| Span::styled(s.clone(), tok_style(*tok)))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect(),
+        Body::Hex(bytes) => (scroll..value.doc.line_count())
+            .take(height)
+            .map(|i| Line::raw(hex_line(bytes, i)))
+            .collect(),
+    };
+    if lines.is_empty() {
+        frame.render_widget(Paragraph::new("(empty value)").style(dim()), text_area);
+        return;
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+}
+
+fn meta_line(value: &LoadedValue, elapsed: Duration) -> Line<'static> {
+    let r = &value.record;
+    let label = |s: &'static str| Span::styled(s, dim());
+    let mut spans = vec![
+        label("rev "),
+        Span::raw(r.mod_revision.to_string()),
+        label("  created "),
+        Span::raw(r.create_revision.to_string()),
+        label("  version "),
+        Span::raw(r.version.to_string()),
+        label("  lease "),
+    ];
+    if r.lease == 0 {
+        spans.push(Span::raw("none"));
+    } else {
+        spans.push(Span::raw(format!("{:x}", r.lease)));
+        let ttl = match r.lease_ttl {
+            Some(ttl) if ttl >= 0 => {
+                let left = ttl - elapsed.as_secs() as i64;
+                if left > 0 {
+                    format!(" ttl {left}s")
+                } else {
+                    " expired".to_string()
+                }
+            }
+            Some(_) => " expired".to_string(),
+            None => " ttl ?".to_string(),
+        };
+        spans.push(Span::styled(ttl, Style::new().fg(Color::Yellow)));
+    }
+    spans.push(label("  size "));
+    spans.push(Span::raw(human_size(r.value.len())));
+    let format = match value.doc.format {
+        Format::Json => "json",
+        Format::Text => "text",
+        Format::Binary => "binary",
+    };
+    spans.push(label("  "));
+    spans.push(Span::styled(format, Style::new().fg(Color::Magenta)));
+    Line::from(spans)
+}
+
+pub fn human_size(n: usize) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+    }
+}
+
+fn tok_style(tok: Tok) -> Style {
+    match tok {
+        Tok::Plain => Style::new(),
+        Tok::Key => Style::new().fg(Color::Cyan),
+        Tok::Str => Style::new().fg(Color::Green),
+        Tok::Num => Style::new().fg(Color::LightMagenta),
+        Tok::Bool => Style::new().fg(Color::Yellow),
+        Tok::Null => Style::new()
+            .fg(Color::DarkGray)
+            .add_modifier(Modifier::ITALIC),
+        Tok::Punct => Style::new().fg(Color::Gray),
+    }
+}

@@ -1,0 +1,284 @@
+//! Turns a value's bytes into a displayable document: JSON pretty-printed
+//! and tokenised for highlighting, other UTF-8 as text lines, anything else
+//! as a hex dump. Pure and terminal-free; built off the UI thread because a
+//! multi-megabyte value takes a moment.
+
+use crate::escape::escape_str;
+
+/// Long text lines are cut into pieces of this many characters so that
+/// scrolling (one document line at a time) moves through them smoothly.
+const CHUNK_CHARS: usize = 512;
+pub const HEX_WIDTH: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    Plain,
+    Key,
+    Str,
+    Num,
+    Bool,
+    Null,
+    Punct,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// Lines of (token kind, already escaped text).
+    Lines(Vec<Vec<(Tok, String)>>),
+    /// Raw bytes; the hex dump is rendered on demand, line by line.
+    Hex(Vec<u8>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Text,
+    Binary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub format: Format,
+    pub body: Body,
+}
+
+impl Document {
+    pub fn build(bytes: &[u8]) -> Document {
+        if let Some(doc) = json_document(bytes) {
+            return doc;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) if looks_like_text(text) => Document {
+                format: Format::Text,
+                body: Body::Lines(text_lines(text)),
+            },
+            _ => Document {
+                format: Format::Binary,
+                body: Body::Hex(bytes.to_vec()),
+            },
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        match &self.body {
+            Body::Lines(lines) => lines.len(),
+            Body::Hex(bytes) => bytes.len().div_ceil(HEX_WIDTH).max(1),
+        }
+    }
+}
+
+/// Text that is mostly printable; NUL or many control characters mean binary.
+fn looks_like_text(text: &str) -> bool {
+    let mut controls = 0usize;
+    let mut total = 0usize;
+    for c in text.chars() {
+        total += 1;
+        if c == '\0' {
+            return false;
+        }
+        if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+            controls += 1;
+        }
+    }
+    controls * 10 <= total
+}
+
+fn text_lines(text: &str) -> Vec<Vec<(Tok, String)>> {
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        push_chunked(&mut out, line, Tok::Plain);
+    }
+    out
+}
+
+fn push_chunked(out: &mut Vec<Vec<(Tok, String)>>, line: &str, tok: Tok) {
+    if line.chars().count() <= CHUNK_CHARS {
+        out.push(vec![(tok, escape_str(line))]);
+        return;
+    }
+    let chars: Vec<char> = line.chars().collect();
+    for piece in chars.chunks(CHUNK_CHARS) {
+        out.push(vec![(tok, escape_str(&piece.iter().collect::<String>()))]);
+    }
+}
+
+fn json_document(bytes: &[u8]) -> Option<Document> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' && *first != b'[' {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let pretty = serde_json::to_string_pretty(&value).ok()?;
+    let mut lines = Vec::new();
+    for line in pretty.lines() {
+        let toks = tokenize_json_line(line);
+        if line.chars().count() > CHUNK_CHARS {
+            // A very long string: keep it readable by chunking it as text.
+            push_chunked(&mut lines, line, Tok::Str);
+        } else {
+            lines.push(toks);
+        }
+    }
+    Some(Document {
+        format: Format::Json,
+        body: Body::Lines(lines),
+    })
+}
+
+/// Splits one line of `serde_json` pretty output into highlighted tokens.
+/// Strings are complete within a line (serde escapes newlines).
+fn tokenize_json_line(line: &str) -> Vec<(Tok, String)> {
+    let mut toks: Vec<(Tok, String)> = Vec::new();
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        let tok = match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(b.len());
+                let rest = line[i..].trim_start();
+                if rest.starts_with(':') {
+                    Tok::Key
+                } else {
+                    Tok::Str
+                }
+            }
+            b' ' => {
+                while i < b.len() && b[i] == b' ' {
+                    i += 1;
+                }
+                Tok::Plain
+            }
+            b'{' | b'}' | b'[' | b']' | b':' | b',' => {
+                i += 1;
+                Tok::Punct
+            }
+            _ => {
+                while i < b.len() && !matches!(b[i], b',' | b' ' | b']' | b'}') {
+                    i += 1;
+                }
+                match &line[start..i] {
+                    "true" | "false" => Tok::Bool,
+                    "null" => Tok::Null,
+                    _ => Tok::Num,
+                }
+            }
+        };
+        toks.push((tok, escape_str(&line[start..i])));
+    }
+    toks
+}
+
+/// One line of the hex dump: offset, 16 bytes in two groups, ASCII column.
+pub fn hex_line(bytes: &[u8], line: usize) -> String {
+    use std::fmt::Write;
+    let start = line * HEX_WIDTH;
+    let chunk = &bytes[start.min(bytes.len())..(start + HEX_WIDTH).min(bytes.len())];
+    let mut s = format!("{start:08x}  ");
+    for i in 0..HEX_WIDTH {
+        match chunk.get(i) {
+            Some(b) => {
+                let _ = write!(s, "{b:02x} ");
+            }
+            None => s.push_str("   "),
+        }
+        if i == 7 {
+            s.push(' ');
+        }
+    }
+    s.push_str(" |");
+    s.extend(chunk.iter().map(|&b| {
+        if b.is_ascii_graphic() || b == b' ' {
+            b as char
+        } else {
+            '.'
+        }
+    }));
+    s.push('|');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(doc: &Document) -> Vec<String> {
+        match &doc.body {
+            Body::Lines(lines) => lines
+                .iter()
+                .map(|l| l.iter().map(|(_, s)| s.as_str()).collect())
+                .collect(),
+            Body::Hex(b) => (0..doc.line_count()).map(|i| hex_line(b, i)).collect(),
+        }
+    }
+
+    #[test]
+    fn json_is_pretty_and_keeps_order_and_big_numbers() {
+        let doc =
+            Document::build(br#"{"z":1,"a":[true,null,"x"],"n":123456789012345678901234567890}"#);
+        assert_eq!(doc.format, Format::Json);
+        assert_eq!(
+            text(&doc),
+            [
+                "{",
+                "  \"z\": 1,",
+                "  \"a\": [",
+                "    true,",
+                "    null,",
+                "    \"x\"",
+                "  ],",
+                "  \"n\": 123456789012345678901234567890",
+                "}"
+            ]
+        );
+        let Body::Lines(lines) = &doc.body else {
+            panic!()
+        };
+        assert_eq!(lines[1][1], (Tok::Key, "\"z\"".to_string()));
+        assert_eq!(lines[1][4], (Tok::Num, "1".to_string()));
+        assert_eq!(lines[3][1], (Tok::Bool, "true".to_string()));
+    }
+
+    #[test]
+    fn json_string_escapes_stay_escaped() {
+        let doc = Document::build(b"{\"k\":\"\\u001b[31mred\\u009b\"}");
+        assert!(
+            text(&doc)[1].contains("\\u001b[31mred\\x9b"),
+            "{:?}",
+            text(&doc)
+        );
+    }
+
+    #[test]
+    fn text_and_binary() {
+        let doc = Document::build(b"line one\r\nline\ttwo\x1b");
+        assert_eq!(doc.format, Format::Text);
+        assert_eq!(text(&doc), ["line one", "line\\ttwo\\x1b"]);
+
+        let doc = Document::build(&[0x89, b'P', b'N', b'G', 0, 1, 2]);
+        assert_eq!(doc.format, Format::Binary);
+        assert_eq!(
+            text(&doc),
+            ["00000000  89 50 4e 47 00 01 02                              |.PNG...|"]
+        );
+        assert_eq!(Document::build(b"not { json").format, Format::Text);
+        let full: Vec<u8> = (0u8..20).collect();
+        let doc = Document::build(&full);
+        assert_eq!(
+            text(&doc)[0].find('|'),
+            text(&doc)[1].find('|'),
+            "columns line up"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_chunked() {
+        let long = "x".repeat(CHUNK_CHARS * 2 + 1);
+        assert_eq!(Document::build(long.as_bytes()).line_count(), 3);
+    }
+}
