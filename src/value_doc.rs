@@ -67,7 +67,9 @@ impl Document {
     }
 }
 
-/// Text that is mostly printable; NUL or many control characters mean binary.
+/// Text that is mostly printable: NUL or a high share of control characters
+/// means binary. (A coloured log line, with a few escape sequences, is text;
+/// its escapes are shown escaped.)
 fn looks_like_text(text: &str) -> bool {
     let mut controls = 0usize;
     let mut total = 0usize;
@@ -80,7 +82,7 @@ fn looks_like_text(text: &str) -> bool {
             controls += 1;
         }
     }
-    controls * 10 <= total
+    controls * 10 <= total * 3
 }
 
 fn text_lines(text: &str) -> Vec<Vec<(Tok, String)>> {
@@ -174,8 +176,12 @@ fn tokenize_json_line(line: &str) -> Vec<(Tok, String)> {
     toks
 }
 
-/// One line of the hex dump: offset, 16 bytes in two groups, ASCII column.
-pub fn hex_line(bytes: &[u8], line: usize) -> String {
+/// Columns a hex dump line needs with its ASCII column.
+pub const HEX_LINE_WIDTH: usize = 10 + 3 * HEX_WIDTH + 1 + 2 + HEX_WIDTH + 1;
+
+/// One line of the hex dump: offset, 16 bytes in two groups, and the ASCII
+/// column when `ascii` (left out on narrow screens).
+pub fn hex_line(bytes: &[u8], line: usize, ascii: bool) -> String {
     use std::fmt::Write;
     let start = line * HEX_WIDTH;
     let chunk = &bytes[start.min(bytes.len())..(start + HEX_WIDTH).min(bytes.len())];
@@ -190,6 +196,9 @@ pub fn hex_line(bytes: &[u8], line: usize) -> String {
         if i == 7 {
             s.push(' ');
         }
+    }
+    if !ascii {
+        return s.trim_end().to_string();
     }
     s.push_str(" |");
     s.extend(chunk.iter().map(|&b| {
@@ -213,7 +222,7 @@ mod tests {
                 .iter()
                 .map(|l| l.iter().map(|(_, s)| s.as_str()).collect())
                 .collect(),
-            Body::Hex(b) => (0..doc.line_count()).map(|i| hex_line(b, i)).collect(),
+            Body::Hex(b) => (0..doc.line_count()).map(|i| hex_line(b, i, true)).collect(),
         }
     }
 

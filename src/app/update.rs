@@ -98,9 +98,11 @@ fn on_listed(
 }
 
 /// Rebuilds the rows and keeps the selection on the same row when it is
-/// still visible.
+/// still visible. A selected "loading…" row keeps its place instead, so the
+/// user lands on the first of the keys that replaced it.
 fn rebuild(state: &mut State, keep: Option<Row>) {
     state.tree.rebuild_rows();
+    let keep = keep.filter(|row| !row.more);
     if let Some(pos) = keep.and_then(|row| state.tree.position(row)) {
         state.selected = pos;
     }

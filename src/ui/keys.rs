@@ -13,7 +13,12 @@ use crate::escape::escape_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let tree = &state.tree;
-    let mut title = format!(" Keys {} ", escape_bytes(&tree.node(0).full));
+    let prefix = &tree.node(0).full;
+    let mut title = if prefix.is_empty() {
+        " Keys ".to_string()
+    } else {
+        format!(" Keys {} ", escape_bytes(prefix))
+    };
     if !state.filter.text.is_empty() || state.filter.editing {
         let cursor = if state.filter.editing { "▏" } else { "" };
         title.push_str(&format!("/{}{cursor} ", state.filter.text));

@@ -12,7 +12,7 @@ use super::{dim, focused, pane_block};
 use crate::app::state::ValueStatus;
 use crate::app::{LoadedValue, Pane, State};
 use crate::escape::escape_bytes;
-use crate::value_doc::{hex_line, Body, Format, Tok};
+use crate::value_doc::{hex_line, Body, Format, Tok, HEX_LINE_WIDTH};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let view = &state.value;
@@ -82,10 +82,13 @@ fn draw_loaded(
                 )
             })
             .collect(),
-        Body::Hex(bytes) => (scroll..value.doc.line_count())
-            .take(height)
-            .map(|i| Line::raw(hex_line(bytes, i)))
-            .collect(),
+        Body::Hex(bytes) => {
+            let ascii = text_area.width as usize >= HEX_LINE_WIDTH;
+            (scroll..value.doc.line_count())
+                .take(height)
+                .map(|i| Line::raw(hex_line(bytes, i, ascii)))
+                .collect()
+        }
     };
     if lines.is_empty() {
         frame.render_widget(Paragraph::new("(empty value)").style(dim()), text_area);

@@ -1,0 +1,182 @@
+//! Rendering on ratatui's TestBackend, checked with insta snapshots.
+
+use std::fmt::Write;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use etcdlens::app::tree::ROOT;
+use etcdlens::app::{update, LoadedValue, Msg, State};
+use etcdlens::etcd::types::{Child, ChildPage, ValueRecord};
+use etcdlens::value_doc::Document;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::Terminal;
+
+fn state_with(children: &[&[u8]]) -> State {
+    let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
+    s.size = (100, 30);
+    s.revision = 1234;
+    let (_, _, g) = s.tree.begin_load(ROOT).unwrap();
+    s.tree.apply_page(
+        ROOT,
+        g,
+        ChildPage {
+            children: children
+                .iter()
+                .map(|c| Child {
+                    full: c.to_vec(),
+                    is_dir: c.ends_with(b"/"),
+                })
+                .collect(),
+            next: None,
+            revision: 1234,
+            reads: 1,
+        },
+    );
+    s.tree.rebuild_rows();
+    s
+}
+
+fn with_value(mut s: State, key: &[u8], value: &[u8], lease: i64) -> State {
+    s.value.key = Some(key.to_vec());
+    s.value.status = etcdlens::app::state::ValueStatus::Loaded {
+        value: Box::new(LoadedValue {
+            record: ValueRecord {
+                key: key.to_vec(),
+                value: value.to_vec(),
+                mod_revision: 1200,
+                create_revision: 17,
+                version: 9,
+                lease,
+                lease_ttl: (lease != 0).then_some(60),
+            },
+            doc: Document::build(value),
+        }),
+        fetched_at: s.now,
+    };
+    s
+}
+
+fn render(s: &State) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+    t.draw(|f| etcdlens::ui::draw(f, s)).unwrap();
+    t.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer, area: Rect) -> String {
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn screen(buf: &Buffer) -> String {
+    text(buf, buf.area)
+}
+
+/// The text of `area` with `{color}` markers where the foreground changes,
+/// to check highlighting.
+fn colored(buf: &Buffer, area: Rect) -> String {
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut fg = Color::Reset;
+        for x in area.left()..area.right() {
+            let cell = &buf[(x, y)];
+            if cell.fg != fg && cell.symbol() != " " {
+                fg = cell.fg;
+                let _ = write!(out, "{{{fg:?}}}");
+            }
+            out.push_str(cell.symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn value_area(s: &State) -> Rect {
+    etcdlens::ui::layout::areas(Rect::new(0, 0, s.size.0, s.size.1)).value
+}
+
+#[test]
+fn full_screen_with_tree_and_json_value() {
+    let s = state_with(&[b"/app00/", b"/config", b"/config/", b"/flags", b"/legacy"]);
+    let s = with_value(s, b"/config", br#"{"name":"api","port":8080,"tags":["a","b"],"tls":true,"owner":null}"#, 0);
+    insta::assert_snapshot!(screen(&render(&s)));
+}
+
+#[test]
+fn json_is_highlighted() {
+    let s = state_with(&[b"/config"]);
+    let s = with_value(s, b"/config", br#"{"name":"api","port":8080,"ratio":0.5,"tls":true,"owner":null,"list":[1]}"#, 0);
+    let buf = render(&s);
+    insta::assert_snapshot!(colored(&buf, value_area(&s)));
+}
+
+#[test]
+fn binary_value_is_a_hex_dump_and_lease_ttl_counts_down() {
+    let mut s = state_with(&[b"/blob"]);
+    s.size = (160, 30);
+    let bytes: Vec<u8> = (0u8..=40).map(|b| b.wrapping_mul(7)).collect();
+    let mut s = with_value(s, b"/blob", &bytes, 0x694d_2c1f);
+    s.now += Duration::from_secs(15);
+    insta::assert_snapshot!(text(&render(&s), value_area(&s)));
+    // Narrow screens drop the ASCII column rather than wrap.
+    s.size = (100, 30);
+    insta::assert_snapshot!("hex_narrow", text(&render(&s), value_area(&s)));
+}
+
+#[test]
+fn control_characters_in_keys_and_values_are_escaped() {
+    let s = state_with(&[b"/evil\x1b]0;owned\x07", b"/latin1-\xe9t\xe9", b"/tab\there", b"/rtl\xe2\x80\xaeabc", b"/dir/", b"/ok"]);
+    let s = with_value(s, b"/evil\x1b]0;owned\x07", b"red \x1b[31mRED\x1b[0m\r\nclear \x1b[2J bell \x07 csi \xc2\x9b", 0);
+    let buf = render(&s);
+    let screen = text(&buf, Rect::new(0, 0, 100, 30));
+    // Nothing raw reaches a cell.
+    assert!(!screen.chars().any(|c| c.is_control() && c != '\n'), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn help_overlay_and_filter_prompt() {
+    let mut s = state_with(&[b"/alpha", b"/beta"]);
+    update(&mut s, Msg::Input(Event::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE))));
+    update(&mut s, Msg::Input(Event::Key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE))));
+    insta::assert_snapshot!("filter", screen(&render(&s)));
+    s.help = true;
+    insta::assert_snapshot!("help", screen(&render(&s)));
+}
+
+#[test]
+fn partially_loaded_directory_shows_progress() {
+    let mut s = State::new(b"/", b"/", "e1,e2".into(), Instant::now());
+    s.size = (100, 12);
+    let (_, _, g) = s.tree.begin_load(ROOT).unwrap();
+    let children: Vec<Child> = (0..1000)
+        .map(|i| Child {
+            full: format!("/k{i:04}").into_bytes(),
+            is_dir: false,
+        })
+        .collect();
+    s.tree.apply_page(
+        ROOT,
+        g,
+        ChildPage {
+            children,
+            next: Some(b"/k1000".to_vec()),
+            revision: 5,
+            reads: 2,
+        },
+    );
+    s.tree.rebuild_rows();
+    s.tree.begin_load(ROOT).unwrap();
+    s.tree.rebuild_rows();
+    s.selected = 1000;
+    s.offset = 1001 - 9;
+    insta::assert_snapshot!(text(&render(&s), etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 12)).keys));
+}
