@@ -103,6 +103,11 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 dirty = false;
                 last_draw = Instant::now();
                 record_bench(&state, &opts, &mut bench);
+                // Lets the end-to-end tests check that a panic restores the
+                // terminal.
+                if std::env::var_os("ETCDLENS_TEST_PANIC").is_some() && bench.first_listing.is_some() {
+                    panic!("test panic requested by ETCDLENS_TEST_PANIC");
+                }
                 if opts.bench_exit && bench.settled.is_some() {
                     state.quit = true;
                 }

@@ -1,0 +1,176 @@
+//! End to end: the built binary in a real terminal (tmux), against a real
+//! etcd, driven with the SPEC's keys, read back from the screen.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Etcd;
+
+const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+
+/// A tmux server of our own (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Runs `command` in a 160×45 terminal; when it ends, the pane prints
+    /// `EXIT=<code>` and stays open.
+    fn start(command: &str) -> Tmux {
+        let socket = format!("etcdlens-test-{}-{}", std::process::id(), rand_suffix());
+        let t = Tmux { socket };
+        let script = format!("{command}; echo EXIT=$?; sleep 600");
+        t.run(&["new-session", "-d", "-s", "t", "-x", "160", "-y", "45", &script]);
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "t", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Waits until the screen contains `needle`; panics with the screen.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {needle:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alternate_screen_on(&self) -> bool {
+        self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"]).trim() == "1"
+    }
+
+    /// Pid of etcdlens (the child of the pane's shell).
+    fn app_pid(&self) -> String {
+        let shell = self.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"]);
+        let out = Command::new("pgrep").args(["-P", shell.trim(), "etcdlens"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now())
+}
+
+async fn etcd_with_data() -> Etcd {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/app/config", r#"{"name":"api","port":8080,"tls":true}"#, None).await.unwrap();
+    c.put("/app/flags/beta", "on", None).await.unwrap();
+    c.put("/app/blob", vec![0u8, 1, 2, 0xff, 0x1b], None).await.unwrap();
+    c.put("/evil\x1b]2;pwned\x07", "\x1b[2Jcleared?", None).await.unwrap();
+    etcd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browse_open_directory_and_read_json_value() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    // The root holds only "/", which opens by itself.
+    let screen = tmux.wait_for("app/");
+    assert!(screen.contains("evil\\x1b]2;pwned\\x07"), "key shown escaped:\n{screen}");
+    assert!(tmux.alternate_screen_on());
+    tmux.send(&["j", "l"]);
+    tmux.wait_for("config");
+    // Rows: /, app/, blob, config, flags/, evil… : go to config.
+    tmux.send(&["j", "j"]);
+    let screen = tmux.wait_for("\"port\": 8080");
+    assert!(screen.contains("Value /app/config"), "{screen}");
+    assert!(screen.contains("json"), "{screen}");
+    // Binary value: hex dump.
+    tmux.send(&["k"]);
+    tmux.wait_for("00 01 02 ff 1b");
+    // The evil value is shown escaped, the screen was not cleared by it.
+    tmux.send(&["G"]);
+    let screen = tmux.wait_for("\\x1b[2Jcleared?");
+    assert!(screen.contains("Keys"), "{screen}");
+    // Help, then quit.
+    tmux.send(&["?"]);
+    tmux.wait_for("etcdlens help");
+    tmux.send(&["Escape", "q"]);
+    tmux.wait_for("EXIT=0");
+    assert!(!tmux.alternate_screen_on(), "terminal restored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_restores_the_terminal() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    tmux.wait_for("app/");
+    let pid = tmux.app_pid();
+    assert!(!pid.is_empty());
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    tmux.wait_for("EXIT=0");
+    assert!(!tmux.alternate_screen_on());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn panic_restores_the_terminal() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 ETCDLENS_TEST_PANIC=1 {BIN} --endpoints {}", etcd.endpoints()[0]));
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("test panic requested"), "{screen}");
+    assert!(!screen.contains("EXIT=0"), "{screen}");
+    assert!(!tmux.alternate_screen_on());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_cluster_exits_2_with_one_line() {
+    // A port nobody listens on.
+    let port = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
+    let out = Command::new(BIN)
+        .args(["--endpoints", &format!("127.0.0.1:{port}"), "--dial-timeout", "1s"])
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot connect to 127.0.0.1"), "{stderr}");
+    assert!(out.stdout.is_empty(), "terminal untouched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoints_come_from_the_etcdctl_variable() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("ETCDCTL_ENDPOINTS={} {BIN} --prefix /app/", etcd.endpoints()[0]));
+    let screen = tmux.wait_for("flags/");
+    assert!(screen.contains("Keys /app/"), "{screen}");
+    assert!(!screen.contains("evil"), "outside the prefix:\n{screen}");
+    tmux.send(&["C-c"]);
+    tmux.wait_for("EXIT=0");
+}
