@@ -222,7 +222,9 @@ mod tests {
                 .iter()
                 .map(|l| l.iter().map(|(_, s)| s.as_str()).collect())
                 .collect(),
-            Body::Hex(b) => (0..doc.line_count()).map(|i| hex_line(b, i, true)).collect(),
+            Body::Hex(b) => (0..doc.line_count())
+                .map(|i| hex_line(b, i, true))
+                .collect(),
         }
     }
 

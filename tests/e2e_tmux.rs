@@ -22,7 +22,17 @@ impl Tmux {
         let socket = format!("etcdlens-test-{}-{}", std::process::id(), rand_suffix());
         let t = Tmux { socket };
         let script = format!("{command}; echo EXIT=$?; sleep 600");
-        t.run(&["new-session", "-d", "-s", "t", "-x", "160", "-y", "45", &script]);
+        t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "160",
+            "-y",
+            "45",
+            &script,
+        ]);
         t
     }
 
@@ -64,13 +74,18 @@ impl Tmux {
     }
 
     fn alternate_screen_on(&self) -> bool {
-        self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"]).trim() == "1"
+        self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
+            .trim()
+            == "1"
     }
 
     /// Pid of etcdlens (the child of the pane's shell).
     fn app_pid(&self) -> String {
         let shell = self.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"]);
-        let out = Command::new("pgrep").args(["-P", shell.trim(), "etcdlens"]).output().unwrap();
+        let out = Command::new("pgrep")
+            .args(["-P", shell.trim(), "etcdlens"])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }
@@ -89,10 +104,20 @@ fn rand_suffix() -> u64 {
 async fn etcd_with_data() -> Etcd {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    c.put("/app/config", r#"{"name":"api","port":8080,"tls":true}"#, None).await.unwrap();
+    c.put(
+        "/app/config",
+        r#"{"name":"api","port":8080,"tls":true}"#,
+        None,
+    )
+    .await
+    .unwrap();
     c.put("/app/flags/beta", "on", None).await.unwrap();
-    c.put("/app/blob", vec![0u8, 1, 2, 0xff, 0x1b], None).await.unwrap();
-    c.put("/evil\x1b]2;pwned\x07", "\x1b[2Jcleared?", None).await.unwrap();
+    c.put("/app/blob", vec![0u8, 1, 2, 0xff, 0x1b], None)
+        .await
+        .unwrap();
+    c.put("/evil\x1b]2;pwned\x07", "\x1b[2Jcleared?", None)
+        .await
+        .unwrap();
     etcd
 }
 
@@ -102,7 +127,10 @@ async fn browse_open_directory_and_read_json_value() {
     let tmux = Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
     // The root holds only "/", which opens by itself.
     let screen = tmux.wait_for("app/");
-    assert!(screen.contains("evil\\x1b]2;pwned\\x07"), "key shown escaped:\n{screen}");
+    assert!(
+        screen.contains("evil\\x1b]2;pwned\\x07"),
+        "key shown escaped:\n{screen}"
+    );
     assert!(tmux.alternate_screen_on());
     tmux.send(&["j", "l"]);
     tmux.wait_for("config");
@@ -141,7 +169,10 @@ async fn sigterm_restores_the_terminal() {
 #[tokio::test(flavor = "multi_thread")]
 async fn panic_restores_the_terminal() {
     let etcd = etcd_with_data().await;
-    let tmux = Tmux::start(&format!("RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 ETCDLENS_TEST_PANIC=1 {BIN} --endpoints {}", etcd.endpoints()[0]));
+    let tmux = Tmux::start(&format!(
+        "RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 ETCDLENS_TEST_PANIC=1 {BIN} --endpoints {}",
+        etcd.endpoints()[0]
+    ));
     let screen = tmux.wait_for("EXIT=");
     assert!(screen.contains("test panic requested"), "{screen}");
     assert!(!screen.contains("EXIT=0"), "{screen}");
@@ -153,7 +184,12 @@ async fn unreachable_cluster_exits_2_with_one_line() {
     // A port nobody listens on.
     let port = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
     let out = Command::new(BIN)
-        .args(["--endpoints", &format!("127.0.0.1:{port}"), "--dial-timeout", "1s"])
+        .args([
+            "--endpoints",
+            &format!("127.0.0.1:{port}"),
+            "--dial-timeout",
+            "1s",
+        ])
         .env_remove("ETCDCTL_ENDPOINTS")
         .output()
         .unwrap();
@@ -167,7 +203,10 @@ async fn unreachable_cluster_exits_2_with_one_line() {
 #[tokio::test(flavor = "multi_thread")]
 async fn endpoints_come_from_the_etcdctl_variable() {
     let etcd = etcd_with_data().await;
-    let tmux = Tmux::start(&format!("ETCDCTL_ENDPOINTS={} {BIN} --prefix /app/", etcd.endpoints()[0]));
+    let tmux = Tmux::start(&format!(
+        "ETCDCTL_ENDPOINTS={} {BIN} --prefix /app/",
+        etcd.endpoints()[0]
+    ));
     let screen = tmux.wait_for("flags/");
     assert!(screen.contains("Keys /app/"), "{screen}");
     assert!(!screen.contains("evil"), "outside the prefix:\n{screen}");

@@ -31,13 +31,20 @@ fn reference(keys: &BTreeSet<Vec<u8>>, dir: &[u8], delim: &[u8]) -> Vec<Child> {
 }
 
 /// Lists every page of `dir` with the given page size.
-async fn list_all(kv: &mut etcd_client::KvClient, dir: &[u8], delim: &[u8], want: usize) -> (Vec<Child>, usize, u32) {
+async fn list_all(
+    kv: &mut etcd_client::KvClient,
+    dir: &[u8],
+    delim: &[u8],
+    want: usize,
+) -> (Vec<Child>, usize, u32) {
     let mut all = Vec::new();
     let mut cursor = None;
     let mut pages = 0;
     let mut reads = 0;
     loop {
-        let page = list_children(kv, dir, delim, cursor, want).await.expect("list");
+        let page = list_children(kv, dir, delim, cursor, want)
+            .await
+            .expect("list");
         assert!(page.children.len() <= want);
         pages += 1;
         reads += page.reads;
@@ -71,14 +78,20 @@ async fn children_are_exact_and_bytewise_ordered_with_odd_keys() {
         b"/dir/child",
         b"\xff\xff",
     ]);
-    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>()).await;
+    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>())
+        .await;
     let mut kv = etcd.client().await.kv_client();
     // Walk the whole tree, comparing every directory with the reference.
     let mut dirs = vec![b"".to_vec()];
     let mut seen = 0;
     while let Some(dir) = dirs.pop() {
         let (got, _, _) = list_all(&mut kv, &dir, b"/", 1000).await;
-        assert_eq!(got, reference(&set, &dir, b"/"), "children of {:?}", String::from_utf8_lossy(&dir));
+        assert_eq!(
+            got,
+            reference(&set, &dir, b"/"),
+            "children of {:?}",
+            String::from_utf8_lossy(&dir)
+        );
         let fulls: Vec<&Vec<u8>> = got.iter().map(|c| &c.full).collect();
         assert!(fulls.windows(2).all(|w| w[0] < w[1]), "bytewise order");
         for c in got {
@@ -96,14 +109,21 @@ async fn children_are_exact_and_bytewise_ordered_with_odd_keys() {
 async fn key_that_is_also_a_directory_and_key_equal_to_its_prefix() {
     let etcd = Etcd::single().await;
     let set = keys(&[b"/svc", b"/svc/", b"/svc/a"]);
-    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>()).await;
+    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>())
+        .await;
     let mut kv = etcd.client().await.kv_client();
     let (root, _, _) = list_all(&mut kv, b"/", b"/", 1000).await;
     assert_eq!(
         root,
         [
-            Child { full: b"/svc".to_vec(), is_dir: false },
-            Child { full: b"/svc/".to_vec(), is_dir: true }
+            Child {
+                full: b"/svc".to_vec(),
+                is_dir: false
+            },
+            Child {
+                full: b"/svc/".to_vec(),
+                is_dir: true
+            }
         ]
     );
     let (inner, _, _) = list_all(&mut kv, b"/svc/", b"/", 1000).await;
@@ -111,8 +131,14 @@ async fn key_that_is_also_a_directory_and_key_equal_to_its_prefix() {
     assert_eq!(
         inner,
         [
-            Child { full: b"/svc/".to_vec(), is_dir: false },
-            Child { full: b"/svc/a".to_vec(), is_dir: false }
+            Child {
+                full: b"/svc/".to_vec(),
+                is_dir: false
+            },
+            Child {
+                full: b"/svc/a".to_vec(),
+                is_dir: false
+            }
         ]
     );
 }
@@ -141,16 +167,23 @@ async fn subdirectories_are_skipped_not_read() {
 #[tokio::test]
 async fn large_directories_come_in_pages() {
     let etcd = Etcd::single().await;
-    let all: Vec<Vec<u8>> = (0..2500).map(|i| format!("/wide/item-{i:05}").into_bytes()).collect();
+    let all: Vec<Vec<u8>> = (0..2500)
+        .map(|i| format!("/wide/item-{i:05}").into_bytes())
+        .collect();
     etcd.put_keys(&all).await;
     let mut kv = etcd.client().await.kv_client();
-    let first = list_children(&mut kv, b"/wide/", b"/", None, 1000).await.unwrap();
+    let first = list_children(&mut kv, b"/wide/", b"/", None, 1000)
+        .await
+        .unwrap();
     assert_eq!(first.children.len(), 1000);
     assert_eq!(first.next.as_deref(), Some(&b"/wide/item-01000"[..]));
     let (got, pages, _) = list_all(&mut kv, b"/wide/", b"/", 1000).await;
     assert_eq!(pages, 3);
     let expected: Vec<Vec<u8>> = all.clone();
-    assert_eq!(got.into_iter().map(|c| c.full).collect::<Vec<_>>(), expected);
+    assert_eq!(
+        got.into_iter().map(|c| c.full).collect::<Vec<_>>(),
+        expected
+    );
 }
 
 #[tokio::test]
@@ -171,14 +204,19 @@ async fn random_keyspace_matches_reference() {
         }
         set.insert(k);
     }
-    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>()).await;
+    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>())
+        .await;
     let mut kv = etcd.client().await.kv_client();
     for delim in [&b"/"[..], b"-0"] {
         let mut dirs = vec![Vec::new()];
         while let Some(dir) = dirs.pop() {
             // Tiny pages exercise the resume cursor at every position.
             let (got, _, _) = list_all(&mut kv, &dir, delim, 3).await;
-            assert_eq!(got, reference(&set, &dir, delim), "dir {dir:?} delim {delim:?}");
+            assert_eq!(
+                got,
+                reference(&set, &dir, delim),
+                "dir {dir:?} delim {delim:?}"
+            );
             dirs.extend(got.into_iter().filter(|c| c.is_dir).map(|c| c.full));
         }
     }

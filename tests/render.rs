@@ -106,14 +106,24 @@ fn value_area(s: &State) -> Rect {
 #[test]
 fn full_screen_with_tree_and_json_value() {
     let s = state_with(&[b"/app00/", b"/config", b"/config/", b"/flags", b"/legacy"]);
-    let s = with_value(s, b"/config", br#"{"name":"api","port":8080,"tags":["a","b"],"tls":true,"owner":null}"#, 0);
+    let s = with_value(
+        s,
+        b"/config",
+        br#"{"name":"api","port":8080,"tags":["a","b"],"tls":true,"owner":null}"#,
+        0,
+    );
     insta::assert_snapshot!(screen(&render(&s)));
 }
 
 #[test]
 fn json_is_highlighted() {
     let s = state_with(&[b"/config"]);
-    let s = with_value(s, b"/config", br#"{"name":"api","port":8080,"ratio":0.5,"tls":true,"owner":null,"list":[1]}"#, 0);
+    let s = with_value(
+        s,
+        b"/config",
+        br#"{"name":"api","port":8080,"ratio":0.5,"tls":true,"owner":null,"list":[1]}"#,
+        0,
+    );
     let buf = render(&s);
     insta::assert_snapshot!(colored(&buf, value_area(&s)));
 }
@@ -133,20 +143,47 @@ fn binary_value_is_a_hex_dump_and_lease_ttl_counts_down() {
 
 #[test]
 fn control_characters_in_keys_and_values_are_escaped() {
-    let s = state_with(&[b"/evil\x1b]0;owned\x07", b"/latin1-\xe9t\xe9", b"/tab\there", b"/rtl\xe2\x80\xaeabc", b"/dir/", b"/ok"]);
-    let s = with_value(s, b"/evil\x1b]0;owned\x07", b"red \x1b[31mRED\x1b[0m\r\nclear \x1b[2J bell \x07 csi \xc2\x9b", 0);
+    let s = state_with(&[
+        b"/evil\x1b]0;owned\x07",
+        b"/latin1-\xe9t\xe9",
+        b"/tab\there",
+        b"/rtl\xe2\x80\xaeabc",
+        b"/dir/",
+        b"/ok",
+    ]);
+    let s = with_value(
+        s,
+        b"/evil\x1b]0;owned\x07",
+        b"red \x1b[31mRED\x1b[0m\r\nclear \x1b[2J bell \x07 csi \xc2\x9b",
+        0,
+    );
     let buf = render(&s);
     let screen = text(&buf, Rect::new(0, 0, 100, 30));
     // Nothing raw reaches a cell.
-    assert!(!screen.chars().any(|c| c.is_control() && c != '\n'), "{screen}");
+    assert!(
+        !screen.chars().any(|c| c.is_control() && c != '\n'),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
 #[test]
 fn help_overlay_and_filter_prompt() {
     let mut s = state_with(&[b"/alpha", b"/beta"]);
-    update(&mut s, Msg::Input(Event::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE))));
-    update(&mut s, Msg::Input(Event::Key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE))));
+    update(
+        &mut s,
+        Msg::Input(Event::Key(KeyEvent::new(
+            KeyCode::Char('/'),
+            KeyModifiers::NONE,
+        ))),
+    );
+    update(
+        &mut s,
+        Msg::Input(Event::Key(KeyEvent::new(
+            KeyCode::Char('a'),
+            KeyModifiers::NONE,
+        ))),
+    );
     insta::assert_snapshot!("filter", screen(&render(&s)));
     s.help = true;
     insta::assert_snapshot!("help", screen(&render(&s)));
@@ -178,5 +215,8 @@ fn partially_loaded_directory_shows_progress() {
     s.tree.rebuild_rows();
     s.selected = 1000;
     s.offset = 1001 - 9;
-    insta::assert_snapshot!(text(&render(&s), etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 12)).keys));
+    insta::assert_snapshot!(text(
+        &render(&s),
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 12)).keys
+    ));
 }

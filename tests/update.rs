@@ -92,7 +92,10 @@ fn start_lists_the_root_and_selecting_a_key_fetches_its_value() {
     let (dir, generation, prefix, cursor) = list_cmd(&cmds);
     assert_eq!((dir, prefix.as_slice(), cursor), (ROOT, &b"/"[..], None));
 
-    let cmds = update(&mut s, listed(ROOT, generation, page(&["/a/", "/b", "/c"], None)));
+    let cmds = update(
+        &mut s,
+        listed(ROOT, generation, page(&["/a/", "/b", "/c"], None)),
+    );
     assert_eq!(s.revision, 42);
     assert_eq!(s.tree.rows.len(), 3);
     assert!(fetch_cmd(&cmds).is_none(), "a directory is selected");
@@ -114,7 +117,10 @@ fn start_lists_the_root_and_selecting_a_key_fetches_its_value() {
             revision: 50,
         },
     );
-    assert!(matches!(s.value.status, ValueStatus::Loading), "stale answer ignored");
+    assert!(
+        matches!(s.value.status, ValueStatus::Loading),
+        "stale answer ignored"
+    );
     update(
         &mut s,
         Msg::Value {
@@ -145,10 +151,16 @@ fn opening_a_directory_lists_it_and_a_single_subdirectory_opens_itself() {
     // `h` on an open directory closes it; again goes to the parent.
     update(&mut s, ch('j'));
     update(&mut s, ch('h'));
-    assert_eq!(s.tree.node(s.tree.rows[s.selected].node).full.as_ref(), b"/a/deep/");
+    assert_eq!(
+        s.tree.node(s.tree.rows[s.selected].node).full.as_ref(),
+        b"/a/deep/"
+    );
     assert!(!s.tree.dir(s.tree.rows[s.selected].node).unwrap().expanded);
     update(&mut s, ch('h'));
-    assert_eq!(s.tree.node(s.tree.rows[s.selected].node).full.as_ref(), b"/a/");
+    assert_eq!(
+        s.tree.node(s.tree.rows[s.selected].node).full.as_ref(),
+        b"/a/"
+    );
 }
 
 #[test]
@@ -158,8 +170,14 @@ fn next_page_is_requested_only_when_the_end_comes_into_view() {
     let names: Vec<String> = (0..1000).map(|i| format!("/k{i:04}")).collect();
     let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
     let cmds = update(&mut s, listed(ROOT, g, page(&refs, Some("/k1000"))));
-    assert!(!cmds.iter().any(|c| matches!(c, Cmd::ListChildren { .. })), "end not in view: {cmds:?}");
-    assert_eq!(s.tree.dir(ROOT).unwrap().listing, Listing::Partial(b"/k1000".to_vec()));
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::ListChildren { .. })),
+        "end not in view: {cmds:?}"
+    );
+    assert_eq!(
+        s.tree.dir(ROOT).unwrap().listing,
+        Listing::Partial(b"/k1000".to_vec())
+    );
     let cmds = update(&mut s, ch('G'));
     let (_, g2, _, cursor) = list_cmd(&cmds);
     assert_eq!(cursor.as_deref(), Some(&b"/k1000"[..]));
@@ -190,7 +208,13 @@ fn reload_discards_answers_of_the_old_listing() {
     update(&mut s, listed(a, g_old, page(&["/a/stale"], None)));
     assert_eq!(s.tree.dir(a).unwrap().children.len(), 0);
     update(&mut s, listed(a, g_new, page(&["/a/fresh"], None)));
-    assert_eq!(s.tree.node(s.tree.dir(a).unwrap().children[0]).full.as_ref(), b"/a/fresh");
+    assert_eq!(
+        s.tree
+            .node(s.tree.dir(a).unwrap().children[0])
+            .full
+            .as_ref(),
+        b"/a/fresh"
+    );
 }
 
 #[test]
@@ -205,7 +229,10 @@ fn listing_errors_are_shown_and_retried_with_r() {
             result: Err("permission denied".into()),
         },
     );
-    assert!(matches!(s.tree.dir(ROOT).unwrap().listing, Listing::Failed(_)));
+    assert!(matches!(
+        s.tree.dir(ROOT).unwrap().listing,
+        Listing::Failed(_)
+    ));
     assert!(s.message.as_ref().unwrap().error);
     let cmds = update(&mut s, ch('r'));
     list_cmd(&cmds);
@@ -215,12 +242,19 @@ fn listing_errors_are_shown_and_retried_with_r() {
 fn filter_hides_non_matching_keys_and_esc_clears_it() {
     let mut s = new_state();
     let (_, g, _, _) = list_cmd(&start(&mut s));
-    update(&mut s, listed(ROOT, g, page(&["/alpha", "/beta", "/gamma"], None)));
+    update(
+        &mut s,
+        listed(ROOT, g, page(&["/alpha", "/beta", "/gamma"], None)),
+    );
     update(&mut s, ch('/'));
     for c in "MM".chars() {
         update(&mut s, ch(c));
     }
-    assert_eq!(s.tree.rows.len(), 1, "only gamma matches (case-insensitive)");
+    assert_eq!(
+        s.tree.rows.len(),
+        1,
+        "only gamma matches (case-insensitive)"
+    );
     update(&mut s, key(KeyCode::Enter));
     assert!(!s.filter.editing);
     update(&mut s, key(KeyCode::Esc));
@@ -245,7 +279,10 @@ fn focus_help_quit_and_messages() {
     assert!(s.message.is_none(), "messages expire");
     assert_eq!(update(&mut s, ch('q')), vec![Cmd::Quit]);
     let mut s = new_state();
-    let ctrl_c = Msg::Input(Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    let ctrl_c = Msg::Input(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
     assert_eq!(update(&mut s, ctrl_c), vec![Cmd::Quit]);
     let mut s = new_state();
     assert_eq!(update(&mut s, Msg::Signal), vec![Cmd::Quit]);

@@ -20,7 +20,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Some(k) => format!(" Value {} ", escape_bytes(k)),
         None => " Value ".to_string(),
     };
-    let block = pane_block(title, focused(state, Pane::Value));
+    let mut block = pane_block(title, focused(state, Pane::Value));
+    if let ValueStatus::Loaded { value, .. } = &view.status {
+        let lines = value.doc.line_count();
+        let position = format!(" line {}/{lines} ", (view.scroll + 1).min(lines));
+        block = block.title_bottom(Line::from(position).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let status =
