@@ -71,6 +71,15 @@ pub struct Options {
     /// Refuse every write.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Prefix the Events pane follows (default: the tree's root).
+    #[arg(long, global = true)]
+    pub watch: Option<String>,
+    /// Append every watch event to this file as a JSON line.
+    #[arg(long, global = true)]
+    pub record: Option<PathBuf>,
+    /// Rows the Events pane keeps (older ones are dropped; counts stay exact).
+    #[arg(long, default_value_t = crate::app::events::DEFAULT_CAPACITY, global = true)]
+    pub event_log_size: usize,
     /// Internal: write start-up timings and peak memory to this file (benchmarks).
     #[arg(long, hide = true, global = true)]
     pub bench_report: Option<PathBuf>,
@@ -92,6 +101,22 @@ fn non_empty(s: &str) -> Result<String, String> {
 }
 
 impl Options {
+    /// What the UI loop needs from the flags.
+    pub fn run_options(&self, started: std::time::Instant) -> crate::runtime::RunOptions {
+        crate::runtime::RunOptions {
+            prefix: self.prefix.clone().into_bytes(),
+            delimiter: self.delimiter.clone().into_bytes(),
+            read_only: self.read_only,
+            note: None,
+            watch: self.watch.clone().map(String::into_bytes),
+            record: self.record.clone(),
+            event_log_size: self.event_log_size,
+            bench_report: self.bench_report.clone(),
+            bench_exit: self.bench_exit,
+            started,
+        }
+    }
+
     /// Connection settings; asks for the password (without echo) when a user
     /// is given without one.
     pub fn conn_settings(&self) -> Result<ConnSettings, String> {

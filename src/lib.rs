@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod escape;
 pub mod etcd;
+pub mod record;
 pub mod runtime;
 pub mod terminal;
 pub mod ui;

@@ -4,7 +4,7 @@ use std::time::Instant;
 use clap::Parser;
 
 use etcdlens::cli::{Cli, Command};
-use etcdlens::runtime::{self, RunOptions};
+use etcdlens::runtime;
 use etcdlens::{demo, etcd, Failure};
 
 fn main() -> ExitCode {
@@ -45,19 +45,12 @@ fn main() -> ExitCode {
 async fn browse(cli: &Cli, started: Instant) -> Result<(), Failure> {
     let opts = &cli.opts;
     let settings = opts.conn_settings().map_err(Failure::Usage)?;
+    if let Some(path) = &opts.record {
+        etcdlens::record::Recorder::open(path)
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+    }
     let conn = etcd::connect(&settings).await.map_err(Failure::Usage)?;
-    runtime::run(
-        conn,
-        RunOptions {
-            prefix: opts.prefix.clone().into_bytes(),
-            delimiter: opts.delimiter.clone().into_bytes(),
-            read_only: opts.read_only,
-            note: None,
-            bench_report: opts.bench_report.clone(),
-            bench_exit: opts.bench_exit,
-            started,
-        },
-    )
-    .await
-    .map_err(|e| Failure::Other(format!("{e:?}")))
+    runtime::run(conn, opts.run_options(started))
+        .await
+        .map_err(|e| Failure::Other(format!("{e:?}")))
 }

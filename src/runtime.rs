@@ -24,6 +24,12 @@ pub struct RunOptions {
     pub read_only: bool,
     /// A first status-bar message (e.g. the demo's ports).
     pub note: Option<String>,
+    /// Prefix the Events pane follows (default: the tree's root).
+    pub watch: Option<Vec<u8>>,
+    /// Append every watch event to this file as JSON lines.
+    pub record: Option<PathBuf>,
+    /// Rows the event log keeps.
+    pub event_log_size: usize,
     pub bench_report: Option<PathBuf>,
     pub bench_exit: bool,
     /// When the process started (for the start-up benchmark).
@@ -42,6 +48,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let worker = tokio::spawn(worker::run(
         conn.clone(),
         opts.delimiter.clone(),
+        opts.record.clone(),
         cmd_rx,
         msg_tx.clone(),
     ));
@@ -51,6 +58,11 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut state = State::new(&opts.prefix, &opts.delimiter, conn.endpoints.join(","), now);
     state.revision = conn.revision;
     state.read_only = opts.read_only;
+    if let Some(prefix) = &opts.watch {
+        state.watch.prefix = prefix.clone();
+    }
+    state.events =
+        crate::app::events::EventLog::new(state.watch.prefix.clone(), opts.event_log_size, now);
     if let Some(note) = &opts.note {
         state.info(note.clone());
     }
@@ -99,6 +111,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 dirty = true;
             }
             _ = tokio::time::sleep_until(frame_due), if dirty => {
+                pending = update(&mut state, Msg::Frame);
                 session.terminal.draw(|f| crate::ui::draw(f, &state))?;
                 dirty = false;
                 last_draw = Instant::now();

@@ -59,6 +59,19 @@ impl Document {
         }
     }
 
+    /// The document as plain (escaped) text lines, for diffs.
+    pub fn text_lines(&self) -> Vec<String> {
+        match &self.body {
+            Body::Lines(lines) => lines
+                .iter()
+                .map(|l| l.iter().map(|(_, s)| s.as_str()).collect())
+                .collect(),
+            Body::Hex(bytes) => (0..self.line_count())
+                .map(|i| hex_line(bytes, i, true))
+                .collect(),
+        }
+    }
+
     pub fn line_count(&self) -> usize {
         match &self.body {
             Body::Lines(lines) => lines.len(),
@@ -217,15 +230,7 @@ mod tests {
     use super::*;
 
     fn text(doc: &Document) -> Vec<String> {
-        match &doc.body {
-            Body::Lines(lines) => lines
-                .iter()
-                .map(|l| l.iter().map(|(_, s)| s.as_str()).collect())
-                .collect(),
-            Body::Hex(b) => (0..doc.line_count())
-                .map(|i| hex_line(b, i, true))
-                .collect(),
-        }
+        doc.text_lines()
     }
 
     #[test]

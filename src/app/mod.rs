@@ -1,10 +1,12 @@
 //! Application state and its transitions: `State`, `Msg`, `Cmd` and the pure
 //! `update` function. Nothing here touches the terminal or the network.
 
+pub mod events;
 pub mod msg;
 pub mod state;
 pub mod tree;
 pub mod update;
+pub mod watching;
 
 pub use msg::{Cmd, LoadedValue, Msg};
 pub use state::{Pane, State};

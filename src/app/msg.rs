@@ -5,7 +5,7 @@ use std::time::Instant;
 use crossterm::event::Event;
 
 use super::tree::NodeId;
-use crate::etcd::types::{ChildPage, ValueRecord};
+use crate::etcd::types::{ChildPage, ValueRecord, WatchEvent, WatchStatus};
 use crate::value_doc::Document;
 
 /// A fetched value with its document ready to draw.
@@ -33,6 +33,36 @@ pub enum Msg {
         result: Result<Option<LoadedValue>, String>,
         revision: i64,
     },
+    /// A batch of watch events from the watch of that epoch.
+    WatchEvents {
+        epoch: u64,
+        events: Vec<WatchEvent>,
+        /// Cluster revision of the response.
+        revision: i64,
+        /// When they arrived (for the rate sparkline).
+        at: Instant,
+    },
+    /// The watch stream connected or is reconnecting.
+    WatchStatus { epoch: u64, status: WatchStatus },
+    /// A progress notification: everything up to `revision` was delivered.
+    WatchProgress { epoch: u64, revision: i64 },
+    /// Revisions `from..=to` were compacted before the watch could resume:
+    /// they are lost; the tree must be listed again.
+    WatchGap {
+        epoch: u64,
+        from: i64,
+        to: i64,
+        compacted: i64,
+    },
+    /// Whether the never-listed directory `dir` (at `full`) has any key left.
+    DirProbed {
+        dir: NodeId,
+        full: Vec<u8>,
+        empty: bool,
+    },
+    /// The loop is about to draw: apply what was coalesced since the last
+    /// frame (row rebuild, value refresh).
+    Frame,
     /// SIGTERM, SIGINT or SIGHUP.
     Signal,
 }
@@ -48,6 +78,15 @@ pub enum Cmd {
     },
     /// Fetch a key's value; supersedes (cancels) the previous fetch.
     FetchValue { req: u64, key: Vec<u8> },
+    /// (Re)start the watch: follow `prefix` from `start_revision`, or from
+    /// the current revision + 1 when `None`. Replaces the previous watch.
+    Watch {
+        epoch: u64,
+        prefix: Vec<u8>,
+        start_revision: Option<i64>,
+    },
+    /// Check whether any key is left under a never-listed directory.
+    ProbeDir { dir: NodeId, full: Vec<u8> },
     /// Leave the program.
     Quit,
 }

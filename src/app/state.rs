@@ -2,8 +2,12 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::HashSet;
+
+use super::events::{EventLog, DEFAULT_CAPACITY};
 use super::msg::LoadedValue;
 use super::tree::{Row, Tree};
+use crate::etcd::types::{EventKind, WatchStatus};
 
 /// How long a status-bar message stays.
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
@@ -41,6 +45,21 @@ pub struct ValueView {
     pub status: ValueStatus,
     /// First document line shown.
     pub scroll: usize,
+    /// The last watch event that touched this key while it was shown.
+    pub changed: Option<(i64, EventKind)>,
+}
+
+/// The watch as the UI knows it.
+#[derive(Debug)]
+pub struct WatchView {
+    /// Bumped by every (re)start; messages of older watches are dropped.
+    pub epoch: u64,
+    /// The prefix to follow (`--watch`, `w`).
+    pub prefix: Vec<u8>,
+    /// `None` until the watch task reports.
+    pub status: Option<WatchStatus>,
+    /// Directories that were open when the tree had to be listed again.
+    pub reopen: HashSet<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +96,13 @@ pub struct State {
     pub filter: FilterInput,
     pub now: Instant,
     pub quit: bool,
+    pub events: EventLog,
+    pub watch: WatchView,
+    /// Watch events changed the tree's shape: rebuild the rows at the
+    /// next frame (once, however many events came in).
+    pub tree_dirty: bool,
+    /// The shown key changed: refresh it at the next frame.
+    pub value_dirty: bool,
     next_req: u64,
 }
 
@@ -92,6 +118,7 @@ impl State {
                 req: 0,
                 status: ValueStatus::Empty,
                 scroll: 0,
+                changed: None,
             },
             size: (80, 24),
             endpoints,
@@ -102,6 +129,15 @@ impl State {
             filter: FilterInput::default(),
             now,
             quit: false,
+            events: EventLog::new(prefix.to_vec(), DEFAULT_CAPACITY, now),
+            watch: WatchView {
+                epoch: 0,
+                prefix: prefix.to_vec(),
+                status: None,
+                reopen: HashSet::new(),
+            },
+            tree_dirty: false,
+            value_dirty: false,
             next_req: 1,
         }
     }

@@ -5,7 +5,11 @@
 //! directory opens or closes, the filter changes), never per frame; drawing a
 //! frame only reads the rows that fit on screen.
 
-use crate::etcd::types::ChildPage;
+pub mod live;
+
+use std::collections::VecDeque;
+
+use crate::etcd::types::{ChildPage, EventKind};
 
 pub type NodeId = u32;
 pub const ROOT: NodeId = 0;
@@ -74,6 +78,9 @@ pub struct Tree {
     next_generation: u64,
     /// Number of nodes alive (keys and directories), for the title.
     pub loaded: usize,
+    /// The latest watch events (revision, key, kind), replayed over a page
+    /// that was listed at an older revision than events already applied.
+    recent: VecDeque<(i64, Vec<u8>, EventKind)>,
 }
 
 impl Tree {
@@ -96,6 +103,7 @@ impl Tree {
             filter: Vec::new(),
             next_generation: 1,
             loaded: 0,
+            recent: VecDeque::new(),
         }
     }
 
@@ -109,6 +117,15 @@ impl Tree {
 
     fn dir_mut(&mut self, id: NodeId) -> Option<&mut Dir> {
         self.nodes.get_mut(id as usize)?.dir.as_deref_mut()
+    }
+
+    /// Every live node (for occasional whole-tree passes, not per frame).
+    pub fn nodes_iter(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| *i == 0 || !n.full.is_empty())
+            .map(|(i, n)| (i as NodeId, n))
     }
 
     pub fn filter(&self) -> &[u8] {
@@ -142,30 +159,18 @@ impl Tree {
             Some(d) if d.in_flight == Some(generation) => {}
             _ => return false,
         }
-        let depth = if dir == ROOT {
-            0
-        } else {
-            self.nodes[dir as usize].depth + 1
-        };
-        let name_start = self.nodes[dir as usize].full.len() as u32;
-        let mut ids = Vec::with_capacity(page.children.len());
+        let revision = page.revision;
         for child in page.children {
-            let node = Node {
-                full: child.full.into_boxed_slice(),
-                name_start,
-                parent: dir,
-                depth,
-                dir: child.is_dir.then(Box::<Dir>::default),
-            };
-            ids.push(self.alloc(node));
+            // Children that live updates already inserted are not doubled.
+            self.insert_child(dir, &child.full, child.is_dir);
         }
         let d = self.dir_mut(dir).expect("checked above");
         d.in_flight = None;
-        d.children.extend(ids);
         d.listing = match page.next {
             Some(cursor) => Listing::Partial(cursor),
             None => Listing::Complete,
         };
+        self.replay_recent(dir, revision);
         true
     }
 
@@ -187,7 +192,14 @@ impl Tree {
         let children = std::mem::take(&mut d.children);
         d.listing = Listing::NotLoaded;
         d.in_flight = None;
-        let mut stack = children;
+        for child in children {
+            self.free_subtree(child);
+        }
+    }
+
+    /// Returns `id` and everything below it to the free list.
+    fn free_subtree(&mut self, id: NodeId) {
+        let mut stack = vec![id];
         while let Some(id) = stack.pop() {
             if let Some(d) = self.nodes[id as usize].dir.take() {
                 stack.extend(d.children);

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use super::msg::{Cmd, Msg};
 use super::state::{Pane, State, ValueStatus, MESSAGE_TTL};
 use super::tree::{Listing, Row, ROOT};
+use super::watching;
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -50,12 +51,53 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 Err(e) => ValueStatus::Failed(e),
             };
         }
+        Msg::WatchEvents {
+            epoch,
+            events,
+            revision,
+            at,
+        } => {
+            if epoch == state.watch.epoch {
+                watching::on_events(state, events, revision, at, &mut cmds);
+            }
+        }
+        Msg::WatchStatus { epoch, status } => {
+            if epoch == state.watch.epoch {
+                state.watch.status = Some(status);
+            }
+        }
+        Msg::WatchProgress { epoch, revision } => {
+            if epoch == state.watch.epoch {
+                state.revision = state.revision.max(revision);
+            }
+        }
+        Msg::WatchGap {
+            epoch, from, to, ..
+        } => {
+            if epoch == state.watch.epoch {
+                watching::on_gap(state, from, to, &mut cmds);
+            }
+        }
+        Msg::DirProbed { dir, full, empty } => watching::on_probe(state, dir, &full, empty),
+        Msg::Frame => on_frame(state, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
     load_visible_pages(state, &mut cmds);
     cmds
+}
+
+/// Applies what the messages since the last frame coalesced.
+fn on_frame(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if std::mem::take(&mut state.tree_dirty) {
+        let keep = state.selected_row();
+        rebuild(state, keep);
+        on_selection_changed(state, cmds);
+    }
+    if let Some(key) = watching::take_value_refresh(state) {
+        refetch_value(state, key, cmds);
+    }
 }
 
 fn quit(state: &mut State, cmds: &mut Vec<Cmd>) {
@@ -71,11 +113,21 @@ fn on_listed(
     cmds: &mut Vec<Cmd>,
 ) {
     let selected = state.selected_row();
+    // The watch starts from the first listing of the root, so the tree and
+    // the event log agree from that revision on.
+    if dir == ROOT && state.watch.epoch == 0 {
+        let start = result.as_ref().ok().map(|p| p.revision + 1);
+        let prefix = state.watch.prefix.clone();
+        watching::start_watch(state, prefix, start, cmds);
+    }
     match result {
         Ok(page) => {
             state.revision = state.revision.max(page.revision);
             if !state.tree.apply_page(dir, generation, page) {
                 return;
+            }
+            for child in watching::reopen_children(state, dir) {
+                expand(state, child, cmds);
             }
             // A directory holding a single directory opens it too, so a
             // keyspace under `/` or `/registry/` shows its content at once.
@@ -118,6 +170,11 @@ fn keys_page(state: &State) -> usize {
 fn value_page(state: &State) -> usize {
     let areas = layout::areas(Rect::new(0, 0, state.size.0, state.size.1));
     layout::value_text_height(areas.value).max(1)
+}
+
+fn events_page(state: &State) -> usize {
+    let areas = layout::areas(Rect::new(0, 0, state.size.0, state.size.1));
+    layout::inner_height(areas.events).max(1)
 }
 
 fn scroll_into_view(state: &mut State) {
@@ -199,11 +256,18 @@ fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
 }
 
 fn fetch_value(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
+    state.value.status = ValueStatus::Loading;
+    state.value.scroll = 0;
+    state.value.changed = None;
+    refetch_value(state, key, cmds);
+}
+
+/// Fetches the shown key again, keeping what is on screen until the
+/// answer comes (no flicker while a key changes often).
+fn refetch_value(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
     let req = state.next_request_id();
     state.value.req = req;
     state.value.key = Some(key.clone());
-    state.value.status = ValueStatus::Loading;
-    state.value.scroll = 0;
     cmds.push(Cmd::FetchValue { req, key });
 }
 
@@ -239,7 +303,9 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         KeyCode::Esc if !state.filter.text.is_empty() => {
             return set_filter(state, String::new(), cmds);
         }
-        KeyCode::Char(c @ ('w' | 'p' | 'e' | 'E' | 'n' | 'd' | 'D' | 'u' | 'y' | 'C')) => {
+        KeyCode::Char('w') => return watching::watch_selected(state, cmds),
+        KeyCode::Char('p') => return watching::toggle_pause(state),
+        KeyCode::Char(c @ ('e' | 'E' | 'n' | 'd' | 'D' | 'u' | 'y' | 'C')) => {
             state.info(format!(
                 "`{c}` is not available yet in this version (see ? for what works)"
             ));
@@ -250,7 +316,11 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     match state.focus {
         Pane::Keys => on_keys_pane_key(state, key, cmds),
         Pane::Value => on_value_pane_key(state, key),
-        Pane::Events | Pane::Leader => {}
+        Pane::Events => {
+            let page = events_page(state);
+            watching::on_events_pane_key(state, key, page)
+        }
+        Pane::Leader => {}
     }
 }
 

@@ -11,7 +11,7 @@ use cluster::{port_free, LocalCluster, CLASSIC_PORTS};
 
 use crate::cli::Options;
 use crate::etcd::{connect, ConnSettings};
-use crate::runtime::{self, RunOptions};
+use crate::runtime;
 use crate::Failure;
 
 pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
@@ -56,20 +56,13 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         data::load(&mut client, items)
             .await
             .map_err(|e| Failure::Other(format!("loading the sample data failed: {e}")))?;
-        runtime::run(
-            conn,
-            RunOptions {
-                prefix: opts.prefix.clone().into_bytes(),
-                delimiter: opts.delimiter.clone().into_bytes(),
-                read_only: opts.read_only,
-                note: Some(note),
-                bench_report: None,
-                bench_exit: false,
-                started,
-            },
-        )
-        .await
-        .map_err(|e| Failure::Other(format!("{e:?}")))
+        let mut run = opts.run_options(started);
+        run.note = Some(note);
+        run.bench_report = None;
+        run.bench_exit = false;
+        runtime::run(conn, run)
+            .await
+            .map_err(|e| Failure::Other(format!("{e:?}")))
     }
     .await;
     eprintln!("etcdlens demo: stopping the cluster and removing its data…");

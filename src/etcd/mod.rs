@@ -5,6 +5,7 @@ pub mod connect;
 pub mod lister;
 pub mod types;
 pub mod value;
+pub mod watch;
 pub mod worker;
 
 pub use connect::{connect, ConnSettings, Connection};

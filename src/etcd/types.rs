@@ -36,3 +36,41 @@ pub struct ValueRecord {
     /// `Some(-1)`: the lease has expired).
     pub lease_ttl: Option<i64>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Put,
+    Delete,
+}
+
+/// One watch event, converted from etcd-client's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchEvent {
+    pub kind: EventKind,
+    pub key: Vec<u8>,
+    /// The new value (empty for a delete).
+    pub value: Vec<u8>,
+    /// The value before this event, when there was one.
+    pub prev_value: Option<Vec<u8>>,
+    pub mod_revision: i64,
+    pub create_revision: i64,
+    pub version: i64,
+    pub lease: i64,
+}
+
+impl WatchEvent {
+    /// The revision this event happened at (a delete carries it in
+    /// `mod_revision` too).
+    pub fn revision(&self) -> i64 {
+        self.mod_revision
+    }
+}
+
+/// What the watch task reports besides events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchStatus {
+    /// Watching; events from this revision on will arrive.
+    Watching { from: i64 },
+    /// The stream broke; trying again (attempt number, cause).
+    Reconnecting { attempt: u32, error: String },
+}

@@ -1,12 +1,19 @@
 //! The etcd worker: receives `Cmd`s from the UI loop, runs each as its own
 //! tokio task against the cluster and sends the results back as `Msg`s.
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use etcd_client::GetOptions;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::connect::{Connection, MAX_RESPONSE_BYTES};
+use super::types::WatchStatus;
+use super::watch::{self, WatchSpec};
 use super::{describe_error, lister, value};
 use crate::app::{Cmd, LoadedValue, Msg};
+use crate::record::Recorder;
 use crate::value_doc::Document;
 
 /// Children per listing page (the "loading… N keys" step).
@@ -17,10 +24,12 @@ pub const PAGE_SIZE: usize = 1000;
 pub async fn run(
     conn: Connection,
     delimiter: Vec<u8>,
+    record: Option<PathBuf>,
     mut cmds: mpsc::Receiver<Cmd>,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut value_task: Option<AbortHandle> = None;
+    let mut watch_task: Option<AbortHandle> = None;
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             Cmd::ListChildren {
@@ -82,6 +91,63 @@ pub async fn run(
                         .await;
                 });
                 value_task = Some(task.abort_handle());
+            }
+            Cmd::Watch {
+                epoch,
+                prefix,
+                start_revision,
+            } => {
+                if let Some(previous) = watch_task.take() {
+                    previous.abort();
+                }
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                let recorder = match &record {
+                    Some(path) => match Recorder::open(path) {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            let status = WatchStatus::Reconnecting {
+                                attempt: 0,
+                                error: format!("cannot write {}: {e}", path.display()),
+                            };
+                            let _ = msgs.send(Msg::WatchStatus { epoch, status }).await;
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                let task = tokio::spawn(async move {
+                    let start_revision = match start_revision {
+                        Some(r) => r,
+                        None => loop {
+                            match watch::current_revision(&mut client, &prefix).await {
+                                Ok(r) => break r + 1,
+                                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                            }
+                        },
+                    };
+                    let spec = WatchSpec {
+                        epoch,
+                        prefix,
+                        start_revision,
+                    };
+                    watch::run(client, spec, msgs, recorder).await;
+                });
+                watch_task = Some(task.abort_handle());
+            }
+            Cmd::ProbeDir { dir, full } => {
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let opts = GetOptions::new()
+                        .with_prefix()
+                        .with_keys_only()
+                        .with_limit(1);
+                    if let Ok(resp) = client.get(full.clone(), Some(opts)).await {
+                        let empty = resp.kvs().is_empty();
+                        let _ = msgs.send(Msg::DirProbed { dir, full, empty }).await;
+                    }
+                });
             }
             Cmd::Quit => {}
         }

@@ -1,5 +1,7 @@
 //! Drawing: every widget is a pure function of `&State`.
 
+pub mod event_detail;
+pub mod events;
 pub mod help;
 pub mod keys;
 pub mod layout;
@@ -17,12 +19,27 @@ use crate::app::{Pane, State};
 pub fn draw(frame: &mut Frame, state: &State) {
     let areas = layout::areas(frame.area());
     keys::draw(frame, areas.keys, state);
-    value::draw(frame, areas.value, state);
-    placeholders::draw_events(frame, areas.events, state);
+    match selected_event(state) {
+        Some(ev) => event_detail::draw(frame, areas.value, ev),
+        None => value::draw(frame, areas.value, state),
+    }
+    events::draw(frame, areas.events, state);
     placeholders::draw_leader(frame, areas.leader, state);
     status::draw(frame, areas.status, state);
     if state.help {
         help::draw(frame, frame.area());
+    }
+}
+
+/// The Events row shown in the Value pane: the selected one while the
+/// Events pane has the focus.
+fn selected_event(state: &State) -> Option<&crate::app::events::EventRow> {
+    if state.focus != Pane::Events {
+        return None;
+    }
+    match state.events.get(state.events.selected?)? {
+        crate::app::events::LogEntry::Event(ev) => Some(ev),
+        _ => None,
     }
 }
 

@@ -1,5 +1,5 @@
-//! The Events and Leader panes. Their content (the live watch and the
-//! election view) is not built yet; the panes say so instead of pretending.
+//! The Leader pane. Its content (the election view) is not built yet; the
+//! pane says so instead of pretending.
 
 use ratatui::layout::Rect;
 use ratatui::widgets::{Paragraph, Wrap};
@@ -7,18 +7,6 @@ use ratatui::Frame;
 
 use super::{dim, focused, pane_block};
 use crate::app::{Pane, State};
-
-pub fn draw_events(frame: &mut Frame, area: Rect, state: &State) {
-    let block = pane_block(" Events ", focused(state, Pane::Events));
-    let text = "live watch is not available in this version yet";
-    frame.render_widget(
-        Paragraph::new(text)
-            .style(dim())
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
-}
 
 pub fn draw_leader(frame: &mut Frame, area: Rect, state: &State) {
     let block = pane_block(" Leader ", focused(state, Pane::Leader));

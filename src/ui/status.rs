@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use crate::app::State;
 use crate::escape::escape_str;
+use crate::etcd::types::WatchStatus;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let bar = Style::new().bg(Color::Black).fg(Color::Gray);
@@ -22,6 +23,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(
             " READ-ONLY ",
             Style::new().bg(Color::Yellow).fg(Color::Black),
+        ));
+    }
+    if let Some(WatchStatus::Reconnecting { attempt, error }) = &state.watch.status {
+        spans.push(Span::styled(
+            format!(
+                " watch reconnecting… (try {attempt}: {}) ",
+                escape_str(error)
+            ),
+            Style::new().bg(Color::Red).fg(Color::White),
         ));
     }
     if state.filter.editing {

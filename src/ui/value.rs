@@ -12,6 +12,7 @@ use super::{dim, focused, pane_block};
 use crate::app::state::ValueStatus;
 use crate::app::{LoadedValue, Pane, State};
 use crate::escape::escape_bytes;
+use crate::etcd::types::EventKind;
 use crate::value_doc::{hex_line, Body, Format, Tok, HEX_LINE_WIDTH};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
@@ -51,7 +52,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ),
         ValueStatus::Loaded { value, fetched_at } => {
             let elapsed = state.now.saturating_duration_since(*fetched_at);
-            draw_loaded(frame, inner, value, view.scroll, elapsed);
+            draw_loaded(frame, inner, value, view.scroll, elapsed, view.changed);
         }
     }
 }
@@ -62,12 +63,20 @@ fn draw_loaded(
     value: &LoadedValue,
     scroll: usize,
     elapsed: Duration,
+    changed: Option<(i64, EventKind)>,
 ) {
     if area.height == 0 {
         return;
     }
     let meta_area = Rect { height: 1, ..area };
-    frame.render_widget(Paragraph::new(meta_line(value, elapsed)), meta_area);
+    let mut meta = meta_line(value, elapsed);
+    if let Some((rev, _)) = changed {
+        meta.push_span(Span::styled(
+            format!("  changed at rev {rev}"),
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ));
+    }
+    frame.render_widget(Paragraph::new(meta), meta_area);
     let text_area = Rect {
         y: area.y + 1,
         height: area.height - 1,

@@ -1,0 +1,330 @@
+//! The Events pane's model: a bounded ring buffer of rows, exact counters
+//! kept apart from it, a per-second rate for the sparkline, and the
+//! pause/follow view.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use crate::etcd::types::{EventKind, WatchEvent};
+
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// Bytes of a value kept in the log per row (the rest is cut).
+pub const VALUE_KEEP: usize = 64 * 1024;
+/// Value bytes the log may hold in all; the oldest rows go first beyond.
+pub const MAX_BYTES: usize = 48 * 1024 * 1024;
+/// Seconds of history behind the sparkline.
+pub const RATE_WINDOW: usize = 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogEntry {
+    Event(EventRow),
+    /// Revisions `from..=to` could not be replayed (compacted).
+    Gap {
+        from: i64,
+        to: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub kind: EventKind,
+    pub revision: i64,
+    pub key: Vec<u8>,
+    /// Possibly cut to `VALUE_KEEP` bytes (see `truncated`).
+    pub value: Vec<u8>,
+    pub prev_value: Option<Vec<u8>>,
+    pub truncated: bool,
+    /// A PUT that created the key (rather than updating it).
+    pub created: bool,
+}
+
+impl EventRow {
+    pub fn from_event(ev: WatchEvent) -> EventRow {
+        let mut truncated = false;
+        let mut cut = |mut v: Vec<u8>| {
+            if v.len() > VALUE_KEEP {
+                v.truncate(VALUE_KEEP);
+                v.shrink_to_fit();
+                truncated = true;
+            }
+            v
+        };
+        let value = cut(ev.value);
+        let prev_value = ev.prev_value.map(&mut cut);
+        EventRow {
+            kind: ev.kind,
+            revision: ev.mod_revision,
+            created: ev.kind == EventKind::Put && ev.create_revision == ev.mod_revision,
+            key: ev.key,
+            value,
+            prev_value,
+            truncated,
+        }
+    }
+
+    /// An update whose value differs from the previous one.
+    pub fn value_changed(&self) -> bool {
+        self.kind == EventKind::Put
+            && self
+                .prev_value
+                .as_deref()
+                .is_some_and(|p| p != self.value.as_slice())
+    }
+
+    fn bytes(&self) -> usize {
+        self.key.len() + self.value.len() + self.prev_value.as_ref().map_or(0, Vec::len)
+    }
+}
+
+#[derive(Debug)]
+pub struct EventLog {
+    /// The watched prefix.
+    pub prefix: Vec<u8>,
+    rows: VecDeque<LogEntry>,
+    /// Sequence number of `rows[0]`; rows are numbered consecutively.
+    first_seq: u64,
+    capacity: usize,
+    /// Bytes held by the rows' keys and values.
+    held: usize,
+    /// Events received since the watch started: exact, whatever the ring
+    /// buffer dropped.
+    pub total: u64,
+    origin: Instant,
+    /// Events per second: (second since `origin`, count), oldest first.
+    rate: VecDeque<(u64, u64)>,
+    /// Frozen view (`p`): the row shown at the bottom, and events that
+    /// arrived since.
+    pub paused: Option<u64>,
+    pub unseen: u64,
+    /// Selected row (by sequence number) while the pane has the focus.
+    pub selected: Option<u64>,
+}
+
+impl EventLog {
+    pub fn new(prefix: Vec<u8>, capacity: usize, origin: Instant) -> EventLog {
+        EventLog {
+            prefix,
+            rows: VecDeque::new(),
+            first_seq: 0,
+            capacity: capacity.max(1),
+            held: 0,
+            total: 0,
+            origin,
+            rate: VecDeque::new(),
+            paused: None,
+            unseen: 0,
+            selected: None,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Sequence numbers of the rows held: `first..end`.
+    pub fn seq_range(&self) -> (u64, u64) {
+        (self.first_seq, self.first_seq + self.rows.len() as u64)
+    }
+
+    pub fn get(&self, seq: u64) -> Option<&LogEntry> {
+        self.rows.get(seq.checked_sub(self.first_seq)? as usize)
+    }
+
+    pub fn push_events(&mut self, events: Vec<WatchEvent>, at: Instant) {
+        let n = events.len() as u64;
+        self.total += n;
+        self.count_rate(n, at);
+        if self.paused.is_some() {
+            self.unseen += n;
+        }
+        // Only the newest `capacity` of a huge batch can stay anyway.
+        let skip = events.len().saturating_sub(self.capacity);
+        if skip > 0 {
+            // Every row held now would be evicted; number rows as if the
+            // skipped events had passed through.
+            self.first_seq += (self.rows.len() + skip) as u64;
+            self.rows.clear();
+            self.held = 0;
+        }
+        for ev in events.into_iter().skip(skip) {
+            self.push(LogEntry::Event(EventRow::from_event(ev)));
+        }
+    }
+
+    pub fn push(&mut self, entry: LogEntry) {
+        self.held += entry_bytes(&entry);
+        self.rows.push_back(entry);
+        while self.rows.len() > self.capacity || (self.held > MAX_BYTES && self.rows.len() > 1) {
+            if let Some(old) = self.rows.pop_front() {
+                self.held -= entry_bytes(&old);
+                self.first_seq += 1;
+            }
+        }
+    }
+
+    fn count_rate(&mut self, n: u64, at: Instant) {
+        let sec = at.saturating_duration_since(self.origin).as_secs();
+        match self.rate.back_mut() {
+            Some((s, count)) if *s == sec => *count += n,
+            _ => self.rate.push_back((sec, n)),
+        }
+        while self
+            .rate
+            .front()
+            .is_some_and(|(s, _)| s + (RATE_WINDOW as u64) <= sec)
+        {
+            self.rate.pop_front();
+        }
+    }
+
+    /// Events per second for the last `width` whole seconds before `now`,
+    /// oldest first.
+    pub fn rates(&self, now: Instant, width: usize) -> Vec<u64> {
+        let now_sec = now.saturating_duration_since(self.origin).as_secs();
+        let mut out = vec![0; width];
+        for &(sec, count) in &self.rate {
+            let age = now_sec.saturating_sub(sec) as usize;
+            if age < width {
+                out[width - 1 - age] = count;
+            }
+        }
+        out
+    }
+
+    /// The row at the bottom of the view.
+    pub fn bottom(&self) -> Option<u64> {
+        let (first, end) = self.seq_range();
+        if end == first {
+            return None;
+        }
+        Some(self.paused.map_or(end - 1, |p| p.clamp(first, end - 1)))
+    }
+
+    pub fn pause(&mut self) {
+        if self.paused.is_none() {
+            self.paused = Some(self.seq_range().1.saturating_sub(1));
+            self.unseen = 0;
+        }
+    }
+
+    pub fn follow(&mut self) {
+        self.paused = None;
+        self.unseen = 0;
+    }
+
+    /// Bytes held by the log's rows.
+    pub fn bytes(&self) -> usize {
+        self.held
+    }
+}
+
+fn entry_bytes(entry: &LogEntry) -> usize {
+    match entry {
+        LogEntry::Event(e) => e.bytes(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn ev(rev: i64) -> WatchEvent {
+        WatchEvent {
+            kind: EventKind::Put,
+            key: format!("/k{rev}").into_bytes(),
+            value: vec![b'x'; 10],
+            prev_value: None,
+            mod_revision: rev,
+            create_revision: rev,
+            version: 1,
+            lease: 0,
+        }
+    }
+
+    #[test]
+    fn ring_buffer_keeps_the_newest_and_counts_all() {
+        let t0 = Instant::now();
+        let mut log = EventLog::new(b"/".to_vec(), 100, t0);
+        for batch in 0..10 {
+            log.push_events((0..50).map(|i| ev(batch * 50 + i + 1)).collect(), t0);
+        }
+        log.push_events((501..=750).map(ev).collect(), t0);
+        assert_eq!(log.total, 750);
+        assert_eq!(log.len(), 100);
+        assert_eq!(log.seq_range(), (650, 750));
+        match log.get(749) {
+            Some(LogEntry::Event(e)) => assert_eq!(e.revision, 750),
+            other => panic!("{other:?}"),
+        }
+        assert!(log.get(649).is_none());
+    }
+
+    #[test]
+    fn rate_per_second_over_the_window() {
+        let t0 = Instant::now();
+        let mut log = EventLog::new(Vec::new(), 10, t0);
+        log.push_events(vec![ev(1), ev(2)], t0);
+        log.push_events(vec![ev(3)], t0 + Duration::from_millis(1500));
+        log.push_events(vec![ev(4)], t0 + Duration::from_secs(3));
+        assert_eq!(
+            log.rates(t0 + Duration::from_secs(3), 5),
+            vec![0, 2, 1, 0, 1]
+        );
+        // Old seconds fall out of the window.
+        log.push_events(vec![ev(5)], t0 + Duration::from_secs(200));
+        assert_eq!(log.rate.len(), 1);
+        assert_eq!(log.total, 5);
+    }
+
+    #[test]
+    fn pause_freezes_the_view_and_counts_unseen() {
+        let t0 = Instant::now();
+        let mut log = EventLog::new(Vec::new(), 5, t0);
+        log.push_events((1..=3).map(ev).collect(), t0);
+        log.pause();
+        assert_eq!(log.bottom(), Some(2));
+        log.push_events((4..=5).map(ev).collect(), t0);
+        assert_eq!((log.bottom(), log.unseen), (Some(2), 2));
+        // The frozen row is evicted: the view sticks to the oldest held.
+        log.push_events((6..=9).map(ev).collect(), t0);
+        assert_eq!(log.bottom(), Some(4));
+        log.follow();
+        assert_eq!((log.bottom(), log.unseen), (Some(8), 0));
+    }
+
+    #[test]
+    fn big_values_are_cut_and_changes_flagged() {
+        let mut e = ev(7);
+        e.create_revision = 3;
+        e.value = vec![b'a'; VALUE_KEEP + 10];
+        e.prev_value = Some(b"old".to_vec());
+        let row = EventRow::from_event(e);
+        assert!(row.truncated && !row.created && row.value_changed());
+        assert_eq!(row.value.len(), VALUE_KEEP);
+    }
+
+    #[test]
+    fn byte_budget_evicts_oldest() {
+        let t0 = Instant::now();
+        let mut log = EventLog::new(Vec::new(), 10_000, t0);
+        let big = |rev| WatchEvent {
+            value: vec![0; VALUE_KEEP],
+            prev_value: Some(vec![1; VALUE_KEEP]),
+            ..ev(rev)
+        };
+        log.push_events((1..=1000).map(big).collect(), t0);
+        assert!(log.bytes() <= MAX_BYTES);
+        assert!(log.len() < 1000);
+        assert_eq!(log.total, 1000);
+    }
+}

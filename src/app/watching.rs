@@ -1,0 +1,200 @@
+//! The watch side of `update`: events into the log, the tree and the value
+//! view; gaps; the Events pane's keys.
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::events::{EventLog, LogEntry};
+use super::msg::Cmd;
+use super::state::{State, ValueStatus};
+use super::tree::{live::Probe, Listing, ROOT};
+use crate::etcd::types::{EventKind, WatchEvent};
+
+/// Starts (or restarts) the watch on `prefix`; the log starts afresh.
+pub fn start_watch(
+    state: &mut State,
+    prefix: Vec<u8>,
+    start_revision: Option<i64>,
+    cmds: &mut Vec<Cmd>,
+) {
+    state.watch.epoch += 1;
+    state.watch.status = None;
+    let capacity = state.events.capacity();
+    state.events = EventLog::new(prefix.clone(), capacity, state.now);
+    state.watch.prefix = prefix.clone();
+    cmds.push(Cmd::Watch {
+        epoch: state.watch.epoch,
+        prefix,
+        start_revision,
+    });
+}
+
+pub fn on_events(
+    state: &mut State,
+    events: Vec<WatchEvent>,
+    revision: i64,
+    at: Instant,
+    cmds: &mut Vec<Cmd>,
+) {
+    state.revision = state.revision.max(revision);
+    for ev in &events {
+        state.revision = state.revision.max(ev.revision());
+        let (shape_changed, probe) = state.tree.apply_event(ev.revision(), ev.kind, &ev.key);
+        state.tree_dirty |= shape_changed;
+        if let Probe::Dir(dir, full) = probe {
+            cmds.push(Cmd::ProbeDir { dir, full });
+        }
+        if state.value.key.as_deref() == Some(ev.key.as_slice()) {
+            state.value.changed = Some((ev.revision(), ev.kind));
+            state.value_dirty = true;
+        }
+    }
+    state.events.push_events(events, at);
+}
+
+/// History was compacted while the watch was away: mark the gap and list
+/// the tree again (the directories that were open open again).
+pub fn on_gap(state: &mut State, from: i64, to: i64, cmds: &mut Vec<Cmd>) {
+    state.events.push(LogEntry::Gap { from, to });
+    state.error(format!(
+        "watch history compacted: revisions {from}..{to} missed; tree listed again"
+    ));
+    let tree = &state.tree;
+    state.watch.reopen = tree
+        .nodes_iter()
+        .filter(|(_, n)| n.dir.as_deref().is_some_and(|d| d.expanded))
+        .map(|(_, n)| n.full.to_vec())
+        .collect();
+    state.tree.reset(ROOT);
+    if let Some((prefix, cursor, generation)) = state.tree.begin_load(ROOT) {
+        cmds.push(Cmd::ListChildren {
+            dir: ROOT,
+            generation,
+            prefix,
+            cursor,
+        });
+    }
+    state.tree_dirty = true;
+    state.value_dirty = state.value.key.is_some();
+}
+
+pub fn on_probe(state: &mut State, dir: u32, full: &[u8], empty: bool) {
+    if empty && state.tree.drop_empty_dir(dir, full) {
+        state.tree_dirty = true;
+    }
+}
+
+/// What a frame needs from what was coalesced: whether rows must be rebuilt
+/// and the value refetched (`Some(key)`) or marked deleted.
+pub fn take_value_refresh(state: &mut State) -> Option<Vec<u8>> {
+    if !std::mem::take(&mut state.value_dirty) {
+        return None;
+    }
+    let key = state.value.key.clone()?;
+    match state.value.changed {
+        Some((_, EventKind::Delete)) => {
+            state.value.status = ValueStatus::Missing;
+            None
+        }
+        _ => Some(key),
+    }
+}
+
+/// Keys of the Events pane. `j`/`k` select rows (which freezes the view),
+/// `G` follows the tail again, `g` goes to the oldest row held.
+pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize) {
+    let log = &mut state.events;
+    let (first, end) = log.seq_range();
+    if first == end {
+        return;
+    }
+    let current = log.selected.or(log.bottom()).unwrap_or(end - 1);
+    let target = match key.code {
+        KeyCode::Char('k') | KeyCode::Up => current.saturating_sub(1).max(first),
+        KeyCode::Char('j') | KeyCode::Down => (current + 1).min(end - 1),
+        KeyCode::Char('g') | KeyCode::Home => first,
+        KeyCode::PageUp => current.saturating_sub(10).max(first),
+        KeyCode::PageDown => (current + 10).min(end - 1),
+        KeyCode::Char('G') | KeyCode::End => {
+            log.follow();
+            log.selected = None;
+            return;
+        }
+        KeyCode::Esc => {
+            log.selected = None;
+            return;
+        }
+        _ => return,
+    };
+    log.pause();
+    log.selected = Some(target);
+    // Move the frozen view just enough to keep the selection on screen.
+    let page = page.max(1) as u64;
+    if let Some(bottom) = log.paused {
+        if target > bottom {
+            log.paused = Some(target);
+        } else if target + page <= bottom {
+            log.paused = Some(target + page - 1);
+        }
+    }
+}
+
+pub fn toggle_pause(state: &mut State) {
+    if state.events.paused.is_some() {
+        state.events.follow();
+        state.events.selected = None;
+        state.info("Events: following");
+    } else {
+        state.events.pause();
+        state.info("Events: paused (p to follow)");
+    }
+}
+
+/// `w`: watch the selected directory (or the key's directory).
+pub fn watch_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(row) = state.selected_row() else {
+        return;
+    };
+    let node = state.tree.node(row.node);
+    let prefix = if row.more || node.is_dir() {
+        node.full.to_vec()
+    } else {
+        state.tree.node(node.parent).full.to_vec()
+    };
+    let shown = crate::escape::escape_bytes(&prefix);
+    start_watch(state, prefix, None, cmds);
+    state.info(format!(
+        "watching {}",
+        if shown.is_empty() {
+            "the whole keyspace".into()
+        } else {
+            shown
+        }
+    ));
+}
+
+/// Directories to open again after a re-list: `dir`'s children whose path
+/// was open before.
+pub fn reopen_children(state: &mut State, dir: u32) -> Vec<u32> {
+    if state.watch.reopen.is_empty() {
+        return Vec::new();
+    }
+    let children = state
+        .tree
+        .dir(dir)
+        .map(|d| d.children.clone())
+        .unwrap_or_default();
+    children
+        .into_iter()
+        .filter(|&c| {
+            let n = state.tree.node(c);
+            n.is_dir()
+                && state.watch.reopen.contains(n.full.as_ref())
+                && matches!(
+                    n.dir.as_deref().map(|d| &d.listing),
+                    Some(Listing::NotLoaded)
+                )
+        })
+        .collect()
+}

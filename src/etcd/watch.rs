@@ -1,0 +1,238 @@
+//! The watch task: follows a prefix from a revision on, forever.
+//!
+//! etcd-client's watch stream neither reconnects nor resumes by itself, so
+//! this task does: it tracks the last revision it has seen and, when the
+//! stream breaks or goes silent, opens a new one from that revision + 1
+//! (through the balanced channel, so another endpoint when one is down),
+//! with exponential backoff. A silent stream is probed with progress
+//! requests, so a dead connection is noticed within a few seconds. When the
+//! resume revision has been compacted, the missed range is reported as a
+//! gap and watching carries on from the current revision.
+
+use std::time::{Duration, Instant};
+
+use etcd_client::{Client, EventType, GetOptions, WatchOptions};
+use tokio::sync::mpsc;
+
+use super::describe_error;
+use super::types::{EventKind, WatchEvent, WatchStatus};
+use crate::app::Msg;
+use crate::record::Recorder;
+
+/// Ask for progress after this much silence...
+const PROBE_AFTER: Duration = Duration::from_secs(2);
+/// ...and give the stream up when nothing at all arrived for this long.
+const DEAD_AFTER: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+pub struct WatchSpec {
+    pub epoch: u64,
+    pub prefix: Vec<u8>,
+    /// First revision to deliver.
+    pub start_revision: i64,
+}
+
+enum Ended {
+    /// The start revision was compacted away (etcd's compact revision).
+    Compacted(i64),
+    Failed(String),
+    /// The UI is gone.
+    Closed,
+}
+
+pub async fn run(
+    client: Client,
+    spec: WatchSpec,
+    msgs: mpsc::Sender<Msg>,
+    mut recorder: Option<Recorder>,
+) {
+    let epoch = spec.epoch;
+    let mut next = spec.start_revision;
+    let mut attempt = 0u32;
+    loop {
+        let mut client = client.clone();
+        match watch_once(
+            &mut client,
+            &spec.prefix,
+            epoch,
+            &mut next,
+            &msgs,
+            &mut recorder,
+            &mut attempt,
+        )
+        .await
+        {
+            Ended::Closed => return,
+            Ended::Compacted(compacted) => {
+                // History before `compacted` is gone: continue from now,
+                // and let the UI re-list what it shows.
+                let now = match current_revision(&mut client, &spec.prefix).await {
+                    Ok(rev) => rev,
+                    Err(e) => {
+                        if !report_failure(&msgs, epoch, &mut attempt, e).await {
+                            return;
+                        }
+                        continue;
+                    }
+                };
+                let from = next;
+                next = now + 1;
+                if let Some(r) = &mut recorder {
+                    r.gap(from, now);
+                }
+                let gap = Msg::WatchGap {
+                    epoch,
+                    from,
+                    to: now,
+                    compacted,
+                };
+                if msgs.send(gap).await.is_err() {
+                    return;
+                }
+            }
+            Ended::Failed(error) => {
+                if !report_failure(&msgs, epoch, &mut attempt, error).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Reports the failure and waits out the backoff; false when the UI is gone.
+async fn report_failure(
+    msgs: &mpsc::Sender<Msg>,
+    epoch: u64,
+    attempt: &mut u32,
+    error: String,
+) -> bool {
+    *attempt += 1;
+    let status = WatchStatus::Reconnecting {
+        attempt: *attempt,
+        error,
+    };
+    if msgs.send(Msg::WatchStatus { epoch, status }).await.is_err() {
+        return false;
+    }
+    let backoff = Duration::from_millis(100 * 2u64.saturating_pow(*attempt - 1)).min(MAX_BACKOFF);
+    tokio::time::sleep(backoff).await;
+    true
+}
+
+/// The cluster's current revision, from a cheap read.
+pub async fn current_revision(client: &mut Client, prefix: &[u8]) -> Result<i64, String> {
+    let key = if prefix.is_empty() {
+        vec![0]
+    } else {
+        prefix.to_vec()
+    };
+    let resp = client
+        .get(key, Some(GetOptions::new().with_keys_only().with_limit(1)))
+        .await
+        .map_err(|e| describe_error(&e))?;
+    Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
+}
+
+async fn watch_once(
+    client: &mut Client,
+    prefix: &[u8],
+    epoch: u64,
+    next: &mut i64,
+    msgs: &mpsc::Sender<Msg>,
+    recorder: &mut Option<Recorder>,
+    attempt: &mut u32,
+) -> Ended {
+    let opts = WatchOptions::new()
+        .with_prefix()
+        .with_prev_key()
+        .with_progress_notify()
+        .with_start_revision(*next);
+    let stream =
+        match tokio::time::timeout(DEAD_AFTER, client.watch(prefix.to_vec(), Some(opts))).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Ended::Failed(describe_error(&e)),
+            Err(_) => return Ended::Failed("no answer to the watch request".into()),
+        };
+    let (mut requests, mut responses) = stream.split();
+    let mut last_heard = Instant::now();
+    let mut probed = false;
+    let mut probe = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            resp = responses.message() => {
+                let resp = match resp {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return Ended::Failed("the watch stream ended".into()),
+                    Err(e) => return Ended::Failed(describe_error(&e)),
+                };
+                last_heard = Instant::now();
+                probed = false;
+                if resp.compact_revision() > 0 {
+                    return Ended::Compacted(resp.compact_revision());
+                }
+                if resp.canceled() {
+                    let reason = resp.cancel_reason();
+                    return Ended::Failed(if reason.is_empty() { "watch canceled by the server".into() } else { reason.to_string() });
+                }
+                if resp.created() {
+                    *attempt = 0;
+                    let status = WatchStatus::Watching { from: *next };
+                    if msgs.send(Msg::WatchStatus { epoch, status }).await.is_err() {
+                        return Ended::Closed;
+                    }
+                }
+                let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+                let events: Vec<WatchEvent> = resp.events().iter().filter_map(convert).collect();
+                if let Some(last) = events.last() {
+                    *next = last.revision() + 1;
+                } else if !resp.created() && revision >= *next {
+                    // A progress notification: everything up to `revision`
+                    // has been delivered.
+                    *next = revision + 1;
+                }
+                if events.is_empty() {
+                    if msgs.send(Msg::WatchProgress { epoch, revision }).await.is_err() {
+                        return Ended::Closed;
+                    }
+                    continue;
+                }
+                if let Some(r) = recorder.as_mut() {
+                    r.events(&events);
+                }
+                let msg = Msg::WatchEvents { epoch, events, revision, at: Instant::now() };
+                if msgs.send(msg).await.is_err() {
+                    return Ended::Closed;
+                }
+            }
+            _ = probe.tick() => {
+                let silent = last_heard.elapsed();
+                if silent > DEAD_AFTER {
+                    return Ended::Failed(format!("no answer from the cluster for {}s", silent.as_secs()));
+                }
+                if silent > PROBE_AFTER && !probed {
+                    probed = true;
+                    if let Err(e) = requests.request_progress().await {
+                        return Ended::Failed(describe_error(&e));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn convert(ev: &etcd_client::Event) -> Option<WatchEvent> {
+    let kv = ev.kv()?;
+    Some(WatchEvent {
+        kind: match ev.event_type() {
+            EventType::Put => EventKind::Put,
+            EventType::Delete => EventKind::Delete,
+        },
+        key: kv.key().to_vec(),
+        value: kv.value().to_vec(),
+        prev_value: ev.prev_kv().map(|p| p.value().to_vec()),
+        mod_revision: kv.mod_revision(),
+        create_revision: kv.create_revision(),
+        version: kv.version(),
+        lease: kv.lease(),
+    })
+}

@@ -1,0 +1,94 @@
+//! The Value pane while an Events row is selected: the event, its value,
+//! and for an update the line diff from the previous value.
+
+use std::time::Duration;
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+use similar::{ChangeTag, TextDiff};
+
+use super::{dim, pane_block};
+use crate::app::events::EventRow;
+use crate::escape::escape_bytes;
+use crate::etcd::types::EventKind;
+use crate::value_doc::Document;
+
+pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow) {
+    let block = pane_block(format!(" Event {} ", escape_bytes(&ev.key)), false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = vec![header(ev)];
+    let height = inner.height as usize;
+    match (&ev.kind, &ev.prev_value) {
+        (EventKind::Delete, prev) => {
+            lines.push(Line::styled("deleted value:", dim()));
+            match prev {
+                Some(p) => lines.extend(plain(p, height, Style::new().fg(Color::Red))),
+                None => lines.push(Line::styled(
+                    "(not known: the watch had no previous value)",
+                    dim(),
+                )),
+            }
+        }
+        (EventKind::Put, Some(prev)) if ev.value_changed() => {
+            lines.push(Line::styled("previous → new:", dim()));
+            lines.extend(diff(prev, &ev.value, height));
+        }
+        (EventKind::Put, _) => {
+            lines.push(Line::styled("value:", dim()));
+            lines.extend(plain(&ev.value, height, Style::new()));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn header(ev: &EventRow) -> Line<'static> {
+    let what = match ev.kind {
+        EventKind::Delete => "DELETE",
+        EventKind::Put if ev.created => "PUT (created)",
+        EventKind::Put if ev.value_changed() => "PUT (updated, value changed)",
+        EventKind::Put if ev.prev_value.is_some() => "PUT (updated, same value)",
+        EventKind::Put => "PUT (updated)",
+    };
+    let mut spans = vec![
+        Span::styled(what, Style::new().fg(Color::Yellow)),
+        Span::styled(format!("  rev {}", ev.revision), dim()),
+    ];
+    if ev.truncated {
+        spans.push(Span::styled("  (values cut to 64 KiB in the log)", dim()));
+    }
+    Line::from(spans)
+}
+
+fn plain(bytes: &[u8], max: usize, style: Style) -> Vec<Line<'static>> {
+    Document::build(bytes)
+        .text_lines()
+        .into_iter()
+        .take(max)
+        .map(|l| Line::styled(l, style))
+        .collect()
+}
+
+fn diff(old: &[u8], new: &[u8], max: usize) -> Vec<Line<'static>> {
+    let old = Document::build(old).text_lines().join("\n");
+    let new = Document::build(new).text_lines().join("\n");
+    let diff = TextDiff::configure()
+        .timeout(Duration::from_millis(20))
+        .diff_lines(&old, &new);
+    diff.iter_all_changes()
+        .take(max)
+        .map(|change| {
+            let text = change.value().trim_end_matches('\n').to_string();
+            match change.tag() {
+                ChangeTag::Equal => Line::styled(format!("  {text}"), dim()),
+                ChangeTag::Delete => Line::styled(format!("- {text}"), Style::new().fg(Color::Red)),
+                ChangeTag::Insert => {
+                    Line::styled(format!("+ {text}"), Style::new().fg(Color::Green))
+                }
+            }
+        })
+        .collect()
+}

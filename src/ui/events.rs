@@ -1,0 +1,150 @@
+//! The Events pane: newest at the bottom; only the rows on screen are built.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{dim, focused, pane_block, selected_style};
+use crate::app::events::{EventRow, LogEntry};
+use crate::app::{Pane, State};
+use crate::escape::{escape_bytes, escape_str};
+use crate::etcd::types::{EventKind, WatchStatus};
+
+const SPARK: [char; 9] = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+const SPARK_SECONDS: usize = 30;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let log = &state.events;
+    let block = pane_block(title(state), focused(state, Pane::Events));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let Some(bottom) = log.bottom() else {
+        let text = match &state.watch.status {
+            Some(WatchStatus::Watching { from }) => {
+                format!("watching from revision {from}: no change yet")
+            }
+            Some(WatchStatus::Reconnecting { error, .. }) => {
+                format!("reconnecting… ({})", escape_str(error))
+            }
+            None => "starting the watch…".to_string(),
+        };
+        frame.render_widget(Paragraph::new(text).style(dim()), inner);
+        return;
+    };
+    let height = inner.height as u64;
+    let (first, _) = log.seq_range();
+    let top = (bottom + 1).saturating_sub(height).max(first);
+    let lines: Vec<Line> = (top..=bottom)
+        .filter_map(|seq| {
+            let line = entry_line(log.get(seq)?, inner.width as usize);
+            Some(
+                if log.selected == Some(seq) && focused(state, Pane::Events) {
+                    line.style(selected_style())
+                } else {
+                    line
+                },
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn title(state: &State) -> Line<'static> {
+    let log = &state.events;
+    let prefix = escape_bytes(&log.prefix);
+    let mut spans = vec![Span::raw(format!(
+        " Events {} ({}) ",
+        if prefix.is_empty() { "*" } else { &prefix },
+        log.total
+    ))];
+    let rates = log.rates(state.now, SPARK_SECONDS);
+    let max = rates.iter().copied().max().unwrap_or(0);
+    let spark: String = rates
+        .iter()
+        .map(|&r| {
+            if max == 0 {
+                SPARK[0]
+            } else {
+                SPARK[((r * 8).div_ceil(max)) as usize]
+            }
+        })
+        .collect();
+    spans.push(Span::styled(spark, Style::new().fg(Color::Green)));
+    let last = rates.last().copied().unwrap_or(0);
+    spans.push(Span::raw(format!(" {last}/s ")));
+    if log.paused.is_some() {
+        spans.push(Span::styled(
+            format!(" PAUSED +{} ", log.unseen),
+            Style::new().bg(Color::Yellow).fg(Color::Black),
+        ));
+    }
+    if let Some(WatchStatus::Reconnecting { .. }) = &state.watch.status {
+        spans.push(Span::styled(
+            " reconnecting… ",
+            Style::new().bg(Color::Red).fg(Color::White),
+        ));
+    }
+    Line::from(spans)
+}
+
+fn entry_line(entry: &LogEntry, width: usize) -> Line<'static> {
+    match entry {
+        LogEntry::Event(ev) => event_line(ev, width),
+        LogEntry::Gap { from, to } => Line::styled(
+            format!("— history compacted: revisions {from}..{to} missed —"),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ),
+    }
+}
+
+fn event_line(ev: &EventRow, width: usize) -> Line<'static> {
+    let (kind, kind_style) = match ev.kind {
+        EventKind::Put => ("PUT   ", Style::new().fg(Color::Green)),
+        EventKind::Delete => ("DELETE", Style::new().fg(Color::Red)),
+    };
+    // created / updated (value changed) / updated with the same value
+    let marker = match ev.kind {
+        EventKind::Delete => " ",
+        EventKind::Put if ev.created => "+",
+        EventKind::Put if ev.value_changed() => "~",
+        EventKind::Put => "=",
+    };
+    let key = escape_bytes(&ev.key);
+    let used = 9 + 7 + 2 + key.chars().count() + 2;
+    let preview = match ev.kind {
+        EventKind::Put => preview(&ev.value, width.saturating_sub(used)),
+        EventKind::Delete => String::new(),
+    };
+    Line::from(vec![
+        Span::styled(format!("{:>8} ", ev.revision), dim()),
+        Span::styled(kind, kind_style),
+        Span::styled(format!(" {marker} "), Style::new().fg(Color::Yellow)),
+        Span::raw(format!("{key}  ")),
+        Span::styled(preview, dim()),
+    ])
+}
+
+/// The start of a value on one line, escaped.
+pub fn preview(value: &[u8], max: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    let head = &value[..value.len().min(max * 4)];
+    let text = match std::str::from_utf8(head) {
+        Ok(s) => escape_str(s),
+        Err(e) if e.valid_up_to() > 0 && head.len() - e.valid_up_to() < 4 => {
+            escape_str(std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default())
+        }
+        Err(_) => escape_bytes(head),
+    };
+    if text.chars().count() > max {
+        let mut t: String = text.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    } else {
+        text
+    }
+}
