@@ -213,3 +213,42 @@ async fn endpoints_come_from_the_etcdctl_variable() {
     tmux.send(&["C-c"]);
     tmux.wait_for("EXIT=0");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn etcdctl_changes_show_in_events_and_tree() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {ep} --prefix /app/"));
+    tmux.wait_for("flags/");
+    tmux.wait_for("Events /app/ (0)");
+    let etcdctl = |args: &[&str]| {
+        let out = Command::new("etcdctl")
+            .env("ETCDCTL_API", "3")
+            .args(["--endpoints", &ep])
+            .args(args)
+            .output()
+            .expect("etcdctl");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    etcdctl(&["put", "/app/fresh-key", "hello"]);
+    let screen = tmux.wait_for("+ /app/fresh-key  hello");
+    assert!(
+        screen.contains("  fresh-key"),
+        "new key in the tree:\n{screen}"
+    );
+    etcdctl(&["del", "/app/config"]);
+    let screen = tmux.wait_for("DELETE   /app/config");
+    assert!(screen.contains("Events /app/ (2)"), "{screen}");
+    // The tree lost the key (the Value pane title may still name it).
+    let keys_pane: String = screen
+        .lines()
+        .map(|l| l.chars().take(60).collect::<String>() + "\n")
+        .collect();
+    assert!(!keys_pane.contains("config"), "{keys_pane}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -220,3 +220,107 @@ fn partially_loaded_directory_shows_progress() {
         etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 12)).keys
     ));
 }
+
+fn watch_event(
+    kind: etcdlens::etcd::types::EventKind,
+    key: &[u8],
+    value: &[u8],
+    prev: Option<&[u8]>,
+    rev: i64,
+    created: i64,
+) -> etcdlens::etcd::types::WatchEvent {
+    etcdlens::etcd::types::WatchEvent {
+        kind,
+        key: key.to_vec(),
+        value: value.to_vec(),
+        prev_value: prev.map(|p| p.to_vec()),
+        mod_revision: rev,
+        create_revision: created,
+        version: 1,
+        lease: 0,
+    }
+}
+
+#[test]
+fn events_pane_rows_title_and_sparkline() {
+    use etcdlens::etcd::types::EventKind::{Delete, Put};
+    let mut s = state_with(&[b"/a"]);
+    s.size = (120, 40);
+    let t0 = s.now;
+    s.events.push_events(
+        vec![watch_event(
+            Put,
+            b"/svc/api",
+            br#"{"port":80}"#,
+            None,
+            11,
+            11,
+        )],
+        t0,
+    );
+    s.events.push_events(
+        vec![
+            watch_event(
+                Put,
+                b"/svc/api",
+                br#"{"port":81}"#,
+                Some(br#"{"port":80}"#),
+                12,
+                11,
+            ),
+            watch_event(
+                Put,
+                b"/svc/api",
+                br#"{"port":81}"#,
+                Some(br#"{"port":81}"#),
+                13,
+                11,
+            ),
+        ],
+        t0 + Duration::from_secs(2),
+    );
+    s.events
+        .push(etcdlens::app::events::LogEntry::Gap { from: 14, to: 20 });
+    s.events.push_events(
+        vec![
+            watch_event(Delete, b"/svc/api", b"", Some(br#"{"port":81}"#), 21, 0),
+            watch_event(Put, b"/bin\x1b[2J\xff", &[0, 1, 2, 0xff], None, 22, 22),
+        ],
+        t0 + Duration::from_secs(4),
+    );
+    s.now = t0 + Duration::from_secs(4);
+    let area = etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 40)).events;
+    insta::assert_snapshot!("events_following", text(&render(&s), area));
+    // Paused, two more arrive: counted in the title, the view stays.
+    s.events.pause();
+    s.events.push_events(
+        vec![
+            watch_event(Put, b"/late", b"1", None, 23, 23),
+            watch_event(Put, b"/late", b"2", Some(b"1"), 24, 23),
+        ],
+        s.now,
+    );
+    insta::assert_snapshot!("events_paused", text(&render(&s), area));
+}
+
+#[test]
+fn selected_update_shows_the_diff_in_the_value_pane() {
+    use etcdlens::etcd::types::EventKind::Put;
+    let mut s = state_with(&[b"/a"]);
+    s.size = (120, 40);
+    s.events.push_events(
+        vec![watch_event(
+            Put,
+            b"/cfg",
+            br#"{"a":1,"b":2,"c":3}"#,
+            Some(br#"{"a":1,"b":3,"c":3}"#),
+            12,
+            5,
+        )],
+        s.now,
+    );
+    s.focus = etcdlens::app::Pane::Events;
+    s.events.selected = Some(0);
+    let area = etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 40)).value;
+    insta::assert_snapshot!(text(&render(&s), area));
+}

@@ -98,9 +98,9 @@ pub struct State {
     pub quit: bool,
     pub events: EventLog,
     pub watch: WatchView,
-    /// Watch events changed the tree's shape: rebuild the rows at the
-    /// next frame (once, however many events came in).
-    pub tree_dirty: bool,
+    /// Watch events not yet applied to the tree: they are applied, and the
+    /// rows rebuilt, once per frame however many came in.
+    pub pending_tree: Vec<(i64, EventKind, Vec<u8>)>,
     /// The shown key changed: refresh it at the next frame.
     pub value_dirty: bool,
     next_req: u64,
@@ -136,7 +136,7 @@ impl State {
                 status: None,
                 reopen: HashSet::new(),
             },
-            tree_dirty: false,
+            pending_tree: Vec::new(),
             value_dirty: false,
             next_req: 1,
         }

@@ -58,7 +58,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             at,
         } => {
             if epoch == state.watch.epoch {
-                watching::on_events(state, events, revision, at, &mut cmds);
+                watching::on_events(state, events, revision, at);
             }
         }
         Msg::WatchStatus { epoch, status } => {
@@ -76,9 +76,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         } => {
             if epoch == state.watch.epoch {
                 watching::on_gap(state, from, to, &mut cmds);
+                rebuild(state, None);
             }
         }
-        Msg::DirProbed { dir, full, empty } => watching::on_probe(state, dir, &full, empty),
+        Msg::DirProbed { dir, full, empty } => {
+            if watching::on_probe(state, dir, &full, empty) {
+                let keep = state.selected_row();
+                rebuild(state, keep);
+            }
+        }
         Msg::Frame => on_frame(state, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
     }
@@ -90,10 +96,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
 
 /// Applies what the messages since the last frame coalesced.
 fn on_frame(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if std::mem::take(&mut state.tree_dirty) {
+    if watching::apply_pending(state, cmds) {
         let keep = state.selected_row();
         rebuild(state, keep);
-        on_selection_changed(state, cmds);
+        // A shown key that was just deleted stays on screen ("deleted at
+        // rev N") until the user moves on.
+        let deleted = matches!(
+            state.value.changed,
+            Some((_, crate::etcd::types::EventKind::Delete))
+        );
+        if !deleted {
+            on_selection_changed(state, cmds);
+        }
     }
     if let Some(key) = watching::take_value_refresh(state) {
         refetch_value(state, key, cmds);

@@ -30,20 +30,15 @@ pub fn start_watch(
     });
 }
 
-pub fn on_events(
-    state: &mut State,
-    events: Vec<WatchEvent>,
-    revision: i64,
-    at: Instant,
-    cmds: &mut Vec<Cmd>,
-) {
+pub fn on_events(state: &mut State, events: Vec<WatchEvent>, revision: i64, at: Instant) {
     state.revision = state.revision.max(revision);
+    let root = &state.tree.node(ROOT).full;
     for ev in &events {
         state.revision = state.revision.max(ev.revision());
-        let (shape_changed, probe) = state.tree.apply_event(ev.revision(), ev.kind, &ev.key);
-        state.tree_dirty |= shape_changed;
-        if let Probe::Dir(dir, full) = probe {
-            cmds.push(Cmd::ProbeDir { dir, full });
+        if ev.key.starts_with(root) {
+            state
+                .pending_tree
+                .push((ev.revision(), ev.kind, ev.key.clone()));
         }
         if state.value.key.as_deref() == Some(ev.key.as_slice()) {
             state.value.changed = Some((ev.revision(), ev.kind));
@@ -51,6 +46,25 @@ pub fn on_events(
         }
     }
     state.events.push_events(events, at);
+}
+
+/// Applies the events gathered since the last frame to the tree. Returns
+/// whether its shape changed.
+pub fn apply_pending(state: &mut State, cmds: &mut Vec<Cmd>) -> bool {
+    let mut changed = false;
+    for (revision, kind, key) in std::mem::take(&mut state.pending_tree) {
+        let (shape_changed, probe) = state.tree.apply_event(revision, kind, &key);
+        changed |= shape_changed;
+        if let Probe::Dir(dir, full) = probe {
+            if !cmds
+                .iter()
+                .any(|c| matches!(c, Cmd::ProbeDir { dir: d, .. } if *d == dir))
+            {
+                cmds.push(Cmd::ProbeDir { dir, full });
+            }
+        }
+    }
+    changed
 }
 
 /// History was compacted while the watch was away: mark the gap and list
@@ -67,6 +81,8 @@ pub fn on_gap(state: &mut State, from: i64, to: i64, cmds: &mut Vec<Cmd>) {
         .map(|(_, n)| n.full.to_vec())
         .collect();
     state.tree.reset(ROOT);
+    // Older than the listing to come: superseded by it.
+    state.pending_tree.clear();
     if let Some((prefix, cursor, generation)) = state.tree.begin_load(ROOT) {
         cmds.push(Cmd::ListChildren {
             dir: ROOT,
@@ -75,14 +91,12 @@ pub fn on_gap(state: &mut State, from: i64, to: i64, cmds: &mut Vec<Cmd>) {
             cursor,
         });
     }
-    state.tree_dirty = true;
     state.value_dirty = state.value.key.is_some();
 }
 
-pub fn on_probe(state: &mut State, dir: u32, full: &[u8], empty: bool) {
-    if empty && state.tree.drop_empty_dir(dir, full) {
-        state.tree_dirty = true;
-    }
+/// Whether a probe removed a directory (the rows must be rebuilt).
+pub fn on_probe(state: &mut State, dir: u32, full: &[u8], empty: bool) -> bool {
+    empty && state.tree.drop_empty_dir(dir, full)
 }
 
 /// What a frame needs from what was coalesced: whether rows must be rebuilt

@@ -69,8 +69,9 @@ impl WatchEvent {
 /// What the watch task reports besides events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchStatus {
-    /// Watching; events from this revision on will arrive.
-    Watching { from: i64 },
+    /// Watching; events from this revision on will arrive, served by this
+    /// member.
+    Watching { from: i64, member_id: u64 },
     /// The stream broke; trying again (attempt number, cause).
     Reconnecting { attempt: u32, error: String },
 }

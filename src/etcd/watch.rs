@@ -176,7 +176,8 @@ async fn watch_once(
                 }
                 if resp.created() {
                     *attempt = 0;
-                    let status = WatchStatus::Watching { from: *next };
+                    let member_id = resp.header().map(|h| h.member_id()).unwrap_or(0);
+                    let status = WatchStatus::Watching { from: *next, member_id };
                     if msgs.send(Msg::WatchStatus { epoch, status }).await.is_err() {
                         return Ended::Closed;
                     }

@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 
     let Some(bottom) = log.bottom() else {
         let text = match &state.watch.status {
-            Some(WatchStatus::Watching { from }) => {
+            Some(WatchStatus::Watching { from, .. }) => {
                 format!("watching from revision {from}: no change yet")
             }
             Some(WatchStatus::Reconnecting { error, .. }) => {
@@ -135,7 +135,8 @@ pub fn preview(value: &[u8], max: usize) -> String {
     let head = &value[..value.len().min(max * 4)];
     let text = match std::str::from_utf8(head) {
         Ok(s) => escape_str(s),
-        Err(e) if e.valid_up_to() > 0 && head.len() - e.valid_up_to() < 4 => {
+        // A character cut by `head`, not bad bytes: show what is whole.
+        Err(e) if e.error_len().is_none() => {
             escape_str(std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default())
         }
         Err(_) => escape_bytes(head),

@@ -60,3 +60,112 @@ impl Etcd {
             .expect("put");
     }
 }
+
+/// etcdlens without a terminal: the real etcd worker and watch task, the
+/// real `update`, driven message by message.
+pub struct Headless {
+    pub state: etcdlens::app::State,
+    msgs: tokio::sync::mpsc::Receiver<etcdlens::app::Msg>,
+    cmds: tokio::sync::mpsc::Sender<etcdlens::app::Cmd>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Headless {
+    pub fn start(conn: Connection, prefix: &[u8], log_size: usize) -> Headless {
+        use etcdlens::app::events::EventLog;
+        use etcdlens::app::{update::start, State};
+        let (msg_tx, msgs) = tokio::sync::mpsc::channel(1024);
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(256);
+        let worker = tokio::spawn(etcdlens::etcd::worker::run(
+            conn,
+            b"/".to_vec(),
+            None,
+            cmd_rx,
+            msg_tx,
+        ));
+        let now = std::time::Instant::now();
+        let mut state = State::new(prefix, b"/", "test".into(), now);
+        state.size = (160, 45);
+        state.events = EventLog::new(prefix.to_vec(), log_size, now);
+        let pending = start(&mut state);
+        let h = Headless {
+            state,
+            msgs,
+            cmds: cmd_tx,
+            worker,
+        };
+        for c in pending {
+            h.cmds.try_send(c).expect("send");
+        }
+        h
+    }
+
+    pub fn apply(&mut self, msg: etcdlens::app::Msg) {
+        let mut cmds = etcdlens::app::update(&mut self.state, msg);
+        cmds.extend(etcdlens::app::update(
+            &mut self.state,
+            etcdlens::app::Msg::Frame,
+        ));
+        for c in cmds {
+            if c != etcdlens::app::Cmd::Quit {
+                self.cmds.try_send(c).expect("send");
+            }
+        }
+    }
+
+    /// Processes messages until `done(state)` holds; panics after `secs`.
+    pub async fn until(
+        &mut self,
+        secs: u64,
+        what: &str,
+        done: impl Fn(&etcdlens::app::State) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !done(&self.state) {
+            match tokio::time::timeout_at(deadline, self.msgs.recv()).await {
+                Ok(Some(msg)) => self.apply(msg),
+                Ok(None) => panic!("worker stopped while waiting for {what}"),
+                Err(_) => panic!(
+                    "timed out waiting for {what}; watch status {:?}, {} events",
+                    self.state.watch.status, self.state.events.total
+                ),
+            }
+        }
+    }
+
+    /// Full keys of the loaded tree's key rows, in display order.
+    pub fn keys(&self) -> Vec<String> {
+        let t = &self.state.tree;
+        t.rows
+            .iter()
+            .filter(|r| !r.more && !t.node(r.node).is_dir())
+            .map(|r| String::from_utf8_lossy(&t.node(r.node).full).into_owned())
+            .collect()
+    }
+
+    /// Revisions of the event rows held, in order.
+    pub fn revisions(&self) -> Vec<i64> {
+        use etcdlens::app::events::LogEntry;
+        let (first, end) = self.state.events.seq_range();
+        (first..end)
+            .filter_map(|s| match self.state.events.get(s) {
+                Some(LogEntry::Event(e)) => Some(e.revision),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn gaps(&self) -> usize {
+        use etcdlens::app::events::LogEntry;
+        let (first, end) = self.state.events.seq_range();
+        (first..end)
+            .filter(|&s| matches!(self.state.events.get(s), Some(LogEntry::Gap { .. })))
+            .count()
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        self.worker.abort();
+    }
+}
