@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod data;
+pub mod writer;
 
 use std::time::Instant;
 
@@ -56,13 +57,20 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         data::load(&mut client, items)
             .await
             .map_err(|e| Failure::Other(format!("loading the sample data failed: {e}")))?;
+        eprintln!("etcdlens demo: starting a slow background writer…");
+        let writer = tokio::spawn(writer::run(
+            conn.client.clone(),
+            std::time::Duration::from_millis(1500),
+        ));
         let mut run = opts.run_options(started);
         run.note = Some(note);
         run.bench_report = None;
         run.bench_exit = false;
-        runtime::run(conn, run)
+        let result = runtime::run(conn, run)
             .await
-            .map_err(|e| Failure::Other(format!("{e:?}")))
+            .map_err(|e| Failure::Other(format!("{e:?}")));
+        writer.abort();
+        result
     }
     .await;
     eprintln!("etcdlens demo: stopping the cluster and removing its data…");
