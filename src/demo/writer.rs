@@ -25,7 +25,7 @@ pub async fn run(mut client: Client, every: Duration) {
                 let (ip, port) = addr.split_once(':').unwrap_or((addr, "0"));
                 let value = serde_json::json!({
                     "name": name, "addr": ip, "port": port.parse::<u16>().unwrap_or(0),
-                    "healthy": step % 7 != 0, "last_seen_step": step,
+                    "healthy": !step.is_multiple_of(7), "last_seen_step": step,
                 });
                 client
                     .put(
