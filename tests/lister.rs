@@ -42,7 +42,7 @@ async fn list_all(
     let mut pages = 0;
     let mut reads = 0;
     loop {
-        let page = list_children(kv, dir, delim, cursor, want)
+        let page = list_children(kv, dir, delim, cursor, want, Vec::new())
             .await
             .expect("list");
         assert!(page.children.len() <= want);
@@ -172,11 +172,13 @@ async fn large_directories_come_in_pages() {
         .collect();
     etcd.put_keys(&all).await;
     let mut kv = etcd.client().await.kv_client();
-    let first = list_children(&mut kv, b"/wide/", b"/", None, 1000)
+    let first = list_children(&mut kv, b"/wide/", b"/", None, 1000, Vec::new())
         .await
         .unwrap();
     assert_eq!(first.children.len(), 1000);
-    assert_eq!(first.next.as_deref(), Some(&b"/wide/item-01000"[..]));
+    // The next page starts just after the last child of this one.
+    assert_eq!(first.next.as_deref(), Some(&b"/wide/item-00999\0"[..]));
+    assert_eq!(first.reads, 1);
     let (got, pages, _) = list_all(&mut kv, b"/wide/", b"/", 1000).await;
     assert_eq!(pages, 3);
     let expected: Vec<Vec<u8>> = all.clone();
@@ -228,4 +230,42 @@ fn prefix_end_matches_etcd() {
     assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
     assert_eq!(prefix_end(b"\xff\xff"), None);
     assert_eq!(prefix_end(b""), None);
+}
+
+#[tokio::test]
+async fn seeds_spare_reading_a_subdirectory_again() {
+    let etcd = Etcd::single().await;
+    let mut all = Vec::new();
+    for a in 0..3 {
+        for i in 0..300 {
+            all.push(format!("/s/app{a}/k{i:03}").into_bytes());
+        }
+    }
+    all.push(b"/s/zz".to_vec());
+    etcd.put_keys(&all).await;
+    let set: BTreeSet<Vec<u8>> = all.iter().cloned().collect();
+    let mut kv = etcd.client().await.kv_client();
+    let root = list_children(&mut kv, b"/s/", b"/", None, 1000, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(root.children.len(), 4);
+    // The first read passed over the start of app0/: those keys are its seed.
+    let (dir, seed) = root.seeds.first().unwrap();
+    assert_eq!(dir, b"/s/app0/");
+    assert!(!seed.is_empty() && seed.len() <= 64);
+    assert_eq!(seed[0], b"/s/app0/k000");
+    let expected: Vec<Vec<u8>> = (0..seed.len())
+        .map(|i| format!("/s/app0/k{i:03}").into_bytes())
+        .collect();
+    assert_eq!(seed, &expected, "contiguous from the directory's first key");
+    // Listing with the seed gives the same children as without.
+    let seeded = list_children(&mut kv, b"/s/app0/", b"/", None, 1000, seed.clone())
+        .await
+        .unwrap();
+    assert_eq!(seeded.children, reference(&set, b"/s/app0/", b"/"));
+    // A seed that already holds a whole small directory needs no read.
+    let small = list_children(&mut kv, b"/s/app0/", b"/", None, 5, seed.clone())
+        .await
+        .unwrap();
+    assert_eq!((small.children.len(), small.reads), (5, 0));
 }

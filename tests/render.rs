@@ -18,7 +18,7 @@ fn state_with(children: &[&[u8]]) -> State {
     let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
     s.size = (100, 30);
     s.revision = 1234;
-    let (_, _, g) = s.tree.begin_load(ROOT).unwrap();
+    let g = s.tree.begin_load(ROOT).unwrap().generation;
     s.tree.apply_page(
         ROOT,
         g,
@@ -33,6 +33,7 @@ fn state_with(children: &[&[u8]]) -> State {
             next: None,
             revision: 1234,
             reads: 1,
+            seeds: Vec::new(),
         },
     );
     s.tree.rebuild_rows();
@@ -193,7 +194,7 @@ fn help_overlay_and_filter_prompt() {
 fn partially_loaded_directory_shows_progress() {
     let mut s = State::new(b"/", b"/", "e1,e2".into(), Instant::now());
     s.size = (100, 12);
-    let (_, _, g) = s.tree.begin_load(ROOT).unwrap();
+    let g = s.tree.begin_load(ROOT).unwrap().generation;
     let children: Vec<Child> = (0..1000)
         .map(|i| Child {
             full: format!("/k{i:04}").into_bytes(),
@@ -208,6 +209,7 @@ fn partially_loaded_directory_shows_progress() {
             next: Some(b"/k1000".to_vec()),
             revision: 5,
             reads: 2,
+            seeds: Vec::new(),
         },
     );
     s.tree.rebuild_rows();

@@ -31,6 +31,7 @@ fn page(children: &[&str], next: Option<&str>) -> ChildPage {
         next: next.map(|n| n.as_bytes().to_vec()),
         revision: 42,
         reads: 1,
+        seeds: Vec::new(),
     }
 }
 
@@ -44,12 +45,12 @@ fn new_state() -> State {
 fn list_cmd(cmds: &[Cmd]) -> (u32, u64, Vec<u8>, Option<Vec<u8>>) {
     cmds.iter()
         .find_map(|c| match c {
-            Cmd::ListChildren {
-                dir,
-                generation,
-                prefix,
-                cursor,
-            } => Some((*dir, *generation, prefix.clone(), cursor.clone())),
+            Cmd::ListChildren { dir, request } => Some((
+                *dir,
+                request.generation,
+                request.prefix.clone(),
+                request.cursor.clone(),
+            )),
             _ => None,
         })
         .expect("a ListChildren command")

@@ -21,6 +21,7 @@ fn page(children: &[&str], revision: i64) -> ChildPage {
         next: None,
         revision,
         reads: 1,
+        seeds: Vec::new(),
     }
 }
 
@@ -68,9 +69,10 @@ fn listed(children: &[&str]) -> (State, Vec<Cmd>) {
     let mut s = State::new(b"/", b"/", "e".into(), Instant::now());
     s.size = (160, 45);
     let cmds = start(&mut s);
-    let Some(Cmd::ListChildren { generation, .. }) = cmds.first().cloned() else {
+    let Some(Cmd::ListChildren { request, .. }) = cmds.first().cloned() else {
         panic!()
     };
+    let generation = request.generation;
     let cmds = update(
         &mut s,
         Msg::Listed {
@@ -201,12 +203,13 @@ fn a_gap_is_logged_once_and_the_tree_is_listed_again() {
         Some(LogEntry::Gap { from: 11, to: 40 })
     ));
     assert!(s.watch.reopen.contains(b"/d/".as_slice()));
-    let Some(Cmd::ListChildren { generation, .. }) = cmds
+    let Some(Cmd::ListChildren { request, .. }) = cmds
         .into_iter()
         .find(|c| matches!(c, Cmd::ListChildren { .. }))
     else {
         panic!()
     };
+    let generation = request.generation;
     // The re-listing opens /d/ again.
     let cmds = update(
         &mut s,
@@ -218,7 +221,7 @@ fn a_gap_is_logged_once_and_the_tree_is_listed_again() {
     );
     assert!(cmds
         .iter()
-        .any(|c| matches!(c, Cmd::ListChildren { prefix, .. } if prefix == b"/d/")));
+        .any(|c| matches!(c, Cmd::ListChildren { request, .. } if request.prefix == b"/d/")));
 }
 
 #[test]

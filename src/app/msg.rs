@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use crossterm::event::Event;
 
-use super::tree::NodeId;
+use super::tree::{LoadRequest, NodeId};
 use crate::etcd::types::{ChildPage, ValueRecord, WatchEvent, WatchStatus};
 use crate::value_doc::Document;
 
@@ -70,12 +70,7 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     /// List the next page of `dir`'s children.
-    ListChildren {
-        dir: NodeId,
-        generation: u64,
-        prefix: Vec<u8>,
-        cursor: Option<Vec<u8>>,
-    },
+    ListChildren { dir: NodeId, request: LoadRequest },
     /// Fetch a key's value; supersedes (cancels) the previous fetch.
     FetchValue { req: u64, key: Vec<u8> },
     /// (Re)start the watch: follow `prefix` from `start_revision`, or from

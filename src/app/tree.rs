@@ -35,6 +35,9 @@ pub struct Dir {
     /// Set while a page request is in flight; results carrying another
     /// generation are stale (the directory was reloaded) and dropped.
     pub in_flight: Option<u64>,
+    /// The first keys of this directory, seen while its parent was listed
+    /// (saves reading them again).
+    pub seed: Vec<Vec<u8>>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -56,6 +59,15 @@ impl Node {
     pub fn is_dir(&self) -> bool {
         self.dir.is_some()
     }
+}
+
+/// What listing the next page of a directory needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadRequest {
+    pub prefix: Vec<u8>,
+    pub cursor: Option<Vec<u8>>,
+    pub seed: Vec<Vec<u8>>,
+    pub generation: u64,
 }
 
 /// A visible row: a node, or the "loading… / more" line that ends a
@@ -132,10 +144,10 @@ impl Tree {
         &self.filter
     }
 
-    /// Marks a page request for `dir` as in flight and returns its prefix,
-    /// its resume cursor and the generation the answer must carry. `None`
-    /// when nothing is to be loaded (complete, or already loading).
-    pub fn begin_load(&mut self, dir: NodeId) -> Option<(Vec<u8>, Option<Vec<u8>>, u64)> {
+    /// Marks a page request for `dir` as in flight and returns what the
+    /// request needs. `None` when nothing is to be loaded (complete, or
+    /// already loading).
+    pub fn begin_load(&mut self, dir: NodeId) -> Option<LoadRequest> {
         let generation = self.next_generation;
         let full = self.nodes.get(dir as usize)?.full.to_vec();
         let d = self.dir_mut(dir)?;
@@ -148,8 +160,18 @@ impl Tree {
             Listing::Complete => return None,
         };
         d.in_flight = Some(generation);
+        let seed = if cursor.is_none() {
+            std::mem::take(&mut d.seed)
+        } else {
+            Vec::new()
+        };
         self.next_generation += 1;
-        Some((full, cursor, generation))
+        Some(LoadRequest {
+            prefix: full,
+            cursor,
+            seed,
+            generation,
+        })
     }
 
     /// Applies a listing page. Returns false (and changes nothing) when the
@@ -163,6 +185,15 @@ impl Tree {
         for child in page.children {
             // Children that live updates already inserted are not doubled.
             self.insert_child(dir, &child.full, child.is_dir);
+        }
+        for (sub, keys) in page.seeds {
+            if let Some((_, id)) = self.find_child(dir, &sub) {
+                if let Some(d) = self.dir_mut(id) {
+                    if d.listing == Listing::NotLoaded && d.in_flight.is_none() {
+                        d.seed = keys;
+                    }
+                }
+            }
         }
         let d = self.dir_mut(dir).expect("checked above");
         d.in_flight = None;
@@ -347,6 +378,7 @@ mod tests {
             next: next.map(|n| n.as_bytes().to_vec()),
             revision: 1,
             reads: 1,
+            seeds: Vec::new(),
         }
     }
 
@@ -367,19 +399,21 @@ mod tests {
     #[test]
     fn pages_expand_and_filter() {
         let mut t = Tree::new(b"/", b"/");
-        let (prefix, cursor, g) = t.begin_load(ROOT).unwrap();
-        assert_eq!((prefix.as_slice(), cursor), (&b"/"[..], None));
+        let req = t.begin_load(ROOT).unwrap();
+        assert_eq!((req.prefix.as_slice(), req.cursor), (&b"/"[..], None));
+        let g = req.generation;
         assert!(t.begin_load(ROOT).is_none(), "one request at a time");
         assert!(t.apply_page(ROOT, g, page(&[("/a", false), ("/a/", true)], Some("/b"))));
         t.rebuild_rows();
         assert_eq!(names(&t), ["a", "a/", "…"]);
 
-        let (_, cursor, g2) = t.begin_load(ROOT).unwrap();
-        assert_eq!(cursor.as_deref(), Some(&b"/b"[..]));
+        let req = t.begin_load(ROOT).unwrap();
+        assert_eq!(req.cursor.as_deref(), Some(&b"/b"[..]));
+        let g2 = req.generation;
         assert!(!t.apply_page(ROOT, g, page(&[], None)), "stale generation");
         t.apply_page(ROOT, g2, page(&[("/b", false)], None));
         let a = t.rows[1].node;
-        let (_, _, g3) = t.begin_load(a).unwrap();
+        let g3 = t.begin_load(a).unwrap().generation;
         t.apply_page(a, g3, page(&[("/a/x", false), ("/a/yy", false)], None));
         t.set_expanded(a, true);
         t.rebuild_rows();

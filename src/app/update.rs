@@ -220,13 +220,8 @@ fn load_visible_pages(state: &mut State, cmds: &mut Vec<Cmd>) {
 }
 
 fn request_page(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
-    if let Some((prefix, cursor, generation)) = state.tree.begin_load(dir) {
-        cmds.push(Cmd::ListChildren {
-            dir,
-            generation,
-            prefix,
-            cursor,
-        });
+    if let Some(request) = state.tree.begin_load(dir) {
+        cmds.push(Cmd::ListChildren { dir, request });
     }
 }
 

@@ -83,13 +83,8 @@ pub fn on_gap(state: &mut State, from: i64, to: i64, cmds: &mut Vec<Cmd>) {
     state.tree.reset(ROOT);
     // Older than the listing to come: superseded by it.
     state.pending_tree.clear();
-    if let Some((prefix, cursor, generation)) = state.tree.begin_load(ROOT) {
-        cmds.push(Cmd::ListChildren {
-            dir: ROOT,
-            generation,
-            prefix,
-            cursor,
-        });
+    if let Some(request) = state.tree.begin_load(ROOT) {
+        cmds.push(Cmd::ListChildren { dir: ROOT, request });
     }
     state.value_dirty = state.value.key.is_some();
 }

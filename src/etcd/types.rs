@@ -21,6 +21,10 @@ pub struct ChildPage {
     pub revision: i64,
     /// Range reads this page cost (for tests and benchmarks).
     pub reads: u32,
+    /// For subdirectories found on this page: their first keys, in order
+    /// and without holes, as seen while passing over them (at most a few
+    /// dozen each). Listing such a directory starts from these.
+    pub seeds: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
 }
 
 /// A key's value and metadata.

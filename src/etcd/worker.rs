@@ -32,12 +32,7 @@ pub async fn run(
     let mut watch_task: Option<AbortHandle> = None;
     while let Some(cmd) = cmds.recv().await {
         match cmd {
-            Cmd::ListChildren {
-                dir,
-                generation,
-                prefix,
-                cursor,
-            } => {
+            Cmd::ListChildren { dir, request } => {
                 let mut kv = conn
                     .client
                     .kv_client()
@@ -45,10 +40,17 @@ pub async fn run(
                 let msgs = msgs.clone();
                 let delimiter = delimiter.clone();
                 tokio::spawn(async move {
-                    let result =
-                        lister::list_children(&mut kv, &prefix, &delimiter, cursor, PAGE_SIZE)
-                            .await
-                            .map_err(|e| describe_error(&e));
+                    let result = lister::list_children(
+                        &mut kv,
+                        &request.prefix,
+                        &delimiter,
+                        request.cursor,
+                        PAGE_SIZE,
+                        request.seed,
+                    )
+                    .await
+                    .map_err(|e| describe_error(&e));
+                    let generation = request.generation;
                     let _ = msgs
                         .send(Msg::Listed {
                             dir,

@@ -72,7 +72,7 @@ impl Tree {
         }
     }
 
-    fn find_child(&self, dir: NodeId, full: &[u8]) -> Option<(usize, NodeId)> {
+    pub(super) fn find_child(&self, dir: NodeId, full: &[u8]) -> Option<(usize, NodeId)> {
         let name = &full[self.nodes[dir as usize].full.len()..];
         let children = &self.dir(dir)?.children;
         let i = children
