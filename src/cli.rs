@@ -83,9 +83,12 @@ pub struct Options {
     /// Internal: write start-up timings and peak memory to this file (benchmarks).
     #[arg(long, hide = true, global = true)]
     pub bench_report: Option<PathBuf>,
-    /// Internal: quit as soon as the first listing is on screen (benchmarks).
+    /// Internal: quit once the benchmark measurements are taken.
     #[arg(long, hide = true, global = true)]
     pub bench_exit: bool,
+    /// Internal: note when the Events title first counts this many events.
+    #[arg(long, hide = true, global = true)]
+    pub bench_events: Option<u64>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -113,6 +116,7 @@ impl Options {
             event_log_size: self.event_log_size,
             bench_report: self.bench_report.clone(),
             bench_exit: self.bench_exit,
+            bench_events: self.bench_events,
             started,
         }
     }

@@ -5,6 +5,7 @@
 //! them together), `demo` (local clusters and sample data).
 
 pub mod app;
+pub mod bench_probe;
 pub mod cli;
 pub mod demo;
 pub mod escape;

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::app::tree::{Listing, ROOT};
 use crate::app::{update, Cmd, Msg, State};
+use crate::bench_probe::Probe;
 use crate::etcd::{worker, Connection};
 use crate::terminal::Session;
 
@@ -32,14 +33,10 @@ pub struct RunOptions {
     pub event_log_size: usize,
     pub bench_report: Option<PathBuf>,
     pub bench_exit: bool,
+    /// With `bench_report`: note when the Events title first counts this many.
+    pub bench_events: Option<u64>,
     /// When the process started (for the start-up benchmark).
     pub started: Instant,
-}
-
-#[derive(Default)]
-struct BenchTimes {
-    first_listing: Option<Duration>,
-    settled: Option<Duration>,
 }
 
 pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
@@ -77,7 +74,10 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
-    let mut bench = BenchTimes::default();
+    let mut probe = match opts.bench_report {
+        Some(_) => Probe::new(opts.started, opts.bench_events),
+        None => Probe::default(),
+    };
 
     let result: Result<()> = loop {
         for cmd in pending.drain(..) {
@@ -92,6 +92,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => {
+                    probe.on_input();
                     pending = update(&mut state, Msg::Input(event));
                     dirty = true;
                 }
@@ -115,14 +116,14 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 session.terminal.draw(|f| crate::ui::draw(f, &state))?;
                 dirty = false;
                 last_draw = Instant::now();
-                record_bench(&state, &opts, &mut bench);
+                let measured = probe.after_draw(&state);
+                if opts.bench_exit && measured {
+                    state.quit = true;
+                }
                 // Lets the end-to-end tests check that a panic restores the
                 // terminal.
-                if std::env::var_os("ETCDLENS_TEST_PANIC").is_some() && bench.first_listing.is_some() {
+                if std::env::var_os("ETCDLENS_TEST_PANIC").is_some() && state.tree.dir(ROOT).is_some_and(|d| d.listing != Listing::NotLoaded) {
                     panic!("test panic requested by ETCDLENS_TEST_PANIC");
-                }
-                if opts.bench_exit && bench.settled.is_some() {
-                    state.quit = true;
                 }
             }
         }
@@ -130,52 +131,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     drop(session);
     worker.abort();
     if let Some(path) = &opts.bench_report {
-        write_bench_report(path, &bench)?;
+        probe.write(path, &state)?;
     }
     result
-}
-
-fn record_bench(state: &State, opts: &RunOptions, bench: &mut BenchTimes) {
-    let root = state.tree.dir(ROOT).expect("root");
-    if bench.first_listing.is_none() && root.listing != Listing::NotLoaded {
-        bench.first_listing = Some(opts.started.elapsed());
-    }
-    // Settled: the root and the directories opened automatically below it
-    // are listed (their first page) and nothing is in flight.
-    if bench.first_listing.is_some()
-        && bench.settled.is_none()
-        && !state.tree.rows.iter().any(|r| {
-            r.more
-                && state
-                    .tree
-                    .dir(r.node)
-                    .is_some_and(|d| d.in_flight.is_some())
-        })
-    {
-        bench.settled = Some(opts.started.elapsed());
-    }
-}
-
-fn write_bench_report(path: &PathBuf, bench: &BenchTimes) -> Result<()> {
-    let ms = |d: Option<Duration>| {
-        d.map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
-            .unwrap_or_else(|| "none".into())
-    };
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
-        })
-        .unwrap_or_else(|| "0".into());
-    std::fs::write(
-        path,
-        format!(
-            "first_listing_ms={}\nsettled_ms={}\npeak_rss_kb={rss}\n",
-            ms(bench.first_listing),
-            ms(bench.settled)
-        ),
-    )?;
-    Ok(())
 }
