@@ -25,6 +25,17 @@ pub struct Cli {
 pub enum Command {
     /// Start a local 3-member etcd cluster with sample data and browse it.
     Demo,
+    /// Campaign for leadership like Go's concurrency.Election; print
+    /// `leader: <proposal>` once elected; resign on Ctrl-C / SIGTERM.
+    Campaign {
+        /// Election name (its keys are `<election>/<lease id in hex>`).
+        election: String,
+        /// Value published while leading.
+        proposal: String,
+        /// Lease TTL in seconds (Go's session default is 60).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..))]
+        ttl: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +85,9 @@ pub struct Options {
     /// Prefix the Events pane follows (default: the tree's root).
     #[arg(long, global = true)]
     pub watch: Option<String>,
+    /// Follow this election in the Leader pane (repeatable).
+    #[arg(long = "election", global = true)]
+    pub elections: Vec<String>,
     /// Append every watch event to this file as a JSON line.
     #[arg(long, global = true)]
     pub record: Option<PathBuf>,
@@ -114,6 +128,11 @@ impl Options {
             watch: self.watch.clone().map(String::into_bytes),
             record: self.record.clone(),
             event_log_size: self.event_log_size,
+            elections: self
+                .elections
+                .iter()
+                .map(|e| e.clone().into_bytes())
+                .collect(),
             bench_report: self.bench_report.clone(),
             bench_exit: self.bench_exit,
             bench_events: self.bench_events,

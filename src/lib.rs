@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bench_probe;
+pub mod campaign;
 pub mod cli;
 pub mod demo;
 pub mod escape;

@@ -24,6 +24,11 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match &cli.command {
             Some(Command::Demo) => demo::run(&cli.opts, started).await,
+            Some(Command::Campaign {
+                election,
+                proposal,
+                ttl,
+            }) => etcdlens::campaign::run(&cli.opts, election, proposal, *ttl).await,
             None => browse(&cli, started).await,
         }
     });

@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub record: Option<PathBuf>,
     /// Rows the event log keeps.
     pub event_log_size: usize,
+    /// Elections to follow from the start.
+    pub elections: Vec<Vec<u8>>,
     pub bench_report: Option<PathBuf>,
     pub bench_exit: bool,
     /// With `bench_report`: note when the Events title first counts this many.
@@ -68,6 +70,9 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let size = session.terminal.size()?;
     state.size = (size.width, size.height);
     let mut pending = update::start(&mut state);
+    for name in &opts.elections {
+        crate::app::elections::follow(&mut state, name.clone(), &mut pending);
+    }
 
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));

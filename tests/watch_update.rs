@@ -272,3 +272,36 @@ fn pause_freezes_and_counts() {
     );
     assert_eq!(s.events.bottom(), Some(2));
 }
+
+#[test]
+fn a_change_below_a_closed_directory_drops_its_stale_seed() {
+    let mut s = State::new(b"/", b"/", "e".into(), Instant::now());
+    s.size = (160, 45);
+    let cmds = start(&mut s);
+    let Some(Cmd::ListChildren { request, .. }) = cmds.first().cloned() else {
+        panic!()
+    };
+    let mut p = page(&["/d/", "/e"], 10);
+    p.seeds = vec![(b"/d/".to_vec(), vec![b"/d/old".to_vec()])];
+    update(
+        &mut s,
+        Msg::Listed {
+            dir: ROOT,
+            generation: request.generation,
+            result: Ok(p),
+        },
+    );
+    let d = s.tree.rows[0].node;
+    assert_eq!(s.tree.dir(d).unwrap().seed.len(), 1);
+    update(&mut s, events(1, vec![del("/d/old", 11)]));
+    update(&mut s, Msg::Frame);
+    assert!(s.tree.dir(d).unwrap().seed.is_empty(), "stale seed dropped");
+    // Opening it now reads from etcd instead of trusting the old keys.
+    let cmds = update(
+        &mut s,
+        Msg::Input(crossterm::event::Event::Key(
+            crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('l')),
+        )),
+    );
+    assert!(cmds.iter().any(|c| matches!(c, Cmd::ListChildren { request, .. } if request.prefix == b"/d/" && request.seed.is_empty())));
+}

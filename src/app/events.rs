@@ -23,6 +23,13 @@ pub enum LogEntry {
         from: i64,
         to: i64,
     },
+    /// Election `name` changed leader (proposals; `None`: no leader).
+    Leader {
+        name: Vec<u8>,
+        from: Option<Vec<u8>>,
+        to: Option<Vec<u8>>,
+        revision: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! Application state and its transitions: `State`, `Msg`, `Cmd` and the pure
 //! `update` function. Nothing here touches the terminal or the network.
 
+pub mod elections;
 pub mod events;
+pub mod leader_keys;
 pub mod msg;
 pub mod state;
 pub mod tree;

@@ -5,7 +5,7 @@ use std::time::Instant;
 use crossterm::event::Event;
 
 use super::tree::{LoadRequest, NodeId};
-use crate::etcd::types::{ChildPage, ValueRecord, WatchEvent, WatchStatus};
+use crate::etcd::types::{ChildPage, ElectionSnapshot, ValueRecord, WatchEvent, WatchStatus};
 use crate::value_doc::Document;
 
 /// A fetched value with its document ready to draw.
@@ -60,6 +60,15 @@ pub enum Msg {
         full: Vec<u8>,
         empty: bool,
     },
+    /// The current candidates of a followed election (or why not).
+    Election {
+        name: Vec<u8>,
+        result: Result<ElectionSnapshot, String>,
+    },
+    /// Directory `dir` (at `full`) holds only election keys.
+    ElectionDetected { dir: NodeId, full: Vec<u8> },
+    /// A write finished (`Ok(message)` or the error).
+    Written(Result<String, String>),
     /// The loop is about to draw: apply what was coalesced since the last
     /// frame (row rebuild, value refresh).
     Frame,
@@ -70,9 +79,15 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     /// List the next page of `dir`'s children.
-    ListChildren { dir: NodeId, request: LoadRequest },
+    ListChildren {
+        dir: NodeId,
+        request: LoadRequest,
+    },
     /// Fetch a key's value; supersedes (cancels) the previous fetch.
-    FetchValue { req: u64, key: Vec<u8> },
+    FetchValue {
+        req: u64,
+        key: Vec<u8>,
+    },
     /// (Re)start the watch: follow `prefix` from `start_revision`, or from
     /// the current revision + 1 when `None`. Replaces the previous watch.
     Watch {
@@ -81,7 +96,26 @@ pub enum Cmd {
         start_revision: Option<i64>,
     },
     /// Check whether any key is left under a never-listed directory.
-    ProbeDir { dir: NodeId, full: Vec<u8> },
+    ProbeDir {
+        dir: NodeId,
+        full: Vec<u8>,
+    },
+    /// Follow election `name` (keys `name/<lease hex>`).
+    FollowElection {
+        name: Vec<u8>,
+    },
+    UnfollowElection {
+        name: Vec<u8>,
+    },
+    /// Check whether a directory holds only election keys.
+    CheckElection {
+        dir: NodeId,
+        full: Vec<u8>,
+    },
+    /// Revoke a lease (deleting its keys): makes a leader step down.
+    RevokeLease {
+        lease: i64,
+    },
     /// Leave the program.
     Quit,
 }

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use std::collections::HashSet;
 
+use super::elections::ElectionView;
 use super::events::{EventLog, DEFAULT_CAPACITY};
+use super::msg::Cmd;
 use super::msg::LoadedValue;
 use super::tree::{Row, Tree};
 use crate::etcd::types::{EventKind, WatchStatus};
@@ -69,6 +71,15 @@ pub struct Message {
     pub at: Instant,
 }
 
+/// A question in the status bar: `y` runs `action`, any other key drops it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub question: String,
+    /// The equivalent etcdctl command, shown for audit.
+    pub etcdctl: String,
+    pub action: Cmd,
+}
+
 #[derive(Debug, Default)]
 pub struct FilterInput {
     pub text: String,
@@ -103,6 +114,12 @@ pub struct State {
     pub pending_tree: Vec<(i64, EventKind, Vec<u8>)>,
     /// The shown key changed: refresh it at the next frame.
     pub value_dirty: bool,
+    /// Followed elections, in the order they were added.
+    pub elections: Vec<ElectionView>,
+    /// Selected election in the Leader pane.
+    pub election_selected: usize,
+    /// A write waiting for `y`.
+    pub confirm: Option<Confirm>,
     next_req: u64,
 }
 
@@ -138,6 +155,9 @@ impl State {
             },
             pending_tree: Vec::new(),
             value_dirty: false,
+            elections: Vec::new(),
+            election_selected: 0,
+            confirm: None,
             next_req: 1,
         }
     }

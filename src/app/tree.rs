@@ -38,6 +38,8 @@ pub struct Dir {
     /// The first keys of this directory, seen while its parent was listed
     /// (saves reading them again).
     pub seed: Vec<Vec<u8>>,
+    /// Holds only election keys (`<lease id in hex>` on that lease).
+    pub election: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -187,6 +189,14 @@ impl Tree {
             self.insert_child(dir, &child.full, child.is_dir);
         }
         for (sub, keys) in page.seeds {
+            // Changed since the page was read: the seed would be stale.
+            let changed = self
+                .recent
+                .iter()
+                .any(|(rev, key, _)| *rev > revision && key.starts_with(&sub));
+            if changed {
+                continue;
+            }
             if let Some((_, id)) = self.find_child(dir, &sub) {
                 if let Some(d) = self.dir_mut(id) {
                     if d.listing == Listing::NotLoaded && d.in_flight.is_none() {
@@ -223,6 +233,7 @@ impl Tree {
         let children = std::mem::take(&mut d.children);
         d.listing = Listing::NotLoaded;
         d.in_flight = None;
+        d.seed = Vec::new();
         for child in children {
             self.free_subtree(child);
         }
@@ -239,6 +250,36 @@ impl Tree {
             self.free.push(id);
             self.loaded -= 1;
         }
+    }
+
+    /// Marks `dir` (still at `full`) as an election.
+    pub fn mark_election(&mut self, dir: NodeId, full: &[u8]) {
+        if self
+            .nodes
+            .get(dir as usize)
+            .is_some_and(|n| n.full.as_ref() == full)
+        {
+            if let Some(d) = self.dir_mut(dir) {
+                d.election = true;
+            }
+        }
+    }
+
+    /// Whether every child of a fully listed `dir` is a key named like a
+    /// lease id in hex (what election keys look like).
+    pub fn looks_like_election(&self, dir: NodeId) -> bool {
+        let Some(d) = self.dir(dir) else { return false };
+        d.listing == Listing::Complete
+            && !d.children.is_empty()
+            && d.children.iter().all(|&c| {
+                let n = self.node(c);
+                let name = n.name();
+                !n.is_dir()
+                    && (1..=16).contains(&name.len())
+                    && name
+                        .iter()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            })
     }
 
     pub fn set_expanded(&mut self, dir: NodeId, expanded: bool) {

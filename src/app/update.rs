@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use super::msg::{Cmd, Msg};
 use super::state::{Pane, State, ValueStatus, MESSAGE_TTL};
 use super::tree::{Listing, Row, ROOT};
-use super::watching;
+use super::{elections, leader_keys, watching};
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -86,6 +86,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             }
         }
         Msg::Frame => on_frame(state, &mut cmds),
+        Msg::Election { name, result } => elections::on_snapshot(state, &name, result),
+        Msg::ElectionDetected { dir, full } => state.tree.mark_election(dir, &full),
+        Msg::Written(Ok(text)) => state.info(text),
+        Msg::Written(Err(text)) => state.error(text),
         Msg::Signal => quit(state, &mut cmds),
     }
     // Paging: load the next page of any incomplete directory that is on
@@ -142,6 +146,10 @@ fn on_listed(
             }
             for child in watching::reopen_children(state, dir) {
                 expand(state, child, cmds);
+            }
+            if dir != ROOT && state.tree.looks_like_election(dir) {
+                let full = state.tree.node(dir).full.to_vec();
+                cmds.push(Cmd::CheckElection { dir, full });
             }
             // A directory holding a single directory opens it too, so a
             // keyspace under `/` or `/registry/` shows its content at once.
@@ -293,6 +301,14 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         }
         return;
     }
+    if let Some(confirm) = state.confirm.take() {
+        if key.code == KeyCode::Char('y') {
+            cmds.push(confirm.action);
+        } else {
+            state.info("cancelled: nothing was written");
+        }
+        return;
+    }
     if state.filter.editing {
         return on_filter_key(state, key, cmds);
     }
@@ -314,6 +330,8 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         }
         KeyCode::Char('w') => return watching::watch_selected(state, cmds),
         KeyCode::Char('p') => return watching::toggle_pause(state),
+        KeyCode::Char('L') => return leader_keys::toggle_follow(state, cmds),
+        KeyCode::Char('S') => return leader_keys::step_down(state),
         KeyCode::Char(c @ ('e' | 'E' | 'n' | 'd' | 'D' | 'u' | 'y' | 'C')) => {
             state.info(format!(
                 "`{c}` is not available yet in this version (see ? for what works)"
@@ -329,7 +347,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             let page = events_page(state);
             watching::on_events_pane_key(state, key, page)
         }
-        Pane::Leader => {}
+        Pane::Leader => leader_keys::on_pane_key(state, key),
     }
 }
 

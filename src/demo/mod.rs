@@ -2,6 +2,7 @@
 //! browser on it. Quitting stops every process it started and removes its
 //! data.
 
+pub mod candidates;
 pub mod cluster;
 pub mod data;
 pub mod writer;
@@ -57,19 +58,36 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         data::load(&mut client, items)
             .await
             .map_err(|e| Failure::Other(format!("loading the sample data failed: {e}")))?;
+        eprintln!(
+            "etcdlens demo: starting election candidates node1 and node2 on {}…",
+            candidates::ELECTION
+        );
+        // Candidates wait for the leader as long as it takes: no per-request
+        // timeout on their connection.
+        let mut campaign_settings = settings.clone();
+        campaign_settings.command_timeout = std::time::Duration::ZERO;
+        let campaign_conn = connect(&campaign_settings).await.map_err(Failure::Usage)?;
+        let node1 = tokio::spawn(candidates::run(campaign_conn.client.clone(), "node1"));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let node2 = tokio::spawn(candidates::run(campaign_conn.client.clone(), "node2"));
         eprintln!("etcdlens demo: starting a slow background writer…");
         let writer = tokio::spawn(writer::run(
             conn.client.clone(),
             std::time::Duration::from_millis(1500),
         ));
         let mut run = opts.run_options(started);
-        run.note = Some(note);
+        run.note = Some(format!(
+            "{note} — S makes the /testelection leader step down"
+        ));
+        run.elections.push(candidates::ELECTION.as_bytes().to_vec());
         run.bench_report = None;
         run.bench_exit = false;
         let result = runtime::run(conn, run)
             .await
             .map_err(|e| Failure::Other(format!("{e:?}")));
         writer.abort();
+        node1.abort();
+        node2.abort();
         result
     }
     .await;

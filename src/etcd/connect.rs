@@ -36,9 +36,12 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(settings.dial_timeout)
-        .with_timeout(settings.command_timeout)
         .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5))
         .with_keep_alive_while_idle(true);
+    // Zero: no per-request timeout (a campaign waits as long as it takes).
+    if !settings.command_timeout.is_zero() {
+        opts = opts.with_timeout(settings.command_timeout);
+    }
     if let Some((user, password)) = &settings.user {
         opts = opts.with_user(user.clone(), password.clone());
     }

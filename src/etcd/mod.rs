@@ -2,6 +2,7 @@
 //! app's own types (`types`), never etcd-client's.
 
 pub mod connect;
+pub mod election;
 pub mod lister;
 pub mod types;
 pub mod value;

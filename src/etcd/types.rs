@@ -79,3 +79,33 @@ pub enum WatchStatus {
     /// The stream broke; trying again (attempt number, cause).
     Reconnecting { attempt: u32, error: String },
 }
+
+/// One key under an election's prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub key: Vec<u8>,
+    /// The proposal.
+    pub value: Vec<u8>,
+    pub create_revision: i64,
+    pub lease: i64,
+    /// Remaining lease TTL in seconds when last asked (`Some(-1)`: the lease
+    /// is gone; `None`: not known).
+    pub ttl: Option<i64>,
+}
+
+impl Candidate {
+    /// Whether the key looks like Go's election keys: `<prefix>/<lease id
+    /// in hex>` attached to that lease.
+    pub fn is_election_key(&self, prefix_len: usize) -> bool {
+        let name = &self.key[prefix_len.min(self.key.len())..];
+        self.lease != 0 && name == format!("{:x}", self.lease).as_bytes()
+    }
+}
+
+/// The keys of one election at a revision, ordered by create revision: the
+/// first is the leader (as Go's `concurrency.Election` decides).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectionSnapshot {
+    pub candidates: Vec<Candidate>,
+    pub revision: i64,
+}

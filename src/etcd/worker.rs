@@ -1,6 +1,7 @@
 //! The etcd worker: receives `Cmd`s from the UI loop, runs each as its own
 //! tokio task against the cluster and sends the results back as `Msg`s.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use tokio::task::AbortHandle;
 use super::connect::{Connection, MAX_RESPONSE_BYTES};
 use super::types::WatchStatus;
 use super::watch::{self, WatchSpec};
-use super::{describe_error, lister, value};
+use super::{describe_error, election, lister, value};
 use crate::app::{Cmd, LoadedValue, Msg};
 use crate::record::Recorder;
 use crate::value_doc::Document;
@@ -30,6 +31,7 @@ pub async fn run(
 ) {
     let mut value_task: Option<AbortHandle> = None;
     let mut watch_task: Option<AbortHandle> = None;
+    let mut elections: HashMap<Vec<u8>, AbortHandle> = HashMap::new();
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             Cmd::ListChildren { dir, request } => {
@@ -149,6 +151,44 @@ pub async fn run(
                         let empty = resp.kvs().is_empty();
                         let _ = msgs.send(Msg::DirProbed { dir, full, empty }).await;
                     }
+                });
+            }
+            Cmd::FollowElection { name } => {
+                let task = tokio::spawn(election::follow(
+                    conn.client.clone(),
+                    name.clone(),
+                    msgs.clone(),
+                ));
+                if let Some(old) = elections.insert(name, task.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Cmd::UnfollowElection { name } => {
+                if let Some(task) = elections.remove(&name) {
+                    task.abort();
+                }
+            }
+            Cmd::CheckElection { dir, full } => {
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    if election::looks_like_election(&mut client, &full).await {
+                        let _ = msgs.send(Msg::ElectionDetected { dir, full }).await;
+                    }
+                });
+            }
+            Cmd::RevokeLease { lease } => {
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let result = match client.lease_revoke(lease).await {
+                        Ok(_) => Ok(format!("lease {lease:x} revoked")),
+                        Err(e) => Err(format!(
+                            "revoking lease {lease:x} failed: {}",
+                            describe_error(&e)
+                        )),
+                    };
+                    let _ = msgs.send(Msg::Written(result)).await;
                 });
             }
             Cmd::Quit => {}

@@ -97,6 +97,28 @@ fn entry_line(entry: &LogEntry, width: usize) -> Line<'static> {
             format!("— history compacted: revisions {from}..{to} missed —"),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ),
+        LogEntry::Leader {
+            name,
+            from,
+            to,
+            revision,
+        } => {
+            let who =
+                |p: &Option<Vec<u8>>| p.as_deref().map_or("(no leader)".to_string(), escape_bytes);
+            Line::from(vec![
+                Span::styled(format!("{revision:>8} "), dim()),
+                Span::styled(
+                    "LEADER ",
+                    Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(format!(
+                    " {} {} → {}",
+                    escape_bytes(name),
+                    who(from),
+                    who(to)
+                )),
+            ])
+        }
     }
 }
 

@@ -19,6 +19,8 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("r", "reload the selected subtree / value", true),
     ("w", "watch the selected prefix", true),
     ("p", "pause / follow the Events pane", true),
+    ("L", "follow the selected directory as an election", true),
+    ("S", "make the selected election's leader step down", true),
     ("e E", "edit value in place / in $EDITOR", false),
     ("n", "new key", false),
     ("d D", "delete key / prefix", false),

@@ -81,11 +81,18 @@ fn row_line(state: &State, row: Row) -> Line<'static> {
     match node.dir.as_deref() {
         Some(d) => {
             let marker = if d.expanded { "▾ " } else { "▸ " };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::raw(indent),
                 Span::styled(marker, Style::new().fg(Color::Yellow)),
                 Span::styled(name, Style::new().fg(Color::LightBlue)),
-            ])
+            ];
+            if d.election {
+                spans.push(Span::styled(
+                    "  ⚑ election (L to follow)",
+                    Style::new().fg(Color::Magenta),
+                ));
+            }
+            Line::from(spans)
         }
         // A key equal to its directory's prefix has an empty last segment.
         None if name.is_empty() => Line::from(vec![

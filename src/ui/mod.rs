@@ -5,7 +5,7 @@ pub mod events;
 pub mod help;
 pub mod keys;
 pub mod layout;
-pub mod placeholders;
+pub mod leader;
 pub mod status;
 pub mod value;
 
@@ -24,7 +24,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         None => value::draw(frame, areas.value, state),
     }
     events::draw(frame, areas.events, state);
-    placeholders::draw_leader(frame, areas.leader, state);
+    leader::draw(frame, areas.leader, state);
     status::draw(frame, areas.status, state);
     if state.help {
         help::draw(frame, frame.area());

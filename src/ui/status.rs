@@ -37,7 +37,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     if state.filter.editing {
         spans.push(Span::raw("│ filter: type, Enter keep, Esc clear "));
     }
-    if let Some(m) = &state.message {
+    if let Some(c) = &state.confirm {
+        spans.push(Span::styled(
+            format!(" {} ", c.question),
+            Style::new()
+                .bg(Color::Yellow)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!("  = {}", c.etcdctl),
+            Style::new().fg(Color::Gray),
+        ));
+    } else if let Some(m) = &state.message {
         let style = if m.error {
             Style::new()
                 .fg(Color::LightRed)

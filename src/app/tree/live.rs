@@ -121,6 +121,7 @@ impl Tree {
         let mut dir = ROOT;
         loop {
             if !self.covers(dir, key) {
+                self.forget_seed(dir);
                 return false;
             }
             let (full, is_dir) = self.child_path(dir, key);
@@ -137,6 +138,7 @@ impl Tree {
         loop {
             match self.dir(dir).map(|d| &d.listing) {
                 Some(Listing::NotLoaded) if dir != ROOT => {
+                    self.forget_seed(dir);
                     let full = self.nodes[dir as usize].full.to_vec();
                     return (false, Probe::Dir(dir, full));
                 }
@@ -155,6 +157,13 @@ impl Tree {
             self.free_subtree(child);
             self.prune_empty(dir);
             return (true, Probe::None);
+        }
+    }
+
+    /// A change below a never-listed directory makes its seed stale.
+    fn forget_seed(&mut self, dir: NodeId) {
+        if let Some(d) = self.dir_mut(dir) {
+            d.seed = Vec::new();
         }
     }
 

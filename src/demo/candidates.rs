@@ -1,0 +1,34 @@
+//! The demo's two election candidates on `/testelection`. Each campaigns
+//! like a Go service would; when made to step down (`S`: its lease is
+//! revoked) it waits a moment and joins the queue again, so handovers can
+//! be watched over and over.
+
+use std::time::Duration;
+
+use etcd_client::Client;
+
+use crate::etcd::election::{self, CampaignEnd};
+
+pub const ELECTION: &str = "/testelection";
+const TTL: i64 = 5;
+
+/// Campaigns as `proposal` forever (until the task is aborted).
+pub async fn run(mut client: Client, proposal: &'static str) {
+    loop {
+        let end = election::campaign(
+            &mut client,
+            ELECTION.as_bytes(),
+            proposal.as_bytes(),
+            TTL,
+            |_| {},
+            std::future::pending(),
+        )
+        .await;
+        let pause = match end {
+            Ok(CampaignEnd::LeaseLost) => Duration::from_secs(2),
+            // A member may be down: try again soon.
+            Ok(CampaignEnd::Stopped) | Err(_) => Duration::from_secs(1),
+        };
+        tokio::time::sleep(pause).await;
+    }
+}

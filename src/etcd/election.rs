@@ -1,0 +1,269 @@
+//! Elections as Go's `concurrency.Election` runs them: candidates are keys
+//! `<name>/<lease id in hex>` whose value is the proposal; the key with the
+//! lowest create revision leads.
+//!
+//! - `follow` keeps an election's candidate list current (list, then watch,
+//!   re-listing after any failure) and asks for lease TTLs every second.
+//! - `campaign` campaigns through etcd's own election service (v3election,
+//!   the same Go code `etcdctl elect` uses), so etcdlens and Go candidates
+//!   queue together.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use etcd_client::{Client, EventType, GetOptions, LeaderKey, ResignOptions, WatchOptions};
+use tokio::sync::mpsc;
+
+use super::describe_error;
+use super::types::{Candidate, ElectionSnapshot};
+use crate::app::Msg;
+
+/// Keys read per election (an election has a handful of candidates).
+const MAX_CANDIDATES: i64 = 1000;
+const TTL_REFRESH: Duration = Duration::from_secs(1);
+/// Lease TTLs asked for each refresh (the leader and the next in line
+/// matter most).
+const TTL_LOOKUPS: usize = 10;
+
+/// The prefix of an election's keys.
+pub fn prefix(name: &[u8]) -> Vec<u8> {
+    let mut p = name.to_vec();
+    p.push(b'/');
+    p
+}
+
+/// Follows election `name` until aborted, sending a snapshot after every
+/// change and every TTL refresh.
+pub async fn follow(client: Client, name: Vec<u8>, msgs: mpsc::Sender<Msg>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let error = follow_once(client.clone(), &name, &msgs).await;
+        let Some(error) = error else { return };
+        let msg = Msg::Election {
+            name: name.clone(),
+            result: Err(error),
+        };
+        if msgs.send(msg).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// One list-then-watch pass; `None` when the UI is gone.
+async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) -> Option<String> {
+    let prefix = prefix(name);
+    let opts = GetOptions::new().with_prefix().with_limit(MAX_CANDIDATES);
+    let resp = match client.get(prefix.clone(), Some(opts)).await {
+        Ok(r) => r,
+        Err(e) => return Some(describe_error(&e)),
+    };
+    let mut revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+    let mut keys: BTreeMap<Vec<u8>, Candidate> = resp
+        .kvs()
+        .iter()
+        .map(|kv| {
+            let c = Candidate {
+                key: kv.key().to_vec(),
+                value: kv.value().to_vec(),
+                create_revision: kv.create_revision(),
+                lease: kv.lease(),
+                ttl: None,
+            };
+            (c.key.clone(), c)
+        })
+        .collect();
+    refresh_ttls(&mut client, &mut keys).await;
+    if !send(msgs, name, &keys, revision).await {
+        return None;
+    }
+    let opts = WatchOptions::new()
+        .with_prefix()
+        .with_start_revision(revision + 1);
+    let (_watcher, mut stream) = match client.watch(prefix.clone(), Some(opts)).await {
+        Ok(w) => w.split(),
+        Err(e) => return Some(describe_error(&e)),
+    };
+    let mut tick = tokio::time::interval(TTL_REFRESH);
+    loop {
+        tokio::select! {
+            resp = stream.message() => {
+                let resp = match resp {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return Some("the election watch ended".into()),
+                    Err(e) => return Some(describe_error(&e)),
+                };
+                if resp.canceled() {
+                    return Some("the election watch was canceled".into());
+                }
+                for ev in resp.events() {
+                    let Some(kv) = ev.kv() else { continue };
+                    revision = revision.max(kv.mod_revision());
+                    match ev.event_type() {
+                        EventType::Put => {
+                            let ttl = keys.get(kv.key()).and_then(|c| c.ttl);
+                            keys.insert(kv.key().to_vec(), Candidate {
+                                key: kv.key().to_vec(),
+                                value: kv.value().to_vec(),
+                                create_revision: kv.create_revision(),
+                                lease: kv.lease(),
+                                ttl,
+                            });
+                        }
+                        EventType::Delete => {
+                            keys.remove(kv.key());
+                        }
+                    }
+                }
+                if !resp.events().is_empty() && !send(msgs, name, &keys, revision).await {
+                    return None;
+                }
+            }
+            _ = tick.tick() => {
+                refresh_ttls(&mut client, &mut keys).await;
+                if !send(msgs, name, &keys, revision).await {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+async fn refresh_ttls(client: &mut Client, keys: &mut BTreeMap<Vec<u8>, Candidate>) {
+    let mut order: Vec<&mut Candidate> = keys.values_mut().filter(|c| c.lease != 0).collect();
+    order.sort_by_key(|c| c.create_revision);
+    for c in order.into_iter().take(TTL_LOOKUPS) {
+        c.ttl = match client.lease_time_to_live(c.lease, None).await {
+            Ok(r) => Some(r.ttl()),
+            Err(_) => c.ttl,
+        };
+    }
+}
+
+async fn send(
+    msgs: &mpsc::Sender<Msg>,
+    name: &[u8],
+    keys: &BTreeMap<Vec<u8>, Candidate>,
+    revision: i64,
+) -> bool {
+    let mut candidates: Vec<Candidate> = keys.values().cloned().collect();
+    candidates.sort_by_key(|c| c.create_revision);
+    let msg = Msg::Election {
+        name: name.to_vec(),
+        result: Ok(ElectionSnapshot {
+            candidates,
+            revision,
+        }),
+    };
+    msgs.send(msg).await.is_ok()
+}
+
+/// Whether every key under `prefix` is an election key (hex lease id
+/// attached to that lease). Used to offer directories as elections.
+pub async fn looks_like_election(client: &mut Client, prefix: &[u8]) -> bool {
+    let opts = GetOptions::new()
+        .with_prefix()
+        .with_keys_only()
+        .with_limit(50);
+    match client.get(prefix.to_vec(), Some(opts)).await {
+        Ok(resp) => {
+            !resp.kvs().is_empty()
+                && resp.kvs().iter().all(|kv| {
+                    let name = &kv.key()[prefix.len()..];
+                    kv.lease() != 0 && name == format!("{:x}", kv.lease()).as_bytes()
+                })
+        }
+        Err(_) => false,
+    }
+}
+
+/// What happened to a campaign.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CampaignEnd {
+    /// Stopped on request (after resigning if elected).
+    Stopped,
+    /// The lease was lost (expired or revoked): leadership is gone.
+    LeaseLost,
+}
+
+/// Campaigns for `name` with `proposal` on a lease of `ttl` seconds kept
+/// alive here. `on_elected` runs once elected. Ends when `stop` resolves
+/// (then resigns and revokes the lease) or when the lease is lost.
+pub async fn campaign<F>(
+    client: &mut Client,
+    name: &[u8],
+    proposal: &[u8],
+    ttl: i64,
+    on_elected: impl FnOnce(&LeaderKey),
+    stop: F,
+) -> Result<CampaignEnd, String>
+where
+    F: std::future::Future<Output = ()>,
+{
+    let lease = client
+        .lease_grant(ttl, None)
+        .await
+        .map_err(|e| describe_error(&e))?
+        .id();
+    let keep = keep_alive(client.clone(), lease, ttl);
+    tokio::pin!(keep, stop);
+    let mut elect_client = client.clone();
+    let elected = elect_client.campaign(name.to_vec(), proposal.to_vec(), lease);
+    tokio::pin!(elected);
+    let leader = tokio::select! {
+        r = &mut elected => match r {
+            Ok(resp) => resp.leader().cloned(),
+            Err(e) => {
+                let _ = client.lease_revoke(lease).await;
+                return Err(describe_error(&e));
+            }
+        },
+        _ = &mut keep => return Ok(CampaignEnd::LeaseLost),
+        _ = &mut stop => {
+            let _ = client.lease_revoke(lease).await;
+            return Ok(CampaignEnd::Stopped);
+        }
+    };
+    let Some(leader) = leader else {
+        let _ = client.lease_revoke(lease).await;
+        return Err("the election service answered without a leader key".into());
+    };
+    on_elected(&leader);
+    tokio::select! {
+        _ = &mut keep => Ok(CampaignEnd::LeaseLost),
+        _ = &mut stop => {
+            let _ = client.resign(Some(ResignOptions::new().with_leader(leader))).await;
+            let _ = client.lease_revoke(lease).await;
+            Ok(CampaignEnd::Stopped)
+        }
+    }
+}
+
+/// Keeps `lease` alive; returns when it is lost (expired, revoked, or the
+/// cluster stayed unreachable past its TTL).
+async fn keep_alive(mut client: Client, lease: i64, ttl: i64) {
+    let every = Duration::from_millis((ttl.max(1) as u64 * 1000 / 3).max(300));
+    let deadline_after = Duration::from_secs(ttl.max(1) as u64);
+    let mut last_ok = tokio::time::Instant::now();
+    loop {
+        if let Ok((mut keeper, mut stream)) = client.lease_keep_alive(lease).await {
+            loop {
+                if keeper.keep_alive().await.is_err() {
+                    break;
+                }
+                match tokio::time::timeout(every, stream.message()).await {
+                    Ok(Ok(Some(resp))) if resp.ttl() > 0 => last_ok = tokio::time::Instant::now(),
+                    // TTL 0: the lease no longer exists.
+                    Ok(Ok(Some(_))) => return,
+                    _ => break,
+                }
+                tokio::time::sleep(every).await;
+            }
+        }
+        if last_ok.elapsed() > deadline_after {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
