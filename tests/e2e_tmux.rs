@@ -252,3 +252,41 @@ async fn etcdctl_changes_show_in_events_and_tree() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leader_pane_follows_a_takeover() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let spawn = |proposal: &str| {
+        Command::new(BIN)
+            .args([
+                "--endpoints",
+                &ep,
+                "campaign",
+                "/testelection",
+                proposal,
+                "--ttl",
+                "1",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut node1 = spawn("node1");
+    std::thread::sleep(Duration::from_millis(500));
+    let mut node2 = spawn("node2");
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {ep} --election /testelection"));
+    let screen = tmux.wait_for("/testelection leader node1");
+    assert!(screen.contains("1. node2"), "{screen}");
+    node1.kill().unwrap(); // SIGKILL: its 1 s lease runs out
+    node1.wait().unwrap();
+    let screen = tmux.wait_for("/testelection leader node2");
+    assert!(
+        screen.contains("LEADER  /testelection node1 → node2"),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+    node2.kill().unwrap();
+    node2.wait().unwrap();
+}

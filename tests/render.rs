@@ -343,13 +343,20 @@ fn leader_pane_counts_the_ttl_down_and_lists_the_queue() {
     let mut view = ElectionView::new(b"/testelection".to_vec(), s.now);
     etcdlens::app::elections::follow(&mut s, b"/testelection".to_vec(), &mut Vec::new());
     view.snapshot = Some(ElectionSnapshot {
-        candidates: vec![cand(0x694d, "node1", 10, 58), cand(0x694e, "node2", 12, 60), cand(0x694f, "node3", 15, -1)],
+        candidates: vec![
+            cand(0x694d, "node1", 10, 58),
+            cand(0x694e, "node2", 12, 60),
+            cand(0x694f, "node3", 15, -1),
+        ],
         revision: 20,
     });
     view.leader = Some((b"/testelection/694d".to_vec(), None, s.now));
     s.elections[0] = view;
     let mut empty = ElectionView::new(b"/jobs/cron".to_vec(), s.now);
-    empty.snapshot = Some(ElectionSnapshot { candidates: vec![], revision: 20 });
+    empty.snapshot = Some(ElectionSnapshot {
+        candidates: vec![],
+        revision: 20,
+    });
     s.elections.push(empty);
     let area = etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 40)).leader;
     insta::assert_snapshot!("leader_at_0s", text(&render(&s), area));

@@ -100,6 +100,11 @@ impl Headless {
         h
     }
 
+    /// Sends a command to the worker as the UI loop would.
+    pub fn send(&self, cmd: etcdlens::app::Cmd) {
+        self.cmds.try_send(cmd).expect("send");
+    }
+
     pub fn apply(&mut self, msg: etcdlens::app::Msg) {
         let mut cmds = etcdlens::app::update(&mut self.state, msg);
         cmds.extend(etcdlens::app::update(
