@@ -11,6 +11,7 @@ pub mod cli;
 pub mod demo;
 pub mod escape;
 pub mod etcd;
+pub mod journal;
 pub mod record;
 pub mod runtime;
 pub mod terminal;

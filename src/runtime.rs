@@ -85,9 +85,23 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     };
 
     let result: Result<()> = loop {
-        for cmd in pending.drain(..) {
-            if cmd != Cmd::Quit && cmd_tx.send(cmd).await.is_err() {
-                break;
+        for cmd in std::mem::take(&mut pending) {
+            match cmd {
+                Cmd::Quit => {}
+                // The terminal is ours: these run here, not in the worker.
+                Cmd::ExternalEdit { text } => {
+                    drop(events);
+                    let result = session.suspend_for(|| crate::terminal::edit_externally(&text));
+                    events = EventStream::new();
+                    pending.extend(update(&mut state, Msg::ExternalEdited(result)));
+                    dirty = true;
+                }
+                Cmd::Copy(bytes) => crate::terminal::copy_osc52(&bytes),
+                cmd => {
+                    if cmd_tx.send(cmd).await.is_err() {
+                        break;
+                    }
+                }
             }
         }
         if state.quit {
@@ -98,14 +112,14 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
             event = events.next() => match event {
                 Some(Ok(event)) => {
                     probe.on_input();
-                    pending = update(&mut state, Msg::Input(event));
+                    pending.extend(update(&mut state, Msg::Input(event)));
                     dirty = true;
                 }
                 Some(Err(e)) => break Err(eyre!("terminal input failed: {e}")),
                 None => break Ok(()),
             },
             Some(msg) = msg_rx.recv() => {
-                pending = update(&mut state, msg);
+                pending.extend(update(&mut state, msg));
                 // Drain whatever else is waiting before the next frame.
                 while let Ok(msg) = msg_rx.try_recv() {
                     pending.extend(update(&mut state, msg));
@@ -113,11 +127,11 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 dirty = true;
             }
             _ = tick.tick() => {
-                pending = update(&mut state, Msg::Tick(Instant::now()));
+                pending.extend(update(&mut state, Msg::Tick(Instant::now())));
                 dirty = true;
             }
             _ = tokio::time::sleep_until(frame_due), if dirty => {
-                pending = update(&mut state, Msg::Frame);
+                pending.extend(update(&mut state, Msg::Frame));
                 session.terminal.draw(|f| crate::ui::draw(f, &state))?;
                 dirty = false;
                 last_draw = Instant::now();

@@ -19,12 +19,78 @@ pub struct Session {
 impl Session {
     pub fn start() -> Session {
         let terminal = ratatui::init();
+        // Pastes arrive as one event (into the editor), not as keystrokes.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+        let restore_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+            restore_hook(info);
+        }));
         Session { terminal }
     }
+
+    /// Leaves the screen to another program, then takes it back.
+    pub fn suspend_for<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+        ratatui::restore();
+        let result = f();
+        self.terminal = ratatui::init();
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+        let _ = self.terminal.clear();
+        result
+    }
+}
+
+/// Edits `text` in `$VISUAL`, `$EDITOR` or `vi`, in a private (0600)
+/// temporary file that is removed afterwards.
+pub fn edit_externally(text: &str) -> Result<String, String> {
+    let mut file = tempfile::Builder::new()
+        .prefix("etcdlens-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|_| file.flush())
+        .map_err(|e| format!("cannot write the temporary file: {e}"))?;
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string());
+    // Through sh, so EDITOR="code --wait" works; the path is an argument.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{editor} exited with {status}: nothing saved"));
+    }
+    let edited =
+        std::fs::read(file.path()).map_err(|e| format!("cannot read the edited file: {e}"))?;
+    let mut edited =
+        String::from_utf8(edited).map_err(|_| "the edited file is not UTF-8 text".to_string())?;
+    // Editors add a final newline; keep the value's own ending.
+    if !text.ends_with('\n') && edited.ends_with('\n') {
+        edited.pop();
+    }
+    Ok(edited)
+}
+
+/// Puts bytes on the terminal's clipboard (OSC 52).
+pub fn copy_osc52(bytes: &[u8]) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
         ratatui::restore();
     }
 }

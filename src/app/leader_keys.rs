@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::elections;
 use super::msg::Cmd;
-use super::state::{Confirm, State};
+use super::state::{Confirm, ConfirmAction, State};
 use crate::escape::escape_bytes;
 
 /// `L`: follow (or stop following) the selected directory as an election.
@@ -69,9 +69,9 @@ pub fn step_down(state: &mut State) {
     state.confirm = Some(Confirm {
         question,
         etcdctl: format!("etcdctl lease revoke {:x}", leader.lease),
-        action: Cmd::RevokeLease {
+        action: ConfirmAction::Run(Cmd::RevokeLease {
             lease: leader.lease,
-        },
+        }),
     });
 }
 

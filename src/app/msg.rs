@@ -5,7 +5,18 @@ use std::time::Instant;
 use crossterm::event::Event;
 
 use super::tree::{LoadRequest, NodeId};
-use crate::etcd::types::{ChildPage, ElectionSnapshot, ValueRecord, WatchEvent, WatchStatus};
+use crate::etcd::types::{
+    ChildPage, ElectionSnapshot, Expect, ValueRecord, WatchEvent, WatchStatus, WriteOutcome,
+};
+use crate::journal::Entry;
+
+/// Which kind of guarded write finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOp {
+    Save,
+    Delete,
+    Undo,
+}
 use crate::value_doc::Document;
 
 /// A fetched value with its document ready to draw.
@@ -69,6 +80,21 @@ pub enum Msg {
     ElectionDetected { dir: NodeId, full: Vec<u8> },
     /// A write finished (`Ok(message)` or the error).
     Written(Result<String, String>),
+    /// A guarded save or delete of `key` finished.
+    WriteDone {
+        op: WriteOp,
+        key: Vec<u8>,
+        result: Result<WriteOutcome, String>,
+    },
+    /// How many keys lie under `prefix`.
+    PrefixCount {
+        prefix: Vec<u8>,
+        count: Result<i64, String>,
+    },
+    /// The newest undo-journal entry for `key`.
+    UndoFound { key: Vec<u8>, entry: Option<Entry> },
+    /// The external editor returned (the file's text).
+    ExternalEdited(Result<String, String>),
     /// The loop is about to draw: apply what was coalesced since the last
     /// frame (row rebuild, value refresh).
     Frame,
@@ -116,6 +142,42 @@ pub enum Cmd {
     RevokeLease {
         lease: i64,
     },
+    /// Put `value` if the key is as `expect`s; keep it on `lease`, or on a
+    /// new lease of `ttl` seconds. `prev` (the value before) is journaled.
+    Save {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        expect: Expect,
+        lease: i64,
+        ttl: Option<i64>,
+        prev: Option<Vec<u8>>,
+    },
+    /// Delete `key` if it is as `expect`s.
+    Delete {
+        key: Vec<u8>,
+        expect: Expect,
+        prev: Option<Vec<u8>>,
+        lease: i64,
+    },
+    /// A `Save` or `Delete` that restores from the journal.
+    Undo(Box<Cmd>),
+    CountPrefix {
+        prefix: Vec<u8>,
+    },
+    /// Delete every key under `prefix` in one range delete.
+    DeletePrefix {
+        prefix: Vec<u8>,
+    },
+    FindUndo {
+        key: Vec<u8>,
+    },
+    /// Suspend the screen and edit `text` in `$VISUAL`/`$EDITOR` (run by the
+    /// UI loop, which owns the terminal).
+    ExternalEdit {
+        text: String,
+    },
+    /// Put bytes on the clipboard with OSC 52 (run by the UI loop).
+    Copy(Vec<u8>),
     /// Leave the program.
     Quit,
 }

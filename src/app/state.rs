@@ -4,11 +4,13 @@ use std::time::{Duration, Instant};
 
 use std::collections::HashSet;
 
+use super::editor::{EditContext, Editor};
 use super::elections::ElectionView;
 use super::events::{EventLog, DEFAULT_CAPACITY};
 use super::msg::Cmd;
 use super::msg::LoadedValue;
 use super::tree::{Row, Tree};
+use super::writes::{Conflict, Prompt};
 use crate::etcd::types::{EventKind, WatchStatus};
 
 /// How long a status-bar message stays.
@@ -77,7 +79,14 @@ pub struct Confirm {
     pub question: String,
     /// The equivalent etcdctl command, shown for audit.
     pub etcdctl: String,
-    pub action: Cmd,
+    pub action: ConfirmAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmAction {
+    Run(Cmd),
+    /// Close the editor, dropping its text.
+    DiscardEdit,
 }
 
 #[derive(Debug, Default)]
@@ -120,6 +129,14 @@ pub struct State {
     pub election_selected: usize,
     /// A write waiting for `y`.
     pub confirm: Option<Confirm>,
+    /// The inline editor, when open (over the Value pane).
+    pub editor: Option<Editor>,
+    /// A save that did not apply, under review.
+    pub conflict: Option<Conflict>,
+    /// A dialog form (new key, delete prefix).
+    pub prompt: Option<Prompt>,
+    /// An edit in the external editor, waiting for it to return.
+    pub external: Option<EditContext>,
     next_req: u64,
 }
 
@@ -158,6 +175,10 @@ impl State {
             elections: Vec::new(),
             election_selected: 0,
             confirm: None,
+            editor: None,
+            conflict: None,
+            prompt: None,
+            external: None,
             next_req: 1,
         }
     }

@@ -4,9 +4,10 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::Rect;
 
 use super::msg::{Cmd, Msg};
+use super::state::ConfirmAction;
 use super::state::{Pane, State, ValueStatus, MESSAGE_TTL};
 use super::tree::{Listing, Row, ROOT};
-use super::{elections, leader_keys, watching};
+use super::{elections, leader_keys, watching, writes};
 use crate::ui::layout;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -18,6 +19,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Input(Event::Resize(w, h)) => {
             state.size = (w, h);
             scroll_into_view(state);
+        }
+        Msg::Input(Event::Paste(text)) => {
+            if let Some(editor) = state.editor.as_mut() {
+                editor.paste(&text);
+            } else if let Some(prompt) = state.prompt.as_mut() {
+                prompt.fields[prompt.active].1.push_str(&text);
+            }
         }
         Msg::Input(_) => {}
         Msg::Tick(now) => {
@@ -88,7 +96,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Frame => on_frame(state, &mut cmds),
         Msg::Election { name, result } => elections::on_snapshot(state, &name, result),
         Msg::ElectionDetected { dir, full } => state.tree.mark_election(dir, &full),
-        Msg::Written(Ok(text)) => state.info(text),
+        Msg::Written(Ok(text)) => {
+            state.info(text);
+            state.value_dirty |= state.value.key.is_some();
+        }
+        Msg::WriteDone { op, key, result } => {
+            writes::on_write_done(state, op, key, result, &mut cmds)
+        }
+        Msg::PrefixCount { prefix, count } => writes::on_prefix_count(state, prefix, count),
+        Msg::UndoFound { key, entry } => writes::on_undo_found(state, key, entry),
+        Msg::ExternalEdited(result) => writes::on_external_edited(state, result, &mut cmds),
         Msg::Written(Err(text)) => state.error(text),
         Msg::Signal => quit(state, &mut cmds),
     }
@@ -302,12 +319,25 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         return;
     }
     if let Some(confirm) = state.confirm.take() {
-        if key.code == KeyCode::Char('y') {
-            cmds.push(confirm.action);
-        } else {
-            state.info("cancelled: nothing was written");
+        match (key.code, confirm.action) {
+            (KeyCode::Char('y'), ConfirmAction::Run(cmd)) => cmds.push(cmd),
+            (KeyCode::Char('y'), ConfirmAction::DiscardEdit) => {
+                state.editor = None;
+                state.info("changes discarded; nothing was written");
+            }
+            _ => state.info("cancelled: nothing was written"),
         }
         return;
+    }
+    // Dialogs and the editor take every key while open.
+    if state.prompt.is_some() {
+        return writes::on_prompt_key(state, key, cmds);
+    }
+    if state.editor.is_some() {
+        return writes::on_editor_key(state, key, cmds);
+    }
+    if state.conflict.is_some() {
+        return writes::on_conflict_key(state, key, cmds);
     }
     if state.filter.editing {
         return on_filter_key(state, key, cmds);
@@ -332,10 +362,15 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         KeyCode::Char('p') => return watching::toggle_pause(state),
         KeyCode::Char('L') => return leader_keys::toggle_follow(state, cmds),
         KeyCode::Char('S') => return leader_keys::step_down(state),
-        KeyCode::Char(c @ ('e' | 'E' | 'n' | 'd' | 'D' | 'u' | 'y' | 'C')) => {
-            state.info(format!(
-                "`{c}` is not available yet in this version (see ? for what works)"
-            ));
+        KeyCode::Char('e') => return writes::start_edit(state),
+        KeyCode::Char('E') => return writes::start_external_edit(state, cmds),
+        KeyCode::Char('n') => return writes::new_key(state),
+        KeyCode::Char('d') => return writes::delete_key(state),
+        KeyCode::Char('D') => return writes::delete_prefix(state, cmds),
+        KeyCode::Char('u') => return writes::undo(state, cmds),
+        KeyCode::Char('y') => return writes::copy(state, cmds),
+        KeyCode::Char('C') => {
+            state.info("the cluster view (C) is not available yet in this version");
             return;
         }
         _ => {}

@@ -8,6 +8,7 @@ pub mod types;
 pub mod value;
 pub mod watch;
 pub mod worker;
+pub mod write;
 
 pub use connect::{connect, ConnSettings, Connection};
 

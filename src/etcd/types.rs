@@ -109,3 +109,22 @@ pub struct ElectionSnapshot {
     pub candidates: Vec<Candidate>,
     pub revision: i64,
 }
+
+/// What a guarded write expects the key to be before it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The key's `mod_revision` is still this one.
+    ModRevision(i64),
+    /// The key does not exist.
+    Absent,
+}
+
+/// How a guarded write ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Applied at this revision.
+    Done { revision: i64 },
+    /// Not applied: the key is not what was expected. This is what it is
+    /// now (`None`: it does not exist).
+    Conflict { current: Option<ValueRecord> },
+}

@@ -10,12 +10,64 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::connect::{Connection, MAX_RESPONSE_BYTES};
-use super::types::WatchStatus;
+use super::types::{WatchStatus, WriteOutcome};
 use super::watch::{self, WatchSpec};
-use super::{describe_error, election, lister, value};
+use super::{describe_error, election, lister, value, write};
+use crate::app::msg::WriteOp;
 use crate::app::{Cmd, LoadedValue, Msg};
+use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
 use crate::value_doc::Document;
+
+/// A prefix delete journals the previous values only up to this many keys.
+const JOURNAL_PREFIX_KEYS: i64 = 10_000;
+
+/// Runs a Save, Delete or Undo and journals what it overwrote.
+async fn guarded_write(mut client: etcd_client::Client, cmd: Cmd) -> Msg {
+    let (op, cmd) = match cmd {
+        Cmd::Undo(inner) => (WriteOp::Undo, *inner),
+        Cmd::Delete { .. } => (WriteOp::Delete, cmd),
+        other => (WriteOp::Save, other),
+    };
+    let (key, result, prev, lease) = match cmd {
+        Cmd::Save {
+            key,
+            value,
+            expect,
+            lease,
+            ttl,
+            prev,
+        } => {
+            let r = write::put(&mut client, &key, &value, expect, lease, ttl).await;
+            (key, r, prev, lease)
+        }
+        Cmd::Delete {
+            key,
+            expect,
+            prev,
+            lease,
+        } => {
+            let r = write::delete(&mut client, &key, expect).await;
+            (key, r, prev, lease)
+        }
+        _ => unreachable!("only writes reach here"),
+    };
+    let result = result.map_err(|e| describe_error(&e));
+    if let Ok(WriteOutcome::Done { revision }) = &result {
+        journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)]);
+    }
+    Msg::WriteDone { op, key, result }
+}
+
+/// Journal failures must not fail the write that already happened.
+fn journal_append(entries: &[Entry]) {
+    if entries.is_empty() {
+        return;
+    }
+    if let Some(j) = Journal::open_default() {
+        let _ = j.append(entries);
+    }
+}
 
 /// Children per listing page (the "loading… N keys" step).
 pub const PAGE_SIZE: usize = 1000;
@@ -191,6 +243,66 @@ pub async fn run(
                     let _ = msgs.send(Msg::Written(result)).await;
                 });
             }
+            Cmd::Save { .. } | Cmd::Delete { .. } | Cmd::Undo(_) => {
+                let client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let msg = guarded_write(client, cmd).await;
+                    let _ = msgs.send(msg).await;
+                });
+            }
+            Cmd::CountPrefix { prefix } => {
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let count = write::count_prefix(&mut client, &prefix)
+                        .await
+                        .map(|(n, _)| n)
+                        .map_err(|e| describe_error(&e));
+                    let _ = msgs.send(Msg::PrefixCount { prefix, count }).await;
+                });
+            }
+            Cmd::DeletePrefix { prefix } => {
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let shown = crate::escape::escape_bytes(&prefix);
+                    let result =
+                        match write::delete_prefix(&mut client, &prefix, JOURNAL_PREFIX_KEYS).await
+                        {
+                            Ok((deleted, revision, prev)) => {
+                                let entries: Vec<Entry> = prev
+                                    .iter()
+                                    .map(|kv| {
+                                        Entry::new(&kv.key, Some(&kv.value), kv.lease, revision)
+                                    })
+                                    .collect();
+                                let journaled = if entries.is_empty() && deleted > 0 {
+                                    " (too many to journal: u cannot restore them)"
+                                } else {
+                                    ""
+                                };
+                                journal_append(&entries);
+                                Ok(format!(
+                                "deleted {deleted} keys under {shown} at rev {revision}{journaled}"
+                            ))
+                            }
+                            Err(e) => {
+                                Err(format!("deleting {shown} failed: {}", describe_error(&e)))
+                            }
+                        };
+                    let _ = msgs.send(Msg::Written(result)).await;
+                });
+            }
+            Cmd::FindUndo { key } => {
+                let msgs = msgs.clone();
+                tokio::task::spawn_blocking(move || {
+                    let entry = Journal::open_default().and_then(|j| j.last_for(&key));
+                    let _ = msgs.blocking_send(Msg::UndoFound { key, entry });
+                });
+            }
+            // Run by the UI loop, which owns the terminal.
+            Cmd::ExternalEdit { .. } | Cmd::Copy(_) => {}
             Cmd::Quit => {}
         }
     }

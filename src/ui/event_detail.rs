@@ -1,14 +1,11 @@
 //! The Value pane while an Events row is selected: the event, its value,
 //! and for an update the line diff from the previous value.
 
-use std::time::Duration;
-
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
-use similar::{ChangeTag, TextDiff};
 
 use super::{dim, pane_block};
 use crate::app::events::EventRow;
@@ -35,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow) {
         }
         (EventKind::Put, Some(prev)) if ev.value_changed() => {
             lines.push(Line::styled("previous → new:", dim()));
-            lines.extend(diff(prev, &ev.value, height));
+            lines.extend(super::diff::lines(prev, &ev.value, height));
         }
         (EventKind::Put, _) => {
             lines.push(Line::styled("value:", dim()));
@@ -69,26 +66,5 @@ fn plain(bytes: &[u8], max: usize, style: Style) -> Vec<Line<'static>> {
         .into_iter()
         .take(max)
         .map(|l| Line::styled(l, style))
-        .collect()
-}
-
-fn diff(old: &[u8], new: &[u8], max: usize) -> Vec<Line<'static>> {
-    let old = Document::build(old).text_lines().join("\n");
-    let new = Document::build(new).text_lines().join("\n");
-    let diff = TextDiff::configure()
-        .timeout(Duration::from_millis(20))
-        .diff_lines(&old, &new);
-    diff.iter_all_changes()
-        .take(max)
-        .map(|change| {
-            let text = change.value().trim_end_matches('\n').to_string();
-            match change.tag() {
-                ChangeTag::Equal => Line::styled(format!("  {text}"), dim()),
-                ChangeTag::Delete => Line::styled(format!("- {text}"), Style::new().fg(Color::Red)),
-                ChangeTag::Insert => {
-                    Line::styled(format!("+ {text}"), Style::new().fg(Color::Green))
-                }
-            }
-        })
         .collect()
 }

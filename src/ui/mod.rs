@@ -1,5 +1,7 @@
 //! Drawing: every widget is a pure function of `&State`.
 
+pub mod diff;
+pub mod editor;
 pub mod event_detail;
 pub mod events;
 pub mod help;
@@ -19,13 +21,21 @@ use crate::app::{Pane, State};
 pub fn draw(frame: &mut Frame, state: &State) {
     let areas = layout::areas(frame.area());
     keys::draw(frame, areas.keys, state);
-    match selected_event(state) {
-        Some(ev) => event_detail::draw(frame, areas.value, ev),
-        None => value::draw(frame, areas.value, state),
+    if let Some(editor) = &state.editor {
+        editor::draw_editor(frame, areas.value, editor);
+    } else if let Some(conflict) = &state.conflict {
+        editor::draw_conflict(frame, areas.value, conflict);
+    } else if let Some(ev) = selected_event(state) {
+        event_detail::draw(frame, areas.value, ev);
+    } else {
+        value::draw(frame, areas.value, state);
     }
     events::draw(frame, areas.events, state);
     leader::draw(frame, areas.leader, state);
     status::draw(frame, areas.status, state);
+    if let Some(prompt) = &state.prompt {
+        editor::draw_prompt(frame, frame.area(), prompt);
+    }
     if state.help {
         help::draw(frame, frame.area());
     }

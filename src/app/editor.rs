@@ -1,0 +1,177 @@
+//! The inline editor (`e`, `n`) and what an edit needs to be saved safely.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use crate::etcd::types::Expect;
+
+/// etcd's default request limit (`--max-request-bytes`, 1.5 MiB), less room
+/// for the request's own fields.
+pub const MAX_REQUEST: usize = 1536 * 1024 - 512;
+
+/// What a save of this edit must know: the guard, the lease to keep, and
+/// the value before (for the undo journal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditContext {
+    pub key: Vec<u8>,
+    pub expect: Expect,
+    /// Lease to keep the key on (0: none).
+    pub lease: i64,
+    /// New key: grant a lease of this TTL.
+    pub ttl: Option<i64>,
+    /// The value the edit started from (`None`: a new key).
+    pub prev: Option<Vec<u8>>,
+    /// The text the edit started from.
+    pub original: String,
+    /// The value is JSON: validate before saving.
+    pub json: bool,
+}
+
+#[derive(Debug)]
+pub struct Editor {
+    pub ctx: EditContext,
+    pub textarea: TextArea<'static>,
+    /// Live JSON check: `line L, column C: message`.
+    pub json_error: Option<String>,
+    /// A save is in flight.
+    pub saving: bool,
+    /// The user's own text kept aside after a conflict (read-only).
+    pub scratch: Option<String>,
+}
+
+/// Whether `text` should be treated as JSON (an object or an array).
+pub fn looks_like_json(text: &str) -> bool {
+    matches!(text.trim_start().chars().next(), Some('{' | '['))
+}
+
+/// The JSON error of `text`, if any, as `line L, column C: message`.
+pub fn json_error(text: &str) -> Option<String> {
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => None,
+        Err(e) => {
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            Some(format!("line {}, column {}: {msg}", e.line(), e.column()))
+        }
+    }
+}
+
+/// Pretty when compact, compact when pretty (`None` if not valid JSON).
+pub fn reformat(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    if text.trim().contains('\n') {
+        serde_json::to_string(&value).ok()
+    } else {
+        serde_json::to_string_pretty(&value).ok()
+    }
+}
+
+impl Editor {
+    pub fn new(ctx: EditContext, text: &str) -> Editor {
+        // split('\n') (not lines()) so a trailing newline survives.
+        let mut textarea = TextArea::new(text.split('\n').map(str::to_string).collect());
+        textarea.set_max_histories(1000);
+        let mut editor = Editor {
+            ctx,
+            textarea,
+            json_error: None,
+            saving: false,
+            scratch: None,
+        };
+        editor.check();
+        editor
+    }
+
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    pub fn modified(&self) -> bool {
+        self.text() != self.ctx.original
+    }
+
+    fn check(&mut self) {
+        self.json_error = if self.ctx.json {
+            json_error(&self.text())
+        } else {
+            None
+        };
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        self.textarea.select_all();
+        self.textarea.cut();
+        self.textarea.insert_str(text);
+        self.check();
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        self.textarea.insert_str(text);
+        self.check();
+    }
+
+    /// Passes an editing key to the text area (undo `Ctrl-u`/redo `Ctrl-r`,
+    /// selection, search keys are the text area's own).
+    pub fn input(&mut self, key: KeyEvent) {
+        if self.textarea.input(key) {
+            self.check();
+        }
+    }
+}
+
+/// What the editor does with a key, decided before the text area sees it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditorKey {
+    Save,
+    ForceSave,
+    Reformat,
+    Cancel,
+    Edit,
+}
+
+pub fn classify(key: &KeyEvent) -> EditorKey {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('s') if ctrl => EditorKey::Save,
+        KeyCode::F(2) => EditorKey::ForceSave,
+        KeyCode::F(3) => EditorKey::Reformat,
+        KeyCode::Esc => EditorKey::Cancel,
+        _ => EditorKey::Edit,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_line_and_column() {
+        assert_eq!(json_error("{\"a\": 1}"), None);
+        let e = json_error("{\n  \"a\": 1,\n}").unwrap();
+        assert_eq!(e, "line 3, column 1: key must be a string");
+    }
+
+    #[test]
+    fn reformat_toggles_compact_and_pretty_keeping_order() {
+        let pretty = reformat(r#"{"z":1,"a":[1,2]}"#).unwrap();
+        assert!(pretty.contains("\n  \"z\": 1,"));
+        assert_eq!(reformat(&pretty).unwrap(), r#"{"z":1,"a":[1,2]}"#);
+        assert!(reformat("{nope").is_none());
+    }
+
+    #[test]
+    fn text_round_trips_with_trailing_newline() {
+        let ctx = EditContext {
+            key: b"/k".to_vec(),
+            expect: Expect::Absent,
+            lease: 0,
+            ttl: None,
+            prev: None,
+            original: "a\nb\n".into(),
+            json: false,
+        };
+        let e = Editor::new(ctx, "a\nb\n");
+        assert_eq!(e.text(), "a\nb\n");
+        assert!(!e.modified());
+    }
+}

@@ -1,0 +1,592 @@
+//! Every write path: edit and save, conflicts, create, delete, delete a
+//! prefix, undo, external editor, copy. Writes are refused up front in
+//! `--read-only` mode and when a value is over etcd's request limit; every
+//! one is a guarded transaction (see `etcd::write`) and is shown as the
+//! equivalent etcdctl command before it runs.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::editor::{
+    classify, looks_like_json, reformat, EditContext, Editor, EditorKey, MAX_REQUEST,
+};
+use super::msg::{Cmd, WriteOp};
+use super::state::{Confirm, ConfirmAction, State, ValueStatus};
+use crate::escape::escape_bytes;
+use crate::etcd::types::{Expect, ValueRecord, WriteOutcome};
+use crate::journal::Entry;
+
+/// A save that did not apply: the user's text beside what is there now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub ctx: EditContext,
+    pub mine: String,
+    /// The key now (`None`: deleted meanwhile).
+    pub current: Option<ValueRecord>,
+    pub saving: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Fields: key, TTL.
+    NewKey,
+    /// Field: the confirmation word.
+    DeletePrefix { prefix: Vec<u8>, count: i64 },
+}
+
+/// A small form in a dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub fields: Vec<(String, String)>,
+    pub active: usize,
+    pub error: Option<String>,
+}
+
+/// Refuses a write in read-only mode (before anything is sent).
+pub fn writable(state: &mut State, what: &str) -> bool {
+    if state.read_only {
+        state.error(format!("read-only: {what} refused; nothing was sent"));
+    }
+    !state.read_only
+}
+
+/// The shown value when it belongs to the selected key row.
+fn selected_value(state: &State) -> Option<&ValueRecord> {
+    let row = state.selected_row()?;
+    let node = state.tree.node(row.node);
+    if row.more || node.is_dir() {
+        return None;
+    }
+    match &state.value.status {
+        ValueStatus::Loaded { value, .. } if value.record.key.as_slice() == node.full.as_ref() => {
+            Some(&value.record)
+        }
+        _ => None,
+    }
+}
+
+fn edit_context(record: &ValueRecord) -> Result<EditContext, String> {
+    let text = std::str::from_utf8(&record.value)
+        .map_err(|_| "this value is not UTF-8 text: it cannot be edited as text".to_string())?;
+    Ok(EditContext {
+        key: record.key.clone(),
+        expect: Expect::ModRevision(record.mod_revision),
+        lease: record.lease,
+        ttl: None,
+        prev: Some(record.value.clone()),
+        original: text.to_string(),
+        json: looks_like_json(text) && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+    })
+}
+
+/// `e`: edit the selected value in place.
+pub fn start_edit(state: &mut State) {
+    if !writable(state, "editing") {
+        return;
+    }
+    let Some(record) = selected_value(state) else {
+        state.info("select a key whose value is shown to edit it");
+        return;
+    };
+    match edit_context(record) {
+        Ok(ctx) => {
+            let text = ctx.original.clone();
+            state.editor = Some(Editor::new(ctx, &text));
+        }
+        Err(e) => state.error(e),
+    }
+}
+
+/// `E`: edit in `$VISUAL`/`$EDITOR` (the loop suspends the screen).
+pub fn start_external_edit(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !writable(state, "editing") {
+        return;
+    }
+    let Some(record) = selected_value(state) else {
+        state.info("select a key whose value is shown to edit it");
+        return;
+    };
+    match edit_context(record) {
+        Ok(ctx) => {
+            cmds.push(Cmd::ExternalEdit {
+                text: ctx.original.clone(),
+            });
+            state.external = Some(ctx);
+        }
+        Err(e) => state.error(e),
+    }
+}
+
+/// The external editor returned.
+pub fn on_external_edited(state: &mut State, result: Result<String, String>, cmds: &mut Vec<Cmd>) {
+    let Some(ctx) = state.external.take() else {
+        return;
+    };
+    let text = match result {
+        Ok(t) => t,
+        Err(e) => return state.error(format!("external editor: {e}")),
+    };
+    if text == ctx.original {
+        return state.info("no change: nothing was written");
+    }
+    let mut editor = Editor::new(ctx, &text);
+    // Invalid JSON or too big: show it in the inline editor, with the error.
+    if editor.json_error.is_some() || text.len() + editor.ctx.key.len() > MAX_REQUEST {
+        save(state_with_editor(state, editor), false, cmds);
+        return;
+    }
+    editor.saving = true;
+    cmds.push(save_cmd(&editor.ctx, text.into_bytes()));
+    state.editor = Some(editor);
+}
+
+fn state_with_editor(state: &mut State, editor: Editor) -> &mut State {
+    state.editor = Some(editor);
+    state
+}
+
+fn save_cmd(ctx: &EditContext, value: Vec<u8>) -> Cmd {
+    Cmd::Save {
+        key: ctx.key.clone(),
+        value,
+        expect: ctx.expect,
+        lease: ctx.lease,
+        ttl: ctx.ttl,
+        prev: ctx.prev.clone(),
+    }
+}
+
+pub fn on_editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    let Some(editor) = state.editor.as_mut() else {
+        return;
+    };
+    if editor.saving {
+        return; // the text being saved stays as it is until the answer
+    }
+    match classify(&key) {
+        EditorKey::Save => save(state, false, cmds),
+        EditorKey::ForceSave => save(state, true, cmds),
+        EditorKey::Reformat => match reformat(&editor.text()) {
+            Some(t) => editor.set_text(&t),
+            None => state.error("not valid JSON: cannot reformat"),
+        },
+        EditorKey::Cancel if editor.modified() => {
+            state.confirm = Some(Confirm {
+                question: "discard your changes? y/N".into(),
+                etcdctl: "nothing is written".into(),
+                action: ConfirmAction::DiscardEdit,
+            });
+        }
+        EditorKey::Cancel => state.editor = None,
+        EditorKey::Edit => editor.input(key),
+    }
+}
+
+fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
+    let Some(editor) = state.editor.as_mut() else {
+        return;
+    };
+    if editor.saving {
+        return;
+    }
+    let text = editor.text();
+    if !editor.modified() && editor.ctx.expect != Expect::Absent {
+        state.editor = None;
+        return state.info("no change: nothing was written");
+    }
+    if let Some(e) = editor.json_error.clone().filter(|_| !force) {
+        return state.error(format!("invalid JSON ({e}): not saved; F2 saves it anyway"));
+    }
+    let size = text.len() + editor.ctx.key.len();
+    if size > MAX_REQUEST {
+        return state.error(format!(
+            "{size} bytes is over etcd's request limit (1.5 MiB by default): not sent; your text stays here"
+        ));
+    }
+    editor.saving = true;
+    cmds.push(save_cmd(&editor.ctx, text.into_bytes()));
+}
+
+/// A write finished.
+pub fn on_write_done(
+    state: &mut State,
+    op: WriteOp,
+    key: Vec<u8>,
+    result: Result<WriteOutcome, String>,
+    cmds: &mut Vec<Cmd>,
+) {
+    let shown = escape_bytes(&key);
+    match result {
+        Ok(WriteOutcome::Done { revision }) => {
+            if state.editor.as_ref().is_some_and(|e| e.ctx.key == key) {
+                state.editor = None;
+            }
+            if state.conflict.as_ref().is_some_and(|c| c.ctx.key == key) {
+                state.conflict = None;
+            }
+            let verb = match op {
+                WriteOp::Save => "saved",
+                WriteOp::Delete => "deleted",
+                WriteOp::Undo => "restored",
+            };
+            state.info(format!("{verb} {shown} at rev {revision}"));
+            if state.value.key.as_deref() == Some(key.as_slice()) {
+                state.value_dirty = true;
+            }
+        }
+        Ok(WriteOutcome::Conflict { current }) => {
+            let creating = state
+                .editor
+                .as_ref()
+                .is_some_and(|e| e.ctx.key == key && e.ctx.expect == Expect::Absent);
+            let now = match &current {
+                Some(r) if creating => format!(
+                    "the key already exists (created at rev {})",
+                    r.create_revision
+                ),
+                Some(r) => format!("it changed at rev {} since you opened it", r.mod_revision),
+                None => "it was deleted since you opened it".to_string(),
+            };
+            if let Some(editor) = state.editor.take().filter(|e| e.ctx.key == key) {
+                state.error(format!("not saved: {now}; review both versions"));
+                let mine = editor.text();
+                state.conflict = Some(Conflict {
+                    ctx: editor.ctx,
+                    mine,
+                    current,
+                    saving: false,
+                });
+            } else if let Some(conflict) = state.conflict.as_mut().filter(|c| c.ctx.key == key) {
+                conflict.current = current;
+                conflict.saving = false;
+                state.error(format!(
+                    "still not saved: {now} again; review both versions"
+                ));
+            } else {
+                state.error(format!("{shown} not written: {now}; nothing was changed"));
+            }
+            if state.value.key.as_deref() == Some(key.as_slice()) {
+                state.value_dirty = true;
+            }
+        }
+        Err(e) => {
+            if let Some(editor) = state.editor.as_mut().filter(|e| e.ctx.key == key) {
+                editor.saving = false;
+                state.error(format!(
+                    "save failed: {e}; your text is still in the editor"
+                ));
+            } else if let Some(conflict) = state.conflict.as_mut().filter(|c| c.ctx.key == key) {
+                conflict.saving = false;
+                state.error(format!("save failed: {e}"));
+            } else {
+                state.error(format!("{shown}: {e}"));
+            }
+        }
+    }
+    let _ = cmds;
+}
+
+/// Keys of the conflict view: `o` overwrite (guarded again), `r` reopen
+/// the editor on the current value with your text aside, `Esc` drop.
+pub fn on_conflict_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    let Some(conflict) = state.conflict.as_mut() else {
+        return;
+    };
+    if conflict.saving {
+        return;
+    }
+    match key.code {
+        KeyCode::Char('o') => {
+            let mut ctx = conflict.ctx.clone();
+            match &conflict.current {
+                Some(r) => {
+                    ctx.expect = Expect::ModRevision(r.mod_revision);
+                    ctx.lease = r.lease;
+                    ctx.prev = Some(r.value.clone());
+                }
+                None => {
+                    ctx.expect = Expect::Absent;
+                    ctx.prev = None;
+                }
+            }
+            conflict.saving = true;
+            cmds.push(save_cmd(&ctx, conflict.mine.clone().into_bytes()));
+            conflict.ctx = ctx;
+        }
+        KeyCode::Char('r') => {
+            let Some(conflict) = state.conflict.take() else {
+                return;
+            };
+            let (ctx, text) = match &conflict.current {
+                Some(r) => match edit_context(r) {
+                    Ok(ctx) => {
+                        let t = ctx.original.clone();
+                        (ctx, t)
+                    }
+                    Err(e) => return state.error(e),
+                },
+                None => {
+                    let mut ctx = conflict.ctx.clone();
+                    ctx.expect = Expect::Absent;
+                    ctx.prev = None;
+                    ctx.original = String::new();
+                    (ctx, conflict.mine.clone())
+                }
+            };
+            let mut editor = Editor::new(ctx, &text);
+            editor.scratch = Some(conflict.mine);
+            state.editor = Some(editor);
+        }
+        KeyCode::Esc | KeyCode::Char('x') => {
+            state.conflict = None;
+            state.info("your text was dropped; nothing was written");
+        }
+        _ => {}
+    }
+}
+
+/// `d`: delete the selected key (after `y`), guarded on the shown revision.
+pub fn delete_key(state: &mut State) {
+    if !writable(state, "deleting") {
+        return;
+    }
+    let Some(record) = selected_value(state) else {
+        state.info("select a key whose value is shown to delete it");
+        return;
+    };
+    let shown = escape_bytes(&record.key);
+    state.confirm = Some(Confirm {
+        question: format!("delete {shown} (rev {})? y/N", record.mod_revision),
+        etcdctl: format!("etcdctl del {}", shell_quote(&shown)),
+        action: ConfirmAction::Run(Cmd::Delete {
+            key: record.key.clone(),
+            expect: Expect::ModRevision(record.mod_revision),
+            prev: Some(record.value.clone()),
+            lease: record.lease,
+        }),
+    });
+}
+
+/// `D`: count the selected directory's keys, then ask for `yes`.
+pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !writable(state, "deleting a prefix") {
+        return;
+    }
+    let Some(row) = state.selected_row() else {
+        return;
+    };
+    let node = state.tree.node(row.node);
+    if !node.is_dir() || node.full.is_empty() {
+        return state.info("select a directory to delete everything under it");
+    }
+    cmds.push(Cmd::CountPrefix {
+        prefix: node.full.to_vec(),
+    });
+}
+
+pub fn on_prefix_count(state: &mut State, prefix: Vec<u8>, count: Result<i64, String>) {
+    match count {
+        Ok(count) => {
+            state.prompt = Some(Prompt {
+                kind: PromptKind::DeletePrefix { prefix, count },
+                fields: vec![("type yes to delete them all".into(), String::new())],
+                active: 0,
+                error: None,
+            });
+        }
+        Err(e) => state.error(format!("cannot count the keys: {e}")),
+    }
+}
+
+/// `n`: a new key under the selected directory.
+pub fn new_key(state: &mut State) {
+    if !writable(state, "creating a key") {
+        return;
+    }
+    let dir = match state.selected_row() {
+        Some(row) if row.more || state.tree.node(row.node).is_dir() => row.node,
+        Some(row) => state.tree.node(row.node).parent,
+        None => 0,
+    };
+    let prefix = String::from_utf8_lossy(&state.tree.node(dir).full).into_owned();
+    state.prompt = Some(Prompt {
+        kind: PromptKind::NewKey,
+        fields: vec![
+            ("key".into(), prefix),
+            ("TTL seconds (empty: no lease)".into(), String::new()),
+        ],
+        active: 0,
+        error: None,
+    });
+}
+
+pub fn on_prompt_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    let Some(prompt) = state.prompt.as_mut() else {
+        return;
+    };
+    match key.code {
+        KeyCode::Esc => {
+            state.prompt = None;
+            state.info("cancelled: nothing was written");
+        }
+        KeyCode::Tab | KeyCode::Down => prompt.active = (prompt.active + 1) % prompt.fields.len(),
+        KeyCode::BackTab | KeyCode::Up => {
+            prompt.active = (prompt.active + prompt.fields.len() - 1) % prompt.fields.len()
+        }
+        KeyCode::Backspace => {
+            prompt.fields[prompt.active].1.pop();
+        }
+        KeyCode::Char(c) => prompt.fields[prompt.active].1.push(c),
+        KeyCode::Enter => submit_prompt(state, cmds),
+        _ => {}
+    }
+}
+
+fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(prompt) = state.prompt.clone() else {
+        return;
+    };
+    match prompt.kind {
+        PromptKind::NewKey => {
+            let key = prompt.fields[0].1.clone();
+            let ttl = prompt.fields[1].1.trim();
+            let ttl = match ttl {
+                "" => None,
+                t => match t.parse::<i64>() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => return set_prompt_error(state, "TTL must be a whole number of seconds"),
+                },
+            };
+            if key.is_empty()
+                || key.ends_with(&String::from_utf8_lossy(&state.tree.delimiter).into_owned())
+            {
+                return set_prompt_error(state, "give the key a name (it ends with the delimiter)");
+            }
+            state.prompt = None;
+            let ctx = EditContext {
+                key: key.into_bytes(),
+                expect: Expect::Absent,
+                lease: 0,
+                ttl,
+                prev: None,
+                original: String::new(),
+                json: false,
+            };
+            state.editor = Some(Editor::new(ctx, ""));
+            state.info(
+                "new key: type its value, Ctrl-s saves (only if the key still does not exist)",
+            );
+        }
+        PromptKind::DeletePrefix { prefix, count } => {
+            if prompt.fields[0].1 != "yes" {
+                return set_prompt_error(state, "type yes (or Esc to cancel)");
+            }
+            state.prompt = None;
+            state.info(format!(
+                "deleting {count} keys under {}…",
+                escape_bytes(&prefix)
+            ));
+            cmds.push(Cmd::DeletePrefix { prefix });
+        }
+    }
+}
+
+fn set_prompt_error(state: &mut State, e: &str) {
+    if let Some(p) = state.prompt.as_mut() {
+        p.error = Some(e.to_string());
+    }
+}
+
+/// `u`: look up what etcdlens last overwrote on the selected key.
+pub fn undo(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !writable(state, "restoring") {
+        return;
+    }
+    let Some(row) = state.selected_row() else {
+        return;
+    };
+    let node = state.tree.node(row.node);
+    if row.more || node.is_dir() {
+        return state.info("select a key to restore its previous value");
+    }
+    cmds.push(Cmd::FindUndo {
+        key: node.full.to_vec(),
+    });
+}
+
+pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
+    let shown = escape_bytes(&key);
+    let Some(entry) = entry else {
+        return state.info(format!(
+            "nothing to restore: etcdlens has not written {shown}"
+        ));
+    };
+    if entry.prev_dropped {
+        return state.error(format!(
+            "the value etcdlens overwrote on {shown} was too large to keep"
+        ));
+    }
+    let expect = Expect::ModRevision(entry.revision);
+    let (question, etcdctl, cmd) = match entry.prev_bytes() {
+        Some(prev) => (
+            format!(
+                "put back {shown} as it was before rev {} ({} bytes)? y/N",
+                entry.revision,
+                prev.len()
+            ),
+            format!("etcdctl put {} <previous value>", shell_quote(&shown)),
+            Cmd::Save {
+                key: key.clone(),
+                value: prev,
+                expect,
+                lease: entry.prev_lease,
+                ttl: None,
+                prev: None,
+            },
+        ),
+        None => (
+            format!(
+                "{shown} did not exist before rev {}: delete it again? y/N",
+                entry.revision
+            ),
+            format!("etcdctl del {}", shell_quote(&shown)),
+            Cmd::Delete {
+                key: key.clone(),
+                expect,
+                prev: None,
+                lease: 0,
+            },
+        ),
+    };
+    state.confirm = Some(Confirm {
+        question,
+        etcdctl,
+        action: ConfirmAction::Run(Cmd::Undo(Box::new(cmd))),
+    });
+}
+
+/// `y`: copy the shown value to the clipboard (OSC 52).
+pub fn copy(state: &mut State, cmds: &mut Vec<Cmd>) {
+    match &state.value.status {
+        ValueStatus::Loaded { value, .. } => {
+            cmds.push(Cmd::Copy(value.record.value.clone()));
+            state.info(format!(
+                "copied {} bytes to the clipboard (OSC 52)",
+                value.record.value.len()
+            ));
+        }
+        _ => state.info("no value to copy"),
+    }
+}
+
+/// Single-quotes for a shell when needed.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

@@ -1,0 +1,189 @@
+//! The undo journal: before-images of every write etcdlens makes, so `u`
+//! can put back the value it overwrote. One JSON line per write in
+//! `$XDG_DATA_HOME/etcdlens/journal.jsonl` (or `~/.local/share/…`;
+//! `ETCDLENS_JOURNAL` overrides the path). Only keys etcdlens wrote are
+//! recorded; the file is kept to the newest `MAX_ENTRIES` lines and
+//! `MAX_BYTES`, and is private (0600).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_ENTRIES: usize = 1000;
+pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+/// Values larger than this are not journaled (the entry says so).
+pub const MAX_VALUE: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Unix seconds.
+    pub at: u64,
+    /// Key, base64.
+    pub key: String,
+    /// The value before the write, base64; `None`: the key did not exist.
+    pub prev: Option<String>,
+    /// The previous value was too large to keep.
+    #[serde(default)]
+    pub prev_dropped: bool,
+    /// The key's lease before the write (0: none).
+    #[serde(default)]
+    pub prev_lease: i64,
+    /// The revision the write created: `u` applies only while the key is
+    /// still at it.
+    pub revision: i64,
+}
+
+impl Entry {
+    pub fn new(key: &[u8], prev: Option<&[u8]>, prev_lease: i64, revision: i64) -> Entry {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let dropped = prev.is_some_and(|p| p.len() > MAX_VALUE);
+        Entry {
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            key: b64.encode(key),
+            prev: prev.filter(|_| !dropped).map(|p| b64.encode(p)),
+            prev_dropped: dropped,
+            prev_lease,
+            revision,
+        }
+    }
+
+    pub fn key_bytes(&self) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.key)
+            .unwrap_or_default()
+    }
+
+    pub fn prev_bytes(&self) -> Option<Vec<u8>> {
+        let p = self.prev.as_ref()?;
+        base64::engine::general_purpose::STANDARD.decode(p).ok()
+    }
+}
+
+pub struct Journal {
+    pub path: PathBuf,
+}
+
+impl Journal {
+    /// The journal at its usual place.
+    pub fn open_default() -> Option<Journal> {
+        if let Some(p) = std::env::var_os("ETCDLENS_JOURNAL") {
+            return Some(Journal { path: p.into() });
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+        Some(Journal {
+            path: base.join("etcdlens").join("journal.jsonl"),
+        })
+    }
+
+    pub fn append(&self, entries: &[Entry]) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        for e in entries {
+            let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+            writeln!(file, "{line}")?;
+        }
+        drop(file);
+        self.trim()
+    }
+
+    pub fn entries(&self) -> Vec<Entry> {
+        let Ok(text) = std::fs::read_to_string(&self.path) else {
+            return Vec::new();
+        };
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The newest entry for `key`.
+    pub fn last_for(&self, key: &[u8]) -> Option<Entry> {
+        self.entries()
+            .into_iter()
+            .rev()
+            .find(|e| e.key_bytes() == key)
+    }
+
+    /// Keeps the newest entries within the bounds.
+    fn trim(&self) -> std::io::Result<()> {
+        let size = std::fs::metadata(&self.path)?.len();
+        let entries = self.entries();
+        if entries.len() <= MAX_ENTRIES && size <= MAX_BYTES {
+            return Ok(());
+        }
+        let mut keep: Vec<String> = Vec::new();
+        let mut bytes = 0u64;
+        for e in entries.iter().rev().take(MAX_ENTRIES) {
+            let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+            bytes += line.len() as u64 + 1;
+            if bytes > MAX_BYTES / 2 {
+                break;
+            }
+            keep.push(line);
+        }
+        keep.reverse();
+        let tmp = self.path.with_extension("jsonl.tmp");
+        {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            for l in keep {
+                writeln!(f, "{l}")?;
+            }
+        }
+        std::fs::rename(tmp, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_find_and_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal {
+            path: dir.path().join("j.jsonl"),
+        };
+        j.append(&[Entry::new(b"/a", Some(b"old"), 0, 5)]).unwrap();
+        j.append(&[Entry::new(b"/b\xff", None, 0, 6)]).unwrap();
+        j.append(&[Entry::new(b"/a", Some(b"older?"), 7, 8)])
+            .unwrap();
+        let last = j.last_for(b"/a").unwrap();
+        assert_eq!(
+            (last.prev_bytes().unwrap(), last.revision, last.prev_lease),
+            (b"older?".to_vec(), 8, 7)
+        );
+        assert_eq!(j.last_for(b"/b\xff").unwrap().prev_bytes(), None);
+        assert!(j.last_for(b"/c").is_none());
+        for i in 0..MAX_ENTRIES + 10 {
+            j.append(&[Entry::new(b"/x", Some(b"v"), 0, i as i64)])
+                .unwrap();
+        }
+        assert!(j.entries().len() <= MAX_ENTRIES);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&j.path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let big = vec![0u8; MAX_VALUE + 1];
+        let e = Entry::new(b"/big", Some(&big), 0, 1);
+        assert!(e.prev_dropped && e.prev.is_none());
+    }
+}

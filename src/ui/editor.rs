@@ -1,0 +1,158 @@
+//! The inline editor, the conflict view and dialog forms.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{centered, dim, pane_block};
+use crate::app::editor::Editor;
+use crate::app::writes::{Conflict, Prompt, PromptKind};
+use crate::escape::{escape_bytes, escape_str};
+
+pub fn draw_editor(frame: &mut Frame, area: Rect, editor: &Editor) {
+    let (edit_area, scratch_area) = match &editor.scratch {
+        Some(_) => {
+            let [a, b] = Layout::vertical([Constraint::Percentage(65), Constraint::Percentage(35)])
+                .areas(area);
+            (a, Some(b))
+        }
+        None => (area, None),
+    };
+    let new = editor.ctx.prev.is_none();
+    let title = format!(
+        " {} {} — Ctrl-s save · Esc cancel · Ctrl-u/Ctrl-r undo/redo{} ",
+        if new { "New" } else { "Edit" },
+        escape_bytes(&editor.ctx.key),
+        if editor.ctx.json {
+            " · F3 reformat"
+        } else {
+            ""
+        }
+    );
+    let status = match (&editor.json_error, editor.ctx.json, editor.saving) {
+        (_, _, true) => Line::styled(" saving… ", Style::new().fg(Color::Yellow)),
+        (Some(e), _, _) => Line::styled(
+            format!(" ✗ invalid JSON: {} (F2 saves anyway) ", escape_str(e)),
+            Style::new().fg(Color::White).bg(Color::Red),
+        ),
+        (None, true, _) => Line::styled(" ✓ valid JSON ", Style::new().fg(Color::Green)),
+        (None, false, _) => Line::raw(""),
+    };
+    let block = pane_block(title, true).title_bottom(status);
+    let inner = block.inner(edit_area);
+    frame.render_widget(Clear, edit_area);
+    frame.render_widget(block, edit_area);
+    frame.render_widget(&editor.textarea, inner);
+    if let (Some(area), Some(text)) = (scratch_area, &editor.scratch) {
+        let lines: Vec<Line> = text.split('\n').map(|l| Line::raw(escape_str(l))).collect();
+        let block = pane_block(
+            " your text from the conflict (read-only; copy what you need) ",
+            false,
+        );
+        frame.render_widget(Clear, area);
+        frame.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+pub fn draw_conflict(frame: &mut Frame, area: Rect, c: &Conflict) {
+    let what = match &c.current {
+        Some(r) if c.ctx.prev.is_none() => {
+            format!("already exists (created at rev {})", r.create_revision)
+        }
+        Some(r) => format!("changed at rev {} since you opened it", r.mod_revision),
+        None => "was deleted since you opened it".to_string(),
+    };
+    let block = pane_block(format!(" Conflict {} ", escape_bytes(&c.ctx.key)), true);
+    let inner = block.inner(area);
+    let mut lines = vec![
+        Line::styled(
+            format!("Not saved: the key {what}. Nothing was written."),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ),
+        Line::from(vec![
+            Span::styled("o", Style::new().fg(Color::Cyan)),
+            Span::raw(" overwrite with your text (checked again)  "),
+            Span::styled("r", Style::new().fg(Color::Cyan)),
+            Span::raw(" edit the current value, your text kept aside  "),
+            Span::styled("Esc", Style::new().fg(Color::Cyan)),
+            Span::raw(" drop your text"),
+        ]),
+        Line::styled(
+            if c.saving {
+                "saving…"
+            } else {
+                "current → yours:"
+            },
+            dim(),
+        ),
+    ];
+    let current = c
+        .current
+        .as_ref()
+        .map(|r| r.value.clone())
+        .unwrap_or_default();
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    lines.extend(super::diff::lines(&current, c.mine.as_bytes(), room));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
+    let (title, intro) = match &p.kind {
+        PromptKind::NewKey => (
+            " New key ".to_string(),
+            "Enter opens the editor for its value; it is created only if it does not exist."
+                .to_string(),
+        ),
+        PromptKind::DeletePrefix { prefix, count } => (
+            " Delete a prefix ".to_string(),
+            format!(
+                "Delete {count} keys under {} in one transaction?  = etcdctl del --prefix {}",
+                escape_bytes(prefix),
+                crate::app::writes::shell_quote(&escape_bytes(prefix))
+            ),
+        ),
+    };
+    let mut lines = vec![Line::raw(intro), Line::raw("")];
+    for (i, (label, value)) in p.fields.iter().enumerate() {
+        let active = i == p.active;
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label}: "), dim()),
+            Span::styled(
+                format!("{}{}", escape_str(value), if active { "▏" } else { "" }),
+                if active {
+                    Style::new().fg(Color::White).add_modifier(Modifier::BOLD)
+                } else {
+                    Style::new()
+                },
+            ),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    if let Some(e) = &p.error {
+        lines.push(Line::styled(e.clone(), Style::new().fg(Color::Red)));
+    }
+    lines.push(Line::styled(
+        "Enter ok · Tab next field · Esc cancel",
+        dim(),
+    ));
+    let area = centered(screen, 90, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .title(title)
+        .border_style(Style::new().fg(Color::Yellow));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
