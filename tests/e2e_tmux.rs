@@ -290,3 +290,43 @@ async fn leader_pane_follows_a_takeover() {
     node2.kill().unwrap();
     node2.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edit_in_place_and_invalid_json_is_refused_on_screen() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {ep} --prefix /app/",
+        journal.path().display()
+    ));
+    tmux.wait_for("flags/");
+    // Rows: blob, config, flags/ — select config.
+    tmux.send(&["j"]);
+    tmux.wait_for("\"port\": 8080");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /app/config");
+    tmux.send(&["End", "BSpace", ",", "C-s"]);
+    tmux.wait_for("invalid JSON (line 1");
+    tmux.send(&["BSpace", ",\"retries\":3}"]);
+    tmux.wait_for("valid JSON");
+    tmux.send(&["C-s"]);
+    tmux.wait_for("saved /app/config at rev");
+    let out = Command::new("etcdctl")
+        .env("ETCDCTL_API", "3")
+        .args([
+            "--endpoints",
+            &ep,
+            "get",
+            "/app/config",
+            "--print-value-only",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"name":"api","port":8080,"tls":true,"retries":3}"#
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -250,6 +250,15 @@ fn request_page(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// Selects row `index` (as moving there would).
+pub fn select_row(state: &mut State, index: usize) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    state.selected = index.min(state.tree.rows.len().saturating_sub(1));
+    scroll_into_view(state);
+    on_selection_changed(state, &mut cmds);
+    cmds
+}
+
 /// Starts the first listing of the tree.
 pub fn start(state: &mut State) -> Vec<Cmd> {
     let mut cmds = Vec::new();

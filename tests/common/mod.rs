@@ -138,6 +138,39 @@ impl Headless {
         }
     }
 
+    /// A key press, as the terminal would send it.
+    pub fn press(&mut self, code: crossterm::event::KeyCode) {
+        self.press_mod(code, crossterm::event::KeyModifiers::NONE);
+    }
+
+    pub fn press_mod(
+        &mut self,
+        code: crossterm::event::KeyCode,
+        mods: crossterm::event::KeyModifiers,
+    ) {
+        let ev = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(code, mods));
+        self.apply(etcdlens::app::Msg::Input(ev));
+    }
+
+    pub fn type_str(&mut self, s: &str) {
+        for c in s.chars() {
+            self.press(crossterm::event::KeyCode::Char(c));
+        }
+    }
+
+    /// Moves the selection to the key row `full` (must be visible).
+    pub fn select(&mut self, full: &[u8]) {
+        let t = &self.state.tree;
+        let pos = t
+            .rows
+            .iter()
+            .position(|r| !r.more && t.node(r.node).full.as_ref() == full)
+            .unwrap_or_else(|| panic!("no row {}", String::from_utf8_lossy(full)));
+        for c in etcdlens::app::update::select_row(&mut self.state, pos) {
+            self.send(c);
+        }
+    }
+
     /// Full keys of the loaded tree's key rows, in display order.
     pub fn keys(&self) -> Vec<String> {
         let t = &self.state.tree;
