@@ -6,7 +6,8 @@ use crossterm::event::Event;
 
 use super::tree::{LoadRequest, NodeId};
 use crate::etcd::types::{
-    ChildPage, ElectionSnapshot, Expect, ValueRecord, WatchEvent, WatchStatus, WriteOutcome,
+    ChildPage, ClusterInfo, ElectionSnapshot, Expect, ValueRecord, WatchEvent, WatchStatus,
+    WriteOutcome,
 };
 use crate::journal::Entry;
 
@@ -93,6 +94,8 @@ pub enum Msg {
     },
     /// The newest undo-journal entry for `key`.
     UndoFound { key: Vec<u8>, entry: Option<Entry> },
+    /// The cluster view's data.
+    Cluster(Result<ClusterInfo, String>),
     /// The external editor returned (the file's text).
     ExternalEdited(Result<String, String>),
     /// The loop is about to draw: apply what was coalesced since the last
@@ -176,6 +179,8 @@ pub enum Cmd {
     ExternalEdit {
         text: String,
     },
+    /// Ask every member for its status (the cluster view).
+    ClusterStatus,
     /// Put bytes on the clipboard with OSC 52 (run by the UI loop).
     Copy(Vec<u8>),
     /// Leave the program.

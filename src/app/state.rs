@@ -11,7 +11,7 @@ use super::msg::Cmd;
 use super::msg::LoadedValue;
 use super::tree::{Row, Tree};
 use super::writes::{Conflict, Prompt};
-use crate::etcd::types::{EventKind, WatchStatus};
+use crate::etcd::types::{ClusterInfo, EventKind, WatchStatus};
 
 /// How long a status-bar message stays.
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
@@ -71,6 +71,17 @@ pub struct Message {
     pub text: String,
     pub error: bool,
     pub at: Instant,
+}
+
+/// Members, health and alarms (`C`), refreshed every few seconds while
+/// open and now and then in the background (for the status bar).
+#[derive(Debug, Default)]
+pub struct ClusterView {
+    pub open: bool,
+    pub info: Option<ClusterInfo>,
+    pub error: Option<String>,
+    pub asked_at: Option<Instant>,
+    pub in_flight: bool,
 }
 
 /// A question in the status bar: `y` runs `action`, any other key drops it.
@@ -137,6 +148,7 @@ pub struct State {
     pub prompt: Option<Prompt>,
     /// An edit in the external editor, waiting for it to return.
     pub external: Option<EditContext>,
+    pub cluster: ClusterView,
     next_req: u64,
 }
 
@@ -179,6 +191,7 @@ impl State {
             conflict: None,
             prompt: None,
             external: None,
+            cluster: ClusterView::default(),
             next_req: 1,
         }
     }

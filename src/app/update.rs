@@ -30,6 +30,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Input(_) => {}
         Msg::Tick(now) => {
             state.now = now;
+            let every = if state.cluster.open {
+                CLUSTER_OPEN_EVERY
+            } else {
+                CLUSTER_BACKGROUND_EVERY
+            };
+            if state
+                .cluster
+                .asked_at
+                .is_none_or(|at| now.duration_since(at) >= every)
+            {
+                ask_cluster(state, &mut cmds);
+            }
             if let Some(m) = &state.message {
                 if now.duration_since(m.at) > MESSAGE_TTL {
                     state.message = None;
@@ -105,6 +117,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::PrefixCount { prefix, count } => writes::on_prefix_count(state, prefix, count),
         Msg::UndoFound { key, entry } => writes::on_undo_found(state, key, entry),
+        Msg::Cluster(result) => {
+            state.cluster.in_flight = false;
+            match result {
+                Ok(info) => {
+                    state.cluster.info = Some(info);
+                    state.cluster.error = None;
+                }
+                Err(e) => state.cluster.error = Some(e),
+            }
+        }
         Msg::ExternalEdited(result) => writes::on_external_edited(state, result, &mut cmds),
         Msg::Written(Err(text)) => state.error(text),
         Msg::Signal => quit(state, &mut cmds),
@@ -133,6 +155,18 @@ fn on_frame(state: &mut State, cmds: &mut Vec<Cmd>) {
     if let Some(key) = watching::take_value_refresh(state) {
         refetch_value(state, key, cmds);
     }
+}
+
+const CLUSTER_OPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+const CLUSTER_BACKGROUND_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+fn ask_cluster(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if state.cluster.in_flight {
+        return;
+    }
+    state.cluster.in_flight = true;
+    state.cluster.asked_at = Some(state.now);
+    cmds.push(Cmd::ClusterStatus);
 }
 
 fn quit(state: &mut State, cmds: &mut Vec<Cmd>) {
@@ -379,7 +413,14 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         KeyCode::Char('u') => return writes::undo(state, cmds),
         KeyCode::Char('y') => return writes::copy(state, cmds),
         KeyCode::Char('C') => {
-            state.info("the cluster view (C) is not available yet in this version");
+            state.cluster.open = !state.cluster.open;
+            if state.cluster.open {
+                ask_cluster(state, cmds);
+            }
+            return;
+        }
+        KeyCode::Esc if state.cluster.open => {
+            state.cluster.open = false;
             return;
         }
         _ => {}

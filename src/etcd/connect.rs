@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConnSettings {
     pub endpoints: Vec<String>,
     pub user: Option<(String, String)>,
@@ -17,6 +17,21 @@ pub struct ConnSettings {
     pub command_timeout: Duration,
 }
 
+/// Never shows the password (logs, panics).
+impl std::fmt::Debug for ConnSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnSettings")
+            .field("endpoints", &self.endpoints)
+            .field("user", &self.user.as_ref().map(|(u, _)| u))
+            .field("cacert", &self.cacert)
+            .field("cert", &self.cert)
+            .field("key", &self.key)
+            .field("dial_timeout", &self.dial_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .finish()
+    }
+}
+
 /// A connected client plus what the status bar shows about it.
 #[derive(Clone)]
 pub struct Connection {
@@ -25,6 +40,8 @@ pub struct Connection {
     pub command_timeout: Duration,
     /// Cluster revision seen by the connection check.
     pub revision: i64,
+    /// How it was made (to reach single members the same way).
+    pub settings: ConnSettings,
 }
 
 /// Largest response accepted (tonic's default of 4 MiB is too small for a
@@ -81,10 +98,11 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         endpoints,
         command_timeout: settings.command_timeout,
         revision,
+        settings: settings.clone(),
     })
 }
 
-fn tls_options(settings: &ConnSettings) -> Result<TlsOptions, String> {
+pub fn tls_options(settings: &ConnSettings) -> Result<TlsOptions, String> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };

@@ -128,3 +128,48 @@ pub enum WriteOutcome {
     /// now (`None`: it does not exist).
     Conflict { current: Option<ValueRecord> },
 }
+
+/// One member of the cluster as the cluster view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberInfo {
+    pub id: u64,
+    pub name: String,
+    pub client_urls: Vec<String>,
+    pub is_learner: bool,
+    /// Its own answer to a status request, or why there was none.
+    pub status: Result<MemberStatus, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberStatus {
+    pub version: String,
+    pub db_size: i64,
+    pub db_size_in_use: i64,
+    /// The leader this member knows of.
+    pub leader: u64,
+    pub raft_term: u64,
+    pub raft_index: u64,
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub members: Vec<MemberInfo>,
+    /// Active alarms: (member id, alarm name).
+    pub alarms: Vec<(u64, String)>,
+}
+
+impl ClusterInfo {
+    /// The leader, as the answering members see it.
+    pub fn leader(&self) -> Option<u64> {
+        self.members
+            .iter()
+            .filter_map(|m| m.status.as_ref().ok())
+            .map(|s| s.leader)
+            .find(|&l| l != 0)
+    }
+
+    pub fn down(&self) -> usize {
+        self.members.iter().filter(|m| m.status.is_err()).count()
+    }
+}

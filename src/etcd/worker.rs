@@ -12,7 +12,7 @@ use tokio::task::AbortHandle;
 use super::connect::{Connection, MAX_RESPONSE_BYTES};
 use super::types::{WatchStatus, WriteOutcome};
 use super::watch::{self, WatchSpec};
-use super::{describe_error, election, lister, value, write};
+use super::{cluster, describe_error, election, lister, value, write};
 use crate::app::msg::WriteOp;
 use crate::app::{Cmd, LoadedValue, Msg};
 use crate::journal::{Entry, Journal};
@@ -299,6 +299,15 @@ pub async fn run(
                 tokio::task::spawn_blocking(move || {
                     let entry = Journal::open_default().and_then(|j| j.last_for(&key));
                     let _ = msgs.blocking_send(Msg::UndoFound { key, entry });
+                });
+            }
+            Cmd::ClusterStatus => {
+                let mut client = conn.client.clone();
+                let settings = conn.settings.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let info = cluster::collect(&mut client, &settings).await;
+                    let _ = msgs.send(Msg::Cluster(info)).await;
                 });
             }
             // Run by the UI loop, which owns the terminal.

@@ -26,7 +26,11 @@ const KEYS: &[(&str, &str, bool)] = &[
     ("d D", "delete key / prefix (asks first)", true),
     ("u", "restore the value etcdlens last overwrote", true),
     ("y", "copy value to the clipboard (OSC 52)", true),
-    ("C", "cluster view", false),
+    (
+        "C",
+        "cluster view: members, leader, health, DB size, alarms",
+        true,
+    ),
     ("?", "this help", true),
     ("q Ctrl-c", "quit", true),
 ];

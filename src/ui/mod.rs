@@ -1,5 +1,6 @@
 //! Drawing: every widget is a pure function of `&State`.
 
+pub mod cluster;
 pub mod diff;
 pub mod editor;
 pub mod event_detail;
@@ -33,6 +34,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
     events::draw(frame, areas.events, state);
     leader::draw(frame, areas.leader, state);
     status::draw(frame, areas.status, state);
+    if state.cluster.open {
+        cluster::draw(frame, frame.area(), state);
+    }
     if let Some(prompt) = &state.prompt {
         editor::draw_prompt(frame, frame.area(), prompt);
     }

@@ -10,11 +10,34 @@ use crate::app::State;
 use crate::escape::escape_str;
 use crate::etcd::types::WatchStatus;
 
+/// The member serving the watch, when known; else the endpoints given.
+fn in_use(state: &State) -> String {
+    let mut text = state.endpoints.clone();
+    if let (Some(WatchStatus::Watching { member_id, .. }), Some(info)) =
+        (&state.watch.status, &state.cluster.info)
+    {
+        if let Some(m) = info.members.iter().find(|m| m.id == *member_id) {
+            text = format!(
+                "{} {}",
+                m.name,
+                m.client_urls.first().map(String::as_str).unwrap_or("")
+            );
+        }
+    }
+    if let Some(info) = &state.cluster.info {
+        let down = info.down();
+        if down > 0 {
+            text.push_str(&format!(" │ {down} of {} members down", info.members.len()));
+        }
+    }
+    escape_str(&text)
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let bar = Style::new().bg(Color::Black).fg(Color::Gray);
     let mut spans = vec![
         Span::styled(
-            format!(" ⬡ {} ", state.endpoints),
+            format!(" ⬡ {} ", in_use(state)),
             Style::new().fg(Color::Cyan),
         ),
         Span::raw(format!("│ rev {} ", state.revision)),
