@@ -32,6 +32,14 @@ pub struct LocalCluster {
     initial_cluster: String,
     token: String,
     dir: tempfile::TempDir,
+    extra: Extra,
+}
+
+/// More for every member: flags, and whether clients use https.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    pub args: Vec<String>,
+    pub https: bool,
 }
 
 /// Finds `etcd` on PATH.
@@ -63,13 +71,18 @@ impl LocalCluster {
     /// Starts `n` members on free loopback ports and waits until the
     /// cluster serves requests.
     pub async fn start(n: usize) -> Result<LocalCluster, String> {
+        Self::start_with(n, Extra::default()).await
+    }
+
+    /// Like `start`, with more flags for every member.
+    pub async fn start_with(n: usize, extra: Extra) -> Result<LocalCluster, String> {
         let mut last_err = String::new();
         // A port found free can be taken by someone else before etcd binds
         // it (tests run in parallel): try again with new ports.
         for _ in 0..3 {
             let ports = free_ports(2 * n).map_err(|e| e.to_string())?;
             let pairs: Vec<(u16, u16)> = ports.chunks(2).map(|c| (c[0], c[1])).collect();
-            match Self::start_on(&pairs).await {
+            match Self::start_on_with(&pairs, extra.clone()).await {
                 Ok(c) => return Ok(c),
                 Err(e) => last_err = e,
             }
@@ -79,6 +92,10 @@ impl LocalCluster {
 
     /// Starts one member per (client port, peer port) pair.
     pub async fn start_on(ports: &[(u16, u16)]) -> Result<LocalCluster, String> {
+        Self::start_on_with(ports, Extra::default()).await
+    }
+
+    async fn start_on_with(ports: &[(u16, u16)], extra: Extra) -> Result<LocalCluster, String> {
         let etcd = etcd_binary()
             .ok_or("etcd is not installed: install it with `sudo apt-get install etcd-server`")?;
         let dir = tempfile::Builder::new()
@@ -107,6 +124,7 @@ impl LocalCluster {
             initial_cluster,
             token,
             dir,
+            extra,
         };
         for i in 0..cluster.members.len() {
             cluster.spawn(&etcd, i)?;
@@ -119,7 +137,8 @@ impl LocalCluster {
         let m = &self.members[i];
         let log = std::fs::File::create(self.dir.path().join(format!("{}.log", m.name)))
             .map_err(|e| e.to_string())?;
-        let client = format!("http://127.0.0.1:{}", m.client_port);
+        let scheme = if self.extra.https { "https" } else { "http" };
+        let client = format!("{scheme}://127.0.0.1:{}", m.client_port);
         let peer = format!("http://127.0.0.1:{}", m.peer_port);
         let child = Command::new(etcd)
             .args(["--name", &m.name])
@@ -142,6 +161,7 @@ impl LocalCluster {
             .args(["--initial-cluster-state", "new"])
             .args(["--heartbeat-interval", "50", "--election-timeout", "500"])
             .args(["--logger", "zap", "--log-level", "warn"])
+            .args(&self.extra.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)
@@ -172,7 +192,14 @@ impl LocalCluster {
                         self.log_tail(i)
                     ));
                 }
-                if member_answers(&endpoint).await {
+                // Over TLS the caller's own client checks readiness; here
+                // the port being open is enough.
+                let ready = if self.extra.https {
+                    tokio::net::TcpStream::connect(&endpoint).await.is_ok()
+                } else {
+                    member_answers(&endpoint).await
+                };
+                if ready {
                     break;
                 }
                 if Instant::now() > deadline {
@@ -199,7 +226,11 @@ impl LocalCluster {
     }
 
     pub fn endpoints(&self) -> Vec<String> {
-        self.members.iter().map(Member::endpoint).collect()
+        let scheme = if self.extra.https { "https://" } else { "" };
+        self.members
+            .iter()
+            .map(|m| format!("{scheme}{}", m.endpoint()))
+            .collect()
     }
 
     /// Kills member `i` with SIGKILL (data kept, so it can be restarted).

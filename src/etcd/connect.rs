@@ -60,7 +60,10 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         opts = opts.with_timeout(settings.command_timeout);
     }
     if let Some((user, password)) = &settings.user {
-        opts = opts.with_user(user.clone(), password.clone());
+        // Tokens expire on long sessions: renew them transparently.
+        opts = opts
+            .with_user(user.clone(), password.clone())
+            .with_auto_token_refresh(true);
     }
     let wants_tls = settings.cacert.is_some()
         || settings.cert.is_some()

@@ -1,0 +1,177 @@
+//! etcd with authentication enabled: root and a user limited to one prefix.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Etcd, Headless};
+use etcd_client::Permission;
+use etcdlens::app::tree::Listing;
+use etcdlens::etcd::{connect, ConnSettings};
+
+const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+
+/// Data, a root user, and alice who may read /app/ only; then auth on.
+async fn etcd_with_auth() -> Etcd {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/app/config", "{\"a\":1}", None).await.unwrap();
+    c.put("/app/flags/x", "on", None).await.unwrap();
+    c.put("/secret/token", "s3cr3t", None).await.unwrap();
+    c.user_add("root", "rootpw", None).await.unwrap();
+    c.user_grant_role("root", "root").await.unwrap();
+    c.role_add("app-reader").await.unwrap();
+    c.role_grant_permission("app-reader", Permission::read("/app/").with_prefix())
+        .await
+        .unwrap();
+    c.user_add("alice", "alicepw", None).await.unwrap();
+    c.user_grant_role("alice", "app-reader").await.unwrap();
+    c.auth_enable().await.unwrap();
+    etcd
+}
+
+fn settings(etcd: &Etcd, user: &str, password: &str) -> ConnSettings {
+    ConnSettings {
+        endpoints: etcd.endpoints(),
+        user: Some((user.into(), password.into())),
+        dial_timeout: Duration::from_secs(5),
+        command_timeout: Duration::from_secs(5),
+        ..ConnSettings::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn root_logs_in_and_a_wrong_password_is_one_clear_line_and_exit_2() {
+    let etcd = etcd_with_auth().await;
+    let conn = connect(&settings(&etcd, "root", "rootpw"))
+        .await
+        .expect("root connects");
+    let mut c = conn.client.clone();
+    assert!(c.get("/secret/token", None).await.is_ok());
+
+    let out = Command::new(BIN)
+        .args(["--endpoints", &etcd.endpoints()[0], "--user", "root:wrong"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("authentication failed"), "{stderr}");
+    assert!(
+        !stderr.contains("wrong"),
+        "the password is not echoed: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_limited_user_browses_what_it_may_read_and_sees_denials_in_place() {
+    let etcd = etcd_with_auth().await;
+    let conn = connect(&settings(&etcd, "alice", "alicepw"))
+        .await
+        .expect("alice connects");
+    // The permitted prefix lists and reads.
+    let mut app = Headless::start(conn.clone(), b"/app/", 100);
+    app.until(10, "listed", |s| {
+        s.tree.dir(0).unwrap().listing == Listing::Complete
+    })
+    .await;
+    let mut keys = app.keys();
+    keys.sort();
+    assert_eq!(keys, ["/app/config"]);
+    // The whole keyspace is denied: shown on the root, not a crash.
+    let mut app = Headless::start(conn, b"", 100);
+    app.until(10, "denied", |s| {
+        matches!(s.tree.dir(0).unwrap().listing, Listing::Failed(_))
+    })
+    .await;
+    let Listing::Failed(e) = &app.state.tree.dir(0).unwrap().listing else {
+        unreachable!()
+    };
+    assert!(e.contains("permission denied"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_password_prompt_does_not_echo() {
+    let etcd = etcd_with_auth().await;
+    let socket = format!("etcdlens-auth-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cmd = format!(
+        "{BIN} --endpoints {} --user root --prefix /app/; echo EXIT=$?; sleep 60",
+        etcd.endpoints()[0]
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "160",
+        "-y",
+        "45",
+        &cmd,
+    ]);
+    let wait = |needle: &str| {
+        for _ in 0..200 {
+            let screen = tmux(&["capture-pane", "-p", "-t", "t"]);
+            if screen.contains(needle) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "no {needle:?}: {}",
+            tmux(&["capture-pane", "-p", "-t", "t"])
+        );
+    };
+    wait("Password for root:");
+    tmux(&["send-keys", "-t", "t", "rootpw", "Enter"]);
+    let screen = wait("config");
+    assert!(!screen.contains("rootpw"), "{screen}");
+    tmux(&["send-keys", "-t", "t", "q"]);
+    let screen = wait("EXIT=0");
+    assert!(!screen.contains("rootpw"), "{screen}");
+    tmux(&["kill-server"]);
+}
+
+/// Simple tokens that expire after 2 s: a session longer than that keeps
+/// working because the client logs in again by itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_tokens_are_renewed() {
+    let etcd = Etcd {
+        cluster: etcdlens::demo::cluster::LocalCluster::start_with(
+            1,
+            etcdlens::demo::cluster::Extra {
+                args: vec![
+                    "--auth-token".into(),
+                    "simple".into(),
+                    "--auth-token-ttl".into(),
+                    "2".into(),
+                ],
+                https: false,
+            },
+        )
+        .await
+        .unwrap(),
+    };
+    let mut c = etcd.client().await;
+    c.put("/app/config", "1", None).await.unwrap();
+    c.user_add("root", "rootpw", None).await.unwrap();
+    c.user_grant_role("root", "root").await.unwrap();
+    c.auth_enable().await.unwrap();
+    let conn = connect(&settings(&etcd, "root", "rootpw")).await.unwrap();
+    let mut client = conn.client.clone();
+    assert!(client.get("/app/config", None).await.is_ok());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = client.get("/app/config", None).await;
+    assert!(after.is_ok(), "after the token expired: {after:?}");
+}
