@@ -27,6 +27,7 @@ need etcd etcd-server "the etcd server the demo (and the tests) start locally"
 need etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens"
 if [ "$purpose" = test ]; then
   need tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
+  need openssl openssl "the TLS tests convert a key to the SEC1 (EC PRIVATE KEY) form"
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

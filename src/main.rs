@@ -57,5 +57,5 @@ async fn browse(cli: &Cli, started: Instant) -> Result<(), Failure> {
     let conn = etcd::connect(&settings).await.map_err(Failure::Usage)?;
     runtime::run(conn, opts.run_options(started))
         .await
-        .map_err(|e| Failure::Other(format!("{e:?}")))
+        .map_err(|e| Failure::Other(format!("{e:#}")))
 }

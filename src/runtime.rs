@@ -66,7 +66,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         state.info(note.clone());
     }
 
-    let mut session = Session::start();
+    let mut session = Session::start()?;
     let size = session.terminal.size()?;
     state.size = (size.width, size.height);
     let mut pending = update::start(&mut state);

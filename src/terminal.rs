@@ -17,8 +17,14 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn start() -> Session {
-        let terminal = ratatui::init();
+    pub fn start() -> std::io::Result<Session> {
+        use std::io::IsTerminal;
+        if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+            return Err(std::io::Error::other(
+                "etcdlens needs a terminal (stdin and stdout are not both a tty); for scripts use etcdctl",
+            ));
+        }
+        let terminal = ratatui::try_init()?;
         // Pastes arrive as one event (into the editor), not as keystrokes.
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
         let restore_hook = std::panic::take_hook();
@@ -26,7 +32,7 @@ impl Session {
             let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
             restore_hook(info);
         }));
-        Session { terminal }
+        Ok(Session { terminal })
     }
 
     /// Leaves the screen to another program, then takes it back.

@@ -84,7 +84,7 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         run.bench_exit = false;
         let result = runtime::run(conn, run)
             .await
-            .map_err(|e| Failure::Other(format!("{e:?}")));
+            .map_err(|e| Failure::Other(format!("{e:#}")));
         writer.abort();
         node1.abort();
         node2.abort();

@@ -75,15 +75,16 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         opts = opts.with_tls(tls_options(settings)?);
     }
     let endpoints: Vec<String> = settings.endpoints.clone();
+    let wants_client_cert = settings.cert.is_some();
     let label = endpoints.join(",");
     let attempt = async {
         let mut client = Client::connect(&endpoints, Some(opts))
             .await
-            .map_err(|e| super::describe_error(&e))?;
+            .map_err(|e| explain(&e, wants_client_cert))?;
         let status = client
             .status()
             .await
-            .map_err(|e| super::describe_error(&e))?;
+            .map_err(|e| explain(&e, wants_client_cert))?;
         let revision = status.header().map(|h| h.revision()).unwrap_or(0);
         Ok::<_, String>((client, revision))
     };
@@ -103,6 +104,30 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         revision,
         settings: settings.clone(),
     })
+}
+
+/// One line for a failed connection check.
+fn explain(e: &etcd_client::Error, client_cert: bool) -> String {
+    tracing::debug!(error = ?e, "connection check failed");
+    let text = super::describe_error(e);
+    // With TLS 1.3 the server checks the client certificate (and that the
+    // key signs for it) after the handshake: a rejection only shows as a
+    // closed connection.
+    let closed = [
+        "connection closed",
+        "operation was canceled",
+        "broken pipe",
+        "transport error",
+    ]
+    .iter()
+    .any(|s| text.contains(s));
+    if client_cert && closed {
+        "TLS: the server closed the connection: it rejected the client certificate or key \
+         (--cert/--key: not signed by a CA it trusts, or the key does not belong to the certificate)"
+            .to_string()
+    } else {
+        text
+    }
 }
 
 pub fn tls_options(settings: &ConnSettings) -> Result<TlsOptions, String> {

@@ -16,6 +16,47 @@ pub use connect::{connect, ConnSettings, Connection};
 /// One line describing an etcd-client error: the innermost cause, not a gRPC
 /// dump.
 pub fn describe_error(err: &etcd_client::Error) -> String {
+    let text = describe_raw(err);
+    tls_cause(&text).unwrap_or(text)
+}
+
+/// TLS failures in words a user can act on.
+fn tls_cause(text: &str) -> Option<String> {
+    let t = text.to_ascii_lowercase();
+    let cause = if t.contains("unknownissuer") || t.contains("unknown issuer") {
+        "TLS: the server's certificate is not signed by the CA given (--cacert)".to_string()
+    } else if t.contains("not valid for name") || t.contains("notvalidforname") {
+        let detail = text
+            .split("invalid peer certificate: ")
+            .last()
+            .unwrap_or(text)
+            .replace("DnsName(", "")
+            .replace("IpAddress(", "")
+            .replace(')', "");
+        format!("TLS: the server's certificate does not match the host name ({detail})")
+    } else if t.contains("expired") && t.contains("certificate") {
+        "TLS: the server's certificate has expired".to_string()
+    } else if t.contains("notvalidyet") {
+        "TLS: the server's certificate is not valid yet (check the clocks)".to_string()
+    } else if t.contains("unknown ca")
+        || t.contains("bad certificate")
+        || t.contains("certificate required")
+        || t.contains("unknownca")
+        || t.contains("badcertificate")
+    {
+        "TLS: the server rejected the client certificate (--cert/--key): not signed by a CA it trusts, or missing".to_string()
+    } else if t.contains("private key")
+        || t.contains("keymismatch")
+        || t.contains("key does not match")
+    {
+        "TLS: the client key (--key) does not match the certificate (--cert)".to_string()
+    } else {
+        return None;
+    };
+    Some(cause)
+}
+
+fn describe_raw(err: &etcd_client::Error) -> String {
     match err {
         etcd_client::Error::GRpcStatus(status) => {
             let msg = status.message();
