@@ -94,6 +94,10 @@ pub struct Options {
     /// Rows the Events pane keeps (older ones are dropped; counts stay exact).
     #[arg(long, default_value_t = crate::app::events::DEFAULT_CAPACITY, global = true)]
     pub event_log_size: usize,
+    /// Write structured logs (connections, reconnects, writes; never values
+    /// or passwords) to this file. Off by default; never to the terminal.
+    #[arg(long, global = true)]
+    pub log_file: Option<PathBuf>,
     /// Internal: write start-up timings and peak memory to this file (benchmarks).
     #[arg(long, hide = true, global = true)]
     pub bench_report: Option<PathBuf>,

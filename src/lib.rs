@@ -12,6 +12,7 @@ pub mod demo;
 pub mod escape;
 pub mod etcd;
 pub mod journal;
+pub mod logging;
 pub mod record;
 pub mod runtime;
 pub mod terminal;

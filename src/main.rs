@@ -14,6 +14,15 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let cli = Cli::parse();
+    if let Some(path) = &cli.opts.log_file {
+        if let Err(e) = etcdlens::logging::init(path) {
+            eprintln!(
+                "etcdlens: cannot write the log file {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

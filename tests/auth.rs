@@ -175,3 +175,34 @@ async fn expired_tokens_are_renewed() {
     let after = client.get("/app/config", None).await;
     assert!(after.is_ok(), "after the token expired: {after:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_file_names_the_user_never_the_password() {
+    let etcd = etcd_with_auth().await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("etcdlens.log");
+    // No terminal here: it connects, logs, then stops with one line.
+    let out = Command::new(BIN)
+        .args([
+            "--endpoints",
+            &etcd.endpoints()[0],
+            "--user",
+            "root:rootpw",
+            "--log-file",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("connecting") && text.contains("root"),
+        "{text}"
+    );
+    assert!(!text.contains("rootpw"), "{text}");
+}

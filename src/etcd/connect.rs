@@ -88,6 +88,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         let revision = status.header().map(|h| h.revision()).unwrap_or(0);
         Ok::<_, String>((client, revision))
     };
+    tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = wants_tls, "connecting");
     let (client, revision) = tokio::time::timeout(settings.dial_timeout, attempt)
         .await
         .map_err(|_| {

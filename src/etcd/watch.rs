@@ -77,6 +77,13 @@ pub async fn run(
                 };
                 let from = next;
                 next = now + 1;
+                tracing::warn!(
+                    epoch,
+                    from,
+                    to = now,
+                    compacted,
+                    "watch history compacted: revisions missed"
+                );
                 if let Some(r) = &mut recorder {
                     r.gap(from, now);
                 }
@@ -107,6 +114,7 @@ async fn report_failure(
     error: String,
 ) -> bool {
     *attempt += 1;
+    tracing::warn!(epoch, attempt = *attempt, %error, "watch broke; reconnecting");
     let status = WatchStatus::Reconnecting {
         attempt: *attempt,
         error,
@@ -175,6 +183,7 @@ async fn watch_once(
                     return Ended::Failed(if reason.is_empty() { "watch canceled by the server".into() } else { reason.to_string() });
                 }
                 if resp.created() {
+                    tracing::info!(epoch, from = *next, member = resp.header().map(|h| h.member_id()).unwrap_or(0), "watching");
                     *attempt = 0;
                     let member_id = resp.header().map(|h| h.member_id()).unwrap_or(0);
                     let status = WatchStatus::Watching { from: *next, member_id };

@@ -53,6 +53,10 @@ async fn guarded_write(mut client: etcd_client::Client, cmd: Cmd) -> Msg {
         _ => unreachable!("only writes reach here"),
     };
     let result = result.map_err(|e| describe_error(&e));
+    tracing::info!(?op, key = %crate::escape::escape_bytes(&key), outcome = ?result.as_ref().map(|o| match o {
+        WriteOutcome::Done { revision } => format!("done at {revision}"),
+        WriteOutcome::Conflict { .. } => "conflict: not applied".to_string(),
+    }), "write");
     if let Ok(WriteOutcome::Done { revision }) = &result {
         journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)]);
     }
