@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Start a local 3-member etcd cluster with sample data and browse it.
     Demo,
+    /// List the named contexts of the config file.
+    Contexts,
     /// Campaign for leadership like Go's concurrency.Election; print
     /// `leader: <proposal>` once elected; resign on Ctrl-C / SIGTERM.
     Campaign {
@@ -94,6 +96,9 @@ pub struct Options {
     /// Rows the Events pane keeps (older ones are dropped; counts stay exact).
     #[arg(long, default_value_t = crate::app::events::DEFAULT_CAPACITY, global = true)]
     pub event_log_size: usize,
+    /// Use a named context from etcdlens/config.toml (flags and env override it).
+    #[arg(long, global = true)]
+    pub context: Option<String>,
     /// Write structured logs (connections, reconnects, writes; never values
     /// or passwords) to this file. Off by default; never to the terminal.
     #[arg(long, global = true)]

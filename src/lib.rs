@@ -8,6 +8,7 @@ pub mod app;
 pub mod bench_probe;
 pub mod campaign;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod escape;
 pub mod etcd;

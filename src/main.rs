@@ -1,8 +1,6 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
-
 use etcdlens::cli::{Cli, Command};
 use etcdlens::runtime;
 use etcdlens::{demo, etcd, Failure};
@@ -13,7 +11,13 @@ fn main() -> ExitCode {
         eprintln!("etcdlens: {e}");
         return ExitCode::from(1);
     }
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(msg) => {
+            eprintln!("etcdlens: {msg}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(path) = &cli.opts.log_file {
         if let Err(e) = etcdlens::logging::init(path) {
             eprintln!(
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match &cli.command {
             Some(Command::Demo) => demo::run(&cli.opts, started).await,
+            Some(Command::Contexts) => list_contexts(),
             Some(Command::Campaign {
                 election,
                 proposal,
@@ -54,6 +59,45 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Flags, then the context (`--context` or the file's default) for what
+/// flags and environment variables left unset.
+fn parse_cli() -> Result<Cli, String> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    let Some(path) = etcdlens::config::path() else {
+        return Ok(cli);
+    };
+    let file = etcdlens::config::load(&path)?;
+    if let Some(w) = etcdlens::config::permission_warning(&path, &file) {
+        eprintln!("etcdlens: {w}");
+    }
+    let name = cli.opts.context.clone().or(file.default_context.clone());
+    let Some(name) = name else { return Ok(cli) };
+    let ctx = file.contexts.get(&name).ok_or_else(|| {
+        format!(
+            "no context {name:?} in {} (etcdlens contexts lists them)",
+            path.display()
+        )
+    })?;
+    let explicit = |id: &str| {
+        matches!(
+            matches.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        )
+    };
+    etcdlens::config::apply(&mut cli.opts, ctx, &explicit)?;
+    Ok(cli)
+}
+
+fn list_contexts() -> Result<(), Failure> {
+    let path = etcdlens::config::path()
+        .ok_or_else(|| Failure::Other("no config directory (HOME unset)".into()))?;
+    let file = etcdlens::config::load(&path).map_err(Failure::Usage)?;
+    print!("{}", etcdlens::config::list(&path, &file));
+    Ok(())
 }
 
 async fn browse(cli: &Cli, started: Instant) -> Result<(), Failure> {

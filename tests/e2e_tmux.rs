@@ -181,6 +181,7 @@ async fn panic_restores_the_terminal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_cluster_exits_2_with_one_line() {
+    common::isolate_from_user_config();
     // A port nobody listens on.
     let port = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
     let out = Command::new(BIN)

@@ -62,6 +62,7 @@ struct Pki {
 /// Starts etcd over TLS (server cert for `server_names`) requiring client
 /// certificates from the test CA.
 async fn tls_etcd(server_names: &[&str]) -> (Etcd, Pki) {
+    common::isolate_from_user_config();
     let dir = tempfile::tempdir().unwrap();
     let good = ca("etcdlens test CA");
     let bad = ca("someone else's CA");

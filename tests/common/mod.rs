@@ -9,6 +9,11 @@ use etcd_client::Client;
 use etcdlens::demo::cluster::LocalCluster;
 use etcdlens::etcd::{connect, ConnSettings, Connection};
 
+/// Tests never read the developer's own config file.
+pub fn isolate_from_user_config() {
+    std::env::set_var("ETCDLENS_CONFIG", "/nonexistent/etcdlens-test/config.toml");
+}
+
 pub struct Etcd {
     pub cluster: LocalCluster,
 }
@@ -20,6 +25,7 @@ impl Etcd {
     }
 
     pub async fn members(n: usize) -> Etcd {
+        isolate_from_user_config();
         let cluster = LocalCluster::start(n)
             .await
             .unwrap_or_else(|e| panic!("cannot start etcd: {e}"));

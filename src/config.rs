@@ -1,0 +1,257 @@
+//! Named contexts in `etcdlens/config.toml` (in `$XDG_CONFIG_HOME`, else
+//! `~/.config`; `ETCDLENS_CONFIG` overrides the path):
+//!
+//! ```toml
+//! default_context = "local"          # used when --context is not given
+//!
+//! [contexts.prod]
+//! endpoints = ["https://10.0.0.1:2379", "https://10.0.0.2:2379"]
+//! user = "alice"                     # password: prompt or ETCDCTL_PASSWORD
+//! cacert = "/etc/etcd/ca.pem"
+//! cert = "/etc/etcd/alice.pem"
+//! key = "/etc/etcd/alice-key.pem"
+//! prefix = "/registry/"
+//! read_only = true
+//! ```
+//!
+//! Flags and `ETCDCTL_*` variables override what a context says. A password
+//! is only there if the user writes one; etcdlens warns when such a file can
+//! be read by others.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::Options;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub default_context: Option<String>,
+    #[serde(default)]
+    pub contexts: BTreeMap<String, Context>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    pub endpoints: Option<Vec<String>>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub insecure_skip_tls_verify: Option<bool>,
+    pub dial_timeout: Option<String>,
+    pub command_timeout: Option<String>,
+    pub prefix: Option<String>,
+    pub delimiter: Option<String>,
+    pub read_only: Option<bool>,
+}
+
+/// Where the config file is looked for.
+pub fn path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ETCDLENS_CONFIG") {
+        return Some(p.into());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("etcdlens").join("config.toml"))
+}
+
+/// Reads the file; a missing file is an empty config.
+pub fn load(path: &Path) -> Result<ConfigFile, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// A warning when the file holds a password and others can read it.
+pub fn permission_warning(path: &Path, file: &ConfigFile) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let has_password = file.contexts.values().any(|c| c.password.is_some());
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (has_password && mode & 0o077 != 0).then(|| {
+        format!(
+            "warning: {} holds a password and is readable by others (mode {:o}): chmod 600 it, or use the prompt or ETCDCTL_PASSWORD",
+            path.display(),
+            mode & 0o777
+        )
+    })
+}
+
+/// Fills in what the flags and environment left at their defaults from
+/// `ctx`. `explicit(name)` tells whether an option was given (flag or env).
+pub fn apply(
+    opts: &mut Options,
+    ctx: &Context,
+    explicit: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    let duration = |s: &str| {
+        humantime::parse_duration(s).map_err(|e| format!("context: bad duration {s:?}: {e}"))
+    };
+    if !explicit("endpoints") {
+        if let Some(v) = &ctx.endpoints {
+            opts.endpoints = v.clone();
+        }
+    }
+    if !explicit("user") && ctx.user.is_some() {
+        opts.user = ctx.user.clone();
+    }
+    if !explicit("password") && ctx.password.is_some() {
+        opts.password = ctx.password.clone();
+    }
+    if !explicit("cacert") && ctx.cacert.is_some() {
+        opts.cacert = ctx.cacert.clone();
+    }
+    if !explicit("cert") && ctx.cert.is_some() {
+        opts.cert = ctx.cert.clone();
+    }
+    if !explicit("key") && ctx.key.is_some() {
+        opts.key = ctx.key.clone();
+    }
+    if !explicit("insecure_skip_tls_verify") {
+        if let Some(v) = ctx.insecure_skip_tls_verify {
+            opts.insecure_skip_tls_verify = v;
+        }
+    }
+    if !explicit("dial_timeout") {
+        if let Some(v) = &ctx.dial_timeout {
+            opts.dial_timeout = duration(v)?;
+        }
+    }
+    if !explicit("command_timeout") {
+        if let Some(v) = &ctx.command_timeout {
+            opts.command_timeout = duration(v)?;
+        }
+    }
+    if !explicit("prefix") {
+        if let Some(v) = &ctx.prefix {
+            opts.prefix = v.clone();
+        }
+    }
+    if !explicit("delimiter") {
+        if let Some(v) = &ctx.delimiter {
+            opts.delimiter = v.clone();
+        }
+    }
+    // read-only can only be added, never taken away, by a flag.
+    if let Some(true) = ctx.read_only {
+        opts.read_only = true;
+    }
+    Ok(())
+}
+
+/// `etcdlens contexts`: one line per context.
+pub fn list(path: &Path, file: &ConfigFile) -> String {
+    let mut out = format!("# {}\n", path.display());
+    if file.contexts.is_empty() {
+        out.push_str("no contexts defined\n");
+    }
+    for (name, c) in &file.contexts {
+        let default = if file.default_context.as_deref() == Some(name) {
+            " (default)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{name}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
+            c.endpoints
+                .as_ref()
+                .map(|e| e.join(","))
+                .unwrap_or_else(|| "-".into()),
+            c.user.as_deref().unwrap_or("-"),
+            c.prefix.as_deref().unwrap_or("-"),
+            if c.read_only == Some(true) {
+                "\tread-only"
+            } else {
+                ""
+            },
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn opts(args: &[&str]) -> Options {
+        let mut all = vec!["etcdlens"];
+        all.extend_from_slice(args);
+        crate::cli::Cli::try_parse_from(all).unwrap().opts
+    }
+
+    fn ctx() -> Context {
+        toml::from_str::<ConfigFile>(
+            r#"
+            [contexts.prod]
+            endpoints = ["https://a:2379", "https://b:2379"]
+            user = "alice"
+            prefix = "/registry/"
+            dial_timeout = "7s"
+            read_only = true
+            "#,
+        )
+        .unwrap()
+        .contexts["prod"]
+            .clone()
+    }
+
+    #[test]
+    fn the_context_fills_defaults_and_flags_win() {
+        let mut o = opts(&[]);
+        apply(&mut o, &ctx(), &|_| false).unwrap();
+        assert_eq!(o.endpoints, ["https://a:2379", "https://b:2379"]);
+        assert_eq!(
+            (o.user.as_deref(), o.prefix.as_str()),
+            (Some("alice"), "/registry/")
+        );
+        assert_eq!(o.dial_timeout, std::time::Duration::from_secs(7));
+        assert!(o.read_only);
+        // Given on the command line (or in ETCDCTL_*): kept.
+        let mut o = opts(&["--endpoints", "x:1", "--prefix", "/mine/"]);
+        apply(&mut o, &ctx(), &|name| {
+            name == "endpoints" || name == "prefix"
+        })
+        .unwrap();
+        assert_eq!(o.endpoints, ["x:1"]);
+        assert_eq!(o.prefix, "/mine/");
+        assert_eq!(o.user.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_durations_are_errors() {
+        assert!(toml::from_str::<ConfigFile>("[contexts.a]\nendpoint = [\"x\"]").is_err());
+        let c = Context {
+            dial_timeout: Some("soon".into()),
+            ..Context::default()
+        };
+        assert!(apply(&mut opts(&[]), &c, &|_| false).is_err());
+    }
+
+    #[test]
+    fn a_readable_file_with_a_password_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[contexts.a]\nuser = \"u\"\npassword = \"p\"\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let file = load(&p).unwrap();
+        assert!(permission_warning(&p, &file).unwrap().contains("chmod 600"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(permission_warning(&p, &file).is_none());
+        // No password: nothing to warn about.
+        std::fs::write(&p, "[contexts.a]\nuser = \"u\"\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(permission_warning(&p, &load(&p).unwrap()).is_none());
+    }
+}

@@ -1,0 +1,64 @@
+//! Named contexts from a config file, through the binary.
+
+mod common;
+
+use std::process::Command;
+
+use common::Etcd;
+
+const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+
+fn config(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    let p = dir.join("config.toml");
+    std::fs::write(&p, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn contexts_are_listed_chosen_and_overridden_by_flags() {
+    let etcd = Etcd::single().await;
+    let dir = tempfile::tempdir().unwrap();
+    let dead = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
+    let path = config(
+        dir.path(),
+        &format!(
+            "default_context = \"dead\"\n\n[contexts.dead]\nendpoints = [\"127.0.0.1:{dead}\"]\ndial_timeout = \"1s\"\n\n[contexts.live]\nendpoints = [\"{}\"]\nread_only = true\n",
+            etcd.endpoints()[0]
+        ),
+    );
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .env("ETCDLENS_CONFIG", &path)
+            .env_remove("ETCDCTL_ENDPOINTS")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, _) = run(&["contexts"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("dead (default)") && out.contains("live") && out.contains("read-only"),
+        "{out}"
+    );
+    // The default context's endpoint is used...
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains(&format!("127.0.0.1:{dead}")), "{err}");
+    // ...a named one connects (then needs a terminal: exit 1)...
+    let (code, _, err) = run(&["--context", "live"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("needs a terminal"), "{err}");
+    // ...and a flag beats the context.
+    let (code, _, err) = run(&["--context", "dead", "--endpoints", &etcd.endpoints()[0]]);
+    assert_eq!(code, Some(1), "{err}");
+    let (code, _, err) = run(&["--context", "nope"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no context \"nope\""), "{err}");
+}
