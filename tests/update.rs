@@ -274,7 +274,12 @@ fn focus_help_quit_and_messages() {
     assert!(update(&mut s, ch('j')).is_empty());
     assert!(!s.help);
     update(&mut s, ch('e'));
-    assert!(s.message.as_ref().unwrap().text.contains("select a key whose value is shown"));
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("select a key whose value is shown"));
     let later = s.now + Duration::from_secs(60);
     update(&mut s, Msg::Tick(later));
     assert!(s.message.is_none(), "messages expire");

@@ -124,6 +124,14 @@ impl Headless {
         }
     }
 
+    /// The next message, without applying it.
+    pub async fn next_msg(&mut self, wait: Duration) -> Option<etcdlens::app::Msg> {
+        tokio::time::timeout(wait, self.msgs.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Processes messages until `done(state)` holds; panics after `secs`.
     pub async fn until(
         &mut self,
