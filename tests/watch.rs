@@ -303,6 +303,7 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
                     app.send(Cmd::ClusterStatus);
                 }
             }
+            Msg::Cluster(Err(_)) => app.send(Cmd::ClusterStatus),
             _ => {}
         }
         app.apply(msg);

@@ -13,7 +13,12 @@ use super::types::{ClusterInfo, MemberInfo, MemberStatus};
 const MEMBER_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<ClusterInfo, String> {
-    let list = client.member_list().await.map_err(|e| describe_error(&e))?;
+    let list = super::retry_unsent(|| {
+        let mut c = client.clone();
+        async move { c.member_list().await }
+    })
+    .await
+    .map_err(|e| describe_error(&e))?;
     let mut members = Vec::new();
     let asks = list.members().iter().map(|m| {
         let urls = m.client_urls().to_vec();

@@ -110,7 +110,12 @@ pub async fn list_children(
             .with_keys_only()
             .with_range(end.clone())
             .with_limit(limit);
-        let resp = kv.get(start.clone(), Some(opts)).await?;
+        let resp = super::retry_unsent(|| {
+            let mut kv = kv.clone();
+            let (start, opts) = (start.clone(), opts.clone());
+            async move { kv.get(start, Some(opts)).await }
+        })
+        .await?;
         scan.page.reads += 1;
         if scan.page.revision == 0 {
             scan.page.revision = resp.header().map(|h| h.revision()).unwrap_or(0);

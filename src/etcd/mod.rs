@@ -13,6 +13,43 @@ pub mod write;
 
 pub use connect::{connect, ConnSettings, Connection};
 
+/// Whether the request surely never reached a server (the connection to
+/// the endpoint the balancer picked could not even be made): safe to send
+/// again, even for a write.
+pub fn never_sent(err: &etcd_client::Error) -> bool {
+    let text = describe_raw(err);
+    [
+        "tcp connect error",
+        "connection refused",
+        "error trying to connect",
+        "endpoint unavailable",
+    ]
+    .iter()
+    .any(|s| text.contains(s))
+}
+
+/// Runs `op` again (up to 6 times, backing off from 50 ms) while it fails
+/// without having reached a server — the balanced channel still picks a
+/// member that just died until it notices; another pick reaches a live one.
+pub async fn retry_unsent<T, F, Fut>(mut op: F) -> Result<T, etcd_client::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+{
+    let mut delay = std::time::Duration::from_millis(50);
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(e) if attempt < 5 && never_sent(&e) => {
+                attempt += 1;
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// One line describing an etcd-client error: the innermost cause, not a gRPC
 /// dump.
 pub fn describe_error(err: &etcd_client::Error) -> String {

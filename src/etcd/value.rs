@@ -10,10 +10,14 @@ pub async fn fetch_value(
     client: &mut etcd_client::Client,
     key: &[u8],
 ) -> Result<(Option<ValueRecord>, i64), etcd_client::Error> {
-    let mut kv: KvClient = client
+    let kv: KvClient = client
         .kv_client()
         .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
-    let resp = kv.get(key.to_vec(), None).await?;
+    let resp = super::retry_unsent(|| {
+        let mut kv = kv.clone();
+        async move { kv.get(key.to_vec(), None).await }
+    })
+    .await?;
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
     let Some(found) = resp.kvs().first() else {
         return Ok((None, revision));

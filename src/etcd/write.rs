@@ -35,7 +35,13 @@ pub async fn put(
         .when(vec![guard(key, expect)])
         .and_then(vec![TxnOp::put(key.to_vec(), value.to_vec(), opts)])
         .or_else(vec![TxnOp::get(key.to_vec(), None)]);
-    let resp = client.txn(txn).await?;
+    // Resent only when it surely never reached a server: a write that may
+    // have applied is never sent twice.
+    let resp = super::retry_unsent(|| {
+        let (mut c, txn) = (client.clone(), txn.clone());
+        async move { c.txn(txn).await }
+    })
+    .await?;
     let outcome = outcome(&resp);
     if ttl.is_some() && !matches!(outcome, WriteOutcome::Done { .. }) {
         // The lease we granted holds nothing: give it back.
@@ -54,7 +60,11 @@ pub async fn delete(
         .when(vec![guard(key, expect)])
         .and_then(vec![TxnOp::delete(key.to_vec(), None)])
         .or_else(vec![TxnOp::get(key.to_vec(), None)]);
-    let resp = client.txn(txn).await?;
+    let resp = super::retry_unsent(|| {
+        let (mut c, txn) = (client.clone(), txn.clone());
+        async move { c.txn(txn).await }
+    })
+    .await?;
     Ok(outcome(&resp))
 }
 
@@ -63,12 +73,12 @@ pub async fn count_prefix(
     client: &mut Client,
     prefix: &[u8],
 ) -> Result<(i64, i64), etcd_client::Error> {
-    let resp = client
-        .get(
-            prefix.to_vec(),
-            Some(GetOptions::new().with_prefix().with_count_only()),
-        )
-        .await?;
+    let resp = super::retry_unsent(|| {
+        let mut c = client.clone();
+        let opts = GetOptions::new().with_prefix().with_count_only();
+        async move { c.get(prefix.to_vec(), Some(opts)).await }
+    })
+    .await?;
     Ok((
         resp.count(),
         resp.header().map(|h| h.revision()).unwrap_or(0),
@@ -89,7 +99,11 @@ pub async fn delete_prefix(
     if count <= keep_prev {
         opts = opts.with_prev_key();
     }
-    let resp = client.delete(prefix.to_vec(), Some(opts)).await?;
+    let resp = super::retry_unsent(|| {
+        let (mut c, opts) = (client.clone(), opts.clone());
+        async move { c.delete(prefix.to_vec(), Some(opts)).await }
+    })
+    .await?;
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
     let prev = resp.prev_kvs().iter().map(record).collect();
     Ok((resp.deleted(), revision, prev))

@@ -145,8 +145,11 @@ impl Headless {
                 Ok(Some(msg)) => self.apply(msg),
                 Ok(None) => panic!("worker stopped while waiting for {what}"),
                 Err(_) => panic!(
-                    "timed out waiting for {what}; watch status {:?}, {} events",
-                    self.state.watch.status, self.state.events.total
+                    "timed out waiting for {what}; watch status {:?}, {} events, value {:?}, message {:?}",
+                    self.state.watch.status,
+                    self.state.events.total,
+                    self.state.value.status,
+                    self.state.message
                 ),
             }
         }
