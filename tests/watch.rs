@@ -315,3 +315,51 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
     assert_eq!(dead.name, used);
     assert_eq!(app.gaps(), 0);
 }
+
+/// Catching up over a backlog: etcd batches many revisions into one watch
+/// response (here ~10 MiB with previous values), over tonic's 4 MiB default.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watch_catches_up_over_responses_larger_than_4_mib() {
+    use etcdlens::app::Msg;
+    use etcdlens::etcd::watch::{run, WatchSpec};
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let start = c.get("x", None).await.unwrap().header().unwrap().revision() + 1;
+    let value = "v".repeat(4096);
+    for round in 0..2 {
+        let ops: Vec<etcd_client::TxnOp> = (0..1280)
+            .map(|i| {
+                etcd_client::TxnOp::put(format!("/big/k{i:04}"), format!("{round}{value}"), None)
+            })
+            .collect();
+        etcdlens::demo::data::put_batched(&mut c, ops)
+            .await
+            .unwrap();
+    }
+    // 2,560 events, each with its value and (for the second round) the
+    // previous one: about 15 MiB to replay.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let spec = WatchSpec {
+        epoch: 1,
+        prefix: b"/big/".to_vec(),
+        start_revision: start,
+    };
+    let task = tokio::spawn(run(etcd.client().await, spec, tx, None));
+    let mut events = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while events < 2560 {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Msg::WatchEvents { events: e, .. })) => events += e.len(),
+            Ok(Some(Msg::WatchStatus {
+                status: WatchStatus::Reconnecting { error, .. },
+                ..
+            })) => {
+                panic!("the watch broke: {error}")
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("only {events} events"),
+        }
+    }
+    task.abort();
+    assert_eq!(events, 2560);
+}

@@ -146,7 +146,9 @@ fn tidy(cause: &str) -> String {
 fn innermost(msg: &str) -> String {
     // tonic nests causes as "a: b: c"; the last part is the useful one.
     let last = msg.rsplit(": ").next().unwrap_or(msg).trim();
-    if last.is_empty() {
+    // ...unless it is only a detail ("4194304 bytes"): then all of it.
+    let detail_only = !last.chars().next().is_some_and(|c| c.is_alphabetic());
+    if last.is_empty() || (detail_only && msg.len() < 300) {
         msg.trim().to_string()
     } else {
         last.to_string()
