@@ -24,6 +24,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 script_start=$(date +%s%N)
+# shellcheck source=lib.sh source-path=SCRIPTDIR disable=SC1091
+source benches/lib.sh
+bench_init bench cargo etcd etcdctl tmux
 
 RUNS=${RUNS:-5}
 APPS=${APPS:-20}
@@ -32,39 +35,6 @@ INSTANCES=${INSTANCES:-1000}
 WIDE=${WIDE:-100000}
 # etcd logs every request slower than this: the trace of etcdlens's reads.
 WARN_AFTER=${BENCH_TRACE_AFTER:-1ms}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-export ETCDCTL_API=3
-unset TMUX ETCDCTL_ENDPOINTS ETCDCTL_USER ETCDCTL_PASSWORD ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY
-
-for tool in cargo etcd etcdctl tmux; do
-    command -v "$tool" >/dev/null || { echo "bench.sh: '$tool' is not on PATH" >&2; exit 1; }
-done
-
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-now_ns() { date +%s%N; }
-# Milliseconds (one decimal) between two nanosecond stamps.
-ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/etcdlens-bench.XXXXXX")
-TMUX_SOCKET="etcdlens-bench-$$-$RANDOM"
-ETCD_PID=""
-
-cleanup() {
-    local rc=$?
-    tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null || true
-    if [[ -n "$ETCD_PID" ]] && kill -0 "$ETCD_PID" 2>/dev/null; then
-        kill "$ETCD_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$ETCD_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$ETCD_PID" 2>/dev/null || true
-        wait "$ETCD_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- build
 log "building (release): etcdlens + example bench_load"
@@ -73,60 +43,7 @@ LENS="$CARGO_TARGET_DIR/release/etcdlens"
 LOADER="$CARGO_TARGET_DIR/release/examples/bench_load"
 
 # ---------------------------------------------------------------- etcd
-USED_PORTS=" "
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Sets PORT to a free loopback port not handed out before.
-pick_port() {
-    local p
-    while :; do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-        [[ "$USED_PORTS" == *" $p "* ]] && continue
-        port_in_use "$p" && continue
-        USED_PORTS+="$p "
-        PORT=$p
-        return
-    done
-}
-
-start_etcd() {
-    local attempt client peer
-    for attempt in 1 2 3; do
-        pick_port; client=$PORT
-        pick_port; peer=$PORT
-        rm -rf "$WORK/etcd"
-        etcd --name bench --data-dir "$WORK/etcd" \
-            --listen-client-urls "http://127.0.0.1:$client" \
-            --advertise-client-urls "http://127.0.0.1:$client" \
-            --listen-peer-urls "http://127.0.0.1:$peer" \
-            --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-            --initial-cluster "bench=http://127.0.0.1:$peer" \
-            --initial-cluster-state new \
-            --quota-backend-bytes 8589934592 \
-            --experimental-warning-apply-duration "$WARN_AFTER" \
-            >"$WORK/etcd.log" 2>&1 &
-        ETCD_PID=$!
-        ENDPOINT="127.0.0.1:$client"
-        local deadline=$(( $(date +%s) + 30 ))
-        while (( $(date +%s) < deadline )); do
-            if ! kill -0 "$ETCD_PID" 2>/dev/null; then
-                break # died (port taken?): try other ports
-            fi
-            if etcdctl --endpoints "$ENDPOINT" --dial-timeout 1s endpoint health >/dev/null 2>&1; then
-                log "etcd $(etcd --version | head -1 | awk '{print $3}') up on $ENDPOINT (peer :$peer, pid $ETCD_PID, data $WORK/etcd)"
-                return 0
-            fi
-            sleep 0.2
-        done
-        log "etcd did not start on $ENDPOINT (attempt $attempt); last log lines:"
-        tail -n 5 "$WORK/etcd.log" >&2 || true
-        kill "$ETCD_PID" 2>/dev/null || true
-        wait "$ETCD_PID" 2>/dev/null || true
-        ETCD_PID=""
-    done
-    echo "bench.sh: cannot start etcd" >&2
-    exit 1
-}
-start_etcd
+start_etcd --quota-backend-bytes 8589934592 --experimental-warning-apply-duration "$WARN_AFTER"
 
 count_keys() {
     etcdctl --endpoints "$ENDPOINT" get --prefix "$1" --keys-only --limit 1 -w json \
@@ -183,38 +100,13 @@ time_etcdctl_one() {
 run_etcdlens_once() {
     local tag=$1; shift
     local report="$WORK/report.$tag" wall="$WORK/wall.$tag"
-    rm -f "$report" "$wall"
-    # shellcheck disable=SC2016 # expanded by the inner shell
-    tmux -L "$TMUX_SOCKET" new-session -d -s "lens-$tag" -x 160 -y 45 \
-        bash -c 's=$(date +%s%N); "${@:2}"; rc=$?; e=$(date +%s%N)
-                 echo "$rc $s $e" >"$1.tmp" && mv "$1.tmp" "$1"
-                 [ "$rc" = 0 ] || sleep 30 # keep the pane for diagnostics' \
-        _ "$wall" "$LENS" --endpoints "$ENDPOINT" --bench-report "$report" --bench-exit "$@"
-    local deadline=$(( $(date +%s) + 60 ))
-    until [[ -s "$wall" ]]; do
-        if (( $(date +%s) >= deadline )); then
-            echo "bench.sh: etcdlens ($tag) did not exit within 60 s; screen:" >&2
-            tmux -L "$TMUX_SOCKET" capture-pane -p -t "lens-$tag" >&2 || true
-            exit 1
-        fi
-        sleep 0.05
-    done
-    local rc s e
-    read -r rc s e <"$wall"
-    if [[ "$rc" != 0 || ! -s "$report" ]]; then
-        echo "bench.sh: etcdlens ($tag) exited with $rc; screen:" >&2
-        tmux -L "$TMUX_SOCKET" capture-pane -p -t "lens-$tag" >&2 || true
-        exit 1
-    fi
-    WALL=$(ms_between "$s" "$e")
-    FIRST=$(sed -n 's/^first_listing_ms=//p' "$report")
-    SETTLED=$(sed -n 's/^settled_ms=//p' "$report")
-    RSS_KB=$(sed -n 's/^peak_rss_kb=//p' "$report")
-    # The session ends with the process; make sure before the next run.
-    for _ in $(seq 100); do
-        tmux -L "$TMUX_SOCKET" has-session -t "lens-$tag" 2>/dev/null || break
-        sleep 0.02
-    done
+    rm -f "$report"
+    lens_launch "$tag" "$wall" "$LENS" --endpoints "$ENDPOINT" --bench-report "$report" --bench-exit "$@"
+    lens_wait_exit "$tag" "$wall" "$report" 60
+    WALL=$(ms_between "$LENS_START_NS" "$LENS_END_NS")
+    FIRST=$(report_field "$report" first_listing_ms)
+    SETTLED=$(report_field "$report" settled_ms)
+    RSS_KB=$(report_field "$report" peak_rss_kb)
 }
 
 # Runs etcdlens RUNS times; sets the medians M_FIRST M_SETTLED M_RSS_KB M_WALL.
