@@ -6,7 +6,11 @@
 //! {"revision":12,"type":"PUT","key":"/a","value":"1","prev_value":null}
 //! {"type":"GAP","from":13,"to":40}
 //! ```
+//!
+//! `prev_value` comes from the values seen since recording started; it is
+//! null for a key's first update when its earlier value was never seen.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -20,7 +24,13 @@ pub struct Recorder {
     out: BufWriter<File>,
     /// The first write error, kept so it is reported once.
     pub error: Option<String>,
+    /// Last value seen per key, for `prev_value` (the watch does not ask
+    /// etcd for previous values). Forgotten past `LAST_KEYS` keys: then
+    /// `prev_value` is null until the key is seen again.
+    last: HashMap<Vec<u8>, Vec<u8>>,
 }
+
+const LAST_KEYS: usize = 100_000;
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Recorder> {
@@ -31,13 +41,32 @@ impl Recorder {
         Ok(Recorder {
             out: BufWriter::new(file),
             error: None,
+            last: HashMap::new(),
         })
     }
 
     pub fn events(&mut self, events: &[WatchEvent]) {
         for ev in events {
-            let line = event_line(ev);
+            let created = ev.kind == EventKind::Put && ev.create_revision == ev.mod_revision;
+            let line = if ev.prev_value.is_some() || created {
+                event_line(ev)
+            } else {
+                let mut with_prev = ev.clone();
+                with_prev.prev_value = self.last.get(&ev.key).cloned();
+                event_line(&with_prev)
+            };
             self.write(&line);
+            if self.last.len() >= LAST_KEYS {
+                self.last.clear();
+            }
+            match ev.kind {
+                EventKind::Put => {
+                    self.last.insert(ev.key.clone(), ev.value.clone());
+                }
+                EventKind::Delete => {
+                    self.last.remove(&ev.key);
+                }
+            }
         }
         self.flush();
     }

@@ -2,7 +2,7 @@
 //! kept apart from it, a per-second rate for the sparkline, and the
 //! pause/follow view.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::etcd::types::{EventKind, WatchEvent};
@@ -39,7 +39,13 @@ pub struct EventRow {
     pub key: Vec<u8>,
     /// Possibly cut to `VALUE_KEEP` bytes (see `truncated`).
     pub value: Vec<u8>,
+    /// The value before this event, when known (`None` with
+    /// `prev_unknown` false: there was none).
     pub prev_value: Option<Vec<u8>>,
+    /// An update or delete whose previous value is not in the log (the
+    /// watch does not ask etcd for previous values: on etcd 3.4 that makes
+    /// it about ten times slower); it is read at `revision - 1` on demand.
+    pub prev_unknown: bool,
     pub truncated: bool,
     /// A PUT that created the key (rather than updating it).
     pub created: bool,
@@ -65,8 +71,14 @@ impl EventRow {
             key: ev.key,
             value,
             prev_value,
+            prev_unknown: false,
             truncated,
         }
+    }
+
+    /// Whether the previous value matters and is not known yet.
+    pub fn wants_prev(&self) -> bool {
+        self.prev_unknown && (self.kind == EventKind::Delete || !self.created)
     }
 
     /// An update whose value differs from the previous one.
@@ -105,6 +117,8 @@ pub struct EventLog {
     pub unseen: u64,
     /// Selected row (by sequence number) while the pane has the focus.
     pub selected: Option<u64>,
+    /// The newest event row of each key, to know an event's previous value.
+    latest: HashMap<Vec<u8>, u64>,
 }
 
 impl EventLog {
@@ -121,6 +135,7 @@ impl EventLog {
             paused: None,
             unseen: 0,
             selected: None,
+            latest: HashMap::new(),
         }
     }
 
@@ -161,8 +176,41 @@ impl EventLog {
             self.rows.clear();
             self.held = 0;
         }
+        for ev in events.iter().take(skip) {
+            // Their values are not kept: later rows cannot use them.
+            self.latest.remove(&ev.key);
+        }
         for ev in events.into_iter().skip(skip) {
-            self.push(LogEntry::Event(EventRow::from_event(ev)));
+            let mut row = EventRow::from_event(ev);
+            if row.prev_value.is_none() && !row.created {
+                match self.latest.get(&row.key).and_then(|&seq| self.get(seq)) {
+                    Some(LogEntry::Event(prev)) => {
+                        row.prev_value = (prev.kind == EventKind::Put).then(|| prev.value.clone());
+                        row.truncated |= prev.truncated;
+                    }
+                    _ => row.prev_unknown = true,
+                }
+            }
+            let key = row.key.clone();
+            self.push(LogEntry::Event(row));
+            self.latest
+                .insert(key, self.first_seq + self.rows.len() as u64 - 1);
+        }
+        if self.latest.len() > 2 * self.capacity {
+            let first = self.first_seq;
+            self.latest.retain(|_, seq| *seq >= first);
+        }
+    }
+
+    /// Fills in a row's previous value read from etcd.
+    pub fn set_prev(&mut self, seq: u64, prev: Option<Vec<u8>>) {
+        let Some(i) = seq.checked_sub(self.first_seq) else {
+            return;
+        };
+        if let Some(LogEntry::Event(row)) = self.rows.get_mut(i as usize) {
+            self.held += prev.as_ref().map_or(0, Vec::len);
+            row.prev_value = prev;
+            row.prev_unknown = false;
         }
     }
 
@@ -318,6 +366,41 @@ mod tests {
         let row = EventRow::from_event(e);
         assert!(row.truncated && !row.created && row.value_changed());
         assert_eq!(row.value.len(), VALUE_KEEP);
+    }
+
+    #[test]
+    fn previous_values_come_from_the_log_or_are_marked_unknown() {
+        let t0 = Instant::now();
+        let mut log = EventLog::new(Vec::new(), 100, t0);
+        let mut update = |key: &str, value: &[u8], rev: i64| WatchEvent {
+            key: key.as_bytes().to_vec(),
+            value: value.to_vec(),
+            create_revision: 1,
+            ..ev(rev)
+        };
+        log.push_events(
+            vec![
+                update("/a", b"1", 5),
+                update("/a", b"2", 6),
+                update("/a", b"2", 7),
+            ],
+            t0,
+        );
+        let row = |log: &EventLog, seq| match log.get(seq) {
+            Some(LogEntry::Event(e)) => e.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(row(&log, 0).prev_unknown, "the first update of a key seen");
+        assert!(row(&log, 0).wants_prev());
+        assert_eq!(row(&log, 1).prev_value.as_deref(), Some(&b"1"[..]));
+        assert!(row(&log, 1).value_changed());
+        assert!(!row(&log, 2).value_changed() && !row(&log, 2).prev_unknown);
+        log.set_prev(0, Some(b"0".to_vec()));
+        assert_eq!(row(&log, 0).prev_value.as_deref(), Some(&b"0"[..]));
+        assert!(!row(&log, 0).wants_prev());
+        // A created key has no previous value to look for.
+        log.push_events(vec![ev(8)], t0);
+        assert!(!row(&log, 3).prev_unknown && row(&log, 3).prev_value.is_none());
     }
 
     #[test]

@@ -94,6 +94,11 @@ pub enum Msg {
     },
     /// The newest undo-journal entry for `key`.
     UndoFound { key: Vec<u8>, entry: Option<Entry> },
+    /// The value an event's key had just before it (row `seq`).
+    EventPrev {
+        seq: u64,
+        result: Result<Option<Vec<u8>>, String>,
+    },
     /// The cluster view's data.
     Cluster(Result<ClusterInfo, String>),
     /// The external editor returned (the file's text).
@@ -178,6 +183,12 @@ pub enum Cmd {
     /// UI loop, which owns the terminal).
     ExternalEdit {
         text: String,
+    },
+    /// Read `key` as it was at `revision` (an event's previous value).
+    FetchPrev {
+        seq: u64,
+        key: Vec<u8>,
+        revision: i64,
     },
     /// Ask every member for its status (the cluster view).
     ClusterStatus,

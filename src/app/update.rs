@@ -117,6 +117,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::PrefixCount { prefix, count } => writes::on_prefix_count(state, prefix, count),
         Msg::UndoFound { key, entry } => writes::on_undo_found(state, key, entry),
+        Msg::EventPrev { seq, result } => match result {
+            Ok(prev) => state.events.set_prev(seq, prev),
+            Err(e) => state.error(format!("cannot read the previous value: {e}")),
+        },
         Msg::Cluster(result) => {
             state.cluster.in_flight = false;
             match result {
@@ -430,7 +434,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         Pane::Value => on_value_pane_key(state, key),
         Pane::Events => {
             let page = events_page(state);
-            watching::on_events_pane_key(state, key, page)
+            watching::on_events_pane_key(state, key, page, cmds)
         }
         Pane::Leader => leader_keys::on_pane_key(state, key),
     }

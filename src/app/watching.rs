@@ -112,7 +112,7 @@ pub fn take_value_refresh(state: &mut State) -> Option<Vec<u8>> {
 
 /// Keys of the Events pane. `j`/`k` select rows (which freezes the view),
 /// `G` follows the tail again, `g` goes to the oldest row held.
-pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize) {
+pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize, cmds: &mut Vec<Cmd>) {
     let log = &mut state.events;
     let (first, end) = log.seq_range();
     if first == end {
@@ -138,6 +138,16 @@ pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize) {
     };
     log.pause();
     log.selected = Some(target);
+    // Its previous value, read from etcd when the log does not have it.
+    if let Some(super::events::LogEntry::Event(row)) = log.get(target) {
+        if row.wants_prev() && row.revision > 1 {
+            cmds.push(Cmd::FetchPrev {
+                seq: target,
+                key: row.key.clone(),
+                revision: row.revision - 1,
+            });
+        }
+    }
     // Move the frozen view just enough to keep the selection on screen.
     let page = page.max(1) as u64;
     if let Some(bottom) = log.paused {

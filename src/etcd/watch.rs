@@ -21,8 +21,12 @@ use crate::record::Recorder;
 
 /// Ask for progress after this much silence...
 const PROBE_AFTER: Duration = Duration::from_secs(2);
-/// ...and give the stream up when nothing at all arrived for this long.
-const DEAD_AFTER: Duration = Duration::from_secs(5);
+/// ...and give the stream up when nothing at all arrived for this long. A
+/// watch far behind can wait many seconds for etcd's next batch, and
+/// dropping it then would restart that work: a killed member closes the
+/// connection at once anyway, and HTTP/2 keep-alive (10 s + 5 s) catches
+/// a silent one.
+const DEAD_AFTER: Duration = Duration::from_secs(15);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 pub struct WatchSpec {
@@ -152,7 +156,6 @@ async fn watch_once(
 ) -> Ended {
     let opts = WatchOptions::new()
         .with_prefix()
-        .with_prev_key()
         .with_progress_notify()
         .with_start_revision(*next);
     // One response carries many revisions' events (with previous values)
@@ -190,9 +193,12 @@ async fn watch_once(
                     let reason = resp.cancel_reason();
                     return Ended::Failed(if reason.is_empty() { "watch canceled by the server".into() } else { reason.to_string() });
                 }
+                if !resp.events().is_empty() {
+                    // Back off afresh only once the stream really delivers.
+                    *attempt = 0;
+                }
                 if resp.created() {
                     tracing::info!(epoch, from = *next, member = resp.header().map(|h| h.member_id()).unwrap_or(0), "watching");
-                    *attempt = 0;
                     let member_id = resp.header().map(|h| h.member_id()).unwrap_or(0);
                     let status = WatchStatus::Watching { from: *next, member_id };
                     if msgs.send(Msg::WatchStatus { epoch, status }).await.is_err() {

@@ -305,6 +305,18 @@ pub async fn run(
                     let _ = msgs.blocking_send(Msg::UndoFound { key, entry });
                 });
             }
+            Cmd::FetchPrev { seq, key, revision } => {
+                let mut client = conn.client.clone();
+                let msgs = msgs.clone();
+                tokio::spawn(async move {
+                    let opts = GetOptions::new().with_revision(revision);
+                    let result = match client.get(key, Some(opts)).await {
+                        Ok(r) => Ok(r.kvs().first().map(|kv| kv.value().to_vec())),
+                        Err(e) => Err(describe_error(&e)),
+                    };
+                    let _ = msgs.send(Msg::EventPrev { seq, result }).await;
+                });
+            }
             Cmd::ClusterStatus => {
                 let mut client = conn.client.clone();
                 let settings = conn.settings.clone();

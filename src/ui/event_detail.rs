@@ -19,15 +19,22 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow) {
     frame.render_widget(block, area);
     let mut lines = vec![header(ev)];
     let height = inner.height as usize;
+    if ev.wants_prev() {
+        lines.push(Line::styled(
+            format!(
+                "previous value: reading it at rev {} from etcd…",
+                ev.revision - 1
+            ),
+            dim(),
+        ));
+    }
     match (&ev.kind, &ev.prev_value) {
         (EventKind::Delete, prev) => {
             lines.push(Line::styled("deleted value:", dim()));
             match prev {
                 Some(p) => lines.extend(plain(p, height, Style::new().fg(Color::Red))),
-                None => lines.push(Line::styled(
-                    "(not known: the watch had no previous value)",
-                    dim(),
-                )),
+                None if ev.prev_unknown => {}
+                None => lines.push(Line::styled("(the key had no value)", dim())),
             }
         }
         (EventKind::Put, Some(prev)) if ev.value_changed() => {
@@ -48,6 +55,7 @@ fn header(ev: &EventRow) -> Line<'static> {
         EventKind::Put if ev.created => "PUT (created)",
         EventKind::Put if ev.value_changed() => "PUT (updated, value changed)",
         EventKind::Put if ev.prev_value.is_some() => "PUT (updated, same value)",
+        EventKind::Put if ev.prev_unknown => "PUT (updated; previous value not in the log)",
         EventKind::Put => "PUT (updated)",
     };
     let mut spans = vec![

@@ -132,6 +132,8 @@ fn event_line(ev: &EventRow, width: usize) -> Line<'static> {
         EventKind::Delete => " ",
         EventKind::Put if ev.created => "+",
         EventKind::Put if ev.value_changed() => "~",
+        // An update whose previous value is not in the log (yet).
+        EventKind::Put if ev.prev_unknown => "?",
         EventKind::Put => "=",
     };
     let key = escape_bytes(&ev.key);
