@@ -372,7 +372,7 @@ mod tests {
     fn previous_values_come_from_the_log_or_are_marked_unknown() {
         let t0 = Instant::now();
         let mut log = EventLog::new(Vec::new(), 100, t0);
-        let mut update = |key: &str, value: &[u8], rev: i64| WatchEvent {
+        let update = |key: &str, value: &[u8], rev: i64| WatchEvent {
             key: key.as_bytes().to_vec(),
             value: value.to_vec(),
             create_revision: 1,
