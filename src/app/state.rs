@@ -191,7 +191,15 @@ impl State {
             conflict: None,
             prompt: None,
             external: None,
-            cluster: ClusterView::default(),
+            // The first background look at the cluster waits 2 s: start-up
+            // belongs to the first listing.
+            cluster: ClusterView {
+                asked_at: Some(
+                    now.checked_sub(std::time::Duration::from_secs(13))
+                        .unwrap_or(now),
+                ),
+                ..ClusterView::default()
+            },
             next_req: 1,
         }
     }
