@@ -79,41 +79,40 @@ fn edit_context(record: &ValueRecord) -> Result<EditContext, String> {
     })
 }
 
-/// `e`: edit the selected value in place.
-pub fn start_edit(state: &mut State) {
+/// What editing the selected value starts from, or `None` (and a message)
+/// when it cannot be edited.
+fn edit_target(state: &mut State) -> Option<EditContext> {
     if !writable(state, "editing") {
-        return;
+        return None;
     }
     let Some(record) = selected_value(state) else {
         state.info("select a key whose value is shown to edit it");
-        return;
+        return None;
     };
     match edit_context(record) {
-        Ok(ctx) => {
-            let text = ctx.original.clone();
-            state.editor = Some(Editor::new(ctx, &text));
+        Ok(ctx) => Some(ctx),
+        Err(e) => {
+            state.error(e);
+            None
         }
-        Err(e) => state.error(e),
+    }
+}
+
+/// `e`: edit the selected value in place.
+pub fn start_edit(state: &mut State) {
+    if let Some(ctx) = edit_target(state) {
+        let text = ctx.original.clone();
+        state.editor = Some(Editor::new(ctx, &text));
     }
 }
 
 /// `E`: edit in `$VISUAL`/`$EDITOR` (the loop suspends the screen).
 pub fn start_external_edit(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if !writable(state, "editing") {
-        return;
-    }
-    let Some(record) = selected_value(state) else {
-        state.info("select a key whose value is shown to edit it");
-        return;
-    };
-    match edit_context(record) {
-        Ok(ctx) => {
-            cmds.push(Cmd::ExternalEdit {
-                text: ctx.original.clone(),
-            });
-            state.external = Some(ctx);
-        }
-        Err(e) => state.error(e),
+    if let Some(ctx) = edit_target(state) {
+        cmds.push(Cmd::ExternalEdit {
+            text: ctx.original.clone(),
+        });
+        state.external = Some(ctx);
     }
 }
 
