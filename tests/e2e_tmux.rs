@@ -213,6 +213,10 @@ async fn endpoints_come_from_the_etcdctl_variable() {
     assert!(!screen.contains("evil"), "outside the prefix:\n{screen}");
     tmux.send(&["C-c"]);
     tmux.wait_for("EXIT=0");
+    assert!(
+        !tmux.alternate_screen_on(),
+        "terminal restored after Ctrl-c"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
