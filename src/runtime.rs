@@ -78,6 +78,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    // Read once, not every frame.
+    let test_panic = std::env::var_os("ETCDLENS_TEST_PANIC").is_some();
     let mut last_draw = Instant::now() - FRAME;
     let mut probe = match opts.bench_report {
         Some(_) => Probe::new(opts.started, opts.bench_events),
@@ -141,7 +143,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 }
                 // Lets the end-to-end tests check that a panic restores the
                 // terminal.
-                if std::env::var_os("ETCDLENS_TEST_PANIC").is_some() && state.tree.dir(ROOT).is_some_and(|d| d.listing != Listing::NotLoaded) {
+                if test_panic && state.tree.dir(ROOT).is_some_and(|d| d.listing != Listing::NotLoaded) {
                     panic!("test panic requested by ETCDLENS_TEST_PANIC");
                 }
             }

@@ -189,6 +189,36 @@ fn tokenize_json_line(line: &str) -> Vec<(Tok, String)> {
     toks
 }
 
+/// A line of a diff: in both, only in the old value, only in the new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffTag {
+    Same,
+    Old,
+    New,
+}
+
+/// A line diff of two values as they are displayed (pretty JSON, text,
+/// hex). Computed once per pair, not per frame: big, very different values
+/// get a coarser diff after 20 ms rather than a stall.
+pub fn line_diff(old: &[u8], new: &[u8]) -> Vec<(DiffTag, String)> {
+    use similar::{ChangeTag, TextDiff};
+    let old = Document::build(old).text_lines().join("\n");
+    let new = Document::build(new).text_lines().join("\n");
+    let diff = TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(20))
+        .diff_lines(&old, &new);
+    diff.iter_all_changes()
+        .map(|change| {
+            let tag = match change.tag() {
+                ChangeTag::Equal => DiffTag::Same,
+                ChangeTag::Delete => DiffTag::Old,
+                ChangeTag::Insert => DiffTag::New,
+            };
+            (tag, change.value().trim_end_matches('\n').to_string())
+        })
+        .collect()
+}
+
 /// Columns a hex dump line needs with its ASCII column.
 pub const HEX_LINE_WIDTH: usize = 10 + 3 * HEX_WIDTH + 1 + 2 + HEX_WIDTH + 1;
 

@@ -94,53 +94,17 @@ async fn a_limited_user_browses_what_it_may_read_and_sees_denials_in_place() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_password_prompt_does_not_echo() {
     let etcd = etcd_with_auth().await;
-    let socket = format!("etcdlens-auth-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let cmd = format!(
-        "{BIN} --endpoints {} --user root --prefix /app/; echo EXIT=$?; sleep 60",
+    let tmux = common::tmux::Tmux::start(&format!(
+        "{BIN} --endpoints {} --user root --prefix /app/",
         etcd.endpoints()[0]
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        &cmd,
-    ]);
-    let wait = |needle: &str| {
-        for _ in 0..200 {
-            let screen = tmux(&["capture-pane", "-p", "-t", "t"]);
-            if screen.contains(needle) {
-                return screen;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "no {needle:?}: {}",
-            tmux(&["capture-pane", "-p", "-t", "t"])
-        );
-    };
-    wait("Password for root:");
-    tmux(&["send-keys", "-t", "t", "rootpw", "Enter"]);
-    let screen = wait("config");
+    ));
+    tmux.wait_for("Password for root:");
+    tmux.send(&["rootpw", "Enter"]);
+    let screen = tmux.wait_for("config");
     assert!(!screen.contains("rootpw"), "{screen}");
-    tmux(&["send-keys", "-t", "t", "q"]);
-    let screen = wait("EXIT=0");
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("EXIT=0");
     assert!(!screen.contains("rootpw"), "{screen}");
-    tmux(&["kill-server"]);
 }
 
 /// Simple tokens that expire after 2 s: a session longer than that keeps

@@ -4,102 +4,12 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::Etcd;
 
 const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
-
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Runs `command` in a 160×45 terminal; when it ends, the pane prints
-    /// `EXIT=<code>` and stays open.
-    fn start(command: &str) -> Tmux {
-        let socket = format!("etcdlens-test-{}-{}", std::process::id(), rand_suffix());
-        let t = Tmux { socket };
-        let script = format!("{command}; echo EXIT=$?; sleep 600");
-        t.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            &script,
-        ]);
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn send(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", "t", k]);
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    /// Waits until the screen contains `needle`; panics with the screen.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let screen = self.screen();
-            if screen.contains(needle) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {needle:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn alternate_screen_on(&self) -> bool {
-        self.run(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    /// Pid of etcdlens (the child of the pane's shell).
-    fn app_pid(&self) -> String {
-        let shell = self.run(&["display-message", "-p", "-t", "t", "#{pane_pid}"]);
-        let out = Command::new("pgrep")
-            .args(["-P", shell.trim(), "etcdlens"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(Instant::now())
-}
 
 async fn etcd_with_data() -> Etcd {
     let etcd = Etcd::single().await;

@@ -322,7 +322,7 @@ fn selected_update_shows_the_diff_in_the_value_pane() {
         s.now,
     );
     s.focus = etcdlens::app::Pane::Events;
-    s.events.selected = Some(0);
+    s.events.select(Some(0));
     let area = etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 40)).value;
     insta::assert_snapshot!(text(&render(&s), area));
 }

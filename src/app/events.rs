@@ -6,6 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::etcd::types::{EventKind, WatchEvent};
+use crate::value_doc::{line_diff, DiffTag};
 
 pub const DEFAULT_CAPACITY: usize = 10_000;
 /// Bytes of a value kept in the log per row (the rest is cut).
@@ -119,6 +120,9 @@ pub struct EventLog {
     pub selected: Option<u64>,
     /// The newest event row of each key, to know an event's previous value.
     latest: HashMap<Vec<u8>, u64>,
+    /// The selected row's diff (previous → new), computed when the
+    /// selection or its previous value changes, not per frame.
+    pub detail: Option<(u64, Vec<(DiffTag, String)>)>,
 }
 
 impl EventLog {
@@ -136,6 +140,7 @@ impl EventLog {
             unseen: 0,
             selected: None,
             latest: HashMap::new(),
+            detail: None,
         }
     }
 
@@ -212,6 +217,25 @@ impl EventLog {
             row.prev_value = prev;
             row.prev_unknown = false;
         }
+        if self.selected == Some(seq) {
+            self.refresh_detail();
+        }
+    }
+
+    /// Selects row `seq` (or none) and prepares its diff.
+    pub fn select(&mut self, seq: Option<u64>) {
+        self.selected = seq;
+        self.refresh_detail();
+    }
+
+    fn refresh_detail(&mut self) {
+        self.detail = self.selected.and_then(|seq| match self.get(seq)? {
+            LogEntry::Event(row) if row.value_changed() => {
+                let prev = row.prev_value.as_deref()?;
+                Some((seq, line_diff(prev, &row.value)))
+            }
+            _ => None,
+        });
     }
 
     pub fn push(&mut self, entry: LogEntry) {

@@ -127,17 +127,17 @@ pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize, cmds: &
         KeyCode::PageDown => (current + 10).min(end - 1),
         KeyCode::Char('G') | KeyCode::End => {
             log.follow();
-            log.selected = None;
+            log.select(None);
             return;
         }
         KeyCode::Esc => {
-            log.selected = None;
+            log.select(None);
             return;
         }
         _ => return,
     };
     log.pause();
-    log.selected = Some(target);
+    log.select(Some(target));
     // Its previous value, read from etcd when the log does not have it.
     if let Some(super::events::LogEntry::Event(row)) = log.get(target) {
         if row.wants_prev() && row.revision > 1 {
@@ -162,7 +162,7 @@ pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize, cmds: &
 pub fn toggle_pause(state: &mut State) {
     if state.events.paused.is_some() {
         state.events.follow();
-        state.events.selected = None;
+        state.events.select(None);
         state.info("Events: following");
     } else {
         state.events.pause();

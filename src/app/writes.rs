@@ -14,6 +14,7 @@ use super::state::{Confirm, ConfirmAction, State, ValueStatus};
 use crate::escape::escape_bytes;
 use crate::etcd::types::{Expect, ValueRecord, WriteOutcome};
 use crate::journal::Entry;
+use crate::value_doc::{line_diff, DiffTag};
 
 /// A save that did not apply: the user's text beside what is there now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,32 @@ pub struct Conflict {
     /// The key now (`None`: deleted meanwhile).
     pub current: Option<ValueRecord>,
     pub saving: bool,
+    /// current → mine, prepared when `current` is set (not per frame).
+    pub diff: Vec<(DiffTag, String)>,
+}
+
+impl Conflict {
+    fn new(ctx: EditContext, mine: String, current: Option<ValueRecord>) -> Conflict {
+        let mut c = Conflict {
+            ctx,
+            mine,
+            current: None,
+            saving: false,
+            diff: Vec::new(),
+        };
+        c.set_current(current);
+        c
+    }
+
+    fn set_current(&mut self, current: Option<ValueRecord>) {
+        let now = current
+            .as_ref()
+            .map(|r| r.value.as_slice())
+            .unwrap_or_default();
+        self.diff = line_diff(now, self.mine.as_bytes());
+        self.current = current;
+        self.saving = false;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,15 +276,9 @@ pub fn on_write_done(
             if let Some(editor) = state.editor.take().filter(|e| e.ctx.key == key) {
                 state.error(format!("not saved: {now}; review both versions"));
                 let mine = editor.text();
-                state.conflict = Some(Conflict {
-                    ctx: editor.ctx,
-                    mine,
-                    current,
-                    saving: false,
-                });
+                state.conflict = Some(Conflict::new(editor.ctx, mine, current));
             } else if let Some(conflict) = state.conflict.as_mut().filter(|c| c.ctx.key == key) {
-                conflict.current = current;
-                conflict.saving = false;
+                conflict.set_current(current);
                 state.error(format!(
                     "still not saved: {now} again; review both versions"
                 ));

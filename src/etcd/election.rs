@@ -64,13 +64,7 @@ async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) 
         .kvs()
         .iter()
         .map(|kv| {
-            let c = Candidate {
-                key: kv.key().to_vec(),
-                value: kv.value().to_vec(),
-                create_revision: kv.create_revision(),
-                lease: kv.lease(),
-                ttl: None,
-            };
+            let c = candidate(kv, None);
             (c.key.clone(), c)
         })
         .collect();
@@ -103,13 +97,7 @@ async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) 
                     match ev.event_type() {
                         EventType::Put => {
                             let ttl = keys.get(kv.key()).and_then(|c| c.ttl);
-                            keys.insert(kv.key().to_vec(), Candidate {
-                                key: kv.key().to_vec(),
-                                value: kv.value().to_vec(),
-                                create_revision: kv.create_revision(),
-                                lease: kv.lease(),
-                                ttl,
-                            });
+                            keys.insert(kv.key().to_vec(), candidate(kv, ttl));
                         }
                         EventType::Delete => {
                             keys.remove(kv.key());
@@ -127,6 +115,16 @@ async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) 
                 }
             }
         }
+    }
+}
+
+fn candidate(kv: &etcd_client::KeyValue, ttl: Option<i64>) -> Candidate {
+    Candidate {
+        key: kv.key().to_vec(),
+        value: kv.value().to_vec(),
+        create_revision: kv.create_revision(),
+        lease: kv.lease(),
+        ttl,
     }
 }
 

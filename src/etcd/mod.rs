@@ -13,6 +13,19 @@ pub mod write;
 
 pub use connect::{connect, ConnSettings, Connection};
 
+/// etcd-client's key-value as the app's record (lease TTL not asked).
+pub(crate) fn record(kv: &etcd_client::KeyValue) -> types::ValueRecord {
+    types::ValueRecord {
+        key: kv.key().to_vec(),
+        value: kv.value().to_vec(),
+        mod_revision: kv.mod_revision(),
+        create_revision: kv.create_revision(),
+        version: kv.version(),
+        lease: kv.lease(),
+        lease_ttl: None,
+    }
+}
+
 /// Whether the request surely never reached a server (the connection to
 /// the endpoint the balancer picked could not even be made): safe to send
 /// again, even for a write.

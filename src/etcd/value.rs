@@ -22,15 +22,7 @@ pub async fn fetch_value(
     let Some(found) = resp.kvs().first() else {
         return Ok((None, revision));
     };
-    let mut record = ValueRecord {
-        key: found.key().to_vec(),
-        value: found.value().to_vec(),
-        mod_revision: found.mod_revision(),
-        create_revision: found.create_revision(),
-        version: found.version(),
-        lease: found.lease(),
-        lease_ttl: None,
-    };
+    let mut record = super::record(found);
     if record.lease != 0 {
         // A failure here only loses the TTL, not the value.
         record.lease_ttl = client

@@ -105,20 +105,8 @@ pub async fn delete_prefix(
     })
     .await?;
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
-    let prev = resp.prev_kvs().iter().map(record).collect();
+    let prev = resp.prev_kvs().iter().map(super::record).collect();
     Ok((resp.deleted(), revision, prev))
-}
-
-fn record(kv: &etcd_client::KeyValue) -> ValueRecord {
-    ValueRecord {
-        key: kv.key().to_vec(),
-        value: kv.value().to_vec(),
-        mod_revision: kv.mod_revision(),
-        create_revision: kv.create_revision(),
-        version: kv.version(),
-        lease: kv.lease(),
-        lease_ttl: None,
-    }
 }
 
 fn outcome(resp: &etcd_client::TxnResponse) -> WriteOutcome {
@@ -127,7 +115,7 @@ fn outcome(resp: &etcd_client::TxnResponse) -> WriteOutcome {
         return WriteOutcome::Done { revision };
     }
     let current = resp.op_responses().into_iter().find_map(|op| match op {
-        TxnOpResponse::Get(get) => Some(get.kvs().first().map(record)),
+        TxnOpResponse::Get(get) => Some(get.kvs().first().map(super::record)),
         _ => None,
     });
     WriteOutcome::Conflict {

@@ -88,20 +88,9 @@ pub fn draw_conflict(frame: &mut Frame, area: Rect, c: &Conflict) {
             dim(),
         ),
     ];
-    let current = c
-        .current
-        .as_ref()
-        .map(|r| r.value.clone())
-        .unwrap_or_default();
     let room = (inner.height as usize).saturating_sub(lines.len());
-    lines.extend(super::diff::lines(&current, c.mine.as_bytes(), room));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        area,
-    );
+    lines.extend(super::diff::lines(&c.diff, room));
+    dialog(frame, area, lines, block);
 }
 
 pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
@@ -148,6 +137,11 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         .border_type(BorderType::Rounded)
         .title(title)
         .border_style(Style::new().fg(Color::Yellow));
+    dialog(frame, area, lines, block);
+}
+
+/// Clears `area` and draws wrapped `lines` in `block` over it.
+fn dialog(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, block: Block<'static>) {
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)

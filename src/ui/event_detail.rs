@@ -11,9 +11,10 @@ use super::{dim, pane_block};
 use crate::app::events::EventRow;
 use crate::escape::escape_bytes;
 use crate::etcd::types::EventKind;
-use crate::value_doc::Document;
+use crate::value_doc::{DiffTag, Document};
 
-pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow) {
+/// `diff`: the prepared diff of an update whose value changed.
+pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, diff: Option<&[(DiffTag, String)]>) {
     let block = pane_block(format!(" Event {} ", escape_bytes(&ev.key)), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -37,9 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow) {
                 None => lines.push(Line::styled("(the key had no value)", dim())),
             }
         }
-        (EventKind::Put, Some(prev)) if ev.value_changed() => {
+        (EventKind::Put, Some(_)) if ev.value_changed() => {
             lines.push(Line::styled("previous → new:", dim()));
-            lines.extend(super::diff::lines(prev, &ev.value, height));
+            lines.extend(super::diff::lines(diff.unwrap_or_default(), height));
         }
         (EventKind::Put, _) => {
             lines.push(Line::styled("value:", dim()));

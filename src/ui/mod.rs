@@ -27,7 +27,13 @@ pub fn draw(frame: &mut Frame, state: &State) {
     } else if let Some(conflict) = &state.conflict {
         editor::draw_conflict(frame, areas.value, conflict);
     } else if let Some(ev) = selected_event(state) {
-        event_detail::draw(frame, areas.value, ev);
+        let diff = state
+            .events
+            .detail
+            .as_ref()
+            .filter(|(seq, _)| Some(*seq) == state.events.selected)
+            .map(|(_, d)| d.as_slice());
+        event_detail::draw(frame, areas.value, ev, diff);
     } else {
         value::draw(frame, areas.value, state);
     }

@@ -3,6 +3,8 @@
 //! same `LocalCluster` the demo uses.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::time::Duration;
 
 use etcd_client::Client;
