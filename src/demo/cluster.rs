@@ -42,11 +42,34 @@ pub struct Extra {
     pub https: bool,
 }
 
-/// Finds `etcd` on PATH.
+/// The variable naming the etcd binary to run (the demo and the tests), so
+/// a user can demo on another release: `ETCDLENS_ETCD=/path/to/etcd`.
+pub const ETCD_VAR: &str = "ETCDLENS_ETCD";
+
+/// The etcd binary: `$ETCDLENS_ETCD` when set, else `etcd` on PATH.
 pub fn etcd_binary() -> Option<PathBuf> {
+    match std::env::var_os(ETCD_VAR) {
+        Some(p) if !p.is_empty() => Some(PathBuf::from(p)).filter(|p| p.is_file()),
+        _ => on_path("etcd"),
+    }
+}
+
+/// The etcdctl of the same release: beside `$ETCDLENS_ETCD` when that is
+/// set, else `etcdctl` on PATH.
+pub fn etcdctl_binary() -> Option<PathBuf> {
+    match std::env::var_os(ETCD_VAR) {
+        Some(p) if !p.is_empty() => Path::new(&p)
+            .with_file_name("etcdctl")
+            .is_file()
+            .then(|| Path::new(&p).with_file_name("etcdctl")),
+        _ => on_path("etcdctl"),
+    }
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|p| p.join("etcd"))
+        .map(|p| p.join(name))
         .find(|p| p.is_file())
 }
 

@@ -17,11 +17,20 @@ use crate::runtime;
 use crate::Failure;
 
 pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
-    if cluster::etcd_binary().is_none() {
-        return Err(Failure::Usage(
-            "the demo needs the `etcd` binary on PATH: install it with `sudo apt-get install etcd-server`".into(),
-        ));
-    }
+    let Some(etcd) = cluster::etcd_binary() else {
+        return Err(Failure::Usage(match std::env::var_os(cluster::ETCD_VAR) {
+            Some(p) if !p.is_empty() => format!(
+                "{} names {}, which is not a file",
+                cluster::ETCD_VAR,
+                crate::escape::escape_str(&p.to_string_lossy())
+            ),
+            _ => "the demo needs the `etcd` binary on PATH (or ETCDLENS_ETCD=/path/to/etcd): install it with `sudo apt-get install etcd-server`".into(),
+        }));
+    };
+    eprintln!(
+        "etcdlens demo: using {}",
+        crate::escape::escape_str(&etcd.display().to_string())
+    );
     let classic_free = CLASSIC_PORTS
         .iter()
         .all(|&(c, p)| port_free(c) && port_free(p));

@@ -11,6 +11,15 @@ use etcd_client::Client;
 use etcdlens::demo::cluster::LocalCluster;
 use etcdlens::etcd::{connect, ConnSettings, Connection};
 
+/// `etcdctl` of the etcd release under test (beside `$ETCDLENS_ETCD`, else
+/// on PATH), speaking API v3.
+pub fn etcdctl() -> std::process::Command {
+    let bin = etcdlens::demo::cluster::etcdctl_binary().expect("etcdctl is not installed");
+    let mut c = std::process::Command::new(bin);
+    c.env("ETCDCTL_API", "3");
+    c
+}
+
 /// Tests never read the developer's own config file.
 pub fn isolate_from_user_config() {
     std::env::set_var("ETCDLENS_CONFIG", "/nonexistent/etcdlens-test/config.toml");
