@@ -68,13 +68,7 @@ impl Drop for Proc {
 }
 
 fn etcdctl_elect(ep: &str, proposal: &str) -> Proc {
-    Proc::spawn(common::etcdctl().args([
-        "--endpoints",
-        ep,
-        "elect",
-        ELECTION,
-        proposal,
-    ]))
+    Proc::spawn(common::etcdctl().args(["--endpoints", ep, "elect", ELECTION, proposal]))
 }
 
 fn etcdlens_campaign(ep: &str, proposal: &str, ttl: &str) -> Proc {
@@ -91,13 +85,7 @@ fn etcdlens_campaign(ep: &str, proposal: &str, ttl: &str) -> Proc {
 
 /// The leader's proposal according to `etcdctl elect -l` (Go's Observe).
 fn etcdctl_leader(ep: &str) -> String {
-    let p = Proc::spawn(common::etcdctl().args([
-        "--endpoints",
-        ep,
-        "elect",
-        "-l",
-        ELECTION,
-    ]));
+    let p = Proc::spawn(common::etcdctl().args(["--endpoints", ep, "elect", "-l", ELECTION]));
     // It prints the leader key, then its proposal.
     let key = p
         .lines
