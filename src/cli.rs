@@ -42,6 +42,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct Options {
+    /// Key bindings: the defaults with `[keys]` of config.toml applied.
+    #[arg(skip)]
+    pub keymap: crate::app::keymap::Keymap,
     /// Comma-separated etcd endpoints.
     #[arg(
         long,
@@ -94,7 +97,7 @@ pub struct Options {
     #[arg(long, global = true)]
     pub record: Option<PathBuf>,
     /// Rows the Events pane keeps (older ones are dropped; counts stay exact).
-    #[arg(long, default_value_t = crate::app::events::DEFAULT_CAPACITY, global = true)]
+    #[arg(long, default_value_t = crate::app::watch::log::DEFAULT_CAPACITY, global = true)]
     pub event_log_size: usize,
     /// Use a named context from etcdlens/config.toml (flags and env override it).
     #[arg(long, global = true)]
@@ -146,6 +149,7 @@ impl Options {
             bench_exit: self.bench_exit,
             bench_events: self.bench_events,
             started,
+            keymap: self.keymap.clone(),
         }
     }
 

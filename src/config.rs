@@ -14,6 +14,14 @@
 //! read_only = true
 //! ```
 //!
+//! A `[keys]` table rebinds keys by action name (`?` lists the names):
+//!
+//! ```toml
+//! [keys]
+//! edit = "i"
+//! quit = ["q", "Ctrl-q"]
+//! ```
+//!
 //! Flags and `ETCDCTL_*` variables override what a context says. A password
 //! is only there if the user writes one; etcdlens warns when such a file can
 //! be read by others.
@@ -31,6 +39,37 @@ pub struct ConfigFile {
     pub default_context: Option<String>,
     #[serde(default)]
     pub contexts: BTreeMap<String, Context>,
+    /// Key bindings: action name → key or keys (`edit = "i"`,
+    /// `quit = ["q", "Ctrl-q"]`); see `app::keymap`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Keys>,
+}
+
+/// One key or several.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Keys {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl ConfigFile {
+    /// The key table with `[keys]` applied (errors name the file).
+    pub fn keymap(&self, path: &Path) -> Result<crate::app::keymap::Keymap, String> {
+        let keys = self
+            .keys
+            .iter()
+            .map(|(action, k)| {
+                let list = match k {
+                    Keys::One(k) => vec![k.clone()],
+                    Keys::Many(ks) => ks.clone(),
+                };
+                (action.clone(), list)
+            })
+            .collect();
+        crate::app::keymap::Keymap::with_overrides(&keys)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -16,6 +16,7 @@ pub mod journal;
 pub mod logging;
 pub mod record;
 pub mod runtime;
+pub mod tasks;
 pub mod terminal;
 pub mod ui;
 pub mod value_doc;

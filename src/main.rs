@@ -74,6 +74,7 @@ fn parse_cli() -> Result<Cli, String> {
     if let Some(w) = etcdlens::config::permission_warning(&path, &file) {
         eprintln!("etcdlens: {w}");
     }
+    cli.opts.keymap = file.keymap(&path)?;
     let name = cli.opts.context.clone().or(file.default_context.clone());
     let Some(name) = name else { return Ok(cli) };
     let ctx = file.contexts.get(&name).ok_or_else(|| {

@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use crate::app::tree::{Listing, ROOT};
 use crate::app::{update, Cmd, Msg, State};
 use crate::bench_probe::Probe;
-use crate::etcd::{worker, Connection};
+use crate::etcd::Connection;
+use crate::tasks;
 use crate::terminal::Session;
 
 const FRAME: Duration = Duration::from_millis(16);
@@ -39,12 +40,13 @@ pub struct RunOptions {
     pub bench_events: Option<u64>,
     /// When the process started (for the start-up benchmark).
     pub started: Instant,
+    pub keymap: crate::app::keymap::Keymap,
 }
 
 pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(1024);
     let (cmd_tx, cmd_rx) = mpsc::channel::<Cmd>(256);
-    let worker = tokio::spawn(worker::run(
+    let worker = tokio::spawn(tasks::run(
         conn.clone(),
         opts.delimiter.clone(),
         opts.record.clone(),
@@ -57,11 +59,12 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut state = State::new(&opts.prefix, &opts.delimiter, conn.endpoints.join(","), now);
     state.revision = conn.revision;
     state.read_only = opts.read_only;
+    state.keymap = opts.keymap.clone();
     if let Some(prefix) = &opts.watch {
         state.watch.prefix = prefix.clone();
     }
     state.events =
-        crate::app::events::EventLog::new(state.watch.prefix.clone(), opts.event_log_size, now);
+        crate::app::watch::log::EventLog::new(state.watch.prefix.clone(), opts.event_log_size, now);
     if let Some(note) = &opts.note {
         state.info(note.clone());
     }
@@ -69,9 +72,9 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut session = Session::start()?;
     let size = session.terminal.size()?;
     state.size = (size.width, size.height);
-    let mut pending = update::start(&mut state);
+    let mut pending = crate::app::tree::update::start(&mut state);
     for name in &opts.elections {
-        crate::app::elections::follow(&mut state, name.clone(), &mut pending);
+        crate::app::elections::update::follow(&mut state, name.clone(), &mut pending);
     }
 
     let mut events = EventStream::new();

@@ -113,7 +113,11 @@ fn waiting_of(app: &Headless) -> Vec<String> {
 
 fn follow(app: &mut Headless) {
     let mut cmds = Vec::new();
-    etcdlens::app::elections::follow(&mut app.state, ELECTION.as_bytes().to_vec(), &mut cmds);
+    etcdlens::app::elections::update::follow(
+        &mut app.state,
+        ELECTION.as_bytes().to_vec(),
+        &mut cmds,
+    );
     for c in cmds {
         app.send(c);
     }
@@ -149,7 +153,7 @@ async fn etcdctl_leads_then_etcdlens_takes_over() {
     let (first, end) = app.state.events.seq_range();
     let leader_rows: Vec<_> = (first..end)
         .filter_map(|i| match app.state.events.get(i) {
-            Some(etcdlens::app::events::LogEntry::Leader { from, to, .. }) => {
+            Some(etcdlens::app::watch::log::LogEntry::Leader { from, to, .. }) => {
                 Some((from.clone(), to.clone()))
             }
             _ => None,

@@ -42,7 +42,7 @@ fn state_with(children: &[&[u8]]) -> State {
 
 fn with_value(mut s: State, key: &[u8], value: &[u8], lease: i64) -> State {
     s.value.key = Some(key.to_vec());
-    s.value.status = etcdlens::app::state::ValueStatus::Loaded {
+    s.value.status = etcdlens::app::value::ValueStatus::Loaded {
         value: Box::new(LoadedValue {
             record: ValueRecord {
                 key: key.to_vec(),
@@ -282,7 +282,7 @@ fn events_pane_rows_title_and_sparkline() {
         t0 + Duration::from_secs(2),
     );
     s.events
-        .push(etcdlens::app::events::LogEntry::Gap { from: 14, to: 20 });
+        .push(etcdlens::app::watch::log::LogEntry::Gap { from: 14, to: 20 });
     s.events.push_events(
         vec![
             watch_event(Delete, b"/svc/api", b"", Some(br#"{"port":81}"#), 21, 0),
@@ -341,7 +341,7 @@ fn leader_pane_counts_the_ttl_down_and_lists_the_queue() {
         ttl: Some(ttl),
     };
     let mut view = ElectionView::new(b"/testelection".to_vec(), s.now);
-    etcdlens::app::elections::follow(&mut s, b"/testelection".to_vec(), &mut Vec::new());
+    etcdlens::app::elections::update::follow(&mut s, b"/testelection".to_vec(), &mut Vec::new());
     view.snapshot = Some(ElectionSnapshot {
         candidates: vec![
             cand(0x694d, "node1", 10, 58),

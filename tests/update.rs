@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use etcdlens::app::state::ValueStatus;
+use etcdlens::app::tree::update::start;
 use etcdlens::app::tree::{Listing, ROOT};
-use etcdlens::app::update::start;
+use etcdlens::app::value::ValueStatus;
 use etcdlens::app::{update, Cmd, LoadedValue, Msg, Pane, State};
 use etcdlens::etcd::types::{Child, ChildPage, ValueRecord};
 use etcdlens::value_doc::Document;
@@ -271,7 +271,11 @@ fn focus_help_quit_and_messages() {
     assert_eq!(s.focus, Pane::Keys);
     update(&mut s, ch('?'));
     assert!(s.help);
+    // Moving keys scroll the help; any other key closes it.
     assert!(update(&mut s, ch('j')).is_empty());
+    assert!(s.help);
+    assert_eq!(s.help_scroll, 1);
+    assert!(update(&mut s, ch('x')).is_empty());
     assert!(!s.help);
     update(&mut s, ch('e'));
     assert!(s

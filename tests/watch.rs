@@ -198,7 +198,7 @@ async fn compaction_during_an_outage_gives_one_gap_and_a_correct_tree() {
 }
 
 fn gaps(s: &etcdlens::app::State) -> usize {
-    use etcdlens::app::events::LogEntry;
+    use etcdlens::app::watch::log::LogEntry;
     let (first, end) = s.events.seq_range();
     (first..end)
         .filter(|&i| matches!(s.events.get(i), Some(LogEntry::Gap { .. })))
@@ -270,12 +270,13 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
         .await;
     app.select(b"/fo/b");
     app.until(20, "value read", |s| {
-        matches!(&s.value.status, etcdlens::app::state::ValueStatus::Loaded { value, .. } if value.record.key == b"/fo/b")
+        matches!(&s.value.status, etcdlens::app::value::ValueStatus::Loaded { value, .. } if value.record.key == b"/fo/b")
     })
     .await;
     // Saving: a guarded save through the worker.
     let cur = c.get("/fo/a", None).await.unwrap().kvs()[0].mod_revision();
     app.send(Cmd::Save {
+        op: etcdlens::app::msg::WriteOp::Save,
         key: b"/fo/a".to_vec(),
         value: b"2".to_vec(),
         expect: Expect::ModRevision(cur),
@@ -320,8 +321,8 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
 /// response (here ~10 MiB with previous values), over tonic's 4 MiB default.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_watch_catches_up_over_responses_larger_than_4_mib() {
-    use etcdlens::app::Msg;
-    use etcdlens::etcd::watch::{run, WatchSpec};
+    use etcdlens::etcd::watch::{run, WatchSpec, WatchUpdate};
+    use etcdlens::etcd::Reports;
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
     let start = c.get("x", None).await.unwrap().header().unwrap().revision() + 1;
@@ -344,16 +345,18 @@ async fn a_watch_catches_up_over_responses_larger_than_4_mib() {
         prefix: b"/big/".to_vec(),
         start_revision: start,
     };
-    let task = tokio::spawn(run(etcd.client().await, spec, tx, None));
+    let task = tokio::spawn(run(
+        etcd.client().await,
+        spec,
+        Reports::new(tx, |u| u),
+        None,
+    ));
     let mut events = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while events < 2560 {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(Msg::WatchEvents { events: e, .. })) => events += e.len(),
-            Ok(Some(Msg::WatchStatus {
-                status: WatchStatus::Reconnecting { error, .. },
-                ..
-            })) => {
+            Ok(Some(WatchUpdate::Events { events: e, .. })) => events += e.len(),
+            Ok(Some(WatchUpdate::Status(WatchStatus::Reconnecting { error, .. }))) => {
                 panic!("the watch broke: {error}")
             }
             Ok(Some(_)) => {}
@@ -378,14 +381,14 @@ async fn selecting_an_update_reads_its_previous_value() {
     put_retry(&mut c, "/pv/k".into(), "after".into()).await;
     app.until(10, "the update", |s| s.events.total == 1).await;
     let row = |app: &Headless| match app.state.events.get(0) {
-        Some(etcdlens::app::events::LogEntry::Event(e)) => e.clone(),
+        Some(etcdlens::app::watch::log::LogEntry::Event(e)) => e.clone(),
         other => panic!("{other:?}"),
     };
     assert!(row(&app).wants_prev());
     app.state.focus = etcdlens::app::Pane::Events;
     app.press(KeyCode::Char('g'));
     app.until(10, "the previous value", |s| {
-        matches!(s.events.get(0), Some(etcdlens::app::events::LogEntry::Event(e)) if !e.prev_unknown)
+        matches!(s.events.get(0), Some(etcdlens::app::watch::log::LogEntry::Event(e)) if !e.prev_unknown)
     })
     .await;
     assert_eq!(row(&app).prev_value.as_deref(), Some(&b"before"[..]));

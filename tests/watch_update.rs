@@ -2,10 +2,10 @@
 
 use std::time::Instant;
 
-use etcdlens::app::events::LogEntry;
-use etcdlens::app::state::ValueStatus;
+use etcdlens::app::tree::update::start;
 use etcdlens::app::tree::ROOT;
-use etcdlens::app::update::start;
+use etcdlens::app::value::ValueStatus;
+use etcdlens::app::watch::log::LogEntry;
 use etcdlens::app::{update, Cmd, Msg, State};
 use etcdlens::etcd::types::{Child, ChildPage, EventKind, WatchEvent};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Etcd, Headless};
 use crossterm::event::{KeyCode, KeyModifiers};
 use etcd_client::{Client, GetOptions, PutOptions};
-use etcdlens::app::state::ValueStatus;
+use etcdlens::app::value::ValueStatus;
 use etcdlens::etcd::types::{Expect, WriteOutcome};
 
 fn journal_env() {

@@ -1,17 +1,25 @@
 //! Application state and its transitions: `State`, `Msg`, `Cmd` and the pure
 //! `update` function. Nothing here touches the terminal or the network.
+//!
+//! One folder per feature; in each, `mod.rs` holds the feature's model (its
+//! types and the rules on them) and `update.rs` its handling of actions and
+//! messages. `action` names every user action, `keymap` binds keys to them.
 
-pub mod editor;
+pub mod action;
+pub mod cluster;
+pub mod command;
 pub mod elections;
-pub mod events;
-pub mod leader_keys;
+pub mod keymap;
 pub mod msg;
 pub mod state;
 pub mod tree;
 pub mod update;
-pub mod watching;
+pub mod value;
+pub mod watch;
 pub mod writes;
 
-pub use msg::{Cmd, LoadedValue, Msg};
+pub use action::{Action, Mode};
+pub use msg::{Cmd, Msg};
 pub use state::{Pane, State};
 pub use update::update;
+pub use value::LoadedValue;

@@ -5,26 +5,28 @@ use std::time::Instant;
 use crossterm::event::Event;
 
 use super::tree::{LoadRequest, NodeId};
+use super::value::LoadedValue;
 use crate::etcd::types::{
-    ChildPage, ClusterInfo, ElectionSnapshot, Expect, ValueRecord, WatchEvent, WatchStatus,
-    WriteOutcome,
+    ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
 };
 use crate::journal::Entry;
 
-/// Which kind of guarded write finished.
+/// Which kind of guarded write it is (the message after it says so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOp {
     Save,
     Delete,
     Undo,
 }
-use crate::value_doc::Document;
 
-/// A fetched value with its document ready to draw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadedValue {
-    pub record: ValueRecord,
-    pub doc: Document,
+/// What a prefix delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixDeleted {
+    pub deleted: i64,
+    pub revision: i64,
+    /// The values were kept in the undo journal (not when there were too
+    /// many).
+    pub journaled: bool,
 }
 
 #[derive(Debug)]
@@ -79,8 +81,16 @@ pub enum Msg {
     },
     /// Directory `dir` (at `full`) holds only election keys.
     ElectionDetected { dir: NodeId, full: Vec<u8> },
-    /// A write finished (`Ok(message)` or the error).
-    Written(Result<String, String>),
+    /// A lease was revoked (a leader made to step down).
+    LeaseRevoked {
+        lease: i64,
+        result: Result<(), String>,
+    },
+    /// A prefix delete finished.
+    PrefixDeleted {
+        prefix: Vec<u8>,
+        result: Result<PrefixDeleted, String>,
+    },
     /// A guarded save or delete of `key` finished.
     WriteDone {
         op: WriteOp,
@@ -153,6 +163,7 @@ pub enum Cmd {
     /// Put `value` if the key is as `expect`s; keep it on `lease`, or on a
     /// new lease of `ttl` seconds. `prev` (the value before) is journaled.
     Save {
+        op: WriteOp,
         key: Vec<u8>,
         value: Vec<u8>,
         expect: Expect,
@@ -162,13 +173,12 @@ pub enum Cmd {
     },
     /// Delete `key` if it is as `expect`s.
     Delete {
+        op: WriteOp,
         key: Vec<u8>,
         expect: Expect,
         prev: Option<Vec<u8>>,
         lease: i64,
     },
-    /// A `Save` or `Delete` that restores from the journal.
-    Undo(Box<Cmd>),
     CountPrefix {
         prefix: Vec<u8>,
     },

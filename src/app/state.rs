@@ -1,17 +1,23 @@
 //! The one `State` of the application.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use std::collections::HashSet;
+use ratatui::layout::Rect;
 
-use super::editor::{EditContext, Editor};
+use super::cluster::ClusterView;
+use super::command::CommandLine;
 use super::elections::ElectionView;
-use super::events::{EventLog, DEFAULT_CAPACITY};
+use super::keymap::Keymap;
 use super::msg::Cmd;
-use super::msg::LoadedValue;
 use super::tree::{Row, Tree};
+use super::value::{ValueStatus, ValueView};
+use super::watch::log::{EventLog, DEFAULT_CAPACITY};
+use super::watch::WatchView;
+use super::writes::editor::{EditContext, Editor};
 use super::writes::{Conflict, Prompt};
-use crate::etcd::types::{ClusterInfo, EventKind, WatchStatus};
+use crate::etcd::types::EventKind;
+use crate::ui::layout;
 
 /// How long a status-bar message stays.
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
@@ -28,60 +34,11 @@ impl Pane {
     pub const ALL: [Pane; 4] = [Pane::Keys, Pane::Value, Pane::Events, Pane::Leader];
 }
 
-#[derive(Debug)]
-pub enum ValueStatus {
-    /// Nothing selected yet, or a directory is selected.
-    Empty,
-    Loading,
-    Loaded {
-        value: Box<LoadedValue>,
-        fetched_at: Instant,
-    },
-    /// The key does not exist (any more).
-    Missing,
-    Failed(String),
-}
-
-#[derive(Debug)]
-pub struct ValueView {
-    pub key: Option<Vec<u8>>,
-    pub req: u64,
-    pub status: ValueStatus,
-    /// First document line shown.
-    pub scroll: usize,
-    /// The last watch event that touched this key while it was shown.
-    pub changed: Option<(i64, EventKind)>,
-}
-
-/// The watch as the UI knows it.
-#[derive(Debug)]
-pub struct WatchView {
-    /// Bumped by every (re)start; messages of older watches are dropped.
-    pub epoch: u64,
-    /// The prefix to follow (`--watch`, `w`).
-    pub prefix: Vec<u8>,
-    /// `None` until the watch task reports.
-    pub status: Option<WatchStatus>,
-    /// Directories that were open when the tree had to be listed again.
-    pub reopen: HashSet<Vec<u8>>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Message {
     pub text: String,
     pub error: bool,
     pub at: Instant,
-}
-
-/// Members, health and alarms (`C`), refreshed every few seconds while
-/// open and now and then in the background (for the status bar).
-#[derive(Debug, Default)]
-pub struct ClusterView {
-    pub open: bool,
-    pub info: Option<ClusterInfo>,
-    pub error: Option<String>,
-    pub asked_at: Option<Instant>,
-    pub in_flight: bool,
 }
 
 /// A question in the status bar: `y` runs `action`, any other key drops it.
@@ -98,6 +55,8 @@ pub enum ConfirmAction {
     Run(Cmd),
     /// Close the editor, dropping its text.
     DiscardEdit,
+    /// Quit, dropping the editor's text.
+    Quit,
 }
 
 #[derive(Debug, Default)]
@@ -124,6 +83,8 @@ pub struct State {
     pub read_only: bool,
     pub message: Option<Message>,
     pub help: bool,
+    /// Lines the help is scrolled down.
+    pub help_scroll: usize,
     pub filter: FilterInput,
     pub now: Instant,
     pub quit: bool,
@@ -149,6 +110,12 @@ pub struct State {
     /// An edit in the external editor, waiting for it to return.
     pub external: Option<EditContext>,
     pub cluster: ClusterView,
+    /// Which key does what (defaults and `[keys]` from config.toml).
+    pub keymap: Keymap,
+    /// The `:` command line, when open.
+    pub command: Option<CommandLine>,
+    /// Commands run from the `:` line, oldest first (↑/↓).
+    pub command_history: Vec<String>,
     next_req: u64,
 }
 
@@ -172,6 +139,7 @@ impl State {
             read_only: false,
             message: None,
             help: false,
+            help_scroll: 0,
             filter: FilterInput::default(),
             now,
             quit: false,
@@ -191,17 +159,24 @@ impl State {
             conflict: None,
             prompt: None,
             external: None,
-            // The first background look at the cluster waits 2 s: start-up
-            // belongs to the first listing.
-            cluster: ClusterView {
-                asked_at: Some(
-                    now.checked_sub(std::time::Duration::from_secs(13))
-                        .unwrap_or(now),
-                ),
-                ..ClusterView::default()
-            },
+            cluster: ClusterView::new(now),
+            keymap: Keymap::default(),
+            command: None,
+            command_history: Vec::new(),
             next_req: 1,
         }
+    }
+
+    /// Rows of text a pane shows at the current terminal size (a page).
+    pub fn page_height(&self, pane: Pane) -> usize {
+        let areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1));
+        let rows = match pane {
+            Pane::Keys => layout::inner_height(areas.keys),
+            Pane::Value => layout::value_text_height(areas.value),
+            Pane::Events => layout::inner_height(areas.events),
+            Pane::Leader => layout::inner_height(areas.leader),
+        };
+        rows.max(1)
     }
 
     pub fn selected_row(&self) -> Option<Row> {

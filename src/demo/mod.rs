@@ -86,7 +86,8 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         ));
         let mut run = opts.run_options(started);
         run.note = Some(format!(
-            "{note} — S makes the /testelection leader step down"
+            "{note} — {} makes the /testelection leader step down",
+            run.keymap.label(crate::app::Action::StepDown)
         ));
         run.elections.push(candidates::ELECTION.as_bytes().to_vec());
         run.bench_report = None;

@@ -12,11 +12,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use etcd_client::{Client, EventType, GetOptions, LeaderKey, ResignOptions, WatchOptions};
-use tokio::sync::mpsc;
 
-use super::describe_error;
 use super::types::{Candidate, ElectionSnapshot};
-use crate::app::Msg;
+use super::{describe_error, Reports};
 
 /// Keys read per election (an election has a handful of candidates).
 const MAX_CANDIDATES: i64 = 1000;
@@ -34,16 +32,15 @@ pub fn prefix(name: &[u8]) -> Vec<u8> {
 
 /// Follows election `name` until aborted, sending a snapshot after every
 /// change and every TTL refresh.
-pub async fn follow(client: Client, name: Vec<u8>, msgs: mpsc::Sender<Msg>) {
+/// What following an election reports: its candidates now, or why not.
+pub type ElectionReport = Result<ElectionSnapshot, String>;
+
+pub async fn follow<M: Send>(client: Client, name: Vec<u8>, msgs: Reports<ElectionReport, M>) {
     let mut backoff = Duration::from_millis(200);
     loop {
         let error = follow_once(client.clone(), &name, &msgs).await;
         let Some(error) = error else { return };
-        let msg = Msg::Election {
-            name: name.clone(),
-            result: Err(error),
-        };
-        if msgs.send(msg).await.is_err() {
+        if !msgs.send(Err(error)).await {
             return;
         }
         tokio::time::sleep(backoff).await;
@@ -52,7 +49,11 @@ pub async fn follow(client: Client, name: Vec<u8>, msgs: mpsc::Sender<Msg>) {
 }
 
 /// One list-then-watch pass; `None` when the UI is gone.
-async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) -> Option<String> {
+async fn follow_once<M: Send>(
+    mut client: Client,
+    name: &[u8],
+    msgs: &Reports<ElectionReport, M>,
+) -> Option<String> {
     let prefix = prefix(name);
     let opts = GetOptions::new().with_prefix().with_limit(MAX_CANDIDATES);
     let resp = match client.get(prefix.clone(), Some(opts)).await {
@@ -69,7 +70,7 @@ async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) 
         })
         .collect();
     refresh_ttls(&mut client, &mut keys).await;
-    if !send(msgs, name, &keys, revision).await {
+    if !send(msgs, &keys, revision).await {
         return None;
     }
     let opts = WatchOptions::new()
@@ -104,13 +105,13 @@ async fn follow_once(mut client: Client, name: &[u8], msgs: &mpsc::Sender<Msg>) 
                         }
                     }
                 }
-                if !resp.events().is_empty() && !send(msgs, name, &keys, revision).await {
+                if !resp.events().is_empty() && !send(msgs, &keys, revision).await {
                     return None;
                 }
             }
             _ = tick.tick() => {
                 refresh_ttls(&mut client, &mut keys).await;
-                if !send(msgs, name, &keys, revision).await {
+                if !send(msgs, &keys, revision).await {
                     return None;
                 }
             }
@@ -139,22 +140,18 @@ async fn refresh_ttls(client: &mut Client, keys: &mut BTreeMap<Vec<u8>, Candidat
     }
 }
 
-async fn send(
-    msgs: &mpsc::Sender<Msg>,
-    name: &[u8],
+async fn send<M: Send>(
+    msgs: &Reports<ElectionReport, M>,
     keys: &BTreeMap<Vec<u8>, Candidate>,
     revision: i64,
 ) -> bool {
     let mut candidates: Vec<Candidate> = keys.values().cloned().collect();
     candidates.sort_by_key(|c| c.create_revision);
-    let msg = Msg::Election {
-        name: name.to_vec(),
-        result: Ok(ElectionSnapshot {
-            candidates,
-            revision,
-        }),
-    };
-    msgs.send(msg).await.is_ok()
+    msgs.send(Ok(ElectionSnapshot {
+        candidates,
+        revision,
+    }))
+    .await
 }
 
 /// Whether every key under `prefix` is an election key (hex lease id

@@ -8,10 +8,44 @@ pub mod lister;
 pub mod types;
 pub mod value;
 pub mod watch;
-pub mod worker;
 pub mod write;
 
 pub use connect::{connect, ConnSettings, Connection};
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+/// Where a long-running task (a watch, a followed election) reports: a
+/// channel of the caller's message type and how to wrap each report into
+/// it, so this module never needs to know the caller's types.
+pub struct Reports<T, M> {
+    tx: mpsc::Sender<M>,
+    wrap: Arc<dyn Fn(T) -> M + Send + Sync>,
+}
+
+impl<T, M> Clone for Reports<T, M> {
+    fn clone(&self) -> Self {
+        Reports {
+            tx: self.tx.clone(),
+            wrap: self.wrap.clone(),
+        }
+    }
+}
+
+impl<T, M: Send> Reports<T, M> {
+    pub fn new(tx: mpsc::Sender<M>, wrap: impl Fn(T) -> M + Send + Sync + 'static) -> Self {
+        Reports {
+            tx,
+            wrap: Arc::new(wrap),
+        }
+    }
+
+    /// Sends one report; false when the receiver is gone (stop then).
+    pub async fn send(&self, report: T) -> bool {
+        self.tx.send((self.wrap)(report)).await.is_ok()
+    }
+}
 
 /// etcd-client's key-value as the app's record (lease TTL not asked).
 pub(crate) fn record(kv: &etcd_client::KeyValue) -> types::ValueRecord {

@@ -33,3 +33,35 @@ pub async fn fetch_value(
     }
     Ok((Some(record), revision))
 }
+
+/// `key`'s value as it was at `revision` (`None`: it did not exist then).
+pub async fn fetch_at(
+    client: &mut etcd_client::Client,
+    key: &[u8],
+    revision: i64,
+) -> Result<Option<Vec<u8>>, etcd_client::Error> {
+    let resp = super::retry_unsent(|| {
+        let mut c = client.clone();
+        let opts = etcd_client::GetOptions::new().with_revision(revision);
+        async move { c.get(key.to_vec(), Some(opts)).await }
+    })
+    .await?;
+    Ok(resp.kvs().first().map(|kv| kv.value().to_vec()))
+}
+
+/// Whether any key is left under `prefix` (a keys-only read of one key).
+pub async fn any_under(
+    client: &mut etcd_client::Client,
+    prefix: &[u8],
+) -> Result<bool, etcd_client::Error> {
+    let resp = super::retry_unsent(|| {
+        let mut c = client.clone();
+        let opts = etcd_client::GetOptions::new()
+            .with_prefix()
+            .with_keys_only()
+            .with_limit(1);
+        async move { c.get(prefix.to_vec(), Some(opts)).await }
+    })
+    .await?;
+    Ok(!resp.kvs().is_empty())
+}

@@ -11,13 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, EventType, GetOptions, WatchOptions};
-use tokio::sync::mpsc;
-
-use super::describe_error;
 use super::types::{EventKind, WatchEvent, WatchStatus};
-use crate::app::Msg;
+use super::{describe_error, Reports};
 use crate::record::Recorder;
+use etcd_client::{Client, EventType, GetOptions, WatchOptions};
 
 /// Ask for progress after this much silence...
 const PROBE_AFTER: Duration = Duration::from_secs(2);
@@ -29,7 +26,25 @@ const PROBE_AFTER: Duration = Duration::from_secs(2);
 const DEAD_AFTER: Duration = Duration::from_secs(15);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// What a watch reports.
+#[derive(Debug)]
+pub enum WatchUpdate {
+    /// Connected (from a revision, to a member) or reconnecting.
+    Status(WatchStatus),
+    /// Everything up to `revision` was delivered.
+    Progress { revision: i64 },
+    Events {
+        events: Vec<WatchEvent>,
+        /// Cluster revision of the response.
+        revision: i64,
+        at: Instant,
+    },
+    /// Revisions `from..=to` were compacted before the watch could resume.
+    Gap { from: i64, to: i64, compacted: i64 },
+}
+
 pub struct WatchSpec {
+    /// Names the watch in logs (the UI's epoch).
     pub epoch: u64,
     pub prefix: Vec<u8>,
     /// First revision to deliver.
@@ -44,10 +59,10 @@ enum Ended {
     Closed,
 }
 
-pub async fn run(
+pub async fn run<M: Send>(
     client: Client,
     spec: WatchSpec,
-    msgs: mpsc::Sender<Msg>,
+    msgs: Reports<WatchUpdate, M>,
     mut recorder: Option<Recorder>,
 ) {
     let epoch = spec.epoch;
@@ -91,13 +106,12 @@ pub async fn run(
                 if let Some(r) = &mut recorder {
                     r.gap(from, now);
                 }
-                let gap = Msg::WatchGap {
-                    epoch,
+                let gap = WatchUpdate::Gap {
                     from,
                     to: now,
                     compacted,
                 };
-                if msgs.send(gap).await.is_err() {
+                if !msgs.send(gap).await {
                     return;
                 }
             }
@@ -111,8 +125,8 @@ pub async fn run(
 }
 
 /// Reports the failure and waits out the backoff; false when the UI is gone.
-async fn report_failure(
-    msgs: &mpsc::Sender<Msg>,
+async fn report_failure<M: Send>(
+    msgs: &Reports<WatchUpdate, M>,
     epoch: u64,
     attempt: &mut u32,
     error: String,
@@ -123,7 +137,7 @@ async fn report_failure(
         attempt: *attempt,
         error,
     };
-    if msgs.send(Msg::WatchStatus { epoch, status }).await.is_err() {
+    if !msgs.send(WatchUpdate::Status(status)).await {
         return false;
     }
     let backoff = Duration::from_millis(100 * 2u64.saturating_pow(*attempt - 1)).min(MAX_BACKOFF);
@@ -145,12 +159,12 @@ pub async fn current_revision(client: &mut Client, prefix: &[u8]) -> Result<i64,
     Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
 }
 
-async fn watch_once(
+async fn watch_once<M: Send>(
     client: &mut Client,
     prefix: &[u8],
     epoch: u64,
     next: &mut i64,
-    msgs: &mpsc::Sender<Msg>,
+    msgs: &Reports<WatchUpdate, M>,
     recorder: &mut Option<Recorder>,
     attempt: &mut u32,
 ) -> Ended {
@@ -201,7 +215,7 @@ async fn watch_once(
                     tracing::info!(epoch, from = *next, member = resp.header().map(|h| h.member_id()).unwrap_or(0), "watching");
                     let member_id = resp.header().map(|h| h.member_id()).unwrap_or(0);
                     let status = WatchStatus::Watching { from: *next, member_id };
-                    if msgs.send(Msg::WatchStatus { epoch, status }).await.is_err() {
+                    if !msgs.send(WatchUpdate::Status(status)).await {
                         return Ended::Closed;
                     }
                 }
@@ -216,7 +230,7 @@ async fn watch_once(
                     *next = last.revision() + 1;
                 }
                 if events.is_empty() {
-                    if msgs.send(Msg::WatchProgress { epoch, revision }).await.is_err() {
+                    if !msgs.send(WatchUpdate::Progress { revision }).await {
                         return Ended::Closed;
                     }
                     continue;
@@ -224,8 +238,8 @@ async fn watch_once(
                 if let Some(r) = recorder.as_mut() {
                     r.events(&events);
                 }
-                let msg = Msg::WatchEvents { epoch, events, revision, at: Instant::now() };
-                if msgs.send(msg).await.is_err() {
+                let update = WatchUpdate::Events { events, revision, at: Instant::now() };
+                if !msgs.send(update).await {
                     return Ended::Closed;
                 }
             }

@@ -122,3 +122,8 @@ fn outcome(resp: &etcd_client::TxnResponse) -> WriteOutcome {
         current: current.flatten(),
     }
 }
+
+/// Revokes `lease`: every key on it is deleted (a leader steps down).
+pub async fn revoke_lease(client: &mut Client, lease: i64) -> Result<(), etcd_client::Error> {
+    client.lease_revoke(lease).await.map(|_| ())
+}

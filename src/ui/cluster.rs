@@ -28,7 +28,10 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(Color::Cyan))
         .title(format!(
-            " Cluster — refreshed every 3 s ({age}s ago) · C or Esc closes "
+            " Cluster — refreshed every {} s ({age}s ago) · {} or {} closes ",
+            crate::app::cluster::OPEN_EVERY.as_secs(),
+            state.keymap.label(crate::app::Action::Cluster),
+            state.keymap.label(crate::app::Action::Back),
         ));
     frame.render_widget(Clear, area);
     let Some(info) = &view.info else {

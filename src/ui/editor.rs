@@ -7,11 +7,13 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{centered, dim, pane_block};
-use crate::app::editor::Editor;
+use crate::app::keymap::Keymap;
+use crate::app::writes::editor::Editor;
 use crate::app::writes::{Conflict, Prompt, PromptKind};
+use crate::app::Action;
 use crate::escape::{escape_bytes, escape_str};
 
-pub fn draw_editor(frame: &mut Frame, area: Rect, editor: &Editor) {
+pub fn draw_editor(frame: &mut Frame, area: Rect, editor: &Editor, keys: &Keymap) {
     let (edit_area, scratch_area) = match &editor.scratch {
         Some(_) => {
             let [a, b] = Layout::vertical([Constraint::Percentage(65), Constraint::Percentage(35)])
@@ -22,19 +24,25 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, editor: &Editor) {
     };
     let new = editor.ctx.prev.is_none();
     let title = format!(
-        " {} {} — Ctrl-s save · Esc cancel · Ctrl-u/Ctrl-r undo/redo{} ",
+        " {} {} — {} save · {} cancel · Ctrl-u/Ctrl-r undo/redo{} ",
         if new { "New" } else { "Edit" },
         escape_bytes(&editor.ctx.key),
+        keys.label(Action::Save),
+        keys.label(Action::Cancel),
         if editor.ctx.json {
-            " · F3 reformat"
+            format!(" · {} reformat", keys.label(Action::Reformat))
         } else {
-            ""
+            String::new()
         }
     );
     let status = match (&editor.json_error, editor.ctx.json, editor.saving) {
         (_, _, true) => Line::styled(" saving… ", Style::new().fg(Color::Yellow)),
         (Some(e), _, _) => Line::styled(
-            format!(" ✗ invalid JSON: {} (F2 saves anyway) ", escape_str(e)),
+            format!(
+                " ✗ invalid JSON: {} ({} saves anyway) ",
+                escape_str(e),
+                keys.label(Action::SaveInvalid)
+            ),
             Style::new().fg(Color::White).bg(Color::Red),
         ),
         (None, true, _) => Line::styled(" ✓ valid JSON ", Style::new().fg(Color::Green)),
@@ -56,29 +64,25 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, editor: &Editor) {
     }
 }
 
-pub fn draw_conflict(frame: &mut Frame, area: Rect, c: &Conflict) {
-    let what = match &c.current {
-        Some(r) if c.ctx.prev.is_none() => {
-            format!("already exists (created at rev {})", r.create_revision)
-        }
-        Some(r) => format!("changed at rev {} since you opened it", r.mod_revision),
-        None => "was deleted since you opened it".to_string(),
-    };
+pub fn draw_conflict(frame: &mut Frame, area: Rect, c: &Conflict, keys: &Keymap) {
     let block = pane_block(format!(" Conflict {} ", escape_bytes(&c.ctx.key)), true);
     let inner = block.inner(area);
     let mut lines = vec![
         Line::styled(
-            format!("Not saved: the key {what}. Nothing was written."),
+            format!("Not saved: {}. Nothing was written.", c.reason()),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ),
-        Line::from(vec![
-            Span::styled("o", Style::new().fg(Color::Cyan)),
-            Span::raw(" overwrite with your text (checked again)  "),
-            Span::styled("r", Style::new().fg(Color::Cyan)),
-            Span::raw(" edit the current value, your text kept aside  "),
-            Span::styled("Esc", Style::new().fg(Color::Cyan)),
-            Span::raw(" drop your text"),
-        ]),
+        Line::from(
+            [Action::Overwrite, Action::Reopen, Action::Drop]
+                .into_iter()
+                .flat_map(|a| {
+                    [
+                        Span::styled(keys.label(a), Style::new().fg(Color::Cyan)),
+                        Span::raw(format!(" {}  ", a.about())),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        ),
         Line::styled(
             if c.saving {
                 "saving…"

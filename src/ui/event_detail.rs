@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{dim, pane_block};
-use crate::app::events::EventRow;
+use crate::app::watch::log::EventRow;
 use crate::escape::escape_bytes;
 use crate::etcd::types::EventKind;
 use crate::value_doc::{DiffTag, Document};

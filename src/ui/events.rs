@@ -7,7 +7,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{dim, focused, pane_block, selected_style};
-use crate::app::events::{EventRow, LogEntry};
+use crate::app::watch::log::{EventRow, LogEntry};
 use crate::app::{Pane, State};
 use crate::escape::{escape_bytes, escape_str};
 use crate::etcd::types::{EventKind, WatchStatus};

@@ -1,61 +1,76 @@
-//! The help overlay (`?`).
+//! The help overlay (`?`), generated from the key table: what is bound is
+//! exactly what is listed.
 
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::{centered, dim};
+use crate::app::keymap::Keymap;
+use crate::app::{Action, Mode};
 
-/// (keys, action, available in this version)
-const KEYS: &[(&str, &str, bool)] = &[
-    ("j k ↓ ↑", "move / scroll", true),
-    ("l → Enter", "open directory / show key", true),
-    ("h ←", "close directory / go to parent", true),
-    ("g G PgUp PgDn", "top, bottom, page", true),
-    ("Tab Shift-Tab", "next / previous pane", true),
-    ("/", "filter keys (Enter keep, Esc clear)", true),
-    ("r", "reload the selected subtree / value", true),
-    ("w", "watch the selected prefix", true),
-    ("p", "pause / follow the Events pane", true),
-    ("L", "follow the selected directory as an election", true),
-    ("S", "make the selected election's leader step down", true),
-    ("e E", "edit value in place / in $EDITOR", true),
-    ("n", "new key under the selected directory", true),
-    ("d D", "delete key / prefix (asks first)", true),
-    ("u", "restore the value etcdlens last overwrote", true),
-    ("y", "copy value to the clipboard (OSC 52)", true),
-    (
-        "C",
-        "cluster view: members, leader, health, DB size, alarms",
-        true,
-    ),
-    ("?", "this help", true),
-    ("q Ctrl-c", "quit", true),
-];
+/// Width of the keys column.
+const KEYS_WIDTH: usize = 16;
+/// Width of the help box.
+const WIDTH: u16 = 100;
 
-pub fn draw(frame: &mut Frame, screen: Rect) {
-    let area = centered(screen, 64, KEYS.len() as u16 + 4);
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(k, action, ready)| {
-            let mut spans = vec![
-                Span::styled(format!(" {k:<15}"), Style::new().fg(Color::Cyan)),
-                Span::raw(*action),
-            ];
-            if !*ready {
-                spans.push(Span::styled("  (not yet)", dim()));
-            }
-            Line::from(spans)
-        })
-        .collect();
+/// The help's lines: per mode, each action with its keys.
+pub fn lines(keys: &Keymap) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for mode in Mode::ALL {
+        lines.push(Line::styled(
+            format!(" {}", mode.title()),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        for action in Action::all().filter(|a| a.mode() == mode) {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<KEYS_WIDTH$}", keys.label(action)),
+                    Style::new().fg(Color::Cyan),
+                ),
+                Span::raw(action.about()),
+                Span::styled(format!("  :{}", action.name()), dim()),
+            ]));
+        }
+    }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(" any key closes this help", dim()));
+    lines.push(Line::styled(
+        " Ctrl-c always quits. Text fields: Enter accepts, Esc cancels. Rebind in config.toml [keys].",
+        dim(),
+    ));
+    lines.push(Line::styled(" any other key closes this help", dim()));
+    lines
+}
+
+/// A scrollable list over the screen (`state.help_scroll` lines down).
+pub fn draw(frame: &mut Frame, screen: Rect, keys: &Keymap, scroll: usize) {
+    let lines = lines(keys);
+    let area = centered(screen, WIDTH, lines.len() as u16 + 2);
+    let room = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(room));
+    let title = if lines.len() > room {
+        format!(
+            " etcdlens help — lines {}-{} of {} ({} {} scroll) ",
+            scroll + 1,
+            (scroll + room).min(lines.len()),
+            lines.len(),
+            keys.label(Action::Down),
+            keys.label(Action::Up)
+        )
+    } else {
+        " etcdlens help ".to_string()
+    };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(" etcdlens help ")
+        .title(title)
         .border_style(Style::new().fg(Color::Cyan));
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0)),
+        area,
+    );
 }

@@ -23,7 +23,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         focused(state, Pane::Leader),
     );
     if state.elections.is_empty() {
-        let text = "no election followed: --election NAME, or L on a directory (S makes a leader step down)";
+        let keys = &state.keymap;
+        let text = format!(
+            "no election followed: --election NAME, :election NAME, or {} on a directory ({} makes a leader step down)",
+            keys.label(crate::app::Action::FollowElection),
+            keys.label(crate::app::Action::StepDown)
+        );
         frame.render_widget(
             Paragraph::new(text)
                 .style(dim())

@@ -1,6 +1,7 @@
 //! Drawing: every widget is a pure function of `&State`.
 
 pub mod cluster;
+pub mod command;
 pub mod diff;
 pub mod editor;
 pub mod event_detail;
@@ -23,9 +24,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
     let areas = layout::areas(frame.area());
     keys::draw(frame, areas.keys, state);
     if let Some(editor) = &state.editor {
-        editor::draw_editor(frame, areas.value, editor);
+        editor::draw_editor(frame, areas.value, editor, &state.keymap);
     } else if let Some(conflict) = &state.conflict {
-        editor::draw_conflict(frame, areas.value, conflict);
+        editor::draw_conflict(frame, areas.value, conflict, &state.keymap);
     } else if let Some(ev) = selected_event(state) {
         let diff = state
             .events
@@ -40,6 +41,9 @@ pub fn draw(frame: &mut Frame, state: &State) {
     events::draw(frame, areas.events, state);
     leader::draw(frame, areas.leader, state);
     status::draw(frame, areas.status, state);
+    if let Some(line) = &state.command {
+        command::draw(frame, areas.status, line);
+    }
     if state.cluster.open {
         cluster::draw(frame, frame.area(), state);
     }
@@ -47,18 +51,18 @@ pub fn draw(frame: &mut Frame, state: &State) {
         editor::draw_prompt(frame, frame.area(), prompt);
     }
     if state.help {
-        help::draw(frame, frame.area());
+        help::draw(frame, frame.area(), &state.keymap, state.help_scroll);
     }
 }
 
 /// The Events row shown in the Value pane: the selected one while the
 /// Events pane has the focus.
-fn selected_event(state: &State) -> Option<&crate::app::events::EventRow> {
+fn selected_event(state: &State) -> Option<&crate::app::watch::log::EventRow> {
     if state.focus != Pane::Events {
         return None;
     }
     match state.events.get(state.events.selected?)? {
-        crate::app::events::LogEntry::Event(ev) => Some(ev),
+        crate::app::watch::log::LogEntry::Event(ev) => Some(ev),
         _ => None,
     }
 }

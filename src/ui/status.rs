@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::app::State;
+use crate::app::{Action, State};
 use crate::escape::escape_str;
 use crate::etcd::types::WatchStatus;
 
@@ -84,7 +84,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(escape_str(&m.text), style));
     }
     let left = Line::from(spans);
-    let right = Line::from(" ? help  q quit ").right_aligned();
+    let keys = &state.keymap;
+    let right = Line::from(format!(
+        " {} help  {} commands  {} quit ",
+        keys.label(Action::Help),
+        keys.label(Action::Command),
+        keys.label(Action::Quit)
+    ))
+    .right_aligned();
     frame.render_widget(Paragraph::new(left).style(bar), area);
     frame.render_widget(Paragraph::new(right).style(bar), area);
 }

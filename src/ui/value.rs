@@ -9,7 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{dim, focused, pane_block};
-use crate::app::state::ValueStatus;
+use crate::app::value::ValueStatus;
 use crate::app::{LoadedValue, Pane, State};
 use crate::escape::escape_bytes;
 use crate::etcd::types::EventKind;

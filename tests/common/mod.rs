@@ -89,11 +89,11 @@ pub struct Headless {
 
 impl Headless {
     pub fn start(conn: Connection, prefix: &[u8], log_size: usize) -> Headless {
-        use etcdlens::app::events::EventLog;
-        use etcdlens::app::{update::start, State};
+        use etcdlens::app::watch::log::EventLog;
+        use etcdlens::app::{tree::update::start, State};
         let (msg_tx, msgs) = tokio::sync::mpsc::channel(1024);
         let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(256);
-        let worker = tokio::spawn(etcdlens::etcd::worker::run(
+        let worker = tokio::spawn(etcdlens::tasks::run(
             conn,
             b"/".to_vec(),
             None,
@@ -194,7 +194,7 @@ impl Headless {
             .iter()
             .position(|r| !r.more && t.node(r.node).full.as_ref() == full)
             .unwrap_or_else(|| panic!("no row {}", String::from_utf8_lossy(full)));
-        for c in etcdlens::app::update::select_row(&mut self.state, pos) {
+        for c in etcdlens::app::tree::update::select_row(&mut self.state, pos) {
             self.send(c);
         }
     }
@@ -211,7 +211,7 @@ impl Headless {
 
     /// Revisions of the event rows held, in order.
     pub fn revisions(&self) -> Vec<i64> {
-        use etcdlens::app::events::LogEntry;
+        use etcdlens::app::watch::log::LogEntry;
         let (first, end) = self.state.events.seq_range();
         (first..end)
             .filter_map(|s| match self.state.events.get(s) {
@@ -222,7 +222,7 @@ impl Headless {
     }
 
     pub fn gaps(&self) -> usize {
-        use etcdlens::app::events::LogEntry;
+        use etcdlens::app::watch::log::LogEntry;
         let (first, end) = self.state.events.seq_range();
         (first..end)
             .filter(|&s| matches!(self.state.events.get(s), Some(LogEntry::Gap { .. })))

@@ -4,10 +4,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::events::LogEntry;
-use super::msg::Cmd;
-use super::state::State;
 use crate::etcd::types::{Candidate, ElectionSnapshot};
+
+pub mod update;
 
 /// Changes of leader kept per election.
 pub const HISTORY: usize = 5;
@@ -85,80 +84,6 @@ pub fn expired(c: &Candidate) -> bool {
 pub fn order(candidates: &mut [Candidate]) {
     candidates.sort_by(|a, b| {
         (expired(a), a.create_revision, &a.key).cmp(&(expired(b), b.create_revision, &b.key))
-    });
-}
-
-/// Starts following `name` (once).
-pub fn follow(state: &mut State, name: Vec<u8>, cmds: &mut Vec<Cmd>) {
-    if state.elections.iter().any(|e| e.name == name) {
-        return;
-    }
-    state
-        .elections
-        .push(ElectionView::new(name.clone(), state.now));
-    cmds.push(Cmd::FollowElection { name });
-}
-
-/// Stops following `name`.
-pub fn unfollow(state: &mut State, name: &[u8], cmds: &mut Vec<Cmd>) {
-    state.elections.retain(|e| e.name != name);
-    cmds.push(Cmd::UnfollowElection {
-        name: name.to_vec(),
-    });
-}
-
-pub fn on_snapshot(state: &mut State, name: &[u8], result: Result<ElectionSnapshot, String>) {
-    let now = state.now;
-    let Some(view) = state.elections.iter_mut().find(|e| e.name == name) else {
-        return;
-    };
-    let mut snapshot = match result {
-        Ok(s) => s,
-        Err(e) => {
-            view.error = Some(e);
-            return;
-        }
-    };
-    order(&mut snapshot.candidates);
-    view.error = None;
-    view.received_at = now;
-    let new_leader = snapshot
-        .candidates
-        .first()
-        .filter(|c| !expired(c))
-        .map(|c| (c.key.clone(), c.value.clone()));
-    let old_key = view.leader.as_ref().map(|(k, _, _)| k.clone());
-    let changed = new_leader.as_ref().map(|(k, _)| k) != old_key.as_ref();
-    let first = view.snapshot.is_none();
-    let from = view.leader().map(|c| c.value.clone());
-    let revision = snapshot.revision;
-    view.snapshot = Some(snapshot);
-    if !changed {
-        return;
-    }
-    let took_over = (!first).then_some(revision);
-    view.leader = new_leader
-        .as_ref()
-        .map(|(k, _)| (k.clone(), took_over, now));
-    if first {
-        return; // not a change, just the first look
-    }
-    let to = new_leader.map(|(_, v)| v);
-    view.history.push_back(LeaderChange {
-        at: now,
-        revision,
-        from: from.clone(),
-        to: to.clone(),
-    });
-    while view.history.len() > HISTORY {
-        view.history.pop_front();
-    }
-    let name = view.name.clone();
-    state.events.push(LogEntry::Leader {
-        name,
-        from,
-        to,
-        revision,
     });
 }
 

@@ -6,6 +6,7 @@
 //! frame only reads the rows that fit on screen.
 
 pub mod live;
+pub mod update;
 
 use std::collections::VecDeque;
 

@@ -6,68 +6,16 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::editor::{
-    classify, looks_like_json, reformat, EditContext, Editor, EditorKey, MAX_REQUEST,
-};
-use super::msg::{Cmd, WriteOp};
-use super::state::{Confirm, ConfirmAction, State, ValueStatus};
+use crate::app::action::Action;
+
+use super::editor::{looks_like_json, reformat, EditContext, Editor, MAX_REQUEST};
+use super::{conflict_reason, Conflict, Prompt, PromptKind};
+use crate::app::msg::{Cmd, PrefixDeleted, WriteOp};
+use crate::app::state::{Confirm, ConfirmAction, State};
+use crate::app::value::ValueStatus;
 use crate::escape::escape_bytes;
 use crate::etcd::types::{Expect, ValueRecord, WriteOutcome};
 use crate::journal::Entry;
-use crate::value_doc::{line_diff, DiffTag};
-
-/// A save that did not apply: the user's text beside what is there now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub ctx: EditContext,
-    pub mine: String,
-    /// The key now (`None`: deleted meanwhile).
-    pub current: Option<ValueRecord>,
-    pub saving: bool,
-    /// current → mine, prepared when `current` is set (not per frame).
-    pub diff: Vec<(DiffTag, String)>,
-}
-
-impl Conflict {
-    fn new(ctx: EditContext, mine: String, current: Option<ValueRecord>) -> Conflict {
-        let mut c = Conflict {
-            ctx,
-            mine,
-            current: None,
-            saving: false,
-            diff: Vec::new(),
-        };
-        c.set_current(current);
-        c
-    }
-
-    fn set_current(&mut self, current: Option<ValueRecord>) {
-        let now = current
-            .as_ref()
-            .map(|r| r.value.as_slice())
-            .unwrap_or_default();
-        self.diff = line_diff(now, self.mine.as_bytes());
-        self.current = current;
-        self.saving = false;
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptKind {
-    /// Fields: key, TTL.
-    NewKey,
-    /// Field: the confirmation word.
-    DeletePrefix { prefix: Vec<u8>, count: i64 },
-}
-
-/// A small form in a dialog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub fields: Vec<(String, String)>,
-    pub active: usize,
-    pub error: Option<String>,
-}
 
 /// Refuses a write in read-only mode (before anything is sent).
 pub fn writable(state: &mut State, what: &str) -> bool {
@@ -173,6 +121,7 @@ fn state_with_editor(state: &mut State, editor: Editor) -> &mut State {
 
 fn save_cmd(ctx: &EditContext, value: Vec<u8>) -> Cmd {
     Cmd::Save {
+        op: WriteOp::Save,
         key: ctx.key.clone(),
         value,
         expect: ctx.expect,
@@ -182,29 +131,37 @@ fn save_cmd(ctx: &EditContext, value: Vec<u8>) -> Cmd {
     }
 }
 
-pub fn on_editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+/// The editor's own actions (`save`, `save-invalid`, `reformat`, `cancel`).
+pub fn on_editor_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
     let Some(editor) = state.editor.as_mut() else {
-        return;
+        return state.info(format!("{}: no editor is open", action.name()));
     };
     if editor.saving {
         return; // the text being saved stays as it is until the answer
     }
-    match classify(&key) {
-        EditorKey::Save => save(state, false, cmds),
-        EditorKey::ForceSave => save(state, true, cmds),
-        EditorKey::Reformat => match reformat(&editor.text()) {
+    match action {
+        Action::Save => save(state, false, cmds),
+        Action::SaveInvalid => save(state, true, cmds),
+        Action::Reformat => match reformat(&editor.text()) {
             Some(t) => editor.set_text(&t),
             None => state.error("not valid JSON: cannot reformat"),
         },
-        EditorKey::Cancel if editor.modified() => {
+        Action::Cancel if editor.modified() => {
             state.confirm = Some(Confirm {
                 question: "discard your changes? y/N".into(),
                 etcdctl: "nothing is written".into(),
                 action: ConfirmAction::DiscardEdit,
             });
         }
-        EditorKey::Cancel => state.editor = None,
-        EditorKey::Edit => editor.input(key),
+        Action::Cancel => state.editor = None,
+        _ => {}
+    }
+}
+
+/// A key the editor's actions do not take: typing.
+pub fn on_editor_input(state: &mut State, key: KeyEvent) {
+    if let Some(editor) = state.editor.as_mut().filter(|e| !e.saving) {
+        editor.input(key);
     }
 }
 
@@ -239,7 +196,6 @@ pub fn on_write_done(
     op: WriteOp,
     key: Vec<u8>,
     result: Result<WriteOutcome, String>,
-    cmds: &mut Vec<Cmd>,
 ) {
     let shown = escape_bytes(&key);
     match result {
@@ -265,14 +221,7 @@ pub fn on_write_done(
                 .editor
                 .as_ref()
                 .is_some_and(|e| e.ctx.key == key && e.ctx.expect == Expect::Absent);
-            let now = match &current {
-                Some(r) if creating => format!(
-                    "the key already exists (created at rev {})",
-                    r.create_revision
-                ),
-                Some(r) => format!("it changed at rev {} since you opened it", r.mod_revision),
-                None => "it was deleted since you opened it".to_string(),
-            };
+            let now = conflict_reason(current.as_ref(), creating);
             if let Some(editor) = state.editor.take().filter(|e| e.ctx.key == key) {
                 state.error(format!("not saved: {now}; review both versions"));
                 let mine = editor.text();
@@ -303,20 +252,22 @@ pub fn on_write_done(
             }
         }
     }
-    let _ = cmds;
 }
 
-/// Keys of the conflict view: `o` overwrite (guarded again), `r` reopen
-/// the editor on the current value with your text aside, `Esc` drop.
-pub fn on_conflict_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+/// The conflict view's actions: `overwrite` (guarded again), `reopen` the
+/// editor on the current value with your text aside, `drop` your text.
+pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
     let Some(conflict) = state.conflict.as_mut() else {
-        return;
+        return state.info(format!(
+            "{}: there is no conflict to resolve",
+            action.name()
+        ));
     };
     if conflict.saving {
         return;
     }
-    match key.code {
-        KeyCode::Char('o') => {
+    match action {
+        Action::Overwrite => {
             let mut ctx = conflict.ctx.clone();
             match &conflict.current {
                 Some(r) => {
@@ -333,7 +284,7 @@ pub fn on_conflict_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             cmds.push(save_cmd(&ctx, conflict.mine.clone().into_bytes()));
             conflict.ctx = ctx;
         }
-        KeyCode::Char('r') => {
+        Action::Reopen => {
             let Some(conflict) = state.conflict.take() else {
                 return;
             };
@@ -357,7 +308,7 @@ pub fn on_conflict_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             editor.scratch = Some(conflict.mine);
             state.editor = Some(editor);
         }
-        KeyCode::Esc | KeyCode::Char('x') => {
+        Action::Drop => {
             state.conflict = None;
             state.info("your text was dropped; nothing was written");
         }
@@ -379,6 +330,7 @@ pub fn delete_key(state: &mut State) {
         question: format!("delete {shown} (rev {})? y/N", record.mod_revision),
         etcdctl: format!("etcdctl del {}", shell_quote(&shown)),
         action: ConfirmAction::Run(Cmd::Delete {
+            op: WriteOp::Delete,
             key: record.key.clone(),
             expect: Expect::ModRevision(record.mod_revision),
             prev: Some(record.value.clone()),
@@ -415,6 +367,32 @@ pub fn on_prefix_count(state: &mut State, prefix: Vec<u8>, count: Result<i64, St
             });
         }
         Err(e) => state.error(format!("cannot count the keys: {e}")),
+    }
+}
+
+pub fn on_prefix_deleted(
+    state: &mut State,
+    prefix: Vec<u8>,
+    result: Result<PrefixDeleted, String>,
+) {
+    let shown = escape_bytes(&prefix);
+    match result {
+        Ok(PrefixDeleted {
+            deleted,
+            revision,
+            journaled,
+        }) => {
+            let note = if !journaled && deleted > 0 {
+                " (too many to journal: u cannot restore them)"
+            } else {
+                ""
+            };
+            state.info(format!(
+                "deleted {deleted} keys under {shown} at rev {revision}{note}"
+            ));
+            state.value_dirty |= state.value.key.is_some();
+        }
+        Err(e) => state.error(format!("deleting {shown} failed: {e}")),
     }
 }
 
@@ -556,6 +534,7 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
             ),
             format!("etcdctl put {} <previous value>", shell_quote(&shown)),
             Cmd::Save {
+                op: WriteOp::Undo,
                 key: key.clone(),
                 value: prev,
                 expect,
@@ -571,6 +550,7 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
             ),
             format!("etcdctl del {}", shell_quote(&shown)),
             Cmd::Delete {
+                op: WriteOp::Undo,
                 key: key.clone(),
                 expect,
                 prev: None,
@@ -581,22 +561,8 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
     state.confirm = Some(Confirm {
         question,
         etcdctl,
-        action: ConfirmAction::Run(Cmd::Undo(Box::new(cmd))),
+        action: ConfirmAction::Run(cmd),
     });
-}
-
-/// `y`: copy the shown value to the clipboard (OSC 52).
-pub fn copy(state: &mut State, cmds: &mut Vec<Cmd>) {
-    match &state.value.status {
-        ValueStatus::Loaded { value, .. } => {
-            cmds.push(Cmd::Copy(value.record.value.clone()));
-            state.info(format!(
-                "copied {} bytes to the clipboard (OSC 52)",
-                value.record.value.len()
-            ));
-        }
-        _ => state.info("no value to copy"),
-    }
 }
 
 /// Single-quotes for a shell when needed.

@@ -3,12 +3,13 @@
 
 use std::time::Instant;
 
-use crossterm::event::{KeyCode, KeyEvent};
-
-use super::events::{EventLog, LogEntry};
-use super::msg::Cmd;
-use super::state::{State, ValueStatus};
-use super::tree::{live::Probe, Listing, ROOT};
+use super::log::{EventLog, LogEntry};
+use crate::app::action::Action;
+use crate::app::msg::Cmd;
+use crate::app::state::{Pane, State};
+use crate::app::tree::{live::Probe, Listing, ROOT};
+use crate::app::value::ValueStatus;
+use crate::app::{tree, value};
 use crate::etcd::types::{EventKind, WatchEvent};
 
 /// Starts (or restarts) the watch on `prefix`; the log starts afresh.
@@ -110,27 +111,29 @@ pub fn take_value_refresh(state: &mut State) -> Option<Vec<u8>> {
     }
 }
 
-/// Keys of the Events pane. `j`/`k` select rows (which freezes the view),
-/// `G` follows the tail again, `g` goes to the oldest row held.
-pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize, cmds: &mut Vec<Cmd>) {
+/// Moving keys while the Events pane has the focus: `up`/`down` select
+/// rows (which freezes the view), `bottom` follows the tail again, `top`
+/// goes to the oldest row held, `back` unselects.
+pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
+    let page = state.page_height(Pane::Events);
     let log = &mut state.events;
     let (first, end) = log.seq_range();
     if first == end {
         return;
     }
     let current = log.selected.or(log.bottom()).unwrap_or(end - 1);
-    let target = match key.code {
-        KeyCode::Char('k') | KeyCode::Up => current.saturating_sub(1).max(first),
-        KeyCode::Char('j') | KeyCode::Down => (current + 1).min(end - 1),
-        KeyCode::Char('g') | KeyCode::Home => first,
-        KeyCode::PageUp => current.saturating_sub(10).max(first),
-        KeyCode::PageDown => (current + 10).min(end - 1),
-        KeyCode::Char('G') | KeyCode::End => {
+    let target = match action {
+        Action::Up => current.saturating_sub(1).max(first),
+        Action::Down => (current + 1).min(end - 1),
+        Action::Top => first,
+        Action::PageUp => current.saturating_sub(page as u64).max(first),
+        Action::PageDown => (current + page as u64).min(end - 1),
+        Action::Bottom => {
             log.follow();
             log.select(None);
             return;
         }
-        KeyCode::Esc => {
+        Action::Back => {
             log.select(None);
             return;
         }
@@ -139,7 +142,7 @@ pub fn on_events_pane_key(state: &mut State, key: KeyEvent, page: usize, cmds: &
     log.pause();
     log.select(Some(target));
     // Its previous value, read from etcd when the log does not have it.
-    if let Some(super::events::LogEntry::Event(row)) = log.get(target) {
+    if let Some(LogEntry::Event(row)) = log.get(target) {
         if row.wants_prev() && row.revision > 1 {
             cmds.push(Cmd::FetchPrev {
                 seq: target,
@@ -166,7 +169,8 @@ pub fn toggle_pause(state: &mut State) {
         state.info("Events: following");
     } else {
         state.events.pause();
-        state.info("Events: paused (p to follow)");
+        let key = state.keymap.label(Action::Pause);
+        state.info(format!("Events: paused ({key} to follow)"));
     }
 }
 
@@ -181,6 +185,11 @@ pub fn watch_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
     } else {
         state.tree.node(node.parent).full.to_vec()
     };
+    watch_prefix(state, prefix, cmds);
+}
+
+/// `:watch PREFIX`: follow `prefix` in the Events pane from now on.
+pub fn watch_prefix(state: &mut State, prefix: Vec<u8>, cmds: &mut Vec<Cmd>) {
     let shown = crate::escape::escape_bytes(&prefix);
     start_watch(state, prefix, None, cmds);
     state.info(format!(
@@ -216,4 +225,22 @@ pub fn reopen_children(state: &mut State, dir: u32) -> Vec<u32> {
                 )
         })
         .collect()
+}
+
+/// The loop is about to draw: apply the events gathered since the last
+/// frame to the tree (rows rebuilt once) and refresh a changed value.
+pub fn on_frame(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if apply_pending(state, cmds) {
+        let keep = state.selected_row();
+        tree::update::rebuild(state, keep);
+        // A shown key that was just deleted stays on screen ("deleted at
+        // rev N") until the user moves on.
+        let deleted = matches!(state.value.changed, Some((_, EventKind::Delete)));
+        if !deleted {
+            tree::update::on_selection_changed(state, cmds);
+        }
+    }
+    if let Some(key) = take_value_refresh(state) {
+        value::update::refetch(state, key, cmds);
+    }
 }

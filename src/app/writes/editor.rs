@@ -1,6 +1,6 @@
 //! The inline editor (`e`, `n`) and what an edit needs to be saved safely.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 use crate::etcd::types::Expect;
@@ -116,27 +116,6 @@ impl Editor {
         if self.textarea.input(key) {
             self.check();
         }
-    }
-}
-
-/// What the editor does with a key, decided before the text area sees it.
-#[derive(Debug, PartialEq, Eq)]
-pub enum EditorKey {
-    Save,
-    ForceSave,
-    Reformat,
-    Cancel,
-    Edit,
-}
-
-pub fn classify(key: &KeyEvent) -> EditorKey {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Char('s') if ctrl => EditorKey::Save,
-        KeyCode::F(2) => EditorKey::ForceSave,
-        KeyCode::F(3) => EditorKey::Reformat,
-        KeyCode::Esc => EditorKey::Cancel,
-        _ => EditorKey::Edit,
     }
 }
 

@@ -1,0 +1,40 @@
+//! The cluster view's model (`C`, `:cluster`): members, health, alarms.
+
+pub mod update;
+
+use std::time::{Duration, Instant};
+
+use crate::etcd::types::ClusterInfo;
+
+/// How often the cluster is asked while the view is open.
+pub const OPEN_EVERY: Duration = Duration::from_secs(3);
+/// How often it is asked in the background (for the status bar).
+pub const BACKGROUND_EVERY: Duration = Duration::from_secs(15);
+/// The first background look waits this long: start-up belongs to the
+/// first listing.
+pub const FIRST_LOOK_AFTER: Duration = Duration::from_secs(2);
+
+/// Members, health and alarms (`C`), refreshed every few seconds while
+/// open and now and then in the background (for the status bar).
+#[derive(Debug, Default)]
+pub struct ClusterView {
+    pub open: bool,
+    pub info: Option<ClusterInfo>,
+    pub error: Option<String>,
+    pub asked_at: Option<Instant>,
+    pub in_flight: bool,
+}
+
+impl ClusterView {
+    /// A view whose first background look comes `FIRST_LOOK_AFTER` from
+    /// `now`.
+    pub fn new(now: Instant) -> ClusterView {
+        ClusterView {
+            asked_at: Some(
+                now.checked_sub(BACKGROUND_EVERY - FIRST_LOOK_AFTER)
+                    .unwrap_or(now),
+            ),
+            ..ClusterView::default()
+        }
+    }
+}

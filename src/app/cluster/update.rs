@@ -1,0 +1,52 @@
+//! The cluster view: `C` / `:cluster` opens and closes it; the clock asks
+//! the cluster again (often while open, now and then for the status bar).
+
+use super::{BACKGROUND_EVERY, OPEN_EVERY};
+use crate::app::msg::Cmd;
+use crate::app::state::State;
+use crate::etcd::types::ClusterInfo;
+
+/// `C`: open or close the cluster view.
+pub fn toggle(state: &mut State, cmds: &mut Vec<Cmd>) {
+    state.cluster.open = !state.cluster.open;
+    if state.cluster.open {
+        ask(state, cmds);
+    }
+}
+
+/// The clock moved on: ask again when it is time.
+pub fn on_tick(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let every = if state.cluster.open {
+        OPEN_EVERY
+    } else {
+        BACKGROUND_EVERY
+    };
+    let now = state.now;
+    if state
+        .cluster
+        .asked_at
+        .is_none_or(|at| now.duration_since(at) >= every)
+    {
+        ask(state, cmds);
+    }
+}
+
+pub fn on_cluster(state: &mut State, result: Result<ClusterInfo, String>) {
+    state.cluster.in_flight = false;
+    match result {
+        Ok(info) => {
+            state.cluster.info = Some(info);
+            state.cluster.error = None;
+        }
+        Err(e) => state.cluster.error = Some(e),
+    }
+}
+
+fn ask(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if state.cluster.in_flight {
+        return;
+    }
+    state.cluster.in_flight = true;
+    state.cluster.asked_at = Some(state.now);
+    cmds.push(Cmd::ClusterStatus);
+}

@@ -1,0 +1,268 @@
+//! The Keys pane: listing pages as they come, paging in as the user
+//! scrolls, moving, opening and closing directories, the filter, reload.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::{Listing, Row, ROOT};
+use crate::app::action::Action;
+use crate::app::msg::Cmd;
+use crate::app::state::{Pane, State};
+use crate::app::{value, watch};
+use crate::etcd::types::ChildPage;
+
+/// A page of `dir`'s listing (or why not).
+pub fn on_listed(
+    state: &mut State,
+    dir: u32,
+    generation: u64,
+    result: Result<ChildPage, String>,
+    cmds: &mut Vec<Cmd>,
+) {
+    let selected = state.selected_row();
+    // The watch starts from the first listing of the root, so the tree and
+    // the event log agree from that revision on.
+    if dir == ROOT && state.watch.epoch == 0 {
+        let start = result.as_ref().ok().map(|p| p.revision + 1);
+        let prefix = state.watch.prefix.clone();
+        watch::update::start_watch(state, prefix, start, cmds);
+    }
+    match result {
+        Ok(page) => {
+            state.revision = state.revision.max(page.revision);
+            if !state.tree.apply_page(dir, generation, page) {
+                return;
+            }
+            for child in watch::update::reopen_children(state, dir) {
+                expand(state, child, cmds);
+            }
+            if dir != ROOT && state.tree.looks_like_election(dir) {
+                let full = state.tree.node(dir).full.to_vec();
+                cmds.push(Cmd::CheckElection { dir, full });
+            }
+            // A directory holding a single directory opens it too, so a
+            // keyspace under `/` or `/registry/` shows its content at once.
+            let d = state.tree.dir(dir).expect("dir");
+            if d.listing == Listing::Complete && d.children.len() == 1 {
+                let only = d.children[0];
+                if state.tree.node(only).is_dir() {
+                    expand(state, only, cmds);
+                }
+            }
+        }
+        Err(e) => {
+            if state.tree.fail_load(dir, generation, e.clone()) {
+                state.error(format!("listing failed: {e}"));
+            }
+        }
+    }
+    rebuild(state, selected);
+    on_selection_changed(state, cmds);
+}
+
+/// Rebuilds the rows and keeps the selection on the same row when it is
+/// still visible. A selected "loading…" row keeps its place instead, so the
+/// user lands on the first of the keys that replaced it.
+pub fn rebuild(state: &mut State, keep: Option<Row>) {
+    state.tree.rebuild_rows();
+    let keep = keep.filter(|row| !row.more);
+    if let Some(pos) = keep.and_then(|row| state.tree.position(row)) {
+        state.selected = pos;
+    }
+    state.selected = state.selected.min(state.tree.rows.len().saturating_sub(1));
+    scroll_into_view(state);
+}
+
+pub fn scroll_into_view(state: &mut State) {
+    let page = state.page_height(Pane::Keys);
+    if state.selected < state.offset {
+        state.offset = state.selected;
+    } else if state.selected >= state.offset + page {
+        state.offset = state.selected + 1 - page;
+    }
+    let max_offset = state.tree.rows.len().saturating_sub(page);
+    state.offset = state.offset.min(max_offset);
+}
+
+pub fn load_visible_pages(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let page = state.page_height(Pane::Keys);
+    let end = (state.offset + 2 * page).min(state.tree.rows.len());
+    let wanted: Vec<u32> = state.tree.rows[state.offset.min(end)..end]
+        .iter()
+        .filter(|r| r.more)
+        .map(|r| r.node)
+        .filter(|&dir| {
+            let d = state.tree.dir(dir).expect("more rows belong to dirs");
+            d.in_flight.is_none() && matches!(d.listing, Listing::Partial(_) | Listing::NotLoaded)
+        })
+        .collect();
+    for dir in wanted {
+        request_page(state, dir, cmds);
+    }
+}
+
+fn request_page(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
+    if let Some(request) = state.tree.begin_load(dir) {
+        cmds.push(Cmd::ListChildren { dir, request });
+    }
+}
+
+/// Selects row `index` (as moving there would).
+pub fn select_row(state: &mut State, index: usize) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    state.selected = index.min(state.tree.rows.len().saturating_sub(1));
+    scroll_into_view(state);
+    on_selection_changed(state, &mut cmds);
+    cmds
+}
+
+/// Starts the first listing of the tree.
+pub fn start(state: &mut State) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    request_page(state, ROOT, &mut cmds);
+    state.tree.rebuild_rows();
+    cmds
+}
+
+pub fn expand(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
+    state.tree.set_expanded(dir, true);
+    if matches!(
+        state.tree.dir(dir).map(|d| &d.listing),
+        Some(Listing::NotLoaded)
+    ) {
+        request_page(state, dir, cmds);
+    }
+}
+
+/// Fetches the value when the selection landed on a key row.
+pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let key = match state.selected_row() {
+        Some(row) if !row.more && !state.tree.node(row.node).is_dir() => {
+            state.tree.node(row.node).full.to_vec()
+        }
+        _ => return value::update::clear(state),
+    };
+    if state.value.key.as_deref() == Some(&key[..]) {
+        return;
+    }
+    value::update::fetch(state, key, cmds);
+}
+
+/// Typing into the filter (`/`): Enter keeps it, Esc clears it.
+pub fn on_filter_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
+    let mut text = state.filter.text.clone();
+    match key.code {
+        KeyCode::Enter => {
+            state.filter.editing = false;
+            return;
+        }
+        KeyCode::Esc => {
+            state.filter.editing = false;
+            text.clear();
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => text.push(c),
+        _ => return,
+    }
+    set_filter(state, text, cmds);
+}
+
+pub fn set_filter(state: &mut State, text: String, cmds: &mut Vec<Cmd>) {
+    let keep = state.selected_row();
+    state.tree.set_filter(&text);
+    state.filter.text = text;
+    rebuild(state, keep);
+    on_selection_changed(state, cmds);
+}
+
+/// Moving keys while the Keys pane has the focus.
+pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
+    let rows = state.tree.rows.len();
+    let page = state.page_height(Pane::Keys);
+    let last = rows.saturating_sub(1);
+    let before = state.selected;
+    match action {
+        Action::Down => state.selected = (state.selected + 1).min(last),
+        Action::Up => state.selected = state.selected.saturating_sub(1),
+        Action::Top => state.selected = 0,
+        Action::Bottom => state.selected = last,
+        Action::PageDown => state.selected = (state.selected + page).min(last),
+        Action::PageUp => state.selected = state.selected.saturating_sub(page),
+        Action::Open => open(state, cmds),
+        Action::Close => close(state),
+        Action::Back if !state.filter.text.is_empty() => {
+            return set_filter(state, String::new(), cmds)
+        }
+        _ => return,
+    }
+    if state.selected != before {
+        scroll_into_view(state);
+    }
+    on_selection_changed(state, cmds);
+}
+
+fn open(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(row) = state.selected_row() else {
+        return;
+    };
+    if row.more {
+        return;
+    }
+    let node = state.tree.node(row.node);
+    match node.dir.as_deref() {
+        Some(d) if d.expanded => {
+            // Already open: step onto its first child.
+            if state.selected + 1 < state.tree.rows.len() {
+                state.selected += 1;
+                scroll_into_view(state);
+            }
+        }
+        Some(_) => {
+            expand(state, row.node, cmds);
+            rebuild(state, Some(row));
+        }
+        None => state.focus = Pane::Value,
+    }
+}
+
+fn close(state: &mut State) {
+    let Some(row) = state.selected_row() else {
+        return;
+    };
+    let node = state.tree.node(row.node);
+    if !row.more && node.dir.as_deref().is_some_and(|d| d.expanded) {
+        state.tree.set_expanded(row.node, false);
+        rebuild(state, Some(row));
+        return;
+    }
+    // Go to the parent directory's row.
+    let parent = if row.more { row.node } else { node.parent };
+    if parent != ROOT {
+        let target = Row {
+            node: parent,
+            more: false,
+        };
+        if let Some(pos) = state.tree.position(target) {
+            state.selected = pos;
+            scroll_into_view(state);
+        }
+    }
+}
+
+/// `r`: list the selected directory again, or fetch the key again.
+pub fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(row) = state.selected_row() else {
+        return;
+    };
+    let is_dir = state.tree.node(row.node).is_dir();
+    if !row.more && !is_dir {
+        let key = state.tree.node(row.node).full.to_vec();
+        value::update::fetch(state, key, cmds);
+        return;
+    }
+    state.tree.reset(row.node);
+    request_page(state, row.node, cmds);
+    rebuild(state, Some(row));
+    state.info("reloading…");
+}

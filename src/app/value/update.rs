@@ -1,0 +1,89 @@
+//! The Value pane: fetching the selected key's value, its answer, scrolling,
+//! copying.
+
+use super::{LoadedValue, ValueStatus};
+use crate::app::action::Action;
+use crate::app::msg::Cmd;
+use crate::app::state::{Pane, State};
+
+/// Shows `key`: fetch it afresh (a new selection).
+pub fn fetch(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
+    state.value.status = ValueStatus::Loading;
+    state.value.scroll = 0;
+    state.value.changed = None;
+    refetch(state, key, cmds);
+}
+
+/// Fetches the shown key again, keeping what is on screen until the
+/// answer comes (no flicker while a key changes often).
+pub fn refetch(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
+    let req = state.next_request_id();
+    state.value.req = req;
+    state.value.key = Some(key.clone());
+    cmds.push(Cmd::FetchValue { req, key });
+}
+
+/// Nothing to show (a directory or nothing is selected).
+pub fn clear(state: &mut State) {
+    if state.value.key.is_some() {
+        state.value.key = None;
+        state.value.status = ValueStatus::Empty;
+        state.value.req = state.next_request_id();
+    }
+}
+
+/// The answer to value request `req`.
+pub fn on_value(
+    state: &mut State,
+    req: u64,
+    result: Result<Option<LoadedValue>, String>,
+    revision: i64,
+) {
+    if req != state.value.req {
+        return; // superseded by a newer selection
+    }
+    state.revision = state.revision.max(revision);
+    state.value.status = match result {
+        Ok(Some(value)) => ValueStatus::Loaded {
+            value: Box::new(value),
+            fetched_at: state.now,
+        },
+        Ok(None) => ValueStatus::Missing,
+        Err(e) => ValueStatus::Failed(e),
+    };
+}
+
+/// Moving keys while the Value pane has the focus: scrolling.
+pub fn on_pane_action(state: &mut State, action: Action) {
+    let lines = match &state.value.status {
+        ValueStatus::Loaded { value, .. } => value.doc.line_count(),
+        _ => 0,
+    };
+    let page = state.page_height(Pane::Value);
+    let last = lines.saturating_sub(page);
+    let s = &mut state.value.scroll;
+    match action {
+        Action::Down => *s = (*s + 1).min(last),
+        Action::Up => *s = s.saturating_sub(1),
+        Action::Top => *s = 0,
+        Action::Bottom => *s = last,
+        Action::PageDown => *s = (*s + page).min(last),
+        Action::PageUp => *s = s.saturating_sub(page),
+        Action::Close | Action::Back => state.focus = Pane::Keys,
+        _ => {}
+    }
+}
+
+/// `y`: copy the shown value to the clipboard (OSC 52).
+pub fn copy(state: &mut State, cmds: &mut Vec<Cmd>) {
+    match &state.value.status {
+        ValueStatus::Loaded { value, .. } => {
+            cmds.push(Cmd::Copy(value.record.value.clone()));
+            state.info(format!(
+                "copied {} bytes to the clipboard (OSC 52)",
+                value.record.value.len()
+            ));
+        }
+        _ => state.info("no value to copy"),
+    }
+}

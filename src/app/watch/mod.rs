@@ -1,0 +1,22 @@
+//! The watch: the Events pane's log (`log`), the watch as the UI knows it
+//! (`WatchView`), and how events reach the log, the tree and the value.
+
+pub mod log;
+pub mod update;
+
+use std::collections::HashSet;
+
+use crate::etcd::types::WatchStatus;
+
+/// The watch as the UI knows it.
+#[derive(Debug)]
+pub struct WatchView {
+    /// Bumped by every (re)start; messages of older watches are dropped.
+    pub epoch: u64,
+    /// The prefix to follow (`--watch`, `w`).
+    pub prefix: Vec<u8>,
+    /// `None` until the watch task reports.
+    pub status: Option<WatchStatus>,
+    /// Directories that were open when the tree had to be listed again.
+    pub reopen: HashSet<Vec<u8>>,
+}

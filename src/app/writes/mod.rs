@@ -1,0 +1,83 @@
+//! Writes: the inline editor, the conflict view and dialog forms. Every
+//! write is a guarded transaction (see `etcd::write`), refused up front in
+//! `--read-only` mode, and shown as the equivalent etcdctl command first.
+
+pub mod editor;
+pub mod update;
+
+pub use update::shell_quote;
+
+use crate::etcd::types::ValueRecord;
+use crate::value_doc::{line_diff, DiffTag};
+use editor::EditContext;
+
+/// A save that did not apply: the user's text beside what is there now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub ctx: EditContext,
+    pub mine: String,
+    /// The key now (`None`: deleted meanwhile).
+    pub current: Option<ValueRecord>,
+    pub saving: bool,
+    /// current → mine, prepared when `current` is set (not per frame).
+    pub diff: Vec<(DiffTag, String)>,
+}
+
+/// Why a guarded write did not apply, in the words of every message that
+/// says so: `creating` when the write was a create.
+pub fn conflict_reason(current: Option<&ValueRecord>, creating: bool) -> String {
+    match current {
+        Some(r) if creating => format!(
+            "the key already exists (created at rev {})",
+            r.create_revision
+        ),
+        Some(r) => format!("it changed at rev {} since you opened it", r.mod_revision),
+        None => "it was deleted since you opened it".to_string(),
+    }
+}
+
+impl Conflict {
+    /// Why the save did not apply.
+    pub fn reason(&self) -> String {
+        conflict_reason(self.current.as_ref(), self.ctx.prev.is_none())
+    }
+
+    pub fn new(ctx: EditContext, mine: String, current: Option<ValueRecord>) -> Conflict {
+        let mut c = Conflict {
+            ctx,
+            mine,
+            current: None,
+            saving: false,
+            diff: Vec::new(),
+        };
+        c.set_current(current);
+        c
+    }
+
+    pub fn set_current(&mut self, current: Option<ValueRecord>) {
+        let now = current
+            .as_ref()
+            .map(|r| r.value.as_slice())
+            .unwrap_or_default();
+        self.diff = line_diff(now, self.mine.as_bytes());
+        self.current = current;
+        self.saving = false;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Fields: key, TTL.
+    NewKey,
+    /// Field: the confirmation word.
+    DeletePrefix { prefix: Vec<u8>, count: i64 },
+}
+
+/// A small form in a dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub fields: Vec<(String, String)>,
+    pub active: usize,
+    pub error: Option<String>,
+}

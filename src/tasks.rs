@@ -1,0 +1,372 @@
+//! Runs `Cmd`s against etcd: each command becomes one tokio task whose
+//! result comes back as a `Msg`. This is the bridge between `app` (which
+//! knows `Cmd` and `Msg`) and `etcd` (which knows neither): it calls one
+//! `etcd` function per command and wraps what it returns.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use crate::app::msg::{PrefixDeleted, WriteOp};
+use crate::app::{Cmd, LoadedValue, Msg};
+use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
+use crate::etcd::types::{WatchStatus, WriteOutcome};
+use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
+use crate::etcd::{cluster, describe_error, election, lister, value, write, Reports};
+use crate::journal::{Entry, Journal};
+use crate::record::Recorder;
+use crate::value_doc::Document;
+
+/// A prefix delete journals the previous values only up to this many keys.
+const JOURNAL_PREFIX_KEYS: i64 = 10_000;
+
+/// Children per listing page (the "loading… N keys" step).
+pub const PAGE_SIZE: usize = 1000;
+
+/// Runs until the command channel closes. `Cmd::Quit`, `Cmd::ExternalEdit`
+/// and `Cmd::Copy` are the UI loop's own and never reach here.
+pub async fn run(
+    conn: Connection,
+    delimiter: Vec<u8>,
+    record: Option<PathBuf>,
+    mut cmds: mpsc::Receiver<Cmd>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let mut tasks = Tasks {
+        conn,
+        delimiter,
+        record,
+        msgs,
+        value_task: None,
+        watch_task: None,
+        elections: HashMap::new(),
+    };
+    while let Some(cmd) = cmds.recv().await {
+        tasks.start(cmd);
+    }
+}
+
+struct Tasks {
+    conn: Connection,
+    delimiter: Vec<u8>,
+    record: Option<PathBuf>,
+    msgs: mpsc::Sender<Msg>,
+    /// The value fetch in flight: a new one supersedes it.
+    value_task: Option<AbortHandle>,
+    /// The watch: a new one replaces it.
+    watch_task: Option<AbortHandle>,
+    elections: HashMap<Vec<u8>, AbortHandle>,
+}
+
+impl Tasks {
+    fn client(&self) -> etcd_client::Client {
+        self.conn.client.clone()
+    }
+
+    /// Runs `answer` as its own task and sends the message it gives.
+    fn reply(&self, answer: impl Future<Output = Msg> + Send + 'static) -> AbortHandle {
+        let msgs = self.msgs.clone();
+        tokio::spawn(async move {
+            let _ = msgs.send(answer.await).await;
+        })
+        .abort_handle()
+    }
+
+    fn start(&mut self, cmd: Cmd) {
+        let mut client = self.client();
+        match cmd {
+            Cmd::ListChildren { dir, request } => {
+                let mut kv = client
+                    .kv_client()
+                    .max_decoding_message_size(MAX_RESPONSE_BYTES);
+                let delimiter = self.delimiter.clone();
+                self.reply(async move {
+                    let result = lister::list_children(
+                        &mut kv,
+                        &request.prefix,
+                        &delimiter,
+                        request.cursor,
+                        PAGE_SIZE,
+                        request.seed,
+                    )
+                    .await
+                    .map_err(|e| describe_error(&e));
+                    let generation = request.generation;
+                    Msg::Listed {
+                        dir,
+                        generation,
+                        result,
+                    }
+                });
+            }
+            Cmd::FetchValue { req, key } => {
+                if let Some(previous) = self.value_task.take() {
+                    previous.abort();
+                }
+                self.value_task = Some(self.reply(async move {
+                    let (result, revision) = fetch_and_format(&mut client, &key).await;
+                    Msg::Value {
+                        req,
+                        result,
+                        revision,
+                    }
+                }));
+            }
+            Cmd::Watch {
+                epoch,
+                prefix,
+                start_revision,
+            } => self.watch(epoch, prefix, start_revision),
+            Cmd::ProbeDir { dir, full } => {
+                let msgs = self.msgs.clone();
+                // Only a definite answer is worth a message.
+                tokio::spawn(async move {
+                    if let Ok(any) = value::any_under(&mut client, &full).await {
+                        let empty = !any;
+                        let _ = msgs.send(Msg::DirProbed { dir, full, empty }).await;
+                    }
+                });
+            }
+            Cmd::FollowElection { name } => {
+                let n = name.clone();
+                let reports = Reports::new(self.msgs.clone(), move |result| Msg::Election {
+                    name: n.clone(),
+                    result,
+                });
+                let task = tokio::spawn(election::follow(client, name.clone(), reports));
+                if let Some(old) = self.elections.insert(name, task.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Cmd::UnfollowElection { name } => {
+                if let Some(task) = self.elections.remove(&name) {
+                    task.abort();
+                }
+            }
+            Cmd::CheckElection { dir, full } => {
+                let msgs = self.msgs.clone();
+                tokio::spawn(async move {
+                    if election::looks_like_election(&mut client, &full).await {
+                        let _ = msgs.send(Msg::ElectionDetected { dir, full }).await;
+                    }
+                });
+            }
+            Cmd::RevokeLease { lease } => {
+                self.reply(async move {
+                    let result = write::revoke_lease(&mut client, lease).await;
+                    Msg::LeaseRevoked {
+                        lease,
+                        result: result.map_err(|e| describe_error(&e)),
+                    }
+                });
+            }
+            Cmd::Save {
+                op,
+                key,
+                value,
+                expect,
+                lease,
+                ttl,
+                prev,
+            } => {
+                self.reply(async move {
+                    let result = write::put(&mut client, &key, &value, expect, lease, ttl).await;
+                    finish_write(op, key, result, prev, lease)
+                });
+            }
+            Cmd::Delete {
+                op,
+                key,
+                expect,
+                prev,
+                lease,
+            } => {
+                self.reply(async move {
+                    let result = write::delete(&mut client, &key, expect).await;
+                    finish_write(op, key, result, prev, lease)
+                });
+            }
+            Cmd::CountPrefix { prefix } => {
+                self.reply(async move {
+                    let count = write::count_prefix(&mut client, &prefix)
+                        .await
+                        .map(|(n, _)| n)
+                        .map_err(|e| describe_error(&e));
+                    Msg::PrefixCount { prefix, count }
+                });
+            }
+            Cmd::DeletePrefix { prefix } => {
+                self.reply(async move {
+                    let result = write::delete_prefix(&mut client, &prefix, JOURNAL_PREFIX_KEYS)
+                        .await
+                        .map(|(deleted, revision, prev)| {
+                            let entries: Vec<Entry> = prev
+                                .iter()
+                                .map(|kv| Entry::new(&kv.key, Some(&kv.value), kv.lease, revision))
+                                .collect();
+                            let journaled = !entries.is_empty() || deleted == 0;
+                            journal_append(&entries);
+                            PrefixDeleted {
+                                deleted,
+                                revision,
+                                journaled,
+                            }
+                        })
+                        .map_err(|e| describe_error(&e));
+                    Msg::PrefixDeleted { prefix, result }
+                });
+            }
+            Cmd::FindUndo { key } => {
+                let msgs = self.msgs.clone();
+                tokio::task::spawn_blocking(move || {
+                    let entry = Journal::open_default().and_then(|j| j.last_for(&key));
+                    let _ = msgs.blocking_send(Msg::UndoFound { key, entry });
+                });
+            }
+            Cmd::FetchPrev { seq, key, revision } => {
+                self.reply(async move {
+                    let result = value::fetch_at(&mut client, &key, revision)
+                        .await
+                        .map_err(|e| describe_error(&e));
+                    Msg::EventPrev { seq, result }
+                });
+            }
+            Cmd::ClusterStatus => {
+                let settings = self.conn.settings.clone();
+                self.reply(
+                    async move { Msg::Cluster(cluster::collect(&mut client, &settings).await) },
+                );
+            }
+            // The UI loop's own (it owns the terminal).
+            Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
+        }
+    }
+
+    /// (Re)starts the watch, replacing the previous one.
+    fn watch(&mut self, epoch: u64, prefix: Vec<u8>, start_revision: Option<i64>) {
+        if let Some(previous) = self.watch_task.take() {
+            previous.abort();
+        }
+        let mut client = self.client();
+        let msgs = self.msgs.clone();
+        let recorder = match &self.record {
+            Some(path) => match Recorder::open(path) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    let status = WatchStatus::Reconnecting {
+                        attempt: 0,
+                        error: format!("cannot write {}: {e}", path.display()),
+                    };
+                    let _ = msgs.try_send(Msg::WatchStatus { epoch, status });
+                    None
+                }
+            },
+            None => None,
+        };
+        let reports = Reports::new(msgs, move |update| watch_msg(epoch, update));
+        let task = tokio::spawn(async move {
+            let start_revision = match start_revision {
+                Some(r) => r,
+                None => loop {
+                    match watch::current_revision(&mut client, &prefix).await {
+                        Ok(r) => break r + 1,
+                        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                    }
+                },
+            };
+            let spec = WatchSpec {
+                epoch,
+                prefix,
+                start_revision,
+            };
+            watch::run(client, spec, reports, recorder).await;
+        });
+        self.watch_task = Some(task.abort_handle());
+    }
+}
+
+/// A watch report as the message of watch `epoch`.
+fn watch_msg(epoch: u64, update: WatchUpdate) -> Msg {
+    match update {
+        WatchUpdate::Status(status) => Msg::WatchStatus { epoch, status },
+        WatchUpdate::Progress { revision } => Msg::WatchProgress { epoch, revision },
+        WatchUpdate::Events {
+            events,
+            revision,
+            at,
+        } => Msg::WatchEvents {
+            epoch,
+            events,
+            revision,
+            at,
+        },
+        WatchUpdate::Gap {
+            from,
+            to,
+            compacted,
+        } => Msg::WatchGap {
+            epoch,
+            from,
+            to,
+            compacted,
+        },
+    }
+}
+
+/// Reads a value and formats it off the async threads (pretty-printing a
+/// multi-megabyte value takes a while).
+async fn fetch_and_format(
+    client: &mut etcd_client::Client,
+    key: &[u8],
+) -> (Result<Option<LoadedValue>, String>, i64) {
+    match value::fetch_value(client, key).await {
+        Ok((Some(record), rev)) => {
+            let built = tokio::task::spawn_blocking(move || {
+                let doc = Document::build(&record.value);
+                LoadedValue { record, doc }
+            })
+            .await;
+            match built {
+                Ok(v) => (Ok(Some(v)), rev),
+                Err(e) => (Err(format!("formatting failed: {e}")), rev),
+            }
+        }
+        Ok((None, rev)) => (Ok(None), rev),
+        Err(e) => (Err(describe_error(&e)), 0),
+    }
+}
+
+/// A guarded write finished: log it, journal what it replaced.
+fn finish_write(
+    op: WriteOp,
+    key: Vec<u8>,
+    result: Result<WriteOutcome, etcd_client::Error>,
+    prev: Option<Vec<u8>>,
+    lease: i64,
+) -> Msg {
+    let result = result.map_err(|e| describe_error(&e));
+    let outcome = match &result {
+        Ok(WriteOutcome::Done { revision }) => format!("done at {revision}"),
+        Ok(WriteOutcome::Conflict { .. }) => "conflict: not applied".to_string(),
+        Err(e) => e.clone(),
+    };
+    tracing::info!(?op, key = %crate::escape::escape_bytes(&key), %outcome, "write");
+    if let Ok(WriteOutcome::Done { revision }) = &result {
+        journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)]);
+    }
+    Msg::WriteDone { op, key, result }
+}
+
+/// Journal failures must not fail the write that already happened.
+fn journal_append(entries: &[Entry]) {
+    if entries.is_empty() {
+        return;
+    }
+    if let Some(j) = Journal::open_default() {
+        let _ = j.append(entries);
+    }
+}
