@@ -1,13 +1,14 @@
 //! Rendering on ratatui's TestBackend, checked with insta snapshots.
 
+mod common;
+
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 
+use common::fixtures::{loaded, page_at};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use etcdlens::app::tree::ROOT;
-use etcdlens::app::{update, LoadedValue, Msg, State};
-use etcdlens::etcd::types::{Child, ChildPage, ValueRecord};
-use etcdlens::value_doc::Document;
+use etcdlens::app::{update, Msg, State};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -19,42 +20,18 @@ fn state_with(children: &[&[u8]]) -> State {
     s.size = (100, 30);
     s.revision = 1234;
     let g = s.tree.begin_load(ROOT).unwrap().generation;
-    s.tree.apply_page(
-        ROOT,
-        g,
-        ChildPage {
-            children: children
-                .iter()
-                .map(|c| Child {
-                    full: c.to_vec(),
-                    is_dir: c.ends_with(b"/"),
-                })
-                .collect(),
-            next: None,
-            revision: 1234,
-            reads: 1,
-            seeds: Vec::new(),
-        },
-    );
+    s.tree.apply_page(ROOT, g, page_at(children, None, 1234));
     s.tree.rebuild_rows();
     s
 }
 
 fn with_value(mut s: State, key: &[u8], value: &[u8], lease: i64) -> State {
     s.value.key = Some(key.to_vec());
+    let mut v = loaded(key, value, 1200, lease);
+    v.record.create_revision = 17;
+    v.record.version = 9;
     s.value.status = etcdlens::app::value::ValueStatus::Loaded {
-        value: Box::new(LoadedValue {
-            record: ValueRecord {
-                key: key.to_vec(),
-                value: value.to_vec(),
-                mod_revision: 1200,
-                create_revision: 17,
-                version: 9,
-                lease,
-                lease_ttl: (lease != 0).then_some(60),
-            },
-            doc: Document::build(value),
-        }),
+        value: Box::new(v),
         fetched_at: s.now,
     };
     s
@@ -195,23 +172,12 @@ fn partially_loaded_directory_shows_progress() {
     let mut s = State::new(b"/", b"/", "e1,e2".into(), Instant::now());
     s.size = (100, 12);
     let g = s.tree.begin_load(ROOT).unwrap().generation;
-    let children: Vec<Child> = (0..1000)
-        .map(|i| Child {
-            full: format!("/k{i:04}").into_bytes(),
-            is_dir: false,
-        })
+    let names: Vec<Vec<u8>> = (0..1000)
+        .map(|i| format!("/k{i:04}").into_bytes())
         .collect();
-    s.tree.apply_page(
-        ROOT,
-        g,
-        ChildPage {
-            children,
-            next: Some(b"/k1000".to_vec()),
-            revision: 5,
-            reads: 2,
-            seeds: Vec::new(),
-        },
-    );
+    let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+    s.tree
+        .apply_page(ROOT, g, page_at(&names, Some(b"/k1000"), 5));
     s.tree.rebuild_rows();
     s.tree.begin_load(ROOT).unwrap();
     s.tree.rebuild_rows();
@@ -362,4 +328,112 @@ fn leader_pane_counts_the_ttl_down_and_lists_the_queue() {
     insta::assert_snapshot!("leader_at_0s", text(&render(&s), area));
     s.now += Duration::from_secs(3);
     insta::assert_snapshot!("leader_at_3s", text(&render(&s), area));
+}
+
+fn press(s: &mut State, msgs: Vec<Msg>) {
+    for m in msgs {
+        update(s, m);
+    }
+}
+
+/// The inline editor with a JSON error, then the conflict view after a
+/// save that someone else's write beat.
+#[test]
+fn editor_and_conflict_view() {
+    use common::fixtures::{ctrl, key, typed};
+    let mut s = with_value(state_with(&[b"/cfg"]), b"/cfg", br#"{"retries":2}"#, 0);
+    s.selected = 0;
+    press(&mut s, typed("e"));
+    press(&mut s, vec![key(KeyCode::End), key(KeyCode::Backspace)]);
+    press(&mut s, typed(",\"timeout\":"));
+    insta::assert_snapshot!(
+        "editor_with_invalid_json",
+        text(&render(&s), value_area(&s))
+    );
+    press(&mut s, typed("5}"));
+    press(&mut s, vec![ctrl('s')]);
+    let mut theirs = loaded(b"/cfg", br#"{"retries":3}"#, 1300, 0).record;
+    theirs.mod_revision = 1300;
+    update(
+        &mut s,
+        Msg::WriteDone {
+            op: etcdlens::app::msg::WriteOp::Save,
+            key: b"/cfg".to_vec(),
+            result: Ok(etcdlens::etcd::types::WriteOutcome::Conflict {
+                current: Some(theirs),
+            }),
+        },
+    );
+    insta::assert_snapshot!("conflict_view", text(&render(&s), value_area(&s)));
+}
+
+/// The new-key dialog and the prefix-delete question.
+#[test]
+fn dialogs() {
+    use common::fixtures::{key, typed};
+    let mut s = state_with(&[b"/app/", b"/b"]);
+    press(&mut s, typed("n"));
+    press(&mut s, typed("new"));
+    press(&mut s, vec![key(KeyCode::Tab)]);
+    press(&mut s, typed("30"));
+    insta::assert_snapshot!("new_key_dialog", screen(&render(&s)));
+    let mut s = state_with(&[b"/app/", b"/b"]);
+    update(
+        &mut s,
+        Msg::PrefixCount {
+            prefix: b"/app/".to_vec(),
+            count: Ok(1234),
+        },
+    );
+    insta::assert_snapshot!("delete_prefix_dialog", screen(&render(&s)));
+}
+
+/// The cluster view with one member down and an alarm.
+#[test]
+fn cluster_view() {
+    use etcdlens::etcd::types::{ClusterInfo, MemberInfo, MemberStatus};
+    let mut s = state_with(&[b"/a"]);
+    let member = |id: u64, name: &str, port: u16, up: bool| MemberInfo {
+        id,
+        name: name.into(),
+        client_urls: vec![format!("http://127.0.0.1:{port}")],
+        is_learner: false,
+        status: if up {
+            Ok(MemberStatus {
+                version: "3.5.1".into(),
+                db_size: 2 << 20,
+                db_size_in_use: 1 << 20,
+                leader: 1,
+                raft_term: 4,
+                raft_index: 1234,
+                latency_ms: 3,
+            })
+        } else {
+            Err("tcp connect error: connection refused".into())
+        },
+    };
+    update(&mut s, common::fixtures::ch('C'));
+    update(
+        &mut s,
+        Msg::Cluster(Ok(ClusterInfo {
+            members: vec![
+                member(1, "infra1", 2379, true),
+                member(2, "infra2", 22379, true),
+                member(3, "infra3", 32379, false),
+            ],
+            alarms: vec![(2, "NOSPACE".into())],
+        })),
+    );
+    insta::assert_snapshot!(screen(&render(&s)));
+}
+
+/// The `:` line with Tab's candidates above it.
+#[test]
+fn command_line_with_candidates() {
+    use common::fixtures::{key, typed};
+    let mut s = state_with(&[b"/a"]);
+    press(&mut s, typed(":de"));
+    press(&mut s, vec![key(KeyCode::Tab), key(KeyCode::Tab)]);
+    let area = Rect::new(0, s.size.1 - 2, s.size.0, 2);
+    insta::assert_snapshot!(text(&render(&s), area));
 }

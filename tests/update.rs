@@ -1,39 +1,17 @@
 //! State transitions as plain functions: message in, state and commands out.
 //! No terminal, no etcd.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::fixtures::{ch, key, loaded, page};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use etcdlens::app::tree::update::start;
 use etcdlens::app::tree::{Listing, ROOT};
 use etcdlens::app::value::ValueStatus;
 use etcdlens::app::{update, Cmd, LoadedValue, Msg, Pane, State};
-use etcdlens::etcd::types::{Child, ChildPage, ValueRecord};
-use etcdlens::value_doc::Document;
-
-fn key(code: KeyCode) -> Msg {
-    Msg::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
-
-fn ch(c: char) -> Msg {
-    key(KeyCode::Char(c))
-}
-
-fn page(children: &[&str], next: Option<&str>) -> ChildPage {
-    ChildPage {
-        children: children
-            .iter()
-            .map(|c| Child {
-                full: c.as_bytes().to_vec(),
-                is_dir: c.ends_with('/'),
-            })
-            .collect(),
-        next: next.map(|n| n.as_bytes().to_vec()),
-        revision: 42,
-        reads: 1,
-        seeds: Vec::new(),
-    }
-}
+use etcdlens::etcd::types::ChildPage;
 
 fn new_state() -> State {
     let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
@@ -72,18 +50,7 @@ fn listed(dir: u32, generation: u64, p: ChildPage) -> Msg {
 }
 
 fn record(key: &str, value: &[u8]) -> LoadedValue {
-    LoadedValue {
-        record: ValueRecord {
-            key: key.as_bytes().to_vec(),
-            value: value.to_vec(),
-            mod_revision: 7,
-            create_revision: 3,
-            version: 2,
-            lease: 0,
-            lease_ttl: None,
-        },
-        doc: Document::build(value),
-    }
+    loaded(key.as_bytes(), value, 7, 0)
 }
 
 #[test]
@@ -324,4 +291,270 @@ fn value_pane_scrolls_within_the_document() {
     assert!(max > 400);
     update(&mut s, ch('g'));
     assert_eq!(s.value.scroll, 0);
+}
+
+// ---- actions, keys, help and the `:` line -------------------------------
+
+use etcdlens::app::keymap::Keymap;
+use etcdlens::app::{Action, Mode};
+
+/// Every key bound in the table appears in the help, next to its action.
+#[test]
+fn help_lists_every_bound_key() {
+    let keys = Keymap::default();
+    let help: Vec<String> = etcdlens::ui::help::lines(&keys)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    for action in Action::all() {
+        let row = help
+            .iter()
+            .find(|l| l.contains(action.about()))
+            .unwrap_or_else(|| panic!("{} is not in the help", action.name()));
+        for k in keys.keys(action) {
+            assert!(
+                row.contains(&k.to_string()),
+                "{k} of {} missing: {row}",
+                action.name()
+            );
+        }
+    }
+}
+
+/// Every action can be reached: by a key in its mode, and by `:name`.
+#[test]
+fn every_action_is_reachable_by_key_and_by_name() {
+    let keys = Keymap::default();
+    for action in Action::all() {
+        let key = keys.keys(action).next().expect("a default key");
+        let ev = KeyEvent::new(key.code, key.mods);
+        assert_eq!(keys.action(action.mode(), &ev), Some(action), "{key}");
+        assert_eq!(
+            etcdlens::app::command::parse(action.name()),
+            Ok(etcdlens::app::command::Command::Run(action))
+        );
+    }
+}
+
+/// Rebinding in the keymap changes what a key does in `update`.
+#[test]
+fn rebound_keys_drive_update() {
+    let mut s = new_state();
+    let mut o = std::collections::BTreeMap::new();
+    o.insert("help".to_string(), vec!["F1".to_string()]);
+    s.keymap = Keymap::with_overrides(&o).unwrap();
+    update(&mut s, ch('?'));
+    assert!(!s.help, "? is no longer help");
+    update(&mut s, key(KeyCode::F(1)));
+    assert!(s.help);
+}
+
+fn command(s: &mut State, line: &str) -> Vec<Cmd> {
+    let mut cmds = update(s, ch(':'));
+    assert!(s.command.is_some(), ": opens the command line");
+    for c in line.chars() {
+        cmds.extend(update(s, ch(c)));
+    }
+    cmds.extend(update(s, key(KeyCode::Enter)));
+    assert!(s.command.is_none());
+    cmds
+}
+
+#[test]
+fn command_line_runs_actions_and_commands() {
+    let mut s = new_state();
+    let cmds = command(&mut s, "cluster");
+    assert!(s.cluster.open);
+    assert!(cmds.contains(&Cmd::ClusterStatus));
+    update(&mut s, key(KeyCode::Esc));
+    assert!(!s.cluster.open, "Esc closes the cluster view");
+
+    let cmds = command(&mut s, "watch /app/");
+    assert!(cmds.iter().any(
+        |c| matches!(c, Cmd::Watch { prefix, start_revision: None, .. } if prefix == b"/app/")
+    ));
+    assert_eq!(s.events.prefix, b"/app/");
+
+    let cmds = command(&mut s, "election /testelection");
+    assert!(cmds.contains(&Cmd::FollowElection {
+        name: b"/testelection".to_vec()
+    }));
+    assert_eq!(s.elections.len(), 1);
+
+    command(&mut s, "help");
+    assert!(s.help);
+    update(&mut s, key(KeyCode::Esc));
+
+    command(&mut s, "fly");
+    let m = s.message.as_ref().unwrap();
+    assert!(
+        m.error && m.text.contains("unknown command :fly"),
+        "{}",
+        m.text
+    );
+
+    assert_eq!(command(&mut s, "quit"), vec![Cmd::Quit]);
+}
+
+#[test]
+fn command_line_completes_and_remembers() {
+    let mut s = new_state();
+    update(&mut s, ch(':'));
+    for m in common::fixtures::typed("clu") {
+        update(&mut s, m);
+    }
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.command.as_ref().unwrap().text, "cluster");
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.command.is_none(), "Esc cancels");
+    assert!(!s.cluster.open, "and runs nothing");
+
+    // Arguments complete from the loaded tree.
+    let g = list_cmd(&start(&mut s)).1;
+    update(
+        &mut s,
+        listed(ROOT, g, page(&["/app/", "/apps/", "/b"], None)),
+    );
+    update(&mut s, ch(':'));
+    for m in common::fixtures::typed("watch /ap") {
+        update(&mut s, m);
+    }
+    update(&mut s, key(KeyCode::Tab));
+    let line = s.command.as_ref().unwrap();
+    assert_eq!(line.text, "watch /app", "common prefix first");
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.command.as_ref().unwrap().text, "watch /app/");
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.command.as_ref().unwrap().text, "watch /apps/");
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.events.prefix, b"/apps/");
+
+    // History: ↑ brings the last line back.
+    command(&mut s, "pause");
+    update(&mut s, ch(':'));
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.command.as_ref().unwrap().text, "pause");
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(s.command.as_ref().unwrap().text, "watch /apps/");
+    update(&mut s, key(KeyCode::Down));
+    assert_eq!(s.command.as_ref().unwrap().text, "pause");
+}
+
+// ---- writes without etcd: conflicts and dialogs ------------------------
+
+use etcdlens::app::msg::WriteOp;
+use etcdlens::etcd::types::{Expect, WriteOutcome};
+
+/// A state showing `/cfg` = `{"a":1}` at revision 7, ready to edit.
+fn showing_a_value() -> State {
+    let mut s = new_state();
+    let g = list_cmd(&start(&mut s)).1;
+    let cmds = update(&mut s, listed(ROOT, g, page(&["/cfg"], None)));
+    let (req, _) = fetch_cmd(&cmds).expect("fetch");
+    update(
+        &mut s,
+        Msg::Value {
+            req,
+            result: Ok(Some(record("/cfg", br#"{"a":1}"#))),
+            revision: 7,
+        },
+    );
+    s
+}
+
+#[test]
+fn a_conflicting_save_keeps_the_text_and_overwrite_is_guarded_again() {
+    let mut s = showing_a_value();
+    update(&mut s, ch('e'));
+    assert_eq!(mode(&s), Mode::Editor);
+    update(&mut s, key(KeyCode::End));
+    update(&mut s, key(KeyCode::Backspace));
+    for m in common::fixtures::typed(",\"b\":2}") {
+        update(&mut s, m);
+    }
+    let cmds = update(&mut s, common::fixtures::ctrl('s'));
+    let Some(Cmd::Save { expect, value, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(*expect, Expect::ModRevision(7));
+    assert_eq!(value, br#"{"a":1,"b":2}"#);
+
+    // Someone else wrote at rev 9 meanwhile.
+    let mut theirs = record("/cfg", br#"{"a":5}"#).record;
+    theirs.mod_revision = 9;
+    update(
+        &mut s,
+        Msg::WriteDone {
+            op: WriteOp::Save,
+            key: b"/cfg".to_vec(),
+            result: Ok(WriteOutcome::Conflict {
+                current: Some(theirs),
+            }),
+        },
+    );
+    assert!(s.editor.is_none());
+    let c = s.conflict.as_ref().expect("the conflict view");
+    assert_eq!(c.mine, r#"{"a":1,"b":2}"#, "your text is kept");
+    assert_eq!(c.reason(), "it changed at rev 9 since you opened it");
+    let m = s.message.as_ref().unwrap();
+    assert!(m.text.contains(&c.reason()), "{}", m.text);
+    assert_eq!(mode(&s), Mode::Conflict);
+
+    // `o` writes your text again, guarded on what is there now.
+    let cmds = update(&mut s, ch('o'));
+    let Some(Cmd::Save {
+        expect,
+        value,
+        prev,
+        ..
+    }) = cmds.first()
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(*expect, Expect::ModRevision(9));
+    assert_eq!(value, br#"{"a":1,"b":2}"#);
+    assert_eq!(prev.as_deref(), Some(&br#"{"a":5}"#[..]), "journaled");
+}
+
+#[test]
+fn a_new_key_dialog_validates_before_anything_is_sent() {
+    let mut s = showing_a_value();
+    update(&mut s, ch('n'));
+    assert!(s.prompt.is_some());
+    // The key field starts at the selected key's directory: "/".
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    let err = s.prompt.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("give the key a name"), "{err}");
+    for m in common::fixtures::typed("new") {
+        update(&mut s, m);
+    }
+    update(&mut s, key(KeyCode::Tab));
+    for m in common::fixtures::typed("soon") {
+        update(&mut s, m);
+    }
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    let err = s.prompt.as_ref().unwrap().error.clone().unwrap();
+    assert!(err.contains("TTL must be a whole number"), "{err}");
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.prompt.is_none());
+    assert!(s.editor.is_none(), "nothing opened, nothing sent");
+}
+
+#[test]
+fn ctrl_c_with_unsaved_text_asks_and_twice_quits() {
+    let mut s = showing_a_value();
+    update(&mut s, ch('e'));
+    update(&mut s, ch('x'));
+    assert!(update(&mut s, common::fixtures::ctrl('c')).is_empty());
+    assert!(!s.quit);
+    assert!(s.confirm.as_ref().unwrap().question.contains("quit"));
+    // Any other answer keeps the editor and its text.
+    update(&mut s, ch('n'));
+    assert!(s.editor.as_ref().unwrap().modified());
+    update(&mut s, common::fixtures::ctrl('c'));
+    assert_eq!(update(&mut s, common::fixtures::ctrl('c')), vec![Cmd::Quit]);
+}
+
+fn mode(s: &State) -> Mode {
+    etcdlens::app::update::mode(s)
 }

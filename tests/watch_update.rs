@@ -1,28 +1,20 @@
 //! Watch messages through `update`, without a terminal or etcd.
 
+mod common;
+
 use std::time::Instant;
 
+use common::fixtures::page_at;
 use etcdlens::app::tree::update::start;
 use etcdlens::app::tree::ROOT;
 use etcdlens::app::value::ValueStatus;
 use etcdlens::app::watch::log::LogEntry;
 use etcdlens::app::{update, Cmd, Msg, State};
-use etcdlens::etcd::types::{Child, ChildPage, EventKind, WatchEvent};
+use etcdlens::etcd::types::{ChildPage, EventKind, WatchEvent};
 
 fn page(children: &[&str], revision: i64) -> ChildPage {
-    ChildPage {
-        children: children
-            .iter()
-            .map(|c| Child {
-                full: c.as_bytes().to_vec(),
-                is_dir: c.ends_with('/'),
-            })
-            .collect(),
-        next: None,
-        revision,
-        reads: 1,
-        seeds: Vec::new(),
-    }
+    let names: Vec<&[u8]> = children.iter().map(|c| c.as_bytes()).collect();
+    page_at(&names, None, revision)
 }
 
 fn put(key: &str, rev: i64) -> WatchEvent {

@@ -3,6 +3,7 @@
 //! same `LocalCluster` the demo uses.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod tmux;
 
 use std::time::Duration;

@@ -1,0 +1,66 @@
+//! Building blocks for tests without etcd: listing pages, values, keys.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use etcdlens::app::{LoadedValue, Msg};
+use etcdlens::etcd::types::{Child, ChildPage, ValueRecord};
+use etcdlens::value_doc::Document;
+
+/// A listing page of `children` (a name ending in `/` is a directory),
+/// continuing after `next` when given, read at `revision`.
+pub fn page_at(children: &[&[u8]], next: Option<&[u8]>, revision: i64) -> ChildPage {
+    ChildPage {
+        children: children
+            .iter()
+            .map(|c| Child {
+                full: c.to_vec(),
+                is_dir: c.ends_with(b"/"),
+            })
+            .collect(),
+        next: next.map(<[u8]>::to_vec),
+        revision,
+        reads: 1,
+        seeds: Vec::new(),
+    }
+}
+
+/// `page_at` for UTF-8 names at revision 42.
+pub fn page(children: &[&str], next: Option<&str>) -> ChildPage {
+    let names: Vec<&[u8]> = children.iter().map(|c| c.as_bytes()).collect();
+    page_at(&names, next.map(str::as_bytes), 42)
+}
+
+/// A fetched value with its document built.
+pub fn loaded(key: &[u8], value: &[u8], mod_revision: i64, lease: i64) -> LoadedValue {
+    LoadedValue {
+        record: ValueRecord {
+            key: key.to_vec(),
+            value: value.to_vec(),
+            mod_revision,
+            create_revision: 3,
+            version: 2,
+            lease,
+            lease_ttl: (lease != 0).then_some(60),
+        },
+        doc: Document::build(value),
+    }
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Input(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+/// Types `text` key by key.
+pub fn typed(text: &str) -> Vec<Msg> {
+    text.chars().map(ch).collect()
+}
