@@ -164,10 +164,10 @@ pub async fn looks_like_election(client: &mut Client, prefix: &[u8]) -> bool {
     match client.get(prefix.to_vec(), Some(opts)).await {
         Ok(resp) => {
             !resp.kvs().is_empty()
-                && resp.kvs().iter().all(|kv| {
-                    let name = &kv.key()[prefix.len()..];
-                    kv.lease() != 0 && name == format!("{:x}", kv.lease()).as_bytes()
-                })
+                && resp
+                    .kvs()
+                    .iter()
+                    .all(|kv| super::types::is_session_key(&kv.key()[prefix.len()..], kv.lease()))
         }
         Err(_) => false,
     }

@@ -94,12 +94,26 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// Whether the key looks like Go's election keys: `<prefix>/<lease id
-    /// in hex>` attached to that lease.
+    /// Whether the key is one of Go's election (or lock) keys.
     pub fn is_election_key(&self, prefix_len: usize) -> bool {
-        let name = &self.key[prefix_len.min(self.key.len())..];
-        self.lease != 0 && name == format!("{:x}", self.lease).as_bytes()
+        is_session_key(&self.key[prefix_len.min(self.key.len())..], self.lease)
     }
+}
+
+/// Whether a key named `name` (below its election's prefix) is a key of
+/// Go's `concurrency` package: its name is its lease id in hex, and it is
+/// attached to that lease.
+pub fn is_session_key(name: &[u8], lease: i64) -> bool {
+    lease != 0 && name == format!("{lease:x}").as_bytes()
+}
+
+/// Whether a name could be a session key (a lease id in lower-case hex),
+/// when the key's lease is not known yet.
+pub fn looks_like_session_key(name: &[u8]) -> bool {
+    (1..=16).contains(&name.len())
+        && name
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// The keys of one election at a revision, ordered by create revision: the

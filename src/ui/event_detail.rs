@@ -51,14 +51,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, diff: Option<&[(DiffTa
 }
 
 fn header(ev: &EventRow) -> Line<'static> {
-    let what = match ev.kind {
-        EventKind::Delete => "DELETE",
-        EventKind::Put if ev.created => "PUT (created)",
-        EventKind::Put if ev.value_changed() => "PUT (updated, value changed)",
-        EventKind::Put if ev.prev_value.is_some() => "PUT (updated, same value)",
-        EventKind::Put if ev.prev_unknown => "PUT (updated; previous value not in the log)",
-        EventKind::Put => "PUT (updated)",
-    };
+    let what = ev.change().label();
     let mut spans = vec![
         Span::styled(what, Style::new().fg(Color::Yellow)),
         Span::styled(format!("  rev {}", ev.revision), dim()),

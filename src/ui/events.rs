@@ -127,28 +127,22 @@ fn event_line(ev: &EventRow, width: usize) -> Line<'static> {
         EventKind::Put => ("PUT   ", Style::new().fg(Color::Green)),
         EventKind::Delete => ("DELETE", Style::new().fg(Color::Red)),
     };
-    // created / updated (value changed) / updated with the same value
-    let marker = match ev.kind {
-        EventKind::Delete => " ",
-        EventKind::Put if ev.created => "+",
-        EventKind::Put if ev.value_changed() => "~",
-        // An update whose previous value is not in the log (yet).
-        EventKind::Put if ev.prev_unknown => "?",
-        EventKind::Put => "=",
-    };
+    let marker = ev.change().marker();
     let key = escape_bytes(&ev.key);
-    let used = 9 + 7 + 2 + key.chars().count() + 2;
-    let preview = match ev.kind {
-        EventKind::Put => preview(&ev.value, width.saturating_sub(used)),
-        EventKind::Delete => String::new(),
-    };
-    Line::from(vec![
+    let mut spans = vec![
         Span::styled(format!("{:>8} ", ev.revision), dim()),
         Span::styled(kind, kind_style),
         Span::styled(format!(" {marker} "), Style::new().fg(Color::Yellow)),
         Span::raw(format!("{key}  ")),
-        Span::styled(preview, dim()),
-    ])
+    ];
+    if ev.kind == EventKind::Put {
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::styled(
+            preview(&ev.value, width.saturating_sub(used)),
+            dim(),
+        ));
+    }
+    Line::from(spans)
 }
 
 /// The start of a value on one line, escaped.

@@ -10,7 +10,7 @@ pub mod update;
 
 use std::collections::VecDeque;
 
-use crate::etcd::types::{ChildPage, EventKind};
+use crate::etcd::types::{looks_like_session_key, ChildPage, EventKind};
 
 pub type NodeId = u32;
 pub const ROOT: NodeId = 0;
@@ -274,12 +274,7 @@ impl Tree {
             && !d.children.is_empty()
             && d.children.iter().all(|&c| {
                 let n = self.node(c);
-                let name = n.name();
-                !n.is_dir()
-                    && (1..=16).contains(&name.len())
-                    && name
-                        .iter()
-                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                !n.is_dir() && looks_like_session_key(n.name())
             })
     }
 

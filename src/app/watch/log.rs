@@ -77,6 +77,18 @@ impl EventRow {
         }
     }
 
+    /// What the event did to the key, as far as the log knows.
+    pub fn change(&self) -> Change {
+        match self.kind {
+            EventKind::Delete => Change::Deleted,
+            EventKind::Put if self.created => Change::Created,
+            EventKind::Put if self.value_changed() => Change::Changed,
+            EventKind::Put if self.prev_value.is_some() => Change::Same,
+            EventKind::Put if self.prev_unknown => Change::PrevUnknown,
+            EventKind::Put => Change::Updated,
+        }
+    }
+
     /// Whether the previous value matters and is not known yet.
     pub fn wants_prev(&self) -> bool {
         self.prev_unknown && (self.kind == EventKind::Delete || !self.created)
@@ -93,6 +105,46 @@ impl EventRow {
 
     fn bytes(&self) -> usize {
         self.key.len() + self.value.len() + self.prev_value.as_ref().map_or(0, Vec::len)
+    }
+}
+
+/// What an event did, for the Events row's marker and the detail's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Deleted,
+    Created,
+    /// Updated to another value.
+    Changed,
+    /// Updated with the same value.
+    Same,
+    /// Updated; the previous value is not in the log (yet).
+    PrevUnknown,
+    /// Updated; nothing known of the previous value.
+    Updated,
+}
+
+impl Change {
+    /// One character in the Events row.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Change::Deleted => " ",
+            Change::Created => "+",
+            Change::Changed => "~",
+            Change::PrevUnknown => "?",
+            Change::Same | Change::Updated => "=",
+        }
+    }
+
+    /// The detail's header.
+    pub fn label(self) -> &'static str {
+        match self {
+            Change::Deleted => "DELETE",
+            Change::Created => "PUT (created)",
+            Change::Changed => "PUT (updated, value changed)",
+            Change::Same => "PUT (updated, same value)",
+            Change::PrevUnknown => "PUT (updated; previous value not in the log)",
+            Change::Updated => "PUT (updated)",
+        }
     }
 }
 

@@ -39,6 +39,20 @@ pub struct Editor {
     pub scratch: Option<String>,
 }
 
+impl EditContext {
+    /// The request a save of `text` makes, in bytes, when it is over etcd's
+    /// default request limit (`None`: it fits).
+    pub fn over_limit(&self, text: &str) -> Option<usize> {
+        let size = text.len() + self.key.len();
+        (size > MAX_REQUEST).then_some(size)
+    }
+}
+
+/// Whether `text` is a JSON object or array (then edits are validated).
+pub fn is_json(text: &str) -> bool {
+    looks_like_json(text) && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}
+
 /// Whether `text` should be treated as JSON (an object or an array).
 pub fn looks_like_json(text: &str) -> bool {
     matches!(text.trim_start().chars().next(), Some('{' | '['))

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::app::action::Action;
 
-use super::editor::{looks_like_json, reformat, EditContext, Editor, MAX_REQUEST};
+use super::editor::{is_json, reformat, EditContext, Editor};
 use super::{conflict_reason, Conflict, Prompt, PromptKind};
 use crate::app::msg::{Cmd, PrefixDeleted, WriteOp};
 use crate::app::state::{Confirm, ConfirmAction, State};
@@ -50,7 +50,7 @@ fn edit_context(record: &ValueRecord) -> Result<EditContext, String> {
         ttl: None,
         prev: Some(record.value.clone()),
         original: text.to_string(),
-        json: looks_like_json(text) && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+        json: is_json(text),
     })
 }
 
@@ -105,7 +105,7 @@ pub fn on_external_edited(state: &mut State, result: Result<String, String>, cmd
     }
     let mut editor = Editor::new(ctx, &text);
     // Invalid JSON or too big: show it in the inline editor, with the error.
-    if editor.json_error.is_some() || text.len() + editor.ctx.key.len() > MAX_REQUEST {
+    if editor.json_error.is_some() || editor.ctx.over_limit(&text).is_some() {
         save(state_with_editor(state, editor), false, cmds);
         return;
     }
@@ -178,10 +178,12 @@ fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
         return state.info("no change: nothing was written");
     }
     if let Some(e) = editor.json_error.clone().filter(|_| !force) {
-        return state.error(format!("invalid JSON ({e}): not saved; F2 saves it anyway"));
+        let key = state.keymap.label(Action::SaveInvalid);
+        return state.error(format!(
+            "invalid JSON ({e}): not saved; {key} saves it anyway"
+        ));
     }
-    let size = text.len() + editor.ctx.key.len();
-    if size > MAX_REQUEST {
+    if let Some(size) = editor.ctx.over_limit(&text) {
         return state.error(format!(
             "{size} bytes is over etcd's request limit (1.5 MiB by default): not sent; your text stays here"
         ));
