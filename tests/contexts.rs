@@ -62,3 +62,33 @@ async fn contexts_are_listed_chosen_and_overridden_by_flags() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no context \"nope\""), "{err}");
 }
+
+/// `[keys]` rebinds keys; a mistake there is one line and exit 2, before
+/// anything connects.
+#[test]
+fn a_bad_key_binding_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |text: &str| {
+        let path = config(dir.path(), text);
+        let out = Command::new(BIN)
+            .env("ETCDLENS_CONFIG", &path)
+            .args(["--endpoints", "127.0.0.1:1"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run("[keys]\nfly = \"f\"\n");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("[keys]: unknown action \"fly\""), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (code, err) = run("[keys]\nedit = \"Hyper-x\"\n");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is not a key"), "{err}");
+    // A good table passes (and the unreachable endpoint is what stops it).
+    let (code, err) = run("[keys]\nedit = \"i\"\nquit = [\"q\", \"Ctrl-q\"]\n");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot connect"), "{err}");
+}

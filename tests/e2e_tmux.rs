@@ -243,3 +243,46 @@ async fn edit_in_place_and_invalid_json_is_refused_on_screen() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// The `:` line as a user types it (Tab completion, a command with an
+/// argument, an unknown one), and a key rebound in config.toml.
+#[tokio::test(flavor = "multi_thread")]
+async fn command_line_and_rebound_keys() {
+    let etcd = etcd_with_data().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[keys]\nhelp = \"F1\"\n").unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_CONFIG={} {BIN} --endpoints {}",
+        config.display(),
+        etcd.endpoints()[0]
+    ));
+    tmux.wait_for("app/");
+    tmux.send(&[":", "c", "l", "u", "Tab"]);
+    tmux.wait_for(":cluster");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Cluster — refreshed every");
+    tmux.send(&["Escape"]);
+    // Arguments complete from what the tree has loaded: open app/.
+    tmux.send(&["j", "l"]);
+    tmux.wait_for("flags/");
+    tmux.send(&[":", "watch /app/fl", "Tab"]);
+    tmux.wait_for(":watch /app/flags/");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Events /app/flags/ (0)");
+    tmux.send(&[":", "fly", "Enter"]);
+    tmux.wait_for("unknown command :fly");
+    // `?` no longer opens the help; F1 does, and lists F1 for it.
+    tmux.send(&["?"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!tmux.screen().contains("etcdlens help"));
+    tmux.send(&["F1"]);
+    let screen = tmux.wait_for("etcdlens help");
+    assert!(
+        screen.contains("F1") && screen.contains("this help"),
+        "{screen}"
+    );
+    tmux.send(&["Escape", ":", "q", "Enter"]);
+    tmux.wait_for("EXIT=0");
+    assert!(!tmux.alternate_screen_on());
+}

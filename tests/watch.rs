@@ -76,17 +76,12 @@ async fn events_arrive_in_order_across_a_member_restart() {
     assert_eq!(app.gaps(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn killing_the_member_in_use_loses_no_event() {
-    let mut etcd = Etcd::members(3).await;
-    let mut app = Headless::start(etcd.connection().await, b"/f/", 100_000);
-    app.until(10, "watch", watching).await;
+/// The harness index of the member serving the app's watch.
+async fn member_in_use(etcd: &Etcd, app: &Headless) -> usize {
     let Some(WatchStatus::Watching { member_id, .. }) = app.state.watch.status.clone() else {
-        unreachable!()
+        panic!("not watching")
     };
-    // Which member serves the watch?
-    let mut admin = etcd.client().await;
-    let members = admin.member_list().await.unwrap();
+    let members = etcd.client().await.member_list().await.unwrap();
     let used = members
         .members()
         .iter()
@@ -94,12 +89,20 @@ async fn killing_the_member_in_use_loses_no_event() {
         .expect("member")
         .name()
         .to_string();
-    let index = etcd
-        .cluster
+    etcd.cluster
         .members
         .iter()
         .position(|m| m.name == used)
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_the_member_in_use_loses_no_event() {
+    let mut etcd = Etcd::members(3).await;
+    let mut app = Headless::start(etcd.connection().await, b"/f/", 100_000);
+    app.until(10, "watch", watching).await;
+    let index = member_in_use(&etcd, &app).await;
+    let used = etcd.cluster.members[index].name.clone();
 
     // A writer on the other members, while the one in use dies.
     let others: Vec<String> = etcd
@@ -233,23 +236,8 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
     put_retry(&mut c, "/fo/b".into(), "1".into()).await;
     let mut app = Headless::start(etcd.connection().await, b"/fo/", 10_000);
     app.until(10, "watch", watching).await;
-    let Some(WatchStatus::Watching { member_id, .. }) = app.state.watch.status.clone() else {
-        unreachable!()
-    };
-    let members = c.member_list().await.unwrap();
-    let used = members
-        .members()
-        .iter()
-        .find(|m| m.id() == member_id)
-        .unwrap()
-        .name()
-        .to_string();
-    let index = etcd
-        .cluster
-        .members
-        .iter()
-        .position(|m| m.name == used)
-        .unwrap();
+    let index = member_in_use(&etcd, &app).await;
+    let used = etcd.cluster.members[index].name.clone();
     etcd.cluster.kill(index);
     // The watch moves on, gap-free.
     let others: Vec<String> = etcd

@@ -40,6 +40,19 @@ fn ctrl_s(app: &mut Headless) {
     app.press_mod(KeyCode::Char('s'), KeyModifiers::CONTROL);
 }
 
+/// `key` = `value` (and a sibling, so the directory stays), shown and open
+/// in the editor.
+async fn editing(etcd: &Etcd, key: &str, value: &str) -> (Client, Headless) {
+    let mut c = etcd.client().await;
+    c.put(key, value, None).await.unwrap();
+    let dir = &key[..=key.rfind('/').expect("a key under a directory")];
+    c.put(format!("{dir}zz-sibling"), "z", None).await.unwrap();
+    let mut app = app_on(etcd, dir.as_bytes()).await;
+    open_value(&mut app, key.as_bytes()).await;
+    app.press(KeyCode::Char('e'));
+    (c, app)
+}
+
 async fn get(c: &mut Client, key: &str) -> Option<(String, i64, i64)> {
     let r = c.get(key, None).await.unwrap();
     r.kvs().first().map(|kv| {
@@ -58,12 +71,7 @@ async fn revision(c: &mut Client) -> i64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_concurrent_put_makes_the_save_fail_then_overwrite_after_review_succeeds() {
     let etcd = Etcd::single().await;
-    let mut c = etcd.client().await;
-    c.put("/w/cfg", r#"{"port":80}"#, None).await.unwrap();
-    c.put("/w/other", "x", None).await.unwrap();
-    let mut app = app_on(&etcd, b"/w/").await;
-    open_value(&mut app, b"/w/cfg").await;
-    app.press(KeyCode::Char('e'));
+    let (mut c, mut app) = editing(&etcd, "/w/cfg", r#"{"port":80}"#).await;
     app.press(KeyCode::End);
     app.press(KeyCode::Backspace);
     app.type_str(r#","mine":1}"#);
@@ -89,12 +97,7 @@ async fn a_concurrent_put_makes_the_save_fail_then_overwrite_after_review_succee
 #[tokio::test(flavor = "multi_thread")]
 async fn the_key_deleted_meanwhile_is_a_conflict_too() {
     let etcd = Etcd::single().await;
-    let mut c = etcd.client().await;
-    c.put("/d/k", "v1", None).await.unwrap();
-    c.put("/d/z", "z", None).await.unwrap();
-    let mut app = app_on(&etcd, b"/d/").await;
-    open_value(&mut app, b"/d/k").await;
-    app.press(KeyCode::Char('e'));
+    let (mut c, mut app) = editing(&etcd, "/d/k", "v1").await;
     app.type_str("X");
     c.delete("/d/k", None).await.unwrap();
     ctrl_s(&mut app);
@@ -249,12 +252,7 @@ async fn read_only_sends_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn undo_restores_the_overwritten_value_guarded() {
     let etcd = Etcd::single().await;
-    let mut c = etcd.client().await;
-    c.put("/u/k", "original", None).await.unwrap();
-    c.put("/u/z", "z", None).await.unwrap();
-    let mut app = app_on(&etcd, b"/u/").await;
-    open_value(&mut app, b"/u/k").await;
-    app.press(KeyCode::Char('e'));
+    let (mut c, mut app) = editing(&etcd, "/u/k", "original").await;
     app.press(KeyCode::End);
     app.type_str("-edited");
     ctrl_s(&mut app);
