@@ -558,3 +558,18 @@ fn ctrl_c_with_unsaved_text_asks_and_twice_quits() {
 fn mode(s: &State) -> Mode {
     etcdlens::app::update::mode(s)
 }
+
+/// No action falls through: each is taken by the screen, a feature or the
+/// focused pane.
+#[test]
+fn every_action_is_taken_by_someone() {
+    for action in Action::all() {
+        let mut s = showing_a_value();
+        let mut cmds = Vec::new();
+        assert!(
+            etcdlens::app::update::run_action(&mut s, action, &mut cmds),
+            "{} fell through",
+            action.name()
+        );
+    }
+}

@@ -23,10 +23,20 @@ impl Mode {
     }
 }
 
+/// One action's row: where its keys work, its name, its default keys (as
+/// `keymap::Key::parse` reads them) and what it does.
+struct Row {
+    action: Action,
+    mode: Mode,
+    name: &'static str,
+    keys: &'static [&'static str],
+    about: &'static str,
+}
+
 /// Declares `Action` and its table together, so no action can be missing
-/// from the table: (variant, mode, name, description).
+/// from the table: (variant, mode, name, [default keys], description).
 macro_rules! actions {
-    ($($variant:ident, $mode:ident, $name:literal, $about:literal;)*) => {
+    ($($variant:ident, $mode:ident, $name:literal, [$($key:literal),*], $about:literal;)*) => {
         /// Something the user can ask for. Which keys do it is `keymap`'s
         /// business; what it does depends on the mode and the focused pane
         /// (`update`).
@@ -35,83 +45,111 @@ macro_rules! actions {
             $($variant,)*
         }
 
-        const ACTIONS: &[(Action, Mode, &str, &str)] = &[
-            $((Action::$variant, Mode::$mode, $name, $about),)*
+        const ACTIONS: &[Row] = &[
+            $(Row {
+                action: Action::$variant,
+                mode: Mode::$mode,
+                name: $name,
+                keys: &[$($key),*],
+                about: $about,
+            },)*
         ];
     };
 }
 
 // Moving (the focused pane decides what moves), the tree, watching and
 // elections, writes, views; then the editor's and the conflict view's own.
+// Default keys follow SPEC.md's key table.
 #[rustfmt::skip]
 actions! {
-    Up, Browse, "up", "move up / scroll up";
-    Down, Browse, "down", "move down / scroll down";
-    Top, Browse, "top", "go to the top";
-    Bottom, Browse, "bottom", "go to the bottom (Events: follow again)";
-    PageUp, Browse, "page-up", "one page up";
-    PageDown, Browse, "page-down", "one page down";
-    Open, Browse, "open", "open directory / show key";
-    Close, Browse, "close", "close directory / go to parent / back to Keys";
-    Back, Browse, "back", "clear the filter, close a view, unselect an event";
-    NextPane, Browse, "next-pane", "next pane";
-    PrevPane, Browse, "prev-pane", "previous pane";
-    Filter, Browse, "filter", "filter keys (Enter keeps, Esc clears)";
-    Reload, Browse, "reload", "reload the selected subtree / value";
-    Watch, Browse, "watch", "watch the selected prefix in the Events pane";
-    Pause, Browse, "pause", "pause / follow the Events pane";
-    FollowElection, Browse, "follow-election", "follow the selected directory as an election";
-    StepDown, Browse, "step-down", "make the selected election's leader step down";
-    Edit, Browse, "edit", "edit the selected value in place";
-    EditExternal, Browse, "edit-external", "edit the selected value in $EDITOR";
-    NewKey, Browse, "new", "new key under the selected directory";
-    Delete, Browse, "delete", "delete the selected key (asks first)";
-    DeletePrefix, Browse, "delete-prefix", "delete everything under the directory (type yes)";
-    Undo, Browse, "undo", "restore the value etcdlens last overwrote";
-    Copy, Browse, "copy", "copy the value to the clipboard (OSC 52)";
-    Cluster, Browse, "cluster", "cluster view: members, leader, health, DB size, alarms";
-    Help, Browse, "help", "this help";
-    Command, Browse, "command", "command line (Tab completes, ↑/↓ history)";
-    Quit, Browse, "quit", "quit";
-    Save, Editor, "save", "save (only if nobody changed the key meanwhile)";
-    SaveInvalid, Editor, "save-invalid", "save text that is not valid JSON, on purpose";
-    Reformat, Editor, "reformat", "reformat JSON (pretty ↔ compact)";
-    Cancel, Editor, "cancel", "close the editor (asks when there are changes)";
-    Overwrite, Conflict, "overwrite", "write your text over the current value (checked again)";
-    Reopen, Conflict, "reopen", "edit the current value, your text kept aside";
-    Drop, Conflict, "drop", "drop your text";
+    Up, Browse, "up", ["k", "Up"], "move up / scroll up";
+    Down, Browse, "down", ["j", "Down"], "move down / scroll down";
+    Top, Browse, "top", ["g", "Home"], "go to the top";
+    Bottom, Browse, "bottom", ["G", "End"], "go to the bottom (Events: follow again)";
+    PageUp, Browse, "page-up", ["PgUp"], "one page up";
+    PageDown, Browse, "page-down", ["PgDn", "Space"], "one page down";
+    Open, Browse, "open", ["l", "Right", "Enter"], "open directory / show key";
+    Close, Browse, "close", ["h", "Left"], "close directory / go to parent / back to Keys";
+    Back, Browse, "back", ["Esc"], "clear the filter, close a view, unselect an event";
+    NextPane, Browse, "next-pane", ["Tab"], "next pane";
+    PrevPane, Browse, "prev-pane", ["Shift-Tab"], "previous pane";
+    Filter, Browse, "filter", ["/"], "filter keys (Enter keeps, Esc clears)";
+    Reload, Browse, "reload", ["r"], "reload the selected subtree / value";
+    Watch, Browse, "watch", ["w"], "watch the selected prefix in the Events pane";
+    Pause, Browse, "pause", ["p"], "pause / follow the Events pane";
+    FollowElection, Browse, "follow-election", ["L"], "follow the selected directory as an election";
+    StepDown, Browse, "step-down", ["S"], "make the selected election's leader step down";
+    Edit, Browse, "edit", ["e"], "edit the selected value in place";
+    EditExternal, Browse, "edit-external", ["E"], "edit the selected value in $EDITOR";
+    NewKey, Browse, "new", ["n"], "new key under the selected directory";
+    Delete, Browse, "delete", ["d"], "delete the selected key (asks first)";
+    DeletePrefix, Browse, "delete-prefix", ["D"], "delete everything under the directory (type yes)";
+    Undo, Browse, "undo", ["u"], "restore the value etcdlens last overwrote";
+    Copy, Browse, "copy", ["y"], "copy the value to the clipboard (OSC 52)";
+    Cluster, Browse, "cluster", ["C"], "cluster view: members, leader, health, DB size, alarms";
+    Help, Browse, "help", ["?"], "this help";
+    Command, Browse, "command", [":"], "command line (Tab completes, ↑/↓ history)";
+    Quit, Browse, "quit", ["q"], "quit";
+    Save, Editor, "save", ["Ctrl-s"], "save (only if nobody changed the key meanwhile)";
+    SaveInvalid, Editor, "save-invalid", ["F2"], "save text that is not valid JSON, on purpose";
+    Reformat, Editor, "reformat", ["F3"], "reformat JSON (pretty ↔ compact)";
+    Cancel, Editor, "cancel", ["Esc"], "close the editor (asks when there are changes)";
+    Overwrite, Conflict, "overwrite", ["o"], "write your text over the current value (checked again)";
+    Reopen, Conflict, "reopen", ["r"], "edit the current value, your text kept aside";
+    Drop, Conflict, "drop", ["Esc", "x"], "drop your text";
 }
 
 impl Action {
     /// Every action, in help order.
     pub fn all() -> impl Iterator<Item = Action> {
-        ACTIONS.iter().map(|a| a.0)
+        ACTIONS.iter().map(|a| a.action)
     }
 
-    fn row(self) -> &'static (Action, Mode, &'static str, &'static str) {
+    fn row(self) -> &'static Row {
         ACTIONS
             .iter()
-            .find(|a| a.0 == self)
+            .find(|a| a.action == self)
             .expect("every action is in ACTIONS")
     }
 
     /// The mode whose keys can trigger it.
     pub fn mode(self) -> Mode {
-        self.row().1
+        self.row().mode
     }
 
     /// Its stable name (`:name` runs it; `[keys]` in config.toml binds it).
     pub fn name(self) -> &'static str {
-        self.row().2
+        self.row().name
+    }
+
+    /// Its keys unless config.toml rebinds them.
+    pub fn default_keys(self) -> &'static [&'static str] {
+        self.row().keys
+    }
+
+    /// Moving keys: what they move depends on the focused pane.
+    pub fn is_moving(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Open
+                | Action::Close
+                | Action::Back
+        )
     }
 
     /// One line for the help screen.
     pub fn about(self) -> &'static str {
-        self.row().3
+        self.row().about
     }
 
     pub fn from_name(name: &str) -> Option<Action> {
-        ACTIONS.iter().find(|a| a.2 == name).map(|a| a.0)
+        ACTIONS.iter().find(|a| a.name == name).map(|a| a.action)
     }
 }
 

@@ -12,46 +12,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Mode};
 
-/// The default keys of every action (see SPEC.md's key table).
-#[rustfmt::skip]
-const DEFAULT_KEYS: &[(Action, &[&str])] = &[
-    (Action::Up, &["k", "Up"]),
-    (Action::Down, &["j", "Down"]),
-    (Action::Top, &["g", "Home"]),
-    (Action::Bottom, &["G", "End"]),
-    (Action::PageUp, &["PgUp"]),
-    (Action::PageDown, &["PgDn", "Space"]),
-    (Action::Open, &["l", "Right", "Enter"]),
-    (Action::Close, &["h", "Left"]),
-    (Action::Back, &["Esc"]),
-    (Action::NextPane, &["Tab"]),
-    (Action::PrevPane, &["Shift-Tab"]),
-    (Action::Filter, &["/"]),
-    (Action::Reload, &["r"]),
-    (Action::Watch, &["w"]),
-    (Action::Pause, &["p"]),
-    (Action::FollowElection, &["L"]),
-    (Action::StepDown, &["S"]),
-    (Action::Edit, &["e"]),
-    (Action::EditExternal, &["E"]),
-    (Action::NewKey, &["n"]),
-    (Action::Delete, &["d"]),
-    (Action::DeletePrefix, &["D"]),
-    (Action::Undo, &["u"]),
-    (Action::Copy, &["y"]),
-    (Action::Cluster, &["C"]),
-    (Action::Help, &["?"]),
-    (Action::Command, &[":"]),
-    (Action::Quit, &["q"]),
-    (Action::Save, &["Ctrl-s"]),
-    (Action::SaveInvalid, &["F2"]),
-    (Action::Reformat, &["F3"]),
-    (Action::Cancel, &["Esc"]),
-    (Action::Overwrite, &["o"]),
-    (Action::Reopen, &["r"]),
-    (Action::Drop, &["Esc", "x"]),
-];
-
 /// A key with its modifiers, as the table holds it. Shift is part of the
 /// character (`G`), so it is only kept for keys that have no case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -170,12 +130,11 @@ pub struct Keymap {
 
 impl Default for Keymap {
     fn default() -> Self {
-        let bindings = DEFAULT_KEYS
-            .iter()
-            .flat_map(|(action, keys)| {
-                keys.iter().map(move |k| {
+        let bindings = Action::all()
+            .flat_map(|action| {
+                action.default_keys().iter().map(move |k| {
                     let key = Key::parse(k).unwrap_or_else(|| panic!("bad default key {k:?}"));
-                    (action.mode(), key, *action)
+                    (action.mode(), key, action)
                 })
             })
             .collect();

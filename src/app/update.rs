@@ -133,7 +133,9 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         return if asked {
             quit(state, cmds)
         } else {
-            run_action(state, Action::Quit, cmds)
+            {
+                run_action(state, Action::Quit, cmds);
+            }
         };
     }
     if state.help {
@@ -154,7 +156,9 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
     let mode = mode(state);
     match state.keymap.action(mode, &key) {
-        Some(action) => run_action(state, action, cmds),
+        Some(action) => {
+            run_action(state, action, cmds);
+        }
         None if mode == Mode::Editor => writes::update::on_editor_input(state, key),
         None => {}
     }
@@ -196,8 +200,11 @@ fn answer(state: &mut State, confirm: Confirm, key: KeyEvent, cmds: &mut Vec<Cmd
     }
 }
 
-/// Does `action`, from a key or from the `:` line.
-pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
+/// Does `action`, from a key or from the `:` line: the screen's own
+/// actions here, then each feature's `on_action` in turn (the first that
+/// takes it), then moving, which the focused pane decides. Returns false
+/// when nothing took it (a test keeps that from happening).
+pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
     match action {
         Action::Quit => quit_asking(state, cmds),
         Action::Help => {
@@ -207,46 +214,34 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
         Action::Command => command::update::open(state),
         Action::NextPane => cycle_focus(state, 1),
         Action::PrevPane => cycle_focus(state, Pane::ALL.len() - 1),
-        Action::Filter => {
-            state.focus = Pane::Keys;
-            state.filter.editing = true;
+        // Moving: the cluster view takes `back` while open, else the
+        // focused pane decides what moves.
+        _ if action.is_moving() => {
+            if cluster::update::on_action(state, action, cmds) {
+                return true;
+            }
+            match state.focus {
+                Pane::Keys => tree::update::on_pane_action(state, action, cmds),
+                Pane::Value => value::update::on_pane_action(state, action),
+                Pane::Events => watch::update::on_pane_action(state, action, cmds),
+                Pane::Leader => elections::update::on_pane_action(state, action),
+            }
         }
-        Action::Reload => tree::update::reload(state, cmds),
-        Action::Watch => watch::update::watch_selected(state, cmds),
-        Action::Pause => watch::update::toggle_pause(state),
-        Action::FollowElection => elections::update::toggle_follow(state, cmds),
-        Action::StepDown => elections::update::step_down(state),
-        Action::Edit => writes::update::start_edit(state),
-        Action::EditExternal => writes::update::start_external_edit(state, cmds),
-        Action::NewKey => writes::update::new_key(state),
-        Action::Delete => writes::update::delete_key(state),
-        Action::DeletePrefix => writes::update::delete_prefix(state, cmds),
-        Action::Undo => writes::update::undo(state, cmds),
-        Action::Copy => value::update::copy(state, cmds),
-        Action::Cluster => cluster::update::toggle(state, cmds),
-        Action::Back if state.cluster.open => state.cluster.open = false,
-        Action::Save | Action::SaveInvalid | Action::Reformat | Action::Cancel => {
-            writes::update::on_editor_action(state, action, cmds)
+        _ => {
+            let features = [
+                cluster::update::on_action,
+                writes::update::on_action,
+                tree::update::on_action,
+                value::update::on_action,
+                watch::update::on_action,
+                elections::update::on_action,
+            ];
+            return features
+                .iter()
+                .any(|on_action| on_action(state, action, cmds));
         }
-        Action::Overwrite | Action::Reopen | Action::Drop => {
-            writes::update::on_conflict_action(state, action, cmds)
-        }
-        // Moving: the focused pane decides what moves.
-        Action::Up
-        | Action::Down
-        | Action::Top
-        | Action::Bottom
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Open
-        | Action::Close
-        | Action::Back => match state.focus {
-            Pane::Keys => tree::update::on_pane_action(state, action, cmds),
-            Pane::Value => value::update::on_pane_action(state, action),
-            Pane::Events => watch::update::on_pane_action(state, action, cmds),
-            Pane::Leader => elections::update::on_pane_action(state, action),
-        },
     }
+    true
 }
 
 fn cycle_focus(state: &mut State, step: usize) {

@@ -2,9 +2,20 @@
 //! the cluster again (often while open, now and then for the status bar).
 
 use super::{BACKGROUND_EVERY, OPEN_EVERY};
+use crate::app::action::Action;
 use crate::app::msg::Cmd;
 use crate::app::state::State;
 use crate::etcd::types::ClusterInfo;
+
+/// The cluster view's actions: `cluster` toggles it, `back` closes it.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::Cluster => toggle(state, cmds),
+        Action::Back if state.cluster.open => state.cluster.open = false,
+        _ => return false,
+    }
+    true
+}
 
 /// `C`: open or close the cluster view.
 pub fn toggle(state: &mut State, cmds: &mut Vec<Cmd>) {

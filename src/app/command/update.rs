@@ -63,7 +63,9 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         }
     }
     match parse(text) {
-        Ok(Command::Run(action)) => update::run_action(state, action, cmds),
+        Ok(Command::Run(action)) => {
+            update::run_action(state, action, cmds);
+        }
         Ok(Command::Watch(prefix)) => watch::update::watch_prefix(state, prefix, cmds),
         Ok(Command::Election(name)) => elections::update::follow_named(state, name, cmds),
         Err(e) => state.error(e),

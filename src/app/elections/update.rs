@@ -95,6 +95,16 @@ pub fn step_down(state: &mut State) {
     });
 }
 
+/// The elections' own actions: `follow-election`, `step-down`.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::FollowElection => toggle_follow(state, cmds),
+        Action::StepDown => step_down(state),
+        _ => return false,
+    }
+    true
+}
+
 /// Moving keys while the Leader pane has the focus: choose an election.
 pub fn on_pane_action(state: &mut State, action: Action) {
     let last = state.elections.len().saturating_sub(1);

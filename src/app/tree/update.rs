@@ -176,6 +176,19 @@ pub fn set_filter(state: &mut State, text: String, cmds: &mut Vec<Cmd>) {
     on_selection_changed(state, cmds);
 }
 
+/// The tree's own actions: `filter`, `reload`.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::Filter => {
+            state.focus = Pane::Keys;
+            state.filter.editing = true;
+        }
+        Action::Reload => reload(state, cmds),
+        _ => return false,
+    }
+    true
+}
+
 /// Moving keys while the Keys pane has the focus.
 pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
     let rows = state.tree.rows.len();

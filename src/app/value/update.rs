@@ -53,6 +53,15 @@ pub fn on_value(
     };
 }
 
+/// The value's own action: `copy`.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::Copy => copy(state, cmds),
+        _ => return false,
+    }
+    true
+}
+
 /// Moving keys while the Value pane has the focus: scrolling.
 pub fn on_pane_action(state: &mut State, action: Action) {
     let lines = match &state.value.status {

@@ -111,6 +111,16 @@ pub fn take_value_refresh(state: &mut State) -> Option<Vec<u8>> {
     }
 }
 
+/// The watch's own actions: `watch`, `pause`.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::Watch => watch_selected(state, cmds),
+        Action::Pause => toggle_pause(state),
+        _ => return false,
+    }
+    true
+}
+
 /// Moving keys while the Events pane has the focus: `up`/`down` select
 /// rows (which freezes the view), `bottom` follows the tail again, `top`
 /// goes to the oldest row held, `back` unselects.

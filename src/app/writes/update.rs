@@ -17,6 +17,26 @@ use crate::escape::escape_bytes;
 use crate::etcd::types::{Expect, ValueRecord, WriteOutcome};
 use crate::journal::Entry;
 
+/// The write actions, the editor's and the conflict view's.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::Edit => start_edit(state),
+        Action::EditExternal => start_external_edit(state, cmds),
+        Action::NewKey => new_key(state),
+        Action::Delete => delete_key(state),
+        Action::DeletePrefix => delete_prefix(state, cmds),
+        Action::Undo => undo(state, cmds),
+        Action::Save | Action::SaveInvalid | Action::Reformat | Action::Cancel => {
+            on_editor_action(state, action, cmds)
+        }
+        Action::Overwrite | Action::Reopen | Action::Drop => {
+            on_conflict_action(state, action, cmds)
+        }
+        _ => return false,
+    }
+    true
+}
+
 /// Refuses a write in read-only mode (before anything is sent).
 pub fn writable(state: &mut State, what: &str) -> bool {
     if state.read_only {
