@@ -157,11 +157,15 @@ async fn send<M: Send>(
 /// Whether every key under `prefix` is an election key (hex lease id
 /// attached to that lease). Used to offer directories as elections.
 pub async fn looks_like_election(client: &mut Client, prefix: &[u8]) -> bool {
-    let opts = GetOptions::new()
-        .with_prefix()
-        .with_keys_only()
-        .with_limit(50);
-    match client.get(prefix.to_vec(), Some(opts)).await {
+    let read = super::retry_unsent(|| {
+        let mut c = client.clone();
+        let opts = GetOptions::new()
+            .with_prefix()
+            .with_keys_only()
+            .with_limit(50);
+        async move { c.get(prefix.to_vec(), Some(opts)).await }
+    });
+    match read.await {
         Ok(resp) => {
             !resp.kvs().is_empty()
                 && resp

@@ -125,5 +125,9 @@ fn outcome(resp: &etcd_client::TxnResponse) -> WriteOutcome {
 
 /// Revokes `lease`: every key on it is deleted (a leader steps down).
 pub async fn revoke_lease(client: &mut Client, lease: i64) -> Result<(), etcd_client::Error> {
-    client.lease_revoke(lease).await.map(|_| ())
+    super::retry_unsent(|| {
+        let mut c = client.clone();
+        async move { c.lease_revoke(lease).await.map(|_| ()) }
+    })
+    .await
 }
