@@ -37,7 +37,11 @@ pub fn lines(keys: &Keymap) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        " Ctrl-c always quits. Text fields: Enter accepts, Esc cancels. Rebind in config.toml [keys].",
+        " Ctrl-c quits (asks first when the editor holds unsaved text). Text fields: Enter accepts, Esc cancels.",
+        dim(),
+    ));
+    lines.push(Line::styled(
+        " Rebind keys in config.toml [keys] by action name (e.g. edit = \"i\").",
         dim(),
     ));
     lines.push(Line::styled(" any other key closes this help", dim()));
