@@ -40,6 +40,40 @@ pub enum Format {
 pub struct Document {
     pub format: Format,
     pub body: Body,
+    /// Per line of `Body::Lines`: its width on screen, and whether it
+    /// continues the source line before it (a chunk of a long line).
+    info: Vec<LineInfo>,
+    /// Why JSON-looking bytes are shown as text, if they are.
+    pub note: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LineInfo {
+    cells: u32,
+    /// Holds a character two cells wide: wrapping must look at each one.
+    wide: bool,
+    continues: bool,
+}
+
+fn line_info(line: &[(Tok, String)], continues: bool) -> LineInfo {
+    let mut cells = 0u32;
+    let mut wide = false;
+    for (_, s) in line {
+        for c in s.chars() {
+            let w = char_cells(c);
+            wide |= w > 1;
+            cells += w as u32;
+        }
+    }
+    LineInfo {
+        cells,
+        wide,
+        continues,
+    }
+}
+
+fn char_cells(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
 impl Document {
@@ -48,15 +82,124 @@ impl Document {
             return doc;
         }
         match std::str::from_utf8(bytes) {
-            Ok(text) if looks_like_text(text) => Document {
-                format: Format::Text,
-                body: Body::Lines(text_lines(text)),
-            },
+            Ok(text) if looks_like_text(text) => Document::lines(Format::Text, text_lines(text)),
             _ => Document {
                 format: Format::Binary,
                 body: Body::Hex(bytes.to_vec()),
+                info: Vec::new(),
+                note: None,
             },
         }
+    }
+
+    fn lines(format: Format, lines: Vec<(bool, Vec<(Tok, String)>)>) -> Document {
+        let info = lines.iter().map(|(c, l)| line_info(l, *c)).collect();
+        Document {
+            format,
+            body: Body::Lines(lines.into_iter().map(|(_, l)| l).collect()),
+            info,
+            note: None,
+        }
+    }
+
+    /// Screen rows line `i` takes at `width` columns (wrapped by character).
+    fn line_rows(&self, i: usize, width: usize) -> usize {
+        let width = width.max(1);
+        match &self.body {
+            Body::Lines(lines) => {
+                let info = self.info[i];
+                if info.wide {
+                    wrap_line(&lines[i], width).len()
+                } else {
+                    (info.cells as usize).div_ceil(width).max(1)
+                }
+            }
+            Body::Hex(bytes) => {
+                let ascii = width >= HEX_LINE_WIDTH;
+                if ascii {
+                    1
+                } else {
+                    hex_line(bytes, i, false)
+                        .chars()
+                        .count()
+                        .div_ceil(width)
+                        .max(1)
+                }
+            }
+        }
+    }
+
+    /// Rows the whole document takes at `width` columns.
+    pub fn row_count(&self, width: usize) -> usize {
+        match &self.body {
+            Body::Hex(_) => {
+                // Every full line is as wide; only the last one may be shorter.
+                let n = self.line_count();
+                self.line_rows(0, width) * (n - 1) + self.line_rows(n - 1, width)
+            }
+            _ => (0..self.line_count())
+                .map(|i| self.line_rows(i, width))
+                .sum(),
+        }
+    }
+
+    /// Source lines (a long line cut into chunks counts once).
+    pub fn source_line_count(&self) -> usize {
+        match &self.body {
+            Body::Lines(_) => self.info.iter().filter(|i| !i.continues).count(),
+            Body::Hex(_) => self.line_count(),
+        }
+    }
+
+    /// The source line (1-based) shown on screen row `row`.
+    pub fn source_line_at(&self, row: usize, width: usize) -> usize {
+        let (line, _) = self.locate(row, width);
+        match &self.body {
+            Body::Lines(_) => self.info[..=line.min(self.info.len().saturating_sub(1))]
+                .iter()
+                .filter(|i| !i.continues)
+                .count()
+                .max(1),
+            Body::Hex(_) => line + 1,
+        }
+    }
+
+    /// The document line holding screen row `row`, and the row within it.
+    fn locate(&self, row: usize, width: usize) -> (usize, usize) {
+        if let Body::Hex(_) = self.body {
+            let per = self.line_rows(0, width);
+            return ((row / per).min(self.line_count()), row % per);
+        }
+        let mut left = row;
+        for i in 0..self.line_count() {
+            let n = self.line_rows(i, width);
+            if left < n {
+                return (i, left);
+            }
+            left -= n;
+        }
+        (self.line_count(), 0)
+    }
+
+    /// Up to `count` screen rows from row `first` at `width` columns, each
+    /// as (token kind, text) pieces that fit the width.
+    pub fn rows(&self, first: usize, count: usize, width: usize) -> Vec<Vec<(Tok, String)>> {
+        let width = width.max(1);
+        let (mut line, mut skip) = self.locate(first, width);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count && line < self.line_count() {
+            let wrapped = match &self.body {
+                Body::Lines(lines) => wrap_line(&lines[line], width),
+                Body::Hex(bytes) => {
+                    let text = hex_line(bytes, line, width >= HEX_LINE_WIDTH);
+                    wrap_line(&[(Tok::Plain, text)], width)
+                }
+            };
+            out.extend(wrapped.into_iter().skip(skip).take(count - out.len()));
+            skip = 0;
+            line += 1;
+        }
+        out
     }
 
     /// The document as plain (escaped) text lines, for diffs.
@@ -98,7 +241,35 @@ fn looks_like_text(text: &str) -> bool {
     controls * 10 <= total * 3
 }
 
-fn text_lines(text: &str) -> Vec<Vec<(Tok, String)>> {
+/// Cuts one line into rows of at most `width` cells, character by
+/// character (a character two cells wide never straddles two rows).
+fn wrap_line(line: &[(Tok, String)], width: usize) -> Vec<Vec<(Tok, String)>> {
+    let mut rows = vec![Vec::new()];
+    let mut used = 0;
+    for (tok, s) in line {
+        let mut piece = String::new();
+        for c in s.chars() {
+            let w = char_cells(c);
+            if used + w > width && used > 0 {
+                if !piece.is_empty() {
+                    rows.last_mut()
+                        .expect("a row")
+                        .push((*tok, std::mem::take(&mut piece)));
+                }
+                rows.push(Vec::new());
+                used = 0;
+            }
+            piece.push(c);
+            used += w;
+        }
+        if !piece.is_empty() {
+            rows.last_mut().expect("a row").push((*tok, piece));
+        }
+    }
+    rows
+}
+
+fn text_lines(text: &str) -> Vec<(bool, Vec<(Tok, String)>)> {
     let mut out = Vec::new();
     for line in text.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -107,14 +278,17 @@ fn text_lines(text: &str) -> Vec<Vec<(Tok, String)>> {
     out
 }
 
-fn push_chunked(out: &mut Vec<Vec<(Tok, String)>>, line: &str, tok: Tok) {
+fn push_chunked(out: &mut Vec<(bool, Vec<(Tok, String)>)>, line: &str, tok: Tok) {
     if line.chars().count() <= CHUNK_CHARS {
-        out.push(vec![(tok, escape_str(line))]);
+        out.push((false, vec![(tok, escape_str(line))]));
         return;
     }
     let chars: Vec<char> = line.chars().collect();
-    for piece in chars.chunks(CHUNK_CHARS) {
-        out.push(vec![(tok, escape_str(&piece.iter().collect::<String>()))]);
+    for (i, piece) in chars.chunks(CHUNK_CHARS).enumerate() {
+        out.push((
+            i > 0,
+            vec![(tok, escape_str(&piece.iter().collect::<String>()))],
+        ));
     }
 }
 
@@ -132,13 +306,10 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
             // A very long string: keep it readable by chunking it as text.
             push_chunked(&mut lines, line, Tok::Str);
         } else {
-            lines.push(toks);
+            lines.push((false, toks));
         }
     }
-    Some(Document {
-        format: Format::Json,
-        body: Body::Lines(lines),
-    })
+    Some(Document::lines(Format::Json, lines))
 }
 
 /// Splits one line of `serde_json` pretty output into highlighted tokens.

@@ -243,3 +243,48 @@ async fn edit_in_place_and_invalid_json_is_refused_on_screen() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 16.1: `G` in the Value pane shows the last bytes of a value whose
+/// lines wrap (one 200,003-character line; CJK text), and the position
+/// in the pane's footer is the true one.
+#[tokio::test(flavor = "multi_thread")]
+async fn value_pane_end_shows_the_last_bytes_of_wrapped_lines() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let mut c = etcd.client().await;
+    let long: Vec<String> = (0..25000).map(|i| format!("{i:07}")).collect();
+    let long = long.join(" ") + " END";
+    assert_eq!(long.len(), 200_003);
+    c.put("/v/a-long", long, None).await.unwrap();
+    let cjk: Vec<String> = (0..10)
+        .map(|i| format!("{i}行目") + &"漢字かな交じり文".repeat(40))
+        .collect();
+    c.put("/v/b-cjk", cjk.join("\n") + "末尾END2", None)
+        .await
+        .unwrap();
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {ep} --prefix /v/"));
+    tmux.wait_for("a-long");
+    tmux.wait_for("0000001 0000002");
+    tmux.send(&["Tab", "G"]);
+    let screen = tmux.wait_for("0024999 END");
+    assert!(screen.contains("line 1/1"), "{screen}");
+    // The footer names the last row as shown: rows A–R/R.
+    let footer = screen
+        .lines()
+        .find(|l| l.contains("line 1/1"))
+        .unwrap()
+        .to_string();
+    let rows = footer.split("rows ").nth(1).expect("rows in the footer");
+    let (range, total) = rows.split_once('/').unwrap();
+    let total: String = total.chars().take_while(char::is_ascii_digit).collect();
+    assert!(range.ends_with(&format!("–{total}")), "{footer}");
+    // g goes back to the first bytes.
+    tmux.send(&["g"]);
+    tmux.wait_for("0000000 0000001");
+    tmux.send(&["BTab", "j", "Tab", "G"]);
+    let screen = tmux.wait_for("末尾END2");
+    // The top row is in the 8th line (7行目) of 10; rows 50–70 of 70 shown.
+    assert!(screen.contains("line 8/10 · rows 50–70/70"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -564,13 +564,18 @@ fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
 }
 
 fn on_value_pane_key(state: &mut State, key: KeyEvent) {
-    let lines = match &state.value.status {
-        ValueStatus::Loaded { value, .. } => value.doc.line_count(),
+    // Scrolling counts screen rows (long lines wrap), as drawn.
+    let areas = layout::areas(Rect::new(0, 0, state.size.0, state.size.1));
+    let rows = match &state.value.status {
+        ValueStatus::Loaded { value, .. } => {
+            value.doc.row_count(layout::value_text_width(areas.value))
+        }
         _ => 0,
     };
     let page = value_page(state);
-    let last = lines.saturating_sub(page);
+    let last = rows.saturating_sub(page);
     let s = &mut state.value.scroll;
+    *s = (*s).min(last);
     match key.code {
         KeyCode::Char('j') | KeyCode::Down => *s = (*s + 1).min(last),
         KeyCode::Char('k') | KeyCode::Up => *s = s.saturating_sub(1),
