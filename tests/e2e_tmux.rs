@@ -288,3 +288,62 @@ async fn value_pane_end_shows_the_last_bytes_of_wrapped_lines() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 16.4: a log file that cannot be written never prints on the
+/// terminal (tracing-subscriber's own error line included).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_log_file_prints_nothing_on_the_terminal() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /app/ --log-file /dev/full"
+    ));
+    tmux.wait_for("flags/");
+    tmux.send(&["j", "r"]);
+    tmux.wait_for("\"port\": 8080");
+    let screen = tmux.screen();
+    assert!(!screen.contains("Unable to write"), "{screen}");
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("EXIT=0");
+    assert!(!screen.contains("tracing-subscriber"), "{screen}");
+    assert!(!screen.contains("Unable to write"), "{screen}");
+}
+
+/// Issue 16.6: escapes in the endpoints (flag, variable, context) are shown
+/// escaped in the one error line, never sent to the terminal raw.
+#[tokio::test(flavor = "multi_thread")]
+async fn escapes_in_endpoints_are_escaped_in_the_error_line() {
+    let port = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
+    let evil = format!("127.0.0.1:{port}\x1b]2;pwned\x07");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.evil]\nendpoints = [\"{}\"]\n",
+            evil.replace('\x1b', "\\u001b").replace('\x07', "\\u0007")
+        ),
+    )
+    .unwrap();
+    let runs: [(&[&str], Option<&str>); 3] = [
+        (&["--endpoints", &evil], None),
+        (&[], Some(&evil)),
+        (&["--context", "evil"], None),
+    ];
+    for (args, env) in runs {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .args(["--dial-timeout", "1s"])
+            .env("ETCDLENS_CONFIG", &config)
+            .env_remove("ETCDCTL_ENDPOINTS");
+        if let Some(e) = env {
+            cmd.env("ETCDCTL_ENDPOINTS", e);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {stderr}");
+        assert!(!stderr.contains('\x1b'), "{args:?}: raw escape in {stderr:?}");
+        assert!(!stderr.contains('\x07'), "{args:?}: raw BEL in {stderr:?}");
+        assert!(stderr.contains("\\x1b]2;pwned\\x07"), "{args:?}: {stderr:?}");
+    }
+}
