@@ -151,7 +151,10 @@ pub fn apply(
 
 /// `etcdlens contexts`: one line per context.
 pub fn list(path: &Path, file: &ConfigFile) -> String {
-    let mut out = format!("# {}\n", path.display());
+    let mut out = format!(
+        "# {}\n",
+        crate::escape::escape_str(&path.display().to_string())
+    );
     if file.contexts.is_empty() {
         out.push_str("no contexts defined\n");
     }
@@ -161,14 +164,17 @@ pub fn list(path: &Path, file: &ConfigFile) -> String {
         } else {
             ""
         };
+        let esc = crate::escape::escape_str;
         out.push_str(&format!(
-            "{name}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
-            c.endpoints
+            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
+            esc(name),
+            esc(&c
+                .endpoints
                 .as_ref()
                 .map(|e| e.join(","))
-                .unwrap_or_else(|| "-".into()),
-            c.user.as_deref().unwrap_or("-"),
-            c.prefix.as_deref().unwrap_or("-"),
+                .unwrap_or_else(|| "-".into())),
+            esc(c.user.as_deref().unwrap_or("-")),
+            esc(c.prefix.as_deref().unwrap_or("-")),
             if c.read_only == Some(true) {
                 "\tread-only"
             } else {

@@ -342,8 +342,14 @@ async fn escapes_in_endpoints_are_escaped_in_the_error_line() {
         let out = cmd.output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?} {stderr}");
-        assert!(!stderr.contains('\x1b'), "{args:?}: raw escape in {stderr:?}");
+        assert!(
+            !stderr.contains('\x1b'),
+            "{args:?}: raw escape in {stderr:?}"
+        );
         assert!(!stderr.contains('\x07'), "{args:?}: raw BEL in {stderr:?}");
-        assert!(stderr.contains("\\x1b]2;pwned\\x07"), "{args:?}: {stderr:?}");
+        assert!(
+            stderr.contains("\\x1b]2;pwned\\x07"),
+            "{args:?}: {stderr:?}"
+        );
     }
 }

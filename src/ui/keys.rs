@@ -21,7 +21,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     if !state.filter.text.is_empty() || state.filter.editing {
         let cursor = if state.filter.editing { "▏" } else { "" };
-        title.push_str(&format!("/{}{cursor} ", state.filter.text));
+        title.push_str(&format!(
+            "/{}{cursor} ",
+            crate::escape::escape_str(&state.filter.text)
+        ));
     }
     let block = pane_block(title, focused(state, Pane::Keys))
         .title_bottom(Line::from(format!(" {} loaded ", tree.loaded)).right_aligned());

@@ -62,14 +62,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     if let Some(c) = &state.confirm {
         spans.push(Span::styled(
-            format!(" {} ", c.question),
+            format!(" {} ", escape_str(&c.question)),
             Style::new()
                 .bg(Color::Yellow)
                 .fg(Color::Black)
                 .add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::styled(
-            format!("  = {}", c.etcdctl),
+            format!("  = {}", escape_str(&c.etcdctl)),
             Style::new().fg(Color::Gray),
         ));
     } else if let Some(m) = &state.message {
