@@ -321,3 +321,53 @@ fn value_pane_scrolls_within_the_document() {
     update(&mut s, ch('g'));
     assert_eq!(s.value.scroll, 0);
 }
+
+/// A state showing key `k` (selected, value loaded).
+fn showing(k: &str, value: &[u8]) -> State {
+    let mut s = new_state();
+    let (_, g, _, _) = list_cmd(&start(&mut s));
+    let cmds = update(&mut s, listed(ROOT, g, page(&[k], None)));
+    let (req, _) = fetch_cmd(&cmds).unwrap();
+    update(
+        &mut s,
+        Msg::Value {
+            req,
+            result: Ok(Some(record(k, value))),
+            revision: 1,
+        },
+    );
+    s
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Input(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+/// Issue 16.8: Ctrl-c in the editor with unsaved text asks first, like Esc.
+#[test]
+fn ctrl_c_with_unsaved_text_in_the_editor_asks_before_quitting() {
+    let mut s = showing("/k", b"hello");
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_some());
+    // Unchanged text: Ctrl-c quits at once.
+    let mut unchanged = showing("/k", b"hello");
+    update(&mut unchanged, ch('e'));
+    assert_eq!(update(&mut unchanged, ctrl('c')), vec![Cmd::Quit]);
+
+    update(&mut s, ch('!'));
+    assert!(update(&mut s, ctrl('c')).is_empty(), "not quitting yet");
+    assert!(!s.quit);
+    let q = &s.confirm.as_ref().expect("a question").question;
+    assert!(q.contains("discard your changes"), "{q}");
+    // Anything but y keeps the text.
+    assert!(update(&mut s, ch('n')).is_empty());
+    assert!(!s.quit);
+    assert!(s.editor.as_ref().unwrap().text().contains('!'));
+    // y quits.
+    update(&mut s, ctrl('c'));
+    assert_eq!(update(&mut s, ch('y')), vec![Cmd::Quit]);
+    assert!(s.quit);
+}

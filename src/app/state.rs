@@ -98,6 +98,8 @@ pub enum ConfirmAction {
     Run(Cmd),
     /// Close the editor, dropping its text.
     DiscardEdit,
+    /// Quit, dropping the editor's (or the conflict view's) text.
+    DiscardAndQuit,
 }
 
 #[derive(Debug, Default)]

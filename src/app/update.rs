@@ -355,6 +355,9 @@ fn refetch_value(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
 fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     if ctrl && key.code == KeyCode::Char('c') {
+        if writes::ask_before_quit(state) {
+            return;
+        }
         return quit(state, cmds);
     }
     if state.help {
@@ -372,6 +375,7 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
                 state.editor = None;
                 state.info("changes discarded; nothing was written");
             }
+            (KeyCode::Char('y'), ConfirmAction::DiscardAndQuit) => quit(state, cmds),
             _ => state.info("cancelled: nothing was written"),
         }
         return;

@@ -208,6 +208,26 @@ pub fn on_editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// Ctrl-c: with unsaved text in the editor (or a conflict under review),
+/// asks the same question as Esc before quitting. True when it asked.
+/// Ctrl-c on that question quits.
+pub fn ask_before_quit(state: &mut State) -> bool {
+    let asked = state
+        .confirm
+        .as_ref()
+        .is_some_and(|c| c.action == ConfirmAction::DiscardAndQuit);
+    let unsaved = state.editor.as_ref().is_some_and(|e| e.modified()) || state.conflict.is_some();
+    if asked || !unsaved {
+        return false;
+    }
+    state.confirm = Some(Confirm {
+        question: "discard your changes and quit? y/N".into(),
+        etcdctl: "nothing is written".into(),
+        action: ConfirmAction::DiscardAndQuit,
+    });
+    true
+}
+
 fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
     let Some(editor) = state.editor.as_mut() else {
         return;
