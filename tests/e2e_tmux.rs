@@ -353,3 +353,61 @@ async fn escapes_in_endpoints_are_escaped_in_the_error_line() {
         );
     }
 }
+
+/// Issue 16.2: a recording that fails (`--record /dev/full`) shows a
+/// warning in the status bar that stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_record_file_is_a_persistent_warning() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /app/ --record /dev/full"
+    ));
+    tmux.wait_for("Events /app/ (0)");
+    let out = common::etcdctl()
+        .args(["--endpoints", &ep, "put", "/app/fresh", "x"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tmux.wait_for("Events /app/ (1)");
+    let screen = tmux.wait_for("⚠ record /dev/full failed");
+    assert!(screen.contains("No space left on device"), "{screen}");
+    // Other messages come and go; the warning stays.
+    tmux.send(&["j", "?", "Escape"]);
+    tmux.wait_for("\"port\": 8080");
+    tmux.wait_for("⚠ record /dev/full failed");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// Issue 16.2: a journal that cannot be written (or no HOME to put it in):
+/// the save says the undo copy was not kept, and a warning stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_journal_is_said_on_save_and_stays_as_a_warning() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let envs = [
+        "ETCDLENS_JOURNAL=/dev/null/journal.jsonl",
+        "-u ETCDLENS_JOURNAL -u HOME -u XDG_DATA_HOME",
+    ];
+    for env in envs {
+        let tmux = Tmux::start(&format!(
+            "env {env} {BIN} --endpoints {ep} --prefix /app/flags/"
+        ));
+        tmux.wait_for("beta");
+        tmux.send(&["e"]);
+        tmux.wait_for("Edit /app/flags/beta");
+        tmux.send(&["End", "!", "C-s"]);
+        let screen = tmux.wait_for("undo copy was NOT kept");
+        assert!(
+            screen.contains("saved /app/flags/beta at rev"),
+            "{env}: {screen}"
+        );
+        assert!(screen.contains("⚠ undo journal"), "{env}: {screen}");
+        tmux.send(&["u"]);
+        let screen = tmux.wait_for("⚠ undo journal");
+        assert!(!screen.contains("has not written"), "{env}: {screen}");
+        tmux.send(&["q"]);
+        tmux.wait_for("EXIT=0");
+    }
+}

@@ -86,7 +86,12 @@ pub enum Msg {
         op: WriteOp,
         key: Vec<u8>,
         result: Result<WriteOutcome, String>,
+        /// Journaling what the write replaced failed (the write applied).
+        journal: Result<(), String>,
     },
+    /// Writing a file failed (`what`: `record`, `undo journal`, `log`): a
+    /// warning that stays in the status bar.
+    FileFailed { what: String, error: String },
     /// How many keys lie under `prefix`.
     PrefixCount {
         prefix: Vec<u8>,

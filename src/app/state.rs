@@ -151,6 +151,9 @@ pub struct State {
     /// An edit in the external editor, waiting for it to return.
     pub external: Option<EditContext>,
     pub cluster: ClusterView,
+    /// Files that could not be written (record, undo journal, log): shown
+    /// in the status bar for the rest of the session.
+    pub file_warnings: std::collections::BTreeMap<String, String>,
     next_req: u64,
 }
 
@@ -202,6 +205,7 @@ impl State {
                 ),
                 ..ClusterView::default()
             },
+            file_warnings: std::collections::BTreeMap::new(),
             next_req: 1,
         }
     }

@@ -42,6 +42,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             {
                 ask_cluster(state, &mut cmds);
             }
+            if crate::logging::failed() {
+                state
+                    .file_warnings
+                    .entry("log".into())
+                    .or_insert_with(|| "the log file cannot be written".into());
+            }
             if let Some(m) = &state.message {
                 if now.duration_since(m.at) > MESSAGE_TTL {
                     state.message = None;
@@ -112,8 +118,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.info(text);
             state.value_dirty |= state.value.key.is_some();
         }
-        Msg::WriteDone { op, key, result } => {
-            writes::on_write_done(state, op, key, result, &mut cmds)
+        Msg::WriteDone {
+            op,
+            key,
+            result,
+            journal,
+        } => {
+            writes::on_write_done(state, op, key, result, &mut cmds);
+            if let Err(e) = journal {
+                writes::on_journal_failed(state, e);
+            }
+        }
+        Msg::FileFailed { what, error } => {
+            state.file_warnings.insert(what, error);
         }
         Msg::PrefixCount { prefix, count } => writes::on_prefix_count(state, prefix, count),
         Msg::UndoFound { key, entry } => writes::on_undo_found(state, key, entry),

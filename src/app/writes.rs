@@ -326,6 +326,17 @@ pub fn on_write_done(
     let _ = cmds;
 }
 
+/// A write applied but what it replaced could not be journaled: the
+/// message says so (`u` will not find it) and a warning stays.
+pub fn on_journal_failed(state: &mut State, error: String) {
+    if let Some(m) = state.message.as_mut() {
+        m.text
+            .push_str(" — the undo copy was NOT kept (u cannot restore it)");
+        m.error = true;
+    }
+    state.file_warnings.insert("undo journal".into(), error);
+}
+
 /// Keys of the conflict view: `o` overwrite (guarded again), `r` reopen
 /// the editor on the current value with your text aside, `Esc` drop.
 pub fn on_conflict_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
@@ -557,6 +568,12 @@ pub fn undo(state: &mut State, cmds: &mut Vec<Cmd>) {
 pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
     let shown = escape_bytes(&key);
     let Some(entry) = entry else {
+        if let Some(e) = state.file_warnings.get("undo journal") {
+            let e = e.clone();
+            return state.error(format!(
+                "nothing to restore for {shown}: the undo journal could not be written ({e})"
+            ));
+        }
         return state.info(format!(
             "nothing to restore: etcdlens has not written {shown}"
         ));

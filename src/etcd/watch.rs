@@ -90,6 +90,9 @@ pub async fn run(
                 );
                 if let Some(r) = &mut recorder {
                     r.gap(from, now);
+                    if let Some(failed) = r.new_error() {
+                        let _ = msgs.send(failed).await;
+                    }
                 }
                 let gap = Msg::WatchGap {
                     epoch,
@@ -223,6 +226,9 @@ async fn watch_once(
                 }
                 if let Some(r) = recorder.as_mut() {
                     r.events(&events);
+                    if let Some(failed) = r.new_error() {
+                        let _ = msgs.send(failed).await;
+                    }
                 }
                 let msg = Msg::WatchEvents { epoch, events, revision, at: Instant::now() };
                 if msgs.send(msg).await.is_err() {

@@ -57,20 +57,35 @@ async fn guarded_write(mut client: etcd_client::Client, cmd: Cmd) -> Msg {
         WriteOutcome::Done { revision } => format!("done at {revision}"),
         WriteOutcome::Conflict { .. } => "conflict: not applied".to_string(),
     }), "write");
-    if let Ok(WriteOutcome::Done { revision }) = &result {
-        journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)]);
+    let journal = match &result {
+        Ok(WriteOutcome::Done { revision }) => {
+            journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)])
+        }
+        _ => Ok(()),
+    };
+    Msg::WriteDone {
+        op,
+        key,
+        result,
+        journal,
     }
-    Msg::WriteDone { op, key, result }
 }
 
-/// Journal failures must not fail the write that already happened.
-fn journal_append(entries: &[Entry]) {
+/// Journal failures must not fail the write that already happened; they
+/// are reported (the save's message, a status-bar warning).
+fn journal_append(entries: &[Entry]) -> Result<(), String> {
     if entries.is_empty() {
-        return;
+        return Ok(());
     }
-    if let Some(j) = Journal::open_default() {
-        let _ = j.append(entries);
-    }
+    let Some(j) = Journal::open_default() else {
+        return Err(
+            "no place for it: HOME and XDG_DATA_HOME are unset (set ETCDLENS_JOURNAL)".into(),
+        );
+    };
+    j.append(entries).map_err(|e| {
+        tracing::warn!(error = %e, "journal not written");
+        format!("{}: {e}", j.path.display())
+    })
 }
 
 /// Children per listing page (the "loading… N keys" step).
@@ -271,30 +286,37 @@ pub async fn run(
                 let msgs = msgs.clone();
                 tokio::spawn(async move {
                     let shown = crate::escape::escape_bytes(&prefix);
-                    let result =
-                        match write::delete_prefix(&mut client, &prefix, JOURNAL_PREFIX_KEYS).await
-                        {
-                            Ok((deleted, revision, prev)) => {
-                                let entries: Vec<Entry> = prev
-                                    .iter()
-                                    .map(|kv| {
-                                        Entry::new(&kv.key, Some(&kv.value), kv.lease, revision)
-                                    })
-                                    .collect();
-                                let journaled = if entries.is_empty() && deleted > 0 {
-                                    " (too many to journal: u cannot restore them)"
-                                } else {
-                                    ""
-                                };
-                                journal_append(&entries);
-                                Ok(format!(
-                                "deleted {deleted} keys under {shown} at rev {revision}{journaled}"
+                    let result = match write::delete_prefix(
+                        &mut client,
+                        &prefix,
+                        JOURNAL_PREFIX_KEYS,
+                    )
+                    .await
+                    {
+                        Ok((deleted, revision, prev)) => {
+                            let entries: Vec<Entry> = prev
+                                .iter()
+                                .map(|kv| Entry::new(&kv.key, Some(&kv.value), kv.lease, revision))
+                                .collect();
+                            let journaled = if entries.is_empty() && deleted > 0 {
+                                " (too many to journal: u cannot restore them)"
+                            } else {
+                                ""
+                            };
+                            let kept = match journal_append(&entries) {
+                                Ok(()) => "",
+                                Err(error) => {
+                                    let what = "undo journal".to_string();
+                                    let _ = msgs.send(Msg::FileFailed { what, error }).await;
+                                    " — the undo copy was NOT kept (u cannot restore them)"
+                                }
+                            };
+                            Ok(format!(
+                                "deleted {deleted} keys under {shown} at rev {revision}{journaled}{kept}"
                             ))
-                            }
-                            Err(e) => {
-                                Err(format!("deleting {shown} failed: {}", describe_error(&e)))
-                            }
-                        };
+                        }
+                        Err(e) => Err(format!("deleting {shown} failed: {}", describe_error(&e))),
+                    };
                     let _ = msgs.send(Msg::Written(result)).await;
                 });
             }

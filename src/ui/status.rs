@@ -83,6 +83,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(escape_str(&m.text), style));
     }
+    // After the message (which comes and goes), for the whole session.
+    for (what, error) in &state.file_warnings {
+        spans.push(Span::styled(
+            format!(" ⚠ {} failed: {} ", escape_str(what), escape_str(error)),
+            Style::new().bg(Color::Red).fg(Color::White),
+        ));
+    }
     let left = Line::from(spans);
     let right = Line::from(" ? help  q quit ").right_aligned();
     frame.render_widget(Paragraph::new(left).style(bar), area);
