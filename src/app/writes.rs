@@ -408,7 +408,7 @@ pub fn delete_key(state: &mut State) {
     let shown = escape_bytes(&record.key);
     state.confirm = Some(Confirm {
         question: format!("delete {shown} (rev {})? y/N", record.mod_revision),
-        etcdctl: format!("etcdctl del {}", shell_quote(&shown)),
+        etcdctl: crate::escape::etcdctl_line("del", &record.key, ""),
         action: ConfirmAction::Run(Cmd::Delete {
             key: record.key.clone(),
             expect: Expect::ModRevision(record.mod_revision),
@@ -591,7 +591,7 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
                 entry.revision,
                 prev.len()
             ),
-            format!("etcdctl put {} <previous value>", shell_quote(&shown)),
+            crate::escape::etcdctl_line("put", &key, "<previous value>"),
             Cmd::Save {
                 key: key.clone(),
                 value: prev,
@@ -606,7 +606,7 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
                 "{shown} did not exist before rev {}: delete it again? y/N",
                 entry.revision
             ),
-            format!("etcdctl del {}", shell_quote(&shown)),
+            crate::escape::etcdctl_line("del", &key, ""),
             Cmd::Delete {
                 key: key.clone(),
                 expect,
@@ -633,17 +633,5 @@ pub fn copy(state: &mut State, cmds: &mut Vec<Cmd>) {
             ));
         }
         _ => state.info("no value to copy"),
-    }
-}
-
-/// Single-quotes for a shell when needed.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
