@@ -411,3 +411,34 @@ async fn an_unwritable_journal_is_said_on_save_and_stays_as_a_warning() {
         tmux.wait_for("EXIT=0");
     }
 }
+
+/// Issue 16.3: the inline editor shows the right text on a line longer
+/// than 65,535 characters (the text area keeps its viewport in 16 bits).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_editor_shows_the_end_of_a_200k_character_line() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let mut c = etcd.client().await;
+    let long: Vec<String> = (0..25000).map(|i| format!("{i:07}")).collect();
+    let value = format!("first\n{} END\nlast", long.join(" "));
+    c.put("/e/long", value.clone(), None).await.unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {ep} --prefix /e/",
+        journal.path().display()
+    ));
+    tmux.wait_for("0000001 0000002");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /e/long");
+    tmux.send(&["Down", "End"]);
+    tmux.wait_for("0024999 END");
+    tmux.send(&["X", "Y", "Z"]);
+    tmux.wait_for("0024999 ENDXYZ");
+    tmux.send(&["C-s"]);
+    tmux.wait_for("saved /e/long at rev");
+    let got = c.get("/e/long", None).await.unwrap();
+    let got = String::from_utf8_lossy(got.kvs()[0].value()).into_owned();
+    assert!(got.ends_with(" ENDXYZ\nlast"), "{}", &got[got.len() - 30..]);
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -371,3 +371,19 @@ fn ctrl_c_with_unsaved_text_in_the_editor_asks_before_quitting() {
     assert_eq!(update(&mut s, ch('y')), vec![Cmd::Quit]);
     assert!(s.quit);
 }
+
+/// Issue 16.3: the text area cannot show more than 65,535 screen rows
+/// (16-bit viewport): such a value is not opened inline; E is offered.
+#[test]
+fn a_value_with_more_rows_than_the_editor_can_show_is_not_opened_inline() {
+    let text: String = (0..70_000).map(|i| format!("row{i:06}\n")).collect();
+    let mut s = showing("/many", text.as_bytes());
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_none(), "not opened inline");
+    let m = s.message.as_ref().expect("a message");
+    assert!(m.text.contains("E edits it in $EDITOR"), "{}", m.text);
+    // A long line wraps, within the limit: opened.
+    let mut s = showing("/long", "x".repeat(200_000).as_bytes());
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_some());
+}

@@ -1,13 +1,43 @@
 //! The inline editor (`e`, `n`) and what an edit needs to be saved safely.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui_textarea::TextArea;
+use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::etcd::types::Expect;
 
 /// etcd's default request limit (`--max-request-bytes`, 1.5 MiB), less room
 /// for the request's own fields.
 pub const MAX_REQUEST: usize = 1536 * 1024 - 512;
+
+/// ratatui-textarea keeps its viewport (top row and column) in 16 bits:
+/// past column 65,535 it draws the wrong part of a line. Lines longer than
+/// this are wrapped instead of scrolled sideways, so the column stays 0.
+const WRAP_FROM_CHARS: usize = 4096;
+
+/// Screen rows the text area can address (the same 16 bits).
+const MAX_SCREEN_ROWS: usize = 60_000;
+
+/// Whether `text` fits the inline editor: its screen rows (long lines
+/// wrapped, counted at a narrow 40 columns) within what the text area can
+/// address. The error says what to do instead.
+pub fn fits_inline(text: &str) -> Result<(), String> {
+    let rows: usize = text
+        .split('\n')
+        .map(|l| {
+            if l.len() > WRAP_FROM_CHARS {
+                l.chars().count().div_ceil(40)
+            } else {
+                1
+            }
+        })
+        .sum();
+    if rows > MAX_SCREEN_ROWS {
+        return Err(format!(
+            "this value takes {rows} rows, more than the inline editor can show: E edits it in $EDITOR"
+        ));
+    }
+    Ok(())
+}
 
 /// What a save of this edit must know: the guard, the lease to keep, and
 /// the value before (for the undo journal).
@@ -78,6 +108,14 @@ impl Editor {
             saving: false,
             scratch: None,
         };
+        if editor
+            .textarea
+            .lines()
+            .iter()
+            .any(|l| l.len() > WRAP_FROM_CHARS)
+        {
+            editor.textarea.set_wrap_mode(WrapMode::Glyph);
+        }
         editor.check();
         editor
     }
@@ -91,6 +129,13 @@ impl Editor {
     }
 
     fn check(&mut self) {
+        // Typing or pasting made the line long: wrap from now on.
+        if self.textarea.wrap_mode() == WrapMode::None {
+            let row = self.textarea.cursor().0;
+            if self.textarea.lines()[row].len() > WRAP_FROM_CHARS {
+                self.textarea.set_wrap_mode(WrapMode::Glyph);
+            }
+        }
         self.json_error = if self.ctx.json {
             json_error(&self.text())
         } else {

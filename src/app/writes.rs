@@ -128,6 +128,9 @@ fn edit_target(state: &mut State) -> Option<EditContext> {
 /// `e`: edit the selected value in place.
 pub fn start_edit(state: &mut State) {
     if let Some(ctx) = edit_target(state) {
+        if let Err(e) = super::editor::fits_inline(&ctx.original) {
+            return state.error(e);
+        }
         let text = ctx.original.clone();
         state.editor = Some(Editor::new(ctx, &text));
     }
