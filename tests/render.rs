@@ -363,3 +363,49 @@ fn leader_pane_counts_the_ttl_down_and_lists_the_queue() {
     s.now += Duration::from_secs(3);
     insta::assert_snapshot!("leader_at_3s", text(&render(&s), area));
 }
+
+/// Issue 16.9: a key 40 levels deep keeps its name visible in the Keys
+/// pane (the indent is capped, the depth shown).
+#[test]
+fn deep_paths_keep_the_selected_name_visible() {
+    let mut s = state_with(&[b"/l0/"]);
+    let mut dir = s.tree.dir(ROOT).unwrap().children[0];
+    let mut prefix = b"/l0/".to_vec();
+    for level in 1..=40 {
+        let child = if level == 40 {
+            [prefix.clone(), b"leaf-key".to_vec()].concat()
+        } else {
+            [prefix.clone(), format!("l{level}/").into_bytes()].concat()
+        };
+        s.tree.set_expanded(dir, true);
+        let g = s.tree.begin_load(dir).unwrap().generation;
+        s.tree.apply_page(
+            dir,
+            g,
+            ChildPage {
+                children: vec![Child {
+                    full: child.clone(),
+                    is_dir: level < 40,
+                }],
+                next: None,
+                revision: 1234,
+                reads: 1,
+                seeds: Vec::new(),
+            },
+        );
+        dir = s.tree.dir(dir).unwrap().children[0];
+        prefix = child;
+    }
+    s.tree.rebuild_rows();
+    s.selected = s.tree.rows.len() - 1;
+    s.offset = s.selected.saturating_sub(10);
+    let buf = render(&s);
+    let keys = etcdlens::ui::layout::areas(Rect::new(0, 0, s.size.0, s.size.1)).keys;
+    let pane = text(&buf, keys);
+    assert!(pane.contains("leaf-key"), "{pane}");
+    assert!(pane.contains("l39/"), "{pane}");
+    assert!(
+        pane.contains("·40·   leaf-key"),
+        "the depth is shown:\n{pane}"
+    );
+}

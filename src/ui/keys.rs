@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let line = row_line(state, *row);
+            let line = row_line(state, *row, inner.width as usize);
             if state.offset + i == state.selected {
                 line.style(selected_style())
             } else {
@@ -57,9 +57,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn row_line(state: &State, row: Row) -> Line<'static> {
+/// Two columns per level, up to half the pane: deeper rows all start
+/// there, with their depth shown (`·42· `), so the name stays visible.
+fn indent(depth: usize, width: usize) -> String {
+    let room = width / 2;
+    if 2 * depth <= room {
+        return "  ".repeat(depth);
+    }
+    let label = format!("·{depth}· ");
+    let label_width = label.chars().count();
+    format!("{}{label}", " ".repeat(room.saturating_sub(label_width)))
+}
+
+fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
     let tree = &state.tree;
-    let indent = "  ".repeat(tree.row_depth(row) as usize);
+    let indent = indent(tree.row_depth(row) as usize, width);
     if row.more {
         let d = tree.dir(row.node).expect("more rows belong to dirs");
         let n = d.children.len();
