@@ -297,7 +297,18 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
     if *first != b'{' && *first != b'[' {
         return None;
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) if is_too_deep(&e) => {
+            // Valid as far as the parser goes, but nested deeper than it
+            // follows (128 levels): shown as it is, and said so.
+            let text = std::str::from_utf8(bytes).ok()?;
+            let mut doc = Document::lines(Format::Json, text_lines(text));
+            doc.note = Some("json: too deep to pretty-print (over 128 levels), shown as is");
+            return Some(doc);
+        }
+        Err(_) => return None,
+    };
     let pretty = serde_json::to_string_pretty(&value).ok()?;
     let mut lines = Vec::new();
     for line in pretty.lines() {
@@ -310,6 +321,11 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
         }
     }
     Some(Document::lines(Format::Json, lines))
+}
+
+/// serde_json stops at 128 levels of nesting.
+pub fn is_too_deep(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
 }
 
 /// Splits one line of `serde_json` pretty output into highlighted tokens.

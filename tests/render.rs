@@ -409,3 +409,14 @@ fn deep_paths_keep_the_selected_name_visible() {
         "the depth is shown:\n{pane}"
     );
 }
+
+/// Issue 16.10: JSON nested deeper than the parser goes is labelled as
+/// such, not as plain text.
+#[test]
+fn json_too_deep_to_pretty_print_says_so() {
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let s = with_value(state_with(&[b"/deep"]), b"/deep", deep.as_bytes(), 0);
+    let buf = render(&s);
+    let pane = text(&buf, value_area(&s));
+    assert!(pane.contains("json: too deep to pretty-print"), "{pane}");
+}

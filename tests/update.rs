@@ -387,3 +387,16 @@ fn a_value_with_more_rows_than_the_editor_can_show_is_not_opened_inline() {
     update(&mut s, ch('e'));
     assert!(s.editor.is_some());
 }
+
+/// Issue 16.10: F3 on JSON nested too deeply says so, not "not valid JSON".
+#[test]
+fn reformatting_json_too_deep_says_it_is_too_deep() {
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let mut s = showing("/deep", deep.as_bytes());
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_some());
+    update(&mut s, key(KeyCode::F(3)));
+    let m = &s.message.as_ref().expect("a message").text;
+    assert!(m.contains("too deep"), "{m}");
+    assert!(!m.contains("not valid JSON"), "{m}");
+}

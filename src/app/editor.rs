@@ -86,6 +86,16 @@ pub fn json_error(text: &str) -> Option<String> {
     }
 }
 
+/// Why `reformat` gave nothing.
+pub fn reformat_refusal(text: &str) -> &'static str {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) if crate::value_doc::is_too_deep(&e) => {
+            "JSON nested too deep to reformat (over 128 levels): left as it is"
+        }
+        _ => "not valid JSON: cannot reformat",
+    }
+}
+
 /// Pretty when compact, compact when pretty (`None` if not valid JSON).
 pub fn reformat(text: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;

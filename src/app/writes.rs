@@ -197,7 +197,10 @@ pub fn on_editor_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         EditorKey::ForceSave => save(state, true, cmds),
         EditorKey::Reformat => match reformat(&editor.text()) {
             Some(t) => editor.set_text(&t),
-            None => state.error("not valid JSON: cannot reformat"),
+            None => {
+                let why = super::editor::reformat_refusal(&editor.text());
+                state.error(why)
+            }
         },
         EditorKey::Cancel if editor.modified() => {
             state.confirm = Some(Confirm {

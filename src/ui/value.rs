@@ -25,6 +25,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     if let ValueStatus::Loaded { value, .. } = &view.status {
         let position = position(&value.doc, view.scroll, area);
         block = block.title_bottom(Line::from(position).right_aligned());
+        if let Some(note) = value.doc.note {
+            block = block.title_bottom(
+                Line::styled(format!(" {note} "), Style::new().fg(Color::Yellow)).left_aligned(),
+            );
+        }
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
