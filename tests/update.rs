@@ -400,3 +400,32 @@ fn reformatting_json_too_deep_says_it_is_too_deep() {
     assert!(m.contains("too deep"), "{m}");
     assert!(!m.contains("not valid JSON"), "{m}");
 }
+
+/// Issue 16.10: the "not UTF-8" refusal is about the key it names: it goes
+/// when the selection moves to another key.
+#[test]
+fn a_message_about_a_key_goes_when_the_selection_moves_on() {
+    let mut s = new_state();
+    let (_, g, _, _) = list_cmd(&start(&mut s));
+    let cmds = update(&mut s, listed(ROOT, g, page(&["/a", "/b"], None)));
+    let (req, _) = fetch_cmd(&cmds).unwrap();
+    update(
+        &mut s,
+        Msg::Value {
+            req,
+            result: Ok(Some(record("/a", b"\xff\xfe\x00binary"))),
+            revision: 1,
+        },
+    );
+    update(&mut s, ch('e'));
+    let m = &s.message.as_ref().expect("a message").text;
+    assert!(m.contains("not UTF-8"), "{m}");
+    update(&mut s, ch('j'));
+    assert!(
+        s.message
+            .as_ref()
+            .is_none_or(|m| !m.text.contains("not UTF-8")),
+        "{:?}",
+        s.message
+    );
+}

@@ -71,6 +71,8 @@ pub struct Message {
     pub text: String,
     pub error: bool,
     pub at: Instant,
+    /// The key the message is about: it goes when another key is selected.
+    pub about: Option<Vec<u8>>,
 }
 
 /// Members, health and alarms (`C`), refreshed every few seconds while
@@ -225,6 +227,7 @@ impl State {
             text: text.into(),
             error: false,
             at: self.now,
+            about: None,
         });
     }
 
@@ -233,6 +236,27 @@ impl State {
             text: text.into(),
             error: true,
             at: self.now,
+            about: None,
         });
+    }
+
+    /// An error about `key` only (see [`Message::about`]).
+    pub fn error_about(&mut self, key: &[u8], text: impl Into<String>) {
+        self.error(text);
+        if let Some(m) = self.message.as_mut() {
+            m.about = Some(key.to_vec());
+        }
+    }
+
+    /// The selection is now `key` (or no key): a message about another key
+    /// goes.
+    pub fn selection_is(&mut self, key: Option<&[u8]>) {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.about.is_some() && m.about.as_deref() != key)
+        {
+            self.message = None;
+        }
     }
 }

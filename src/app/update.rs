@@ -339,6 +339,7 @@ fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
             state.tree.node(row.node).full.to_vec()
         }
         _ => {
+            state.selection_is(None);
             if state.value.key.is_some() {
                 state.value.key = None;
                 state.value.status = ValueStatus::Empty;
@@ -347,6 +348,7 @@ fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
             return;
         }
     };
+    state.selection_is(Some(&key));
     if state.value.key.as_deref() == Some(&key[..]) {
         return;
     }

@@ -119,7 +119,8 @@ fn edit_target(state: &mut State) -> Option<EditContext> {
     match edit_context(record) {
         Ok(ctx) => Some(ctx),
         Err(e) => {
-            state.error(e);
+            let key = record.key.clone();
+            state.error_about(&key, e);
             None
         }
     }
