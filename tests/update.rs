@@ -429,3 +429,28 @@ fn a_message_about_a_key_goes_when_the_selection_moves_on() {
         s.message
     );
 }
+
+/// Issue 16.10: the request-size limit is etcd's default unless raised
+/// (`--max-request-bytes`), and the refusal says how to raise it.
+#[test]
+fn the_request_limit_is_the_default_and_can_be_raised() {
+    let big = "x".repeat(2 * 1024 * 1024);
+    let mut s = showing("/k", b"small");
+    update(&mut s, ch('e'));
+    s.editor.as_mut().unwrap().paste(&big);
+    let cmds = update(&mut s, ctrl('s'));
+    assert!(cmds.is_empty(), "not sent");
+    let m = &s.message.as_ref().unwrap().text;
+    assert!(m.contains("--max-request-bytes"), "{m}");
+    // The server allows 16 MiB: raised, it is sent.
+    let mut s = showing("/k", b"small");
+    s.max_request_bytes = 16 * 1024 * 1024;
+    update(&mut s, ch('e'));
+    s.editor.as_mut().unwrap().paste(&big);
+    let cmds = update(&mut s, ctrl('s'));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Save { .. }]),
+        "{:?}",
+        s.message
+    );
+}

@@ -5,9 +5,18 @@ use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::etcd::types::Expect;
 
-/// etcd's default request limit (`--max-request-bytes`, 1.5 MiB), less room
-/// for the request's own fields.
-pub const MAX_REQUEST: usize = 1536 * 1024 - 512;
+/// etcd's default request limit (its `--max-request-bytes`, 1.5 MiB). The
+/// server's setting cannot be read over the API: `--max-request-bytes`
+/// tells etcdlens when it was raised.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1536 * 1024;
+
+/// Room for the request's own fields within the limit.
+const REQUEST_OVERHEAD: usize = 512;
+
+/// Whether a value of `size` bytes (key included) fits under `limit`.
+pub fn over_limit(size: usize, limit: usize) -> bool {
+    size > limit.saturating_sub(REQUEST_OVERHEAD)
+}
 
 /// ratatui-textarea keeps its viewport (top row and column) in 16 bits:
 /// past column 65,535 it draws the wrong part of a line. Lines longer than

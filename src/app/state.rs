@@ -156,6 +156,10 @@ pub struct State {
     /// Files that could not be written (record, undo journal, log): shown
     /// in the status bar for the rest of the session.
     pub file_warnings: std::collections::BTreeMap<String, String>,
+    /// The server's request limit as etcdlens knows it (etcd's default
+    /// unless `--max-request-bytes` says more): bigger writes are refused
+    /// before they are sent.
+    pub max_request_bytes: usize,
     next_req: u64,
 }
 
@@ -208,6 +212,7 @@ impl State {
                 ..ClusterView::default()
             },
             file_warnings: std::collections::BTreeMap::new(),
+            max_request_bytes: super::editor::DEFAULT_MAX_REQUEST_BYTES,
             next_req: 1,
         }
     }

@@ -7,7 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::editor::{
-    classify, looks_like_json, reformat, EditContext, Editor, EditorKey, MAX_REQUEST,
+    classify, looks_like_json, over_limit, reformat, EditContext, Editor, EditorKey,
 };
 use super::msg::{Cmd, WriteOp};
 use super::state::{Confirm, ConfirmAction, State, ValueStatus};
@@ -161,7 +161,8 @@ pub fn on_external_edited(state: &mut State, result: Result<String, String>, cmd
     }
     let mut editor = Editor::new(ctx, &text);
     // Invalid JSON or too big: show it in the inline editor, with the error.
-    if editor.json_error.is_some() || text.len() + editor.ctx.key.len() > MAX_REQUEST {
+    let size = text.len() + editor.ctx.key.len();
+    if editor.json_error.is_some() || over_limit(size, state.max_request_bytes) {
         save(state_with_editor(state, editor), false, cmds);
         return;
     }
@@ -251,9 +252,15 @@ fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
         return state.error(format!("invalid JSON ({e}): not saved; F2 saves it anyway"));
     }
     let size = text.len() + editor.ctx.key.len();
-    if size > MAX_REQUEST {
+    let limit = state.max_request_bytes;
+    if over_limit(size, limit) {
+        let default = if limit == super::editor::DEFAULT_MAX_REQUEST_BYTES {
+            "etcd's default"
+        } else {
+            "--max-request-bytes"
+        };
         return state.error(format!(
-            "{size} bytes is over etcd's request limit (1.5 MiB by default): not sent; your text stays here"
+            "{size} bytes is over the request limit of {limit} bytes ({default}): not sent; your text stays here. If the server allows more, start etcdlens with --max-request-bytes N"
         ));
     }
     editor.saving = true;
