@@ -442,3 +442,30 @@ async fn the_editor_shows_the_end_of_a_200k_character_line() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 16.8: Ctrl-c in the editor with unsaved text asks before quitting
+/// (as Esc does); n keeps the text, y quits and restores the terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_in_the_editor_asks_before_dropping_the_text() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {ep} --prefix /app/flags/",
+        journal.path().display()
+    ));
+    tmux.wait_for("beta");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /app/flags/beta");
+    tmux.send(&["End", "typed-text", "C-c"]);
+    let screen = tmux.wait_for("discard your changes and quit? y/N");
+    assert!(screen.contains("ontyped-text"), "{screen}");
+    tmux.send(&["n"]);
+    let screen = tmux.wait_for("cancelled: nothing was written");
+    assert!(screen.contains("ontyped-text"), "text kept:\n{screen}");
+    tmux.send(&["C-c"]);
+    tmux.wait_for("discard your changes and quit? y/N");
+    tmux.send(&["y"]);
+    tmux.wait_for("EXIT=0");
+    assert!(!tmux.alternate_screen_on());
+}
