@@ -109,7 +109,7 @@ impl Document {
             Body::Lines(lines) => {
                 let info = self.info[i];
                 if info.wide {
-                    wrap_line(&lines[i], width).len()
+                    count_rows(&lines[i], width)
                 } else {
                     (info.cells as usize).div_ceil(width).max(1)
                 }
@@ -265,6 +265,21 @@ fn wrap_line(line: &[(Tok, String)], width: usize) -> Vec<Vec<(Tok, String)>> {
         if !piece.is_empty() {
             rows.last_mut().expect("a row").push((*tok, piece));
         }
+    }
+    rows
+}
+
+/// How many rows [`wrap_line`] makes, without making them.
+fn count_rows(line: &[(Tok, String)], width: usize) -> usize {
+    let mut rows = 1;
+    let mut used = 0;
+    for c in line.iter().flat_map(|(_, s)| s.chars()) {
+        let w = char_cells(c);
+        if used + w > width && used > 0 {
+            rows += 1;
+            used = 0;
+        }
+        used += w;
     }
     rows
 }
@@ -507,6 +522,24 @@ mod tests {
             text(&doc)[1].find('|'),
             "columns line up"
         );
+    }
+
+    #[test]
+    fn rows_wrap_by_cells_and_wide_chars_stay_whole() {
+        let doc = Document::build("ab漢字c\nxyz".as_bytes());
+        // width 3: "ab" (漢 does not fit), "漢", "字c", then "xyz".
+        assert_eq!(doc.row_count(3), 4);
+        let rows: Vec<String> = doc
+            .rows(0, 10, 3)
+            .iter()
+            .map(|r| r.iter().map(|(_, s)| s.as_str()).collect())
+            .collect();
+        assert_eq!(rows, ["ab", "漢", "字c", "xyz"]);
+        assert_eq!(doc.source_line_at(3, 3), 2);
+        let long = "x".repeat(CHUNK_CHARS * 2 + 1);
+        let doc = Document::build(long.as_bytes());
+        assert_eq!(doc.source_line_count(), 1);
+        assert_eq!(doc.row_count(100), long.len().div_ceil(100) + 2);
     }
 
     #[test]
