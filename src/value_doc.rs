@@ -40,36 +40,21 @@ pub enum Format {
 pub struct Document {
     pub format: Format,
     pub body: Body,
-    /// Per line of `Body::Lines`: its width on screen, and whether it
-    /// continues the source line before it (a chunk of a long line).
-    info: Vec<LineInfo>,
+    /// For `Body::Lines`: the source lines, each one or more document
+    /// lines (a long line is cut into chunks), with its width on screen.
+    sources: Vec<Source>,
     /// Why JSON-looking bytes are shown as text, if they are.
     pub note: Option<&'static str>,
 }
 
+/// One source line: document lines `start..end`, `cells` wide on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct LineInfo {
-    cells: u32,
+struct Source {
+    start: usize,
+    end: usize,
+    cells: usize,
     /// Holds a character two cells wide: wrapping must look at each one.
     wide: bool,
-    continues: bool,
-}
-
-fn line_info(line: &[(Tok, String)], continues: bool) -> LineInfo {
-    let mut cells = 0u32;
-    let mut wide = false;
-    for (_, s) in line {
-        for c in s.chars() {
-            let w = char_cells(c);
-            wide |= w > 1;
-            cells += w as u32;
-        }
-    }
-    LineInfo {
-        cells,
-        wide,
-        continues,
-    }
 }
 
 fn char_cells(c: char) -> usize {
@@ -86,37 +71,77 @@ impl Document {
             _ => Document {
                 format: Format::Binary,
                 body: Body::Hex(bytes.to_vec()),
-                info: Vec::new(),
+                sources: Vec::new(),
                 note: None,
             },
         }
     }
 
+    /// From document lines, each marked when it continues the line before.
     fn lines(format: Format, lines: Vec<(bool, Vec<(Tok, String)>)>) -> Document {
-        let info = lines.iter().map(|(c, l)| line_info(l, *c)).collect();
+        let mut sources: Vec<Source> = Vec::new();
+        for (i, (continues, line)) in lines.iter().enumerate() {
+            if !continues || sources.is_empty() {
+                sources.push(Source {
+                    start: i,
+                    end: i,
+                    cells: 0,
+                    wide: false,
+                });
+            }
+            let src = sources.last_mut().expect("a source line");
+            src.end = i + 1;
+            for c in line.iter().flat_map(|(_, s)| s.chars()) {
+                let w = char_cells(c);
+                src.wide |= w > 1;
+                src.cells += w;
+            }
+        }
         Document {
             format,
             body: Body::Lines(lines.into_iter().map(|(_, l)| l).collect()),
-            info,
+            sources,
             note: None,
         }
     }
 
-    /// Screen rows line `i` takes at `width` columns (wrapped by character).
-    fn line_rows(&self, i: usize, width: usize) -> usize {
-        let width = width.max(1);
+    /// The pieces of source line `i` (hex: the dump line at this width).
+    fn pieces(&self, i: usize, width: usize) -> Vec<(Tok, &str)> {
         match &self.body {
             Body::Lines(lines) => {
-                let info = self.info[i];
-                if info.wide {
-                    count_rows(&lines[i], width)
+                let src = self.sources[i];
+                lines[src.start..src.end]
+                    .iter()
+                    .flatten()
+                    .map(|(t, s)| (*t, s.as_str()))
+                    .collect()
+            }
+            Body::Hex(_) => unreachable!("hex lines are made per row, width {width}"),
+        }
+    }
+
+    /// Units the document scrolls through: source lines, or hex lines.
+    fn units(&self) -> usize {
+        match &self.body {
+            Body::Lines(_) => self.sources.len(),
+            Body::Hex(_) => self.line_count(),
+        }
+    }
+
+    /// Screen rows unit `i` takes at `width` columns (wrapped by character).
+    fn unit_rows(&self, i: usize, width: usize) -> usize {
+        let width = width.max(1);
+        match &self.body {
+            Body::Lines(_) => {
+                let src = self.sources[i];
+                if src.wide {
+                    wrap_pieces(&self.pieces(i, width), width, 0, 0).0
                 } else {
-                    (info.cells as usize).div_ceil(width).max(1)
+                    src.cells.div_ceil(width).max(1)
                 }
             }
             Body::Hex(bytes) => {
-                let ascii = width >= HEX_LINE_WIDTH;
-                if ascii {
+                if width >= HEX_LINE_WIDTH {
                     1
                 } else {
                     hex_line(bytes, i, false)
@@ -135,69 +160,58 @@ impl Document {
             Body::Hex(_) => {
                 // Every full line is as wide; only the last one may be shorter.
                 let n = self.line_count();
-                self.line_rows(0, width) * (n - 1) + self.line_rows(n - 1, width)
+                self.unit_rows(0, width) * (n - 1) + self.unit_rows(n - 1, width)
             }
-            _ => (0..self.line_count())
-                .map(|i| self.line_rows(i, width))
-                .sum(),
+            _ => (0..self.units()).map(|i| self.unit_rows(i, width)).sum(),
         }
     }
 
     /// Source lines (a long line cut into chunks counts once).
     pub fn source_line_count(&self) -> usize {
-        match &self.body {
-            Body::Lines(_) => self.info.iter().filter(|i| !i.continues).count(),
-            Body::Hex(_) => self.line_count(),
-        }
+        self.units()
     }
 
     /// The source line (1-based) shown on screen row `row`.
     pub fn source_line_at(&self, row: usize, width: usize) -> usize {
-        let (line, _) = self.locate(row, width);
-        match &self.body {
-            Body::Lines(_) => self.info[..=line.min(self.info.len().saturating_sub(1))]
-                .iter()
-                .filter(|i| !i.continues)
-                .count()
-                .max(1),
-            Body::Hex(_) => line + 1,
-        }
+        let (unit, _) = self.locate(row, width);
+        (unit + 1).min(self.units()).max(1)
     }
 
-    /// The document line holding screen row `row`, and the row within it.
+    /// The unit holding screen row `row`, and the row within it.
     fn locate(&self, row: usize, width: usize) -> (usize, usize) {
         if let Body::Hex(_) = self.body {
-            let per = self.line_rows(0, width);
-            return ((row / per).min(self.line_count()), row % per);
+            let per = self.unit_rows(0, width);
+            return ((row / per).min(self.units()), row % per);
         }
         let mut left = row;
-        for i in 0..self.line_count() {
-            let n = self.line_rows(i, width);
+        for i in 0..self.units() {
+            let n = self.unit_rows(i, width);
             if left < n {
                 return (i, left);
             }
             left -= n;
         }
-        (self.line_count(), 0)
+        (self.units(), 0)
     }
 
     /// Up to `count` screen rows from row `first` at `width` columns, each
     /// as (token kind, text) pieces that fit the width.
     pub fn rows(&self, first: usize, count: usize, width: usize) -> Vec<Vec<(Tok, String)>> {
         let width = width.max(1);
-        let (mut line, mut skip) = self.locate(first, width);
+        let (mut unit, mut skip) = self.locate(first, width);
         let mut out = Vec::with_capacity(count);
-        while out.len() < count && line < self.line_count() {
-            let wrapped = match &self.body {
-                Body::Lines(lines) => wrap_line(&lines[line], width),
+        while out.len() < count && unit < self.units() {
+            let want = count - out.len();
+            let rows = match &self.body {
+                Body::Lines(_) => wrap_pieces(&self.pieces(unit, width), width, want, skip).1,
                 Body::Hex(bytes) => {
-                    let text = hex_line(bytes, line, width >= HEX_LINE_WIDTH);
-                    wrap_line(&[(Tok::Plain, text)], width)
+                    let text = hex_line(bytes, unit, width >= HEX_LINE_WIDTH);
+                    wrap_pieces(&[(Tok::Plain, &text)], width, want, skip).1
                 }
             };
-            out.extend(wrapped.into_iter().skip(skip).take(count - out.len()));
+            out.extend(rows);
             skip = 0;
-            line += 1;
+            unit += 1;
         }
         out
     }
@@ -242,46 +256,50 @@ fn looks_like_text(text: &str) -> bool {
 }
 
 /// Cuts one line into rows of at most `width` cells, character by
-/// character (a character two cells wide never straddles two rows).
-fn wrap_line(line: &[(Tok, String)], width: usize) -> Vec<Vec<(Tok, String)>> {
-    let mut rows = vec![Vec::new()];
+/// character (a character two cells wide never straddles two rows). Returns
+/// how many rows the line takes (all of them when `take` is 0: counting
+/// only), and rows `skip..skip + take` of them.
+fn wrap_pieces(
+    line: &[(Tok, &str)],
+    width: usize,
+    take: usize,
+    skip: usize,
+) -> (usize, Vec<Vec<(Tok, String)>>) {
+    let mut out: Vec<Vec<(Tok, String)>> = Vec::new();
+    let mut row = 0;
     let mut used = 0;
+    let keep = |row: usize| row >= skip && row - skip < take;
+    let mut current: Vec<(Tok, String)> = Vec::new();
     for (tok, s) in line {
         let mut piece = String::new();
         for c in s.chars() {
             let w = char_cells(c);
             if used + w > width && used > 0 {
-                if !piece.is_empty() {
-                    rows.last_mut()
-                        .expect("a row")
-                        .push((*tok, std::mem::take(&mut piece)));
+                if keep(row) {
+                    if !piece.is_empty() {
+                        current.push((*tok, std::mem::take(&mut piece)));
+                    }
+                    out.push(std::mem::take(&mut current));
+                } else if take > 0 && row >= skip + take {
+                    return (row + 1, out);
                 }
-                rows.push(Vec::new());
+                piece.clear();
+                row += 1;
                 used = 0;
             }
-            piece.push(c);
+            if keep(row) {
+                piece.push(c);
+            }
             used += w;
         }
         if !piece.is_empty() {
-            rows.last_mut().expect("a row").push((*tok, piece));
+            current.push((*tok, piece));
         }
     }
-    rows
-}
-
-/// How many rows [`wrap_line`] makes, without making them.
-fn count_rows(line: &[(Tok, String)], width: usize) -> usize {
-    let mut rows = 1;
-    let mut used = 0;
-    for c in line.iter().flat_map(|(_, s)| s.chars()) {
-        let w = char_cells(c);
-        if used + w > width && used > 0 {
-            rows += 1;
-            used = 0;
-        }
-        used += w;
+    if keep(row) {
+        out.push(current);
     }
-    rows
+    (row + 1, out)
 }
 
 fn text_lines(text: &str) -> Vec<(bool, Vec<(Tok, String)>)> {
@@ -539,7 +557,18 @@ mod tests {
         let long = "x".repeat(CHUNK_CHARS * 2 + 1);
         let doc = Document::build(long.as_bytes());
         assert_eq!(doc.source_line_count(), 1);
-        assert_eq!(doc.row_count(100), long.len().div_ceil(100) + 2);
+        // Chunks flow on: rows are full up to the last one.
+        assert_eq!(doc.row_count(100), long.len().div_ceil(100));
+        let rows = doc.rows(4, 100, 100);
+        assert_eq!(rows.len(), 7);
+        let len = |r: &Vec<(Tok, String)>| r.iter().map(|(_, s)| s.len()).sum::<usize>();
+        assert!(rows[..6].iter().all(|r| len(r) == 100));
+        assert_eq!(len(&rows[6]), 25);
+        // Wide characters: skipping rows keeps the same cuts.
+        let doc = Document::build("漢字かな交じり文".repeat(5).as_bytes());
+        let all = doc.rows(0, 100, 7);
+        assert_eq!(doc.row_count(7), all.len());
+        assert_eq!(doc.rows(3, 2, 7), all[3..5].to_vec());
     }
 
     #[test]
