@@ -301,7 +301,8 @@ async fn an_unwritable_log_file_prints_nothing_on_the_terminal() {
     tmux.wait_for("flags/");
     tmux.send(&["j", "r"]);
     tmux.wait_for("\"port\": 8080");
-    let screen = tmux.screen();
+    // Said in the status bar instead, for the rest of the session.
+    let screen = tmux.wait_for("⚠ log failed");
     assert!(!screen.contains("Unable to write"), "{screen}");
     tmux.send(&["q"]);
     let screen = tmux.wait_for("EXIT=0");

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::connect::{Connection, MAX_RESPONSE_BYTES};
-use super::types::{WatchStatus, WriteOutcome};
+use super::types::WriteOutcome;
 use super::watch::{self, WatchSpec};
 use super::{cluster, describe_error, election, lister, value, write};
 use crate::app::msg::WriteOp;
@@ -181,11 +181,11 @@ pub async fn run(
                     Some(path) => match Recorder::open(path) {
                         Ok(r) => Some(r),
                         Err(e) => {
-                            let status = WatchStatus::Reconnecting {
-                                attempt: 0,
-                                error: format!("cannot write {}: {e}", path.display()),
+                            let failed = Msg::FileFailed {
+                                what: format!("record {}", path.display()),
+                                error: format!("cannot open it: {e}"),
                             };
-                            let _ = msgs.send(Msg::WatchStatus { epoch, status }).await;
+                            let _ = msgs.send(failed).await;
                             None
                         }
                     },
