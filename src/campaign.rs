@@ -35,7 +35,7 @@ pub async fn run(opts: &Options, name: &str, proposal: &str, ttl: i64) -> Result
         }
     };
     let on_elected = |_: &etcd_client::LeaderKey| {
-        println!("leader: {proposal}");
+        println!("leader: {}", crate::escape::escape_str(proposal));
         let _ = std::io::stdout().flush();
     };
     match election::campaign(

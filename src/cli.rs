@@ -87,6 +87,11 @@ pub struct Options {
     /// Refuse every write.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// The server's request limit in bytes (etcd's --max-request-bytes;
+    /// default 1.5 MiB, etcd's default): larger values are refused before
+    /// they are sent. Raise it when the server allows more.
+    #[arg(long, default_value_t = crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES, global = true)]
+    pub max_request_bytes: usize,
     /// Prefix the Events pane follows (default: the tree's root).
     #[arg(long, global = true)]
     pub watch: Option<String>,
@@ -136,6 +141,7 @@ impl Options {
             prefix: self.prefix.clone().into_bytes(),
             delimiter: self.delimiter.clone().into_bytes(),
             read_only: self.read_only,
+            max_request_bytes: self.max_request_bytes,
             note: None,
             watch: self.watch.clone().map(String::into_bytes),
             record: self.record.clone(),

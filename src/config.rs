@@ -104,9 +104,19 @@ pub fn path() -> Option<PathBuf> {
 /// Reads the file; a missing file is an empty config.
 pub fn load(path: &Path) -> Result<ConfigFile, String> {
     match std::fs::read_to_string(path) {
-        Ok(text) => {
-            toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))
-        }
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|span| {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                    format!(" (line {line}, column {column})")
+                })
+                .unwrap_or_default();
+            let message = e.message().trim_end().replace('\n', "; ");
+            format!("{}{at}: {message}", path.display())
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
@@ -178,6 +188,11 @@ pub fn apply(
     }
     if !explicit("delimiter") {
         if let Some(v) = &ctx.delimiter {
+            // As the flag: an empty delimiter would make every key a
+            // directory of itself.
+            if v.is_empty() {
+                return Err("context: the delimiter cannot be empty".into());
+            }
             opts.delimiter = v.clone();
         }
     }
@@ -190,7 +205,10 @@ pub fn apply(
 
 /// `etcdlens contexts`: one line per context.
 pub fn list(path: &Path, file: &ConfigFile) -> String {
-    let mut out = format!("# {}\n", path.display());
+    let mut out = format!(
+        "# {}\n",
+        crate::escape::escape_str(&path.display().to_string())
+    );
     if file.contexts.is_empty() {
         out.push_str("no contexts defined\n");
     }
@@ -200,14 +218,17 @@ pub fn list(path: &Path, file: &ConfigFile) -> String {
         } else {
             ""
         };
+        let esc = crate::escape::escape_str;
         out.push_str(&format!(
-            "{name}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
-            c.endpoints
+            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
+            esc(name),
+            esc(&c
+                .endpoints
                 .as_ref()
                 .map(|e| e.join(","))
-                .unwrap_or_else(|| "-".into()),
-            c.user.as_deref().unwrap_or("-"),
-            c.prefix.as_deref().unwrap_or("-"),
+                .unwrap_or_else(|| "-".into())),
+            esc(c.user.as_deref().unwrap_or("-")),
+            esc(c.prefix.as_deref().unwrap_or("-")),
             if c.read_only == Some(true) {
                 "\tread-only"
             } else {
@@ -265,6 +286,28 @@ mod tests {
         assert_eq!(o.endpoints, ["x:1"]);
         assert_eq!(o.prefix, "/mine/");
         assert_eq!(o.user.as_deref(), Some("alice"));
+    }
+
+    /// Issue 16.10: a TOML error names its line and column.
+    #[test]
+    fn toml_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[contexts.a]\nuser = \"u\"\nprefix = /nope\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.contains("line 3, column 10"), "{e}");
+    }
+
+    /// Issue 16.10: an empty delimiter is refused from a context as from
+    /// the flag.
+    #[test]
+    fn an_empty_delimiter_is_refused_from_a_context_too() {
+        let c = Context {
+            delimiter: Some(String::new()),
+            ..Context::default()
+        };
+        let e = apply(&mut opts(&[]), &c, &|_| false).unwrap_err();
+        assert!(e.contains("delimiter cannot be empty"), "{e}");
     }
 
     #[test]

@@ -59,6 +59,50 @@ fn push_escaped(out: &mut String, s: &str) {
     }
 }
 
+/// `bytes` as one shell word (bash) that is also terminal-safe: as is when
+/// plain, in single quotes when printable text, else in `$'…'` with every
+/// other byte as `\xNN`. `None` for a NUL byte, which no argument can hold.
+pub fn shell_word(bytes: &[u8]) -> Option<String> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || b"/._-:=@%+,".contains(b);
+    if !bytes.is_empty() && bytes.iter().all(plain) {
+        return Some(String::from_utf8_lossy(bytes).into_owned());
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if !text.chars().any(is_unsafe) {
+            return Some(format!("'{}'", text.replace('\'', r"'\''")));
+        }
+    }
+    let mut out = String::from("$'");
+    for &b in bytes {
+        match b {
+            b'\'' => out.push_str("\\'"),
+            b'\\' => out.push_str("\\\\"),
+            b' '..=b'~' => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('\'');
+    Some(out)
+}
+
+/// An etcdctl command line naming `key`, e.g. `etcdctl del '/a b'`; when
+/// the key cannot be named in a shell, says so instead.
+pub fn etcdctl_line(verb: &str, key: &[u8], rest: &str) -> String {
+    match shell_word(key) {
+        Some(k) if rest.is_empty() => format!("etcdctl {verb} {k}"),
+        Some(k) => format!("etcdctl {verb} {k} {rest}"),
+        None => format!(
+            "no etcdctl equivalent: the key holds a NUL byte, which no shell argument can carry ({})",
+            escape_bytes(key)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +119,17 @@ mod tests {
         assert_eq!(escape_str("\u{9b}31m"), "\\x9b31m");
         assert_eq!(escape_str("\u{7f}"), "\\x7f");
         assert_eq!(escape_str("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(shell_word(b"/a/b-1").unwrap(), "/a/b-1");
+        assert_eq!(shell_word(b"/it's").unwrap(), r"'/it'\''s'");
+        assert_eq!(
+            shell_word(b"/e\x1b[\xff'\\").unwrap(),
+            r"$'/e\x1b[\xff\'\\'"
+        );
+        assert_eq!(shell_word(b"a\0b"), None);
     }
 
     #[test]

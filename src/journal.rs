@@ -92,6 +92,7 @@ impl Journal {
             .append(true)
             .mode(0o600)
             .open(&self.path)?;
+        make_private(&file, &self.path)?;
         for e in entries {
             let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
             writeln!(file, "{line}")?;
@@ -143,6 +144,7 @@ impl Journal {
                 .truncate(true)
                 .mode(0o600)
                 .open(&tmp)?;
+            make_private(&f, &tmp)?;
             for l in keep {
                 writeln!(f, "{l}")?;
             }
@@ -151,9 +153,50 @@ impl Journal {
     }
 }
 
+/// The journal holds before-images (possibly secrets): an existing file
+/// readable or writable by others is set to 0600 before anything is
+/// written to it, or refused when that is not possible.
+fn make_private(file: &std::fs::File, path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| {
+            std::io::Error::other(format!(
+                "{} is mode {mode:o} (not private) and cannot be set to 600: {e}; nothing written to it",
+                path.display()
+            ))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 16.5: a journal that exists with a wider mode is made private
+    /// before anything is written to it.
+    #[test]
+    fn an_existing_journal_is_made_private_before_writing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let j = Journal { path: path.clone() };
+        j.append(&[Entry::new(b"/secret", Some(b"hunter2"), 0, 5)])
+            .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn append_find_and_bound() {

@@ -3,7 +3,9 @@
 //! passwords (keys and revisions only). `RUST_LOG` refines the level
 //! (default `info`, `etcdlens=debug` for more).
 
+use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
@@ -17,8 +19,36 @@ pub fn init(path: &Path) -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(Mutex::new(file))
+        .with_writer(Mutex::new(Quiet(file)))
         .init();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "etcdlens started");
     Ok(())
+}
+
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Whether writing the log file has failed (the status bar says so).
+pub fn failed() -> bool {
+    FAILED.load(Ordering::Relaxed)
+}
+
+/// The log file, never failing: tracing-subscriber prints its own write
+/// errors on stderr, which is the terminal the UI draws on. A failure is
+/// remembered instead (see [`failed`]).
+struct Quiet(std::fs::File);
+
+impl Write for Quiet {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Err(_e) = self.0.write_all(buf) {
+            FAILED.store(true, Ordering::Relaxed);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.flush().is_err() {
+            FAILED.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
 }

@@ -2,35 +2,42 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use etcdlens::cli::{Cli, Command};
+use etcdlens::escape::escape_str;
 use etcdlens::runtime;
 use etcdlens::{demo, etcd, Failure};
+
+/// One line on stderr, terminal-safe: messages carry user- and
+/// server-supplied text (endpoints, paths, server errors).
+fn say(msg: &str) {
+    eprintln!("etcdlens: {}", escape_str(msg));
+}
 
 fn main() -> ExitCode {
     let started = Instant::now();
     if let Err(e) = color_eyre::install() {
-        eprintln!("etcdlens: {e}");
+        say(&e.to_string());
         return ExitCode::from(1);
     }
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(msg) => {
-            eprintln!("etcdlens: {msg}");
+            say(&msg);
             return ExitCode::from(2);
         }
     };
     if let Some(path) = &cli.opts.log_file {
         if let Err(e) = etcdlens::logging::init(path) {
-            eprintln!(
-                "etcdlens: cannot write the log file {}: {e}",
+            say(&format!(
+                "cannot write the log file {}: {e}",
                 path.display()
-            );
+            ));
             return ExitCode::from(2);
         }
     }
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("etcdlens: cannot start the async runtime: {e}");
+            say(&format!("cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -51,11 +58,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
-            eprintln!("etcdlens: {msg}");
+            say(&msg);
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {
-            eprintln!("etcdlens: {msg}");
+            say(&msg);
             ExitCode::from(1)
         }
     }
@@ -65,14 +72,25 @@ fn main() -> ExitCode {
 /// flags and environment variables left unset.
 fn parse_cli() -> Result<Cli, String> {
     use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().get_matches();
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap quotes the offending argument: escape it, line by line.
+            let text = e.render().to_string();
+            for line in text.trim_end().lines() {
+                eprintln!("{}", escape_str(line));
+            }
+            std::process::exit(2);
+        }
+    };
     let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
     let Some(path) = etcdlens::config::path() else {
         return Ok(cli);
     };
     let file = etcdlens::config::load(&path)?;
     if let Some(w) = etcdlens::config::permission_warning(&path, &file) {
-        eprintln!("etcdlens: {w}");
+        say(&w);
     }
     cli.opts.keymap = file.keymap(&path)?;
     let name = cli.opts.context.clone().or(file.default_context.clone());

@@ -24,6 +24,9 @@ pub struct Recorder {
     out: BufWriter<File>,
     /// The first write error, kept so it is reported once.
     pub error: Option<String>,
+    /// `error` was handed out by [`Recorder::new_error`].
+    reported: bool,
+    path: std::path::PathBuf,
     /// Last value seen per key, for `prev_value` (the watch does not ask
     /// etcd for previous values). Forgotten past `LAST_KEYS` keys: then
     /// `prev_value` is null until the key is seen again.
@@ -41,6 +44,8 @@ impl Recorder {
         Ok(Recorder {
             out: BufWriter::new(file),
             error: None,
+            reported: false,
+            path: path.to_path_buf(),
             last: HashMap::new(),
         })
     }
@@ -69,6 +74,17 @@ impl Recorder {
             }
         }
         self.flush();
+    }
+
+    /// The first write error, once, as (what failed, why): the status bar
+    /// keeps it.
+    pub fn new_error(&mut self) -> Option<(String, String)> {
+        if self.reported {
+            return None;
+        }
+        let error = self.error.clone()?;
+        self.reported = true;
+        Some((format!("record {}", self.path.display()), error))
     }
 
     pub fn gap(&mut self, from: i64, to: i64) {

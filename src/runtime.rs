@@ -24,6 +24,8 @@ pub struct RunOptions {
     pub prefix: Vec<u8>,
     pub delimiter: Vec<u8>,
     pub read_only: bool,
+    /// The server's request limit (`--max-request-bytes`).
+    pub max_request_bytes: usize,
     /// A first status-bar message (e.g. the demo's ports).
     pub note: Option<String>,
     /// Prefix the Events pane follows (default: the tree's root).
@@ -60,6 +62,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     state.revision = conn.revision;
     state.read_only = opts.read_only;
     state.keymap = opts.keymap.clone();
+    state.max_request_bytes = opts.max_request_bytes;
     if let Some(prefix) = &opts.watch {
         state.watch.prefix = prefix.clone();
     }

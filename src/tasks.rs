@@ -14,7 +14,7 @@ use tokio::task::AbortHandle;
 use crate::app::msg::{PrefixDeleted, WriteOp};
 use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
-use crate::etcd::types::{WatchStatus, WriteOutcome};
+use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{cluster, describe_error, election, lister, value, write, Reports};
 use crate::journal::{Entry, Journal};
@@ -209,11 +209,12 @@ impl Tasks {
                                 .map(|kv| Entry::new(&kv.key, Some(&kv.value), kv.lease, revision))
                                 .collect();
                             let journaled = !entries.is_empty() || deleted == 0;
-                            journal_append(&entries);
+                            let journal = journal_append(&entries);
                             PrefixDeleted {
                                 deleted,
                                 revision,
                                 journaled,
+                                journal,
                             }
                         })
                         .map_err(|e| describe_error(&e));
@@ -257,11 +258,10 @@ impl Tasks {
             Some(path) => match Recorder::open(path) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    let status = WatchStatus::Reconnecting {
-                        attempt: 0,
-                        error: format!("cannot write {}: {e}", path.display()),
-                    };
-                    let _ = msgs.try_send(Msg::WatchStatus { epoch, status });
+                    let _ = msgs.try_send(Msg::FileFailed {
+                        what: format!("record {}", path.display()),
+                        error: format!("cannot open it: {e}"),
+                    });
                     None
                 }
             },
@@ -314,6 +314,7 @@ fn watch_msg(epoch: u64, update: WatchUpdate) -> Msg {
             to,
             compacted,
         },
+        WatchUpdate::RecordFailed { what, error } => Msg::FileFailed { what, error },
     }
 }
 
@@ -355,18 +356,33 @@ fn finish_write(
         Err(e) => e.clone(),
     };
     tracing::info!(?op, key = %crate::escape::escape_bytes(&key), %outcome, "write");
-    if let Ok(WriteOutcome::Done { revision }) = &result {
-        journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)]);
+    let journal = match &result {
+        Ok(WriteOutcome::Done { revision }) => {
+            journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)])
+        }
+        _ => Ok(()),
+    };
+    Msg::WriteDone {
+        op,
+        key,
+        result,
+        journal,
     }
-    Msg::WriteDone { op, key, result }
 }
 
-/// Journal failures must not fail the write that already happened.
-fn journal_append(entries: &[Entry]) {
+/// Journal failures must not fail the write that already happened; they
+/// are reported (the write's message, a status-bar warning).
+fn journal_append(entries: &[Entry]) -> Result<(), String> {
     if entries.is_empty() {
-        return;
+        return Ok(());
     }
-    if let Some(j) = Journal::open_default() {
-        let _ = j.append(entries);
-    }
+    let Some(j) = Journal::open_default() else {
+        return Err(
+            "no place for it: HOME and XDG_DATA_HOME are unset (set ETCDLENS_JOURNAL)".into(),
+        );
+    };
+    j.append(entries).map_err(|e| {
+        tracing::warn!(error = %e, "journal not written");
+        format!("{}: {e}", j.path.display())
+    })
 }

@@ -40,6 +40,25 @@ pub enum Format {
 pub struct Document {
     pub format: Format,
     pub body: Body,
+    /// For `Body::Lines`: the source lines, each one or more document
+    /// lines (a long line is cut into chunks), with its width on screen.
+    sources: Vec<Source>,
+    /// Why JSON-looking bytes are shown as text, if they are.
+    pub note: Option<&'static str>,
+}
+
+/// One source line: document lines `start..end`, `cells` wide on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Source {
+    start: usize,
+    end: usize,
+    cells: usize,
+    /// Holds a character two cells wide: wrapping must look at each one.
+    wide: bool,
+}
+
+fn char_cells(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
 impl Document {
@@ -48,15 +67,153 @@ impl Document {
             return doc;
         }
         match std::str::from_utf8(bytes) {
-            Ok(text) if looks_like_text(text) => Document {
-                format: Format::Text,
-                body: Body::Lines(text_lines(text)),
-            },
+            Ok(text) if looks_like_text(text) => Document::lines(Format::Text, text_lines(text)),
             _ => Document {
                 format: Format::Binary,
                 body: Body::Hex(bytes.to_vec()),
+                sources: Vec::new(),
+                note: None,
             },
         }
+    }
+
+    /// From document lines, each marked when it continues the line before.
+    fn lines(format: Format, lines: Vec<(bool, Vec<(Tok, String)>)>) -> Document {
+        let mut sources: Vec<Source> = Vec::new();
+        for (i, (continues, line)) in lines.iter().enumerate() {
+            if !continues || sources.is_empty() {
+                sources.push(Source {
+                    start: i,
+                    end: i,
+                    cells: 0,
+                    wide: false,
+                });
+            }
+            let src = sources.last_mut().expect("a source line");
+            src.end = i + 1;
+            for c in line.iter().flat_map(|(_, s)| s.chars()) {
+                let w = char_cells(c);
+                src.wide |= w > 1;
+                src.cells += w;
+            }
+        }
+        Document {
+            format,
+            body: Body::Lines(lines.into_iter().map(|(_, l)| l).collect()),
+            sources,
+            note: None,
+        }
+    }
+
+    /// The pieces of source line `i` (hex: the dump line at this width).
+    fn pieces(&self, i: usize, width: usize) -> Vec<(Tok, &str)> {
+        match &self.body {
+            Body::Lines(lines) => {
+                let src = self.sources[i];
+                lines[src.start..src.end]
+                    .iter()
+                    .flatten()
+                    .map(|(t, s)| (*t, s.as_str()))
+                    .collect()
+            }
+            Body::Hex(_) => unreachable!("hex lines are made per row, width {width}"),
+        }
+    }
+
+    /// Units the document scrolls through: source lines, or hex lines.
+    fn units(&self) -> usize {
+        match &self.body {
+            Body::Lines(_) => self.sources.len(),
+            Body::Hex(_) => self.line_count(),
+        }
+    }
+
+    /// Screen rows unit `i` takes at `width` columns (wrapped by character).
+    fn unit_rows(&self, i: usize, width: usize) -> usize {
+        let width = width.max(1);
+        match &self.body {
+            Body::Lines(_) => {
+                let src = self.sources[i];
+                if src.wide {
+                    wrap_pieces(&self.pieces(i, width), width, 0, 0).0
+                } else {
+                    src.cells.div_ceil(width).max(1)
+                }
+            }
+            Body::Hex(bytes) => {
+                if width >= HEX_LINE_WIDTH {
+                    1
+                } else {
+                    hex_line(bytes, i, false)
+                        .chars()
+                        .count()
+                        .div_ceil(width)
+                        .max(1)
+                }
+            }
+        }
+    }
+
+    /// Rows the whole document takes at `width` columns.
+    pub fn row_count(&self, width: usize) -> usize {
+        match &self.body {
+            Body::Hex(_) => {
+                // Every full line is as wide; only the last one may be shorter.
+                let n = self.line_count();
+                self.unit_rows(0, width) * (n - 1) + self.unit_rows(n - 1, width)
+            }
+            _ => (0..self.units()).map(|i| self.unit_rows(i, width)).sum(),
+        }
+    }
+
+    /// Source lines (a long line cut into chunks counts once).
+    pub fn source_line_count(&self) -> usize {
+        self.units()
+    }
+
+    /// The source line (1-based) shown on screen row `row`.
+    pub fn source_line_at(&self, row: usize, width: usize) -> usize {
+        let (unit, _) = self.locate(row, width);
+        (unit + 1).min(self.units()).max(1)
+    }
+
+    /// The unit holding screen row `row`, and the row within it.
+    fn locate(&self, row: usize, width: usize) -> (usize, usize) {
+        if let Body::Hex(_) = self.body {
+            let per = self.unit_rows(0, width);
+            return ((row / per).min(self.units()), row % per);
+        }
+        let mut left = row;
+        for i in 0..self.units() {
+            let n = self.unit_rows(i, width);
+            if left < n {
+                return (i, left);
+            }
+            left -= n;
+        }
+        (self.units(), 0)
+    }
+
+    /// Up to `count` screen rows from row `first` at `width` columns, each
+    /// as (token kind, text) pieces that fit the width.
+    pub fn rows(&self, first: usize, count: usize, width: usize) -> Vec<Vec<(Tok, String)>> {
+        let width = width.max(1);
+        let (mut unit, mut skip) = self.locate(first, width);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count && unit < self.units() {
+            let want = count - out.len();
+            let rows = match &self.body {
+                Body::Lines(_) => wrap_pieces(&self.pieces(unit, width), width, want, skip).1,
+                Body::Hex(bytes) => {
+                    let text = hex_line(bytes, unit, width >= HEX_LINE_WIDTH);
+                    wrap_pieces(&[(Tok::Plain, &text)], width, want, skip).1
+                }
+            };
+            out.extend(rows);
+            skip = 0;
+            unit += 1;
+        }
+        out
     }
 
     /// The document as plain (escaped) text lines, for diffs.
@@ -98,7 +255,54 @@ fn looks_like_text(text: &str) -> bool {
     controls * 10 <= total * 3
 }
 
-fn text_lines(text: &str) -> Vec<Vec<(Tok, String)>> {
+/// Cuts one line into rows of at most `width` cells, character by
+/// character (a character two cells wide never straddles two rows). Returns
+/// how many rows the line takes (all of them when `take` is 0: counting
+/// only), and rows `skip..skip + take` of them.
+fn wrap_pieces(
+    line: &[(Tok, &str)],
+    width: usize,
+    take: usize,
+    skip: usize,
+) -> (usize, Vec<Vec<(Tok, String)>>) {
+    let mut out: Vec<Vec<(Tok, String)>> = Vec::new();
+    let mut row = 0;
+    let mut used = 0;
+    let keep = |row: usize| row >= skip && row - skip < take;
+    let mut current: Vec<(Tok, String)> = Vec::new();
+    for (tok, s) in line {
+        let mut piece = String::new();
+        for c in s.chars() {
+            let w = char_cells(c);
+            if used + w > width && used > 0 {
+                if keep(row) {
+                    if !piece.is_empty() {
+                        current.push((*tok, std::mem::take(&mut piece)));
+                    }
+                    out.push(std::mem::take(&mut current));
+                } else if take > 0 && row >= skip + take {
+                    return (row + 1, out);
+                }
+                piece.clear();
+                row += 1;
+                used = 0;
+            }
+            if keep(row) {
+                piece.push(c);
+            }
+            used += w;
+        }
+        if !piece.is_empty() {
+            current.push((*tok, piece));
+        }
+    }
+    if keep(row) {
+        out.push(current);
+    }
+    (row + 1, out)
+}
+
+fn text_lines(text: &str) -> Vec<(bool, Vec<(Tok, String)>)> {
     let mut out = Vec::new();
     for line in text.split('\n') {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -107,14 +311,17 @@ fn text_lines(text: &str) -> Vec<Vec<(Tok, String)>> {
     out
 }
 
-fn push_chunked(out: &mut Vec<Vec<(Tok, String)>>, line: &str, tok: Tok) {
+fn push_chunked(out: &mut Vec<(bool, Vec<(Tok, String)>)>, line: &str, tok: Tok) {
     if line.chars().count() <= CHUNK_CHARS {
-        out.push(vec![(tok, escape_str(line))]);
+        out.push((false, vec![(tok, escape_str(line))]));
         return;
     }
     let chars: Vec<char> = line.chars().collect();
-    for piece in chars.chunks(CHUNK_CHARS) {
-        out.push(vec![(tok, escape_str(&piece.iter().collect::<String>()))]);
+    for (i, piece) in chars.chunks(CHUNK_CHARS).enumerate() {
+        out.push((
+            i > 0,
+            vec![(tok, escape_str(&piece.iter().collect::<String>()))],
+        ));
     }
 }
 
@@ -123,7 +330,18 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
     if *first != b'{' && *first != b'[' {
         return None;
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) if is_too_deep(&e) => {
+            // Valid as far as the parser goes, but nested deeper than it
+            // follows (128 levels): shown as it is, and said so.
+            let text = std::str::from_utf8(bytes).ok()?;
+            let mut doc = Document::lines(Format::Json, text_lines(text));
+            doc.note = Some("json: too deep to pretty-print (over 128 levels), shown as is");
+            return Some(doc);
+        }
+        Err(_) => return None,
+    };
     let pretty = serde_json::to_string_pretty(&value).ok()?;
     let mut lines = Vec::new();
     for line in pretty.lines() {
@@ -132,13 +350,15 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
             // A very long string: keep it readable by chunking it as text.
             push_chunked(&mut lines, line, Tok::Str);
         } else {
-            lines.push(toks);
+            lines.push((false, toks));
         }
     }
-    Some(Document {
-        format: Format::Json,
-        body: Body::Lines(lines),
-    })
+    Some(Document::lines(Format::Json, lines))
+}
+
+/// serde_json stops at 128 levels of nesting.
+pub fn is_too_deep(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("recursion limit exceeded")
 }
 
 /// Splits one line of `serde_json` pretty output into highlighted tokens.
@@ -320,6 +540,35 @@ mod tests {
             text(&doc)[1].find('|'),
             "columns line up"
         );
+    }
+
+    #[test]
+    fn rows_wrap_by_cells_and_wide_chars_stay_whole() {
+        let doc = Document::build("ab漢字c\nxyz".as_bytes());
+        // width 3: "ab" (漢 does not fit), "漢", "字c", then "xyz".
+        assert_eq!(doc.row_count(3), 4);
+        let rows: Vec<String> = doc
+            .rows(0, 10, 3)
+            .iter()
+            .map(|r| r.iter().map(|(_, s)| s.as_str()).collect())
+            .collect();
+        assert_eq!(rows, ["ab", "漢", "字c", "xyz"]);
+        assert_eq!(doc.source_line_at(3, 3), 2);
+        let long = "x".repeat(CHUNK_CHARS * 2 + 1);
+        let doc = Document::build(long.as_bytes());
+        assert_eq!(doc.source_line_count(), 1);
+        // Chunks flow on: rows are full up to the last one.
+        assert_eq!(doc.row_count(100), long.len().div_ceil(100));
+        let rows = doc.rows(4, 100, 100);
+        assert_eq!(rows.len(), 7);
+        let len = |r: &Vec<(Tok, String)>| r.iter().map(|(_, s)| s.len()).sum::<usize>();
+        assert!(rows[..6].iter().all(|r| len(r) == 100));
+        assert_eq!(len(&rows[6]), 25);
+        // Wide characters: skipping rows keeps the same cuts.
+        let doc = Document::build("漢字かな交じり文".repeat(5).as_bytes());
+        let all = doc.rows(0, 100, 7);
+        assert_eq!(doc.row_count(7), all.len());
+        assert_eq!(doc.rows(3, 2, 7), all[3..5].to_vec());
     }
 
     #[test]

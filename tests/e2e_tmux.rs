@@ -286,3 +286,230 @@ async fn command_line_and_rebound_keys() {
     tmux.wait_for("EXIT=0");
     assert!(!tmux.alternate_screen_on());
 }
+
+/// Issue 16.1: `G` in the Value pane shows the last bytes of a value whose
+/// lines wrap (one 200,003-character line; CJK text), and the position
+/// in the pane's footer is the true one.
+#[tokio::test(flavor = "multi_thread")]
+async fn value_pane_end_shows_the_last_bytes_of_wrapped_lines() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let mut c = etcd.client().await;
+    let long: Vec<String> = (0..25000).map(|i| format!("{i:07}")).collect();
+    let long = long.join(" ") + " END";
+    assert_eq!(long.len(), 200_003);
+    c.put("/v/a-long", long, None).await.unwrap();
+    let cjk: Vec<String> = (0..10)
+        .map(|i| format!("{i}行目") + &"漢字かな交じり文".repeat(40))
+        .collect();
+    c.put("/v/b-cjk", cjk.join("\n") + "末尾END2", None)
+        .await
+        .unwrap();
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {ep} --prefix /v/"));
+    tmux.wait_for("a-long");
+    tmux.wait_for("0000001 0000002");
+    tmux.send(&["Tab", "G"]);
+    let screen = tmux.wait_for("0024999 END");
+    assert!(screen.contains("line 1/1"), "{screen}");
+    // The footer names the last row as shown: rows A–R/R.
+    let footer = screen
+        .lines()
+        .find(|l| l.contains("line 1/1"))
+        .unwrap()
+        .to_string();
+    let rows = footer.split("rows ").nth(1).expect("rows in the footer");
+    let (range, total) = rows.split_once('/').unwrap();
+    let total: String = total.chars().take_while(char::is_ascii_digit).collect();
+    assert!(range.ends_with(&format!("–{total}")), "{footer}");
+    // g goes back to the first bytes.
+    tmux.send(&["g"]);
+    tmux.wait_for("0000000 0000001");
+    tmux.send(&["BTab", "j", "Tab", "G"]);
+    let screen = tmux.wait_for("末尾END2");
+    // The top row is in the 8th line (7行目) of 10; rows 50–70 of 70 shown.
+    assert!(screen.contains("line 8/10 · rows 50–70/70"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// Issue 16.4: a log file that cannot be written never prints on the
+/// terminal (tracing-subscriber's own error line included).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_log_file_prints_nothing_on_the_terminal() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /app/ --log-file /dev/full"
+    ));
+    tmux.wait_for("flags/");
+    tmux.send(&["j", "r"]);
+    tmux.wait_for("\"port\": 8080");
+    // Said in the status bar instead, for the rest of the session.
+    let screen = tmux.wait_for("⚠ log failed");
+    assert!(!screen.contains("Unable to write"), "{screen}");
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("EXIT=0");
+    assert!(!screen.contains("tracing-subscriber"), "{screen}");
+    assert!(!screen.contains("Unable to write"), "{screen}");
+}
+
+/// Issue 16.6: escapes in the endpoints (flag, variable, context) are shown
+/// escaped in the one error line, never sent to the terminal raw.
+#[tokio::test(flavor = "multi_thread")]
+async fn escapes_in_endpoints_are_escaped_in_the_error_line() {
+    let port = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
+    let evil = format!("127.0.0.1:{port}\x1b]2;pwned\x07");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.evil]\nendpoints = [\"{}\"]\n",
+            evil.replace('\x1b', "\\u001b").replace('\x07', "\\u0007")
+        ),
+    )
+    .unwrap();
+    let runs: [(&[&str], Option<&str>); 3] = [
+        (&["--endpoints", &evil], None),
+        (&[], Some(&evil)),
+        (&["--context", "evil"], None),
+    ];
+    for (args, env) in runs {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .args(["--dial-timeout", "1s"])
+            .env("ETCDLENS_CONFIG", &config)
+            .env_remove("ETCDCTL_ENDPOINTS");
+        if let Some(e) = env {
+            cmd.env("ETCDCTL_ENDPOINTS", e);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {stderr}");
+        assert!(
+            !stderr.contains('\x1b'),
+            "{args:?}: raw escape in {stderr:?}"
+        );
+        assert!(!stderr.contains('\x07'), "{args:?}: raw BEL in {stderr:?}");
+        assert!(
+            stderr.contains("\\x1b]2;pwned\\x07"),
+            "{args:?}: {stderr:?}"
+        );
+    }
+}
+
+/// Issue 16.2: a recording that fails (`--record /dev/full`) shows a
+/// warning in the status bar that stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_record_file_is_a_persistent_warning() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /app/ --record /dev/full"
+    ));
+    tmux.wait_for("Events /app/ (0)");
+    let out = common::etcdctl()
+        .args(["--endpoints", &ep, "put", "/app/fresh", "x"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tmux.wait_for("Events /app/ (1)");
+    let screen = tmux.wait_for("⚠ record /dev/full failed");
+    assert!(screen.contains("No space left on device"), "{screen}");
+    // Other messages come and go; the warning stays.
+    tmux.send(&["j", "?", "Escape"]);
+    tmux.wait_for("\"port\": 8080");
+    tmux.wait_for("⚠ record /dev/full failed");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// Issue 16.2: a journal that cannot be written (or no HOME to put it in):
+/// the save says the undo copy was not kept, and a warning stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unwritable_journal_is_said_on_save_and_stays_as_a_warning() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let envs = [
+        "ETCDLENS_JOURNAL=/dev/null/journal.jsonl",
+        "-u ETCDLENS_JOURNAL -u HOME -u XDG_DATA_HOME",
+    ];
+    for env in envs {
+        let tmux = Tmux::start(&format!(
+            "env {env} {BIN} --endpoints {ep} --prefix /app/flags/"
+        ));
+        tmux.wait_for("beta");
+        tmux.send(&["e"]);
+        tmux.wait_for("Edit /app/flags/beta");
+        tmux.send(&["End", "!", "C-s"]);
+        let screen = tmux.wait_for("undo copy was NOT kept");
+        assert!(
+            screen.contains("saved /app/flags/beta at rev"),
+            "{env}: {screen}"
+        );
+        assert!(screen.contains("⚠ undo journal"), "{env}: {screen}");
+        tmux.send(&["u"]);
+        let screen = tmux.wait_for("⚠ undo journal");
+        assert!(!screen.contains("has not written"), "{env}: {screen}");
+        tmux.send(&["q"]);
+        tmux.wait_for("EXIT=0");
+    }
+}
+
+/// Issue 16.3: the inline editor shows the right text on a line longer
+/// than 65,535 characters (the text area keeps its viewport in 16 bits).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_editor_shows_the_end_of_a_200k_character_line() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let mut c = etcd.client().await;
+    let long: Vec<String> = (0..25000).map(|i| format!("{i:07}")).collect();
+    let value = format!("first\n{} END\nlast", long.join(" "));
+    c.put("/e/long", value.clone(), None).await.unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {ep} --prefix /e/",
+        journal.path().display()
+    ));
+    tmux.wait_for("0000001 0000002");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /e/long");
+    tmux.send(&["Down", "End"]);
+    tmux.wait_for("0024999 END");
+    tmux.send(&["X", "Y", "Z"]);
+    tmux.wait_for("0024999 ENDXYZ");
+    tmux.send(&["C-s"]);
+    tmux.wait_for("saved /e/long at rev");
+    let got = c.get("/e/long", None).await.unwrap();
+    let got = String::from_utf8_lossy(got.kvs()[0].value()).into_owned();
+    assert!(got.ends_with(" ENDXYZ\nlast"), "{}", &got[got.len() - 30..]);
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// Issue 16.8: Ctrl-c in the editor with unsaved text asks before quitting
+/// (as Esc does); n keeps the text, y quits and restores the terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_in_the_editor_asks_before_dropping_the_text() {
+    let etcd = etcd_with_data().await;
+    let ep = etcd.endpoints()[0].clone();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {ep} --prefix /app/flags/",
+        journal.path().display()
+    ));
+    tmux.wait_for("beta");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /app/flags/beta");
+    tmux.send(&["End", "typed-text", "C-c"]);
+    let screen = tmux.wait_for("discard your changes and quit? y/N");
+    assert!(screen.contains("ontyped-text"), "{screen}");
+    tmux.send(&["n"]);
+    let screen = tmux.wait_for("cancelled: nothing was written");
+    assert!(screen.contains("ontyped-text"), "text kept:\n{screen}");
+    tmux.send(&["C-c"]);
+    tmux.wait_for("discard your changes and quit? y/N");
+    tmux.send(&["y"]);
+    tmux.wait_for("EXIT=0");
+    assert!(!tmux.alternate_screen_on());
+}

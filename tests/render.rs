@@ -362,6 +362,7 @@ fn editor_and_conflict_view() {
             result: Ok(etcdlens::etcd::types::WriteOutcome::Conflict {
                 current: Some(theirs),
             }),
+            journal: Ok(()),
         },
     );
     insta::assert_snapshot!("conflict_view", text(&render(&s), value_area(&s)));
@@ -436,4 +437,49 @@ fn command_line_with_candidates() {
     press(&mut s, vec![key(KeyCode::Tab), key(KeyCode::Tab)]);
     let area = Rect::new(0, s.size.1 - 2, s.size.0, 2);
     insta::assert_snapshot!(text(&render(&s), area));
+}
+
+/// Issue 16.9: a key 40 levels deep keeps its name visible in the Keys
+/// pane (the indent is capped, the depth shown).
+#[test]
+fn deep_paths_keep_the_selected_name_visible() {
+    let mut s = state_with(&[b"/l0/"]);
+    let mut dir = s.tree.dir(ROOT).unwrap().children[0];
+    let mut prefix = b"/l0/".to_vec();
+    for level in 1..=40 {
+        let child = if level == 40 {
+            [prefix.clone(), b"leaf-key".to_vec()].concat()
+        } else {
+            [prefix.clone(), format!("l{level}/").into_bytes()].concat()
+        };
+        s.tree.set_expanded(dir, true);
+        let g = s.tree.begin_load(dir).unwrap().generation;
+        s.tree
+            .apply_page(dir, g, page_at(&[child.as_slice()], None, 1234));
+        dir = s.tree.dir(dir).unwrap().children[0];
+        prefix = child;
+    }
+    s.tree.rebuild_rows();
+    s.selected = s.tree.rows.len() - 1;
+    s.offset = s.selected.saturating_sub(10);
+    let buf = render(&s);
+    let keys = etcdlens::ui::layout::areas(Rect::new(0, 0, s.size.0, s.size.1)).keys;
+    let pane = text(&buf, keys);
+    assert!(pane.contains("leaf-key"), "{pane}");
+    assert!(pane.contains("l39/"), "{pane}");
+    assert!(
+        pane.contains("·40·   leaf-key"),
+        "the depth is shown:\n{pane}"
+    );
+}
+
+/// Issue 16.10: JSON nested deeper than the parser goes is labelled as
+/// such, not as plain text.
+#[test]
+fn json_too_deep_to_pretty_print_says_so() {
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let s = with_value(state_with(&[b"/deep"]), b"/deep", deep.as_bytes(), 0);
+    let buf = render(&s);
+    let pane = text(&buf, value_area(&s));
+    assert!(pane.contains("json: too deep to pretty-print"), "{pane}");
 }

@@ -447,19 +447,7 @@ use etcdlens::etcd::types::{Expect, WriteOutcome};
 
 /// A state showing `/cfg` = `{"a":1}` at revision 7, ready to edit.
 fn showing_a_value() -> State {
-    let mut s = new_state();
-    let g = list_cmd(&start(&mut s)).1;
-    let cmds = update(&mut s, listed(ROOT, g, page(&["/cfg"], None)));
-    let (req, _) = fetch_cmd(&cmds).expect("fetch");
-    update(
-        &mut s,
-        Msg::Value {
-            req,
-            result: Ok(Some(record("/cfg", br#"{"a":1}"#))),
-            revision: 7,
-        },
-    );
-    s
+    showing("/cfg", br#"{"a":1}"#)
 }
 
 #[test]
@@ -490,6 +478,7 @@ fn a_conflicting_save_keeps_the_text_and_overwrite_is_guarded_again() {
             result: Ok(WriteOutcome::Conflict {
                 current: Some(theirs),
             }),
+            journal: Ok(()),
         },
     );
     assert!(s.editor.is_none());
@@ -572,4 +561,134 @@ fn every_action_is_taken_by_someone() {
             action.name()
         );
     }
+}
+
+// ---- robustness (issue 16) ----------------------------------------------
+
+use common::fixtures::ctrl;
+
+/// A state showing key `k` (selected, value loaded).
+fn showing(k: &str, value: &[u8]) -> State {
+    let mut s = new_state();
+    let (_, g, _, _) = list_cmd(&start(&mut s));
+    let cmds = update(&mut s, listed(ROOT, g, page(&[k], None)));
+    let (req, _) = fetch_cmd(&cmds).unwrap();
+    update(
+        &mut s,
+        Msg::Value {
+            req,
+            result: Ok(Some(record(k, value))),
+            revision: 1,
+        },
+    );
+    s
+}
+
+/// Issue 16.8: Ctrl-c in the editor with unsaved text asks first, like Esc.
+#[test]
+fn ctrl_c_with_unsaved_text_in_the_editor_asks_before_quitting() {
+    let mut s = showing("/k", b"hello");
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_some());
+    // Unchanged text: Ctrl-c quits at once.
+    let mut unchanged = showing("/k", b"hello");
+    update(&mut unchanged, ch('e'));
+    assert_eq!(update(&mut unchanged, ctrl('c')), vec![Cmd::Quit]);
+
+    update(&mut s, ch('!'));
+    assert!(update(&mut s, ctrl('c')).is_empty(), "not quitting yet");
+    assert!(!s.quit);
+    let q = &s.confirm.as_ref().expect("a question").question;
+    assert!(q.contains("discard your changes"), "{q}");
+    // Anything but y keeps the text.
+    assert!(update(&mut s, ch('n')).is_empty());
+    assert!(!s.quit);
+    assert!(s.editor.as_ref().unwrap().text().contains('!'));
+    // y quits.
+    update(&mut s, ctrl('c'));
+    assert_eq!(update(&mut s, ch('y')), vec![Cmd::Quit]);
+    assert!(s.quit);
+}
+
+/// Issue 16.3: the text area cannot show more than 65,535 screen rows
+/// (16-bit viewport): such a value is not opened inline; E is offered.
+#[test]
+fn a_value_with_more_rows_than_the_editor_can_show_is_not_opened_inline() {
+    let text: String = (0..70_000).map(|i| format!("row{i:06}\n")).collect();
+    let mut s = showing("/many", text.as_bytes());
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_none(), "not opened inline");
+    let m = s.message.as_ref().expect("a message");
+    assert!(m.text.contains("E edits it in $EDITOR"), "{}", m.text);
+    // A long line wraps, within the limit: opened.
+    let mut s = showing("/long", "x".repeat(200_000).as_bytes());
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_some());
+}
+
+/// Issue 16.10: F3 on JSON nested too deeply says so, not "not valid JSON".
+#[test]
+fn reformatting_json_too_deep_says_it_is_too_deep() {
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let mut s = showing("/deep", deep.as_bytes());
+    update(&mut s, ch('e'));
+    assert!(s.editor.is_some());
+    update(&mut s, key(KeyCode::F(3)));
+    let m = &s.message.as_ref().expect("a message").text;
+    assert!(m.contains("too deep"), "{m}");
+    assert!(!m.contains("not valid JSON"), "{m}");
+}
+
+/// Issue 16.10: the "not UTF-8" refusal is about the key it names: it goes
+/// when the selection moves to another key.
+#[test]
+fn a_message_about_a_key_goes_when_the_selection_moves_on() {
+    let mut s = new_state();
+    let (_, g, _, _) = list_cmd(&start(&mut s));
+    let cmds = update(&mut s, listed(ROOT, g, page(&["/a", "/b"], None)));
+    let (req, _) = fetch_cmd(&cmds).unwrap();
+    update(
+        &mut s,
+        Msg::Value {
+            req,
+            result: Ok(Some(record("/a", b"\xff\xfe\x00binary"))),
+            revision: 1,
+        },
+    );
+    update(&mut s, ch('e'));
+    let m = &s.message.as_ref().expect("a message").text;
+    assert!(m.contains("not UTF-8"), "{m}");
+    update(&mut s, ch('j'));
+    assert!(
+        s.message
+            .as_ref()
+            .is_none_or(|m| !m.text.contains("not UTF-8")),
+        "{:?}",
+        s.message
+    );
+}
+
+/// Issue 16.10: the request-size limit is etcd's default unless raised
+/// (`--max-request-bytes`), and the refusal says how to raise it.
+#[test]
+fn the_request_limit_is_the_default_and_can_be_raised() {
+    let big = "x".repeat(2 * 1024 * 1024);
+    let mut s = showing("/k", b"small");
+    update(&mut s, ch('e'));
+    s.editor.as_mut().unwrap().paste(&big);
+    let cmds = update(&mut s, ctrl('s'));
+    assert!(cmds.is_empty(), "not sent");
+    let m = &s.message.as_ref().unwrap().text;
+    assert!(m.contains("--max-request-bytes"), "{m}");
+    // The server allows 16 MiB: raised, it is sent.
+    let mut s = showing("/k", b"small");
+    s.max_request_bytes = 16 * 1024 * 1024;
+    update(&mut s, ch('e'));
+    s.editor.as_mut().unwrap().paste(&big);
+    let cmds = update(&mut s, ctrl('s'));
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Save { .. }]),
+        "{:?}",
+        s.message
+    );
 }

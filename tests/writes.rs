@@ -382,3 +382,60 @@ async fn racing_writers_never_lose_or_fake_a_save() {
         assert!(history.contains(v));
     }
 }
+
+/// Issue 16.7: the etcdctl command shown before a delete names the key
+/// exactly, whatever its bytes: running it (in bash) deletes that key.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_etcdctl_command_shown_names_odd_keys_exactly() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let mut c = etcd.client().await;
+    let keys: Vec<Vec<u8>> = vec![
+        b"/k/it's".to_vec(),
+        b"/k/esc\x1b[31mred".to_vec(),
+        b"/k/bin\xff\xfe end".to_vec(),
+        b"/k/tab\there\nnl".to_vec(),
+        "/k/ü \u{202e}bidi $HOME `x` \\".as_bytes().to_vec(),
+        b"/k/plain-key".to_vec(),
+    ];
+    for k in &keys {
+        c.put(k.clone(), "v", None).await.unwrap();
+    }
+    c.put(b"/k/nul\x00byte".to_vec(), "v", None).await.unwrap();
+    let mut app = app_on(&etcd, b"/k/").await;
+    let etcdctl = etcdlens::demo::cluster::etcdctl_binary().unwrap();
+    for k in &keys {
+        open_value(&mut app, k).await;
+        app.press(KeyCode::Char('d'));
+        let shown = app.state.confirm.take().expect("a question").etcdctl;
+        assert!(!shown.chars().any(etcdlens::escape::is_unsafe), "{shown:?}");
+        let cmd = shown
+            .strip_prefix("etcdctl ")
+            .unwrap_or_else(|| panic!("{shown}"));
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "ETCDCTL_API=3 {} --endpoints {ep} {cmd}",
+                etcdctl.display()
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "1",
+            "{shown}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            c.get(k.clone(), None).await.unwrap().kvs().is_empty(),
+            "{shown}"
+        );
+    }
+    // No shell argument can hold a NUL byte: say so rather than show a
+    // command that names another key.
+    open_value(&mut app, b"/k/nul\x00byte").await;
+    app.press(KeyCode::Char('d'));
+    let shown = app.state.confirm.take().unwrap().etcdctl;
+    assert!(shown.contains("NUL"), "{shown}");
+    assert!(!shown.starts_with("etcdctl del"), "{shown}");
+}

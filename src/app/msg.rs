@@ -20,13 +20,14 @@ pub enum WriteOp {
 }
 
 /// What a prefix delete did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefixDeleted {
     pub deleted: i64,
     pub revision: i64,
-    /// The values were kept in the undo journal (not when there were too
-    /// many).
+    /// The values were few enough to journal.
     pub journaled: bool,
+    /// Journaling them failed (the delete applied).
+    pub journal: Result<(), String>,
 }
 
 #[derive(Debug)]
@@ -96,7 +97,12 @@ pub enum Msg {
         op: WriteOp,
         key: Vec<u8>,
         result: Result<WriteOutcome, String>,
+        /// Journaling what the write replaced failed (the write applied).
+        journal: Result<(), String>,
     },
+    /// Writing a file failed (`what`: `record`, `undo journal`, `log`): a
+    /// warning that stays in the status bar.
+    FileFailed { what: String, error: String },
     /// How many keys lie under `prefix`.
     PrefixCount {
         prefix: Vec<u8>,

@@ -39,6 +39,8 @@ pub struct Message {
     pub text: String,
     pub error: bool,
     pub at: Instant,
+    /// The key the message is about: it goes when another key is selected.
+    pub about: Option<Vec<u8>>,
 }
 
 /// A question in the status bar: `y` runs `action`, any other key drops it.
@@ -55,8 +57,8 @@ pub enum ConfirmAction {
     Run(Cmd),
     /// Close the editor, dropping its text.
     DiscardEdit,
-    /// Quit, dropping the editor's text.
-    Quit,
+    /// Quit, dropping the editor's (or the conflict view's) text.
+    DiscardAndQuit,
 }
 
 #[derive(Debug, Default)]
@@ -116,6 +118,13 @@ pub struct State {
     pub command: Option<CommandLine>,
     /// Commands run from the `:` line, oldest first (↑/↓).
     pub command_history: Vec<String>,
+    /// Files that could not be written (record, undo journal, log): shown
+    /// in the status bar for the rest of the session.
+    pub file_warnings: std::collections::BTreeMap<String, String>,
+    /// The server's request limit as etcdlens knows it (etcd's default
+    /// unless `--max-request-bytes` says more): bigger writes are refused
+    /// before they are sent.
+    pub max_request_bytes: usize,
     next_req: u64,
 }
 
@@ -163,6 +172,8 @@ impl State {
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),
+            file_warnings: std::collections::BTreeMap::new(),
+            max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             next_req: 1,
         }
     }
@@ -177,6 +188,12 @@ impl State {
             Pane::Leader => layout::inner_height(areas.leader),
         };
         rows.max(1)
+    }
+
+    /// Columns of value text in the Value pane (where long lines wrap).
+    pub fn value_text_width(&self) -> usize {
+        let areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1));
+        layout::value_text_width(areas.value)
     }
 
     pub fn selected_row(&self) -> Option<Row> {
@@ -194,6 +211,7 @@ impl State {
             text: text.into(),
             error: false,
             at: self.now,
+            about: None,
         });
     }
 
@@ -202,6 +220,27 @@ impl State {
             text: text.into(),
             error: true,
             at: self.now,
+            about: None,
         });
+    }
+
+    /// An error about `key` only (see [`Message::about`]).
+    pub fn error_about(&mut self, key: &[u8], text: impl Into<String>) {
+        self.error(text);
+        if let Some(m) = self.message.as_mut() {
+            m.about = Some(key.to_vec());
+        }
+    }
+
+    /// The selection is now `key` (or no key): a message about another key
+    /// goes.
+    pub fn selection_is(&mut self, key: Option<&[u8]>) {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| m.about.is_some() && m.about.as_deref() != key)
+        {
+            self.message = None;
+        }
     }
 }

@@ -25,6 +25,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Tick(now) => {
             state.now = now;
             cluster::update::on_tick(state, &mut cmds);
+            if crate::logging::failed() {
+                state
+                    .file_warnings
+                    .entry("log".into())
+                    .or_insert_with(|| "the log file cannot be written".into());
+            }
             if let Some(m) = &state.message {
                 if now.duration_since(m.at) > MESSAGE_TTL {
                     state.message = None;
@@ -85,7 +91,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             }
             Err(e) => state.error(format!("revoking lease {lease:x} failed: {e}")),
         },
-        Msg::WriteDone { op, key, result } => writes::update::on_write_done(state, op, key, result),
+        Msg::WriteDone {
+            op,
+            key,
+            result,
+            journal,
+        } => {
+            writes::update::on_write_done(state, op, key, result);
+            if let Err(e) = journal {
+                writes::update::on_journal_failed(state, e);
+            }
+        }
+        Msg::FileFailed { what, error } => {
+            state.file_warnings.insert(what, error);
+        }
         Msg::PrefixCount { prefix, count } => writes::update::on_prefix_count(state, prefix, count),
         Msg::PrefixDeleted { prefix, result } => {
             writes::update::on_prefix_deleted(state, prefix, result)
@@ -128,15 +147,9 @@ pub fn mode(state: &State) -> Mode {
 
 fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        // Ctrl-c twice quits even with unsaved text.
-        let asked = matches!(&state.confirm, Some(c) if c.action == ConfirmAction::Quit);
-        return if asked {
-            quit(state, cmds)
-        } else {
-            {
-                run_action(state, Action::Quit, cmds);
-            }
-        };
+        // Asks first with unsaved text; Ctrl-c on that question quits.
+        run_action(state, Action::Quit, cmds);
+        return;
     }
     if state.help {
         return on_help_key(state, key, cmds);
@@ -192,10 +205,7 @@ fn answer(state: &mut State, confirm: Confirm, key: KeyEvent, cmds: &mut Vec<Cmd
             state.editor = None;
             state.info("changes discarded; nothing was written");
         }
-        (KeyCode::Char('y'), ConfirmAction::Quit) => {
-            state.editor = None;
-            quit(state, cmds);
-        }
+        (KeyCode::Char('y'), ConfirmAction::DiscardAndQuit) => quit(state, cmds),
         _ => state.info("cancelled: nothing was written"),
     }
 }
@@ -252,17 +262,12 @@ fn cycle_focus(state: &mut State, step: usize) {
     state.focus = Pane::ALL[(i + step) % Pane::ALL.len()];
 }
 
-/// Quits, asking first when the editor holds text that was not saved.
+/// Quits, asking first when the editor (or the conflict view) holds text
+/// that was not saved.
 fn quit_asking(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if state.editor.as_ref().is_some_and(|e| e.modified()) {
-        state.confirm = Some(Confirm {
-            question: "quit and drop the text in the editor? y/N (Ctrl-c again: quit)".into(),
-            etcdctl: "nothing is written".into(),
-            action: ConfirmAction::Quit,
-        });
-        return;
+    if !writes::update::ask_before_quit(state) {
+        quit(state, cmds);
     }
-    quit(state, cmds);
 }
 
 fn quit(state: &mut State, cmds: &mut Vec<Cmd>) {

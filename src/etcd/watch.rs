@@ -41,6 +41,8 @@ pub enum WatchUpdate {
     },
     /// Revisions `from..=to` were compacted before the watch could resume.
     Gap { from: i64, to: i64, compacted: i64 },
+    /// Writing the `--record` file failed (reported once).
+    RecordFailed { what: String, error: String },
 }
 
 pub struct WatchSpec {
@@ -105,6 +107,9 @@ pub async fn run<M: Send>(
                 );
                 if let Some(r) = &mut recorder {
                     r.gap(from, now);
+                    if let Some((what, error)) = r.new_error() {
+                        msgs.send(WatchUpdate::RecordFailed { what, error }).await;
+                    }
                 }
                 let gap = WatchUpdate::Gap {
                     from,
@@ -237,6 +242,9 @@ async fn watch_once<M: Send>(
                 }
                 if let Some(r) = recorder.as_mut() {
                     r.events(&events);
+                    if let Some((what, error)) = r.new_error() {
+                        msgs.send(WatchUpdate::RecordFailed { what, error }).await;
+                    }
                 }
                 let update = WatchUpdate::Events { events, revision, at: Instant::now() };
                 if !msgs.send(update).await {

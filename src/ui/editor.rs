@@ -107,9 +107,9 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         PromptKind::DeletePrefix { prefix, count } => (
             " Delete a prefix ".to_string(),
             format!(
-                "Delete {count} keys under {} in one transaction?  = etcdctl del --prefix {}",
+                "Delete {count} keys under {} in one transaction?  = {}",
                 escape_bytes(prefix),
-                crate::app::writes::shell_quote(&escape_bytes(prefix))
+                crate::escape::etcdctl_line("del --prefix", prefix, "")
             ),
         ),
     };

@@ -21,7 +21,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     if !state.filter.text.is_empty() || state.filter.editing {
         let cursor = if state.filter.editing { "▏" } else { "" };
-        title.push_str(&format!("/{}{cursor} ", state.filter.text));
+        title.push_str(&format!(
+            "/{}{cursor} ",
+            crate::escape::escape_str(&state.filter.text)
+        ));
     }
     let block = pane_block(title, focused(state, Pane::Keys))
         .title_bottom(Line::from(format!(" {} loaded ", tree.loaded)).right_aligned());
@@ -34,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let line = row_line(state, *row);
+            let line = row_line(state, *row, inner.width as usize);
             if state.offset + i == state.selected {
                 line.style(selected_style())
             } else {
@@ -54,9 +57,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn row_line(state: &State, row: Row) -> Line<'static> {
+/// Two columns per level, up to half the pane: deeper rows all start
+/// there, with their depth shown (`·42· `), so the name stays visible.
+fn indent(depth: usize, width: usize) -> String {
+    let room = width / 2;
+    if 2 * depth <= room {
+        return "  ".repeat(depth);
+    }
+    let label = format!("·{depth}· ");
+    let label_width = label.chars().count();
+    format!("{}{label}", " ".repeat(room.saturating_sub(label_width)))
+}
+
+fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
     let tree = &state.tree;
-    let indent = "  ".repeat(tree.row_depth(row) as usize);
+    let indent = indent(tree.row_depth(row) as usize, width);
     if row.more {
         let d = tree.dir(row.node).expect("more rows belong to dirs");
         let n = d.children.len();

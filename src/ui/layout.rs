@@ -41,3 +41,8 @@ pub fn inner_height(area: Rect) -> usize {
 pub fn value_text_height(area: Rect) -> usize {
     area.height.saturating_sub(3) as usize
 }
+
+/// Columns of value text inside the Value pane.
+pub fn value_text_width(area: Rect) -> usize {
+    area.width.saturating_sub(2) as usize
+}

@@ -62,14 +62,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     if let Some(c) = &state.confirm {
         spans.push(Span::styled(
-            format!(" {} ", c.question),
+            format!(" {} ", escape_str(&c.question)),
             Style::new()
                 .bg(Color::Yellow)
                 .fg(Color::Black)
                 .add_modifier(Modifier::BOLD),
         ));
         spans.push(Span::styled(
-            format!("  = {}", c.etcdctl),
+            format!("  = {}", escape_str(&c.etcdctl)),
             Style::new().fg(Color::Gray),
         ));
     } else if let Some(m) = &state.message {
@@ -82,6 +82,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         };
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(escape_str(&m.text), style));
+    }
+    // After the message (which comes and goes), for the whole session.
+    for (what, error) in &state.file_warnings {
+        spans.push(Span::styled(
+            format!(" ⚠ {} failed: {} ", escape_str(what), escape_str(error)),
+            Style::new().bg(Color::Red).fg(Color::White),
+        ));
     }
     let left = Line::from(spans);
     let keys = &state.keymap;

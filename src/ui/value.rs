@@ -8,12 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{dim, focused, pane_block};
+use super::{dim, focused, layout, pane_block};
 use crate::app::value::ValueStatus;
 use crate::app::{LoadedValue, Pane, State};
 use crate::escape::escape_bytes;
 use crate::etcd::types::EventKind;
-use crate::value_doc::{hex_line, Body, Format, Tok, HEX_LINE_WIDTH};
+use crate::value_doc::{Document, Format, Tok};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let view = &state.value;
@@ -23,9 +23,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     let mut block = pane_block(title, focused(state, Pane::Value));
     if let ValueStatus::Loaded { value, .. } = &view.status {
-        let lines = value.doc.line_count();
-        let position = format!(" line {}/{lines} ", (view.scroll + 1).min(lines));
+        let position = position(&value.doc, view.scroll, area);
         block = block.title_bottom(Line::from(position).right_aligned());
+        if let Some(note) = value.doc.note {
+            block = block.title_bottom(
+                Line::styled(format!(" {note} "), Style::new().fg(Color::Yellow)).left_aligned(),
+            );
+        }
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -57,6 +61,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
+/// The first screen row shown: `scroll`, kept within the document.
+pub fn first_row(doc: &Document, scroll: usize, width: usize, height: usize) -> usize {
+    scroll.min(doc.row_count(width).saturating_sub(height))
+}
+
+/// ` line L/N ` (the source line at the top), and the rows shown when
+/// lines wrap: ` line 1/1 · rows 2041–2061/2061 `.
+fn position(doc: &Document, scroll: usize, pane: Rect) -> String {
+    let width = layout::value_text_width(pane);
+    let height = layout::value_text_height(pane);
+    let rows = doc.row_count(width);
+    let first = first_row(doc, scroll, width, height);
+    let lines = doc.source_line_count();
+    let line = doc.source_line_at(first, width).min(lines);
+    if rows == lines {
+        return format!(" line {line}/{lines} ");
+    }
+    let last = (first + height).min(rows);
+    format!(" line {line}/{lines} · rows {}–{last}/{rows} ", first + 1)
+}
+
 fn draw_loaded(
     frame: &mut Frame,
     area: Rect,
@@ -83,32 +108,27 @@ fn draw_loaded(
         ..area
     };
     let height = text_area.height as usize;
-    let lines: Vec<Line> = match &value.doc.body {
-        Body::Lines(lines) => lines
-            .iter()
-            .skip(scroll)
-            .take(height)
-            .map(|l| {
-                Line::from(
-                    l.iter()
-                        .map(|(tok, s)| Span::styled(s.clone(), tok_style(*tok)))
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .collect(),
-        Body::Hex(bytes) => {
-            let ascii = text_area.width as usize >= HEX_LINE_WIDTH;
-            (scroll..value.doc.line_count())
-                .take(height)
-                .map(|i| Line::raw(hex_line(bytes, i, ascii)))
-                .collect()
-        }
-    };
+    let width = text_area.width as usize;
+    let doc = &value.doc;
+    // Rows are cut to the width here (not wrapped by the Paragraph), so
+    // that scrolling counts exactly the rows on screen.
+    let first = first_row(doc, scroll, width, height);
+    let lines: Vec<Line> = doc
+        .rows(first, height, width)
+        .into_iter()
+        .map(|row| {
+            Line::from(
+                row.into_iter()
+                    .map(|(tok, s)| Span::styled(s, tok_style(tok)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
     if lines.is_empty() {
         frame.render_widget(Paragraph::new("(empty value)").style(dim()), text_area);
         return;
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+    frame.render_widget(Paragraph::new(lines), text_area);
 }
 
 fn meta_line(value: &LoadedValue, elapsed: Duration) -> Line<'static> {

@@ -139,8 +139,12 @@ pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
         Some(row) if !row.more && !state.tree.node(row.node).is_dir() => {
             state.tree.node(row.node).full.to_vec()
         }
-        _ => return value::update::clear(state),
+        _ => {
+            state.selection_is(None);
+            return value::update::clear(state);
+        }
     };
+    state.selection_is(Some(&key));
     if state.value.key.as_deref() == Some(&key[..]) {
         return;
     }

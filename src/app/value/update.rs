@@ -64,13 +64,15 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 
 /// Moving keys while the Value pane has the focus: scrolling.
 pub fn on_pane_action(state: &mut State, action: Action) {
-    let lines = match &state.value.status {
-        ValueStatus::Loaded { value, .. } => value.doc.line_count(),
+    // Scrolling counts screen rows (long lines wrap), as drawn.
+    let rows = match &state.value.status {
+        ValueStatus::Loaded { value, .. } => value.doc.row_count(state.value_text_width()),
         _ => 0,
     };
     let page = state.page_height(Pane::Value);
-    let last = lines.saturating_sub(page);
+    let last = rows.saturating_sub(page);
     let s = &mut state.value.scroll;
+    *s = (*s).min(last);
     match action {
         Action::Down => *s = (*s + 1).min(last),
         Action::Up => *s = s.saturating_sub(1),

@@ -1,13 +1,52 @@
 //! The inline editor (`e`, `n`) and what an edit needs to be saved safely.
 
 use crossterm::event::KeyEvent;
-use ratatui_textarea::TextArea;
+use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::etcd::types::Expect;
 
-/// etcd's default request limit (`--max-request-bytes`, 1.5 MiB), less room
-/// for the request's own fields.
-pub const MAX_REQUEST: usize = 1536 * 1024 - 512;
+/// etcd's default request limit (its `--max-request-bytes`, 1.5 MiB). The
+/// server's setting cannot be read over the API: `--max-request-bytes`
+/// tells etcdlens when it was raised.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1536 * 1024;
+
+/// Room for the request's own fields within the limit.
+const REQUEST_OVERHEAD: usize = 512;
+
+/// Whether a value of `size` bytes (key included) fits under `limit`.
+pub fn over_limit(size: usize, limit: usize) -> bool {
+    size > limit.saturating_sub(REQUEST_OVERHEAD)
+}
+
+/// ratatui-textarea keeps its viewport (top row and column) in 16 bits:
+/// past column 65,535 it draws the wrong part of a line. Lines longer than
+/// this are wrapped instead of scrolled sideways, so the column stays 0.
+const WRAP_FROM_CHARS: usize = 4096;
+
+/// Screen rows the text area can address (the same 16 bits).
+const MAX_SCREEN_ROWS: usize = 60_000;
+
+/// Whether `text` fits the inline editor: its screen rows (long lines
+/// wrapped, counted at a narrow 40 columns) within what the text area can
+/// address. The error says what to do instead.
+pub fn fits_inline(text: &str) -> Result<(), String> {
+    let rows: usize = text
+        .split('\n')
+        .map(|l| {
+            if l.len() > WRAP_FROM_CHARS {
+                l.chars().count().div_ceil(40)
+            } else {
+                1
+            }
+        })
+        .sum();
+    if rows > MAX_SCREEN_ROWS {
+        return Err(format!(
+            "this value takes {rows} rows, more than the inline editor can show: E edits it in $EDITOR"
+        ));
+    }
+    Ok(())
+}
 
 /// What a save of this edit must know: the guard, the lease to keep, and
 /// the value before (for the undo journal).
@@ -40,11 +79,11 @@ pub struct Editor {
 }
 
 impl EditContext {
-    /// The request a save of `text` makes, in bytes, when it is over etcd's
-    /// default request limit (`None`: it fits).
-    pub fn over_limit(&self, text: &str) -> Option<usize> {
+    /// The request a save of `text` makes, in bytes, when it is over the
+    /// request limit `limit` (`None`: it fits).
+    pub fn over_limit(&self, text: &str, limit: usize) -> Option<usize> {
         let size = text.len() + self.key.len();
-        (size > MAX_REQUEST).then_some(size)
+        over_limit(size, limit).then_some(size)
     }
 }
 
@@ -70,6 +109,16 @@ pub fn json_error(text: &str) -> Option<String> {
     }
 }
 
+/// Why `reformat` gave nothing.
+pub fn reformat_refusal(text: &str) -> &'static str {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) if crate::value_doc::is_too_deep(&e) => {
+            "JSON nested too deep to reformat (over 128 levels): left as it is"
+        }
+        _ => "not valid JSON: cannot reformat",
+    }
+}
+
 /// Pretty when compact, compact when pretty (`None` if not valid JSON).
 pub fn reformat(text: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
@@ -92,6 +141,14 @@ impl Editor {
             saving: false,
             scratch: None,
         };
+        if editor
+            .textarea
+            .lines()
+            .iter()
+            .any(|l| l.len() > WRAP_FROM_CHARS)
+        {
+            editor.textarea.set_wrap_mode(WrapMode::Glyph);
+        }
         editor.check();
         editor
     }
@@ -105,6 +162,13 @@ impl Editor {
     }
 
     fn check(&mut self) {
+        // Typing or pasting made the line long: wrap from now on.
+        if self.textarea.wrap_mode() == WrapMode::None {
+            let row = self.textarea.cursor().0;
+            if self.textarea.lines()[row].len() > WRAP_FROM_CHARS {
+                self.textarea.set_wrap_mode(WrapMode::Glyph);
+            }
+        }
         self.json_error = if self.ctx.json {
             json_error(&self.text())
         } else {

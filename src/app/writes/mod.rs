@@ -5,8 +5,6 @@
 pub mod editor;
 pub mod update;
 
-pub use update::shell_quote;
-
 use crate::etcd::types::ValueRecord;
 use crate::value_doc::{line_diff, DiffTag};
 use editor::EditContext;

@@ -87,7 +87,8 @@ fn edit_target(state: &mut State) -> Option<EditContext> {
     match edit_context(record) {
         Ok(ctx) => Some(ctx),
         Err(e) => {
-            state.error(e);
+            let key = record.key.clone();
+            state.error_about(&key, e);
             None
         }
     }
@@ -96,6 +97,9 @@ fn edit_target(state: &mut State) -> Option<EditContext> {
 /// `e`: edit the selected value in place.
 pub fn start_edit(state: &mut State) {
     if let Some(ctx) = edit_target(state) {
+        if let Err(e) = super::editor::fits_inline(&ctx.original) {
+            return state.error(e);
+        }
         let text = ctx.original.clone();
         state.editor = Some(Editor::new(ctx, &text));
     }
@@ -125,7 +129,12 @@ pub fn on_external_edited(state: &mut State, result: Result<String, String>, cmd
     }
     let mut editor = Editor::new(ctx, &text);
     // Invalid JSON or too big: show it in the inline editor, with the error.
-    if editor.json_error.is_some() || editor.ctx.over_limit(&text).is_some() {
+    if editor.json_error.is_some()
+        || editor
+            .ctx
+            .over_limit(&text, state.max_request_bytes)
+            .is_some()
+    {
         save(state_with_editor(state, editor), false, cmds);
         return;
     }
@@ -164,7 +173,10 @@ pub fn on_editor_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) 
         Action::SaveInvalid => save(state, true, cmds),
         Action::Reformat => match reformat(&editor.text()) {
             Some(t) => editor.set_text(&t),
-            None => state.error("not valid JSON: cannot reformat"),
+            None => {
+                let why = super::editor::reformat_refusal(&editor.text());
+                state.error(why)
+            }
         },
         Action::Cancel if editor.modified() => {
             state.confirm = Some(Confirm {
@@ -185,6 +197,26 @@ pub fn on_editor_input(state: &mut State, key: KeyEvent) {
     }
 }
 
+/// Ctrl-c: with unsaved text in the editor (or a conflict under review),
+/// asks the same question as Esc before quitting. True when it asked.
+/// Ctrl-c on that question quits.
+pub fn ask_before_quit(state: &mut State) -> bool {
+    let asked = state
+        .confirm
+        .as_ref()
+        .is_some_and(|c| c.action == ConfirmAction::DiscardAndQuit);
+    let unsaved = state.editor.as_ref().is_some_and(|e| e.modified()) || state.conflict.is_some();
+    if asked || !unsaved {
+        return false;
+    }
+    state.confirm = Some(Confirm {
+        question: "discard your changes and quit? y/N".into(),
+        etcdctl: "nothing is written".into(),
+        action: ConfirmAction::DiscardAndQuit,
+    });
+    true
+}
+
 fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
     let Some(editor) = state.editor.as_mut() else {
         return;
@@ -203,9 +235,15 @@ fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
             "invalid JSON ({e}): not saved; {key} saves it anyway"
         ));
     }
-    if let Some(size) = editor.ctx.over_limit(&text) {
+    let limit = state.max_request_bytes;
+    if let Some(size) = editor.ctx.over_limit(&text, limit) {
+        let default = if limit == super::editor::DEFAULT_MAX_REQUEST_BYTES {
+            "etcd's default"
+        } else {
+            "--max-request-bytes"
+        };
         return state.error(format!(
-            "{size} bytes is over etcd's request limit (1.5 MiB by default): not sent; your text stays here"
+            "{size} bytes is over the request limit of {limit} bytes ({default}): not sent; your text stays here. If the server allows more, start etcdlens with --max-request-bytes N"
         ));
     }
     editor.saving = true;
@@ -274,6 +312,17 @@ pub fn on_write_done(
             }
         }
     }
+}
+
+/// A write applied but what it replaced could not be journaled: the
+/// message says so (`u` will not find it) and a warning stays.
+pub fn on_journal_failed(state: &mut State, error: String) {
+    if let Some(m) = state.message.as_mut() {
+        m.text
+            .push_str(" — the undo copy was NOT kept (u cannot restore it)");
+        m.error = true;
+    }
+    state.file_warnings.insert("undo journal".into(), error);
 }
 
 /// The conflict view's actions: `overwrite` (guarded again), `reopen` the
@@ -350,7 +399,7 @@ pub fn delete_key(state: &mut State) {
     let shown = escape_bytes(&record.key);
     state.confirm = Some(Confirm {
         question: format!("delete {shown} (rev {})? y/N", record.mod_revision),
-        etcdctl: format!("etcdctl del {}", shell_quote(&shown)),
+        etcdctl: crate::escape::etcdctl_line("del", &record.key, ""),
         action: ConfirmAction::Run(Cmd::Delete {
             op: WriteOp::Delete,
             key: record.key.clone(),
@@ -403,6 +452,7 @@ pub fn on_prefix_deleted(
             deleted,
             revision,
             journaled,
+            journal,
         }) => {
             let note = if !journaled && deleted > 0 {
                 " (too many to journal: u cannot restore them)"
@@ -412,6 +462,9 @@ pub fn on_prefix_deleted(
             state.info(format!(
                 "deleted {deleted} keys under {shown} at rev {revision}{note}"
             ));
+            if let Err(e) = journal {
+                on_journal_failed(state, e);
+            }
             state.value_dirty |= state.value.key.is_some();
         }
         Err(e) => state.error(format!("deleting {shown} failed: {e}")),
@@ -537,6 +590,12 @@ pub fn undo(state: &mut State, cmds: &mut Vec<Cmd>) {
 pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
     let shown = escape_bytes(&key);
     let Some(entry) = entry else {
+        if let Some(e) = state.file_warnings.get("undo journal") {
+            let e = e.clone();
+            return state.error(format!(
+                "nothing to restore for {shown}: the undo journal could not be written ({e})"
+            ));
+        }
         return state.info(format!(
             "nothing to restore: etcdlens has not written {shown}"
         ));
@@ -554,7 +613,7 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
                 entry.revision,
                 prev.len()
             ),
-            format!("etcdctl put {} <previous value>", shell_quote(&shown)),
+            crate::escape::etcdctl_line("put", &key, "<previous value>"),
             Cmd::Save {
                 op: WriteOp::Undo,
                 key: key.clone(),
@@ -570,7 +629,7 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
                 "{shown} did not exist before rev {}: delete it again? y/N",
                 entry.revision
             ),
-            format!("etcdctl del {}", shell_quote(&shown)),
+            crate::escape::etcdctl_line("del", &key, ""),
             Cmd::Delete {
                 op: WriteOp::Undo,
                 key: key.clone(),
@@ -585,16 +644,4 @@ pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
         etcdctl,
         action: ConfirmAction::Run(cmd),
     });
-}
-
-/// Single-quotes for a shell when needed.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
