@@ -13,6 +13,7 @@ pub mod demo;
 pub mod escape;
 pub mod etcd;
 pub mod journal;
+pub mod k8s;
 pub mod logging;
 pub mod record;
 pub mod runtime;

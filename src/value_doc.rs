@@ -34,6 +34,8 @@ pub enum Format {
     Json,
     Text,
     Binary,
+    /// A Kubernetes object (or an encrypted or broken envelope).
+    Kubernetes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +65,9 @@ fn char_cells(c: char) -> usize {
 
 impl Document {
     pub fn build(bytes: &[u8]) -> Document {
+        if crate::k8s::is_kubernetes(bytes) {
+            return kubernetes_document(bytes);
+        }
         if let Some(doc) = json_document(bytes) {
             return doc;
         }
@@ -300,6 +305,44 @@ fn wrap_pieces(
         out.push(current);
     }
     (row + 1, out)
+}
+
+/// A Kubernetes value: the header (kind, namespace/name, …), the object's
+/// fields, then the hex dump of the whole value; an encrypted one only says
+/// so; a broken envelope says why, then the hex.
+fn kubernetes_document(bytes: &[u8]) -> Document {
+    use crate::k8s::{decode, Decoded};
+    let mut lines = Vec::new();
+    let mut hex = true;
+    match decode(bytes) {
+        Some(Decoded::Object(o)) => {
+            push_chunked(&mut lines, &o.header(), Tok::Key);
+            lines.push((false, Vec::new()));
+            for l in o.dump_lines() {
+                push_chunked(&mut lines, &l, Tok::Plain);
+            }
+        }
+        Some(Decoded::Encrypted { provider, key }) => {
+            let line = format!(
+                "encrypted at rest ({provider}, key {key:?}), {} bytes",
+                bytes.len()
+            );
+            push_chunked(&mut lines, &line, Tok::Key);
+            hex = false;
+        }
+        Some(Decoded::Broken(why)) => {
+            push_chunked(&mut lines, &format!("✗ {why}"), Tok::Null);
+        }
+        None => {}
+    }
+    if hex {
+        lines.push((false, Vec::new()));
+        lines.push((false, vec![(Tok::Punct, "hex:".to_string())]));
+        for i in 0..bytes.len().div_ceil(HEX_WIDTH) {
+            lines.push((false, vec![(Tok::Plain, hex_line(bytes, i, true))]));
+        }
+    }
+    Document::lines(Format::Kubernetes, lines)
 }
 
 fn text_lines(text: &str) -> Vec<(bool, Vec<(Tok, String)>)> {

@@ -151,7 +151,11 @@ pub fn preview(value: &[u8], max: usize) -> String {
         return String::new();
     }
     let head = &value[..value.len().min(max * 4)];
+    let summary = crate::k8s::is_kubernetes(value)
+        .then(|| crate::k8s::summary(value))
+        .flatten();
     let text = match std::str::from_utf8(head) {
+        _ if summary.is_some() => escape_str(&summary.unwrap_or_default()),
         Ok(s) => escape_str(s),
         // A character cut by `head`, not bad bytes: show what is whole.
         Err(e) if e.error_len().is_none() => {

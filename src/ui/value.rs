@@ -167,6 +167,7 @@ fn meta_line(value: &LoadedValue, elapsed: Duration) -> Line<'static> {
         Format::Json => "json",
         Format::Text => "text",
         Format::Binary => "binary",
+        Format::Kubernetes => "kubernetes",
     };
     spans.push(label("  "));
     spans.push(Span::styled(format, Style::new().fg(Color::Magenta)));
