@@ -87,7 +87,13 @@ pub fn decode(bytes: &[u8]) -> Option<Decoded> {
 /// `encrypted at rest (aescbc)`, or why the envelope is broken.
 pub fn summary(bytes: &[u8]) -> Option<String> {
     Some(match decode(bytes)? {
-        Decoded::Object(o) => o.title(),
+        Decoded::Object(o) => {
+            let mut s = o.title();
+            for (name, value) in o.columns() {
+                s.push_str(&format!("  {name}={value}"));
+            }
+            s
+        }
         Decoded::Encrypted { provider, .. } => format!("encrypted at rest ({provider})"),
         Decoded::Broken(why) => format!("✗ {why}"),
     })
@@ -291,6 +297,42 @@ impl Object {
         } else {
             format!("{} {}/{}", self.kind, self.meta.namespace, self.meta.name)
         }
+    }
+
+    /// A string field at `path` (field numbers from the object down).
+    fn text_at(&self, path: &[u32]) -> Option<&str> {
+        let (last, parents) = path.split_last()?;
+        let mut fields = &self.fields;
+        for n in parents {
+            fields = fields
+                .iter()
+                .find_map(|f| match (&f.value, f.number == *n) {
+                    (Wire::Message(m), true) => Some(m),
+                    _ => None,
+                })?;
+        }
+        fields
+            .iter()
+            .find_map(|f| match (&f.value, f.number == *last) {
+                (Wire::Text(s), true) => Some(s.as_str()),
+                _ => None,
+            })
+    }
+
+    /// What `kubectl get` would show beside the name, for the kinds whose
+    /// field numbers are known here: a Pod's phase (status.phase = 3.1)
+    /// and node (spec.nodeName = 2.10).
+    pub fn columns(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.kind == "Pod" {
+            if let Some(p) = self.text_at(&[3, 1]) {
+                out.push(("phase", p.to_string()));
+            }
+            if let Some(n) = self.text_at(&[2, 10]) {
+                out.push(("node", n.to_string()));
+            }
+        }
+        out
     }
 
     /// The header line: kind, namespace/name, apiVersion, uid, created.

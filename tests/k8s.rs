@@ -83,6 +83,13 @@ fn a_pod_decodes_to_its_header_and_fields() {
     assert_eq!(o.meta.labels, vec![("app".to_string(), "pi".to_string())]);
     let dump = o.dump_lines().join("\n");
     assert!(dump.contains("1 metadata:"), "{dump}");
+    assert_eq!(
+        o.columns(),
+        vec![
+            ("phase", "Running".to_string()),
+            ("node", "node-7".to_string())
+        ]
+    );
     assert!(dump.contains("  1: \"pi-dqtsw\""), "{dump}");
     assert!(dump.contains("3 status:\n  1: \"Running\""), "{dump}");
     // The container's port, three levels down, is a varint.
@@ -188,6 +195,10 @@ async fn pods_in_etcd_show_decoded_in_the_value_and_events_panes() {
     assert!(
         screen.contains("PUT    ~ /registry/pods/default/pi-dqtsw  Pod default/pi-dqtsw")
             || screen.contains("PUT    ? /registry/pods/default/pi-dqtsw  Pod default/pi-dqtsw"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Pod default/pi-dqtsw  phase=Running  node=nod"),
         "{screen}"
     );
 }
