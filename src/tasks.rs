@@ -16,7 +16,7 @@ use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
-use crate::etcd::{cluster, describe_error, election, lister, value, write, Reports};
+use crate::etcd::{cluster, describe_error, election, history, lister, value, write, Reports};
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
 use crate::value_doc::Document;
@@ -234,6 +234,12 @@ impl Tasks {
                         .await
                         .map_err(|e| describe_error(&e));
                     Msg::EventPrev { seq, result }
+                });
+            }
+            Cmd::History { key } => {
+                self.reply(async move {
+                    let result = history::key_history(&mut client, &key).await;
+                    Msg::History { key, result }
                 });
             }
             Cmd::ClusterStatus => {

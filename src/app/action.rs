@@ -9,16 +9,24 @@ pub enum Mode {
     Browse,
     Editor,
     Conflict,
+    /// The history view; keys it does not bind work as when browsing.
+    History,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 3] = [Mode::Browse, Mode::Editor, Mode::Conflict];
+    pub const ALL: [Mode; 4] = [Mode::Browse, Mode::History, Mode::Editor, Mode::Conflict];
+
+    /// The mode whose keys work too where this one binds nothing.
+    pub fn parent(self) -> Option<Mode> {
+        (self == Mode::History).then_some(Mode::Browse)
+    }
 
     pub fn title(self) -> &'static str {
         match self {
             Mode::Browse => "browsing",
             Mode::Editor => "in the editor",
             Mode::Conflict => "in the conflict view",
+            Mode::History => "in a key's history (moving keys move, Esc closes)",
         }
     }
 }
@@ -87,9 +95,12 @@ actions! {
     Undo, Browse, "undo", ["u"], "restore the value etcdlens last overwrote";
     Copy, Browse, "copy", ["y"], "copy the value to the clipboard (OSC 52)";
     Cluster, Browse, "cluster", ["C"], "cluster view: members, leader, health, DB size, alarms";
+    History, Browse, "history", ["H"], "every revision of the selected key etcd still holds";
     Help, Browse, "help", ["?"], "this help";
     Command, Browse, "command", [":"], "command line (Tab completes, ↑/↓ history)";
     Quit, Browse, "quit", ["q"], "quit";
+    Mark, History, "mark", ["Space"], "mark a revision: the detail shows its diff with the selected one";
+    Restore, History, "restore", ["R"], "write the selected revision back (only if the key did not change)";
     Save, Editor, "save", ["Ctrl-s"], "save (only if nobody changed the key meanwhile)";
     SaveInvalid, Editor, "save-invalid", ["F2"], "save text that is not valid JSON, on purpose";
     Reformat, Editor, "reformat", ["F3"], "reformat JSON (pretty ↔ compact)";

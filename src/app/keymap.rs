@@ -177,13 +177,16 @@ impl Keymap {
         Ok(map)
     }
 
-    /// The action `key` triggers in `mode`.
+    /// The action `key` triggers in `mode` (or in its parent mode).
     pub fn action(&self, mode: Mode, key: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(key);
-        self.bindings
-            .iter()
-            .find(|(m, k, _)| *m == mode && *k == key)
-            .map(|b| b.2)
+        let find = |mode: Mode| {
+            self.bindings
+                .iter()
+                .find(|(m, k, _)| *m == mode && *k == key)
+                .map(|b| b.2)
+        };
+        find(mode).or_else(|| mode.parent().and_then(find))
     }
 
     /// The keys bound to `action`.

@@ -17,6 +17,8 @@ pub enum WriteOp {
     Save,
     Delete,
     Undo,
+    /// Writes back a revision from a key's history.
+    Restore,
 }
 
 /// What a prefix delete did.
@@ -115,6 +117,11 @@ pub enum Msg {
         seq: u64,
         result: Result<Option<Vec<u8>>, String>,
     },
+    /// A key's history (or why not).
+    History {
+        key: Vec<u8>,
+        result: Result<crate::etcd::history::KeyHistory, String>,
+    },
     /// The cluster view's data.
     Cluster(Result<ClusterInfo, String>),
     /// The external editor returned (the file's text).
@@ -205,6 +212,10 @@ pub enum Cmd {
         seq: u64,
         key: Vec<u8>,
         revision: i64,
+    },
+    /// Read every revision of `key` that etcd still holds.
+    History {
+        key: Vec<u8>,
     },
     /// Ask every member for its status (the cluster view).
     ClusterStatus,

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use super::cluster::ClusterView;
 use super::command::CommandLine;
 use super::elections::ElectionView;
+use super::history::HistoryView;
 use super::keymap::Keymap;
 use super::msg::Cmd;
 use super::tree::{Row, Tree};
@@ -112,6 +113,8 @@ pub struct State {
     /// An edit in the external editor, waiting for it to return.
     pub external: Option<EditContext>,
     pub cluster: ClusterView,
+    /// A key's history, when open.
+    pub history: Option<HistoryView>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -169,6 +172,7 @@ impl State {
             prompt: None,
             external: None,
             cluster: ClusterView::new(now),
+            history: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),

@@ -6,9 +6,10 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Mode};
+use super::msg::WriteOp;
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, tree, value, watch, writes};
+use super::{cluster, command, elections, history, tree, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -97,6 +98,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             result,
             journal,
         } => {
+            // A restore from the history: read it again (the new revision).
+            if op == WriteOp::Restore
+                && matches!(&result, Ok(crate::etcd::types::WriteOutcome::Done { .. }))
+                && state.history.as_ref().is_some_and(|h| h.key == key)
+            {
+                cmds.push(Cmd::History { key: key.clone() });
+            }
             writes::update::on_write_done(state, op, key, result);
             if let Err(e) = journal {
                 writes::update::on_journal_failed(state, e);
@@ -115,6 +123,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Err(e) => state.error(format!("cannot read the previous value: {e}")),
         },
         Msg::Cluster(result) => cluster::update::on_cluster(state, result),
+        Msg::History { key, result } => history::update::on_history(state, key, result),
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
     }
@@ -140,6 +149,8 @@ pub fn mode(state: &State) -> Mode {
         Mode::Editor
     } else if state.conflict.is_some() {
         Mode::Conflict
+    } else if state.history.is_some() {
+        Mode::History
     } else {
         Mode::Browse
     }
@@ -227,7 +238,9 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         // Moving: the cluster view takes `back` while open, else the
         // focused pane decides what moves.
         _ if action.is_moving() => {
-            if cluster::update::on_action(state, action, cmds) {
+            if cluster::update::on_action(state, action, cmds)
+                || history::update::on_pane_action(state, action)
+            {
                 return true;
             }
             match state.focus {
@@ -240,6 +253,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ => {
             let features = [
                 cluster::update::on_action,
+                history::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod connect;
 pub mod election;
+pub mod history;
 pub mod lister;
 pub mod types;
 pub mod value;

@@ -267,7 +267,7 @@ async fn watch_once<M: Send>(
     }
 }
 
-fn convert(ev: &etcd_client::Event) -> Option<WatchEvent> {
+pub(super) fn convert(ev: &etcd_client::Event) -> Option<WatchEvent> {
     let kv = ev.kv()?;
     Some(WatchEvent {
         kind: match ev.event_type() {

@@ -7,6 +7,7 @@ pub mod editor;
 pub mod event_detail;
 pub mod events;
 pub mod help;
+pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod leader;
@@ -40,6 +41,15 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     events::draw(frame, areas.events, state);
     leader::draw(frame, areas.leader, state);
+    // Under the editor and the conflict view (they take the keys first).
+    if let Some(view) = state
+        .history
+        .as_ref()
+        .filter(|_| state.editor.is_none() && state.conflict.is_none())
+    {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        history::draw(frame, right, view, &state.keymap);
+    }
     status::draw(frame, areas.status, state);
     if let Some(line) = &state.command {
         command::draw(frame, areas.status, line);

@@ -113,8 +113,22 @@ fn draw_loaded(
     // Rows are cut to the width here (not wrapped by the Paragraph), so
     // that scrolling counts exactly the rows on screen.
     let first = first_row(doc, scroll, width, height);
-    let lines: Vec<Line> = doc
-        .rows(first, height, width)
+    let lines = document_lines(doc, first, height, width);
+    if lines.is_empty() {
+        frame.render_widget(Paragraph::new("(empty value)").style(dim()), text_area);
+        return;
+    }
+    frame.render_widget(Paragraph::new(lines), text_area);
+}
+
+/// Screen rows `first..first + height` of `doc` at `width`, highlighted.
+pub fn document_lines(
+    doc: &Document,
+    first: usize,
+    height: usize,
+    width: usize,
+) -> Vec<Line<'static>> {
+    doc.rows(first, height, width)
         .into_iter()
         .map(|row| {
             Line::from(
@@ -123,12 +137,7 @@ fn draw_loaded(
                     .collect::<Vec<_>>(),
             )
         })
-        .collect();
-    if lines.is_empty() {
-        frame.render_widget(Paragraph::new("(empty value)").style(dim()), text_area);
-        return;
-    }
-    frame.render_widget(Paragraph::new(lines), text_area);
+        .collect()
 }
 
 fn meta_line(value: &LoadedValue, elapsed: Duration) -> Line<'static> {

@@ -269,7 +269,7 @@ pub fn on_write_done(
             let verb = match op {
                 WriteOp::Save => "saved",
                 WriteOp::Delete => "deleted",
-                WriteOp::Undo => "restored",
+                WriteOp::Undo | WriteOp::Restore => "restored",
             };
             state.info(format!("{verb} {shown} at rev {revision}"));
             if state.value.key.as_deref() == Some(key.as_slice()) {
