@@ -34,6 +34,7 @@ fn state_with(children: &[&[u8]]) -> State {
             revision: 1234,
             reads: 1,
             seeds: Vec::new(),
+            ..Default::default()
         },
     );
     s.tree.rebuild_rows();
@@ -210,6 +211,7 @@ fn partially_loaded_directory_shows_progress() {
             revision: 5,
             reads: 2,
             seeds: Vec::new(),
+            ..Default::default()
         },
     );
     s.tree.rebuild_rows();

@@ -32,6 +32,7 @@ fn page(children: &[&str], next: Option<&str>) -> ChildPage {
         revision: 42,
         reads: 1,
         seeds: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -22,6 +22,7 @@ fn page(children: &[&str], revision: i64) -> ChildPage {
         revision,
         reads: 1,
         seeds: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -40,6 +40,12 @@ pub struct Dir {
     pub seed: Vec<Vec<u8>>,
     /// Holds only election keys (`<lease id in hex>` on that lease).
     pub election: bool,
+    /// Exact number of keys under this directory, when a listing of its
+    /// parent learned it (kept exact by watch events: a delete counts down;
+    /// a put, which may be a create or an update, makes it unknown).
+    pub keys: Option<u64>,
+    /// The revision `keys` is exact at.
+    pub keys_rev: i64,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -176,7 +182,8 @@ impl Tree {
         })
     }
 
-    /// Applies a listing page. Returns false (and changes nothing) when the
+    /// Applies a listing page, or a batch of one (`page.partial`: the
+    /// request goes on). Returns false (and changes nothing) when the
     /// answer is stale.
     pub fn apply_page(&mut self, dir: NodeId, generation: u64, page: ChildPage) -> bool {
         match self.dir(dir) {
@@ -187,6 +194,26 @@ impl Tree {
         for child in page.children {
             // Children that live updates already inserted are not doubled.
             self.insert_child(dir, &child.full, child.is_dir);
+        }
+        for (sub, n) in page.counts {
+            // Events after the page's revision are not in the count.
+            let mut keys = Some(n);
+            let mut keys_rev = revision;
+            for (rev, key, kind) in &self.recent {
+                if *rev > revision && key.starts_with(&sub) {
+                    keys = match kind {
+                        EventKind::Delete => keys.map(|n| n.saturating_sub(1)),
+                        EventKind::Put => None,
+                    };
+                    keys_rev = keys_rev.max(*rev);
+                }
+            }
+            if let Some((_, id)) = self.find_child(dir, &sub) {
+                if let Some(d) = self.dir_mut(id) {
+                    d.keys = keys;
+                    d.keys_rev = keys_rev;
+                }
+            }
         }
         for (sub, keys) in page.seeds {
             // Changed since the page was read: the seed would be stale.
@@ -204,6 +231,9 @@ impl Tree {
                     }
                 }
             }
+        }
+        if page.partial {
+            return true;
         }
         let d = self.dir_mut(dir).expect("checked above");
         d.in_flight = None;
@@ -225,6 +255,29 @@ impl Tree {
             }
             _ => false,
         }
+    }
+
+    /// Stops waiting for `dir`'s listing (its reads are cancelled): what it
+    /// found stays, the listing stays as it was before the request, so
+    /// opening the directory again asks again. Returns the generation that
+    /// was in flight.
+    pub fn cancel_load(&mut self, dir: NodeId) -> Option<u64> {
+        self.dir_mut(dir)?.in_flight.take()
+    }
+
+    /// Directories at or below `dir` whose listing is in flight.
+    pub fn loading_under(&self, dir: NodeId) -> Vec<(NodeId, u64)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir];
+        while let Some(id) = stack.pop() {
+            if let Some(d) = self.dir(id) {
+                if let Some(g) = d.in_flight {
+                    out.push((id, g));
+                }
+                stack.extend(d.children.iter().copied());
+            }
+        }
+        out
     }
 
     /// Forgets everything loaded under `dir` so it can be listed again.
@@ -420,6 +473,7 @@ mod tests {
             revision: 1,
             reads: 1,
             seeds: Vec::new(),
+            ..Default::default()
         }
     }
 

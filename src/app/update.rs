@@ -196,7 +196,14 @@ fn on_listed(
     match result {
         Ok(page) => {
             state.revision = state.revision.max(page.revision);
+            let partial = page.partial;
             if !state.tree.apply_page(dir, generation, page) {
+                return;
+            }
+            if partial {
+                // More of this page is coming: show what was found.
+                rebuild(state, selected);
+                on_selection_changed(state, cmds);
                 return;
             }
             for child in watching::reopen_children(state, dir) {
@@ -489,7 +496,7 @@ fn on_keys_pane_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         KeyCode::PageDown => state.selected = (state.selected + page).min(last),
         KeyCode::PageUp => state.selected = state.selected.saturating_sub(page),
         KeyCode::Char('l') | KeyCode::Right | KeyCode::Enter => open(state, cmds),
-        KeyCode::Char('h') | KeyCode::Left => close(state),
+        KeyCode::Char('h') | KeyCode::Left => close(state, cmds),
         KeyCode::Char('r') => reload(state, cmds),
         _ => return,
     }
@@ -523,13 +530,26 @@ fn open(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
 }
 
-fn close(state: &mut State) {
+/// Cancels the listings in flight at or below `dir` (closed or reloaded:
+/// nobody waits for them).
+fn cancel_loading(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
+    for (id, generation) in state.tree.loading_under(dir) {
+        state.tree.cancel_load(id);
+        cmds.push(Cmd::CancelList {
+            dir: id,
+            generation,
+        });
+    }
+}
+
+fn close(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(row) = state.selected_row() else {
         return;
     };
     let node = state.tree.node(row.node);
     if !row.more && node.dir.as_deref().is_some_and(|d| d.expanded) {
         state.tree.set_expanded(row.node, false);
+        cancel_loading(state, row.node, cmds);
         rebuild(state, Some(row));
         return;
     }
@@ -557,6 +577,7 @@ fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
         fetch_value(state, key, cmds);
         return;
     }
+    cancel_loading(state, row.node, cmds);
     state.tree.reset(row.node);
     request_page(state, row.node, cmds);
     rebuild(state, Some(row));

@@ -14,6 +14,7 @@ use super::types::{WatchStatus, WriteOutcome};
 use super::watch::{self, WatchSpec};
 use super::{cluster, describe_error, election, lister, value, write};
 use crate::app::msg::WriteOp;
+use crate::app::tree::{LoadRequest, NodeId};
 use crate::app::{Cmd, LoadedValue, Msg};
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
@@ -76,6 +77,48 @@ fn journal_append(entries: &[Entry]) {
 /// Children per listing page (the "loading… N keys" step).
 pub const PAGE_SIZE: usize = 1000;
 
+/// Lists one page of `dir`, sending its children as they are found.
+async fn list(
+    kv: etcd_client::KvClient,
+    dir: NodeId,
+    request: LoadRequest,
+    delimiter: Vec<u8>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let generation = request.generation;
+    let (tx, mut rx) = mpsc::channel(16);
+    let listing = lister::list_streaming(
+        kv,
+        &request.prefix,
+        &delimiter,
+        request.cursor,
+        PAGE_SIZE,
+        request.seed,
+        tx,
+    );
+    let forward = async {
+        while let Some(part) = rx.recv().await {
+            let result = Ok(part);
+            let _ = msgs
+                .send(Msg::Listed {
+                    dir,
+                    generation,
+                    result,
+                })
+                .await;
+        }
+    };
+    let (result, ()) = tokio::join!(listing, forward);
+    let result = result.map_err(|e| describe_error(&e));
+    let _ = msgs
+        .send(Msg::Listed {
+            dir,
+            generation,
+            result,
+        })
+        .await;
+}
+
 /// Runs until the command channel closes. `Cmd::Quit` is handled by the UI
 /// loop and never reaches here.
 pub async fn run(
@@ -86,37 +129,31 @@ pub async fn run(
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut value_task: Option<AbortHandle> = None;
+    let mut listings: HashMap<NodeId, (u64, AbortHandle)> = HashMap::new();
     let mut watch_task: Option<AbortHandle> = None;
     let mut elections: HashMap<Vec<u8>, AbortHandle> = HashMap::new();
     while let Some(cmd) = cmds.recv().await {
         match cmd {
             Cmd::ListChildren { dir, request } => {
-                let mut kv = conn
+                // A new request for the same directory replaces the old one.
+                if let Some((_, old)) = listings.remove(&dir) {
+                    old.abort();
+                }
+                listings.retain(|_, (_, task)| !task.is_finished());
+                let kv = conn
                     .client
                     .kv_client()
                     .max_decoding_message_size(MAX_RESPONSE_BYTES);
-                let msgs = msgs.clone();
-                let delimiter = delimiter.clone();
-                tokio::spawn(async move {
-                    let result = lister::list_children(
-                        &mut kv,
-                        &request.prefix,
-                        &delimiter,
-                        request.cursor,
-                        PAGE_SIZE,
-                        request.seed,
-                    )
-                    .await
-                    .map_err(|e| describe_error(&e));
-                    let generation = request.generation;
-                    let _ = msgs
-                        .send(Msg::Listed {
-                            dir,
-                            generation,
-                            result,
-                        })
-                        .await;
-                });
+                let generation = request.generation;
+                let task = tokio::spawn(list(kv, dir, request, delimiter.clone(), msgs.clone()));
+                listings.insert(dir, (generation, task.abort_handle()));
+            }
+            Cmd::CancelList { dir, generation } => {
+                if listings.get(&dir).is_some_and(|(g, _)| *g == generation) {
+                    if let Some((_, task)) = listings.remove(&dir) {
+                        task.abort();
+                    }
+                }
             }
             Cmd::FetchValue { req, key } => {
                 if let Some(previous) = value_task.take() {
