@@ -45,15 +45,18 @@ use super::types::{Child, ChildPage};
 /// Keys asked for by the first read of a page (also the page size the UI
 /// asks for, so a wide directory's first screen costs one read).
 const FIRST_LIMIT: i64 = 1000;
-/// Keys asked for by the reads of pieces.
-const PIECE_LIMIT: i64 = 256;
+/// Keys asked for by the reads of pieces (at least).
+const PIECE_LIMIT: i64 = 1000;
+/// Keys asked for by the reads of pieces (at most).
+const MAX_LIMIT: i64 = 8192;
 /// A remainder of at most this many keys is read as one range (walking it
 /// again costs little); a bigger one is split per byte where siblings
 /// usually diverge.
 const SMALL_REST: i64 = 4000;
-/// Single-byte ranges made when a piece is split (the rest of its byte
-/// interval is one more range, split again if it holds several children).
-const SPLIT_WIDTH: u16 = 32;
+/// Single-byte ranges made when a piece starting at a byte that is not a
+/// digit or a letter is split (the rest of its byte interval is one more
+/// range, split again if it holds several children).
+const SPLIT_WIDTH: u16 = 16;
 /// Bytes at the end of a child's name whose pieces are split when the
 /// remainder is big (numbered siblings: `app00` … `app09`).
 const TAIL: usize = 2;
@@ -222,6 +225,7 @@ pub async fn list_streaming(
         hi: end,
         depth: dir.len(),
         account: None,
+        limit: FIRST_LIMIT,
     }));
 
     let mut revision = 0;
@@ -238,11 +242,7 @@ pub async fn list_streaming(
                 break;
             };
             *s.flying.entry(range.lo.clone()).or_insert(0) += 1;
-            let limit = if revision == 0 {
-                FIRST_LIMIT
-            } else {
-                PIECE_LIMIT
-            };
+            let limit = range.limit.max(PIECE_LIMIT);
             in_flight.push(read(kv.clone(), range, limit, revision));
         }
         let Some(done) = in_flight.next().await else {
@@ -301,6 +301,8 @@ struct Range {
     hi: Option<Vec<u8>>,
     depth: usize,
     account: Option<usize>,
+    /// Keys to ask for (0: the default for the read).
+    limit: i64,
 }
 
 async fn read(
@@ -315,7 +317,22 @@ async fn read(
         .with_range(range.hi.clone().unwrap_or_else(|| vec![0]))
         .with_limit(limit);
     if revision > 0 {
+        // Pinned to the first read's revision: any member that has applied
+        // it answers exactly, without a round of consensus.
         opts = opts.with_revision(revision);
+        let serializable = opts.clone().with_serializable();
+        let got = super::retry_unsent(|| {
+            let mut kv = kv.clone();
+            let (lo, opts) = (range.lo.clone(), serializable.clone());
+            async move { kv.get(lo, Some(opts)).await }
+        })
+        .await;
+        match got {
+            Ok(resp) => return Ok(counted(range, resp)),
+            // A member behind that revision: ask for a linearizable read.
+            Err(e) if e.to_string().contains("future revision") => {}
+            Err(e) => return Err(e),
+        }
     }
     let resp = super::retry_unsent(|| {
         let mut kv = kv.clone();
@@ -323,9 +340,13 @@ async fn read(
         async move { kv.get(lo, Some(opts)).await }
     })
     .await?;
+    Ok(counted(range, resp))
+}
+
+fn counted(range: Range, resp: GetResponse) -> (Range, GetResponse) {
     READS.fetch_add(1, Ordering::Relaxed);
     WORK.fetch_add(resp.count().max(0) as u64, Ordering::Relaxed);
-    Ok((range, resp))
+    (range, resp)
 }
 
 /// A child waiting for its key count: the reply's count minus the keys
@@ -456,8 +477,12 @@ impl Session<'_> {
         if let Some(a) = account {
             self.accounts[a].pending = pieces.len();
         }
+        // The more keys remain, the more each piece's read asks for: a
+        // small child seen whole lets the same read find the next one.
+        let limit = (rest / 64).clamp(PIECE_LIMIT, MAX_LIMIT);
         for mut p in pieces {
             p.account = account;
+            p.limit = limit;
             self.queue.push(Reverse(p));
         }
         if let Some(a) = account {
@@ -498,7 +523,10 @@ impl Session<'_> {
             }
             let mut lo = path[..d].to_vec();
             lo.push(path[d] + 1);
-            let split = rest > SMALL_REST && (d == range.depth || d + TAIL >= name_end);
+            // Siblings diverge where this range's own keys do (the first
+            // bytes after its prefix), and numbered ones in the last digits.
+            let tail = d + TAIL >= name_end && d < name_end && path[d].is_ascii_digit();
+            let split = rest > SMALL_REST && (d == range.depth || tail);
             raw.push((lo, prefix_end(&path[..d]), d, split));
         }
         let below_hi = |k: &[u8]| range.hi.as_ref().is_none_or(|h| k < h.as_slice());
@@ -519,12 +547,19 @@ impl Session<'_> {
                 continue;
             }
             if split {
-                split_bytes(&lo, hi, depth, &mut out);
+                // Names differ anywhere in `0-9a-z` at the range's own level;
+                // numbered siblings in their digits.
+                split_bytes(&lo, hi, depth, depth != range.depth, &mut out);
                 last_whole = false;
                 continue;
             }
             match out.last_mut() {
-                Some(prev) if last_whole && prev.hi.as_deref() == Some(lo.as_slice()) => {
+                // Small rests: adjacent pieces are one range.
+                Some(prev)
+                    if rest <= SMALL_REST
+                        && last_whole
+                        && prev.hi.as_deref() == Some(lo.as_slice()) =>
+                {
                     prev.hi = hi;
                     prev.depth = prev.depth.min(depth);
                 }
@@ -533,6 +568,7 @@ impl Session<'_> {
                     hi,
                     depth,
                     account: None,
+                    limit: 0,
                 }),
             }
             last_whole = true;
@@ -580,14 +616,21 @@ impl Session<'_> {
 }
 
 /// Splits `[lo, hi)` (keys sharing `lo[..depth]`, next byte from
-/// `lo[depth]` on) into one range per byte for the next [`SPLIT_WIDTH`]
-/// bytes, then one range for the rest.
-fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, out: &mut Vec<Range>) {
+/// `lo[depth]` on) into one range per byte, then one range for the rest.
+fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, digits: bool, out: &mut Vec<Range>) {
     let prefix = &lo[..depth];
     let first = lo[depth] as u16;
     let below_hi = |k: &[u8]| hi.as_ref().is_none_or(|h| k < h.as_slice());
+    // One range per byte up to the end of the first byte's class (digits
+    // for numbered names, else digits and lower case; upper case), then
+    // one range for the rest.
+    let last = match first as u8 {
+        b'0'..=b'9' if digits => b'9' as u16,
+        b'0'..=b'z' => b'z' as u16,
+        _ => (first + SPLIT_WIDTH - 1).min(0xff),
+    };
     let mut b = first;
-    while b <= 0xff && b < first + SPLIT_WIDTH {
+    while b <= last {
         let mut blo = prefix.to_vec();
         blo.push(b as u8);
         if !below_hi(&blo) {
@@ -602,6 +645,7 @@ fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, out: &mut Vec<Range
             hi: bhi,
             depth: depth + 1,
             account: None,
+            limit: 0,
         });
         b += 1;
     }
@@ -614,6 +658,7 @@ fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, out: &mut Vec<Range
                 hi,
                 depth,
                 account: None,
+                limit: 0,
             });
         }
     }
