@@ -266,7 +266,8 @@ pub async fn list_streaming(
         if s.final_count(frontier.as_ref()) >= s.want {
             // The page is full: what is still in flight is not needed.
             drop(in_flight);
-            let next = s.cut();
+            let all_read = frontier.is_none() && s.found.len() <= s.want;
+            let next = if all_read { None } else { s.cut() };
             return Ok(s.finish(next));
         }
         if !s.out.children.is_empty() || !s.out.counts.is_empty() {
