@@ -365,3 +365,66 @@ fn leader_pane_counts_the_ttl_down_and_lists_the_queue() {
     s.now += Duration::from_secs(3);
     insta::assert_snapshot!("leader_at_3s", text(&render(&s), area));
 }
+
+#[test]
+fn directory_rows_show_key_counts_and_listing_progress() {
+    let mut s = State::new(b"/registry/", b"/", "e1".into(), Instant::now());
+    s.size = (100, 14);
+    let g = s.tree.begin_load(ROOT).unwrap().generation;
+    let dirs: &[&[u8]] = &[
+        b"/registry/configmaps/",
+        b"/registry/events/",
+        b"/registry/pods/",
+        b"/registry/secrets/",
+    ];
+    s.tree.apply_page(
+        ROOT,
+        g,
+        ChildPage {
+            children: dirs
+                .iter()
+                .map(|d| Child {
+                    full: d.to_vec(),
+                    is_dir: true,
+                })
+                .collect(),
+            // secrets/ has no count: nothing is shown for it.
+            counts: vec![
+                (b"/registry/configmaps/".to_vec(), 999),
+                (b"/registry/pods/".to_vec(), 152_340),
+            ],
+            revision: 7,
+            ..Default::default()
+        },
+    );
+    // events/ is open and still being listed: two namespaces found so far.
+    s.tree.rebuild_rows();
+    let events = s.tree.rows[1].node;
+    s.tree.set_expanded(events, true);
+    let ge = s.tree.begin_load(events).unwrap().generation;
+    s.tree.apply_page(
+        events,
+        ge,
+        ChildPage {
+            children: vec![
+                Child {
+                    full: b"/registry/events/default/".to_vec(),
+                    is_dir: true,
+                },
+                Child {
+                    full: b"/registry/events/kube-system/".to_vec(),
+                    is_dir: true,
+                },
+            ],
+            counts: vec![(b"/registry/events/default/".to_vec(), 15_021)],
+            revision: 7,
+            partial: true,
+            ..Default::default()
+        },
+    );
+    s.tree.rebuild_rows();
+    insta::assert_snapshot!(text(
+        &render(&s),
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 14)).keys
+    ));
+}

@@ -523,4 +523,32 @@ mod tests {
         assert_eq!(names(&t), ["a", "a/", " …", "b"]);
         assert_eq!(t.loaded, 3);
     }
+
+    #[test]
+    fn counts_follow_deletes_and_become_unknown_on_puts() {
+        use crate::etcd::types::EventKind;
+        let mut t = Tree::new(b"/", b"/");
+        let g = t.begin_load(ROOT).unwrap().generation;
+        // An event newer than the page arrived before it.
+        t.apply_event(11, EventKind::Delete, b"/c/z");
+        let mut p = page(&[("/a/", true), ("/b/", true), ("/c/", true)], None);
+        p.revision = 10;
+        p.counts = vec![
+            (b"/a/".to_vec(), 5),
+            (b"/b/".to_vec(), 3),
+            (b"/c/".to_vec(), 2),
+        ];
+        assert!(t.apply_page(ROOT, g, p));
+        let id = |t: &Tree, full: &[u8]| t.find_child(ROOT, full).unwrap().1;
+        let keys = |t: &Tree, full: &[u8]| t.dir(id(t, full)).unwrap().keys;
+        assert_eq!(keys(&t, b"/c/"), Some(1), "the newer delete counted");
+        // Replayed or late events at or before the count's revision are in it.
+        t.apply_event(10, EventKind::Delete, b"/a/x");
+        assert_eq!(keys(&t, b"/a/"), Some(5));
+        t.apply_event(12, EventKind::Delete, b"/a/x");
+        assert_eq!(keys(&t, b"/a/"), Some(4));
+        // A put may be a create or an update: unknown, not a guess.
+        t.apply_event(13, EventKind::Put, b"/b/y");
+        assert_eq!(keys(&t, b"/b/"), None);
+    }
 }
