@@ -242,7 +242,7 @@ pub async fn list_streaming(
                 break;
             };
             *s.flying.entry(range.lo.clone()).or_insert(0) += 1;
-            let limit = range.limit.max(PIECE_LIMIT);
+            let limit = range.limit.max(1);
             in_flight.push(read(kv.clone(), range, limit, revision));
         }
         let Some(done) = in_flight.next().await else {
@@ -474,7 +474,27 @@ impl Session<'_> {
             self.accounts.len() - 1
         });
         let rest = count - keys.len() as i64;
-        let pieces = self.pieces(&g.full, g.is_dir, &range, rest);
+        let pieces = if rest <= MAX_LIMIT {
+            // Few keys left: one read brings them all (reading a few
+            // thousand keys costs less than many small reads).
+            let lo = if g.is_dir {
+                prefix_end(&g.full)
+            } else {
+                Some(after(&g.full))
+            };
+            lo.filter(|lo| range.hi.as_ref().is_none_or(|h| lo < h))
+                .map(|lo| Range {
+                    lo,
+                    hi: range.hi.clone(),
+                    depth: range.depth,
+                    account: None,
+                    limit: rest,
+                })
+                .into_iter()
+                .collect()
+        } else {
+            self.pieces(&g.full, g.is_dir, &range, rest)
+        };
         if let Some(a) = account {
             self.accounts[a].pending = pieces.len();
         }
@@ -483,7 +503,9 @@ impl Session<'_> {
         let limit = (rest / 64).clamp(PIECE_LIMIT, MAX_LIMIT);
         for mut p in pieces {
             p.account = account;
-            p.limit = limit;
+            if p.limit == 0 {
+                p.limit = limit;
+            }
             self.queue.push(Reverse(p));
         }
         if let Some(a) = account {
