@@ -13,12 +13,14 @@
 //!   diverge from the last child seen (`app00/`): one piece per byte of its
 //!   path (`app00` + a byte after `/`, `app0` + a byte after `0`, `app` +
 //!   a byte after `0`, …). A piece holding another child begins with it, so
-//!   its read finds that child at once. When the remainder is big, the
-//!   pieces where siblings usually diverge — the range's own level (first
-//!   letters of `configmaps`, `events`, …) and the last bytes of the name
+//!   its read finds that child at once. When the remainder is big (more
+//!   than 4,000 keys), the pieces where siblings usually diverge — the
+//!   range's own level (first letters of `configmaps`, `events`, …: `0`–`z`
+//!   one by one, then the rest) and the last two digits of a numbered name
 //!   (`app01` … `app09`) — are split further into one range per byte, so
 //!   siblings land in separate reads instead of being walked again and
-//!   again (the skip-scan's C/2 × N).
+//!   again (the skip-scan's C/2 × N). A remainder of at most 8,192 keys is
+//!   one read that brings them all.
 //! - Independent ranges are read concurrently under a global cap
 //!   ([`set_concurrency`], 16 by default), in key order, all at the
 //!   revision of the first read.
@@ -202,8 +204,10 @@ pub async fn list_streaming(
             s.add_child(g, &seed, count);
         }
         let g = &groups[last];
+        // The last child may go on past the seed: read it from its start
+        // (its count comes with the read).
         let rest = if g.is_dir {
-            prefix_end(&g.full)
+            Some(g.full.clone())
         } else {
             Some(after(&g.full))
         };
