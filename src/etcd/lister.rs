@@ -354,6 +354,10 @@ fn counted(range: Range, resp: GetResponse) -> (Range, GetResponse) {
     (range, resp)
 }
 
+/// A piece of a remainder: start, end (`None`: the keyspace's end), the
+/// length of the prefix its keys share, whether to split it per byte.
+type Piece = (Vec<u8>, Option<Vec<u8>>, usize, bool);
+
 /// A child waiting for its key count: the reply's count minus the keys
 /// before it, less the count of every piece of the rest of that range.
 struct Account {
@@ -539,7 +543,8 @@ impl Session<'_> {
         } else {
             path.len()
         };
-        let mut raw: Vec<(Vec<u8>, Option<Vec<u8>>, usize, bool)> = Vec::new();
+        // (start, end, depth, split per byte)
+        let mut raw: Vec<Piece> = Vec::new();
         if !is_dir {
             // Keys that extend this key (`a` then `a-b`).
             raw.push((after(path), prefix_end(path), path.len(), false));
