@@ -218,4 +218,14 @@ mod tests {
         assert!(Cli::try_parse_from(["etcdlens", "--dial-timeout", "soon"]).is_err());
         assert!(Cli::try_parse_from(["etcdlens", "--delimiter", ""]).is_err());
     }
+
+    #[test]
+    fn list_concurrency_defaults_to_16_and_is_bounded() {
+        let cli = Cli::try_parse_from(["etcdlens"]).unwrap();
+        assert_eq!(cli.opts.list_concurrency, 16);
+        let cli = Cli::try_parse_from(["etcdlens", "--list-concurrency", "4"]).unwrap();
+        assert_eq!(cli.opts.list_concurrency, 4);
+        assert!(Cli::try_parse_from(["etcdlens", "--list-concurrency", "0"]).is_err());
+        assert!(Cli::try_parse_from(["etcdlens", "--list-concurrency", "x"]).is_err());
+    }
 }
