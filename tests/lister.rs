@@ -361,6 +361,9 @@ fn odd_tree() -> BTreeSet<Vec<u8>> {
         b"\x1b[2J/".to_vec(),
         b"a/".to_vec(),
         b"a-b/".to_vec(),
+        b"b/".to_vec(),
+        b"c/".to_vec(),
+        b"d/".to_vec(),
         b"a0/".to_vec(),
         b"app0/".to_vec(),
         b"app00/".to_vec(),
@@ -383,8 +386,8 @@ fn odd_tree() -> BTreeSet<Vec<u8>> {
         } else {
             full.push(b'/');
         }
-        // Sizes from 1 to ~1,500 keys; one deeper level in some.
-        for i in 0..(1 + (n * 397) % 1500) {
+        // Sizes from 2 to ~3,000 keys; one deeper level in some.
+        for i in 0..(1 + (n * 397) % 1500) * 2 {
             let mut k = full.clone();
             if i % 7 == 0 {
                 k.extend_from_slice(format!("sub{}/", i % 3).as_bytes());
@@ -558,6 +561,63 @@ async fn server_work_stays_within_three_times_the_keys_on_a_200k_tree() {
         assert_eq!(counts.len(), dirs, "a count for every child directory");
         for (sub, n) in counts {
             assert_eq!(n, keys_under(&set, &sub));
+        }
+    }
+}
+
+#[tokio::test]
+async fn random_keyspace_at_split_scale_matches_reference() {
+    let etcd = Etcd::single().await;
+    // 30,000 pseudo-random keys over a nasty alphabet under a few shared
+    // prefixes: remainders big enough to be split per byte, with 0xff,
+    // digits and delimiters anywhere.
+    let alphabet: &[u8] = b"/a-0\xff:z9";
+    let prefixes: [&[u8]; 4] = [b"/r/", b"/r/app0", b"/r/\xff", b"/r/a-0/"];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut set = BTreeSet::new();
+    while set.len() < 30_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut k = prefixes[(seed % 4) as usize].to_vec();
+        let len = 1 + ((seed >> 3) % 10) as usize;
+        for j in 0..len {
+            k.push(alphabet[((seed >> (j * 5 + 6)) % alphabet.len() as u64) as usize]);
+        }
+        set.insert(k);
+    }
+    load(&etcd, &set).await;
+    let mut kv = etcd.client().await.kv_client();
+    for delim in [&b"/"[..], b"-0"] {
+        // The root of the shapes and its biggest children, listed whole
+        // and in small pages.
+        for want in [1000, 40] {
+            let (got, counts, _, _, _) = list_all_counted(&mut kv, b"/r/", delim, want).await;
+            assert_eq!(
+                got,
+                reference(&set, b"/r/", delim),
+                "delim {delim:?} want {want}"
+            );
+            for (sub, n) in counts {
+                assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
+            }
+            let mut dirs: Vec<Vec<u8>> = got
+                .into_iter()
+                .filter(|c| c.is_dir)
+                .map(|c| c.full)
+                .collect();
+            dirs.sort_by_key(|d| std::cmp::Reverse(keys_under(&set, d)));
+            for dir in dirs.iter().take(5) {
+                let (got, counts, _, _, _) = list_all_counted(&mut kv, dir, delim, want).await;
+                assert_eq!(
+                    got,
+                    reference(&set, dir, delim),
+                    "dir {dir:?} delim {delim:?}"
+                );
+                for (sub, n) in counts {
+                    assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
+                }
+            }
         }
     }
 }
