@@ -16,8 +16,10 @@
 //!   its read finds that child at once. When the remainder is big (more
 //!   than 4,000 keys), the pieces where siblings usually diverge — the
 //!   range's own level (first letters of `configmaps`, `events`, …: `0`–`z`
-//!   one by one, then the rest) and the last two digits of a numbered name
-//!   (`app01` … `app09`) — are split further into one range per byte, so
+//!   one by one, then the rest), the byte after a separator inside the name
+//!   (`team-…`, `kube-…`) and the last two digits of a numbered name
+//!   (`app01` … `app09`, digits only) — are split further into one range
+//!   per byte, so
 //!   siblings land in separate reads instead of being walked again and
 //!   again (the skip-scan's C/2 × N). A remainder of at most 8,192 keys is
 //!   one read that brings them all.
@@ -356,7 +358,18 @@ fn counted(range: Range, resp: GetResponse) -> (Range, GetResponse) {
 
 /// A piece of a remainder: start, end (`None`: the keyspace's end), the
 /// length of the prefix its keys share, whether to split it per byte.
-type Piece = (Vec<u8>, Option<Vec<u8>>, usize, bool);
+type Piece = (Vec<u8>, Option<Vec<u8>>, usize, Split);
+
+/// How a piece is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// One range.
+    Whole,
+    /// One range per byte from `0` to `z`, then the rest.
+    Names,
+    /// One range per digit, then the rest.
+    Digits,
+}
 
 /// A child waiting for its key count: the reply's count minus the keys
 /// before it, less the count of every piece of the rest of that range.
@@ -508,7 +521,7 @@ impl Session<'_> {
         }
         // The more keys remain, the more each piece's read asks for: a
         // small child seen whole lets the same read find the next one.
-        let limit = (rest / 64).clamp(PIECE_LIMIT, MAX_LIMIT);
+        let limit = (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT);
         for mut p in pieces {
             p.account = account;
             if p.limit == 0 {
@@ -547,7 +560,7 @@ impl Session<'_> {
         let mut raw: Vec<Piece> = Vec::new();
         if !is_dir {
             // Keys that extend this key (`a` then `a-b`).
-            raw.push((after(path), prefix_end(path), path.len(), false));
+            raw.push((after(path), prefix_end(path), path.len(), Split::Whole));
         }
         for d in (base..path.len()).rev() {
             if path[d] == 0xff {
@@ -558,7 +571,17 @@ impl Session<'_> {
             // Siblings diverge where this range's own keys do (the first
             // bytes after its prefix), and numbered ones in the last digits.
             let tail = d + TAIL >= name_end && d < name_end && path[d].is_ascii_digit();
-            let split = rest > SMALL_REST && (d == range.depth || tail);
+            // And right after a separator inside the name (`team-…`, `kube-…`).
+            let after_sep = d > range.depth && matches!(path[d - 1], b'-' | b'_' | b'.');
+            let split = if rest <= SMALL_REST {
+                Split::Whole
+            } else if d == range.depth || after_sep {
+                Split::Names
+            } else if tail {
+                Split::Digits
+            } else {
+                Split::Whole
+            };
             raw.push((lo, prefix_end(&path[..d]), d, split));
         }
         let below_hi = |k: &[u8]| range.hi.as_ref().is_none_or(|h| k < h.as_slice());
@@ -578,10 +601,10 @@ impl Session<'_> {
             if hi.as_ref().is_some_and(|h| &lo >= h) {
                 continue;
             }
-            if split {
-                // Names differ anywhere in `0-9a-z` at the range's own level;
-                // numbered siblings in their digits.
-                split_bytes(&lo, hi, depth, depth != range.depth, &mut out);
+            if split != Split::Whole {
+                // Names differ anywhere in `0-9a-z`; numbered siblings in
+                // their digits.
+                split_bytes(&lo, hi, depth, split == Split::Digits, &mut out);
                 last_whole = false;
                 continue;
             }
