@@ -50,6 +50,7 @@ fn state_with(n: usize) -> State {
         revision: 1,
         reads: 1,
         seeds: Vec::new(),
+        ..Default::default()
     };
     assert!(state.tree.apply_page(ROOT, generation, page));
     state.tree.rebuild_rows();

@@ -13,6 +13,14 @@ bench_init() {
     export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
     export ETCDCTL_API=3
     unset TMUX ETCDCTL_ENDPOINTS ETCDCTL_USER ETCDCTL_PASSWORD ETCDCTL_CACERT ETCDCTL_CERT ETCDCTL_KEY
+    # ETCDLENS_ETCD picks the etcd binary (etcdctl beside it), as for the
+    # demo and the tests; otherwise both come from PATH.
+    if [[ -n "${ETCDLENS_ETCD:-}" ]]; then
+        ETCD_BIN=$ETCDLENS_ETCD
+        ETCDCTL_BIN="$(dirname "$ETCDLENS_ETCD")/etcdctl"
+        etcd() { "$ETCD_BIN" "$@"; }
+        etcdctl() { "$ETCDCTL_BIN" "$@"; }
+    fi
     local tool
     for tool in "$@"; do
         command -v "$tool" >/dev/null || die "'$tool' is not on PATH"

@@ -4,7 +4,13 @@
 //! - a deep tree `/bench/appNN/svcNNN/instNNNNN/config` (by default 20 apps ×
 //!   50 services × 1000 instances = 1,000,000 keys) with small JSON values;
 //! - a wide directory `/wide/item-NNNNNN` (by default 100,000 direct
-//!   children).
+//!   children);
+//! - with `--k8s N`, a Kubernetes-shaped keyspace of N keys:
+//!   `/registry/<resource>/<namespace>/<name>` and cluster-scoped
+//!   `/registry/<resource>/<name>`, 45 resource directories of very
+//!   different sizes (events, pods and replicasets hold most keys), values
+//!   of a few hundred bytes starting with `k8s\0` like the API server's
+//!   protobuf encoding.
 //!
 //! Puts are batched in transactions of `--batch` operations (etcd's default
 //! `--max-txn-ops` is 128) with `--in-flight` transactions at once.
@@ -37,6 +43,9 @@ struct Args {
     /// Direct children of /wide/.
     #[arg(long, default_value_t = 100_000)]
     wide: usize,
+    /// Keys of the Kubernetes-shaped keyspace under /registry/ (0: none).
+    #[arg(long, default_value_t = 0)]
+    k8s: usize,
     /// Operations per transaction.
     #[arg(long, default_value_t = 128)]
     batch: usize,
@@ -69,6 +78,122 @@ fn wide_keys(n: usize) -> impl Iterator<Item = Kv> {
             format!(r#"{{"item":{i},"weight":{}}}"#, i % 97),
         )
     })
+}
+
+/// Resource directories of the Kubernetes-shaped keyspace: name, share of
+/// the keys (per mille), namespaced.
+const K8S_RESOURCES: &[(&str, u32, bool)] = &[
+    ("apiextensions.k8s.io/customresourcedefinitions", 1, false),
+    ("apiregistration.k8s.io/apiservices", 1, false),
+    ("certificatesigningrequests", 1, false),
+    ("clusterrolebindings", 2, false),
+    ("clusterroles", 2, false),
+    ("configmaps", 40, true),
+    ("controllerrevisions", 10, true),
+    ("cronjobs", 2, true),
+    ("csidrivers", 1, false),
+    ("csinodes", 3, false),
+    ("daemonsets", 2, true),
+    ("deployments", 25, true),
+    ("endpointslices", 30, true),
+    ("events", 300, true),
+    ("flowschemas", 1, false),
+    ("horizontalpodautoscalers", 3, true),
+    ("ingress", 3, true),
+    ("ingressclasses", 1, false),
+    ("jobs", 5, true),
+    ("leases", 8, true),
+    ("limitranges", 1, true),
+    ("masterleases", 1, false),
+    ("minions", 3, false),
+    ("mutatingwebhookconfigurations", 1, false),
+    ("namespaces", 2, false),
+    ("networkpolicies", 3, true),
+    ("persistentvolumeclaims", 10, true),
+    ("persistentvolumes", 8, false),
+    ("poddisruptionbudgets", 3, true),
+    ("pods", 250, true),
+    ("podtemplates", 1, true),
+    ("priorityclasses", 1, false),
+    ("prioritylevelconfigurations", 1, false),
+    ("ranges", 1, false),
+    ("replicasets", 150, true),
+    ("resourcequotas", 2, true),
+    ("rolebindings", 15, true),
+    ("roles", 8, true),
+    ("runtimeclasses", 1, false),
+    ("secrets", 45, true),
+    ("serviceaccounts", 20, true),
+    ("services/endpoints", 12, true),
+    ("services/specs", 12, true),
+    ("statefulsets", 3, true),
+    ("storageclasses", 1, false),
+    ("validatingwebhookconfigurations", 1, false),
+    ("volumeattachments", 3, false),
+];
+
+/// A deterministic pseudo-random number generator (xorshift).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn word(&mut self, len: usize) -> String {
+        const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        (0..len)
+            .map(|_| ALPHA[(self.next() % ALPHA.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+
+/// The Kubernetes-shaped keyspace: about `total` keys (shares rounded).
+fn k8s_keys(total: usize) -> impl Iterator<Item = Kv> {
+    let weight: u32 = K8S_RESOURCES.iter().map(|r| r.1).sum();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // A few system namespaces, then many tenant ones of skewed sizes.
+    let mut namespaces: Vec<String> = [
+        "default",
+        "kube-node-lease",
+        "kube-public",
+        "kube-system",
+        "monitoring",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for i in 0..400 {
+        namespaces.push(format!("team-{}-{i:03}", rng.word(4)));
+    }
+    K8S_RESOURCES
+        .iter()
+        .flat_map(move |&(resource, share, namespaced)| {
+            let n = ((total as u64 * share as u64) / weight as u64).max(1) as usize;
+            let mut rng =
+                Rng(0x2545_f491_4f6c_dd1d ^ (resource.len() as u64 * 7919 + share as u64));
+            let namespaces = namespaces.clone();
+            (0..n).map(move |i| {
+                let name = format!("{}-{}-{}", rng.word(6), rng.word(10), rng.word(5));
+                let key = if namespaced {
+                    // Skewed: low-numbered namespaces hold more.
+                    let r = rng.next() % 1000;
+                    let ns =
+                        &namespaces[((r * r) / 1000 * namespaces.len() as u64 / 1000) as usize];
+                    format!("/registry/{resource}/{ns}/{name}-{i}")
+                } else {
+                    format!("/registry/{resource}/{name}-{i}")
+                };
+                let mut value = String::from("k8s\0");
+                value.push_str(&format!("\n\u{1a}v1\u{12}{resource}\u{1a}{name}"));
+                while value.len() < 300 {
+                    value.push_str(&rng.word(16));
+                }
+                (key, value)
+            })
+        })
 }
 
 /// Puts every pair, `batch` per transaction, `in_flight` transactions at a
@@ -110,6 +235,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(ConnectOptions::new().with_connect_timeout(std::time::Duration::from_secs(5))),
     )
     .await?;
+
+    if args.k8s > 0 {
+        let t = Instant::now();
+        let n = load(&client, k8s_keys(args.k8s), args.batch, args.in_flight).await?;
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "loaded {n} keys under /registry/ in {s:.1}s ({:.0} keys/s)",
+            n as f64 / s
+        );
+    }
 
     let t = Instant::now();
     let deep = load(&client, deep_keys(&args), args.batch, args.in_flight).await?;

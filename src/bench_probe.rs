@@ -3,11 +3,15 @@
 //!
 //! The report (key=value lines, written at exit):
 //! - `first_listing_ms`: process start → first frame listing the root;
+//! - `first_row_ms`: → first frame showing a row of the tree;
 //! - `settled_ms`: → first frame with the auto-opened directories listed;
 //! - `events_target_at_ns`: wall clock (Unix ns) of the first frame whose
 //!   Events title counts `--bench-events N` events; `events_total`;
 //! - `max_input_latency_ms`, `inputs`: key press → next frame drawn;
-//! - `rss_settled_kb`, `peak_rss_kb`.
+//! - `rss_settled_kb`, `peak_rss_kb`;
+//! - `list_work`, `list_reads`: keys etcd walked for the listings (sum of
+//!   the replies' `count`) and range reads, up to the settled frame;
+//!   `root_children`: rows directly under the root then.
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +24,9 @@ pub struct Probe {
     started: Option<Instant>,
     events_target: Option<u64>,
     first_listing: Option<Duration>,
+    first_row: Option<Duration>,
+    list_at_settled: (u64, u64),
+    root_children: usize,
     settled: Option<Duration>,
     rss_settled_kb: Option<u64>,
     events_target_at_ns: Option<u128>,
@@ -63,9 +70,15 @@ impl Probe {
                     .dir(r.node)
                     .is_some_and(|d| d.in_flight.is_some())
         });
-        if self.first_listing.is_some() && self.settled.is_none() && !loading {
+        if self.first_row.is_none() && state.tree.rows.iter().any(|r| !r.more) {
+            self.first_row = Some(started.elapsed());
+        }
+        let root_loading = root.in_flight.is_some() || root.listing == Listing::NotLoaded;
+        if self.first_listing.is_some() && self.settled.is_none() && !loading && !root_loading {
             self.settled = Some(started.elapsed());
             self.rss_settled_kb = rss_kb("VmRSS:");
+            self.list_at_settled = crate::etcd::lister::totals();
+            self.root_children = root.children.len();
         }
         if let Some(target) = self.events_target {
             if self.events_target_at_ns.is_none() && state.events.total >= target {
@@ -88,8 +101,12 @@ impl Probe {
         };
         let opt = |v: Option<u128>| v.map_or("none".into(), |v| v.to_string());
         let report = format!(
-            "first_listing_ms={}\nsettled_ms={}\nevents_total={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
+            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nroot_children={}\nsettled_ms={}\nevents_total={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
             ms(self.first_listing),
+            ms(self.first_row),
+            self.list_at_settled.0,
+            self.list_at_settled.1,
+            self.root_children,
             ms(self.settled),
             state.events.total,
             opt(self.events_target_at_ns),

@@ -111,6 +111,10 @@ pub struct Options {
     /// or passwords) to this file. Off by default; never to the terminal.
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
+    /// Range reads listings may have in flight at once (a big directory is
+    /// listed as many bounded reads; this caps the load on the cluster).
+    #[arg(long, default_value_t = crate::etcd::lister::DEFAULT_CONCURRENCY, value_parser = concurrency, global = true)]
+    pub list_concurrency: usize,
     /// Internal: write start-up timings and peak memory to this file (benchmarks).
     #[arg(long, hide = true, global = true)]
     pub bench_report: Option<PathBuf>,
@@ -124,6 +128,13 @@ pub struct Options {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 2s or 500ms)"))
+}
+
+fn concurrency(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err("expected a number of reads from 1 to 1024".into()),
+    }
 }
 
 fn non_empty(s: &str) -> Result<String, String> {
@@ -216,5 +227,15 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["etcdlens", "--dial-timeout", "soon"]).is_err());
         assert!(Cli::try_parse_from(["etcdlens", "--delimiter", ""]).is_err());
+    }
+
+    #[test]
+    fn list_concurrency_defaults_to_16_and_is_bounded() {
+        let cli = Cli::try_parse_from(["etcdlens"]).unwrap();
+        assert_eq!(cli.opts.list_concurrency, 16);
+        let cli = Cli::try_parse_from(["etcdlens", "--list-concurrency", "4"]).unwrap();
+        assert_eq!(cli.opts.list_concurrency, 4);
+        assert!(Cli::try_parse_from(["etcdlens", "--list-concurrency", "0"]).is_err());
+        assert!(Cli::try_parse_from(["etcdlens", "--list-concurrency", "x"]).is_err());
     }
 }

@@ -127,6 +127,7 @@ async fn browse(cli: &Cli, started: Instant) -> Result<(), Failure> {
             .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
     }
     let conn = etcd::connect(&settings).await.map_err(Failure::Usage)?;
+    etcd::lister::set_concurrency(opts.list_concurrency);
     runtime::run(conn, opts.run_options(started))
         .await
         .map_err(|e| Failure::Other(format!("{e:#}")))

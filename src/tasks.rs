@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use crate::app::msg::{PrefixDeleted, WriteOp};
+use crate::app::tree::{LoadRequest, NodeId};
 use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
@@ -42,6 +43,7 @@ pub async fn run(
         record,
         msgs,
         value_task: None,
+        listings: HashMap::new(),
         watch_task: None,
         elections: HashMap::new(),
     };
@@ -57,6 +59,8 @@ struct Tasks {
     msgs: mpsc::Sender<Msg>,
     /// The value fetch in flight: a new one supersedes it.
     value_task: Option<AbortHandle>,
+    /// Listings in flight, by directory (with their generation).
+    listings: HashMap<NodeId, (u64, AbortHandle)>,
     /// The watch: a new one replaces it.
     watch_task: Option<AbortHandle>,
     elections: HashMap<Vec<u8>, AbortHandle>,
@@ -80,28 +84,34 @@ impl Tasks {
         let mut client = self.client();
         match cmd {
             Cmd::ListChildren { dir, request } => {
-                let mut kv = client
+                // A new request for the same directory replaces the old one.
+                if let Some((_, old)) = self.listings.remove(&dir) {
+                    old.abort();
+                }
+                self.listings.retain(|_, (_, task)| !task.is_finished());
+                let kv = client
                     .kv_client()
                     .max_decoding_message_size(MAX_RESPONSE_BYTES);
-                let delimiter = self.delimiter.clone();
-                self.reply(async move {
-                    let result = lister::list_children(
-                        &mut kv,
-                        &request.prefix,
-                        &delimiter,
-                        request.cursor,
-                        PAGE_SIZE,
-                        request.seed,
-                    )
-                    .await
-                    .map_err(|e| describe_error(&e));
-                    let generation = request.generation;
-                    Msg::Listed {
-                        dir,
-                        generation,
-                        result,
+                let generation = request.generation;
+                let task = tokio::spawn(list(
+                    kv,
+                    dir,
+                    request,
+                    self.delimiter.clone(),
+                    self.msgs.clone(),
+                ));
+                self.listings.insert(dir, (generation, task.abort_handle()));
+            }
+            Cmd::CancelList { dir, generation } => {
+                if self
+                    .listings
+                    .get(&dir)
+                    .is_some_and(|(g, _)| *g == generation)
+                {
+                    if let Some((_, task)) = self.listings.remove(&dir) {
+                        task.abort();
                     }
-                });
+                }
             }
             Cmd::FetchValue { req, key } => {
                 if let Some(previous) = self.value_task.take() {
@@ -293,6 +303,48 @@ impl Tasks {
         });
         self.watch_task = Some(task.abort_handle());
     }
+}
+
+/// Lists one page of `dir`, sending its children as they are found (each
+/// batch a `partial` page), then the page's end.
+async fn list(
+    kv: etcd_client::KvClient,
+    dir: NodeId,
+    request: LoadRequest,
+    delimiter: Vec<u8>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    let generation = request.generation;
+    let (tx, mut rx) = mpsc::channel(16);
+    let listing = lister::list_streaming(
+        kv,
+        &request.prefix,
+        &delimiter,
+        request.cursor,
+        PAGE_SIZE,
+        request.seed,
+        tx,
+    );
+    let forward = async {
+        while let Some(part) = rx.recv().await {
+            let _ = msgs
+                .send(Msg::Listed {
+                    dir,
+                    generation,
+                    result: Ok(part),
+                })
+                .await;
+        }
+    };
+    let (result, ()) = tokio::join!(listing, forward);
+    let result = result.map_err(|e| describe_error(&e));
+    let _ = msgs
+        .send(Msg::Listed {
+            dir,
+            generation,
+            result,
+        })
+        .await;
 }
 
 /// A watch report as the message of watch `epoch`.

@@ -37,23 +37,88 @@ async fn list_all(
     delim: &[u8],
     want: usize,
 ) -> (Vec<Child>, usize, u32) {
+    let (all, _, pages, reads, _) = list_all_counted(kv, dir, delim, want).await;
+    (all, pages, reads)
+}
+
+/// Lists every page of `dir`; also returns the key counts the lister gave
+/// and the keys etcd walked (sum of the replies' `count`).
+async fn list_all_counted(
+    kv: &mut etcd_client::KvClient,
+    dir: &[u8],
+    delim: &[u8],
+    want: usize,
+) -> (Vec<Child>, Vec<(Vec<u8>, u64)>, usize, u32, u64) {
     let mut all = Vec::new();
+    let mut counts = Vec::new();
     let mut cursor = None;
     let mut pages = 0;
     let mut reads = 0;
+    let mut work = 0;
     loop {
-        let page = list_children(kv, dir, delim, cursor, want, Vec::new())
+        let page = list_children(kv, dir, delim, cursor.clone(), want, Vec::new())
             .await
             .expect("list");
         assert!(page.children.len() <= want);
+        if let (Some(c), Some(first)) = (&cursor, page.children.first()) {
+            assert!(&first.full >= c, "a page starts at its cursor");
+        }
         pages += 1;
         reads += page.reads;
+        work += page.work;
         all.extend(page.children);
+        counts.extend(page.counts);
         match page.next {
             Some(n) => cursor = Some(n),
-            None => return (all, pages, reads),
+            None => return (all, counts, pages, reads, work),
         }
     }
+}
+
+/// Keys under `dir` in the key set.
+fn keys_under(keys: &BTreeSet<Vec<u8>>, dir: &[u8]) -> u64 {
+    keys.range(dir.to_vec()..)
+        .take_while(|k| k.starts_with(dir))
+        .count() as u64
+}
+
+/// Checks every directory below `root` against the reference: children in
+/// bytewise order, and every key count the lister gave exact. Returns the
+/// number of counts checked.
+async fn check_tree(
+    kv: &mut etcd_client::KvClient,
+    set: &BTreeSet<Vec<u8>>,
+    root: &[u8],
+    delim: &[u8],
+    want: usize,
+) -> usize {
+    let mut dirs = vec![root.to_vec()];
+    let mut checked = 0;
+    while let Some(dir) = dirs.pop() {
+        let (got, counts, _, _, _) = list_all_counted(kv, &dir, delim, want).await;
+        assert_eq!(
+            got,
+            reference(set, &dir, delim),
+            "children of {:?} (delimiter {:?})",
+            String::from_utf8_lossy(&dir),
+            String::from_utf8_lossy(delim)
+        );
+        for (sub, n) in counts {
+            assert!(sub.starts_with(&dir), "count of a child");
+            assert_eq!(n, keys_under(set, &sub), "keys under {sub:?}");
+            checked += 1;
+        }
+        dirs.extend(got.into_iter().filter(|c| c.is_dir).map(|c| c.full));
+    }
+    checked
+}
+
+/// Writes the keys (value = key) in 128-op transactions, 8 streams at once.
+async fn load(etcd: &Etcd, keys: &BTreeSet<Vec<u8>>) {
+    let keys: Vec<Vec<u8>> = keys.iter().cloned().collect();
+    let chunk = keys.len().div_ceil(8).max(1);
+    let loads = keys.chunks(chunk).map(|c| etcd.put_keys(c));
+    futures::future::join_all(loads).await;
 }
 
 fn keys(list: &[&[u8]]) -> BTreeSet<Vec<u8>> {
@@ -155,13 +220,28 @@ async fn subdirectories_are_skipped_not_read() {
     }
     etcd.put_keys(&all).await;
     let mut kv = etcd.client().await.kv_client();
-    let (got, pages, reads) = list_all(&mut kv, b"/big/", b"/", 1000).await;
-    assert_eq!(got.len(), 10);
-    assert!(got.iter().all(|c| c.is_dir));
-    assert_eq!(pages, 1);
-    // One read per subdirectory (plus at most one to find the end), not one
-    // per key below them.
-    assert!(reads <= 11, "{reads} reads for 10 subdirectories");
+    let page = list_children(&mut kv, b"/big/", b"/", None, 1000, Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(page.children.len(), 10);
+    assert!(page.children.iter().all(|c| c.is_dir));
+    assert_eq!(page.next, None, "one page");
+    // The keys below the subdirectories are not read one page after
+    // another: a handful of bounded reads, each walking a part of the
+    // directory (the skip-scan's reads walked the rest of it each time).
+    assert!(
+        page.reads <= 60,
+        "{} reads for 10 subdirectories",
+        page.reads
+    );
+    assert!(page.work <= 3 * 20_000, "etcd walked {} keys", page.work);
+    // And every subdirectory's key count comes with it.
+    let mut counts = page.counts.clone();
+    counts.sort();
+    let expected: Vec<(Vec<u8>, u64)> = (0..10)
+        .map(|d| (format!("/big/d{d:02}/").into_bytes(), 2000))
+        .collect();
+    assert_eq!(counts, expected);
 }
 
 #[tokio::test]
@@ -268,4 +348,276 @@ async fn seeds_spare_reading_a_subdirectory_again() {
         .await
         .unwrap();
     assert_eq!((small.children.len(), small.reads), (5, 0));
+}
+
+/// Children with odd bytes, 0xff, empty segments, long shared prefixes, a
+/// key that is also a directory, big enough that the lister splits ranges
+/// (several thousand keys after the first child).
+fn odd_tree() -> BTreeSet<Vec<u8>> {
+    let mut set = BTreeSet::new();
+    let dirs: Vec<Vec<u8>> = vec![
+        b"/o/".to_vec(), // empty segment: "/o//"
+        b"\x01\x02/".to_vec(),
+        b"\x1b[2J/".to_vec(),
+        b"a/".to_vec(),
+        b"a-b/".to_vec(),
+        b"b/".to_vec(),
+        b"c/".to_vec(),
+        b"d/".to_vec(),
+        b"a0/".to_vec(),
+        b"app0/".to_vec(),
+        b"app00/".to_vec(),
+        b"app01/".to_vec(),
+        b"app09/".to_vec(),
+        b"app0a/".to_vec(),
+        b"app0\xff/".to_vec(),
+        b"application-controller-manager-0/".to_vec(),
+        b"application-controller-manager-1/".to_vec(),
+        b"application-controller-manager-10/".to_vec(),
+        b"z\xff/".to_vec(),
+        b"\xff/".to_vec(),
+        b"\xff\xfe/".to_vec(),
+        b"\xff\xff/".to_vec(),
+    ];
+    for (n, d) in dirs.iter().enumerate() {
+        let mut full = b"/o/".to_vec();
+        if n > 0 {
+            full.extend_from_slice(d);
+        } else {
+            full.push(b'/');
+        }
+        // Sizes from 2 to ~3,000 keys; one deeper level in some.
+        for i in 0..(1 + (n * 397) % 1500) * 2 {
+            let mut k = full.clone();
+            if i % 7 == 0 {
+                k.extend_from_slice(format!("sub{}/", i % 3).as_bytes());
+            }
+            k.extend_from_slice(format!("k{i:05}").as_bytes());
+            set.insert(k);
+        }
+    }
+    // Leaves among the directories, one of them also a directory's name.
+    for leaf in [
+        &b"/o/app0"[..],
+        b"/o/app00",
+        b"/o/app0-",
+        b"/o/\xff",
+        b"/o/\xff\xff\xff",
+        b"/o/a",
+    ] {
+        set.insert(leaf.to_vec());
+    }
+    set
+}
+
+#[tokio::test]
+async fn split_listing_matches_reference_with_odd_keys_and_exact_counts() {
+    let etcd = Etcd::single().await;
+    let mut set = odd_tree();
+    // The same shapes with a multi-byte delimiter.
+    let multi: Vec<Vec<u8>> = set
+        .iter()
+        .map(|k| {
+            let mut m = b"/m-0".to_vec();
+            m.extend(
+                k[3..]
+                    .iter()
+                    .flat_map(|&b| if b == b'/' { b"-0".to_vec() } else { vec![b] }),
+            );
+            m
+        })
+        .collect();
+    set.extend(multi);
+    load(&etcd, &set).await;
+    let mut kv = etcd.client().await.kv_client();
+    let counted = check_tree(&mut kv, &set, b"/o/", b"/", 1000).await;
+    assert!(counted > 20, "counts were given ({counted})");
+    check_tree(&mut kv, &set, b"/m-0", b"-0", 1000).await;
+    // Small pages cut the split listing at every kind of child.
+    check_tree(&mut kv, &set, b"/o/", b"/", 4).await;
+}
+
+#[tokio::test]
+async fn all_leaf_directory_pages_match_reference() {
+    let etcd = Etcd::single().await;
+    let set: BTreeSet<Vec<u8>> = (0..6000)
+        .map(|i| format!("/leaves/item-{:05}", i * 7 % 6000).into_bytes())
+        .collect();
+    load(&etcd, &set).await;
+    let mut kv = etcd.client().await.kv_client();
+    let (got, counts, pages, reads, _) = list_all_counted(&mut kv, b"/leaves/", b"/", 1000).await;
+    assert_eq!(got, reference(&set, b"/leaves/", b"/"));
+    assert!(counts.is_empty());
+    assert_eq!(pages, 6, "pages of 1,000 keys");
+    assert_eq!(reads, 6, "one bounded read per page");
+}
+
+/// A Kubernetes-shaped tree (`/t/registry/<resource>/<namespace>/<name>`,
+/// a few resources holding most keys) and the `/t/bench/appNN/...` shape
+/// (children sharing `app0`), 200,000 keys in all.
+fn tree_200k() -> BTreeSet<Vec<u8>> {
+    let resources: &[(&str, usize, bool)] = &[
+        ("apiextensions.k8s.io/customresourcedefinitions", 150, false),
+        ("apiregistration.k8s.io/apiservices", 80, false),
+        ("clusterrolebindings", 300, false),
+        ("clusterroles", 300, false),
+        ("configmaps", 5000, true),
+        ("controllerrevisions", 1200, true),
+        ("cronjobs", 200, true),
+        ("daemonsets", 250, true),
+        ("deployments", 3000, true),
+        ("endpointslices", 3500, true),
+        ("events", 36000, true),
+        ("flowschemas", 20, false),
+        ("jobs", 600, true),
+        ("leases", 900, true),
+        ("minions", 400, false),
+        ("namespaces", 60, false),
+        ("persistentvolumeclaims", 1200, true),
+        ("persistentvolumes", 1000, false),
+        ("poddisruptionbudgets", 400, true),
+        ("pods", 30000, true),
+        ("podtemplates", 50, true),
+        ("priorityclasses", 10, false),
+        ("prioritylevelconfigurations", 8, false),
+        ("ranges", 2, false),
+        ("replicasets", 18000, true),
+        ("resourcequotas", 200, true),
+        ("rolebindings", 1800, true),
+        ("roles", 1000, true),
+        ("secrets", 5400, true),
+        ("serviceaccounts", 2400, true),
+        ("services/endpoints", 1500, true),
+        ("services/specs", 1500, true),
+        ("statefulsets", 300, true),
+        ("storageclasses", 5, false),
+        ("validatingwebhookconfigurations", 30, false),
+        ("volumeattachments", 400, false),
+        ("csidrivers", 3, false),
+        ("csinodes", 400, false),
+        ("certificatesigningrequests", 100, false),
+        ("ingress", 300, true),
+        ("networkpolicies", 300, true),
+    ];
+    let namespaces = [
+        "default",
+        "kube-public",
+        "kube-system",
+        "monitoring",
+        "payments",
+        "search",
+    ];
+    let mut set = BTreeSet::new();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for (resource, n, namespaced) in resources {
+        for i in 0..*n {
+            let name = format!("{:08x}-{i}", rnd() as u32);
+            let key = if *namespaced {
+                let ns = namespaces[(rnd() % 6) as usize];
+                format!("/t/registry/{resource}/{ns}/{name}")
+            } else {
+                format!("/t/registry/{resource}/{name}")
+            };
+            set.insert(key.into_bytes());
+        }
+    }
+    let k8s = set.len();
+    for a in 0..10 {
+        for s in 0..20 {
+            for i in 0..(200_000 - k8s).div_ceil(200) {
+                set.insert(format!("/t/bench/app{a:02}/svc{s:03}/inst{i:05}/config").into_bytes());
+            }
+        }
+    }
+    set
+}
+
+#[tokio::test]
+async fn server_work_stays_within_three_times_the_keys_on_a_200k_tree() {
+    let etcd = Etcd::single().await;
+    let set = tree_200k();
+    assert!(set.len() >= 200_000);
+    load(&etcd, &set).await;
+    let mut kv = etcd.client().await.kv_client();
+    for dir in [&b"/t/registry/"[..], b"/t/bench/"] {
+        let keys = keys_under(&set, dir);
+        let (got, counts, pages, _, work) = list_all_counted(&mut kv, dir, b"/", 1000).await;
+        assert_eq!(got, reference(&set, dir, b"/"));
+        assert_eq!(pages, 1);
+        let ratio = work as f64 / keys as f64;
+        assert!(
+            ratio <= 3.0,
+            "{}: etcd walked {work} keys for a directory of {keys} ({ratio:.2} x)",
+            String::from_utf8_lossy(dir)
+        );
+        // Every child directory's count, exact.
+        let dirs = got.iter().filter(|c| c.is_dir).count();
+        assert_eq!(counts.len(), dirs, "a count for every child directory");
+        for (sub, n) in counts {
+            assert_eq!(n, keys_under(&set, &sub));
+        }
+    }
+}
+
+#[tokio::test]
+async fn random_keyspace_at_split_scale_matches_reference() {
+    let etcd = Etcd::single().await;
+    // 30,000 pseudo-random keys over a nasty alphabet under a few shared
+    // prefixes: remainders big enough to be split per byte, with 0xff,
+    // digits and delimiters anywhere.
+    let alphabet: &[u8] = b"/a-0\xff:z9";
+    let prefixes: [&[u8]; 4] = [b"/r/", b"/r/app0", b"/r/\xff", b"/r/a-0/"];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut set = BTreeSet::new();
+    while set.len() < 30_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut k = prefixes[(seed % 4) as usize].to_vec();
+        let len = 1 + ((seed >> 3) % 10) as usize;
+        for j in 0..len {
+            k.push(alphabet[((seed >> (j * 5 + 6)) % alphabet.len() as u64) as usize]);
+        }
+        set.insert(k);
+    }
+    load(&etcd, &set).await;
+    let mut kv = etcd.client().await.kv_client();
+    for delim in [&b"/"[..], b"-0"] {
+        // The root of the shapes and its biggest children, listed whole
+        // and in small pages.
+        for want in [1000, 40] {
+            let (got, counts, _, _, _) = list_all_counted(&mut kv, b"/r/", delim, want).await;
+            assert_eq!(
+                got,
+                reference(&set, b"/r/", delim),
+                "delim {delim:?} want {want}"
+            );
+            for (sub, n) in counts {
+                assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
+            }
+            let mut dirs: Vec<Vec<u8>> = got
+                .into_iter()
+                .filter(|c| c.is_dir)
+                .map(|c| c.full)
+                .collect();
+            dirs.sort_by_key(|d| std::cmp::Reverse(keys_under(&set, d)));
+            for dir in dirs.iter().take(5) {
+                let (got, counts, _, _, _) = list_all_counted(&mut kv, dir, delim, want).await;
+                assert_eq!(
+                    got,
+                    reference(&set, dir, delim),
+                    "dir {dir:?} delim {delim:?}"
+                );
+                for (sub, n) in counts {
+                    assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
+                }
+            }
+        }
+    }
 }

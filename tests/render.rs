@@ -483,3 +483,44 @@ fn json_too_deep_to_pretty_print_says_so() {
     let pane = text(&buf, value_area(&s));
     assert!(pane.contains("json: too deep to pretty-print"), "{pane}");
 }
+
+#[test]
+fn directory_rows_show_key_counts_and_listing_progress() {
+    let mut s = State::new(b"/registry/", b"/", "e1".into(), Instant::now());
+    s.size = (100, 14);
+    let g = s.tree.begin_load(ROOT).unwrap().generation;
+    let dirs: &[&[u8]] = &[
+        b"/registry/configmaps/",
+        b"/registry/events/",
+        b"/registry/pods/",
+        b"/registry/secrets/",
+    ];
+    let mut top = page_at(dirs, None, 7);
+    // secrets/ has no count: nothing is shown for it.
+    top.counts = vec![
+        (b"/registry/configmaps/".to_vec(), 999),
+        (b"/registry/pods/".to_vec(), 152_340),
+    ];
+    s.tree.apply_page(ROOT, g, top);
+    // events/ is open and still being listed: two namespaces found so far.
+    s.tree.rebuild_rows();
+    let events = s.tree.rows[1].node;
+    s.tree.set_expanded(events, true);
+    let ge = s.tree.begin_load(events).unwrap().generation;
+    let mut found = page_at(
+        &[
+            b"/registry/events/default/",
+            b"/registry/events/kube-system/",
+        ],
+        None,
+        7,
+    );
+    found.counts = vec![(b"/registry/events/default/".to_vec(), 15_021)];
+    found.partial = true;
+    s.tree.apply_page(events, ge, found);
+    s.tree.rebuild_rows();
+    insta::assert_snapshot!(text(
+        &render(&s),
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 14)).keys
+    ));
+}

@@ -692,3 +692,104 @@ fn the_request_limit_is_the_default_and_can_be_raised() {
         s.message
     );
 }
+
+fn batch(children: &[&str], counts: &[(&str, u64)]) -> ChildPage {
+    let mut p = page(children, None);
+    p.partial = true;
+    p.counts = counts
+        .iter()
+        .map(|(d, n)| (d.as_bytes().to_vec(), *n))
+        .collect();
+    p
+}
+
+fn row_names(s: &State) -> Vec<String> {
+    s.tree
+        .rows
+        .iter()
+        .map(|r| {
+            if r.more {
+                "…".to_string()
+            } else {
+                String::from_utf8_lossy(s.tree.node(r.node).name()).into_owned()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn batches_show_rows_in_order_while_the_listing_goes_on() {
+    let mut s = new_state();
+    let (_, g, _, _) = list_cmd(&start(&mut s));
+    // Found concurrently: later ranges may answer first.
+    update(
+        &mut s,
+        listed(ROOT, g, batch(&["/c", "/d/"], &[("/d/", 7)])),
+    );
+    assert_eq!(row_names(&s), ["c", "d/", "…"]);
+    assert_eq!(
+        s.tree.dir(ROOT).unwrap().in_flight,
+        Some(g),
+        "still listing"
+    );
+    update(&mut s, listed(ROOT, g, batch(&["/a/", "/b"], &[])));
+    assert_eq!(row_names(&s), ["a/", "b", "c", "d/", "…"]);
+    let d = s.tree.rows[3].node;
+    assert_eq!(s.tree.dir(d).unwrap().keys, Some(7));
+    // The selection stays on its row as rows appear above it.
+    assert_eq!(
+        s.tree.node(s.tree.rows[s.selected].node).full.as_ref(),
+        b"/c"
+    );
+    // The user moves and opens a directory while the rest loads.
+    update(&mut s, ch('j'));
+    let cmds = update(&mut s, ch('l'));
+    let (dir, _, prefix, _) = list_cmd(&cmds);
+    assert_eq!((dir, prefix.as_slice()), (d, &b"/d/"[..]));
+    // A count learned later for a directory found earlier.
+    update(&mut s, listed(ROOT, g, batch(&[], &[("/a/", 3)])));
+    let a = s.tree.rows[0].node;
+    assert_eq!(s.tree.dir(a).unwrap().keys, Some(3));
+    // The last message ends the page.
+    let mut last = page(&["/e"], None);
+    last.counts = vec![(b"/d/".to_vec(), 8)];
+    update(&mut s, listed(ROOT, g, last));
+    assert_eq!(s.tree.dir(ROOT).unwrap().listing, Listing::Complete);
+    assert_eq!(s.tree.dir(ROOT).unwrap().in_flight, None);
+    assert_eq!(s.tree.dir(d).unwrap().keys, Some(8));
+    assert_eq!(
+        s.tree.node(s.tree.rows[s.selected].node).full.as_ref(),
+        b"/d/"
+    );
+}
+
+#[test]
+fn closing_a_directory_cancels_its_listing() {
+    let mut s = new_state();
+    let (_, g, _, _) = list_cmd(&start(&mut s));
+    update(&mut s, listed(ROOT, g, page(&["/a/", "/b/"], None)));
+    let cmds = update(&mut s, ch('l'));
+    let (a, ga, _, _) = list_cmd(&cmds);
+    update(&mut s, listed(a, ga, batch(&["/a/x"], &[])));
+    // `h` on the open directory closes it: its reads are cancelled.
+    let cmds = update(&mut s, ch('h'));
+    assert!(
+        cmds.contains(&Cmd::CancelList {
+            dir: a,
+            generation: ga
+        }),
+        "{cmds:?}"
+    );
+    assert_eq!(s.tree.dir(a).unwrap().in_flight, None);
+    // Late answers of the cancelled request change nothing.
+    update(&mut s, listed(a, ga, page(&["/a/y"], None)));
+    assert_eq!(s.tree.dir(a).unwrap().children.len(), 1);
+    assert_eq!(s.tree.dir(a).unwrap().listing, Listing::NotLoaded);
+    // Opening it again lists it again.
+    let cmds = update(&mut s, ch('l'));
+    let (dir, g2, _, cursor) = list_cmd(&cmds);
+    assert_eq!((dir, cursor), (a, None));
+    assert_ne!(g2, ga);
+    update(&mut s, listed(a, g2, page(&["/a/x", "/a/y"], None)));
+    assert_eq!(s.tree.dir(a).unwrap().children.len(), 2);
+}

@@ -38,7 +38,8 @@ pub enum Msg {
     Input(Event),
     /// The clock moved on (drives TTL countdowns and message expiry).
     Tick(Instant),
-    /// A page of a directory listing, for the request of that generation.
+    /// A page of a directory listing, for the request of that generation,
+    /// or a batch of children found while it goes on (`partial`).
     Listed {
         dir: NodeId,
         generation: u64,
@@ -139,6 +140,12 @@ pub enum Cmd {
     ListChildren {
         dir: NodeId,
         request: LoadRequest,
+    },
+    /// Stop listing `dir` (the request of that generation): cancel its
+    /// outstanding reads.
+    CancelList {
+        dir: NodeId,
+        generation: u64,
     },
     /// Fetch a key's value; supersedes (cancels) the previous fetch.
     FetchValue {

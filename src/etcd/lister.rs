@@ -1,21 +1,96 @@
-//! Listing the direct children of a directory without reading what lies
-//! below them.
+//! Listing the direct children of a directory while keeping etcd's own work
+//! close to the directory's key count.
 //!
-//! Reads are keys-only range reads. When a key reveals a subdirectory
-//! (`dir/a/...`), the rest of that subdirectory is skipped: the next read
-//! starts just past the end of prefix `dir/a/`. A directory with ten
-//! subdirectories therefore costs about ten small reads, however many keys
-//! lie below them — in round trips. (On etcd 3.4 each read still costs the
-//! server a walk over every key in its range, whatever the limit; the keys
-//! passed over are kept as "seeds" so opening that subdirectory next does
-//! not walk its range again.) Reads ask for 1,000 keys, 64 after a skip.
+//! etcd walks every key between a range read's start and its range end,
+//! whatever its limit (it counts them for the reply's `count`). So the cost
+//! of a read is set by the range asked for, and this lister never asks for
+//! more than it must:
+//!
+//! - The first read covers the directory (from the page's cursor) with a
+//!   limit. Its keys give the first children; `count` says how many keys
+//!   the range holds.
+//! - When more keys remain, the rest of the range is split where keys can
+//!   diverge from the last child seen (`app00/`): one piece per byte of its
+//!   path (`app00` + a byte after `/`, `app0` + a byte after `0`, `app` +
+//!   a byte after `0`, …). A piece holding another child begins with it, so
+//!   its read finds that child at once. When the remainder is big (more
+//!   than 4,000 keys), the pieces where siblings usually diverge — the
+//!   range's own level (first letters of `configmaps`, `events`, …: `0`–`z`
+//!   one by one, then the rest), the byte after a separator inside the name
+//!   (`team-…`, `kube-…`) and the last two digits of a numbered name
+//!   (`app01` … `app09`, digits only) — are split further into one range
+//!   per byte, so
+//!   siblings land in separate reads instead of being walked again and
+//!   again (the skip-scan's C/2 × N). A remainder of at most 8,192 keys is
+//!   one read that brings them all.
+//! - Independent ranges are read concurrently under a global cap
+//!   ([`set_concurrency`], 16 by default), in key order, all at the
+//!   revision of the first read.
+//! - Counts come for free: a child seen whole in a reply has as many keys
+//!   as the reply showed; for the last (partly seen) child, the reply's
+//!   `count` minus the keys before it minus the counts of the pieces that
+//!   split the rest of its range is exactly its key count.
+//!
+//! Every range starts and ends on a child boundary (a piece's bounds are
+//! prefixes of a child's path plus one byte, which no other child can
+//! straddle), so a child's keys are always inside one range.
 
-use etcd_client::{GetOptions, KvClient};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use etcd_client::{GetOptions, GetResponse, KvClient};
+use futures::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::{mpsc, Semaphore};
 
 use super::types::{Child, ChildPage};
 
-const SKIP_LIMIT: i64 = 64;
-const MAX_LIMIT: i64 = 1000;
+/// Keys asked for by the first read of a page (also the page size the UI
+/// asks for, so a wide directory's first screen costs one read).
+const FIRST_LIMIT: i64 = 1000;
+/// Keys asked for by the reads of pieces (at least).
+const PIECE_LIMIT: i64 = 1000;
+/// Keys asked for by the reads of pieces (at most).
+const MAX_LIMIT: i64 = 8192;
+/// A remainder of at most this many keys is read as one range (walking it
+/// again costs little); a bigger one is split per byte where siblings
+/// usually diverge.
+const SMALL_REST: i64 = 4000;
+/// Single-byte ranges made when a piece starting at a byte that is not a
+/// digit or a letter is split (the rest of its byte interval is one more
+/// range, split again if it holds several children).
+const SPLIT_WIDTH: u16 = 16;
+/// Bytes at the end of a child's name whose pieces are split when the
+/// remainder is big (numbered siblings: `app00` … `app09`).
+const TAIL: usize = 2;
+
+/// Default number of range reads in flight across all listings.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+static PERMITS: OnceLock<Semaphore> = OnceLock::new();
+static CAP: AtomicUsize = AtomicUsize::new(DEFAULT_CONCURRENCY);
+static WORK: AtomicU64 = AtomicU64::new(0);
+static READS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets how many range reads all listings may have in flight at once (the
+/// `--list-concurrency` flag). Only the first call counts; call it before
+/// listing anything.
+pub fn set_concurrency(n: usize) {
+    if PERMITS.set(Semaphore::new(n.max(1))).is_ok() {
+        CAP.store(n.max(1), Ordering::Relaxed);
+    }
+}
+
+fn permits() -> &'static Semaphore {
+    PERMITS.get_or_init(|| Semaphore::new(DEFAULT_CONCURRENCY))
+}
+
+/// Keys etcd walked (sum of `count` over every reply) and range reads made
+/// by all listings of this process (for the benchmark report).
+pub fn totals() -> (u64, u64) {
+    (WORK.load(Ordering::Relaxed), READS.load(Ordering::Relaxed))
+}
 
 /// The first key after every key that starts with `prefix` (etcd's
 /// "prefix end"). `None` when no such key exists (prefix of 0xff bytes or
@@ -46,13 +121,11 @@ const SEED_TOTAL: usize = 4096;
 
 /// Lists up to `want` direct children of `dir` (a full prefix, e.g. `/app/`
 /// or `` for the whole keyspace), starting at `cursor` (the `next` of a
-/// previous page) or at the beginning.
+/// previous page) or at the beginning, and returns them as one page.
 ///
 /// `seed` is a run of keys already known to be the first keys of `dir`, in
 /// order and without holes (from an earlier page's `seeds`): they are used
-/// instead of reading them again. On etcd 3.4 a range read costs the server
-/// a walk over every key in the range whatever the limit, so not reading
-/// a big directory's range twice matters.
+/// instead of reading them again.
 pub async fn list_children(
     kv: &mut KvClient,
     dir: &[u8],
@@ -61,160 +134,587 @@ pub async fn list_children(
     want: usize,
     seed: Vec<Vec<u8>>,
 ) -> Result<ChildPage, etcd_client::Error> {
-    // etcd has no empty key: "\0" is the smallest, and a range end of "\0"
-    // means "to the end of the keyspace".
-    let end = prefix_end(dir).unwrap_or_else(|| vec![0]);
-    let mut scan = Scan {
+    let (tx, mut rx) = mpsc::channel(64);
+    let list = list_streaming(kv.clone(), dir, delimiter, cursor, want, seed, tx);
+    let mut parts = Vec::new();
+    let collect = async {
+        while let Some(part) = rx.recv().await {
+            parts.push(part);
+        }
+    };
+    let (result, ()) = tokio::join!(list, collect);
+    let mut page = result?;
+    for part in parts {
+        page.children.extend(part.children);
+        page.counts.extend(part.counts);
+        page.seeds.extend(part.seeds);
+    }
+    page.children.sort_by(|a, b| a.full.cmp(&b.full));
+    page.children.dedup();
+    if let Some(next) = &page.next {
+        page.children.retain(|c| &c.full < next);
+        page.counts.retain(|(d, _)| d < next);
+        page.seeds.retain(|(d, _)| d < next);
+    }
+    page.counts.sort();
+    page.seeds.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(page)
+}
+
+/// Lists like [`list_children`], sending children to `progress` as they
+/// are found (batches with `partial` set, each sorted; together in
+/// bytewise order once placed). Returns the last batch: `next`, revision,
+/// reads, work. Children past the returned `next` may have been sent too
+/// (found concurrently); they are real children, the next page finds them
+/// again. Dropping the future cancels the reads in flight.
+pub async fn list_streaming(
+    kv: KvClient,
+    dir: &[u8],
+    delimiter: &[u8],
+    cursor: Option<Vec<u8>>,
+    want: usize,
+    seed: Vec<Vec<u8>>,
+    progress: mpsc::Sender<ChildPage>,
+) -> Result<ChildPage, etcd_client::Error> {
+    let end = prefix_end(dir);
+    let mut s = Session {
         dir,
         delimiter,
-        want,
-        page: ChildPage {
-            children: Vec::new(),
-            next: None,
-            revision: 0,
-            reads: 0,
-            seeds: Vec::new(),
-        },
-        skipping: None,
+        want: want.max(1),
+        found: BTreeMap::new(),
+        queue: BinaryHeap::new(),
+        flying: BTreeMap::new(),
+        accounts: Vec::new(),
+        out: ChildPage::default(),
         seed_total: 0,
     };
     let mut start = match cursor {
         Some(c) => c,
-        None if !seed.is_empty() => {
-            for key in &seed {
-                if let Some(next) = scan.key(key) {
-                    scan.page.next = Some(next);
-                    return Ok(scan.page);
-                }
-            }
-            match scan.resume_after(seed.last().expect("not empty")) {
-                Some(next) => next,
-                None => return Ok(scan.page),
-            }
-        }
         None => dir.to_vec(),
     };
     if start.is_empty() {
+        // etcd has no empty key: "\0" is the smallest.
         start = vec![0];
     }
-    let mut limit = MAX_LIMIT;
-    loop {
-        if end != [0] && start >= end {
-            return Ok(scan.page);
+    if !seed.is_empty() && start == dir {
+        // Known first keys of the directory: use them instead of reading.
+        let groups = s.groups(&seed);
+        let last = groups.len() - 1;
+        for (i, g) in groups.iter().enumerate() {
+            // All but the last child are whole in the seed.
+            let count = (i < last).then_some(g.keys as i64);
+            s.add_child(g, &seed, count);
         }
-        if scan.page.children.len() >= want {
-            scan.page.next = Some(start);
-            return Ok(scan.page);
-        }
-        let opts = GetOptions::new()
-            .with_keys_only()
-            .with_range(end.clone())
-            .with_limit(limit);
-        let resp = super::retry_unsent(|| {
-            let mut kv = kv.clone();
-            let (start, opts) = (start.clone(), opts.clone());
-            async move { kv.get(start, Some(opts)).await }
-        })
-        .await?;
-        scan.page.reads += 1;
-        if scan.page.revision == 0 {
-            scan.page.revision = resp.header().map(|h| h.revision()).unwrap_or(0);
-        }
-        let kvs = resp.kvs();
-        for kv in kvs {
-            if let Some(next) = scan.key(kv.key()) {
-                scan.page.next = Some(next);
-                return Ok(scan.page);
-            }
-        }
-        let Some(last) = kvs.last() else {
-            return Ok(scan.page);
-        };
-        if !resp.more() {
-            return Ok(scan.page);
-        }
-        // After jumping past a subdirectory, where the next child starts is
-        // unknown: read less. While reads return direct children, read more.
-        limit = if scan.skipping.is_some() {
-            SKIP_LIMIT
+        let g = &groups[last];
+        // The last child may go on past the seed: read it from its start
+        // (its count comes with the read).
+        let rest = if g.is_dir {
+            Some(g.full.clone())
         } else {
-            MAX_LIMIT
+            Some(after(&g.full))
         };
-        match scan.resume_after(last.key()) {
-            Some(next) => start = next,
-            None => return Ok(scan.page),
+        match rest {
+            Some(r) => start = r,
+            None => return Ok(s.finish(None)),
+        }
+        if s.final_count(Some(&start)) >= s.want {
+            let next = s.cut();
+            return Ok(s.finish(next));
         }
     }
+    if end.as_ref().is_some_and(|e| &start >= e) {
+        let next = s.cut();
+        return Ok(s.finish(next));
+    }
+    s.queue.push(Reverse(Range {
+        lo: start,
+        hi: end,
+        depth: dir.len(),
+        account: None,
+        limit: FIRST_LIMIT,
+    }));
+
+    let mut revision = 0;
+    let mut in_flight = FuturesUnordered::new();
+    loop {
+        // The first read alone fixes the revision every other read uses.
+        let cap = if revision == 0 {
+            1
+        } else {
+            CAP.load(Ordering::Relaxed)
+        };
+        while in_flight.len() < cap {
+            let Some(Reverse(range)) = s.queue.pop() else {
+                break;
+            };
+            *s.flying.entry(range.lo.clone()).or_insert(0) += 1;
+            let limit = range.limit.max(1);
+            in_flight.push(read(kv.clone(), range, limit, revision));
+        }
+        let Some(done) = in_flight.next().await else {
+            break;
+        };
+        let (range, resp) = done?;
+        if let Some(n) = s.flying.get_mut(&range.lo) {
+            *n -= 1;
+            if *n == 0 {
+                s.flying.remove(&range.lo);
+            }
+        }
+        if revision == 0 {
+            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            s.out.revision = revision;
+        }
+        s.out.reads += 1;
+        s.out.work += resp.count().max(0) as u64;
+        s.reply(range, &resp);
+        let frontier = s.frontier();
+        if s.final_count(frontier.as_ref()) >= s.want {
+            // The page is full: what is still in flight is not needed.
+            drop(in_flight);
+            let all_read = frontier.is_none() && s.found.len() <= s.want;
+            let next = if all_read { None } else { s.cut() };
+            return Ok(s.finish(next));
+        }
+        if !s.out.children.is_empty() || !s.out.counts.is_empty() {
+            let mut part = std::mem::take(&mut s.out);
+            part.partial = true;
+            part.revision = revision;
+            s.out.revision = revision;
+            s.out.reads = part.reads;
+            s.out.work = part.work;
+            // The receiver gone means the listing was abandoned.
+            if progress.send(part).await.is_err() {
+                return Ok(s.finish(None));
+            }
+        }
+    }
+    Ok(s.finish(None))
 }
 
-/// The state of one listing as keys go by.
-struct Scan<'a> {
+/// The key just after `key`.
+fn after(key: &[u8]) -> Vec<u8> {
+    let mut k = key.to_vec();
+    k.push(0);
+    k
+}
+
+/// One range to read: `[lo, hi)` (`hi` `None`: to the end of the
+/// keyspace). Every key in it shares its first `depth` bytes. `account`:
+/// the child whose count this read's `count` helps to compute.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Range {
+    lo: Vec<u8>,
+    hi: Option<Vec<u8>>,
+    depth: usize,
+    account: Option<usize>,
+    /// Keys to ask for (0: the default for the read).
+    limit: i64,
+}
+
+async fn read(
+    kv: KvClient,
+    range: Range,
+    limit: i64,
+    revision: i64,
+) -> Result<(Range, GetResponse), etcd_client::Error> {
+    let _permit = permits().acquire().await.expect("never closed");
+    let mut opts = GetOptions::new()
+        .with_keys_only()
+        .with_range(range.hi.clone().unwrap_or_else(|| vec![0]))
+        .with_limit(limit);
+    if revision > 0 {
+        // Pinned to the first read's revision: any member that has applied
+        // it answers exactly, without a round of consensus.
+        opts = opts.with_revision(revision);
+        let serializable = opts.clone().with_serializable();
+        let got = super::retry_unsent(|| {
+            let mut kv = kv.clone();
+            let (lo, opts) = (range.lo.clone(), serializable.clone());
+            async move { kv.get(lo, Some(opts)).await }
+        })
+        .await;
+        match got {
+            Ok(resp) => return Ok(counted(range, resp)),
+            // A member behind that revision: ask for a linearizable read.
+            Err(e) if e.to_string().contains("future revision") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let resp = super::retry_unsent(|| {
+        let mut kv = kv.clone();
+        let (lo, opts) = (range.lo.clone(), opts.clone());
+        async move { kv.get(lo, Some(opts)).await }
+    })
+    .await?;
+    Ok(counted(range, resp))
+}
+
+fn counted(range: Range, resp: GetResponse) -> (Range, GetResponse) {
+    READS.fetch_add(1, Ordering::Relaxed);
+    WORK.fetch_add(resp.count().max(0) as u64, Ordering::Relaxed);
+    (range, resp)
+}
+
+/// A piece of a remainder: start, end (`None`: the keyspace's end), the
+/// length of the prefix its keys share, whether to split it per byte.
+type Piece = (Vec<u8>, Option<Vec<u8>>, usize, Split);
+
+/// How a piece is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// One range.
+    Whole,
+    /// One range per byte from `0` to `z`, then the rest.
+    Names,
+    /// One range per digit, then the rest.
+    Digits,
+}
+
+/// A child waiting for its key count: the reply's count minus the keys
+/// before it, less the count of every piece of the rest of that range.
+struct Account {
+    dir: Vec<u8>,
+    remaining: i64,
+    pending: usize,
+}
+
+/// A run of a reply's keys belonging to one child.
+struct Group {
+    full: Vec<u8>,
+    is_dir: bool,
+    first: usize,
+    keys: usize,
+}
+
+struct Session<'a> {
     dir: &'a [u8],
     delimiter: &'a [u8],
     want: usize,
-    page: ChildPage,
-    /// The subdirectory whose keys are being passed over.
-    skipping: Option<Vec<u8>>,
+    /// Every child found so far (full path → is a directory).
+    found: BTreeMap<Vec<u8>, bool>,
+    /// Ranges waiting to be read, lowest first.
+    queue: BinaryHeap<Reverse<Range>>,
+    /// Starts of the ranges in flight (with multiplicity).
+    flying: BTreeMap<Vec<u8>, usize>,
+    accounts: Vec<Account>,
+    /// What the next batch carries.
+    out: ChildPage,
     seed_total: usize,
 }
 
-impl Scan<'_> {
-    /// Takes the next key in order; `Some(key)` when the page is full and
-    /// the next page must start at this key.
-    fn key(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        if let Some(sub) = &self.skipping {
-            if key.starts_with(sub) {
-                self.remember(key);
-                return None;
-            }
-            self.skipping = None;
-        }
-        if self.page.children.len() >= self.want {
-            return Some(key.to_vec());
-        }
+impl Session<'_> {
+    /// The child of `dir` that `key` belongs to.
+    fn child_of(&self, key: &[u8]) -> (Vec<u8>, bool) {
         let rest = &key[self.dir.len()..];
         match find(rest, self.delimiter) {
-            None => self.page.children.push(Child {
-                full: key.to_vec(),
-                is_dir: false,
-            }),
-            Some(i) => {
-                let sub = key[..self.dir.len() + i + self.delimiter.len()].to_vec();
-                self.page.children.push(Child {
-                    full: sub.clone(),
-                    is_dir: true,
-                });
-                self.page.seeds.push((sub.clone(), Vec::new()));
-                self.skipping = Some(sub);
-                self.remember(key);
-            }
+            Some(i) => (
+                key[..self.dir.len() + i + self.delimiter.len()].to_vec(),
+                true,
+            ),
+            None => (key.to_vec(), false),
         }
-        None
     }
 
-    /// Keeps a key of the subdirectory being skipped as its seed.
-    fn remember(&mut self, key: &[u8]) {
-        if self.seed_total >= SEED_TOTAL {
+    /// Splits keys in order into runs per child.
+    fn groups<K: AsRef<[u8]>>(&self, keys: &[K]) -> Vec<Group> {
+        let mut out: Vec<Group> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let key = key.as_ref();
+            if let Some(g) = out.last_mut() {
+                if g.is_dir && key.starts_with(&g.full) {
+                    g.keys += 1;
+                    continue;
+                }
+            }
+            let (full, is_dir) = self.child_of(key);
+            out.push(Group {
+                full,
+                is_dir,
+                first: i,
+                keys: 1,
+            });
+        }
+        out
+    }
+
+    /// Records a child (and its count when known) for the next batch.
+    fn add_child<K: AsRef<[u8]>>(&mut self, g: &Group, keys: &[K], count: Option<i64>) {
+        if self.found.insert(g.full.clone(), g.is_dir).is_none() {
+            self.out.children.push(Child {
+                full: g.full.clone(),
+                is_dir: g.is_dir,
+            });
+        }
+        if !g.is_dir {
             return;
         }
-        if let Some((_, keys)) = self.page.seeds.last_mut() {
-            if keys.len() < SEED_KEYS {
-                keys.push(key.to_vec());
-                self.seed_total += 1;
+        if let Some(n) = count {
+            self.out.counts.push((g.full.clone(), n.max(0) as u64));
+        }
+        let take = SEED_KEYS.min(g.keys).min(SEED_TOTAL - self.seed_total);
+        if take > 0 {
+            self.seed_total += take;
+            let seed = keys[g.first..g.first + take]
+                .iter()
+                .map(|k| k.as_ref().to_vec())
+                .collect();
+            self.out.seeds.push((g.full.clone(), seed));
+        }
+    }
+
+    /// Takes a reply to `range`.
+    fn reply(&mut self, range: Range, resp: &GetResponse) {
+        let count = resp.count();
+        if let Some(a) = range.account {
+            self.settle(a, count);
+        }
+        let keys: Vec<&[u8]> = resp.kvs().iter().map(|kv| kv.key()).collect();
+        if keys.is_empty() {
+            return;
+        }
+        let groups = self.groups(&keys);
+        let more = count > keys.len() as i64;
+        let last = groups.len() - 1;
+        for (i, g) in groups.iter().enumerate() {
+            if i < last || !more {
+                self.add_child(g, &keys, Some(g.keys as i64));
+            }
+        }
+        if !more {
+            return;
+        }
+        let g = &groups[last];
+        self.add_child(g, &keys, None);
+        let account = g.is_dir.then(|| {
+            self.accounts.push(Account {
+                dir: g.full.clone(),
+                remaining: count - g.first as i64,
+                pending: 0,
+            });
+            self.accounts.len() - 1
+        });
+        let rest = count - keys.len() as i64;
+        let pieces = if rest <= MAX_LIMIT {
+            // Few keys left: one read brings them all (reading a few
+            // thousand keys costs less than many small reads).
+            let lo = if g.is_dir {
+                prefix_end(&g.full)
+            } else {
+                Some(after(&g.full))
+            };
+            lo.filter(|lo| range.hi.as_ref().is_none_or(|h| lo < h))
+                .map(|lo| Range {
+                    lo,
+                    hi: range.hi.clone(),
+                    depth: range.depth,
+                    account: None,
+                    limit: rest,
+                })
+                .into_iter()
+                .collect()
+        } else {
+            self.pieces(&g.full, g.is_dir, &range, rest)
+        };
+        if let Some(a) = account {
+            self.accounts[a].pending = pieces.len();
+        }
+        // The more keys remain, the more each piece's read asks for: a
+        // small child seen whole lets the same read find the next one.
+        let limit = (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT);
+        for mut p in pieces {
+            p.account = account;
+            if p.limit == 0 {
+                p.limit = limit;
+            }
+            self.queue.push(Reverse(p));
+        }
+        if let Some(a) = account {
+            if self.accounts[a].pending == 0 {
+                // Nothing after it in this range: the rest is all its own.
+                self.settle(a, 0);
             }
         }
     }
 
-    /// Where reading goes on after `last`: past the subdirectory being
-    /// skipped, or just after `last`. `None`: nothing can follow.
-    fn resume_after(&self, last: &[u8]) -> Option<Vec<u8>> {
-        match &self.skipping {
-            Some(sub) => prefix_end(sub),
-            None => {
-                let mut next = last.to_vec();
-                next.push(0);
-                Some(next)
+    /// One more piece of account `a` answered with `count` keys.
+    fn settle(&mut self, a: usize, count: i64) {
+        let acc = &mut self.accounts[a];
+        acc.remaining -= count;
+        acc.pending = acc.pending.saturating_sub(1);
+        if acc.pending == 0 {
+            let (dir, n) = (acc.dir.clone(), acc.remaining);
+            self.out.counts.push((dir, n.max(0) as u64));
+        }
+    }
+
+    /// The ranges that cover the rest of `range` after child `path`.
+    fn pieces(&self, path: &[u8], is_dir: bool, range: &Range, rest: i64) -> Vec<Range> {
+        let base = self.dir.len().max(range.depth);
+        let name_end = if is_dir {
+            path.len() - self.delimiter.len()
+        } else {
+            path.len()
+        };
+        // (start, end, depth, split per byte)
+        let mut raw: Vec<Piece> = Vec::new();
+        if !is_dir {
+            // Keys that extend this key (`a` then `a-b`).
+            raw.push((after(path), prefix_end(path), path.len(), Split::Whole));
+        }
+        for d in (base..path.len()).rev() {
+            if path[d] == 0xff {
+                continue;
             }
+            let mut lo = path[..d].to_vec();
+            lo.push(path[d] + 1);
+            // Siblings diverge where this range's own keys do (the first
+            // bytes after its prefix), and numbered ones in the last digits.
+            let tail = d + TAIL >= name_end && d < name_end && path[d].is_ascii_digit();
+            // And right after a separator inside the name (`team-…`, `kube-…`).
+            let after_sep = d > range.depth && matches!(path[d - 1], b'-' | b'_' | b'.');
+            let split = if rest <= SMALL_REST {
+                Split::Whole
+            } else if d == range.depth || after_sep {
+                Split::Names
+            } else if tail {
+                Split::Digits
+            } else {
+                Split::Whole
+            };
+            raw.push((lo, prefix_end(&path[..d]), d, split));
+        }
+        let below_hi = |k: &[u8]| range.hi.as_ref().is_none_or(|h| k < h.as_slice());
+        let mut out: Vec<Range> = Vec::new();
+        // Whether the last range in `out` is a piece read whole (adjacent
+        // whole pieces are one range).
+        let mut last_whole = false;
+        for (lo, hi, depth, split) in raw {
+            if !below_hi(&lo) {
+                break;
+            }
+            let hi = match (hi, &range.hi) {
+                (Some(h), Some(r)) => Some(h.min(r.clone())),
+                (None, r) => r.clone(),
+                (h, None) => h,
+            };
+            if hi.as_ref().is_some_and(|h| &lo >= h) {
+                continue;
+            }
+            if split != Split::Whole {
+                // Names differ anywhere in `0-9a-z`; numbered siblings in
+                // their digits.
+                split_bytes(&lo, hi, depth, split == Split::Digits, &mut out);
+                last_whole = false;
+                continue;
+            }
+            match out.last_mut() {
+                // Small rests: adjacent pieces are one range.
+                Some(prev)
+                    if rest <= SMALL_REST
+                        && last_whole
+                        && prev.hi.as_deref() == Some(lo.as_slice()) =>
+                {
+                    prev.hi = hi;
+                    prev.depth = prev.depth.min(depth);
+                }
+                _ => out.push(Range {
+                    lo,
+                    hi,
+                    depth,
+                    account: None,
+                    limit: 0,
+                }),
+            }
+            last_whole = true;
+        }
+        out
+    }
+
+    /// The first key not yet known: children before it are final.
+    fn frontier(&self) -> Option<Vec<u8>> {
+        let queued = self.queue.peek().map(|Reverse(r)| r.lo.clone());
+        let flying = self.flying.keys().next().cloned();
+        match (queued, flying) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// How many children are known to be final (before `frontier`;
+    /// `None`: all are).
+    fn final_count(&self, frontier: Option<&Vec<u8>>) -> usize {
+        match frontier {
+            None => self.found.len(),
+            Some(f) => self.found.range::<Vec<u8>, _>(..f).count(),
+        }
+    }
+
+    /// Where the next page starts: just after the `want`-th child.
+    fn cut(&self) -> Option<Vec<u8>> {
+        let (full, is_dir) = self.found.iter().nth(self.want - 1)?;
+        if *is_dir {
+            prefix_end(full)
+        } else {
+            Some(after(full))
+        }
+    }
+
+    fn finish(mut self, next: Option<Vec<u8>>) -> ChildPage {
+        if let Some(n) = &next {
+            self.out.children.retain(|c| &c.full < n);
+        }
+        self.out.next = next;
+        self.out.partial = false;
+        self.out
+    }
+}
+
+/// Splits `[lo, hi)` (keys sharing `lo[..depth]`, next byte from
+/// `lo[depth]` on) into one range per byte, then one range for the rest.
+fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, digits: bool, out: &mut Vec<Range>) {
+    let prefix = &lo[..depth];
+    let first = lo[depth] as u16;
+    let below_hi = |k: &[u8]| hi.as_ref().is_none_or(|h| k < h.as_slice());
+    // One range per byte up to the end of the first byte's class (digits
+    // for numbered names, else digits and lower case; upper case), then
+    // one range for the rest.
+    let last = match first as u8 {
+        b'0'..=b'9' if digits => b'9' as u16,
+        b'0'..=b'z' => b'z' as u16,
+        _ => (first + SPLIT_WIDTH - 1).min(0xff),
+    };
+    let mut b = first;
+    while b <= last {
+        let mut blo = prefix.to_vec();
+        blo.push(b as u8);
+        if !below_hi(&blo) {
+            return;
+        }
+        let bhi = match prefix_end(&blo) {
+            Some(e) if below_hi(&e) => Some(e),
+            _ => hi.clone(),
+        };
+        out.push(Range {
+            lo: blo,
+            hi: bhi,
+            depth: depth + 1,
+            account: None,
+            limit: 0,
+        });
+        b += 1;
+    }
+    if b <= 0xff {
+        let mut rlo = prefix.to_vec();
+        rlo.push(b as u8);
+        if below_hi(&rlo) {
+            out.push(Range {
+                lo: rlo,
+                hi,
+                depth,
+                account: None,
+                limit: 0,
+            });
         }
     }
 }

@@ -10,8 +10,8 @@ pub struct Child {
     pub is_dir: bool,
 }
 
-/// One page of a directory listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One page of a directory listing, or one batch of it (`partial`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ChildPage {
     /// Children in bytewise order, as etcd sorts.
     pub children: Vec<Child>,
@@ -25,6 +25,16 @@ pub struct ChildPage {
     /// and without holes, as seen while passing over them (at most a few
     /// dozen each). Listing such a directory starts from these.
     pub seeds: Vec<(Vec<u8>, Vec<Vec<u8>>)>,
+    /// Exact key counts of child directories (found in this batch or an
+    /// earlier one of the same request). A directory not listed here has an
+    /// unknown count.
+    pub counts: Vec<(Vec<u8>, u64)>,
+    /// Keys etcd walked for this request's reads so far (the sum of the
+    /// replies' `count`): the server's work.
+    pub work: u64,
+    /// A batch of children found while the listing goes on; the request's
+    /// last message has `partial` false and says where the next page starts.
+    pub partial: bool,
 }
 
 /// A key's value and metadata.

@@ -85,8 +85,10 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
                     ),
                 ])
             }
-            (_, true) if n == 0 => "  loading…".to_string(),
-            (_, true) => format!("  loading… {n} keys"),
+            // A directory's row says how many were found; the root has no
+            // row, so its last row says it.
+            (_, true) if n == 0 || row.node != crate::app::tree::ROOT => "  loading…".to_string(),
+            (_, true) => format!("  loading… {} found", thousands(n as u64)),
             _ => format!("  … {n} keys loaded, more below"),
         };
         return Line::from(vec![Span::raw(indent), Span::styled(text, dim())]);
@@ -101,6 +103,14 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
                 Span::styled(marker, Style::new().fg(Color::Yellow)),
                 Span::styled(name, Style::new().fg(Color::LightBlue)),
             ];
+            if d.in_flight.is_some() {
+                spans.push(Span::styled(
+                    format!("  loading… {} found", thousands(d.children.len() as u64)),
+                    dim(),
+                ));
+            } else if let Some(n) = d.keys {
+                spans.push(Span::styled(format!("  {}", thousands(n)), dim()));
+            }
             if d.election {
                 spans.push(Span::styled(
                     "  ⚑ election (L to follow)",
@@ -115,5 +125,30 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
             Span::styled("  \"\" (empty segment)", dim()),
         ]),
         None => Line::from(vec![Span::raw(indent), Span::raw("  "), Span::raw(name)]),
+    }
+}
+
+/// `152340` → `152,340`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(152_340), "152,340");
+        assert_eq!(super::thousands(1_000_000), "1,000,000");
     }
 }

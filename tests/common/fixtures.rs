@@ -20,6 +20,7 @@ pub fn page_at(children: &[&[u8]], next: Option<&[u8]>, revision: i64) -> ChildP
         revision,
         reads: 1,
         seeds: Vec::new(),
+        ..Default::default()
     }
 }
 

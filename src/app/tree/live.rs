@@ -111,6 +111,7 @@ impl Tree {
             self.recent.pop_front();
         }
         self.recent.push_back((revision, key.to_vec(), kind));
+        self.adjust_counts(revision, kind, key);
         match kind {
             EventKind::Put => (self.put(key), Probe::None),
             EventKind::Delete => self.delete(key),
@@ -160,6 +161,32 @@ impl Tree {
         }
     }
 
+    /// Keeps the key counts of the directories above `key` exact: a delete
+    /// counts down; a put may be a create or an update, so the count
+    /// becomes unknown. Events at or before a count's revision are in it.
+    fn adjust_counts(&mut self, revision: i64, kind: EventKind, key: &[u8]) {
+        let mut dir = ROOT;
+        loop {
+            let (full, is_dir) = self.child_path(dir, key);
+            if !is_dir {
+                return;
+            }
+            let Some((_, id)) = self.find_child(dir, full) else {
+                return;
+            };
+            if let Some(d) = self.dir_mut(id) {
+                if d.keys.is_some() && revision > d.keys_rev {
+                    d.keys = match kind {
+                        EventKind::Delete => d.keys.map(|n| n.saturating_sub(1)),
+                        EventKind::Put => None,
+                    };
+                    d.keys_rev = revision;
+                }
+            }
+            dir = id;
+        }
+    }
+
     /// A change below a never-listed directory makes its seed stale.
     fn forget_seed(&mut self, dir: NodeId) {
         if let Some(d) = self.dir_mut(dir) {
@@ -205,13 +232,14 @@ impl Tree {
     /// Re-applies events newer than a page's revision that fall in `dir`.
     pub(super) fn replay_recent(&mut self, dir: NodeId, page_revision: i64) {
         let prefix = self.nodes[dir as usize].full.to_vec();
-        let newer: Vec<(EventKind, Vec<u8>)> = self
+        let newer: Vec<(i64, EventKind, Vec<u8>)> = self
             .recent
             .iter()
             .filter(|(rev, key, _)| *rev > page_revision && key.starts_with(&prefix))
-            .map(|(_, key, kind)| (*kind, key.clone()))
+            .map(|(rev, key, kind)| (*rev, *kind, key.clone()))
             .collect();
-        for (kind, key) in newer {
+        for (rev, kind, key) in newer {
+            self.adjust_counts(rev, kind, &key);
             match kind {
                 EventKind::Put => {
                     self.put(&key);

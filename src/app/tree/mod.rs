@@ -41,6 +41,12 @@ pub struct Dir {
     pub seed: Vec<Vec<u8>>,
     /// Holds only election keys (`<lease id in hex>` on that lease).
     pub election: bool,
+    /// Exact number of keys under this directory, when a listing of its
+    /// parent learned it (kept exact by watch events: a delete counts down;
+    /// a put, which may be a create or an update, makes it unknown).
+    pub keys: Option<u64>,
+    /// The revision `keys` is exact at.
+    pub keys_rev: i64,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -177,7 +183,8 @@ impl Tree {
         })
     }
 
-    /// Applies a listing page. Returns false (and changes nothing) when the
+    /// Applies a listing page, or a batch of one (`page.partial`: the
+    /// request goes on). Returns false (and changes nothing) when the
     /// answer is stale.
     pub fn apply_page(&mut self, dir: NodeId, generation: u64, page: ChildPage) -> bool {
         match self.dir(dir) {
@@ -188,6 +195,26 @@ impl Tree {
         for child in page.children {
             // Children that live updates already inserted are not doubled.
             self.insert_child(dir, &child.full, child.is_dir);
+        }
+        for (sub, n) in page.counts {
+            // Events after the page's revision are not in the count.
+            let mut keys = Some(n);
+            let mut keys_rev = revision;
+            for (rev, key, kind) in &self.recent {
+                if *rev > revision && key.starts_with(&sub) {
+                    keys = match kind {
+                        EventKind::Delete => keys.map(|n| n.saturating_sub(1)),
+                        EventKind::Put => None,
+                    };
+                    keys_rev = keys_rev.max(*rev);
+                }
+            }
+            if let Some((_, id)) = self.find_child(dir, &sub) {
+                if let Some(d) = self.dir_mut(id) {
+                    d.keys = keys;
+                    d.keys_rev = keys_rev;
+                }
+            }
         }
         for (sub, keys) in page.seeds {
             // Changed since the page was read: the seed would be stale.
@@ -205,6 +232,9 @@ impl Tree {
                     }
                 }
             }
+        }
+        if page.partial {
+            return true;
         }
         let d = self.dir_mut(dir).expect("checked above");
         d.in_flight = None;
@@ -226,6 +256,29 @@ impl Tree {
             }
             _ => false,
         }
+    }
+
+    /// Stops waiting for `dir`'s listing (its reads are cancelled): what it
+    /// found stays, the listing stays as it was before the request, so
+    /// opening the directory again asks again. Returns the generation that
+    /// was in flight.
+    pub fn cancel_load(&mut self, dir: NodeId) -> Option<u64> {
+        self.dir_mut(dir)?.in_flight.take()
+    }
+
+    /// Directories at or below `dir` whose listing is in flight.
+    pub fn loading_under(&self, dir: NodeId) -> Vec<(NodeId, u64)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir];
+        while let Some(id) = stack.pop() {
+            if let Some(d) = self.dir(id) {
+                if let Some(g) = d.in_flight {
+                    out.push((id, g));
+                }
+                stack.extend(d.children.iter().copied());
+            }
+        }
+        out
     }
 
     /// Forgets everything loaded under `dir` so it can be listed again.
@@ -416,6 +469,7 @@ mod tests {
             revision: 1,
             reads: 1,
             seeds: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -464,5 +518,33 @@ mod tests {
         t.rebuild_rows();
         assert_eq!(names(&t), ["a", "a/", " …", "b"]);
         assert_eq!(t.loaded, 3);
+    }
+
+    #[test]
+    fn counts_follow_deletes_and_become_unknown_on_puts() {
+        use crate::etcd::types::EventKind;
+        let mut t = Tree::new(b"/", b"/");
+        let g = t.begin_load(ROOT).unwrap().generation;
+        // An event newer than the page arrived before it.
+        t.apply_event(11, EventKind::Delete, b"/c/z");
+        let mut p = page(&[("/a/", true), ("/b/", true), ("/c/", true)], None);
+        p.revision = 10;
+        p.counts = vec![
+            (b"/a/".to_vec(), 5),
+            (b"/b/".to_vec(), 3),
+            (b"/c/".to_vec(), 2),
+        ];
+        assert!(t.apply_page(ROOT, g, p));
+        let id = |t: &Tree, full: &[u8]| t.find_child(ROOT, full).unwrap().1;
+        let keys = |t: &Tree, full: &[u8]| t.dir(id(t, full)).unwrap().keys;
+        assert_eq!(keys(&t, b"/c/"), Some(1), "the newer delete counted");
+        // Replayed or late events at or before the count's revision are in it.
+        t.apply_event(10, EventKind::Delete, b"/a/x");
+        assert_eq!(keys(&t, b"/a/"), Some(5));
+        t.apply_event(12, EventKind::Delete, b"/a/x");
+        assert_eq!(keys(&t, b"/a/"), Some(4));
+        // A put may be a create or an update: unknown, not a guess.
+        t.apply_event(13, EventKind::Put, b"/b/y");
+        assert_eq!(keys(&t, b"/b/"), None);
     }
 }

@@ -29,7 +29,14 @@ pub fn on_listed(
     match result {
         Ok(page) => {
             state.revision = state.revision.max(page.revision);
+            let partial = page.partial;
             if !state.tree.apply_page(dir, generation, page) {
+                return;
+            }
+            if partial {
+                // More of this page is coming: show what was found.
+                rebuild(state, selected);
+                on_selection_changed(state, cmds);
                 return;
             }
             for child in watch::update::reopen_children(state, dir) {
@@ -207,7 +214,7 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
         Action::PageDown => state.selected = (state.selected + page).min(last),
         Action::PageUp => state.selected = state.selected.saturating_sub(page),
         Action::Open => open(state, cmds),
-        Action::Close => close(state),
+        Action::Close => close(state, cmds),
         Action::Back if !state.filter.text.is_empty() => {
             return set_filter(state, String::new(), cmds)
         }
@@ -243,13 +250,26 @@ fn open(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
 }
 
-fn close(state: &mut State) {
+/// Cancels the listings in flight at or below `dir` (closed or reloaded:
+/// nobody waits for them).
+fn cancel_loading(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
+    for (id, generation) in state.tree.loading_under(dir) {
+        state.tree.cancel_load(id);
+        cmds.push(Cmd::CancelList {
+            dir: id,
+            generation,
+        });
+    }
+}
+
+fn close(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(row) = state.selected_row() else {
         return;
     };
     let node = state.tree.node(row.node);
     if !row.more && node.dir.as_deref().is_some_and(|d| d.expanded) {
         state.tree.set_expanded(row.node, false);
+        cancel_loading(state, row.node, cmds);
         rebuild(state, Some(row));
         return;
     }
@@ -278,6 +298,7 @@ pub fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
         value::update::fetch(state, key, cmds);
         return;
     }
+    cancel_loading(state, row.node, cmds);
     state.tree.reset(row.node);
     request_page(state, row.node, cmds);
     rebuild(state, Some(row));
