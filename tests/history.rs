@@ -76,16 +76,7 @@ async fn compaction_is_a_row_and_the_state_there_is_kept() {
     c.compact(at, Some(CompactionOptions::new().with_physical()))
         .await
         .unwrap();
-    let mut app = Headless::start(etcd.connection().await, b"/c/", 100);
-    app.until(10, "listed", |s| s.tree.rows.len() >= 2).await;
-    app.select(b"/c/k");
-    app.press(KeyCode::Char('H'));
-    app.until(10, "history", |s| {
-        s.history
-            .as_ref()
-            .is_some_and(|h| h.history.is_some() || h.error.is_some())
-    })
-    .await;
+    let app = history_of(&etcd, b"/c/", b"/c/k").await;
     let view = app.state.history.as_ref().unwrap();
     assert_eq!(view.error, None);
     let h = view.history.as_ref().unwrap();
@@ -98,7 +89,7 @@ async fn compaction_is_a_row_and_the_state_there_is_kept() {
     );
     assert_eq!(view.len(), 7, "six revisions and the compaction row");
     // The screen says so.
-    let screen = render(&app.state);
+    let screen = common::fixtures::screen(&app.state);
     assert!(screen.contains("History /c/k (7)"), "{screen}");
     assert!(
         screen.contains(&format!("— older history compacted at rev {at} —")),
@@ -133,14 +124,7 @@ async fn restore_is_guarded_and_reloads_the_history() {
     put(&mut c, "/r/k", "first".into()).await;
     put(&mut c, "/r/k", "second".into()).await;
     put(&mut c, "/r/z", "z".into()).await;
-    let mut app = Headless::start(etcd.connection().await, b"/r/", 100);
-    app.until(10, "listed", |s| s.tree.rows.len() >= 2).await;
-    app.select(b"/r/k");
-    app.press(KeyCode::Char('H'));
-    app.until(10, "history", |s| {
-        s.history.as_ref().is_some_and(|h| h.history.is_some())
-    })
-    .await;
+    let mut app = history_of(&etcd, b"/r/", b"/r/k").await;
     // Rows: second (newest), first. Select "first", mark nothing: value.
     app.press(KeyCode::Char('j'));
     app.press(KeyCode::Char('R'));
@@ -194,17 +178,10 @@ async fn two_marked_revisions_show_their_diff() {
     put(&mut c, "/m/k", r#"{"a":1,"b":[1,2],"c":"x"}"#.into()).await;
     put(&mut c, "/m/k", r#"{"a":2,"b":[1,2],"c":"x"}"#.into()).await;
     put(&mut c, "/m/z", "z".into()).await;
-    let mut app = Headless::start(etcd.connection().await, b"/m/", 100);
-    app.until(10, "listed", |s| s.tree.rows.len() >= 2).await;
-    app.select(b"/m/k");
-    app.press(KeyCode::Char('H'));
-    app.until(10, "history", |s| {
-        s.history.as_ref().is_some_and(|h| h.history.is_some())
-    })
-    .await;
+    let mut app = history_of(&etcd, b"/m/", b"/m/k").await;
     app.press(KeyCode::Char(' '));
     app.press(KeyCode::Char('j'));
-    let screen = render(&app.state);
+    let screen = common::fixtures::screen(&app.state);
     assert!(screen.contains("Diff rev 2 → 3"), "{screen}");
     assert!(screen.contains("-   \"a\": 1,"), "{screen}");
     assert!(screen.contains("+   \"a\": 2,"), "{screen}");
@@ -216,16 +193,17 @@ async fn two_marked_revisions_show_their_diff() {
     assert!(app.state.history.is_none(), "Esc closes it");
 }
 
-fn render(s: &etcdlens::app::State) -> String {
-    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
-    t.draw(|f| etcdlens::ui::draw(f, s)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..45 {
-        for x in 0..160 {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+/// The app on `dir` with `key`'s history open and read.
+async fn history_of(etcd: &Etcd, dir: &[u8], key: &[u8]) -> Headless {
+    let mut app = Headless::start(etcd.connection().await, dir, 100);
+    app.until(10, "listed", |s| s.tree.rows.len() >= 2).await;
+    app.select(key);
+    app.press(KeyCode::Char('H'));
+    app.until(10, "history", |s| {
+        s.history
+            .as_ref()
+            .is_some_and(|h| h.history.is_some() || h.error.is_some())
+    })
+    .await;
+    app
 }

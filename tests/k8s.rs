@@ -175,19 +175,7 @@ async fn pods_in_etcd_show_decoded_in_the_value_and_events_panes() {
         .await
         .unwrap();
     app.until(10, "the event", |s| s.events.total == 1).await;
-    let screen = {
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
-        t.draw(|f| etcdlens::ui::draw(f, &app.state)).unwrap();
-        let buf = t.backend().buffer().clone();
-        let mut s = String::new();
-        for y in 0..45 {
-            for x in 0..160 {
-                s.push_str(buf[(x, y)].symbol());
-            }
-            s.push('\n');
-        }
-        s
-    };
+    let screen = common::fixtures::screen(&app.state);
     assert!(
         screen.contains("Pod default/pi-dqtsw  v1  uid 7b5c9d2e"),
         "{screen}"

@@ -65,3 +65,18 @@ pub fn ch(c: char) -> Msg {
 pub fn typed(text: &str) -> Vec<Msg> {
     text.chars().map(ch).collect()
 }
+
+/// The whole screen at 160×45, as text.
+pub fn screen(state: &etcdlens::app::State) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
+    t.draw(|f| etcdlens::ui::draw(f, state)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
