@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {
-    Object(Object),
+    Object(Box<Object>),
     /// Encrypted at rest: the provider and the key's name.
     Encrypted {
         provider: String,
@@ -35,6 +35,8 @@ pub struct Object {
     pub meta: Meta,
     /// The object's fields, generically.
     pub fields: Vec<Field>,
+    /// The object's bytes.
+    raw: Vec<u8>,
 }
 
 /// What the header shows, from the object's `ObjectMeta`.
@@ -74,83 +76,172 @@ pub fn is_kubernetes(bytes: &[u8]) -> bool {
 /// Decodes a value that `is_kubernetes`; `None` for anything else.
 pub fn decode(bytes: &[u8]) -> Option<Decoded> {
     if let Some(rest) = bytes.strip_prefix(ENCRYPTED) {
-        return Some(encrypted(rest));
+        let (provider, key) = encryption(rest);
+        return Some(Decoded::Encrypted { provider, key });
     }
     let body = bytes.strip_prefix(MAGIC)?;
     Some(match envelope(body) {
-        Ok(o) => Decoded::Object(o),
+        Ok(o) => Decoded::Object(Box::new(o)),
         Err(e) => Decoded::Broken(e),
     })
 }
 
-/// One line for previews (the Events pane): `Pod default/web-7d9c`,
-/// `encrypted at rest (aescbc)`, or why the envelope is broken.
+/// One line for previews (the Events pane, the history): `Pod
+/// default/web-7d9c  phase=Running`, `encrypted at rest (aescbc)`, or why
+/// the envelope is broken. Reads only the fields it shows (previews are
+/// drawn every frame): the envelope, the object's metadata, and the
+/// top-level fields of the known columns.
 pub fn summary(bytes: &[u8]) -> Option<String> {
-    Some(match decode(bytes)? {
-        Decoded::Object(o) => {
-            let mut s = o.title();
-            for (name, value) in o.columns() {
-                s.push_str(&format!("  {name}={value}"));
-            }
-            s
-        }
-        Decoded::Encrypted { provider, .. } => format!("encrypted at rest ({provider})"),
-        Decoded::Broken(why) => format!("✗ {why}"),
-    })
+    if let Some(rest) = bytes.strip_prefix(ENCRYPTED) {
+        let (provider, _) = encryption(rest);
+        return Some(format!("encrypted at rest ({provider})"));
+    }
+    let env = match parse_envelope(bytes.strip_prefix(MAGIC)?) {
+        Ok(env) => env,
+        Err(why) => return Some(format!("✗ {why}")),
+    };
+    let m = if is_json(env.raw) {
+        Meta::default()
+    } else {
+        field_bytes(env.raw, 1)
+            .and_then(|b| dump(b, 0).ok())
+            .map(|f| meta(&f))
+            .unwrap_or_default()
+    };
+    let mut s = title(&env.kind, &m);
+    for (name, value) in columns(&env.kind, env.raw) {
+        s.push_str(&format!("  {name}={value}"));
+    }
+    Some(s)
 }
 
-fn encrypted(rest: &[u8]) -> Decoded {
-    // <provider>:v1:<key name>:<ciphertext> (kms: <provider>:v1:<name>: too)
+/// The bytes of length-delimited field `number` of a message.
+fn field_bytes(message: &[u8], number: u32) -> Option<&[u8]> {
+    fields(message)
+        .ok()?
+        .into_iter()
+        .find_map(|(n, v)| match v {
+            Raw::Bytes(b) if n == number => Some(b),
+            _ => None,
+        })
+}
+
+/// A string at `path` (field numbers from the object down).
+fn text_at(raw: &[u8], path: &[u32]) -> Option<String> {
+    let mut b = raw;
+    for n in path {
+        b = field_bytes(b, *n)?;
+    }
+    std::str::from_utf8(b).ok().map(str::to_string)
+}
+
+/// What `kubectl get` would show beside the name, for the kinds whose field
+/// numbers are known here: a Pod's phase (status.phase = 3.1) and node
+/// (spec.nodeName = 2.10).
+fn columns(kind: &str, raw: &[u8]) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if kind == "Pod" && !is_json(raw) {
+        if let Some(p) = text_at(raw, &[3, 1]) {
+            out.push(("phase", p));
+        }
+        if let Some(n) = text_at(raw, &[2, 10]) {
+            out.push(("node", n));
+        }
+    }
+    out
+}
+
+/// `Pod default/web-7d9c` (cluster-scoped: `Node node-1`).
+fn title(kind: &str, m: &Meta) -> String {
+    if m.namespace.is_empty() {
+        format!("{kind} {}", m.name)
+    } else {
+        format!("{kind} {}/{}", m.namespace, m.name)
+    }
+}
+
+/// (provider, key name) of `<provider>:v1:<key name>:<ciphertext>`.
+fn encryption(rest: &[u8]) -> (String, String) {
     let text = String::from_utf8_lossy(&rest[..rest.len().min(256)]);
     let mut parts = text.splitn(4, ':');
     let provider = parts.next().unwrap_or_default().to_string();
     let _version = parts.next();
     let key = parts.next().unwrap_or_default().to_string();
-    Decoded::Encrypted { provider, key }
+    (provider, key)
+}
+
+/// The envelope's parts; `raw` is the object's bytes, not parsed yet.
+struct Envelope<'a> {
+    api_version: String,
+    kind: String,
+    content_type: String,
+    raw: &'a [u8],
 }
 
 /// `runtime.Unknown`: 1 typeMeta {1 apiVersion, 2 kind}, 2 raw,
-/// 3 contentEncoding, 4 contentType.
-fn envelope(body: &[u8]) -> Result<Object, String> {
-    let top = fields(body).map_err(|e| format!("corrupt envelope: {e}"))?;
-    let mut object = Object {
+/// 3 contentEncoding, 4 contentType. Reads only the envelope's own fields.
+fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, String> {
+    let mut env = Envelope {
         api_version: String::new(),
         kind: String::new(),
         content_type: String::new(),
-        meta: Meta::default(),
-        fields: Vec::new(),
+        raw: &[],
     };
     let mut raw = None;
-    for (number, value) in top {
+    for (number, value) in fields(body).map_err(|e| format!("corrupt envelope: {e}"))? {
         match (number, value) {
             (1, Raw::Bytes(tm)) => {
                 for (n, v) in fields(tm).map_err(|e| format!("corrupt type meta: {e}"))? {
                     match (n, v) {
-                        (1, Raw::Bytes(s)) => object.api_version = lossy(s),
-                        (2, Raw::Bytes(s)) => object.kind = lossy(s),
+                        (1, Raw::Bytes(s)) => env.api_version = lossy(s),
+                        (2, Raw::Bytes(s)) => env.kind = lossy(s),
                         _ => {}
                     }
                 }
             }
             (2, Raw::Bytes(r)) => raw = Some(r),
-            (4, Raw::Bytes(s)) => object.content_type = lossy(s),
+            (4, Raw::Bytes(s)) => env.content_type = lossy(s),
             _ => {}
         }
     }
-    if object.kind.is_empty() {
+    if env.kind.is_empty() {
         return Err("envelope without a kind".into());
     }
-    let raw = raw.ok_or("envelope without the object's bytes")?;
-    if raw.first() == Some(&b'{') {
-        // Stored as JSON inside the envelope: shown as it is.
+    env.raw = raw.ok_or("envelope without the object's bytes")?;
+    Ok(env)
+}
+
+/// Custom resources are stored as JSON inside the envelope.
+fn is_json(raw: &[u8]) -> bool {
+    raw.first() == Some(&b'{')
+}
+
+fn envelope(body: &[u8]) -> Result<Object, String> {
+    let env = parse_envelope(body)?;
+    let mut object = Object {
+        api_version: env.api_version,
+        kind: env.kind,
+        content_type: env.content_type,
+        meta: Meta::default(),
+        fields: Vec::new(),
+        raw: env.raw.to_vec(),
+    };
+    if is_json(env.raw) {
+        // Shown as it is.
         object.fields = vec![Field {
             number: 0,
-            value: Wire::Text(lossy(raw)),
+            value: Wire::Text(lossy(env.raw)),
         }];
         return Ok(object);
     }
-    object.fields = dump(raw, 0).map_err(|e| format!("corrupt object: {e}"))?;
-    object.meta = meta(&object.fields);
+    object.fields = dump(env.raw, 0).map_err(|e| format!("corrupt object: {e}"))?;
+    if let Some(Field {
+        value: Wire::Message(m),
+        ..
+    }) = object.fields.iter().find(|f| f.number == 1)
+    {
+        object.meta = meta(m);
+    }
     Ok(object)
 }
 
@@ -160,15 +251,8 @@ fn lossy(b: &[u8]) -> String {
 
 /// ObjectMeta (field 1 of the object): 1 name, 3 namespace, 5 uid,
 /// 6 resourceVersion, 8 creationTimestamp {1 seconds}, 11 labels.
-fn meta(fields: &[Field]) -> Meta {
+fn meta(meta: &[Field]) -> Meta {
     let mut m = Meta::default();
-    let Some(Field {
-        value: Wire::Message(meta),
-        ..
-    }) = fields.iter().find(|f| f.number == 1)
-    else {
-        return m;
-    };
     for f in meta {
         match (f.number, &f.value) {
             (1, Wire::Text(s)) => m.name = s.clone(),
@@ -292,47 +376,14 @@ fn bytes_value(b: &[u8], depth: usize) -> Wire {
 impl Object {
     /// `Pod default/web-7d9c` (cluster-scoped: `Node node-1`).
     pub fn title(&self) -> String {
-        if self.meta.namespace.is_empty() {
-            format!("{} {}", self.kind, self.meta.name)
-        } else {
-            format!("{} {}/{}", self.kind, self.meta.namespace, self.meta.name)
-        }
-    }
-
-    /// A string field at `path` (field numbers from the object down).
-    fn text_at(&self, path: &[u32]) -> Option<&str> {
-        let (last, parents) = path.split_last()?;
-        let mut fields = &self.fields;
-        for n in parents {
-            fields = fields
-                .iter()
-                .find_map(|f| match (&f.value, f.number == *n) {
-                    (Wire::Message(m), true) => Some(m),
-                    _ => None,
-                })?;
-        }
-        fields
-            .iter()
-            .find_map(|f| match (&f.value, f.number == *last) {
-                (Wire::Text(s), true) => Some(s.as_str()),
-                _ => None,
-            })
+        title(&self.kind, &self.meta)
     }
 
     /// What `kubectl get` would show beside the name, for the kinds whose
     /// field numbers are known here: a Pod's phase (status.phase = 3.1)
     /// and node (spec.nodeName = 2.10).
     pub fn columns(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::new();
-        if self.kind == "Pod" {
-            if let Some(p) = self.text_at(&[3, 1]) {
-                out.push(("phase", p.to_string()));
-            }
-            if let Some(n) = self.text_at(&[2, 10]) {
-                out.push(("node", n.to_string()));
-            }
-        }
-        out
+        columns(&self.kind, &self.raw)
     }
 
     /// The header line: kind, namespace/name, apiVersion, uid, created.

@@ -6,7 +6,6 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Mode};
-use super::msg::WriteOp;
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{cluster, command, elections, history, tree, value, watch, writes};
@@ -98,13 +97,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             result,
             journal,
         } => {
-            // A restore from the history: read it again (the new revision).
-            if op == WriteOp::Restore
-                && matches!(&result, Ok(crate::etcd::types::WriteOutcome::Done { .. }))
-                && state.history.as_ref().is_some_and(|h| h.key == key)
-            {
-                cmds.push(Cmd::History { key: key.clone() });
-            }
+            history::update::on_write_done(state, op, &key, &result, &mut cmds);
             writes::update::on_write_done(state, op, key, result);
             if let Err(e) = journal {
                 writes::update::on_journal_failed(state, e);

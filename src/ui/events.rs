@@ -150,18 +150,19 @@ pub fn preview(value: &[u8], max: usize) -> String {
     if max == 0 {
         return String::new();
     }
-    let head = &value[..value.len().min(max * 4)];
-    let summary = crate::k8s::is_kubernetes(value)
-        .then(|| crate::k8s::summary(value))
-        .flatten();
-    let text = match std::str::from_utf8(head) {
-        _ if summary.is_some() => escape_str(&summary.unwrap_or_default()),
-        Ok(s) => escape_str(s),
-        // A character cut by `head`, not bad bytes: show what is whole.
-        Err(e) if e.error_len().is_none() => {
-            escape_str(std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default())
+    let text = match crate::k8s::summary(value) {
+        Some(summary) => escape_str(&summary),
+        None => {
+            let head = &value[..value.len().min(max * 4)];
+            match std::str::from_utf8(head) {
+                Ok(s) => escape_str(s),
+                // A character cut by `head`, not bad bytes: show what is whole.
+                Err(e) if e.error_len().is_none() => {
+                    escape_str(std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default())
+                }
+                Err(_) => escape_bytes(head),
+            }
         }
-        Err(_) => escape_bytes(head),
     };
     if text.chars().count() > max {
         let mut t: String = text.chars().take(max.saturating_sub(1)).collect();

@@ -8,7 +8,7 @@ use crate::app::state::{Confirm, ConfirmAction, Pane, State};
 use crate::app::writes::update::writable;
 use crate::escape::{escape_bytes, etcdctl_line};
 use crate::etcd::history::KeyHistory;
-use crate::etcd::types::{EventKind, Expect};
+use crate::etcd::types::{EventKind, Expect, WriteOutcome};
 
 /// The history's actions: `history` opens it on the selected key; `mark`
 /// and `restore` work while it is open.
@@ -47,6 +47,23 @@ pub fn on_history(state: &mut State, key: Vec<u8>, result: Result<KeyHistory, St
             view.refresh_detail();
         }
         Err(e) => view.error = Some(e),
+    }
+}
+
+/// A write finished: after a restore from the open history, read it again
+/// (it has a new revision).
+pub fn on_write_done(
+    state: &State,
+    op: WriteOp,
+    key: &[u8],
+    result: &Result<WriteOutcome, String>,
+    cmds: &mut Vec<Cmd>,
+) {
+    if op == WriteOp::Restore
+        && matches!(result, Ok(WriteOutcome::Done { .. }))
+        && state.history.as_ref().is_some_and(|h| h.key == key)
+    {
+        cmds.push(Cmd::History { key: key.to_vec() });
     }
 }
 
