@@ -81,9 +81,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut kv,
         args.prefix.as_bytes(),
         args.delimiter.as_bytes(),
-        None,
-        args.want,
-        Vec::new(),
+        etcdlens::etcd::lister::PageSpec {
+            want: args.want,
+            ..Default::default()
+        },
     )
     .await?;
     let ms = t.elapsed().as_secs_f64() * 1000.0;

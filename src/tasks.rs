@@ -320,9 +320,12 @@ async fn list(
         kv,
         &request.prefix,
         &delimiter,
-        request.cursor,
-        PAGE_SIZE,
-        request.seed,
+        lister::PageSpec {
+            cursor: request.cursor,
+            want: PAGE_SIZE,
+            seed: request.seed,
+            keys: request.keys,
+        },
         tx,
     );
     let forward = async {

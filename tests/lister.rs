@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::Etcd;
-use etcdlens::etcd::lister::{list_children, prefix_end};
+use etcdlens::etcd::lister::{list_children, prefix_end, PageSpec};
 use etcdlens::etcd::types::Child;
 
 /// What the children of `dir` must be, computed from the full key set.
@@ -37,17 +37,30 @@ async fn list_all(
     delim: &[u8],
     want: usize,
 ) -> (Vec<Child>, usize, u32) {
-    let (all, _, pages, reads, _) = list_all_counted(kv, dir, delim, want).await;
+    let (all, _, pages, reads, _) = list_all_counted(kv, dir, delim, want, None).await;
     (all, pages, reads)
 }
 
+/// A page request.
+fn spec(cursor: Option<Vec<u8>>, want: usize, seed: Vec<Vec<u8>>, keys: Option<u64>) -> PageSpec {
+    PageSpec {
+        cursor,
+        want,
+        seed,
+        keys,
+    }
+}
+
 /// Lists every page of `dir`; also returns the key counts the lister gave
-/// and the keys etcd walked (sum of the replies' `count`).
+/// and the keys etcd walked (sum of the replies' `count`). `keys`: what the
+/// lister is told of the directory's size (`None`: unknown, so its first
+/// page is read by first byte; `Some(0)`: small, so in one range).
 async fn list_all_counted(
     kv: &mut etcd_client::KvClient,
     dir: &[u8],
     delim: &[u8],
     want: usize,
+    keys: Option<u64>,
 ) -> (Vec<Child>, Vec<(Vec<u8>, u64)>, usize, u32, u64) {
     let mut all = Vec::new();
     let mut counts = Vec::new();
@@ -56,7 +69,7 @@ async fn list_all_counted(
     let mut reads = 0;
     let mut work = 0;
     loop {
-        let page = list_children(kv, dir, delim, cursor.clone(), want, Vec::new())
+        let page = list_children(kv, dir, delim, spec(cursor.clone(), want, Vec::new(), keys))
             .await
             .expect("list");
         assert!(page.children.len() <= want);
@@ -95,13 +108,26 @@ async fn check_tree(
     let mut dirs = vec![root.to_vec()];
     let mut checked = 0;
     while let Some(dir) = dirs.pop() {
-        let (got, counts, _, _, _) = list_all_counted(kv, &dir, delim, want).await;
+        // Read by first byte (size unknown), then in one range (small).
+        let (got, counts, _, _, _) = list_all_counted(kv, &dir, delim, want, None).await;
+        let (single, single_counts, _, _, _) =
+            list_all_counted(kv, &dir, delim, want, Some(0)).await;
         assert_eq!(
             got,
             reference(set, &dir, delim),
             "children of {:?} (delimiter {:?})",
             String::from_utf8_lossy(&dir),
             String::from_utf8_lossy(delim)
+        );
+        assert_eq!(single, got, "the same children either way");
+        let sorted = |mut c: Vec<(Vec<u8>, u64)>| {
+            c.sort();
+            c
+        };
+        assert_eq!(
+            sorted(single_counts),
+            sorted(counts.clone()),
+            "the same counts"
         );
         for (sub, n) in counts {
             assert!(sub.starts_with(&dir), "count of a child");
@@ -220,7 +246,7 @@ async fn subdirectories_are_skipped_not_read() {
     }
     etcd.put_keys(&all).await;
     let mut kv = etcd.client().await.kv_client();
-    let page = list_children(&mut kv, b"/big/", b"/", None, 1000, Vec::new())
+    let page = list_children(&mut kv, b"/big/", b"/", spec(None, 1000, Vec::new(), None))
         .await
         .unwrap();
     assert_eq!(page.children.len(), 10);
@@ -229,8 +255,10 @@ async fn subdirectories_are_skipped_not_read() {
     // The keys below the subdirectories are not read one page after
     // another: a handful of bounded reads, each walking a part of the
     // directory (the skip-scan's reads walked the rest of it each time).
+    // (The directory's size is unknown: about 40 of these reads are its
+    // first bytes, almost all empty.)
     assert!(
-        page.reads <= 60,
+        page.reads <= 80,
         "{} reads for 10 subdirectories",
         page.reads
     );
@@ -252,13 +280,27 @@ async fn large_directories_come_in_pages() {
         .collect();
     etcd.put_keys(&all).await;
     let mut kv = etcd.client().await.kv_client();
-    let first = list_children(&mut kv, b"/wide/", b"/", None, 1000, Vec::new())
-        .await
-        .unwrap();
+    // Known to be small: one bounded read for the first screen.
+    let first = list_children(
+        &mut kv,
+        b"/wide/",
+        b"/",
+        spec(None, 1000, Vec::new(), Some(2500)),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.children.len(), 1000);
     // The next page starts just after the last child of this one.
     assert_eq!(first.next.as_deref(), Some(&b"/wide/item-00999\0"[..]));
     assert_eq!(first.reads, 1);
+    // Size unknown: one read per first byte, each walking only its own
+    // keys (all of them in the `i` range here): the same first page.
+    let fanned = list_children(&mut kv, b"/wide/", b"/", spec(None, 1000, Vec::new(), None))
+        .await
+        .unwrap();
+    assert_eq!(fanned.children, first.children);
+    assert_eq!(fanned.next, first.next);
+    assert!(fanned.work <= 2500 + 1, "etcd walked {} keys", fanned.work);
     let (got, pages, _) = list_all(&mut kv, b"/wide/", b"/", 1000).await;
     assert_eq!(pages, 3);
     let expected: Vec<Vec<u8>> = all.clone();
@@ -325,7 +367,7 @@ async fn seeds_spare_reading_a_subdirectory_again() {
     etcd.put_keys(&all).await;
     let set: BTreeSet<Vec<u8>> = all.iter().cloned().collect();
     let mut kv = etcd.client().await.kv_client();
-    let root = list_children(&mut kv, b"/s/", b"/", None, 1000, Vec::new())
+    let root = list_children(&mut kv, b"/s/", b"/", spec(None, 1000, Vec::new(), None))
         .await
         .unwrap();
     assert_eq!(root.children.len(), 4);
@@ -339,14 +381,24 @@ async fn seeds_spare_reading_a_subdirectory_again() {
         .collect();
     assert_eq!(seed, &expected, "contiguous from the directory's first key");
     // Listing with the seed gives the same children as without.
-    let seeded = list_children(&mut kv, b"/s/app0/", b"/", None, 1000, seed.clone())
-        .await
-        .unwrap();
+    let seeded = list_children(
+        &mut kv,
+        b"/s/app0/",
+        b"/",
+        spec(None, 1000, seed.clone(), None),
+    )
+    .await
+    .unwrap();
     assert_eq!(seeded.children, reference(&set, b"/s/app0/", b"/"));
     // A seed that already holds a whole small directory needs no read.
-    let small = list_children(&mut kv, b"/s/app0/", b"/", None, 5, seed.clone())
-        .await
-        .unwrap();
+    let small = list_children(
+        &mut kv,
+        b"/s/app0/",
+        b"/",
+        spec(None, 5, seed.clone(), None),
+    )
+    .await
+    .unwrap();
     assert_eq!((small.children.len(), small.reads), (5, 0));
 }
 
@@ -445,7 +497,8 @@ async fn all_leaf_directory_pages_match_reference() {
         .collect();
     load(&etcd, &set).await;
     let mut kv = etcd.client().await.kv_client();
-    let (got, counts, pages, reads, _) = list_all_counted(&mut kv, b"/leaves/", b"/", 1000).await;
+    let (got, counts, pages, reads, _) =
+        list_all_counted(&mut kv, b"/leaves/", b"/", 1000, Some(6000)).await;
     assert_eq!(got, reference(&set, b"/leaves/", b"/"));
     assert!(counts.is_empty());
     assert_eq!(pages, 6, "pages of 1,000 keys");
@@ -547,7 +600,7 @@ async fn server_work_stays_within_three_times_the_keys_on_a_200k_tree() {
     let mut kv = etcd.client().await.kv_client();
     for dir in [&b"/t/registry/"[..], b"/t/bench/"] {
         let keys = keys_under(&set, dir);
-        let (got, counts, pages, _, work) = list_all_counted(&mut kv, dir, b"/", 1000).await;
+        let (got, counts, pages, _, work) = list_all_counted(&mut kv, dir, b"/", 1000, None).await;
         assert_eq!(got, reference(&set, dir, b"/"));
         assert_eq!(pages, 1);
         let ratio = work as f64 / keys as f64;
@@ -592,7 +645,7 @@ async fn random_keyspace_at_split_scale_matches_reference() {
         // The root of the shapes and its biggest children, listed whole
         // and in small pages.
         for want in [1000, 40] {
-            let (got, counts, _, _, _) = list_all_counted(&mut kv, b"/r/", delim, want).await;
+            let (got, counts, _, _, _) = list_all_counted(&mut kv, b"/r/", delim, want, None).await;
             assert_eq!(
                 got,
                 reference(&set, b"/r/", delim),
@@ -608,7 +661,8 @@ async fn random_keyspace_at_split_scale_matches_reference() {
                 .collect();
             dirs.sort_by_key(|d| std::cmp::Reverse(keys_under(&set, d)));
             for dir in dirs.iter().take(5) {
-                let (got, counts, _, _, _) = list_all_counted(&mut kv, dir, delim, want).await;
+                let (got, counts, _, _, _) =
+                    list_all_counted(&mut kv, dir, delim, want, None).await;
                 assert_eq!(
                     got,
                     reference(&set, dir, delim),

@@ -746,6 +746,12 @@ fn batches_show_rows_in_order_while_the_listing_goes_on() {
     let cmds = update(&mut s, ch('l'));
     let (dir, _, prefix, _) = list_cmd(&cmds);
     assert_eq!((dir, prefix.as_slice()), (d, &b"/d/"[..]));
+    // The lister is told the directory's size (a small one is one read).
+    let told = cmds.iter().find_map(|c| match c {
+        Cmd::ListChildren { request, .. } => Some(request.keys),
+        _ => None,
+    });
+    assert_eq!(told, Some(Some(7)));
     // A count learned later for a directory found earlier.
     update(&mut s, listed(ROOT, g, batch(&[], &[("/a/", 3)])));
     let a = s.tree.rows[0].node;

@@ -6,9 +6,15 @@
 //! of a read is set by the range asked for, and this lister never asks for
 //! more than it must:
 //!
-//! - The first read covers the directory (from the page's cursor) with a
-//!   limit. Its keys give the first children; `count` says how many keys
-//!   the range holds.
+//! - The first page of a directory that may be big (its key count is
+//!   unknown, or above [`FAN_OUT_FROM`]) is read as one range per first
+//!   byte of its children's names (`0`–`9`, `a`–`z` one by one, the rest
+//!   in three ranges), concurrently, after a one-key read that fixes the
+//!   revision: the small ranges answer at once (the first rows), and no
+//!   read walks the whole directory. A directory known to be small, and
+//!   every later page, starts with one read from the page's cursor.
+//! - Each read has a limit. Its keys give the first children of its range;
+//!   `count` says how many keys the range holds.
 //! - When more keys remain, the rest of the range is split where keys can
 //!   diverge from the last child seen (`app00/`): one piece per byte of its
 //!   path (`app00` + a byte after `/`, `app0` + a byte after `0`, `app` +
@@ -21,8 +27,12 @@
 //!   (`app01` … `app09`, digits only) — are split further into one range
 //!   per byte, so
 //!   siblings land in separate reads instead of being walked again and
-//!   again (the skip-scan's C/2 × N). A remainder of at most 8,192 keys is
-//!   one read that brings them all.
+//!   again (the skip-scan's C/2 × N). Neighbouring pieces that are not
+//!   split per byte are one range (names rarely diverge mid-word, and each
+//!   empty range would cost a read), and so is what follows a child's
+//!   name (`app01` + a byte after `/`: only a name extending `app01` could
+//!   be there). A remainder of at most 8,192 keys is one read that brings
+//!   them all.
 //! - Independent ranges are read concurrently under a global cap
 //!   ([`set_concurrency`], 16 by default), in key order, all at the
 //!   revision of the first read.
@@ -64,6 +74,11 @@ const SPLIT_WIDTH: u16 = 16;
 /// Bytes at the end of a child's name whose pieces are split when the
 /// remainder is big (numbered siblings: `app00` … `app09`).
 const TAIL: usize = 2;
+
+/// A directory with more keys than this (or an unknown number) has its
+/// first page read in ranges split by first byte: about 40 small reads
+/// cost less than one walk over more keys than this.
+pub const FAN_OUT_FROM: u64 = 10_000;
 
 /// Default number of range reads in flight across all listings.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -119,23 +134,33 @@ const SEED_KEYS: usize = 64;
 /// Seed keys kept per page in all.
 const SEED_TOTAL: usize = 4096;
 
-/// Lists up to `want` direct children of `dir` (a full prefix, e.g. `/app/`
-/// or `` for the whole keyspace), starting at `cursor` (the `next` of a
-/// previous page) or at the beginning, and returns them as one page.
-///
-/// `seed` is a run of keys already known to be the first keys of `dir`, in
-/// order and without holes (from an earlier page's `seeds`): they are used
-/// instead of reading them again.
+/// Which page of a directory to list.
+#[derive(Debug, Clone, Default)]
+pub struct PageSpec {
+    /// Where the page starts (the `next` of a previous page); `None`: at
+    /// the directory's beginning.
+    pub cursor: Option<Vec<u8>>,
+    /// Children wanted (at most).
+    pub want: usize,
+    /// A run of keys already known to be the first keys of the directory,
+    /// in order and without holes (from an earlier page's `seeds`): they
+    /// are used instead of reading them again.
+    pub seed: Vec<Vec<u8>>,
+    /// The number of keys under the directory, when known (see
+    /// [`FAN_OUT_FROM`]).
+    pub keys: Option<u64>,
+}
+
+/// Lists up to `spec.want` direct children of `dir` (a full prefix, e.g.
+/// `/app/` or `` for the whole keyspace) and returns them as one page.
 pub async fn list_children(
     kv: &mut KvClient,
     dir: &[u8],
     delimiter: &[u8],
-    cursor: Option<Vec<u8>>,
-    want: usize,
-    seed: Vec<Vec<u8>>,
+    spec: PageSpec,
 ) -> Result<ChildPage, etcd_client::Error> {
     let (tx, mut rx) = mpsc::channel(64);
-    let list = list_streaming(kv.clone(), dir, delimiter, cursor, want, seed, tx);
+    let list = list_streaming(kv.clone(), dir, delimiter, spec, tx);
     let mut parts = Vec::new();
     let collect = async {
         while let Some(part) = rx.recv().await {
@@ -171,12 +196,17 @@ pub async fn list_streaming(
     kv: KvClient,
     dir: &[u8],
     delimiter: &[u8],
-    cursor: Option<Vec<u8>>,
-    want: usize,
-    seed: Vec<Vec<u8>>,
+    spec: PageSpec,
     progress: mpsc::Sender<ChildPage>,
 ) -> Result<ChildPage, etcd_client::Error> {
+    let PageSpec {
+        cursor,
+        want,
+        seed,
+        keys,
+    } = spec;
     let end = prefix_end(dir);
+    let first_page = cursor.is_none();
     let mut s = Session {
         dir,
         delimiter,
@@ -226,15 +256,27 @@ pub async fn list_streaming(
         let next = s.cut();
         return Ok(s.finish(next));
     }
-    s.queue.push(Reverse(Range {
-        lo: start,
-        hi: end,
-        depth: dir.len(),
-        account: None,
-        limit: FIRST_LIMIT,
-    }));
-
     let mut revision = 0;
+    if first_page && keys.is_none_or(|n| n > FAN_OUT_FROM) {
+        // One small read fixes the revision every range is read at.
+        let (_, resp) = read(kv.clone(), Range::key(dir), 1, 0).await?;
+        revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        s.out.revision = revision;
+        s.out.reads += 1;
+        s.out.work += resp.count().max(0) as u64;
+        for range in fan_out(dir, &start, end.as_deref()) {
+            s.queue.push(Reverse(range));
+        }
+    } else {
+        s.queue.push(Reverse(Range {
+            lo: start,
+            hi: end,
+            depth: dir.len(),
+            account: None,
+            limit: FIRST_LIMIT,
+        }));
+    }
+
     let mut in_flight = FuturesUnordered::new();
     loop {
         // The first read alone fixes the revision every other read uses.
@@ -310,6 +352,71 @@ struct Range {
     account: Option<usize>,
     /// Keys to ask for (0: the default for the read).
     limit: i64,
+}
+
+impl Range {
+    /// The one key `key` (the smallest key when `key` is empty).
+    fn key(key: &[u8]) -> Range {
+        let lo = if key.is_empty() {
+            vec![0]
+        } else {
+            key.to_vec()
+        };
+        Range {
+            hi: Some(after(&lo)),
+            lo,
+            depth: 0,
+            account: None,
+            limit: 1,
+        }
+    }
+}
+
+/// `[start, end)` of `dir` as one range per first byte of a child's name:
+/// below `0`, each digit, `:`–`` ` `` (upper case and punctuation), each
+/// lower-case letter, above `z`. Empty ranges cost etcd nothing.
+fn fan_out(dir: &[u8], start: &[u8], end: Option<&[u8]>) -> Vec<Range> {
+    let with = |b: u8| {
+        let mut k = dir.to_vec();
+        k.push(b);
+        k
+    };
+    // Where ranges begin (after the first, which begins at `dir`), and
+    // whether the range from there on holds a single first byte.
+    let mut cuts: Vec<(u8, bool)> = (b'0'..=b'9').map(|b| (b, true)).collect();
+    cuts.push((b':', false));
+    cuts.extend((b'a'..=b'z').map(|b| (b, true)));
+    cuts.push((b'{', false));
+    let mut bounds: Vec<(Vec<u8>, usize)> = vec![(dir.to_vec(), dir.len())];
+    for (b, single) in cuts {
+        bounds.push((with(b), dir.len() + usize::from(single)));
+    }
+    let mut out = Vec::new();
+    for (i, (lo, depth)) in bounds.iter().enumerate() {
+        let hi = match bounds.get(i + 1) {
+            Some((next, _)) => Some(next.clone()),
+            None => end.map(<[u8]>::to_vec),
+        };
+        if hi.as_deref().is_some_and(|h| h <= start) {
+            continue;
+        }
+        let lo = if lo.as_slice() < start {
+            start.to_vec()
+        } else {
+            lo.clone()
+        };
+        if end.is_some_and(|e| lo.as_slice() >= e) {
+            break;
+        }
+        out.push(Range {
+            lo,
+            hi,
+            depth: *depth,
+            account: None,
+            limit: FIRST_LIMIT,
+        });
+    }
+    out
 }
 
 async fn read(
@@ -573,12 +680,17 @@ impl Session<'_> {
             let tail = d + TAIL >= name_end && d < name_end && path[d].is_ascii_digit();
             // And right after a separator inside the name (`team-…`, `kube-…`).
             let after_sep = d > range.depth && matches!(path[d - 1], b'-' | b'_' | b'.');
-            let split = if rest <= SMALL_REST {
+            // Right after the name (`app01` + a byte after `/`) only names
+            // that extend this one (`app010`) can follow: rare, one range.
+            let at_name_end = d >= name_end;
+            let split = if rest <= SMALL_REST || at_name_end {
                 Split::Whole
+            } else if tail {
+                // Numbered siblings (`d00` … `d09`), even where this range's
+                // names begin.
+                Split::Digits
             } else if d == range.depth || after_sep {
                 Split::Names
-            } else if tail {
-                Split::Digits
             } else {
                 Split::Whole
             };
@@ -609,12 +721,9 @@ impl Session<'_> {
                 continue;
             }
             match out.last_mut() {
-                // Small rests: adjacent pieces are one range.
-                Some(prev)
-                    if rest <= SMALL_REST
-                        && last_whole
-                        && prev.hi.as_deref() == Some(lo.as_slice()) =>
-                {
+                // Adjacent pieces read whole are one range: siblings rarely
+                // diverge inside a name, and an empty range costs a read.
+                Some(prev) if last_whole && prev.hi.as_deref() == Some(lo.as_slice()) => {
                     prev.hi = hi;
                     prev.depth = prev.depth.min(depth);
                 }

@@ -77,6 +77,10 @@ pub struct LoadRequest {
     pub cursor: Option<Vec<u8>>,
     pub seed: Vec<Vec<u8>>,
     pub generation: u64,
+    /// Keys under the directory, when known (`Dir::keys`): the lister reads
+    /// a directory known to be small in one range, any other one in
+    /// ranges split by first byte.
+    pub keys: Option<u64>,
 }
 
 /// A visible row: a node, or the "loading… / more" line that ends a
@@ -174,12 +178,14 @@ impl Tree {
         } else {
             Vec::new()
         };
+        let keys = d.keys;
         self.next_generation += 1;
         Some(LoadRequest {
             prefix: full,
             cursor,
             seed,
             generation,
+            keys,
         })
     }
 
