@@ -786,8 +786,8 @@ fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, digits: bool, out: 
     let first = lo[depth] as u16;
     let below_hi = |k: &[u8]| hi.as_ref().is_none_or(|h| k < h.as_slice());
     // One range per byte up to the end of the first byte's class (digits
-    // for numbered names, else digits and lower case; upper case), then
-    // one range for the rest.
+    // for numbered names, else digits and lower case), then one range for
+    // the rest.
     let last = match first as u8 {
         b'0'..=b'9' if digits => b'9' as u16,
         b'0'..=b'z' => b'z' as u16,
@@ -800,18 +800,27 @@ fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, digits: bool, out: 
         if !below_hi(&blo) {
             return;
         }
-        let bhi = match prefix_end(&blo) {
+        // Punctuation and upper case (`:` … `` ` ``), rare in names: one
+        // range.
+        let next = if (b':' as u16..b'a' as u16).contains(&b) {
+            b'a' as u16
+        } else {
+            b + 1
+        };
+        let mut bend = prefix.to_vec();
+        bend.push(next as u8);
+        let bhi = match (next <= 0xff).then_some(bend) {
             Some(e) if below_hi(&e) => Some(e),
             _ => hi.clone(),
         };
         out.push(Range {
             lo: blo,
             hi: bhi,
-            depth: depth + 1,
+            depth: if next == b + 1 { depth + 1 } else { depth },
             account: None,
             limit: 0,
         });
-        b += 1;
+        b = next;
     }
     if b <= 0xff {
         let mut rlo = prefix.to_vec();
