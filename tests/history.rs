@@ -207,3 +207,30 @@ async fn history_of(etcd: &Etcd, dir: &[u8], key: &[u8]) -> Headless {
     .await;
     app
 }
+
+/// The compaction point, as the cluster view shows it: 1 while nothing is
+/// compacted, then the compaction revision (found without reading history).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_oldest_revision_is_the_compaction_point() {
+    use etcdlens::etcd::revision::oldest_revision;
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    for i in 0..20 {
+        put(&mut c, "/o/k", format!("v{i}")).await;
+    }
+    assert_eq!(oldest_revision(&mut c).await, Ok(1));
+    let at = put(&mut c, "/o/k", "x".into()).await - 5;
+    c.compact(at, None).await.unwrap();
+    assert_eq!(oldest_revision(&mut c).await, Ok(at));
+    // Through the cluster view's data too.
+    let conn = etcd.connection().await;
+    let settings = etcdlens::etcd::ConnSettings {
+        endpoints: etcd.endpoints(),
+        ..Default::default()
+    };
+    let mut client = conn.client.clone();
+    let info = etcdlens::etcd::cluster::collect(&mut client, &settings)
+        .await
+        .unwrap();
+    assert_eq!(info.oldest_revision, Ok(at));
+}
