@@ -12,6 +12,7 @@ pub mod elections;
 pub mod history;
 pub mod keymap;
 pub mod msg;
+pub mod past;
 pub mod state;
 pub mod tree;
 pub mod update;

@@ -9,6 +9,7 @@ use super::value::LoadedValue;
 use crate::etcd::types::{
     ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
 };
+use crate::etcd::revision::{RevisionError, RevisionSpec};
 use crate::journal::Entry;
 
 /// Which kind of guarded write it is (the message after it says so).
@@ -125,6 +126,11 @@ pub enum Msg {
     },
     /// The cluster view's data.
     Cluster(Result<ClusterInfo, String>),
+    /// Where `:rev` goes: (the revision, the current one), or why not.
+    RevisionChecked {
+        spec: RevisionSpec,
+        result: Result<(i64, i64), RevisionError>,
+    },
     /// The external editor returned (the file's text).
     ExternalEdited(Result<String, String>),
     /// The loop is about to draw: apply what was coalesced since the last
@@ -230,4 +236,15 @@ pub enum Cmd {
     Copy(Vec<u8>),
     /// Leave the program.
     Quit,
+    /// Fetch a key's value as it was at `revision` (`:rev`); supersedes
+    /// the previous fetch like `FetchValue`.
+    FetchValueAt {
+        req: u64,
+        key: Vec<u8>,
+        revision: i64,
+    },
+    /// Resolve a `:rev` target and check that etcd still holds it.
+    CheckRevision {
+        spec: RevisionSpec,
+    },
 }

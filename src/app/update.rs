@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, history, tree, value, watch, writes};
+use super::{cluster, command, elections, history, past, tree, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -117,6 +117,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         },
         Msg::Cluster(result) => cluster::update::on_cluster(state, result),
         Msg::History { key, result } => history::update::on_history(state, key, result),
+        Msg::RevisionChecked { spec, result } => {
+            past::update::on_checked(state, spec, result, &mut cmds)
+        }
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
     }

@@ -135,7 +135,7 @@ pub async fn list_children(
     seed: Vec<Vec<u8>>,
 ) -> Result<ChildPage, etcd_client::Error> {
     let (tx, mut rx) = mpsc::channel(64);
-    let list = list_streaming(kv.clone(), dir, delimiter, cursor, want, seed, tx);
+    let list = list_streaming(kv.clone(), dir, delimiter, cursor, want, seed, 0, tx);
     let mut parts = Vec::new();
     let collect = async {
         while let Some(part) = rx.recv().await {
@@ -166,7 +166,9 @@ pub async fn list_children(
 /// bytewise order once placed). Returns the last batch: `next`, revision,
 /// reads, work. Children past the returned `next` may have been sent too
 /// (found concurrently); they are real children, the next page finds them
-/// again. Dropping the future cancels the reads in flight.
+/// again. Dropping the future cancels the reads in flight. `at`: read the
+/// directory as it was at that revision (0: now).
+#[allow(clippy::too_many_arguments)]
 pub async fn list_streaming(
     kv: KvClient,
     dir: &[u8],
@@ -174,6 +176,7 @@ pub async fn list_streaming(
     cursor: Option<Vec<u8>>,
     want: usize,
     seed: Vec<Vec<u8>>,
+    at: i64,
     progress: mpsc::Sender<ChildPage>,
 ) -> Result<ChildPage, etcd_client::Error> {
     let end = prefix_end(dir);
@@ -234,11 +237,13 @@ pub async fn list_streaming(
         limit: FIRST_LIMIT,
     }));
 
-    let mut revision = 0;
+    // At a past revision every read, the first one too, is pinned to it.
+    let mut revision = at.max(0);
+    let mut first_done = false;
     let mut in_flight = FuturesUnordered::new();
     loop {
         // The first read alone fixes the revision every other read uses.
-        let cap = if revision == 0 {
+        let cap = if !first_done {
             1
         } else {
             CAP.load(Ordering::Relaxed)
@@ -261,8 +266,11 @@ pub async fn list_streaming(
                 s.flying.remove(&range.lo);
             }
         }
-        if revision == 0 {
-            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        if !first_done {
+            first_done = true;
+            if revision == 0 {
+                revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            }
             s.out.revision = revision;
         }
         s.out.reads += 1;

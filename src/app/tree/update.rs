@@ -287,6 +287,25 @@ fn close(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// Lists the whole tree again from its root (after a watch gap, or at
+/// another revision); the directories that were open open again.
+pub fn relist(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let tree = &state.tree;
+    state.watch.reopen = tree
+        .nodes_iter()
+        .filter(|(_, n)| n.dir.as_deref().is_some_and(|d| d.expanded))
+        .map(|(_, n)| n.full.to_vec())
+        .collect();
+    cancel_loading(state, ROOT, cmds);
+    state.tree.reset(ROOT);
+    // Older than the listing to come: superseded by it.
+    state.pending_tree.clear();
+    if let Some(request) = state.tree.begin_load(ROOT) {
+        cmds.push(Cmd::ListChildren { dir: ROOT, request });
+    }
+    state.value_dirty = state.value.key.is_some();
+}
+
 /// `r`: list the selected directory again, or fetch the key again.
 pub fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(row) = state.selected_row() else {

@@ -37,8 +37,15 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
     true
 }
 
-/// Refuses a write in read-only mode (before anything is sent).
+/// Refuses a write in read-only mode or at a past revision (before
+/// anything is sent).
 pub fn writable(state: &mut State, what: &str) -> bool {
+    if let Some(at) = state.tree.at {
+        state.error(format!(
+            "at rev {at} (the past, read-only): {what} refused; nothing was sent; :rev now comes back"
+        ));
+        return false;
+    }
     if state.read_only {
         state.error(format!("read-only: {what} refused; nothing was sent"));
     }
