@@ -18,7 +18,7 @@ use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{
-    cluster, describe_error, election, history, lister, revision, value, write, Reports,
+    changes, cluster, describe_error, election, history, lister, revision, value, write, Reports,
 };
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
@@ -48,6 +48,7 @@ pub async fn run(
         listings: HashMap::new(),
         watch_task: None,
         elections: HashMap::new(),
+        changes_task: None,
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
@@ -66,6 +67,8 @@ struct Tasks {
     /// The watch: a new one replaces it.
     watch_task: Option<AbortHandle>,
     elections: HashMap<Vec<u8>, AbortHandle>,
+    /// The `:changes` reading: a new one replaces it.
+    changes_task: Option<AbortHandle>,
 }
 
 impl Tasks {
@@ -247,6 +250,51 @@ impl Tasks {
                 self.reply(async move {
                     let result = revision::check(&mut client, spec).await;
                     Msg::RevisionChecked { spec, result }
+                });
+            }
+            Cmd::Changes {
+                id,
+                prefix,
+                from,
+                to,
+            } => {
+                if let Some(old) = self.changes_task.take() {
+                    old.abort();
+                }
+                let reports = Reports::new(self.msgs.clone(), move |update| Msg::Changes {
+                    id,
+                    update,
+                });
+                let task = tokio::spawn(async move {
+                    changes::read(&mut client, &prefix, from, to, reports).await
+                });
+                self.changes_task = Some(task.abort_handle());
+            }
+            Cmd::StopChanges => {
+                if let Some(old) = self.changes_task.take() {
+                    old.abort();
+                }
+            }
+            Cmd::Undelete {
+                prefix,
+                items,
+                max_request_bytes,
+            } => {
+                self.reply(async move {
+                    let result = changes::undelete(&mut client, &items, max_request_bytes).await;
+                    // Journaled as created: `u` deletes such a key again.
+                    let journal = journal_append(
+                        &result
+                            .restored
+                            .iter()
+                            .map(|(k, rev)| Entry::new(k, None, 0, *rev))
+                            .collect::<Vec<_>>(),
+                    );
+                    Msg::Undeleted {
+                        prefix,
+                        result,
+                        journal,
+                    }
                 });
             }
             Cmd::ClusterStatus => {

@@ -136,3 +136,254 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     assert_eq!(app.state.tree.dir(d).unwrap().keys, Some(41));
     assert_ne!(app.state.tree.dir(ROOT).unwrap().listing, Listing::NotLoaded);
 }
+
+use etcdlens::etcd::changes::{self, ChangeKind, Changes, ChangesUpdate, KeyChange};
+use etcdlens::etcd::revision::{RevisionError, RevisionSpec};
+use std::collections::BTreeMap;
+
+/// Reads the changes under `prefix` between `from` and `to` directly.
+async fn read_changes(
+    c: &mut Client,
+    prefix: &[u8],
+    from: RevisionSpec,
+    to: RevisionSpec,
+) -> Result<Changes, RevisionError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let reports = etcdlens::etcd::Reports::new(tx, |u: ChangesUpdate| u);
+    let mut client = c.clone();
+    let prefix = prefix.to_vec();
+    tokio::spawn(async move { changes::read(&mut client, &prefix, from, to, reports).await });
+    let mut progressed = false;
+    while let Some(u) = rx.recv().await {
+        match u {
+            ChangesUpdate::Done(c) => return Ok(c),
+            ChangesUpdate::Failed(e) => return Err(e),
+            ChangesUpdate::Progress { .. } | ChangesUpdate::Range { .. } => progressed = true,
+        }
+    }
+    panic!("no answer (progress seen: {progressed})");
+}
+
+/// What a reference built from the writes says one key did.
+#[derive(Default, Clone)]
+struct Ref {
+    existed: bool,
+    exists: bool,
+    puts: u32,
+    deletes: u32,
+    last: i64,
+}
+
+/// `:changes` against a reference built from the writes: created, changed,
+/// deleted, created-and-deleted, counts and last revisions; writes outside
+/// the prefix and after B are not counted; more than 1,000 revisions (so
+/// several of etcd's catching-up batches).
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_count_against_a_reference() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    // Before A: k00..k49 exist.
+    let mut live: BTreeMap<String, bool> = BTreeMap::new();
+    for i in 0..50 {
+        put(&mut c, &format!("/c/k{i:02}"), "0").await;
+        live.insert(format!("/c/k{i:02}"), true);
+    }
+    let a = put(&mut c, "/other", "noise").await;
+    let mut reference: BTreeMap<String, Ref> = BTreeMap::new();
+    // A deterministic mix over k00..k99: updates, creates, deletes,
+    // re-creates; noise outside the prefix.
+    let mut x: u64 = 7;
+    for step in 0..1500 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let k = format!("/c/k{:02}", (x >> 33) % 100);
+        let exists = *live.get(&k).unwrap_or(&false);
+        let r = reference.entry(k.clone()).or_insert_with(|| Ref {
+            existed: exists,
+            ..Ref::default()
+        });
+        let delete = exists && (x >> 20) % 4 == 0;
+        if delete {
+            r.last = del(&mut c, &k).await;
+            r.deletes += 1;
+        } else {
+            r.last = put(&mut c, &k, &format!("{step}")).await;
+            r.puts += 1;
+        }
+        r.exists = !delete;
+        live.insert(k, !delete);
+        if step % 10 == 0 {
+            put(&mut c, "/other", "noise").await;
+        }
+    }
+    let b = put(&mut c, "/other", "end").await;
+    // After B: not counted.
+    put(&mut c, "/c/k00", "after").await;
+    put(&mut c, "/c/late", "after").await;
+
+    let want: Vec<KeyChange> = reference
+        .iter()
+        .map(|(k, r)| KeyChange {
+            key: k.as_bytes().to_vec(),
+            puts: r.puts,
+            deletes: r.deletes,
+            existed: r.existed,
+            exists: r.exists,
+            last_revision: r.last,
+        })
+        .collect();
+    let got = read_changes(&mut c, b"/c/", RevisionSpec::At(a), RevisionSpec::At(b))
+        .await
+        .unwrap();
+    assert_eq!((got.from, got.to), (a, b));
+    assert!(got.exact, "ended at the first event past B");
+    assert_eq!(got.events, 1500);
+    assert_eq!(got.keys, want);
+    for kind in [
+        ChangeKind::Created,
+        ChangeKind::Changed,
+        ChangeKind::Deleted,
+        ChangeKind::Transient,
+    ] {
+        assert!(
+            got.keys.iter().any(|k| k.kind() == kind),
+            "the mix has {kind:?} keys"
+        );
+    }
+    // Up to now: the end comes from etcd's last, short batch (exact).
+    let now = read_changes(&mut c, b"/c/", RevisionSpec::At(a), RevisionSpec::Now)
+        .await
+        .unwrap();
+    assert!(now.exact);
+    assert_eq!(now.events, 1502);
+    // Nothing changed under a prefix: empty, the end judged by silence.
+    let none = read_changes(&mut c, b"/nothing/", RevisionSpec::At(a), RevisionSpec::Now)
+        .await
+        .unwrap();
+    assert!(none.keys.is_empty() && !none.exact);
+
+    // Through the app: `:changes A B` on the selected directory.
+    let mut app = Headless::start(etcd.connection().await, b"/c/", 100);
+    app.until(10, "listed", |s| all_listed(s) && !s.tree.rows.is_empty())
+        .await;
+    command(&mut app, &format!("changes {a} {b}"));
+    app.until(20, "changes read", |s| {
+        s.changes.as_ref().is_some_and(|v| v.result.is_some())
+    })
+    .await;
+    let view = app.state.changes.as_ref().unwrap();
+    assert_eq!(view.rows(), want.as_slice());
+    let screen = common::fixtures::screen(&app.state);
+    assert!(
+        screen.contains(&format!("Changes /c/ rev {a} → {b} ({})", want.len())),
+        "{screen}"
+    );
+    // Enter: the selected key's history, over the view; Esc back.
+    app.press(KeyCode::Enter);
+    app.until(10, "history", |s| {
+        s.history.as_ref().is_some_and(|h| h.history.is_some())
+    })
+    .await;
+    assert_eq!(app.state.history.as_ref().unwrap().key, want[0].key);
+    app.press(KeyCode::Esc);
+    assert!(app.state.history.is_none() && app.state.changes.is_some());
+    app.press(KeyCode::Esc);
+    assert!(app.state.changes.is_none());
+
+    // A compacted start: one line.
+    c.compact(b, None).await.unwrap();
+    command(&mut app, &format!("changes {a} now"));
+    app.until(10, "refused", |s| {
+        s.changes.as_ref().is_some_and(|v| v.error.is_some())
+    })
+    .await;
+    assert_eq!(
+        app.state.changes.as_ref().unwrap().error.as_deref(),
+        Some(format!("revision {a} is compacted; the oldest available is {b}").as_str())
+    );
+}
+
+/// Undelete of a 1,000-key subtree: one key created again meanwhile is
+/// skipped, the other 999 come back with their last values in
+/// transactions of at most 128 keys (8 revisions), journaled for `u`;
+/// refused in --read-only.
+#[tokio::test(flavor = "multi_thread")]
+async fn undelete_restores_what_is_absent_in_batches() {
+    let dir = std::env::temp_dir().join(format!("etcdlens-undelete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("journal.jsonl");
+    std::env::set_var("ETCDLENS_JOURNAL", &journal);
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let keys: Vec<Vec<u8>> = (0..1000)
+        .map(|i| format!("/u/app/k{i:04}").into_bytes())
+        .collect();
+    etcd.put_keys(&keys).await;
+    let a = put(&mut c, "/other", "a").await;
+    c.delete("/u/", Some(etcd_client::DeleteOptions::new().with_prefix()))
+        .await
+        .unwrap();
+    put(&mut c, "/u/keep", "k").await;
+
+    let mut app = Headless::start(etcd.connection().await, b"/u/", 100);
+    app.until(10, "listed", |s| all_listed(s) && !s.tree.rows.is_empty())
+        .await;
+    command(&mut app, &format!("changes {a}"));
+    app.until(20, "changes read", |s| {
+        s.changes.as_ref().is_some_and(|v| v.result.is_some())
+    })
+    .await;
+    let view = app.state.changes.as_ref().unwrap();
+    assert_eq!(view.summary, [1, 0, 1000, 0], "/u/keep created, 1,000 deleted");
+    // Read-only: refused before anything is sent.
+    app.state.read_only = true;
+    app.press(KeyCode::Char('A'));
+    assert!(app.state.prompt.is_none());
+    assert!(message(&app.state).starts_with("read-only"));
+    app.state.read_only = false;
+
+    // Created again meanwhile.
+    put(&mut c, "/u/app/k0500", "new").await;
+    let before = put(&mut c, "/other", "before").await;
+    app.press(KeyCode::Char('A'));
+    let label = app.state.prompt.as_ref().expect("asks first").fields[0].0.clone();
+    assert_eq!(label, "restore 1,000 keys under /u/? type yes");
+    app.type_str("yes");
+    app.press(KeyCode::Enter);
+    app.until(20, "restored", |s| message(s).contains("restored"))
+        .await;
+    assert_eq!(
+        message(&app.state),
+        "999 restored, 1 skipped: created meanwhile"
+    );
+    let after = c
+        .get("/other", None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision();
+    assert_eq!(after - before, 8, "999 keys in transactions of at most 128");
+    let all = c
+        .get("/u/app/", Some(etcd_client::GetOptions::new().with_prefix()))
+        .await
+        .unwrap();
+    assert_eq!(all.kvs().len(), 1000);
+    for kv in all.kvs() {
+        let want: &[u8] = if kv.key() == b"/u/app/k0500" {
+            b"new"
+        } else {
+            kv.key()
+        };
+        assert_eq!(kv.value(), want, "{}", String::from_utf8_lossy(kv.key()));
+    }
+    // Journaled as created: `u` would delete one again.
+    let j = etcdlens::journal::Journal::open_default().unwrap();
+    let entry = j.last_for(b"/u/app/k0001").expect("journaled");
+    assert_eq!(entry.prev, None);
+    assert!(j.last_for(b"/u/app/k0500").is_none(), "skipped: not written");
+    // The rows say so.
+    let view = app.state.changes.as_ref().unwrap();
+    assert_eq!(view.restored.len(), 999);
+    assert!(view.deleted().len() == 1, "only the skipped one is left");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -9,6 +9,7 @@ use super::value::LoadedValue;
 use crate::etcd::types::{
     ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
 };
+use crate::etcd::changes::{ChangesUpdate, Undeleted};
 use crate::etcd::revision::{RevisionError, RevisionSpec};
 use crate::journal::Entry;
 
@@ -131,6 +132,15 @@ pub enum Msg {
         spec: RevisionSpec,
         result: Result<(i64, i64), RevisionError>,
     },
+    /// How reading the changes of `:changes` number `id` goes.
+    Changes { id: u64, update: ChangesUpdate },
+    /// An undelete under `prefix` finished.
+    Undeleted {
+        prefix: Vec<u8>,
+        result: Undeleted,
+        /// Journaling the restored keys failed (they were restored).
+        journal: Result<(), String>,
+    },
     /// The external editor returned (the file's text).
     ExternalEdited(Result<String, String>),
     /// The loop is about to draw: apply what was coalesced since the last
@@ -246,5 +256,22 @@ pub enum Cmd {
     /// Resolve a `:rev` target and check that etcd still holds it.
     CheckRevision {
         spec: RevisionSpec,
+    },
+    /// Read what changed under `prefix` between two revisions (replaces
+    /// the reading in flight).
+    Changes {
+        id: u64,
+        prefix: Vec<u8>,
+        from: RevisionSpec,
+        to: RevisionSpec,
+    },
+    /// Stop reading changes (the view was closed).
+    StopChanges,
+    /// Put deleted keys back: (key, revision of its delete), each only if
+    /// still absent; transactions within `max_request_bytes`.
+    Undelete {
+        prefix: Vec<u8>,
+        items: Vec<(Vec<u8>, i64)>,
+        max_request_bytes: usize,
     },
 }

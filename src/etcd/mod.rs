@@ -1,6 +1,7 @@
 //! All etcd I/O lives here. Everything above this module sees only the
 //! app's own types (`types`), never etcd-client's.
 
+pub mod changes;
 pub mod cluster;
 pub mod connect;
 pub mod election;

@@ -46,7 +46,7 @@ fn is_future(e: &etcd_client::Error) -> bool {
 }
 
 /// A read of one key at `revision` (0: now): the cluster revision it saw.
-async fn probe_read(client: &mut Client, revision: i64) -> Result<i64, etcd_client::Error> {
+pub(super) async fn probe_read(client: &mut Client, revision: i64) -> Result<i64, etcd_client::Error> {
     let resp = retry_unsent(|| {
         let mut c = client.clone();
         let mut opts = GetOptions::new().with_keys_only().with_count_only();

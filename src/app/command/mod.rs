@@ -21,6 +21,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "follow election NAME in the Leader pane",
     ),
     (
+        "changes",
+        "[A [B]]",
+        "what changed under the selected directory between revisions A and B (N, -N or now; default -1000 now)",
+    ),
+    (
         "rev",
         "N|-N|now",
         "browse the keys as they were at revision N (-N: N revisions ago; now: back), read-only",
@@ -34,6 +39,8 @@ pub enum Command {
     Watch(Vec<u8>),
     Election(Vec<u8>),
     Rev(RevisionSpec),
+    /// `:changes A B`.
+    Changes(RevisionSpec, RevisionSpec),
 }
 
 /// Reads a command line (without the `:`).
@@ -54,6 +61,9 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
         ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
+        ("changes", Some(args)) => {
+            super::changes::parse_range(args).map(|(a, b)| Command::Changes(a, b))
+        }
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),

@@ -30,6 +30,11 @@ pub fn open(state: &mut State, cmds: &mut Vec<Cmd>) {
         }
         _ => return state.info("select a key to see its history"),
     };
+    open_key(state, key, cmds);
+}
+
+/// Reads `key`'s history (from the tree or another view's row).
+pub fn open_key(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
     state.history = Some(HistoryView::loading(key.clone()));
     cmds.push(Cmd::History { key });
 }

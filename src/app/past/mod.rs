@@ -5,7 +5,20 @@
 
 pub mod update;
 
-use crate::etcd::revision::RevisionSpec;
+use crate::etcd::revision::{RevisionError, RevisionSpec};
+
+/// Why etcd cannot read a revision, in one line.
+pub fn describe(e: &RevisionError) -> String {
+    match e {
+        RevisionError::Compacted { revision, oldest } => {
+            format!("revision {revision} is compacted; the oldest available is {oldest}")
+        }
+        RevisionError::Future { revision, current } => {
+            format!("revision {revision} does not exist yet; the newest is {current}")
+        }
+        RevisionError::Other(e) => e.clone(),
+    }
+}
 
 /// Reads a revision as typed: `N`, `-N` (N revisions ago) or `now`.
 pub fn parse_spec(text: &str) -> Result<RevisionSpec, String> {

@@ -20,17 +20,7 @@ pub fn on_checked(
 ) {
     let (revision, current) = match result {
         Ok(r) => r,
-        Err(RevisionError::Compacted { revision, oldest }) => {
-            return state.error(format!(
-                "revision {revision} is compacted; the oldest available is {oldest}"
-            ))
-        }
-        Err(RevisionError::Future { revision, current }) => {
-            return state.error(format!(
-                "revision {revision} does not exist yet; the newest is {current}"
-            ))
-        }
-        Err(RevisionError::Other(e)) => return state.error(format!("cannot go there: {e}")),
+        Err(e) => return state.error(super::describe(&e)),
     };
     state.revision = state.revision.max(current);
     let at = (spec != RevisionSpec::Now).then_some(revision);

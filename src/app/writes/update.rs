@@ -568,6 +568,22 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
             ));
             cmds.push(Cmd::DeletePrefix { prefix });
         }
+        PromptKind::Undelete { prefix, items } => {
+            if prompt.fields[0].1 != "yes" {
+                return set_prompt_error(state, "type yes (or Esc to cancel)");
+            }
+            state.prompt = None;
+            state.info(format!(
+                "putting back {} keys under {}…",
+                crate::ui::keys::thousands(items.len() as u64),
+                escape_bytes(&prefix)
+            ));
+            cmds.push(Cmd::Undelete {
+                prefix,
+                items,
+                max_request_bytes: state.max_request_bytes,
+            });
+        }
     }
 }
 
