@@ -186,3 +186,205 @@ fn a_compacted_revision_is_one_line_and_changes_nothing() {
     command(&mut s, "rev");
     assert!(message(&s).contains(":rev needs N"));
 }
+
+use etcdlens::app::writes::PromptKind;
+use etcdlens::etcd::changes::{Changes, ChangesUpdate, KeyChange, Undeleted};
+
+fn change(key: &str, puts: u32, deletes: u32, existed: bool, exists: bool, last: i64) -> KeyChange {
+    KeyChange {
+        key: key.as_bytes().to_vec(),
+        puts,
+        deletes,
+        existed,
+        exists,
+        last_revision: last,
+    }
+}
+
+/// A state with `:changes` open on `/a/` and read: /a/new created, /a/cfg
+/// changed 3 times, /a/gone and /a/old deleted, /a/tmp created and deleted.
+fn with_changes() -> (State, u64) {
+    let mut s = browsing();
+    update(&mut s, ch('g'));
+    let cmds = update(&mut s, ch('c'));
+    let id = match &cmds[..] {
+        [Cmd::Changes {
+            id,
+            prefix,
+            from: RevisionSpec::Ago(1000),
+            to: RevisionSpec::Now,
+        }] if prefix == b"/a/" => *id,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut s,
+        Msg::Changes {
+            id,
+            update: ChangesUpdate::Range { from: 100, to: 1100 },
+        },
+    );
+    update(
+        &mut s,
+        Msg::Changes {
+            id,
+            update: ChangesUpdate::Progress {
+                reached: 600,
+                events: 4_321,
+                keys: 17,
+            },
+        },
+    );
+    let screen = common::fixtures::screen(&s);
+    assert!(
+        screen.contains("reading revisions 101…1100 (one watch): at rev 600 (50%) · 4,321 events · 17 keys"),
+        "{screen}"
+    );
+    update(
+        &mut s,
+        Msg::Changes {
+            id,
+            update: ChangesUpdate::Done(Changes {
+                prefix: b"/a/".to_vec(),
+                from: 100,
+                to: 1100,
+                keys: vec![
+                    change("/a/cfg", 3, 0, true, true, 900),
+                    change("/a/gone", 0, 1, true, false, 700),
+                    change("/a/new", 1, 0, false, true, 300),
+                    change("/a/old", 2, 1, true, false, 1000),
+                    change("/a/tmp", 1, 1, false, false, 500),
+                ],
+                events: 11,
+                exact: true,
+            }),
+        },
+    );
+    (s, id)
+}
+
+#[test]
+fn changes_open_read_move_and_show_a_history() {
+    let (mut s, id) = with_changes();
+    let view = s.changes.as_ref().unwrap();
+    assert_eq!(view.summary, [1, 1, 2, 1]);
+    assert_eq!(etcdlens::app::update::mode(&s), etcdlens::app::Mode::Changes);
+    // A late answer of another reading is dropped.
+    update(
+        &mut s,
+        Msg::Changes {
+            id: id + 100,
+            update: ChangesUpdate::Failed(RevisionError::Other("stale".into())),
+        },
+    );
+    assert!(s.changes.as_ref().unwrap().error.is_none());
+    update(&mut s, ch('j'));
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        cmds,
+        vec![Cmd::History {
+            key: b"/a/gone".to_vec()
+        }]
+    );
+    assert!(s.history.is_some());
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.history.is_none() && s.changes.is_some(), "Esc closes the history first");
+    let cmds = update(&mut s, key(KeyCode::Esc));
+    assert!(s.changes.is_none());
+    assert_eq!(cmds, vec![Cmd::StopChanges]);
+    // A range that cannot be read: one line in the view.
+    command(&mut s, "changes 5 now");
+    let id = s.changes.as_ref().unwrap().id;
+    update(
+        &mut s,
+        Msg::Changes {
+            id,
+            update: ChangesUpdate::Failed(RevisionError::Compacted {
+                revision: 5,
+                oldest: 80,
+            }),
+        },
+    );
+    let screen = common::fixtures::screen(&s);
+    assert!(
+        screen.contains("cannot read the changes: revision 5 is compacted; the oldest available is 80"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn undelete_one_or_all_asks_first_and_reports() {
+    let (mut s, _) = with_changes();
+    // A key that exists: nothing to put back.
+    let cmds = update(&mut s, ch('U'));
+    assert!(cmds.is_empty() && s.confirm.is_none());
+    assert!(message(&s).contains("nothing to put back"));
+    // The deleted /a/gone: a question with the etcdctl line.
+    update(&mut s, ch('j'));
+    update(&mut s, ch('U'));
+    let q = s.confirm.clone().expect("asks first");
+    assert!(q.question.contains("put /a/gone back"), "{}", q.question);
+    assert_eq!(q.etcdctl, "etcdctl put /a/gone <value at rev 699>");
+    let cmds = update(&mut s, ch('y'));
+    assert_eq!(
+        cmds,
+        vec![Cmd::Undelete {
+            prefix: b"/a/".to_vec(),
+            items: vec![(b"/a/gone".to_vec(), 700)],
+            max_request_bytes: s.max_request_bytes,
+        }]
+    );
+    update(
+        &mut s,
+        Msg::Undeleted {
+            prefix: b"/a/".to_vec(),
+            result: Undeleted {
+                restored: vec![(b"/a/gone".to_vec(), 1200)],
+                skipped: vec![],
+                error: None,
+            },
+            journal: Ok(()),
+        },
+    );
+    assert_eq!(message(&s), "1 restored");
+    // All: the two left (the created-and-deleted one too), type yes.
+    update(&mut s, ch('A'));
+    let p = s.prompt.clone().expect("a dialog");
+    assert_eq!(p.fields[0].0, "restore 2 keys under /a/? type yes");
+    let PromptKind::Undelete { items, .. } = &p.kind else {
+        panic!("{:?}", p.kind)
+    };
+    assert_eq!(
+        items,
+        &vec![(b"/a/old".to_vec(), 1000), (b"/a/tmp".to_vec(), 500)]
+    );
+    for c in "no".chars() {
+        update(&mut s, ch(c));
+    }
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert!(s.prompt.as_ref().unwrap().error.is_some());
+    update(&mut s, key(KeyCode::Backspace));
+    update(&mut s, key(KeyCode::Backspace));
+    for c in "yes".chars() {
+        update(&mut s, ch(c));
+    }
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(matches!(&cmds[..], [Cmd::Undelete { items, .. }] if items.len() == 2));
+    update(
+        &mut s,
+        Msg::Undeleted {
+            prefix: b"/a/".to_vec(),
+            result: Undeleted {
+                restored: vec![(b"/a/tmp".to_vec(), 1201)],
+                skipped: vec![b"/a/old".to_vec()],
+                error: None,
+            },
+            journal: Ok(()),
+        },
+    );
+    assert_eq!(message(&s), "1 restored, 1 skipped: created meanwhile");
+    insta::assert_snapshot!(common::fixtures::screen(&s));
+    // Read-only: refused, nothing asked.
+    s.read_only = true;
+    update(&mut s, ch('A'));
+    assert!(s.prompt.is_none() && message(&s).starts_with("read-only"));
+}
