@@ -106,7 +106,7 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     // Writes refused.
     app.press(KeyCode::Char('e'));
     assert!(app.state.editor.is_none());
-    assert!(message(&app.state).contains("the past, read-only"));
+    assert!(message(&app.state).contains("(the past): editing refused"));
     // Live writes do not move the past.
     put(&mut c, "/t/later", "l").await;
     app.until(10, "event seen", |s| s.events.total >= 1).await;

@@ -133,7 +133,7 @@ fn rev_lists_and_reads_at_the_revision_and_refuses_writes() {
         assert!(cmds.is_empty(), "{k}: {cmds:?}");
         assert!(s.editor.is_none() && s.prompt.is_none() && s.confirm.is_none());
         assert!(
-            message(&s).starts_with("at rev 30 (the past, read-only)"),
+            message(&s).starts_with("at rev 30 (the past): "),
             "{k}: {}",
             message(&s)
         );

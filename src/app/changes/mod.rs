@@ -90,9 +90,14 @@ pub fn can_restore(k: &KeyChange) -> bool {
     !k.exists && k.deletes > 0
 }
 
-/// Reads `:changes` arguments: `[A [B]]`, each `N`, `-N` (N revisions
-/// ago) or `now`; A defaults to 1,000 revisions ago, B to now.
-pub fn parse_range(args: &str) -> Result<(RevisionSpec, RevisionSpec), String> {
+/// `:changes` arguments: A, B and a prefix (`None`: the selected
+/// directory).
+pub type Range = (RevisionSpec, RevisionSpec, Option<Vec<u8>>);
+
+/// Reads `:changes` arguments: `[A [B [PREFIX]]]`, A and B each `N`, `-N`
+/// (N revisions ago) or `now`; A defaults to 1,000 revisions ago, B to
+/// now, PREFIX to the selected directory.
+pub fn parse_range(args: &str) -> Result<Range, String> {
     let mut words = args.split_whitespace();
     let from = match words.next() {
         Some(w) => parse_spec(w)?,
@@ -102,10 +107,11 @@ pub fn parse_range(args: &str) -> Result<(RevisionSpec, RevisionSpec), String> {
         Some(w) => parse_spec(w)?,
         None => RevisionSpec::Now,
     };
+    let prefix = words.next().map(|p| p.as_bytes().to_vec());
     if words.next().is_some() {
-        return Err(":changes takes at most two revisions: A B".into());
+        return Err(":changes takes A B PREFIX at most".into());
     }
-    Ok((from, to))
+    Ok((from, to, prefix))
 }
 
 #[cfg(test)]
@@ -116,13 +122,17 @@ mod tests {
     fn ranges_as_typed() {
         assert_eq!(
             parse_range(""),
-            Ok((RevisionSpec::Ago(1000), RevisionSpec::Now))
+            Ok((RevisionSpec::Ago(1000), RevisionSpec::Now, None))
         );
         assert_eq!(
             parse_range("120 -5"),
-            Ok((RevisionSpec::At(120), RevisionSpec::Ago(5)))
+            Ok((RevisionSpec::At(120), RevisionSpec::Ago(5), None))
         );
-        assert!(parse_range("1 2 3").is_err());
+        assert_eq!(
+            parse_range("1 now /a/"),
+            Ok((RevisionSpec::At(1), RevisionSpec::Now, Some(b"/a/".to_vec())))
+        );
+        assert!(parse_range("1 2 /a/ more").is_err());
         assert!(parse_range("x").is_err());
     }
 }

@@ -22,6 +22,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
             state,
             RevisionSpec::Ago(DEFAULT_SPAN),
             RevisionSpec::Now,
+            None,
             cmds,
         ),
         Action::History if state.changes.is_some() && state.history.is_none() => {
@@ -34,20 +35,16 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
     true
 }
 
-/// `:changes A B`: read what changed under the selected directory (the
-/// key's directory when a key is selected).
-pub fn open(state: &mut State, from: RevisionSpec, to: RevisionSpec, cmds: &mut Vec<Cmd>) {
-    let prefix = match state.selected_row() {
-        Some(row) => {
-            let node = state.tree.node(row.node);
-            if row.more || node.is_dir() {
-                node.full.to_vec()
-            } else {
-                state.tree.node(node.parent).full.to_vec()
-            }
-        }
-        None => state.tree.node(crate::app::tree::ROOT).full.to_vec(),
-    };
+/// `:changes A B PREFIX`: read what changed under `prefix`, else under
+/// the selected directory (the key's directory when a key is selected).
+pub fn open(
+    state: &mut State,
+    from: RevisionSpec,
+    to: RevisionSpec,
+    prefix: Option<Vec<u8>>,
+    cmds: &mut Vec<Cmd>,
+) {
+    let prefix = prefix.unwrap_or_else(|| selected_dir(state));
     let id = state.next_request_id();
     state.history = None;
     state.changes = Some(ChangesView::reading(id, prefix.clone()));
@@ -57,6 +54,20 @@ pub fn open(state: &mut State, from: RevisionSpec, to: RevisionSpec, cmds: &mut 
         from,
         to,
     });
+}
+
+fn selected_dir(state: &State) -> Vec<u8> {
+    match state.selected_row() {
+        Some(row) => {
+            let node = state.tree.node(row.node);
+            if row.more || node.is_dir() {
+                node.full.to_vec()
+            } else {
+                state.tree.node(node.parent).full.to_vec()
+            }
+        }
+        None => state.tree.node(crate::app::tree::ROOT).full.to_vec(),
+    }
 }
 
 /// How the reading goes (answers of another reading are dropped).

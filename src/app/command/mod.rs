@@ -22,8 +22,8 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
     ),
     (
         "changes",
-        "[A [B]]",
-        "what changed under the selected directory between revisions A and B (N, -N or now; default -1000 now)",
+        "[A [B [PREFIX]]]",
+        "what changed under PREFIX (default: the selected directory) between revisions A and B (N, -N or now; default -1000 now)",
     ),
     (
         "rev",
@@ -39,8 +39,8 @@ pub enum Command {
     Watch(Vec<u8>),
     Election(Vec<u8>),
     Rev(RevisionSpec),
-    /// `:changes A B`.
-    Changes(RevisionSpec, RevisionSpec),
+    /// `:changes A B PREFIX`.
+    Changes(super::changes::Range),
 }
 
 /// Reads a command line (without the `:`).
@@ -62,7 +62,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
         ("changes", Some(args)) => {
-            super::changes::parse_range(args).map(|(a, b)| Command::Changes(a, b))
+            super::changes::parse_range(args).map(Command::Changes)
         }
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),

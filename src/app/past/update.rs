@@ -35,7 +35,7 @@ pub fn on_checked(
     tree::update::relist(state, cmds);
     tree::update::rebuild(state, None);
     state.info(match at {
-        Some(r) => format!("the keys as they were at rev {r}: read-only; :rev now comes back"),
+        Some(r) => format!("the keys as they were at rev {r}; :rev now comes back"),
         None => format!("back to now (rev {current})"),
     });
 }

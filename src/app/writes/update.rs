@@ -42,7 +42,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 pub fn writable(state: &mut State, what: &str) -> bool {
     if let Some(at) = state.tree.at {
         state.error(format!(
-            "at rev {at} (the past, read-only): {what} refused; nothing was sent; :rev now comes back"
+            "at rev {at} (the past): {what} refused, nothing sent; :rev now comes back"
         ));
         return false;
     }
