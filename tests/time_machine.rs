@@ -387,3 +387,49 @@ async fn undelete_restores_what_is_absent_in_batches() {
     assert!(view.deleted().len() == 1, "only the skipped one is left");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The built binary in a real terminal: `:rev` to a past revision and
+/// back, `:changes` on a deleted directory, undelete of all of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn time_machine_in_a_terminal() {
+    use common::tmux::Tmux;
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    for i in 0..12 {
+        put(&mut c, &format!("/app/flags/f{i:02}"), "on").await;
+    }
+    let then = put(&mut c, "/app/config", "{}").await;
+    c.delete("/app/flags/", Some(etcd_client::DeleteOptions::new().with_prefix()))
+        .await
+        .unwrap();
+    let journal = std::env::temp_dir().join(format!("etcdlens-tm-e2e-{}.jsonl", std::process::id()));
+    let ep = etcd.endpoints()[0].clone();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={} {} --endpoints {ep} --prefix /app/",
+        journal.display(),
+        env!("CARGO_BIN_EXE_etcdlens")
+    ));
+    tmux.wait_for("config");
+    tmux.send(&[":", &format!("rev {then}"), "Enter"]);
+    let screen = tmux.wait_for(&format!("Keys /app/ @ rev {then}"));
+    assert!(screen.contains("@ rev"), "{screen}");
+    tmux.wait_for("flags/  12");
+    tmux.send(&[":", "rev now", "Enter"]);
+    tmux.wait_for("back to now");
+    tmux.send(&[":", &format!("changes {} now /app/flags/", then - 1), "Enter"]);
+    tmux.wait_for("0 created · 0 changed · 12 deleted");
+    tmux.send(&["A"]);
+    tmux.wait_for("restore 12 keys under /app/flags/? type yes");
+    tmux.send(&["yes", "Enter"]);
+    tmux.wait_for("12 restored");
+    let back = c
+        .get("/app/flags/", Some(etcd_client::GetOptions::new().with_prefix()))
+        .await
+        .unwrap();
+    assert_eq!(back.kvs().len(), 12);
+    tmux.send(&["Escape"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+    std::fs::remove_file(&journal).ok();
+}

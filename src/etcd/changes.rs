@@ -178,9 +178,10 @@ async fn read_inner<M: Send>(
     let mut exact = true;
     let mut last_report = Instant::now();
     // How long etcd may take for its next batch: its first one reads
-    // every revision from A on.
-    let mut quiet = Duration::from_secs(2)
-        + Duration::from_micros(((b - a) as u64).saturating_mul(4)).min(Duration::from_secs(60));
+    // every revision from A on (generous: only a range with no change at
+    // all under the prefix waits it out).
+    let mut quiet = Duration::from_secs(5)
+        + Duration::from_micros(((b - a) as u64).saturating_mul(20)).min(Duration::from_secs(120));
     let mut last_batch = Instant::now();
     let mut longest_gap = Duration::ZERO;
     'read: loop {

@@ -3,7 +3,7 @@
 
 use super::{can_restore, ChangesView, DEFAULT_SPAN};
 use crate::app::action::Action;
-use crate::app::history;
+use crate::app::{history, tree};
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
 use crate::app::writes::update::writable;
@@ -44,7 +44,9 @@ pub fn open(
     prefix: Option<Vec<u8>>,
     cmds: &mut Vec<Cmd>,
 ) {
-    let prefix = prefix.unwrap_or_else(|| selected_dir(state));
+    let prefix = prefix
+        .or_else(|| tree::update::selected_dir(state))
+        .unwrap_or_else(|| state.tree.node(tree::ROOT).full.to_vec());
     let id = state.next_request_id();
     state.history = None;
     state.changes = Some(ChangesView::reading(id, prefix.clone()));
@@ -54,20 +56,6 @@ pub fn open(
         from,
         to,
     });
-}
-
-fn selected_dir(state: &State) -> Vec<u8> {
-    match state.selected_row() {
-        Some(row) => {
-            let node = state.tree.node(row.node);
-            if row.more || node.is_dir() {
-                node.full.to_vec()
-            } else {
-                state.tree.node(node.parent).full.to_vec()
-            }
-        }
-        None => state.tree.node(crate::app::tree::ROOT).full.to_vec(),
-    }
 }
 
 /// How the reading goes (answers of another reading are dropped).

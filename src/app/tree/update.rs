@@ -140,6 +140,18 @@ pub fn expand(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// The selected directory: the row's own, or a key's directory (`None`:
+/// no row).
+pub fn selected_dir(state: &State) -> Option<Vec<u8>> {
+    let row = state.selected_row()?;
+    let node = state.tree.node(row.node);
+    Some(if row.more || node.is_dir() {
+        node.full.to_vec()
+    } else {
+        state.tree.node(node.parent).full.to_vec()
+    })
+}
+
 /// Fetches the value when the selection landed on a key row.
 pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
     let key = match state.selected_row() {

@@ -175,16 +175,9 @@ pub fn toggle_pause(state: &mut State) {
 
 /// `w`: watch the selected directory (or the key's directory).
 pub fn watch_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let Some(row) = state.selected_row() else {
-        return;
-    };
-    let node = state.tree.node(row.node);
-    let prefix = if row.more || node.is_dir() {
-        node.full.to_vec()
-    } else {
-        state.tree.node(node.parent).full.to_vec()
-    };
-    watch_prefix(state, prefix, cmds);
+    if let Some(prefix) = tree::update::selected_dir(state) {
+        watch_prefix(state, prefix, cmds);
+    }
 }
 
 /// `:watch PREFIX`: follow `prefix` in the Events pane from now on.
