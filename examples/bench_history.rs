@@ -81,9 +81,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             for i in 0..revisions {
                 client
-                    .put(key.as_str(), format!("{{\"n\":{i},\"pad\":\"{:0>60}\"}}", i), None)
+                    .put(
+                        key.as_str(),
+                        format!("{{\"n\":{i},\"pad\":\"{:0>60}\"}}", i),
+                        None,
+                    )
                     .await?;
-                client.put(format!("{key}-noise"), format!("{i}"), None).await?;
+                client
+                    .put(format!("{key}-noise"), format!("{i}"), None)
+                    .await?;
             }
             let rev = revision(&mut client).await?;
             println!(
@@ -135,7 +141,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Deletes of keys already gone make no revision: top up.
             let mut at = revision(&mut client).await?;
             while (at - start) < revisions as i64 {
-                client.put(format!("{prefix}k{:06}", at % keys as i64), pad.as_str(), None).await?;
+                client
+                    .put(
+                        format!("{prefix}k{:06}", at % keys as i64),
+                        pad.as_str(),
+                        None,
+                    )
+                    .await?;
                 at += 1;
             }
             client.put(format!("{prefix}zz-end"), "end", None).await?;

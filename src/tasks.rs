@@ -261,10 +261,8 @@ impl Tasks {
                 if let Some(old) = self.changes_task.take() {
                     old.abort();
                 }
-                let reports = Reports::new(self.msgs.clone(), move |update| Msg::Changes {
-                    id,
-                    update,
-                });
+                let reports =
+                    Reports::new(self.msgs.clone(), move |update| Msg::Changes { id, update });
                 let task = tokio::spawn(async move {
                     changes::read(&mut client, &prefix, from, to, reports).await
                 });

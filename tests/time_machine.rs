@@ -42,7 +42,10 @@ fn dir_id(app: &Headless, full: &[u8]) -> u32 {
 }
 
 fn message(s: &etcdlens::app::State) -> String {
-    s.message.as_ref().map(|m| m.text.clone()).unwrap_or_default()
+    s.message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
 }
 
 /// Every directory of the tree listed to its end.
@@ -84,8 +87,10 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     assert!(app.keys().contains(&"/t/new".to_string()));
 
     command(&mut app, &format!("rev {then}"));
-    app.until(10, "at the revision", |s| s.tree.at == Some(then) && all_listed(s))
-        .await;
+    app.until(10, "at the revision", |s| {
+        s.tree.at == Some(then) && all_listed(s)
+    })
+    .await;
     // Open /t/e/ to see its key; /t/d/ keeps its count.
     app.select(b"/t/e/");
     app.press(KeyCode::Char('l'));
@@ -94,11 +99,16 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     let d = dir_id(&app, b"/t/d/");
     assert_eq!(app.state.tree.dir(d).unwrap().keys, Some(50), "count then");
     let screen = common::fixtures::screen(&app.state);
-    assert!(screen.contains(&format!("Keys /t/ @ rev {then}")), "{screen}");
+    assert!(
+        screen.contains(&format!("Keys /t/ @ rev {then}")),
+        "{screen}"
+    );
     // The value as it was.
     app.select(b"/t/b");
-    app.until(10, "value", |s| matches!(s.value.status, ValueStatus::Loaded { .. }))
-        .await;
+    app.until(10, "value", |s| {
+        matches!(s.value.status, ValueStatus::Loaded { .. })
+    })
+    .await;
     match &app.state.value.status {
         ValueStatus::Loaded { value, .. } => assert_eq!(value.record.value, b"old b"),
         other => panic!("{other:?}"),
@@ -120,7 +130,10 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
         .await;
     assert_eq!(
         message(&app.state),
-        format!("revision {} is compacted; the oldest available is {now}", then - 1)
+        format!(
+            "revision {} is compacted; the oldest available is {now}",
+            then - 1
+        )
     );
     assert_eq!(app.state.tree.at, Some(then));
     assert_eq!(app.keys(), reference);
@@ -134,7 +147,10 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     assert!(!keys.contains(&"/t/a".to_string()), "{keys:?}");
     let d = dir_id(&app, b"/t/d/");
     assert_eq!(app.state.tree.dir(d).unwrap().keys, Some(41));
-    assert_ne!(app.state.tree.dir(ROOT).unwrap().listing, Listing::NotLoaded);
+    assert_ne!(
+        app.state.tree.dir(ROOT).unwrap().listing,
+        Listing::NotLoaded
+    );
 }
 
 use etcdlens::etcd::changes::{self, ChangeKind, Changes, ChangesUpdate, KeyChange};
@@ -194,7 +210,9 @@ async fn changes_count_against_a_reference() {
     // re-creates; noise outside the prefix.
     let mut x: u64 = 7;
     for step in 0..1500 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let k = format!("/c/k{:02}", (x >> 33) % 100);
         let exists = *live.get(&k).unwrap_or(&false);
         let r = reference.entry(k.clone()).or_insert_with(|| Ref {
@@ -333,7 +351,11 @@ async fn undelete_restores_what_is_absent_in_batches() {
     })
     .await;
     let view = app.state.changes.as_ref().unwrap();
-    assert_eq!(view.summary, [1, 0, 1000, 0], "/u/keep created, 1,000 deleted");
+    assert_eq!(
+        view.summary,
+        [1, 0, 1000, 0],
+        "/u/keep created, 1,000 deleted"
+    );
     // Read-only: refused before anything is sent.
     app.state.read_only = true;
     app.press(KeyCode::Char('A'));
@@ -345,7 +367,9 @@ async fn undelete_restores_what_is_absent_in_batches() {
     put(&mut c, "/u/app/k0500", "new").await;
     let before = put(&mut c, "/other", "before").await;
     app.press(KeyCode::Char('A'));
-    let label = app.state.prompt.as_ref().expect("asks first").fields[0].0.clone();
+    let label = app.state.prompt.as_ref().expect("asks first").fields[0]
+        .0
+        .clone();
     assert_eq!(label, "restore 1,000 keys under /u/? type yes");
     app.type_str("yes");
     app.press(KeyCode::Enter);
@@ -364,7 +388,10 @@ async fn undelete_restores_what_is_absent_in_batches() {
         .revision();
     assert_eq!(after - before, 8, "999 keys in transactions of at most 128");
     let all = c
-        .get("/u/app/", Some(etcd_client::GetOptions::new().with_prefix()))
+        .get(
+            "/u/app/",
+            Some(etcd_client::GetOptions::new().with_prefix()),
+        )
         .await
         .unwrap();
     assert_eq!(all.kvs().len(), 1000);
@@ -380,7 +407,10 @@ async fn undelete_restores_what_is_absent_in_batches() {
     let j = etcdlens::journal::Journal::open_default().unwrap();
     let entry = j.last_for(b"/u/app/k0001").expect("journaled");
     assert_eq!(entry.prev, None);
-    assert!(j.last_for(b"/u/app/k0500").is_none(), "skipped: not written");
+    assert!(
+        j.last_for(b"/u/app/k0500").is_none(),
+        "skipped: not written"
+    );
     // The rows say so.
     let view = app.state.changes.as_ref().unwrap();
     assert_eq!(view.restored.len(), 999);
@@ -399,10 +429,14 @@ async fn time_machine_in_a_terminal() {
         put(&mut c, &format!("/app/flags/f{i:02}"), "on").await;
     }
     let then = put(&mut c, "/app/config", "{}").await;
-    c.delete("/app/flags/", Some(etcd_client::DeleteOptions::new().with_prefix()))
-        .await
-        .unwrap();
-    let journal = std::env::temp_dir().join(format!("etcdlens-tm-e2e-{}.jsonl", std::process::id()));
+    c.delete(
+        "/app/flags/",
+        Some(etcd_client::DeleteOptions::new().with_prefix()),
+    )
+    .await
+    .unwrap();
+    let journal =
+        std::env::temp_dir().join(format!("etcdlens-tm-e2e-{}.jsonl", std::process::id()));
     let ep = etcd.endpoints()[0].clone();
     let tmux = Tmux::start(&format!(
         "ETCDLENS_JOURNAL={} {} --endpoints {ep} --prefix /app/",
@@ -416,14 +450,21 @@ async fn time_machine_in_a_terminal() {
     tmux.wait_for("flags/  12");
     tmux.send(&[":", "rev now", "Enter"]);
     tmux.wait_for("back to now");
-    tmux.send(&[":", &format!("changes {} now /app/flags/", then - 1), "Enter"]);
+    tmux.send(&[
+        ":",
+        &format!("changes {} now /app/flags/", then - 1),
+        "Enter",
+    ]);
     tmux.wait_for("0 created · 0 changed · 12 deleted");
     tmux.send(&["A"]);
     tmux.wait_for("restore 12 keys under /app/flags/? type yes");
     tmux.send(&["yes", "Enter"]);
     tmux.wait_for("12 restored");
     let back = c
-        .get("/app/flags/", Some(etcd_client::GetOptions::new().with_prefix()))
+        .get(
+            "/app/flags/",
+            Some(etcd_client::GetOptions::new().with_prefix()),
+        )
         .await
         .unwrap();
     assert_eq!(back.kvs().len(), 12);

@@ -53,7 +53,10 @@ fn browsing() -> State {
 }
 
 fn message(s: &State) -> String {
-    s.message.as_ref().map(|m| m.text.clone()).unwrap_or_default()
+    s.message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -220,7 +223,10 @@ fn with_changes() -> (State, u64) {
         &mut s,
         Msg::Changes {
             id,
-            update: ChangesUpdate::Range { from: 100, to: 1100 },
+            update: ChangesUpdate::Range {
+                from: 100,
+                to: 1100,
+            },
         },
     );
     update(
@@ -236,7 +242,9 @@ fn with_changes() -> (State, u64) {
     );
     let screen = common::fixtures::screen(&s);
     assert!(
-        screen.contains("reading revisions 101…1100 (one watch): at rev 600 (50%) · 4,321 events · 17 keys"),
+        screen.contains(
+            "reading revisions 101…1100 (one watch): at rev 600 (50%) · 4,321 events · 17 keys"
+        ),
         "{screen}"
     );
     update(
@@ -267,7 +275,10 @@ fn changes_open_read_move_and_show_a_history() {
     let (mut s, id) = with_changes();
     let view = s.changes.as_ref().unwrap();
     assert_eq!(view.summary, [1, 1, 2, 1]);
-    assert_eq!(etcdlens::app::update::mode(&s), etcdlens::app::Mode::Changes);
+    assert_eq!(
+        etcdlens::app::update::mode(&s),
+        etcdlens::app::Mode::Changes
+    );
     // A late answer of another reading is dropped.
     update(
         &mut s,
@@ -287,7 +298,10 @@ fn changes_open_read_move_and_show_a_history() {
     );
     assert!(s.history.is_some());
     update(&mut s, key(KeyCode::Esc));
-    assert!(s.history.is_none() && s.changes.is_some(), "Esc closes the history first");
+    assert!(
+        s.history.is_none() && s.changes.is_some(),
+        "Esc closes the history first"
+    );
     let cmds = update(&mut s, key(KeyCode::Esc));
     assert!(s.changes.is_none());
     assert_eq!(cmds, vec![Cmd::StopChanges]);
@@ -306,7 +320,9 @@ fn changes_open_read_move_and_show_a_history() {
     );
     let screen = common::fixtures::screen(&s);
     assert!(
-        screen.contains("cannot read the changes: revision 5 is compacted; the oldest available is 80"),
+        screen.contains(
+            "cannot read the changes: revision 5 is compacted; the oldest available is 80"
+        ),
         "{screen}"
     );
 }

@@ -36,7 +36,9 @@ impl Mode {
             Mode::Editor => "in the editor",
             Mode::Conflict => "in the conflict view",
             Mode::History => "in a key's history (moving keys move, Esc closes)",
-            Mode::Changes => "in the changes view (moving keys move, Enter shows a key's history, Esc closes)",
+            Mode::Changes => {
+                "in the changes view (moving keys move, Enter shows a key's history, Esc closes)"
+            }
         }
     }
 }
@@ -165,6 +167,35 @@ impl Action {
                 | Action::Close
                 | Action::Back
         )
+    }
+
+    /// Where a list's selection (and its first shown row) go for a moving
+    /// key: `None` when the action does not move a selection.
+    pub fn step(
+        self,
+        selected: usize,
+        offset: usize,
+        last: usize,
+        page: usize,
+    ) -> Option<(usize, usize)> {
+        let page = page.max(1);
+        let s = match self {
+            Action::Up => selected.saturating_sub(1),
+            Action::Down => (selected + 1).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::PageUp => selected.saturating_sub(page),
+            Action::PageDown => (selected + page).min(last),
+            _ => return None,
+        };
+        let offset = if s < offset {
+            s
+        } else if s >= offset + page {
+            s + 1 - page
+        } else {
+            offset
+        };
+        Some((s, offset))
     }
 
     /// One line for the help screen.

@@ -6,11 +6,11 @@ use crossterm::event::Event;
 
 use super::tree::{LoadRequest, NodeId};
 use super::value::LoadedValue;
+use crate::etcd::changes::{ChangesUpdate, Undeleted};
+use crate::etcd::revision::{RevisionError, RevisionSpec};
 use crate::etcd::types::{
     ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
 };
-use crate::etcd::changes::{ChangesUpdate, Undeleted};
-use crate::etcd::revision::{RevisionError, RevisionSpec};
 use crate::journal::Entry;
 
 /// Which kind of guarded write it is (the message after it says so).

@@ -25,15 +25,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp, TxnOpResponse, WatchOptions};
+use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp, TxnOpResponse};
 
 use super::revision::{probe_read, RevisionError, RevisionSpec};
+use super::segments::{self, BATCH_REVISIONS};
 use super::{describe_error, retry_unsent, Reports};
 
 /// Keys followed at most (beyond: stop and ask for a narrower prefix).
 pub const MAX_KEYS: usize = 2_000_000;
-/// etcd sends at most this many revisions in one catching-up batch.
-const BATCH_REVISIONS: usize = 1000;
 /// The range is read by one watcher per this many revisions (at most
 /// `MAX_SEGMENTS`).
 const SEGMENT_SPAN: i64 = 1000;
@@ -99,7 +98,10 @@ pub struct Changes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangesUpdate {
     /// The revisions it reads: `from`+1 ..= `to`.
-    Range { from: i64, to: i64 },
+    Range {
+        from: i64,
+        to: i64,
+    },
     /// Read up to revision `reached`: so many events, keys.
     Progress {
         reached: i64,
@@ -176,23 +178,11 @@ async fn read_inner<M: Send>(
     // 1,000 revisions each, so K segments come K times faster for the
     // same reads (and each round reads less).
     let span = b - a;
-    let k = ((span + SEGMENT_SPAN - 1) / SEGMENT_SPAN).clamp(1, MAX_SEGMENTS) as usize;
-    let bounds: Vec<i64> = (0..=k).map(|i| a + 1 + span * i as i64 / k as i64).collect();
-    let opts = |s: i64| Some(WatchOptions::new().with_prefix().with_start_revision(s));
-    let mut watch_client = client
-        .watch_client()
-        .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
-    let (mut requests, mut responses) = watch_client
-        .watch(prefix.to_vec(), opts(bounds[0]))
+    let bounds = segments::bounds(a + 1, b, SEGMENT_SPAN, MAX_SEGMENTS);
+    let k = bounds.len() - 1;
+    let (mut requests, mut responses) = segments::open(client, prefix, true, &bounds[..k])
         .await
-        .map_err(|e| other(&e))?
-        .split();
-    for &s in &bounds[1..k] {
-        requests
-            .watch(prefix.to_vec(), opts(s))
-            .await
-            .map_err(|e| other(&e))?;
-    }
+        .map_err(|e| other(&e))?;
     // Watch ids in the order created (etcd answers creations in order).
     let mut ids: Vec<i64> = Vec::new();
     // Per segment: its keys (merged in order at the end), the revision it

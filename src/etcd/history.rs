@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use etcd_client::{Client, GetOptions, WatchOptions};
 
+use super::segments::{self, BATCH_REVISIONS};
 use super::types::{EventKind, ValueRecord, WatchEvent};
 use super::{describe_error, record, retry_unsent};
 
@@ -22,11 +23,8 @@ pub const MAX_EVENTS: usize = 200_000;
 /// Value bytes kept at most over all events (beyond: values dropped).
 pub const MAX_BYTES: usize = 256 * 1024 * 1024;
 const QUIET: Duration = Duration::from_millis(300);
-/// etcd sends a catching-up watcher at most this many revisions per sync
-/// round (every 100 ms)...
-const BATCH_REVISIONS: usize = 1000;
-/// ...so a long history is read by one watcher per this many revisions of
-/// the range (at most `MAX_SEGMENTS`), all on one stream.
+/// A long history is read by one watcher per this many revisions of the
+/// range (at most `MAX_SEGMENTS`), all on one stream (see `segments`).
 const SEGMENT_SPAN: i64 = 2000;
 const MAX_SEGMENTS: i64 = 16;
 const GIVE_UP: Duration = Duration::from_secs(30);
@@ -212,26 +210,11 @@ async fn watch_segments(
     target: i64,
     h: &mut KeyHistory,
 ) -> Result<Option<i64>, String> {
-    let span = target - start + 1;
-    let k = (span / SEGMENT_SPAN).clamp(1, MAX_SEGMENTS) as usize;
-    let bounds: Vec<i64> = (0..=k)
-        .map(|i| start + span * i as i64 / k as i64)
-        .collect();
-    let opts = |s: i64| Some(WatchOptions::new().with_start_revision(s));
-    let mut watch_client = client
-        .watch_client()
-        .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
-    let (mut requests, mut responses) = watch_client
-        .watch(key.to_vec(), opts(bounds[0]))
+    let bounds = segments::bounds(start, target, SEGMENT_SPAN, MAX_SEGMENTS);
+    let k = bounds.len() - 1;
+    let (mut requests, mut responses) = segments::open(client, key, false, &bounds[..k])
         .await
-        .map_err(|e| describe_error(&e))?
-        .split();
-    for &s in &bounds[1..k] {
-        requests
-            .watch(key.to_vec(), opts(s))
-            .await
-            .map_err(|e| describe_error(&e))?;
-    }
+        .map_err(|e| describe_error(&e))?;
     // Watch ids in the order created: etcd answers creations in order.
     let mut ids: Vec<i64> = Vec::new();
     let mut segments: Vec<Vec<WatchEvent>> = vec![Vec::new(); k];

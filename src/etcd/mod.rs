@@ -8,6 +8,7 @@ pub mod election;
 pub mod history;
 pub mod lister;
 pub mod revision;
+pub mod segments;
 pub mod types;
 pub mod value;
 pub mod watch;

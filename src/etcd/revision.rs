@@ -21,9 +21,15 @@ const PROBE_WAIT: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RevisionError {
     /// `revision` is compacted away; `oldest` is the oldest one held.
-    Compacted { revision: i64, oldest: i64 },
+    Compacted {
+        revision: i64,
+        oldest: i64,
+    },
     /// `revision` is not written yet; `current` is the newest.
-    Future { revision: i64, current: i64 },
+    Future {
+        revision: i64,
+        current: i64,
+    },
     Other(String),
 }
 
@@ -38,7 +44,8 @@ pub enum RevisionSpec {
 
 /// Whether etcd's error says the revision was compacted.
 pub fn is_compacted(e: &etcd_client::Error) -> bool {
-    e.to_string().contains("required revision has been compacted")
+    e.to_string()
+        .contains("required revision has been compacted")
 }
 
 fn is_future(e: &etcd_client::Error) -> bool {
@@ -46,7 +53,10 @@ fn is_future(e: &etcd_client::Error) -> bool {
 }
 
 /// A read of one key at `revision` (0: now): the cluster revision it saw.
-pub(super) async fn probe_read(client: &mut Client, revision: i64) -> Result<i64, etcd_client::Error> {
+pub(super) async fn probe_read(
+    client: &mut Client,
+    revision: i64,
+) -> Result<i64, etcd_client::Error> {
     let resp = retry_unsent(|| {
         let mut c = client.clone();
         let mut opts = GetOptions::new().with_keys_only().with_count_only();

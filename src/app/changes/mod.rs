@@ -130,7 +130,11 @@ mod tests {
         );
         assert_eq!(
             parse_range("1 now /a/"),
-            Ok((RevisionSpec::At(1), RevisionSpec::Now, Some(b"/a/".to_vec())))
+            Ok((
+                RevisionSpec::At(1),
+                RevisionSpec::Now,
+                Some(b"/a/".to_vec())
+            ))
         );
         assert!(parse_range("1 2 /a/ more").is_err());
         assert!(parse_range("x").is_err());

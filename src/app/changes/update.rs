@@ -3,11 +3,11 @@
 
 use super::{can_restore, ChangesView, DEFAULT_SPAN};
 use crate::app::action::Action;
-use crate::app::{history, tree};
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
 use crate::app::writes::update::writable;
 use crate::app::writes::{Prompt, PromptKind};
+use crate::app::{history, tree};
 use crate::escape::{escape_bytes, etcdctl_line};
 use crate::etcd::changes::{ChangesUpdate, Undeleted};
 use crate::etcd::revision::RevisionSpec;
@@ -81,34 +81,19 @@ pub fn on_changes(state: &mut State, id: u64, update: ChangesUpdate) {
 /// Moving keys while the view is open (and no history over it). True
 /// when it took the action.
 pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
-    let page = state.page_height(Pane::Value).max(1);
+    let page = state.page_height(Pane::Value);
     let Some(view) = state.changes.as_mut() else {
         return false;
     };
     let last = view.rows().len().saturating_sub(1);
-    let s = view.selected;
-    view.selected = match action {
-        Action::Up => s.saturating_sub(1),
-        Action::Down => (s + 1).min(last),
-        Action::Top => 0,
-        Action::Bottom => last,
-        Action::PageUp => s.saturating_sub(page),
-        Action::PageDown => (s + page).min(last),
-        Action::Open => {
-            history_of_selected(state, cmds);
-            return true;
-        }
-        Action::Back | Action::Close => {
+    match action.step(view.selected, view.offset, last, page) {
+        Some((selected, offset)) => (view.selected, view.offset) = (selected, offset),
+        None if action == Action::Open => history_of_selected(state, cmds),
+        None if matches!(action, Action::Back | Action::Close) => {
             state.changes = None;
             cmds.push(Cmd::StopChanges);
-            return true;
         }
-        _ => return true,
-    };
-    if view.selected < view.offset {
-        view.offset = view.selected;
-    } else if view.selected >= view.offset + page {
-        view.offset = view.selected + 1 - page;
+        None => {}
     }
     true
 }
@@ -136,7 +121,9 @@ fn undelete_one(state: &mut State) {
     };
     let shown = escape_bytes(&row.key);
     if !can_restore(row) || view.restored.contains(&row.key) {
-        return state.info(format!("{shown} was not deleted in this range: nothing to put back"));
+        return state.info(format!(
+            "{shown} was not deleted in this range: nothing to put back"
+        ));
     }
     let rev = row.last_revision;
     state.confirm = Some(Confirm {

@@ -61,9 +61,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
         ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
-        ("changes", Some(args)) => {
-            super::changes::parse_range(args).map(Command::Changes)
-        }
+        ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),

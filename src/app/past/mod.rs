@@ -51,6 +51,8 @@ mod tests {
         assert_eq!(parse_spec("-50"), Ok(RevisionSpec::Ago(50)));
         assert_eq!(parse_spec(" now "), Ok(RevisionSpec::Now));
         assert!(parse_spec("0").is_err());
-        assert!(parse_spec("yesterday").unwrap_err().contains("not a revision"));
+        assert!(parse_spec("yesterday")
+            .unwrap_err()
+            .contains("not a revision"));
     }
 }
