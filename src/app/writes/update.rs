@@ -557,10 +557,8 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
                 "new key: type its value, Ctrl-s saves (only if the key still does not exist)",
             );
         }
+        _ if prompt.fields[0].1 != "yes" => set_prompt_error(state, "type yes (or Esc to cancel)"),
         PromptKind::DeletePrefix { prefix, count } => {
-            if prompt.fields[0].1 != "yes" {
-                return set_prompt_error(state, "type yes (or Esc to cancel)");
-            }
             state.prompt = None;
             state.info(format!(
                 "deleting {count} keys under {}…",
@@ -569,9 +567,6 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
             cmds.push(Cmd::DeletePrefix { prefix });
         }
         PromptKind::Undelete { prefix, items } => {
-            if prompt.fields[0].1 != "yes" {
-                return set_prompt_error(state, "type yes (or Esc to cancel)");
-            }
             state.prompt = None;
             state.info(format!(
                 "putting back {} keys under {}…",
