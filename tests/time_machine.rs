@@ -209,7 +209,7 @@ async fn changes_count_against_a_reference() {
     // A deterministic mix over k00..k99: updates, creates, deletes,
     // re-creates; noise outside the prefix.
     let mut x: u64 = 7;
-    for step in 0..1500 {
+    for step in 0..1500u32 {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -219,7 +219,7 @@ async fn changes_count_against_a_reference() {
             existed: exists,
             ..Ref::default()
         });
-        let delete = exists && (x >> 20) % 4 == 0;
+        let delete = exists && (x >> 20).is_multiple_of(4);
         if delete {
             r.last = del(&mut c, &k).await;
             r.deletes += 1;
@@ -229,7 +229,7 @@ async fn changes_count_against_a_reference() {
         }
         r.exists = !delete;
         live.insert(k, !delete);
-        if step % 10 == 0 {
+        if step.is_multiple_of(10) {
             put(&mut c, "/other", "noise").await;
         }
     }
