@@ -125,7 +125,8 @@ fn unix_ns() -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-fn rss_kb(field: &str) -> Option<u64> {
+/// A `/proc/self/status` field in KiB (`VmRSS:`, `VmHWM:`).
+pub fn rss_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()

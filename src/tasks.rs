@@ -17,7 +17,9 @@ use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
-use crate::etcd::{cluster, describe_error, election, history, lister, value, write, Reports};
+use crate::etcd::{
+    changes, cluster, describe_error, election, history, lister, revision, value, write, Reports,
+};
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
 use crate::value_doc::Document;
@@ -46,6 +48,7 @@ pub async fn run(
         listings: HashMap::new(),
         watch_task: None,
         elections: HashMap::new(),
+        changes_task: None,
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
@@ -64,6 +67,8 @@ struct Tasks {
     /// The watch: a new one replaces it.
     watch_task: Option<AbortHandle>,
     elections: HashMap<Vec<u8>, AbortHandle>,
+    /// The `:changes` reading: a new one replaces it.
+    changes_task: Option<AbortHandle>,
 }
 
 impl Tasks {
@@ -113,19 +118,8 @@ impl Tasks {
                     }
                 }
             }
-            Cmd::FetchValue { req, key } => {
-                if let Some(previous) = self.value_task.take() {
-                    previous.abort();
-                }
-                self.value_task = Some(self.reply(async move {
-                    let (result, revision) = fetch_and_format(&mut client, &key).await;
-                    Msg::Value {
-                        req,
-                        result,
-                        revision,
-                    }
-                }));
-            }
+            Cmd::FetchValue { req, key } => self.fetch_value(req, key, 0),
+            Cmd::FetchValueAt { req, key, revision } => self.fetch_value(req, key, revision),
             Cmd::Watch {
                 epoch,
                 prefix,
@@ -252,6 +246,55 @@ impl Tasks {
                     Msg::History { key, result }
                 });
             }
+            Cmd::CheckRevision { spec } => {
+                self.reply(async move {
+                    let result = revision::check(&mut client, spec).await;
+                    Msg::RevisionChecked { spec, result }
+                });
+            }
+            Cmd::Changes {
+                id,
+                prefix,
+                from,
+                to,
+            } => {
+                if let Some(old) = self.changes_task.take() {
+                    old.abort();
+                }
+                let reports =
+                    Reports::new(self.msgs.clone(), move |update| Msg::Changes { id, update });
+                let task = tokio::spawn(async move {
+                    changes::read(&mut client, &prefix, from, to, reports).await
+                });
+                self.changes_task = Some(task.abort_handle());
+            }
+            Cmd::StopChanges => {
+                if let Some(old) = self.changes_task.take() {
+                    old.abort();
+                }
+            }
+            Cmd::Undelete {
+                prefix,
+                items,
+                max_request_bytes,
+            } => {
+                self.reply(async move {
+                    let result = changes::undelete(&mut client, &items, max_request_bytes).await;
+                    // Journaled as created: `u` deletes such a key again.
+                    let journal = journal_append(
+                        &result
+                            .restored
+                            .iter()
+                            .map(|(k, rev)| Entry::new(k, None, 0, *rev))
+                            .collect::<Vec<_>>(),
+                    );
+                    Msg::Undeleted {
+                        prefix,
+                        result,
+                        journal,
+                    }
+                });
+            }
             Cmd::ClusterStatus => {
                 let settings = self.conn.settings.clone();
                 self.reply(
@@ -261,6 +304,23 @@ impl Tasks {
             // The UI loop's own (it owns the terminal).
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
         }
+    }
+
+    /// Fetches a key's value (at `at`; 0: now), superseding the fetch in
+    /// flight (the user moved on).
+    fn fetch_value(&mut self, req: u64, key: Vec<u8>, at: i64) {
+        if let Some(previous) = self.value_task.take() {
+            previous.abort();
+        }
+        let mut client = self.client();
+        self.value_task = Some(self.reply(async move {
+            let (result, revision) = fetch_and_format(&mut client, &key, at).await;
+            Msg::Value {
+                req,
+                result,
+                revision,
+            }
+        }));
     }
 
     /// (Re)starts the watch, replacing the previous one.
@@ -325,6 +385,7 @@ async fn list(
             want: PAGE_SIZE,
             seed: request.seed,
             keys: request.keys,
+            revision: request.revision,
         },
         tx,
     );
@@ -384,8 +445,9 @@ fn watch_msg(epoch: u64, update: WatchUpdate) -> Msg {
 async fn fetch_and_format(
     client: &mut etcd_client::Client,
     key: &[u8],
+    at: i64,
 ) -> (Result<Option<LoadedValue>, String>, i64) {
-    match value::fetch_value(client, key).await {
+    match value::fetch_value(client, key, at).await {
         Ok((Some(record), rev)) => {
             let built = tokio::task::spawn_blocking(move || {
                 let doc = Document::build(&record.value);

@@ -48,6 +48,7 @@ fn spec(cursor: Option<Vec<u8>>, want: usize, seed: Vec<Vec<u8>>, keys: Option<u
         want,
         seed,
         keys,
+        revision: 0,
     }
 }
 

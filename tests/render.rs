@@ -423,6 +423,7 @@ fn cluster_view() {
                 member(3, "infra3", 32379, false),
             ],
             alarms: vec![(2, "NOSPACE".into())],
+            oldest_revision: Ok(812),
         })),
     );
     insta::assert_snapshot!(screen(&render(&s)));

@@ -11,14 +11,23 @@ pub enum Mode {
     Conflict,
     /// The history view; keys it does not bind work as when browsing.
     History,
+    /// The changes view (`:changes`); keys it does not bind work as when
+    /// browsing.
+    Changes,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::Browse, Mode::History, Mode::Editor, Mode::Conflict];
+    pub const ALL: [Mode; 5] = [
+        Mode::Browse,
+        Mode::History,
+        Mode::Changes,
+        Mode::Editor,
+        Mode::Conflict,
+    ];
 
     /// The mode whose keys work too where this one binds nothing.
     pub fn parent(self) -> Option<Mode> {
-        (self == Mode::History).then_some(Mode::Browse)
+        matches!(self, Mode::History | Mode::Changes).then_some(Mode::Browse)
     }
 
     pub fn title(self) -> &'static str {
@@ -27,6 +36,9 @@ impl Mode {
             Mode::Editor => "in the editor",
             Mode::Conflict => "in the conflict view",
             Mode::History => "in a key's history (moving keys move, Esc closes)",
+            Mode::Changes => {
+                "in the changes view (moving keys move, Enter shows a key's history, Esc closes)"
+            }
         }
     }
 }
@@ -108,6 +120,9 @@ actions! {
     Overwrite, Conflict, "overwrite", ["o"], "write your text over the current value (checked again)";
     Reopen, Conflict, "reopen", ["r"], "edit the current value, your text kept aside";
     Drop, Conflict, "drop", ["Esc", "x"], "drop your text";
+    Changes, Browse, "changes", ["c"], "what changed under the selected directory in the last 1,000 revisions (:changes A B)";
+    Undelete, Changes, "undelete", ["U"], "put the selected deleted key back with its last value (only if still absent)";
+    UndeleteAll, Changes, "undelete-all", ["A"], "put back every key deleted in the range (type yes; each only if still absent)";
 }
 
 impl Action {
@@ -152,6 +167,35 @@ impl Action {
                 | Action::Close
                 | Action::Back
         )
+    }
+
+    /// Where a list's selection (and its first shown row) go for a moving
+    /// key: `None` when the action does not move a selection.
+    pub fn step(
+        self,
+        selected: usize,
+        offset: usize,
+        last: usize,
+        page: usize,
+    ) -> Option<(usize, usize)> {
+        let page = page.max(1);
+        let s = match self {
+            Action::Up => selected.saturating_sub(1),
+            Action::Down => (selected + 1).min(last),
+            Action::Top => 0,
+            Action::Bottom => last,
+            Action::PageUp => selected.saturating_sub(page),
+            Action::PageDown => (selected + page).min(last),
+            _ => return None,
+        };
+        let offset = if s < offset {
+            s
+        } else if s >= offset + page {
+            s + 1 - page
+        } else {
+            offset
+        };
+        Some((s, offset))
     }
 
     /// One line for the help screen.

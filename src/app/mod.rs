@@ -6,12 +6,14 @@
 //! messages. `action` names every user action, `keymap` binds keys to them.
 
 pub mod action;
+pub mod changes;
 pub mod cluster;
 pub mod command;
 pub mod elections;
 pub mod history;
 pub mod keymap;
 pub mod msg;
+pub mod past;
 pub mod state;
 pub mod tree;
 pub mod update;

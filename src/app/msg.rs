@@ -6,6 +6,8 @@ use crossterm::event::Event;
 
 use super::tree::{LoadRequest, NodeId};
 use super::value::LoadedValue;
+use crate::etcd::changes::{ChangesUpdate, Undeleted};
+use crate::etcd::revision::{RevisionError, RevisionSpec};
 use crate::etcd::types::{
     ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
 };
@@ -125,6 +127,20 @@ pub enum Msg {
     },
     /// The cluster view's data.
     Cluster(Result<ClusterInfo, String>),
+    /// Where `:rev` goes: (the revision, the current one), or why not.
+    RevisionChecked {
+        spec: RevisionSpec,
+        result: Result<(i64, i64), RevisionError>,
+    },
+    /// How reading the changes of `:changes` number `id` goes.
+    Changes { id: u64, update: ChangesUpdate },
+    /// An undelete under `prefix` finished.
+    Undeleted {
+        prefix: Vec<u8>,
+        result: Undeleted,
+        /// Journaling the restored keys failed (they were restored).
+        journal: Result<(), String>,
+    },
     /// The external editor returned (the file's text).
     ExternalEdited(Result<String, String>),
     /// The loop is about to draw: apply what was coalesced since the last
@@ -230,4 +246,32 @@ pub enum Cmd {
     Copy(Vec<u8>),
     /// Leave the program.
     Quit,
+    /// Fetch a key's value as it was at `revision` (`:rev`); supersedes
+    /// the previous fetch like `FetchValue`.
+    FetchValueAt {
+        req: u64,
+        key: Vec<u8>,
+        revision: i64,
+    },
+    /// Resolve a `:rev` target and check that etcd still holds it.
+    CheckRevision {
+        spec: RevisionSpec,
+    },
+    /// Read what changed under `prefix` between two revisions (replaces
+    /// the reading in flight).
+    Changes {
+        id: u64,
+        prefix: Vec<u8>,
+        from: RevisionSpec,
+        to: RevisionSpec,
+    },
+    /// Stop reading changes (the view was closed).
+    StopChanges,
+    /// Put deleted keys back: (key, revision of its delete), each only if
+    /// still absent; transactions within `max_request_bytes`.
+    Undelete {
+        prefix: Vec<u8>,
+        items: Vec<(Vec<u8>, i64)>,
+        max_request_bytes: usize,
+    },
 }

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
 
+use super::changes::ChangesView;
 use super::cluster::ClusterView;
 use super::command::CommandLine;
 use super::elections::ElectionView;
@@ -115,6 +116,8 @@ pub struct State {
     pub cluster: ClusterView,
     /// A key's history, when open.
     pub history: Option<HistoryView>,
+    /// What changed under a directory (`:changes`), when open.
+    pub changes: Option<ChangesView>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -173,6 +176,7 @@ impl State {
             external: None,
             cluster: ClusterView::new(now),
             history: None,
+            changes: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),

@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, history, tree, value, watch, writes};
+use super::{changes, cluster, command, elections, history, past, tree, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -117,6 +117,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         },
         Msg::Cluster(result) => cluster::update::on_cluster(state, result),
         Msg::History { key, result } => history::update::on_history(state, key, result),
+        Msg::RevisionChecked { spec, result } => {
+            past::update::on_checked(state, spec, result, &mut cmds)
+        }
+        Msg::Changes { id, update } => changes::update::on_changes(state, id, update),
+        Msg::Undeleted {
+            prefix,
+            result,
+            journal,
+        } => changes::update::on_undeleted(state, prefix, result, journal),
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
     }
@@ -144,6 +153,8 @@ pub fn mode(state: &State) -> Mode {
         Mode::Conflict
     } else if state.history.is_some() {
         Mode::History
+    } else if state.changes.is_some() {
+        Mode::Changes
     } else {
         Mode::Browse
     }
@@ -233,6 +244,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
+                || changes::update::on_pane_action(state, action, cmds)
             {
                 return true;
             }
@@ -246,6 +258,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ => {
             let features = [
                 cluster::update::on_action,
+                changes::update::on_action,
                 history::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,

@@ -1,6 +1,6 @@
 //! The cluster view's data: members, and each member's own status asked
 //! over a connection to that member alone (so a dead one shows as such),
-//! with its latency; active alarms.
+//! with its latency; active alarms; the oldest revision held.
 
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,12 @@ pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<Clu
             .collect(),
         Err(_) => Vec::new(),
     };
-    Ok(ClusterInfo { members, alarms })
+    let oldest_revision = super::revision::oldest_revision(client).await;
+    Ok(ClusterInfo {
+        members,
+        alarms,
+        oldest_revision,
+    })
 }
 
 async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<MemberStatus, String> {

@@ -149,6 +149,8 @@ pub struct PageSpec {
     /// The number of keys under the directory, when known (see
     /// [`FAN_OUT_FROM`]).
     pub keys: Option<u64>,
+    /// Read the directory as it was at this revision (0: now).
+    pub revision: i64,
 }
 
 /// Lists up to `spec.want` direct children of `dir` (a full prefix, e.g.
@@ -191,7 +193,9 @@ pub async fn list_children(
 /// bytewise order once placed). Returns the last batch: `next`, revision,
 /// reads, work. Children past the returned `next` may have been sent too
 /// (found concurrently); they are real children, the next page finds them
-/// again. Dropping the future cancels the reads in flight.
+/// again. Dropping the future cancels the reads in flight. `at`: read the
+/// directory as it was at that revision (0: now).
+#[allow(clippy::too_many_arguments)]
 pub async fn list_streaming(
     kv: KvClient,
     dir: &[u8],
@@ -204,6 +208,7 @@ pub async fn list_streaming(
         want,
         seed,
         keys,
+        revision: at,
     } = spec;
     let end = prefix_end(dir);
     let first_page = cursor.is_none();
@@ -256,12 +261,16 @@ pub async fn list_streaming(
         let next = s.cut();
         return Ok(s.finish(next));
     }
-    let mut revision = 0;
+    // At a past revision every read, the first one too, is pinned to it.
+    let mut revision = at.max(0);
+    s.out.revision = revision;
     if first_page && keys.is_none_or(|n| n > FAN_OUT_FROM) {
         // One small read fixes the revision every range is read at.
-        let (_, resp) = read(kv.clone(), Range::key(dir), 1, 0).await?;
-        revision = resp.header().map(|h| h.revision()).unwrap_or(0);
-        s.out.revision = revision;
+        let (_, resp) = read(kv.clone(), Range::key(dir), 1, revision).await?;
+        if revision == 0 {
+            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            s.out.revision = revision;
+        }
         s.out.reads += 1;
         s.out.work += resp.count().max(0) as u64;
         for range in fan_out(dir, &start, end.as_deref()) {
@@ -277,10 +286,12 @@ pub async fn list_streaming(
         }));
     }
 
+    // Until the revision is fixed, one read at a time.
+    let mut first_done = revision != 0;
     let mut in_flight = FuturesUnordered::new();
     loop {
         // The first read alone fixes the revision every other read uses.
-        let cap = if revision == 0 {
+        let cap = if !first_done {
             1
         } else {
             CAP.load(Ordering::Relaxed)
@@ -303,8 +314,11 @@ pub async fn list_streaming(
                 s.flying.remove(&range.lo);
             }
         }
-        if revision == 0 {
-            revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        if !first_done {
+            first_done = true;
+            if revision == 0 {
+                revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+            }
             s.out.revision = revision;
         }
         s.out.reads += 1;

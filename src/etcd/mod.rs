@@ -1,11 +1,14 @@
 //! All etcd I/O lives here. Everything above this module sees only the
 //! app's own types (`types`), never etcd-client's.
 
+pub mod changes;
 pub mod cluster;
 pub mod connect;
 pub mod election;
 pub mod history;
 pub mod lister;
+pub mod revision;
+pub mod segments;
 pub mod types;
 pub mod value;
 pub mod watch;

@@ -181,6 +181,9 @@ pub struct ClusterInfo {
     pub members: Vec<MemberInfo>,
     /// Active alarms: (member id, alarm name).
     pub alarms: Vec<(u64, String)>,
+    /// The oldest revision etcd still holds (its compaction point; 1 when
+    /// nothing was compacted), or why it is not known.
+    pub oldest_revision: Result<i64, String>,
 }
 
 impl ClusterInfo {

@@ -4,18 +4,20 @@ use etcd_client::KvClient;
 
 use super::types::ValueRecord;
 
-/// Fetches `key`; `Ok(None)` when it does not exist. Returns the cluster
-/// revision of the read too.
+/// Fetches `key` (as it was at revision `at`; 0: now); `Ok(None)` when it
+/// does not exist. Returns the cluster revision of the read too.
 pub async fn fetch_value(
     client: &mut etcd_client::Client,
     key: &[u8],
+    at: i64,
 ) -> Result<(Option<ValueRecord>, i64), etcd_client::Error> {
     let kv: KvClient = client
         .kv_client()
         .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
+    let opts = (at > 0).then(|| etcd_client::GetOptions::new().with_revision(at));
     let resp = super::retry_unsent(|| {
-        let mut kv = kv.clone();
-        async move { kv.get(key.to_vec(), None).await }
+        let (mut kv, opts) = (kv.clone(), opts.clone());
+        async move { kv.get(key.to_vec(), opts).await }
     })
     .await?;
     let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
@@ -23,7 +25,8 @@ pub async fn fetch_value(
         return Ok((None, revision));
     };
     let mut record = super::record(found);
-    if record.lease != 0 {
+    // A lease's TTL now says nothing about the key at a past revision.
+    if record.lease != 0 && at == 0 {
         // A failure here only loses the TTL, not the value.
         record.lease_ttl = client
             .lease_time_to_live(record.lease, None)

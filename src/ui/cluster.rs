@@ -1,5 +1,5 @@
 //! The cluster view (`C`): members, leader, health and latency, version,
-//! DB size, raft term/index, alarms.
+//! DB size, raft term/index, alarms, the compaction point.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -117,6 +117,16 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
     };
     frame.render_widget(Table::new(rows, widths).header(header), table_area);
     let mut lines = vec![Line::raw("")];
+    lines.push(match &info.oldest_revision {
+        Ok(1) => Line::raw("history: every revision is held (nothing compacted)"),
+        Ok(r) => Line::raw(format!(
+            "history: compacted at rev {r} (older revisions are gone; :rev and H reach back to {r})"
+        )),
+        Err(e) => Line::styled(
+            format!("history: compaction point unknown ({})", escape_str(e)),
+            dim(),
+        ),
+    });
     if info.alarms.is_empty() {
         lines.push(Line::styled("alarms: none", dim()));
     }

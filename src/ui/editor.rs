@@ -112,6 +112,14 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
                 crate::escape::etcdctl_line("del --prefix", prefix, "")
             ),
         ),
+        PromptKind::Undelete { prefix, items } => (
+            " Undelete ".to_string(),
+            format!(
+                "Put back {} keys deleted under {}, each with its last value and only if still absent (transactions of at most 128; u deletes one again).",
+                super::keys::thousands(items.len() as u64),
+                escape_bytes(prefix)
+            ),
+        ),
     };
     let mut lines = vec![Line::raw(intro), Line::raw("")];
     for (i, (label, value)) in p.fields.iter().enumerate() {

@@ -19,6 +19,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         format!(" Keys {} ", escape_bytes(prefix))
     };
+    if let Some(at) = tree.at {
+        title.push_str(&format!("@ rev {at} "));
+    }
     if !state.filter.text.is_empty() || state.filter.editing {
         let cursor = if state.filter.editing { "▏" } else { "" };
         title.push_str(&format!(

@@ -1,5 +1,6 @@
 //! Drawing: every widget is a pure function of `&State`.
 
+pub mod changes;
 pub mod cluster;
 pub mod command;
 pub mod diff;
@@ -41,7 +42,16 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     events::draw(frame, areas.events, state);
     leader::draw(frame, areas.leader, state);
-    // Under the editor and the conflict view (they take the keys first).
+    // Under the editor and the conflict view (they take the keys first);
+    // a key's history over the changes view it was opened from.
+    if let Some(view) = state
+        .changes
+        .as_ref()
+        .filter(|_| state.editor.is_none() && state.conflict.is_none())
+    {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        changes::draw(frame, right, view, &state.keymap);
+    }
     if let Some(view) = state
         .history
         .as_ref()

@@ -42,6 +42,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ),
         Span::raw(format!("│ rev {} ", state.revision)),
     ];
+    if let Some(at) = state.tree.at {
+        spans.push(Span::styled(
+            format!(" @ rev {at}: the past, read-only "),
+            Style::new().bg(Color::Magenta).fg(Color::White),
+        ));
+    }
     if state.read_only {
         spans.push(Span::styled(
             " READ-ONLY ",

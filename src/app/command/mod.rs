@@ -6,6 +6,7 @@
 pub mod update;
 
 use super::action::Action;
+use crate::etcd::revision::RevisionSpec;
 
 /// Commands that take an argument: (name, argument, description).
 pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
@@ -19,6 +20,16 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "NAME",
         "follow election NAME in the Leader pane",
     ),
+    (
+        "changes",
+        "[A [B [PREFIX]]]",
+        "what changed under PREFIX (default: the selected directory) between revisions A and B (N, -N or now; default -1000 now)",
+    ),
+    (
+        "rev",
+        "N|-N|now",
+        "browse the keys as they were at revision N (-N: N revisions ago; now: back), read-only",
+    ),
 ];
 
 /// What a command line asks for.
@@ -27,6 +38,9 @@ pub enum Command {
     Run(Action),
     Watch(Vec<u8>),
     Election(Vec<u8>),
+    Rev(RevisionSpec),
+    /// `:changes A B PREFIX`.
+    Changes(super::changes::Range),
 }
 
 /// Reads a command line (without the `:`).
@@ -45,6 +59,9 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("watch", Some(prefix)) => Ok(Command::Watch(prefix.as_bytes().to_vec())),
         ("election", Some(n)) => Ok(Command::Election(n.as_bytes().to_vec())),
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
+        ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
+        ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
+        ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),

@@ -30,6 +30,11 @@ pub fn open(state: &mut State, cmds: &mut Vec<Cmd>) {
         }
         _ => return state.info("select a key to see its history"),
     };
+    open_key(state, key, cmds);
+}
+
+/// Reads `key`'s history (from the tree or another view's row).
+pub fn open_key(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
     state.history = Some(HistoryView::loading(key.clone()));
     cmds.push(Cmd::History { key });
 }
@@ -74,25 +79,13 @@ pub fn on_pane_action(state: &mut State, action: Action) -> bool {
         return false;
     };
     let last = view.len().saturating_sub(1);
-    let s = view.selected;
-    view.selected = match action {
-        Action::Up => s.saturating_sub(1),
-        Action::Down => (s + 1).min(last),
-        Action::Top => 0,
-        Action::Bottom => last,
-        Action::PageUp => s.saturating_sub(page.max(1)),
-        Action::PageDown => (s + page.max(1)).min(last),
-        Action::Back | Action::Close => {
+    match action.step(view.selected, view.offset, last, page) {
+        Some((selected, offset)) => (view.selected, view.offset) = (selected, offset),
+        None if matches!(action, Action::Back | Action::Close) => {
             state.history = None;
             return true;
         }
-        _ => return true,
-    };
-    let page = page.max(1);
-    if view.selected < view.offset {
-        view.offset = view.selected;
-    } else if view.selected >= view.offset + page {
-        view.offset = view.selected + 1 - page;
+        None => return true,
     }
     view.refresh_detail();
     true

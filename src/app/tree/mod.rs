@@ -81,6 +81,8 @@ pub struct LoadRequest {
     /// a directory known to be small in one range, any other one in
     /// ranges split by first byte.
     pub keys: Option<u64>,
+    /// Read the directory as it was at this revision (0: now).
+    pub revision: i64,
 }
 
 /// A visible row: a node, or the "loading… / more" line that ends a
@@ -106,6 +108,9 @@ pub struct Tree {
     /// The latest watch events (revision, key, kind), replayed over a page
     /// that was listed at an older revision than events already applied.
     recent: VecDeque<(i64, Vec<u8>, EventKind)>,
+    /// The tree as it was at this past revision (`:rev N`): listed there,
+    /// and live events do not change it. `None`: now.
+    pub at: Option<i64>,
 }
 
 impl Tree {
@@ -129,6 +134,7 @@ impl Tree {
             next_generation: 1,
             loaded: 0,
             recent: VecDeque::new(),
+            at: None,
         }
     }
 
@@ -186,6 +192,7 @@ impl Tree {
             seed,
             generation,
             keys,
+            revision: self.at.unwrap_or(0),
         })
     }
 
@@ -285,6 +292,14 @@ impl Tree {
             }
         }
         out
+    }
+
+    /// Shows the keyspace at revision `at` from now on (`None`: now); the
+    /// caller lists it again. Live events kept to correct late pages
+    /// belong to another time: dropped.
+    pub fn set_revision(&mut self, at: Option<i64>) {
+        self.at = at;
+        self.recent.clear();
     }
 
     /// Forgets everything loaded under `dir` so it can be listed again.

@@ -140,6 +140,18 @@ pub fn expand(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// The selected directory: the row's own, or a key's directory (`None`:
+/// no row).
+pub fn selected_dir(state: &State) -> Option<Vec<u8>> {
+    let row = state.selected_row()?;
+    let node = state.tree.node(row.node);
+    Some(if row.more || node.is_dir() {
+        node.full.to_vec()
+    } else {
+        state.tree.node(node.parent).full.to_vec()
+    })
+}
+
 /// Fetches the value when the selection landed on a key row.
 pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
     let key = match state.selected_row() {
@@ -285,6 +297,25 @@ fn close(state: &mut State, cmds: &mut Vec<Cmd>) {
             scroll_into_view(state);
         }
     }
+}
+
+/// Lists the whole tree again from its root (after a watch gap, or at
+/// another revision); the directories that were open open again.
+pub fn relist(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let tree = &state.tree;
+    state.watch.reopen = tree
+        .nodes_iter()
+        .filter(|(_, n)| n.dir.as_deref().is_some_and(|d| d.expanded))
+        .map(|(_, n)| n.full.to_vec())
+        .collect();
+    cancel_loading(state, ROOT, cmds);
+    state.tree.reset(ROOT);
+    // Older than the listing to come: superseded by it.
+    state.pending_tree.clear();
+    if let Some(request) = state.tree.begin_load(ROOT) {
+        cmds.push(Cmd::ListChildren { dir: ROOT, request });
+    }
+    state.value_dirty = state.value.key.is_some();
 }
 
 /// `r`: list the selected directory again, or fetch the key again.

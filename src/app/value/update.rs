@@ -20,7 +20,10 @@ pub fn refetch(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
     let req = state.next_request_id();
     state.value.req = req;
     state.value.key = Some(key.clone());
-    cmds.push(Cmd::FetchValue { req, key });
+    cmds.push(match state.tree.at {
+        Some(revision) => Cmd::FetchValueAt { req, key, revision },
+        None => Cmd::FetchValue { req, key },
+    });
 }
 
 /// Nothing to show (a directory or nothing is selected).

@@ -36,12 +36,13 @@ pub fn on_events(state: &mut State, events: Vec<WatchEvent>, revision: i64, at: 
     let root = &state.tree.node(ROOT).full;
     for ev in &events {
         state.revision = state.revision.max(ev.revision());
-        if ev.key.starts_with(root) {
+        // The tree at a past revision (`:rev`) does not move.
+        if ev.key.starts_with(root) && state.tree.at.is_none() {
             state
                 .pending_tree
                 .push((ev.revision(), ev.kind, ev.key.clone()));
         }
-        if state.value.key.as_deref() == Some(ev.key.as_slice()) {
+        if state.value.key.as_deref() == Some(ev.key.as_slice()) && state.tree.at.is_none() {
             state.value.changed = Some((ev.revision(), ev.kind));
             state.value_dirty = true;
         }
@@ -75,19 +76,7 @@ pub fn on_gap(state: &mut State, from: i64, to: i64, cmds: &mut Vec<Cmd>) {
     state.error(format!(
         "watch history compacted: revisions {from}..{to} missed; tree listed again"
     ));
-    let tree = &state.tree;
-    state.watch.reopen = tree
-        .nodes_iter()
-        .filter(|(_, n)| n.dir.as_deref().is_some_and(|d| d.expanded))
-        .map(|(_, n)| n.full.to_vec())
-        .collect();
-    state.tree.reset(ROOT);
-    // Older than the listing to come: superseded by it.
-    state.pending_tree.clear();
-    if let Some(request) = state.tree.begin_load(ROOT) {
-        cmds.push(Cmd::ListChildren { dir: ROOT, request });
-    }
-    state.value_dirty = state.value.key.is_some();
+    tree::update::relist(state, cmds);
 }
 
 /// Whether a probe removed a directory (the rows must be rebuilt).
@@ -186,16 +175,9 @@ pub fn toggle_pause(state: &mut State) {
 
 /// `w`: watch the selected directory (or the key's directory).
 pub fn watch_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let Some(row) = state.selected_row() else {
-        return;
-    };
-    let node = state.tree.node(row.node);
-    let prefix = if row.more || node.is_dir() {
-        node.full.to_vec()
-    } else {
-        state.tree.node(node.parent).full.to_vec()
-    };
-    watch_prefix(state, prefix, cmds);
+    if let Some(prefix) = tree::update::selected_dir(state) {
+        watch_prefix(state, prefix, cmds);
+    }
 }
 
 /// `:watch PREFIX`: follow `prefix` in the Events pane from now on.

@@ -69,6 +69,12 @@ pub enum PromptKind {
     NewKey,
     /// Field: the confirmation word.
     DeletePrefix { prefix: Vec<u8>, count: i64 },
+    /// Field: the confirmation word. Keys deleted under `prefix`, with the
+    /// revision of each one's delete (`:changes`).
+    Undelete {
+        prefix: Vec<u8>,
+        items: Vec<(Vec<u8>, i64)>,
+    },
 }
 
 /// A small form in a dialog.

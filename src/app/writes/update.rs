@@ -37,8 +37,15 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
     true
 }
 
-/// Refuses a write in read-only mode (before anything is sent).
+/// Refuses a write in read-only mode or at a past revision (before
+/// anything is sent).
 pub fn writable(state: &mut State, what: &str) -> bool {
+    if let Some(at) = state.tree.at {
+        state.error(format!(
+            "at rev {at} (the past): {what} refused, nothing sent; :rev now comes back"
+        ));
+        return false;
+    }
     if state.read_only {
         state.error(format!("read-only: {what} refused; nothing was sent"));
     }
@@ -550,16 +557,27 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
                 "new key: type its value, Ctrl-s saves (only if the key still does not exist)",
             );
         }
+        _ if prompt.fields[0].1 != "yes" => set_prompt_error(state, "type yes (or Esc to cancel)"),
         PromptKind::DeletePrefix { prefix, count } => {
-            if prompt.fields[0].1 != "yes" {
-                return set_prompt_error(state, "type yes (or Esc to cancel)");
-            }
             state.prompt = None;
             state.info(format!(
                 "deleting {count} keys under {}…",
                 escape_bytes(&prefix)
             ));
             cmds.push(Cmd::DeletePrefix { prefix });
+        }
+        PromptKind::Undelete { prefix, items } => {
+            state.prompt = None;
+            state.info(format!(
+                "putting back {} keys under {}…",
+                crate::ui::keys::thousands(items.len() as u64),
+                escape_bytes(&prefix)
+            ));
+            cmds.push(Cmd::Undelete {
+                prefix,
+                items,
+                max_request_bytes: state.max_request_bytes,
+            });
         }
     }
 }
