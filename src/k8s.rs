@@ -3,11 +3,16 @@
 //! content encoding and type), or encrypted at rest behind
 //! `k8s:enc:<provider>:v1:<key name>:`.
 //!
-//! This first step decodes without schemas: the envelope, the object's
-//! `metadata` (field 1 of every built-in kind: name, namespace, uid,
-//! creation time, labels) and a generic dump of the rest (field numbers,
-//! varints, nested messages, strings). Typed decoding (YAML with field
-//! names) is not built yet. Pure and terminal-free.
+//! The envelope and the object's `metadata` (field 1 of every built-in
+//! kind: name, namespace, uid, creation time, labels) are read without a
+//! schema (headers, previews); `typed` decodes the whole object with
+//! Kubernetes' field names (and encodes it back), `yaml` writes it as
+//! kubectl does. An object the schema does not know gets a generic dump
+//! (field numbers, varints, nested messages, strings). Pure and
+//! terminal-free.
+
+pub mod typed;
+pub mod yaml;
 
 /// The envelope's magic prefix.
 pub const MAGIC: &[u8] = b"k8s\0";
@@ -33,8 +38,6 @@ pub struct Object {
     pub kind: String,
     pub content_type: String,
     pub meta: Meta,
-    /// The object's fields, generically.
-    pub fields: Vec<Field>,
     /// The object's bytes.
     raw: Vec<u8>,
 }
@@ -223,26 +226,39 @@ fn envelope(body: &[u8]) -> Result<Object, String> {
         kind: env.kind,
         content_type: env.content_type,
         meta: Meta::default(),
-        fields: Vec::new(),
         raw: env.raw.to_vec(),
     };
     if is_json(env.raw) {
-        // Shown as it is.
-        object.fields = vec![Field {
-            number: 0,
-            value: Wire::Text(lossy(env.raw)),
-        }];
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(env.raw) {
+            object.meta = json_meta(&v["metadata"]);
+        }
         return Ok(object);
     }
-    object.fields = dump(env.raw, 0).map_err(|e| format!("corrupt object: {e}"))?;
-    if let Some(Field {
-        value: Wire::Message(m),
-        ..
-    }) = object.fields.iter().find(|f| f.number == 1)
-    {
-        object.meta = meta(m);
+    fields(env.raw).map_err(|e| format!("corrupt object: {e}"))?;
+    if let Some(m) = field_bytes(env.raw, 1).and_then(|b| dump(b, 0).ok()) {
+        object.meta = meta(&m);
     }
     Ok(object)
+}
+
+/// A custom resource's (JSON) metadata.
+fn json_meta(m: &serde_json::Value) -> Meta {
+    let text = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+    Meta {
+        name: text("name"),
+        namespace: text("namespace"),
+        uid: text("uid"),
+        resource_version: text("resourceVersion"),
+        created: typed::parse_timestamp(&text("creationTimestamp")).map(|(s, _)| s),
+        labels: m["labels"]
+            .as_object()
+            .map(|l| {
+                l.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -400,9 +416,30 @@ impl Object {
 
     /// The generic dump, one line per field, nested messages indented.
     pub fn dump_lines(&self) -> Vec<String> {
+        let fields = if is_json(&self.raw) {
+            vec![Field {
+                number: 0,
+                value: Wire::Text(lossy(&self.raw)),
+            }]
+        } else {
+            dump(&self.raw, 0).unwrap_or_default()
+        };
         let mut out = Vec::new();
-        dump_into(&self.fields, 0, true, &mut out);
+        dump_into(&fields, 0, true, &mut out);
         out
+    }
+
+    /// The whole object with Kubernetes' field names: decoded with the
+    /// schema (built-in kinds), or parsed (custom resources are JSON).
+    pub fn typed(&self) -> Result<typed::Typed, String> {
+        if is_json(&self.raw) {
+            let value = serde_json::from_slice(&self.raw).map_err(|e| format!("not JSON: {e}"))?;
+            return Ok(typed::Typed {
+                value,
+                empties: typed::Empties::default(),
+            });
+        }
+        typed::decode(&self.api_version, &self.kind, &self.raw)
     }
 }
 

@@ -126,6 +126,20 @@ impl Tasks {
                     }
                 }));
             }
+            Cmd::FormatValue { req, record, style } => {
+                self.reply(async move {
+                    let built = tokio::task::spawn_blocking(move || {
+                        let doc = Document::build_as(&record.value, style);
+                        LoadedValue { record, doc }
+                    })
+                    .await;
+                    Msg::Value {
+                        req,
+                        result: built.map(Some).map_err(|e| format!("formatting failed: {e}")),
+                        revision: 0,
+                    }
+                });
+            }
             Cmd::Watch {
                 epoch,
                 prefix,

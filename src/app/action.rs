@@ -94,6 +94,7 @@ actions! {
     DeletePrefix, Browse, "delete-prefix", ["D"], "delete everything under the directory (type yes)";
     Undo, Browse, "undo", ["u"], "restore the value etcdlens last overwrote";
     Copy, Browse, "copy", ["y"], "copy the value to the clipboard (OSC 52)";
+    KubeJson, Browse, "k8s-json", ["J"], "Kubernetes objects: show as JSON / as YAML again";
     Cluster, Browse, "cluster", ["C"], "cluster view: members, leader, health, DB size, alarms";
     History, Browse, "history", ["H"], "every revision of the selected key etcd still holds";
     Help, Browse, "help", ["?"], "this help";

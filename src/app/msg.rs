@@ -7,9 +7,11 @@ use crossterm::event::Event;
 use super::tree::{LoadRequest, NodeId};
 use super::value::LoadedValue;
 use crate::etcd::types::{
-    ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
+    ChildPage, ClusterInfo, ElectionSnapshot, Expect, ValueRecord, WatchEvent, WatchStatus,
+    WriteOutcome,
 };
 use crate::journal::Entry;
+use crate::value_doc::KubeStyle;
 
 /// Which kind of guarded write it is (the message after it says so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +153,13 @@ pub enum Cmd {
     FetchValue {
         req: u64,
         key: Vec<u8>,
+    },
+    /// Format a fetched value again in another style (answered as the
+    /// value request `req`).
+    FormatValue {
+        req: u64,
+        record: ValueRecord,
+        style: KubeStyle,
     },
     /// (Re)start the watch: follow `prefix` from `start_revision`, or from
     /// the current revision + 1 when `None`. Replaces the previous watch.

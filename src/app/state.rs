@@ -144,6 +144,7 @@ impl State {
                 status: ValueStatus::Empty,
                 scroll: 0,
                 changed: None,
+                kube_style: Default::default(),
             },
             size: (80, 24),
             endpoints,

@@ -46,7 +46,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             req,
             result,
             revision,
-        } => value::update::on_value(state, req, result, revision),
+        } => value::update::on_value(state, req, result, revision, &mut cmds),
         Msg::WatchEvents {
             epoch,
             events,

@@ -1,0 +1,228 @@
+//! A JSON value written as YAML the way `kubectl get -o yaml` shows it
+//! (block style, list items at their key's indentation, `|` for text with
+//! line breaks), as lines of highlighted pieces. The pieces are the YAML
+//! text itself, not escaped for the terminal yet.
+
+use serde_json::Value;
+
+use crate::value_doc::Tok;
+
+pub type Line = Vec<(Tok, String)>;
+
+/// The value as YAML lines.
+pub fn lines(v: &Value) -> Vec<Line> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(m) if !m.is_empty() => mapping(m, 0, &mut out),
+        Value::Array(a) if !a.is_empty() => sequence(a, 0, &mut out),
+        other => out.push(vec![scalar(other)]),
+    }
+    out
+}
+
+/// The value as YAML text (what `y` copies and the editor shows).
+pub fn text(v: &Value) -> String {
+    let mut s = String::new();
+    for line in lines(v) {
+        for (_, piece) in line {
+            s.push_str(&piece);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn pad(indent: usize) -> (Tok, String) {
+    (Tok::Plain, " ".repeat(indent))
+}
+
+fn mapping(m: &serde_json::Map<String, Value>, indent: usize, out: &mut Vec<Line>) {
+    for (k, v) in m {
+        let mut line = vec![pad(indent), (Tok::Key, key(k)), (Tok::Punct, ":".into())];
+        match v {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push(line);
+                mapping(inner, indent + 2, out);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                out.push(line);
+                sequence(items, indent, out);
+            }
+            Value::String(s) if block_text(s) => {
+                line.push((Tok::Plain, " ".into()));
+                line.push((Tok::Punct, block_header(s).into()));
+                out.push(line);
+                for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                    if l.is_empty() {
+                        out.push(Vec::new());
+                    } else {
+                        out.push(vec![pad(indent + 2), (Tok::Str, l.to_string())]);
+                    }
+                }
+            }
+            other => {
+                line.push((Tok::Plain, " ".into()));
+                line.push(scalar(other));
+                out.push(line);
+            }
+        }
+    }
+}
+
+/// Items at the key's own indentation (`- name: x`), as kubectl writes.
+fn sequence(items: &[Value], indent: usize, out: &mut Vec<Line>) {
+    for item in items {
+        let start = out.len();
+        match item {
+            Value::Object(m) if !m.is_empty() => mapping(m, indent + 2, out),
+            Value::Array(a) if !a.is_empty() => sequence(a, indent + 2, out),
+            Value::String(s) if block_text(s) => {
+                // A block scalar needs a line of its own for its header.
+                out.push(vec![
+                    pad(indent + 2),
+                    (Tok::Punct, block_header(s).into()),
+                ]);
+                for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                    out.push(vec![pad(indent + 4), (Tok::Str, l.to_string())]);
+                }
+            }
+            other => out.push(vec![pad(indent + 2), scalar(other)]),
+        }
+        // The first line's indentation becomes `- `.
+        let first = &mut out[start];
+        first[0] = pad(indent);
+        first.insert(1, (Tok::Punct, "- ".into()));
+    }
+}
+
+fn block_header(s: &str) -> &'static str {
+    if s.ends_with('\n') {
+        "|"
+    } else {
+        "|-"
+    }
+}
+
+/// Text with line breaks that a literal block keeps exactly: no other
+/// control characters, no trailing spaces, no leading space on a line, at
+/// most one final line break.
+fn block_text(s: &str) -> bool {
+    s.contains('\n')
+        && !s.ends_with("\n\n")
+        && s.chars().all(|c| c == '\n' || !c.is_control())
+        && s.split('\n').all(|l| !l.ends_with(' ') && !l.starts_with(' '))
+}
+
+fn scalar(v: &Value) -> (Tok, String) {
+    match v {
+        Value::Null => (Tok::Null, "null".into()),
+        Value::Bool(b) => (Tok::Bool, b.to_string()),
+        Value::Number(n) => (Tok::Num, n.to_string()),
+        Value::String(s) => (Tok::Str, string(s)),
+        Value::Object(_) => (Tok::Punct, "{}".into()),
+        Value::Array(_) => (Tok::Punct, "[]".into()),
+    }
+}
+
+fn key(k: &str) -> String {
+    string(k)
+}
+
+/// Plain when YAML reads it back as this same string, else double-quoted
+/// (JSON escapes are valid YAML double-quoted escapes).
+fn string(s: &str) -> String {
+    if plain(s) {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).expect("a string serialises")
+    }
+}
+
+fn plain(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    if !(first.is_alphanumeric() || matches!(first, '/' | '.' | '_' | '$' | '(' | '=' | '+')) {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.chars().any(char::is_control) {
+        return false;
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_alphanumeric() || " _-./=+()@,;~^$:<>%*!?&'\"\\[]{}|`#".contains(c))
+    {
+        return false;
+    }
+    // Never a flow collection, an alias-looking or quoted-looking start.
+    if s.contains(['[', ']', '{', '}', ',']) && first == '[' {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~" | ".inf" | ".nan"
+    ) {
+        return false;
+    }
+    // Numbers, and anything YAML 1.1 might read as a number or a date.
+    if first.is_ascii_digit() || matches!(first, '.' | '+') {
+        if s.parse::<f64>().is_ok() || s.contains(['-', ':']) || s.starts_with("0x") || s.starts_with("0o") {
+            return false;
+        }
+        if s.matches('.').count() <= 1 && s.chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.') {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kubectl_shaped_yaml() {
+        let v = json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "pi", "labels": {"app": "pi"}, "creationTimestamp": "2017-06-27T16:35:34Z"},
+            "spec": {"containers": [{"name": "pi", "ports": [{"containerPort": 8080}], "args": ["-c", "true"]}],
+                     "empty": {}, "none": []},
+            "data": {"script": "echo hi\nexit 0\n", "n": "8080", "t": "true", "e": "", "ip": "10.4.1.7"}
+        });
+        assert_eq!(
+            text(&v),
+            "apiVersion: v1
+kind: Pod
+metadata:
+  name: pi
+  labels:
+    app: pi
+  creationTimestamp: \"2017-06-27T16:35:34Z\"
+spec:
+  containers:
+  - name: pi
+    ports:
+    - containerPort: 8080
+    args:
+    - \"-c\"
+    - \"true\"
+  empty: {}
+  none: []
+data:
+  script: |
+    echo hi
+    exit 0
+  \"n\": \"8080\"
+  t: \"true\"
+  e: \"\"
+  ip: 10.4.1.7
+"
+        );
+    }
+}
