@@ -479,6 +479,99 @@ fn dump_into(fields: &[Field], depth: usize, top: bool, out: &mut Vec<String>) {
     }
 }
 
+/// A Kubernetes object ready to be edited as YAML: the text, and what
+/// encoding it back needs (the empty fields the text leaves out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Editable {
+    pub text: String,
+    empties: typed::Empties,
+    /// Custom resources: JSON text that ends with a line break.
+    json_newline: bool,
+}
+
+/// The object of `bytes` as YAML to edit, when encoding it back unchanged
+/// gives exactly `bytes` (so an edit changes only what the user changed);
+/// else why it cannot be edited this way.
+pub fn editable(bytes: &[u8]) -> Result<Editable, String> {
+    let o = match decode(bytes) {
+        Some(Decoded::Object(o)) => o,
+        Some(Decoded::Encrypted { provider, .. }) => {
+            return Err(format!("the value is encrypted at rest ({provider})"))
+        }
+        Some(Decoded::Broken(why)) => return Err(why),
+        None => return Err("not a Kubernetes value".into()),
+    };
+    let t = o.typed()?;
+    let e = Editable {
+        text: yaml::text(&t.value),
+        empties: t.empties,
+        json_newline: is_json(&o.raw) && o.raw.ends_with(b"\n"),
+    };
+    let again = encode_object(bytes, &t.value, &e)?;
+    if again != bytes {
+        let at = again
+            .iter()
+            .zip(bytes)
+            .position(|(a, b)| a != b)
+            .unwrap_or(again.len().min(bytes.len()));
+        return Err(format!(
+            "encoding this object again does not give back the stored bytes (they differ from byte {at} on, {} bytes stored, {} encoded)",
+            bytes.len(),
+            again.len()
+        ));
+    }
+    Ok(e)
+}
+
+/// `bytes` with its object replaced by the edited YAML `text`: the same
+/// envelope (type, content type) around the object encoded again.
+pub fn apply_edit(bytes: &[u8], text: &str, e: &Editable) -> Result<Vec<u8>, String> {
+    let value = yaml::parse(text)?;
+    encode_object(bytes, &value, e)
+}
+
+fn encode_object(bytes: &[u8], value: &serde_json::Value, e: &Editable) -> Result<Vec<u8>, String> {
+    let body = bytes.strip_prefix(MAGIC).ok_or("not a Kubernetes value")?;
+    let env = parse_envelope(body)?;
+    let text = |k: &str| value.get(k).and_then(serde_json::Value::as_str).unwrap_or_default();
+    if text("apiVersion") != env.api_version || text("kind") != env.kind {
+        return Err(format!(
+            "apiVersion and kind must stay {} {}",
+            env.api_version, env.kind
+        ));
+    }
+    let raw = if is_json(env.raw) {
+        let mut raw = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        if e.json_newline {
+            raw.push(b'\n');
+        }
+        raw
+    } else {
+        typed::encode(value, &e.empties)?.2
+    };
+    // The envelope again, field by field, with the new object.
+    let mut out = MAGIC.to_vec();
+    for (number, v) in fields(body).map_err(|e| format!("corrupt envelope: {e}"))? {
+        match v {
+            Raw::Bytes(_) if number == 2 => typed::length_delimited(2, &raw, &mut out),
+            Raw::Bytes(b) => typed::length_delimited(number, b, &mut out),
+            Raw::Varint(x) => {
+                typed::varint(u64::from(number) << 3, &mut out);
+                typed::varint(x, &mut out);
+            }
+            Raw::Fixed64(x) => {
+                typed::varint(u64::from(number) << 3 | 1, &mut out);
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            Raw::Fixed32(x) => {
+                typed::varint(u64::from(number) << 3 | 5, &mut out);
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Seconds since the epoch as `2017-06-27T16:35:34Z` (UTC).
 pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

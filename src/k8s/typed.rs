@@ -472,7 +472,7 @@ fn parse_go_duration(s: &str) -> Option<i64> {
     Some(if neg { -n } else { n })
 }
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
+pub(super) fn varint(mut v: u64, out: &mut Vec<u8>) {
     loop {
         let b = (v & 0x7f) as u8;
         v >>= 7;
@@ -488,7 +488,7 @@ fn tag(number: u32, wire: u8, out: &mut Vec<u8>) {
     varint(u64::from(number) << 3 | u64::from(wire), out);
 }
 
-fn length_delimited(number: u32, body: &[u8], out: &mut Vec<u8>) {
+pub(super) fn length_delimited(number: u32, body: &[u8], out: &mut Vec<u8>) {
     tag(number, 2, out);
     varint(body.len() as u64, out);
     out.extend_from_slice(body);

@@ -32,6 +32,52 @@ pub fn text(v: &Value) -> String {
     s
 }
 
+/// Reads YAML text (one document) back into a JSON value.
+pub fn parse(text: &str) -> Result<Value, String> {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| format!("YAML: {e}"))?;
+    match docs.as_slice() {
+        [doc] => to_json(doc),
+        [] => Err("YAML: the text is empty".into()),
+        _ => Err("YAML: more than one document".into()),
+    }
+}
+
+fn to_json(y: &yaml_rust2::Yaml) -> Result<Value, String> {
+    use yaml_rust2::Yaml;
+    Ok(match y {
+        Yaml::Null => Value::Null,
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Integer(i) => Value::Number((*i).into()),
+        Yaml::Real(s) => match serde_json::from_str::<serde_json::Number>(s) {
+            Ok(n) => Value::Number(n),
+            Err(_) => s
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| format!("YAML: {s} is not a number JSON can hold"))?,
+        },
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Array(a) => Value::Array(a.iter().map(to_json).collect::<Result<_, _>>()?),
+        Yaml::Hash(h) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in h {
+                let key = match k {
+                    Yaml::String(s) | Yaml::Real(s) => s.clone(),
+                    Yaml::Integer(i) => i.to_string(),
+                    Yaml::Boolean(b) => b.to_string(),
+                    Yaml::Null => "null".into(),
+                    _ => return Err("YAML: a key that is not a plain value".into()),
+                };
+                m.insert(key, to_json(v)?);
+            }
+            Value::Object(m)
+        }
+        Yaml::Alias(_) => return Err("YAML: aliases are not supported".into()),
+        Yaml::BadValue => return Err("YAML: a value that does not parse".into()),
+    })
+}
+
 fn pad(indent: usize) -> (Tok, String) {
     (Tok::Plain, " ".repeat(indent))
 }
@@ -184,6 +230,21 @@ fn plain(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn what_is_written_reads_back_the_same() {
+        let v = json!({
+            "s": ["", "true", "8080", "1.5", "-c", "a: b", "x #y", " lead", "trail ", "two\nlines\n",
+                  "no end\nbreak", "tab\there", "\u{1b}[2J", "ünï", "null", "~", "0x1f", "2017-06-27T16:35:34Z",
+                  "10.4.1.7", "@at", "*star", "&amp", "!bang", "%pct", "{brace", "[br", "- dash", "?q", "|p", ">g"],
+            "n": [0, -1, 1.5, 12345678901234_i64],
+            "b": [true, false, null],
+            "nested": [[1, 2], [], {}, {"k": [{"a": 1}]}],
+            "8080": "numeric key",
+            "": "empty key"
+        });
+        assert_eq!(parse(&text(&v)).unwrap(), v, "{}", text(&v));
+    }
 
     #[test]
     fn kubectl_shaped_yaml() {
