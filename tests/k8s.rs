@@ -9,7 +9,7 @@ mod common;
 use common::{Etcd, Headless};
 use etcdlens::app::value::ValueStatus;
 use etcdlens::k8s::{decode, Decoded};
-use etcdlens::value_doc::{Document, Format};
+use etcdlens::value_doc::{Document, Format, KubeStyle};
 
 fn varint(mut v: u64, out: &mut Vec<u8>) {
     loop {
@@ -103,7 +103,7 @@ fn a_pod_decodes_to_its_header_and_fields() {
 }
 
 #[test]
-fn the_value_pane_document_shows_header_fields_and_hex() {
+fn the_value_pane_document_shows_header_and_yaml() {
     let bytes = pod("Pending");
     let doc = Document::build(&bytes);
     assert_eq!(doc.format, Format::Kubernetes);
@@ -113,10 +113,28 @@ fn the_value_pane_document_shows_header_fields_and_hex() {
         "{}",
         lines[0]
     );
-    assert!(lines.iter().any(|l| l == "hex:"));
-    assert!(lines.iter().any(|l| l.starts_with("00000000  6b 38 73 00")));
-    // Nothing raw: the NUL of the magic never reaches a text line.
+    let yaml = lines[2..].join("\n");
+    assert!(
+        yaml.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n  name: pi-dqtsw\n  namespace: default\n"),
+        "{yaml}"
+    );
+    for want in [
+        "  creationTimestamp: \"2017-06-27T16:35:34Z\"",
+        "  containers:\n  - name: pi\n    image: perl:5.34\n    ports:\n    - containerPort: 8080",
+        "  volumes:\n  - name: data\n    hostPath:\n      path: /var/data",
+        "  nodeName: node-7",
+        "status:\n  phase: Pending\n  podIP: 10.4.1.7",
+    ] {
+        assert!(yaml.contains(want), "{want}\n---\n{yaml}");
+    }
+    // A decoded object needs no hex dump; nothing raw reaches a line.
+    assert!(!lines.iter().any(|l| l == "hex:"));
     assert!(lines.iter().all(|l| !l.contains('\0')));
+    // J: the same object as JSON.
+    let json = Document::build_as(&bytes, KubeStyle::Json).text_lines()[2..].join("\n");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["spec"]["containers"][0]["ports"][0]["containerPort"], 8080);
+    assert_eq!(v["metadata"]["labels"]["app"], "pi");
 }
 
 #[test]

@@ -22,8 +22,9 @@ features = ["latest"] }):
 Output, one record per line:
     K <apiVersion> <kind> <message> <plural>
     M <message>
-    <number> <jsonName> <o|r|m> <type>   (o: optional, r: repeated,
-        m: map with string keys; type: string bytes bool int32 int64
+    <number> <jsonName> <o|r|m|i> <type>   (o: optional, r: repeated,
+        m: map with string keys, i: an embedded Go struct whose fields JSON
+        shows in the parent, named -; type: string bytes bool int32 int64
         double, or a message name)
 """
 import os
@@ -86,6 +87,10 @@ def json_name(module, struct, snake):
 
 out = []
 kinds = []
+# (message, field snake name, message type) of fields whose name k8s-openapi
+# does not list for their struct: candidates for Go's embedded (inline)
+# structs, e.g. Volume.VolumeSource, whose fields JSON shows in the parent.
+candidates = []
 for root, _, files in sorted(os.walk(os.path.join(PB, "src"))):
     if "mod.rs" not in files:
         continue
@@ -125,7 +130,11 @@ for root, _, files in sorted(os.walk(os.path.join(PB, "src"))):
             elif kind == "message":
                 inner = re.sub(r"^(::core::option::Option|::prost::alloc::vec::Vec|::prost::alloc::boxed::Box)<", "", rust_type)
                 inner = re.sub(r"^(::prost::alloc::boxed::Box)<", "", inner).rstrip(">")
-                out.append(f"{tag} {name} {'r' if label == 'repeated' else 'o'} {resolve(module, inner)}")
+                target = resolve(module, inner)
+                t = per_type.get((module, struct.lower()))
+                if label != "repeated" and t and norm(field.removeprefix("r#")) not in t:
+                    candidates.append((len(out), module, struct, target, tag))
+                out.append(f"{tag} {name} {'r' if label == 'repeated' else 'o'} {target}")
             else:
                 out.append(f"{tag} {name} {'r' if label == 'repeated' else 'o'} {SCALARS[kind]}")
         m = re.match(r"impl crate::Resource for (\w+) \{", line)
@@ -139,8 +148,24 @@ for root, _, files in sorted(os.walk(os.path.join(PB, "src"))):
             kinds.append(f"K {consts['API_VERSION']} {consts['KIND']} {module}.{m.group(1)} {consts['URL_PATH_SEGMENT']}")
         i += 1
 
+# A candidate is inline when every field of its type is a JSON field of the
+# parent struct.
+fields_of, current = {}, None
+for line in out:
+    if line.startswith("M "):
+        current = line[2:]
+        fields_of[current] = []
+    else:
+        fields_of[current].append(line.split(" ")[1])
+inline = 0
+for index, module, struct, target, tag in candidates:
+    parent = per_type[(module, struct.lower())]
+    child = fields_of.get(target, [])
+    if child and all(norm(n) in parent for n in child):
+        out[index] = f"{tag} - i {target}"
+        inline += 1
 print("\n".join(kinds + out))
-print(f"{len(kinds)} kinds, {sum(1 for l in out if l.startswith('M '))} messages, "
+print(f"{len(kinds)} kinds, {sum(1 for l in out if l.startswith('M '))} messages, {inline} inline, "
       f"{len(fallbacks)} names without a k8s-openapi spelling", file=sys.stderr)
 for f in fallbacks:
     print("  " + f, file=sys.stderr)

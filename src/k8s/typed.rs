@@ -42,6 +42,9 @@ enum Card {
     Repeated,
     /// `map<string, ty>`.
     Map,
+    /// A Go struct embedded in its parent: JSON shows its fields in the
+    /// parent's (`Volume` holds `VolumeSource`'s `hostPath`, …).
+    Inline,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +96,7 @@ fn schema() -> &'static Schema {
                     let card = match *card {
                         "r" => Card::Repeated,
                         "m" => Card::Map,
+                        "i" => Card::Inline,
                         _ => Card::One,
                     };
                     let ty = match *ty {
@@ -222,6 +226,12 @@ fn decode_message(
         };
         let what = || format!("{}.{}", short(message), def.name);
         match def.card {
+            Card::Inline => {
+                let (Ty::Message(m), Raw::Bytes(b)) = (def.ty, raw) else {
+                    return Err(format!("{}: unexpected wire type", what()));
+                };
+                out.extend(decode_message(b, m, depth + 1, empties)?);
+            }
             Card::One => {
                 if let Raw::Bytes(b) = raw {
                     if b.is_empty() && matches!(def.ty, Ty::String | Ty::Bytes) {
@@ -508,10 +518,29 @@ fn encode_message(
         .messages
         .get(message)
         .ok_or_else(|| format!("no schema for message {message}"))?;
-    if let Some(k) = obj.keys().find(|k| !defs.iter().any(|d| d.name == k.as_str())) {
+    let known = |k: &str| {
+        defs.iter().any(|d| match (d.card, d.ty) {
+            (Card::Inline, Ty::Message(m)) => schema().messages[m].iter().any(|c| c.name == k),
+            _ => d.name == k,
+        })
+    };
+    if let Some(k) = obj.keys().find(|k| !known(k)) {
         return Err(format!("{}: unknown field {k:?}", short(message)));
     }
     for def in defs {
+        if let (Card::Inline, Ty::Message(m)) = (def.card, def.ty) {
+            // Always written (a Go value, not a pointer), from the
+            // parent's fields that are its own.
+            let own: Map<String, Value> = obj
+                .iter()
+                .filter(|(k, _)| schema().messages[m].iter().any(|c| c.name == k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut body = Vec::new();
+            encode_message(&own, m, empties, &mut body, depth + 1)?;
+            length_delimited(def.number, &body, out);
+            continue;
+        }
         let what = || format!("{}.{}", short(message), def.name);
         let Some(v) = obj.get(def.name) else {
             if def.card == Card::One && empties.0.contains(&(message, def.number)) {
@@ -520,6 +549,7 @@ fn encode_message(
             continue;
         };
         match def.card {
+            Card::Inline => unreachable!("inline fields are written above"),
             Card::One => encode_value(def.number, def.ty, v, empties, out, depth)
                 .map_err(|e| format!("{}: {e}", what()))?,
             Card::Repeated => {
