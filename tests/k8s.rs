@@ -208,3 +208,419 @@ async fn pods_in_etcd_show_decoded_in_the_value_and_events_panes() {
         "{screen}"
     );
 }
+
+// Objects built with the typed messages of the `k8s-pb` crate (prost
+// types of every Kubernetes message) and encoded as kube-apiserver does:
+// its encoder writes a Go struct's plain (non-pointer) fields even when
+// empty, so those are set here too.
+mod built {
+    use k8s_pb::api::apps::v1 as apps;
+    use k8s_pb::api::coordination::v1 as coordination;
+    use k8s_pb::api::core::v1 as core;
+    use k8s_pb::api::rbac::v1 as rbac;
+    use k8s_pb::apimachinery::pkg::api::resource::Quantity;
+    use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    use k8s_pb::apimachinery::pkg::util::intstr::IntOrString;
+    use prost::Message;
+    use std::collections::BTreeMap;
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_string())
+    }
+
+    /// kube-apiserver's envelope around an object.
+    pub fn envelope(api_version: &str, kind: &str, object: &impl Message) -> Vec<u8> {
+        let unknown = Unknown {
+            type_meta: Some(TypeMeta {
+                api_version: s(api_version),
+                kind: s(kind),
+            }),
+            raw: Some(object.encode_to_vec()),
+            content_encoding: s(""),
+            content_type: s(""),
+        };
+        [b"k8s\0".to_vec(), unknown.encode_to_vec()].concat()
+    }
+
+    pub fn time(secs: i64) -> meta::Time {
+        meta::Time {
+            seconds: Some(secs),
+            nanos: Some(0),
+        }
+    }
+
+    pub fn object_meta(namespace: &str, name: &str) -> meta::ObjectMeta {
+        meta::ObjectMeta {
+            name: s(name),
+            generate_name: s(""),
+            namespace: s(namespace),
+            self_link: s(""),
+            uid: s("0c6a3b54-3d4e-4a8e-9a36-2f1b3c4d5e6f"),
+            resource_version: s(""),
+            generation: Some(1),
+            creation_timestamp: Some(time(1_700_000_000)),
+            labels: BTreeMap::from([
+                ("app".to_string(), "web".to_string()),
+                ("tier".to_string(), "front".to_string()),
+            ]),
+            ..Default::default()
+        }
+    }
+
+    fn quantities(pairs: &[(&str, &str)]) -> BTreeMap<String, Quantity> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Quantity { string: s(v) }))
+            .collect()
+    }
+
+    /// A Pod with two containers, ports, env, resources, volumes, and a
+    /// status with conditions and container states.
+    pub fn pod(phase: &str) -> Vec<u8> {
+        envelope("v1", "Pod", &pod_object(phase))
+    }
+
+    /// The same with its creation time written without nanos, as another
+    /// encoder than kube-apiserver's might.
+    pub fn pod_time_without_nanos(phase: &str) -> Vec<u8> {
+        let mut pod = pod_object(phase);
+        let meta = pod.metadata.as_mut().unwrap();
+        meta.creation_timestamp.as_mut().unwrap().nanos = None;
+        envelope("v1", "Pod", &pod)
+    }
+
+    fn pod_object(phase: &str) -> core::Pod {
+        let container = |name: &str, image: &str| core::Container {
+            name: s(name),
+            image: s(image),
+            command: vec!["/bin/sh".into(), "-c".into()],
+            args: vec!["exec web --port=8080".into()],
+            ports: vec![core::ContainerPort {
+                name: s("http"),
+                container_port: Some(8080),
+                protocol: s("TCP"),
+                ..Default::default()
+            }],
+            env: vec![core::EnvVar {
+                name: s("MODE"),
+                value: s("prod"),
+                ..Default::default()
+            }],
+            resources: Some(core::ResourceRequirements {
+                limits: quantities(&[("cpu", "500m"), ("memory", "128Mi")]),
+                requests: quantities(&[("cpu", "250m")]),
+                ..Default::default()
+            }),
+            termination_message_path: s("/dev/termination-log"),
+            image_pull_policy: s("IfNotPresent"),
+            ..Default::default()
+        };
+        let pod = core::Pod {
+            metadata: Some(object_meta("default", "web-7d9c")),
+            spec: Some(core::PodSpec {
+                volumes: vec![core::Volume {
+                    name: s("config"),
+                    volume_source: Some(core::VolumeSource {
+                        config_map: Some(core::ConfigMapVolumeSource {
+                            local_object_reference: Some(core::LocalObjectReference {
+                                name: s("web-config"),
+                            }),
+                            default_mode: Some(420),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                }],
+                containers: vec![container("web", "nginx:1.27"), container("sidecar", "envoy:1.30")],
+                restart_policy: s("Always"),
+                node_name: s("node-3"),
+                ..Default::default()
+            }),
+            status: Some(core::PodStatus {
+                phase: s(phase),
+                conditions: vec![core::PodCondition {
+                    r#type: s("Ready"),
+                    status: s("True"),
+                    last_transition_time: Some(time(1_700_000_060)),
+                    ..Default::default()
+                }],
+                pod_ip: s("10.244.1.7"),
+                pod_ips: vec![core::PodIp { ip: s("10.244.1.7") }],
+                container_statuses: vec![core::ContainerStatus {
+                    name: s("web"),
+                    state: Some(core::ContainerState {
+                        running: Some(core::ContainerStateRunning {
+                            started_at: Some(time(1_700_000_030)),
+                        }),
+                        ..Default::default()
+                    }),
+                    ready: Some(true),
+                    restart_count: Some(0),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        };
+        pod
+    }
+
+    pub fn deployment() -> Vec<u8> {
+        let d = apps::Deployment {
+            metadata: Some(object_meta("default", "web")),
+            spec: Some(apps::DeploymentSpec {
+                replicas: Some(3),
+                selector: Some(meta::LabelSelector {
+                    match_labels: BTreeMap::from([("app".to_string(), "web".to_string())]),
+                    ..Default::default()
+                }),
+                template: Some(core::PodTemplateSpec {
+                    // Every plain field written, the creation time empty
+                    // (a zero Go time): kubectl shows it as null.
+                    metadata: Some(meta::ObjectMeta {
+                        name: s(""),
+                        generate_name: s(""),
+                        namespace: s(""),
+                        self_link: s(""),
+                        uid: s(""),
+                        resource_version: s(""),
+                        generation: Some(0),
+                        creation_timestamp: Some(meta::Time::default()),
+                        labels: BTreeMap::from([("app".to_string(), "web".to_string())]),
+                        ..Default::default()
+                    }),
+                    spec: Some(core::PodSpec {
+                        containers: vec![core::Container {
+                            name: s("web"),
+                            image: s("nginx:1.27"),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }),
+                }),
+                strategy: Some(apps::DeploymentStrategy {
+                    r#type: s("RollingUpdate"),
+                    rolling_update: Some(apps::RollingUpdateDeployment {
+                        max_unavailable: Some(IntOrString {
+                            r#type: Some(0),
+                            int_val: Some(1),
+                            str_val: s(""),
+                        }),
+                        max_surge: Some(IntOrString {
+                            r#type: Some(1),
+                            int_val: Some(0),
+                            str_val: s("25%"),
+                        }),
+                    }),
+                }),
+                ..Default::default()
+            }),
+            status: Some(apps::DeploymentStatus {
+                replicas: Some(3),
+                ready_replicas: Some(2),
+                ..Default::default()
+            }),
+        };
+        envelope("apps/v1", "Deployment", &d)
+    }
+
+    /// Secret and ConfigMap: metadata, then maps; the shape kube-apiserver
+    /// writes, byte for byte.
+    pub fn secret() -> Vec<u8> {
+        let secret = core::Secret {
+            metadata: Some(object_meta("default", "db-credentials")),
+            data: BTreeMap::from([
+                ("password".to_string(), b"s3cr3t\xff".to_vec()),
+                ("username".to_string(), b"admin".to_vec()),
+            ]),
+            r#type: s("Opaque"),
+            ..Default::default()
+        };
+        envelope("v1", "Secret", &secret)
+    }
+
+    pub fn config_map(greeting: &str) -> Vec<u8> {
+        let cm = core::ConfigMap {
+            metadata: Some(object_meta("kube-system", "web-config")),
+            data: BTreeMap::from([
+                ("greeting".to_string(), greeting.to_string()),
+                ("nginx.conf".to_string(), "server {\n  listen 8080;\n}\n".to_string()),
+            ]),
+            binary_data: BTreeMap::from([("logo.png".to_string(), vec![0x89, b'P', b'N', b'G', 0, 1])]),
+            ..Default::default()
+        };
+        envelope("v1", "ConfigMap", &cm)
+    }
+
+    pub fn cluster_role() -> Vec<u8> {
+        let role = rbac::ClusterRole {
+            metadata: Some(object_meta("", "pod-reader")),
+            rules: vec![rbac::PolicyRule {
+                verbs: vec!["get".into(), "list".into(), "watch".into()],
+                api_groups: vec!["".into()],
+                resources: vec!["pods".into()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        envelope("rbac.authorization.k8s.io/v1", "ClusterRole", &role)
+    }
+
+    pub fn lease() -> Vec<u8> {
+        let lease = coordination::Lease {
+            metadata: Some(object_meta("kube-node-lease", "node-3")),
+            spec: Some(coordination::LeaseSpec {
+                holder_identity: s("node-3"),
+                lease_duration_seconds: Some(40),
+                renew_time: Some(meta::MicroTime {
+                    seconds: Some(1_700_000_100),
+                    nanos: Some(123_456_000),
+                }),
+                ..Default::default()
+            }),
+        };
+        envelope("coordination.k8s.io/v1", "Lease", &lease)
+    }
+}
+
+/// Objects of several API groups stored in a real etcd under /registry/,
+/// read back through etcdlens's value pane: YAML with Kubernetes' field
+/// names and kubectl's special cases (times, quantities, int-or-string,
+/// base64 bytes, embedded structs, MicroTime).
+#[tokio::test(flavor = "multi_thread")]
+async fn objects_of_several_groups_show_as_kubectl_yaml() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let objects = [
+        ("/registry/pods/default/web-7d9c", built::pod("Running")),
+        ("/registry/deployments/default/web", built::deployment()),
+        ("/registry/secrets/default/db-credentials", built::secret()),
+        ("/registry/configmaps/kube-system/web-config", built::config_map("hello")),
+        ("/registry/clusterroles/pod-reader", built::cluster_role()),
+        ("/registry/leases/kube-node-lease/node-3", built::lease()),
+    ];
+    for (k, v) in &objects {
+        c.put(*k, v.clone(), None).await.unwrap();
+    }
+    let expected: [&[&str]; 6] = [
+        &[
+            "Pod default/web-7d9c  v1  uid 0c6a3b54-3d4e-4a8e-9a36-2f1b3c4d5e6f  created 2023-11-14T22:13:20Z",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-7d9c\n  namespace: default\n  uid: \"0c6a3b54-3d4e-4a8e-9a36-2f1b3c4d5e6f\"\n  generation: 1\n  creationTimestamp: \"2023-11-14T22:13:20Z\"\n  labels:\n    app: web\n    tier: front\nspec:\n  volumes:\n  - name: config\n    configMap:\n      name: web-config\n      defaultMode: 420\n  containers:\n  - name: web\n    image: nginx:1.27\n    command:\n    - /bin/sh\n    - \"-c\"\n    args:\n    - exec web --port=8080\n    ports:\n    - name: http\n      containerPort: 8080\n      protocol: TCP\n    env:\n    - name: MODE\n      value: prod\n    resources:\n      limits:\n        cpu: 500m\n        memory: 128Mi\n      requests:\n        cpu: 250m\n",
+            "status:\n  phase: Running\n  conditions:\n  - type: Ready\n    status: \"True\"\n    lastTransitionTime: \"2023-11-14T22:14:20Z\"\n  podIP: 10.244.1.7\n",
+            "  containerStatuses:\n  - name: web\n    state:\n      running:\n        startedAt: \"2023-11-14T22:13:50Z\"\n    ready: true\n    restartCount: 0\n  podIPs:\n  - ip: 10.244.1.7\n",
+        ],
+        &[
+            "Deployment default/web  apps/v1",
+            "spec:\n  replicas: 3\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      generation: 0\n      creationTimestamp: null\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 1\n      maxSurge: 25%\n",
+            "status:\n  replicas: 3\n  readyReplicas: 2\n",
+        ],
+        &["Secret default/db-credentials  v1", "data:\n  password: czNjcjN0/w==\n  username: YWRtaW4=\ntype: Opaque\n"],
+        &[
+            "ConfigMap kube-system/web-config  v1",
+            "data:\n  greeting: hello\n  nginx.conf: |\n    server {\n      listen 8080;\n    }\nbinaryData:\n  logo.png: iVBORwAB\n",
+        ],
+        &[
+            "ClusterRole pod-reader  rbac.authorization.k8s.io/v1",
+            "rules:\n- verbs:\n  - get\n  - list\n  - watch\n  apiGroups:\n  - \"\"\n  resources:\n  - pods\n",
+        ],
+        &[
+            "Lease kube-node-lease/node-3  coordination.k8s.io/v1",
+            "spec:\n  holderIdentity: node-3\n  leaseDurationSeconds: 40\n  renewTime: \"2023-11-14T22:15:00.123456Z\"\n",
+        ],
+    ];
+    let mut app = Headless::start(etcd.connection().await, b"/registry/", 100);
+    for ((key, _), want) in objects.iter().zip(expected) {
+        // Open the directories down to the key, then select it.
+        let parts: Vec<&str> = key.trim_start_matches("/registry/").split('/').collect();
+        let mut dir = "/registry/".to_string();
+        for p in &parts[..parts.len() - 1] {
+            dir.push_str(p);
+            dir.push('/');
+            let d = dir.clone();
+            app.until(10, "the directory row", |s| {
+                s.tree.rows.iter().any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_bytes())
+            })
+            .await;
+            app.select(dir.as_bytes());
+            app.press(crossterm::event::KeyCode::Enter);
+        }
+        let k = key.as_bytes().to_vec();
+        app.until(10, "the key row", |s| {
+            s.tree.rows.iter().any(|r| !r.more && s.tree.node(r.node).full.as_ref() == k.as_slice())
+        })
+        .await;
+        app.select(key.as_bytes());
+        app.until(10, "the object", |s| {
+            matches!(&s.value.status, ValueStatus::Loaded { value, .. }
+                if value.record.key == k && value.doc.format == Format::Kubernetes)
+        })
+        .await;
+        let ValueStatus::Loaded { value, .. } = &app.state.value.status else {
+            unreachable!()
+        };
+        let text = value.doc.text_lines().join("\n") + "\n";
+        for w in want {
+            assert!(text.contains(w), "{key}: missing\n{w}\n--- in ---\n{text}");
+        }
+        // Collapse the path again so the next key's rows are near the top.
+        app.state.tree = etcdlens::app::tree::Tree::new(b"/registry/", b"/");
+        for cmd in etcdlens::app::tree::update::start(&mut app.state) {
+            app.send(cmd);
+        }
+    }
+}
+
+/// Objects in the shape kube-apiserver writes encode back to exactly the
+/// stored bytes, so they can be edited as YAML; an edit changes only what
+/// was edited.
+#[test]
+fn objects_as_kube_apiserver_writes_them_encode_back_exactly() {
+    use etcdlens::k8s::{apply_edit, editable};
+    for bytes in [
+        built::pod("Running"),
+        built::secret(),
+        built::config_map("hello"),
+        built::cluster_role(),
+        built::lease(),
+        built::deployment(),
+    ] {
+        let e = editable(&bytes).unwrap_or_else(|why| panic!("{why}"));
+        assert_eq!(apply_edit(&bytes, &e.text, &e).unwrap(), bytes, "{}", e.text);
+    }
+    let before = built::config_map("hello");
+    let e = editable(&before).unwrap();
+    let text = e.text.replace("greeting: hello", "greeting: \"bonjour: 1\"");
+    assert_ne!(text, e.text);
+    let after = apply_edit(&before, &text, &e).unwrap();
+    assert_eq!(after, built::config_map("bonjour: 1"));
+}
+
+/// Editing as YAML is refused, with the reason, when encoding the
+/// unchanged object again would not give back the stored bytes (fields
+/// in another order than kube-apiserver writes, a field the schema does
+/// not know), and when the edit does not fit the schema.
+#[test]
+fn editing_is_refused_when_the_object_would_not_encode_back() {
+    use etcdlens::k8s::{apply_edit, editable};
+    // The hand-made pod writes spec.containers (2) before spec.volumes (1).
+    let why = editable(&pod("Running")).unwrap_err();
+    assert!(why.contains("does not give back the stored bytes"), "{why}");
+    // A time written without its nanos (kube-apiserver always writes them).
+    let why = editable(&built::pod_time_without_nanos("Running")).unwrap_err();
+    assert!(why.contains("does not give back the stored bytes"), "{why}");
+    let why = editable(b"k8s:enc:aescbc:v1:key1:xyz").unwrap_err();
+    assert!(why.contains("encrypted"), "{why}");
+
+    let bytes = built::secret();
+    let e = editable(&bytes).unwrap();
+    for (edit, reason) in [
+        (e.text.replace("type: Opaque", "tpye: Opaque"), "unknown field \"tpye\""),
+        (e.text.replace("kind: Secret", "kind: ConfigMap"), "apiVersion and kind must stay v1 Secret"),
+        (e.text.replace("generation: 1", "generation: many"), "ObjectMeta.generation: expected an integer"),
+        (e.text.replace("username: YWRtaW4=", "username: not base64!"), "not base64"),
+        (e.text.replace("type: Opaque", "type: [Opaque"), "YAML"),
+    ] {
+        let why = apply_edit(&bytes, &edit, &e).unwrap_err();
+        assert!(why.contains(reason), "{reason}: {why}");
+    }
+}

@@ -150,13 +150,15 @@ fn block_header(s: &str) -> &'static str {
 }
 
 /// Text with line breaks that a literal block keeps exactly: no other
-/// control characters, no trailing spaces, no leading space on a line, at
-/// most one final line break.
+/// control characters, no trailing spaces, a first line that does not
+/// start with a space (it sets the block's indentation), at most one final
+/// line break.
 fn block_text(s: &str) -> bool {
     s.contains('\n')
+        && !s.starts_with([' ', '\n'])
         && !s.ends_with("\n\n")
         && s.chars().all(|c| c == '\n' || !c.is_control())
-        && s.split('\n').all(|l| !l.ends_with(' ') && !l.starts_with(' '))
+        && s.split('\n').all(|l| !l.ends_with(' '))
 }
 
 fn scalar(v: &Value) -> (Tok, String) {
@@ -234,7 +236,7 @@ mod tests {
     #[test]
     fn what_is_written_reads_back_the_same() {
         let v = json!({
-            "s": ["", "true", "8080", "1.5", "-c", "a: b", "x #y", " lead", "trail ", "two\nlines\n",
+            "s": ["", "true", "8080", "1.5", "-c", "a: b", "x #y", " lead", "trail ", "two\nlines\n", "server {\n  listen 80;\n\n}\n", "\nfirst empty", " lead\nx",
                   "no end\nbreak", "tab\there", "\u{1b}[2J", "ünï", "null", "~", "0x1f", "2017-06-27T16:35:34Z",
                   "10.4.1.7", "@at", "*star", "&amp", "!bang", "%pct", "{brace", "[br", "- dash", "?q", "|p", ">g"],
             "n": [0, -1, 1.5, 12345678901234_i64],
