@@ -479,6 +479,18 @@ fn dump_into(fields: &[Field], depth: usize, top: bool, out: &mut Vec<String>) {
     }
 }
 
+/// The decoded object of a Kubernetes value as JSON (`--record`); `None`
+/// for other values and ones that do not decode.
+pub fn object_json(bytes: &[u8]) -> Option<serde_json::Value> {
+    if !bytes.starts_with(MAGIC) {
+        return None;
+    }
+    match decode(bytes)? {
+        Decoded::Object(o) => o.typed().ok().map(|t| t.value),
+        _ => None,
+    }
+}
+
 /// A Kubernetes object ready to be edited as YAML: the text, and what
 /// encoding it back needs (the empty fields the text leaves out).
 #[derive(Debug, Clone, PartialEq)]

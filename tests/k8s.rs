@@ -624,3 +624,68 @@ fn editing_is_refused_when_the_object_would_not_encode_back() {
         assert!(why.contains(reason), "{reason}: {why}");
     }
 }
+
+/// `--record`: a Kubernetes object's event line carries the decoded object
+/// next to the raw value (real etcd, the real watch task).
+#[tokio::test(flavor = "multi_thread")]
+async fn recorded_events_carry_the_decoded_object() {
+    let etcd = Etcd::single().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let (msg_tx, mut msgs) = tokio::sync::mpsc::channel(1024);
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(256);
+    let worker = tokio::spawn(etcdlens::tasks::run(
+        etcd.connection().await,
+        b"/".to_vec(),
+        Some(path.clone()),
+        cmd_rx,
+        msg_tx,
+    ));
+    cmd_tx
+        .send(etcdlens::app::Cmd::Watch {
+            epoch: 1,
+            prefix: b"/registry/".to_vec(),
+            start_revision: Some(1),
+        })
+        .await
+        .unwrap();
+    let mut c = etcd.client().await;
+    c.put("/registry/pods/default/web-7d9c", built::pod("Pending"), None)
+        .await
+        .unwrap();
+    c.put("/registry/plain", "not kubernetes", None).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let lines = loop {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text.lines().count() >= 2 {
+            break text;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no record lines: {text:?}");
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(100), msgs.recv()).await;
+    };
+    let lines: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines[0]["value_base64"].is_string(), "the raw value stays");
+    assert_eq!(lines[0]["object"]["kind"], "Pod");
+    assert_eq!(lines[0]["object"]["status"]["phase"], "Pending");
+    assert_eq!(lines[0]["object"]["spec"]["containers"][1]["image"], "envoy:1.30");
+    assert!(lines[1].get("object").is_none(), "{}", lines[1]);
+    worker.abort();
+}
+
+/// The event diff of a Pod whose phase changes: decoded YAML, line by
+/// line; only the phase differs.
+#[test]
+fn the_diff_of_a_pod_whose_phase_changes_is_one_yaml_line() {
+    use etcdlens::value_doc::{line_diff, DiffTag};
+    let diff = line_diff(&built::pod("Pending"), &built::pod("Running"));
+    let changed: Vec<(DiffTag, &str)> = diff
+        .iter()
+        .filter(|(t, _)| *t != DiffTag::Same)
+        .map(|(t, l)| (*t, l.as_str()))
+        .collect();
+    assert_eq!(
+        changed,
+        vec![(DiffTag::Old, "  phase: Pending"), (DiffTag::New, "  phase: Running")]
+    );
+    assert!(diff.iter().any(|(_, l)| l == "kind: Pod"));
+}
