@@ -689,3 +689,70 @@ fn the_diff_of_a_pod_whose_phase_changes_is_one_yaml_line() {
     );
     assert!(diff.iter().any(|(_, l)| l == "kind: Pod"));
 }
+
+/// `J` shows decoded objects as JSON and back as YAML; `y` copies the
+/// object as shown. A value over 64 KiB is formatted again off the UI
+/// thread (a command), a small one on the spot.
+#[test]
+fn j_toggles_json_and_y_copies_the_object_as_shown() {
+    use common::fixtures::{ch, loaded};
+    use etcdlens::app::{update, Cmd, Msg, State};
+    let mut s = State::new(b"/registry/", b"/", "test".into(), std::time::Instant::now());
+    let show = |s: &mut State, value: &[u8]| {
+        s.value.key = Some(b"/registry/x".to_vec());
+        s.value.status = ValueStatus::Loaded {
+            value: Box::new(loaded(b"/registry/x", value, 7, 0)),
+            fetched_at: s.now,
+        };
+    };
+    let text = |s: &State| match &s.value.status {
+        ValueStatus::Loaded { value, .. } => value.doc.text_lines()[2..].join("\n"),
+        _ => panic!("not loaded"),
+    };
+    let copied = |cmds: &[Cmd]| {
+        cmds.iter()
+            .find_map(|c| match c {
+                Cmd::Copy(b) => Some(String::from_utf8(b.clone()).unwrap()),
+                _ => None,
+            })
+            .expect("a copy")
+    };
+    show(&mut s, &built::secret());
+    s.focus = etcdlens::app::Pane::Value;
+    assert!(text(&s).starts_with("apiVersion: v1\nkind: Secret"));
+    assert!(copied(&update(&mut s, ch('y'))).starts_with("apiVersion: v1\nkind: Secret\n"));
+    assert!(update(&mut s, ch('J')).is_empty());
+    assert!(text(&s).starts_with("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Secret\""), "{}", text(&s));
+    let json = copied(&update(&mut s, ch('y')));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["data"]["username"], "YWRtaW4=");
+    update(&mut s, ch('J'));
+    assert!(text(&s).starts_with("apiVersion: v1"));
+
+    // Over 64 KiB: a FormatValue command, answered as the value request.
+    let big = built::config_map(&"x".repeat(70_000));
+    show(&mut s, &big);
+    let cmds = update(&mut s, ch('J'));
+    let (req, record, style) = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::FormatValue { req, record, style } => Some((*req, record.clone(), *style)),
+            _ => None,
+        })
+        .expect("formatted off the UI thread");
+    assert_eq!(style, KubeStyle::Json);
+    let doc = Document::build_as(&record.value, style);
+    update(
+        &mut s,
+        Msg::Value {
+            req,
+            result: Ok(Some(etcdlens::app::LoadedValue { record, doc })),
+            revision: 0,
+        },
+    );
+    assert!(text(&s).starts_with("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\""));
+    // Not Kubernetes: J changes nothing shown, y copies the bytes.
+    show(&mut s, b"plain text");
+    update(&mut s, ch('J'));
+    assert_eq!(copied(&update(&mut s, ch('y'))), "plain text");
+}
