@@ -17,7 +17,9 @@ use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
-use crate::etcd::{cluster, describe_error, election, history, lister, value, write, Reports};
+use crate::etcd::{
+    cluster, describe_error, election, history, lister, resources, value, write, Reports,
+};
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
 use crate::value_doc::Document;
@@ -125,6 +127,28 @@ impl Tasks {
                         revision,
                     }
                 }));
+            }
+            Cmd::ListResources { dir, after } => {
+                self.reply(async move {
+                    let result = resources::list_keys(
+                        &mut client,
+                        &dir,
+                        after.as_deref(),
+                        crate::app::resources::PAGE_KEYS,
+                    )
+                    .await
+                    .map_err(|e| describe_error(&e));
+                    Msg::ResourcesListed { dir, result }
+                });
+            }
+            Cmd::ReadResources { dir, first, last } => {
+                self.reply(async move {
+                    let result = resources::read_run(&mut client, &first, &last)
+                        .await
+                        .map(|kvs| (kvs, unix_now()))
+                        .map_err(|e| describe_error(&e));
+                    Msg::ResourceValues { dir, result }
+                });
             }
             Cmd::FormatValue { req, record, style } => {
                 self.reply(async move {
@@ -388,6 +412,14 @@ fn watch_msg(epoch: u64, update: WatchUpdate) -> Msg {
         },
         WatchUpdate::RecordFailed { what, error } => Msg::FileFailed { what, error },
     }
+}
+
+/// The wall clock in seconds since the epoch.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Reads a value and formats it off the async threads (pretty-printing a

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod command;
 pub mod elections;
 pub mod history;
+pub mod resources;
 pub mod keymap;
 pub mod msg;
 pub mod state;

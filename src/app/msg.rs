@@ -120,6 +120,17 @@ pub enum Msg {
         seq: u64,
         result: Result<Option<Vec<u8>>, String>,
     },
+    /// A page of the resource table's keys, and whether more follow.
+    ResourcesListed {
+        dir: Vec<u8>,
+        result: Result<(Vec<Vec<u8>>, bool), String>,
+    },
+    /// Values for the resource table's rows on screen, and the wall clock
+    /// (seconds since the epoch) when read.
+    ResourceValues {
+        dir: Vec<u8>,
+        result: Result<(Vec<(Vec<u8>, Vec<u8>)>, i64), String>,
+    },
     /// A key's history (or why not).
     History {
         key: Vec<u8>,
@@ -153,6 +164,18 @@ pub enum Cmd {
     FetchValue {
         req: u64,
         key: Vec<u8>,
+    },
+    /// List a page of keys under `dir` for the resource table, after
+    /// `after` (from the start when `None`).
+    ListResources {
+        dir: Vec<u8>,
+        after: Option<Vec<u8>>,
+    },
+    /// Read the values from `first` to `last` for the resource table.
+    ReadResources {
+        dir: Vec<u8>,
+        first: Vec<u8>,
+        last: Vec<u8>,
     },
     /// Format a fetched value again in another style (answered as the
     /// value request `req`).

@@ -115,6 +115,8 @@ pub struct State {
     pub cluster: ClusterView,
     /// A key's history, when open.
     pub history: Option<HistoryView>,
+    /// The Kubernetes resource table, when open.
+    pub resources: Option<super::resources::ResourceView>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -174,6 +176,7 @@ impl State {
             external: None,
             cluster: ClusterView::new(now),
             history: None,
+            resources: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),

@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, history, tree, value, watch, writes};
+use super::{cluster, command, elections, history, resources, tree, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -81,7 +81,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 tree::update::rebuild(state, keep);
             }
         }
-        Msg::Frame => watch::update::on_frame(state, &mut cmds),
+        Msg::Frame => {
+            watch::update::on_frame(state, &mut cmds);
+            resources::update::on_frame(state, &mut cmds);
+        }
+        Msg::ResourcesListed { dir, result } => {
+            resources::update::on_listed(state, dir, result, &mut cmds)
+        }
+        Msg::ResourceValues { dir, result } => {
+            resources::update::on_values(state, dir, result, &mut cmds)
+        }
         Msg::Election { name, result } => elections::update::on_snapshot(state, &name, result),
         Msg::ElectionDetected { dir, full } => state.tree.mark_election(dir, &full),
         Msg::LeaseRevoked { lease, result } => match result {
@@ -233,6 +242,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
+                || resources::update::on_pane_action(state, action, cmds)
             {
                 return true;
             }
@@ -247,6 +257,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             let features = [
                 cluster::update::on_action,
                 history::update::on_action,
+                resources::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,
