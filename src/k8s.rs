@@ -571,7 +571,7 @@ pub fn object_json(bytes: &[u8]) -> Option<serde_json::Value> {
 
 /// A Kubernetes object ready to be edited as YAML: the text, and what
 /// encoding it back needs (the empty fields the text leaves out).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Editable {
     pub text: String,
     empties: typed::Empties,

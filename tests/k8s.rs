@@ -628,3 +628,77 @@ fn regex_lite_years(s: &str) -> String {
     }
     out
 }
+
+/// `e` on a Kubernetes object edits its YAML with a warning; Ctrl-s encodes
+/// it back into the same envelope and writes it with the guarded
+/// transaction; the object in etcd then differs only where edited. An
+/// object that would not encode back is refused with the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn e_edits_an_object_as_yaml_and_saves_it_into_its_envelope() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let key = "/registry/configmaps/kube-system/web-config";
+    c.put(key, built::config_map("hello"), None).await.unwrap();
+    c.put("/registry/configmaps/kube-system/x-cut", &pod("Running")[..40], None)
+        .await
+        .unwrap();
+    let mut app = Headless::start(etcd.connection().await, b"/registry/configmaps/kube-system/", 100);
+    app.until(10, "decoded", |s| {
+        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
+    })
+    .await;
+    app.press(crossterm::event::KeyCode::Char('e'));
+    let editor = app.state.editor.as_ref().expect("the editor");
+    assert!(editor.ctx.kube.is_some());
+    assert!(editor.text().contains("\ndata:\n  greeting: hello\n"), "{}", editor.text());
+    let screen = common::fixtures::screen(&app.state);
+    assert!(screen.contains("⚠ kube-apiserver normally writes this key"), "{screen}");
+    let text = editor.text().replace("greeting: hello", "greeting: howdy");
+    app.state.editor.as_mut().unwrap().set_text(&text);
+    app.apply(common::fixtures::ctrl('s'));
+    app.until(10, "saved", |s| s.editor.is_none()).await;
+    let stored = c.get(key, None).await.unwrap().kvs()[0].value().to_vec();
+    assert_eq!(stored, built::config_map("howdy"), "only the edited field changed");
+    // A broken envelope: refused, nothing opened.
+    app.press(crossterm::event::KeyCode::Char('j'));
+    app.until(10, "the cut value", |s| {
+        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.record.key.ends_with(b"x-cut"))
+    })
+    .await;
+    app.press(crossterm::event::KeyCode::Char('e'));
+    assert!(app.state.editor.is_none());
+    let msg = &app.state.message.as_ref().unwrap().text;
+    assert!(msg.starts_with("cannot edit this Kubernetes object as YAML: corrupt envelope"), "{msg}");
+    assert!(msg.ends_with("E edits the raw bytes"), "{msg}");
+}
+
+/// A YAML edit saved while kube-apiserver changed the object: the conflict
+/// view diffs the current object's YAML against the edit; overwrite
+/// encodes the edit into the current envelope.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflicting_yaml_edit_shows_a_yaml_diff() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let key = "/registry/configmaps/kube-system/web-config";
+    c.put(key, built::config_map("hello"), None).await.unwrap();
+    let mut app = Headless::start(etcd.connection().await, b"/registry/configmaps/kube-system/", 100);
+    app.until(10, "decoded", |s| {
+        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
+    })
+    .await;
+    app.press(crossterm::event::KeyCode::Char('e'));
+    let text = app.state.editor.as_ref().unwrap().text().replace("greeting: hello", "greeting: mine");
+    app.state.editor.as_mut().unwrap().set_text(&text);
+    c.put(key, built::config_map("theirs"), None).await.unwrap();
+    app.apply(common::fixtures::ctrl('s'));
+    app.until(10, "the conflict", |s| s.conflict.is_some()).await;
+    let diff: Vec<String> = app.state.conflict.as_ref().unwrap().diff.iter()
+        .filter(|(t, _)| *t != etcdlens::value_doc::DiffTag::Same)
+        .map(|(_, l)| l.clone())
+        .collect();
+    assert_eq!(diff, ["  greeting: theirs", "  greeting: mine"]);
+    app.press(crossterm::event::KeyCode::Char('o'));
+    app.until(10, "overwritten", |s| s.conflict.is_none()).await;
+    let stored = c.get(key, None).await.unwrap().kvs()[0].value().to_vec();
+    assert_eq!(stored, built::config_map("mine"));
+}
