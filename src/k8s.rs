@@ -118,6 +118,80 @@ pub fn summary(bytes: &[u8]) -> Option<String> {
     Some(s)
 }
 
+/// The preview of a Kubernetes value cut short (the Events log keeps the
+/// first 64 KiB of a value): what the first bytes tell (the kind, and the
+/// name when the metadata is whole), and that it was cut, not corrupt.
+pub fn summary_cut(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(ENCRYPTED) {
+        return summary(bytes);
+    }
+    let body = bytes.strip_prefix(MAGIC)?;
+    let env = fields_cut(body);
+    let text = |b: &[u8], n: u32| {
+        fields(b).ok()?.into_iter().find_map(|(k, v)| match v {
+            Raw::Bytes(s) if k == n => Some(lossy(s)),
+            _ => None,
+        })
+    };
+    let part = |n: u32| {
+        env.iter().find_map(|(k, v)| match v {
+            Raw::Bytes(b) if *k == n => Some(*b),
+            _ => None,
+        })
+    };
+    let kind = part(1).and_then(|tm| text(tm, 2));
+    let raw = part(2).unwrap_or_default();
+    let m = if is_json(raw) {
+        Meta::default()
+    } else {
+        fields_cut(raw)
+            .into_iter()
+            .find_map(|(n, v)| match v {
+                // Whole only when the parse did not stop inside it.
+                Raw::Bytes(b) if n == 1 => dump(b, 0).ok(),
+                _ => None,
+            })
+            .map(|f| meta(&f))
+            .unwrap_or_default()
+    };
+    Some(match kind {
+        Some(kind) if !m.name.is_empty() => {
+            format!("{}  (value cut to 64 KiB in the log)", title(&kind, &m))
+        }
+        Some(kind) => format!("{kind}  (value cut to 64 KiB in the log)"),
+        None => "Kubernetes object (value cut to 64 KiB in the log)".into(),
+    })
+}
+
+/// The fields of a message cut short: the whole ones, then what is there
+/// of a length-delimited field the cut went through.
+fn fields_cut(buf: &[u8]) -> Vec<(u32, Raw<'_>)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let Ok(tag) = varint(buf, &mut pos) else {
+            break;
+        };
+        let number = (tag >> 3) as u32;
+        match tag & 7 {
+            0 => match varint(buf, &mut pos) {
+                Ok(v) => out.push((number, Raw::Varint(v))),
+                Err(_) => break,
+            },
+            2 => {
+                let Ok(len) = varint(buf, &mut pos) else {
+                    break;
+                };
+                let end = pos.saturating_add(len as usize).min(buf.len());
+                out.push((number, Raw::Bytes(&buf[pos..end])));
+                pos = end;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
 /// The bytes of length-delimited field `number` of a message.
 fn field_bytes(message: &[u8], number: u32) -> Option<&[u8]> {
     fields(message)

@@ -702,3 +702,30 @@ async fn a_conflicting_yaml_edit_shows_a_yaml_diff() {
     let stored = c.get(key, None).await.unwrap().kvs()[0].value().to_vec();
     assert_eq!(stored, built::config_map("mine"));
 }
+
+/// An object over 64 KiB changes: the Events log keeps its first 64 KiB;
+/// the preview names the object and says it was cut, not corrupt.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_of_a_big_object_says_it_was_cut_not_corrupt() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/registry/pods/default/a", "x", None).await.unwrap();
+    let mut app = Headless::start(etcd.connection().await, b"/registry/pods/default/", 100);
+    app.until(10, "watching", |s| s.watch.status.is_some()).await;
+    let big = built::big_pod(200_000);
+    assert!(big.len() > 64 * 1024);
+    c.put("/registry/pods/default/big", big, None).await.unwrap();
+    app.until(10, "the event", |s| s.events.total == 1).await;
+    let screen = common::fixtures::screen(&app.state);
+    assert!(
+        screen.contains("Pod default/big  (value cut to 64 KiB in the log)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("corrupt"), "{screen}");
+    // Its detail says the same.
+    app.state.focus = etcdlens::app::Pane::Events;
+    app.state.events.select(Some(app.state.events.seq_range().0));
+    let screen = common::fixtures::screen(&app.state);
+    assert!(screen.contains("the key's own value shows it whole"), "{screen}");
+    assert!(!screen.contains("corrupt"), "{screen}");
+}
