@@ -3,11 +3,16 @@
 //! content encoding and type), or encrypted at rest behind
 //! `k8s:enc:<provider>:v1:<key name>:`.
 //!
-//! This first step decodes without schemas: the envelope, the object's
-//! `metadata` (field 1 of every built-in kind: name, namespace, uid,
-//! creation time, labels) and a generic dump of the rest (field numbers,
-//! varints, nested messages, strings). Typed decoding (YAML with field
-//! names) is not built yet. Pure and terminal-free.
+//! The envelope and the object's `metadata` (field 1 of every built-in
+//! kind: name, namespace, uid, creation time, labels) are read without a
+//! schema (headers, previews); `typed` decodes the whole object with
+//! Kubernetes' field names (and encodes it back), `yaml` writes it as
+//! kubectl does. An object the schema does not know gets a generic dump
+//! (field numbers, varints, nested messages, strings). Pure and
+//! terminal-free.
+
+pub mod typed;
+pub mod yaml;
 
 /// The envelope's magic prefix.
 pub const MAGIC: &[u8] = b"k8s\0";
@@ -33,8 +38,6 @@ pub struct Object {
     pub kind: String,
     pub content_type: String,
     pub meta: Meta,
-    /// The object's fields, generically.
-    pub fields: Vec<Field>,
     /// The object's bytes.
     raw: Vec<u8>,
 }
@@ -115,6 +118,80 @@ pub fn summary(bytes: &[u8]) -> Option<String> {
     Some(s)
 }
 
+/// The preview of a Kubernetes value cut short (the Events log keeps the
+/// first 64 KiB of a value): what the first bytes tell (the kind, and the
+/// name when the metadata is whole), and that it was cut, not corrupt.
+pub fn summary_cut(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(ENCRYPTED) {
+        return summary(bytes);
+    }
+    let body = bytes.strip_prefix(MAGIC)?;
+    let env = fields_cut(body);
+    let text = |b: &[u8], n: u32| {
+        fields(b).ok()?.into_iter().find_map(|(k, v)| match v {
+            Raw::Bytes(s) if k == n => Some(lossy(s)),
+            _ => None,
+        })
+    };
+    let part = |n: u32| {
+        env.iter().find_map(|(k, v)| match v {
+            Raw::Bytes(b) if *k == n => Some(*b),
+            _ => None,
+        })
+    };
+    let kind = part(1).and_then(|tm| text(tm, 2));
+    let raw = part(2).unwrap_or_default();
+    let m = if is_json(raw) {
+        Meta::default()
+    } else {
+        fields_cut(raw)
+            .into_iter()
+            .find_map(|(n, v)| match v {
+                // Whole only when the parse did not stop inside it.
+                Raw::Bytes(b) if n == 1 => dump(b, 0).ok(),
+                _ => None,
+            })
+            .map(|f| meta(&f))
+            .unwrap_or_default()
+    };
+    Some(match kind {
+        Some(kind) if !m.name.is_empty() => {
+            format!("{}  (value cut to 64 KiB in the log)", title(&kind, &m))
+        }
+        Some(kind) => format!("{kind}  (value cut to 64 KiB in the log)"),
+        None => "Kubernetes object (value cut to 64 KiB in the log)".into(),
+    })
+}
+
+/// The fields of a message cut short: the whole ones, then what is there
+/// of a length-delimited field the cut went through.
+fn fields_cut(buf: &[u8]) -> Vec<(u32, Raw<'_>)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < buf.len() {
+        let Ok(tag) = varint(buf, &mut pos) else {
+            break;
+        };
+        let number = (tag >> 3) as u32;
+        match tag & 7 {
+            0 => match varint(buf, &mut pos) {
+                Ok(v) => out.push((number, Raw::Varint(v))),
+                Err(_) => break,
+            },
+            2 => {
+                let Ok(len) = varint(buf, &mut pos) else {
+                    break;
+                };
+                let end = pos.saturating_add(len as usize).min(buf.len());
+                out.push((number, Raw::Bytes(&buf[pos..end])));
+                pos = end;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
 /// The bytes of length-delimited field `number` of a message.
 fn field_bytes(message: &[u8], number: u32) -> Option<&[u8]> {
     fields(message)
@@ -135,20 +212,98 @@ fn text_at(raw: &[u8], path: &[u32]) -> Option<String> {
     std::str::from_utf8(b).ok().map(str::to_string)
 }
 
+/// A varint at `path` (field numbers from the object down).
+fn int_at(raw: &[u8], path: &[u32]) -> Option<u64> {
+    let (last, outer) = path.split_last()?;
+    let mut b = raw;
+    for n in outer {
+        b = field_bytes(b, *n)?;
+    }
+    fields(b).ok()?.into_iter().find_map(|(n, v)| match v {
+        Raw::Varint(x) if n == *last => Some(x),
+        _ => None,
+    })
+}
+
 /// What `kubectl get` would show beside the name, for the kinds whose field
 /// numbers are known here: a Pod's phase (status.phase = 3.1) and node
-/// (spec.nodeName = 2.10).
+/// (spec.nodeName = 2.10); a Deployment's ready replicas
+/// (status.readyReplicas = 3.7 of spec.replicas = 2.1).
 fn columns(kind: &str, raw: &[u8]) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    if kind == "Pod" && !is_json(raw) {
-        if let Some(p) = text_at(raw, &[3, 1]) {
-            out.push(("phase", p));
+    if is_json(raw) {
+        return out;
+    }
+    match kind {
+        "Pod" => {
+            if let Some(p) = text_at(raw, &[3, 1]) {
+                out.push(("phase", p));
+            }
+            if let Some(n) = text_at(raw, &[2, 10]) {
+                out.push(("node", n));
+            }
         }
-        if let Some(n) = text_at(raw, &[2, 10]) {
-            out.push(("node", n));
+        "Deployment" => {
+            let ready = int_at(raw, &[3, 7]).unwrap_or(0);
+            let want = int_at(raw, &[2, 1]).unwrap_or(1);
+            out.push(("ready", format!("{ready}/{want}")));
         }
+        _ => {}
     }
     out
+}
+
+/// One row of the resource table: what a value is, from its envelope and
+/// metadata only (cheap: drawn for the rows on screen).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableRow {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// Seconds since the epoch.
+    pub created: Option<i64>,
+    /// `phase`, `node`, `ready` where known.
+    pub columns: Vec<(&'static str, String)>,
+    /// Encrypted at rest, or why the envelope is broken.
+    pub note: Option<String>,
+}
+
+/// The table row of a Kubernetes value; `None` for other values.
+pub fn table_row(bytes: &[u8]) -> Option<TableRow> {
+    if let Some(rest) = bytes.strip_prefix(ENCRYPTED) {
+        let (provider, _) = encryption(rest);
+        return Some(TableRow {
+            note: Some(format!("encrypted at rest ({provider})")),
+            ..Default::default()
+        });
+    }
+    let env = match parse_envelope(bytes.strip_prefix(MAGIC)?) {
+        Ok(env) => env,
+        Err(why) => {
+            return Some(TableRow {
+                note: Some(format!("✗ {why}")),
+                ..Default::default()
+            })
+        }
+    };
+    let m = if is_json(env.raw) {
+        serde_json::from_slice::<serde_json::Value>(env.raw)
+            .map(|v| json_meta(&v["metadata"]))
+            .unwrap_or_default()
+    } else {
+        field_bytes(env.raw, 1)
+            .and_then(|b| dump(b, 0).ok())
+            .map(|f| meta(&f))
+            .unwrap_or_default()
+    };
+    Some(TableRow {
+        columns: columns(&env.kind, env.raw),
+        kind: env.kind,
+        namespace: m.namespace,
+        name: m.name,
+        created: m.created,
+        note: None,
+    })
 }
 
 /// `Pod default/web-7d9c` (cluster-scoped: `Node node-1`).
@@ -223,26 +378,39 @@ fn envelope(body: &[u8]) -> Result<Object, String> {
         kind: env.kind,
         content_type: env.content_type,
         meta: Meta::default(),
-        fields: Vec::new(),
         raw: env.raw.to_vec(),
     };
     if is_json(env.raw) {
-        // Shown as it is.
-        object.fields = vec![Field {
-            number: 0,
-            value: Wire::Text(lossy(env.raw)),
-        }];
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(env.raw) {
+            object.meta = json_meta(&v["metadata"]);
+        }
         return Ok(object);
     }
-    object.fields = dump(env.raw, 0).map_err(|e| format!("corrupt object: {e}"))?;
-    if let Some(Field {
-        value: Wire::Message(m),
-        ..
-    }) = object.fields.iter().find(|f| f.number == 1)
-    {
-        object.meta = meta(m);
+    fields(env.raw).map_err(|e| format!("corrupt object: {e}"))?;
+    if let Some(m) = field_bytes(env.raw, 1).and_then(|b| dump(b, 0).ok()) {
+        object.meta = meta(&m);
     }
     Ok(object)
+}
+
+/// A custom resource's (JSON) metadata.
+fn json_meta(m: &serde_json::Value) -> Meta {
+    let text = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+    Meta {
+        name: text("name"),
+        namespace: text("namespace"),
+        uid: text("uid"),
+        resource_version: text("resourceVersion"),
+        created: typed::parse_timestamp(&text("creationTimestamp")).map(|(s, _)| s),
+        labels: m["labels"]
+            .as_object()
+            .map(|l| {
+                l.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -400,9 +568,30 @@ impl Object {
 
     /// The generic dump, one line per field, nested messages indented.
     pub fn dump_lines(&self) -> Vec<String> {
+        let fields = if is_json(&self.raw) {
+            vec![Field {
+                number: 0,
+                value: Wire::Text(lossy(&self.raw)),
+            }]
+        } else {
+            dump(&self.raw, 0).unwrap_or_default()
+        };
         let mut out = Vec::new();
-        dump_into(&self.fields, 0, true, &mut out);
+        dump_into(&fields, 0, true, &mut out);
         out
+    }
+
+    /// The whole object with Kubernetes' field names: decoded with the
+    /// schema (built-in kinds), or parsed (custom resources are JSON).
+    pub fn typed(&self) -> Result<typed::Typed, String> {
+        if is_json(&self.raw) {
+            let value = serde_json::from_slice(&self.raw).map_err(|e| format!("not JSON: {e}"))?;
+            return Ok(typed::Typed {
+                value,
+                empties: typed::Empties::default(),
+            });
+        }
+        typed::decode(&self.api_version, &self.kind, &self.raw)
     }
 }
 
@@ -440,6 +629,116 @@ fn dump_into(fields: &[Field], depth: usize, top: bool, out: &mut Vec<String>) {
             )),
         }
     }
+}
+
+/// The decoded object of a Kubernetes value as JSON (`--record`); `None`
+/// for other values and ones that do not decode.
+pub fn object_json(bytes: &[u8]) -> Option<serde_json::Value> {
+    if !bytes.starts_with(MAGIC) {
+        return None;
+    }
+    match decode(bytes)? {
+        Decoded::Object(o) => o.typed().ok().map(|t| t.value),
+        _ => None,
+    }
+}
+
+/// A Kubernetes object ready to be edited as YAML: the text, and what
+/// encoding it back needs (the empty fields the text leaves out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editable {
+    pub text: String,
+    empties: typed::Empties,
+    /// Custom resources: JSON text that ends with a line break.
+    json_newline: bool,
+}
+
+/// The object of `bytes` as YAML to edit, when encoding it back unchanged
+/// gives exactly `bytes` (so an edit changes only what the user changed);
+/// else why it cannot be edited this way.
+pub fn editable(bytes: &[u8]) -> Result<Editable, String> {
+    let o = match decode(bytes) {
+        Some(Decoded::Object(o)) => o,
+        Some(Decoded::Encrypted { provider, .. }) => {
+            return Err(format!("the value is encrypted at rest ({provider})"))
+        }
+        Some(Decoded::Broken(why)) => return Err(why),
+        None => return Err("not a Kubernetes value".into()),
+    };
+    let t = o.typed()?;
+    let e = Editable {
+        text: yaml::text(&t.value),
+        empties: t.empties,
+        json_newline: is_json(&o.raw) && o.raw.ends_with(b"\n"),
+    };
+    let again = encode_object(bytes, &t.value, &e)?;
+    if again != bytes {
+        let at = again
+            .iter()
+            .zip(bytes)
+            .position(|(a, b)| a != b)
+            .unwrap_or(again.len().min(bytes.len()));
+        return Err(format!(
+            "encoding this object again does not give back the stored bytes (they differ from byte {at} on, {} bytes stored, {} encoded)",
+            bytes.len(),
+            again.len()
+        ));
+    }
+    Ok(e)
+}
+
+/// `bytes` with its object replaced by the edited YAML `text`: the same
+/// envelope (type, content type) around the object encoded again.
+pub fn apply_edit(bytes: &[u8], text: &str, e: &Editable) -> Result<Vec<u8>, String> {
+    let value = yaml::parse(text)?;
+    encode_object(bytes, &value, e)
+}
+
+fn encode_object(bytes: &[u8], value: &serde_json::Value, e: &Editable) -> Result<Vec<u8>, String> {
+    let body = bytes.strip_prefix(MAGIC).ok_or("not a Kubernetes value")?;
+    let env = parse_envelope(body)?;
+    let text = |k: &str| {
+        value
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
+    if text("apiVersion") != env.api_version || text("kind") != env.kind {
+        return Err(format!(
+            "apiVersion and kind must stay {} {}",
+            env.api_version, env.kind
+        ));
+    }
+    let raw = if is_json(env.raw) {
+        let mut raw = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        if e.json_newline {
+            raw.push(b'\n');
+        }
+        raw
+    } else {
+        typed::encode(value, &e.empties)?.2
+    };
+    // The envelope again, field by field, with the new object.
+    let mut out = MAGIC.to_vec();
+    for (number, v) in fields(body).map_err(|e| format!("corrupt envelope: {e}"))? {
+        match v {
+            Raw::Bytes(_) if number == 2 => typed::length_delimited(2, &raw, &mut out),
+            Raw::Bytes(b) => typed::length_delimited(number, b, &mut out),
+            Raw::Varint(x) => {
+                typed::varint(u64::from(number) << 3, &mut out);
+                typed::varint(x, &mut out);
+            }
+            Raw::Fixed64(x) => {
+                typed::varint(u64::from(number) << 3 | 1, &mut out);
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            Raw::Fixed32(x) => {
+                typed::varint(u64::from(number) << 3 | 5, &mut out);
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Seconds since the epoch as `2017-06-27T16:35:34Z` (UTC).

@@ -7,6 +7,9 @@
 //! {"type":"GAP","from":13,"to":40}
 //! ```
 //!
+//! A Kubernetes value (`k8s\0…`) that decodes gets an `object` field next
+//! to the raw value: the object as JSON with its field names.
+//!
 //! `prev_value` comes from the values seen since recording started; it is
 //! null for a key's first update when its earlier value was never seen.
 
@@ -121,6 +124,13 @@ pub fn event_line(ev: &WatchEvent) -> String {
     match ev.kind {
         EventKind::Put => put_bytes(&mut obj, "value", Some(&ev.value)),
         EventKind::Delete => put_bytes(&mut obj, "value", None),
+    }
+    // A Kubernetes object also as JSON with its field names.
+    if let Some(object) = (ev.kind == EventKind::Put)
+        .then(|| crate::k8s::object_json(&ev.value))
+        .flatten()
+    {
+        obj.insert("object".into(), object);
     }
     put_bytes(&mut obj, "prev_value", ev.prev_value.as_deref());
     if ev.kind == EventKind::Put {

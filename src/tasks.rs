@@ -18,7 +18,8 @@ use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{
-    changes, cluster, describe_error, election, history, lister, revision, value, write, Reports,
+    changes, cluster, describe_error, election, history, lister, resources, revision, value, write,
+    Reports,
 };
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
@@ -120,6 +121,44 @@ impl Tasks {
             }
             Cmd::FetchValue { req, key } => self.fetch_value(req, key, 0),
             Cmd::FetchValueAt { req, key, revision } => self.fetch_value(req, key, revision),
+            Cmd::ListResources { dir, after } => {
+                self.reply(async move {
+                    let result = resources::list_keys(
+                        &mut client,
+                        &dir,
+                        after.as_deref(),
+                        crate::app::resources::PAGE_KEYS,
+                    )
+                    .await
+                    .map_err(|e| describe_error(&e));
+                    Msg::ResourcesListed { dir, result }
+                });
+            }
+            Cmd::ReadResources { dir, first, last } => {
+                self.reply(async move {
+                    let result = resources::read_run(&mut client, &first, &last)
+                        .await
+                        .map(|kvs| (kvs, unix_now()))
+                        .map_err(|e| describe_error(&e));
+                    Msg::ResourceValues { dir, result }
+                });
+            }
+            Cmd::FormatValue { req, record, style } => {
+                self.reply(async move {
+                    let built = tokio::task::spawn_blocking(move || {
+                        let doc = Document::build_as(&record.value, style);
+                        LoadedValue { record, doc }
+                    })
+                    .await;
+                    Msg::Value {
+                        req,
+                        result: built
+                            .map(Some)
+                            .map_err(|e| format!("formatting failed: {e}")),
+                        revision: 0,
+                    }
+                });
+            }
             Cmd::Watch {
                 epoch,
                 prefix,
@@ -438,6 +477,14 @@ fn watch_msg(epoch: u64, update: WatchUpdate) -> Msg {
         },
         WatchUpdate::RecordFailed { what, error } => Msg::FileFailed { what, error },
     }
+}
+
+/// The wall clock in seconds since the epoch.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Reads a value and formats it off the async threads (pretty-printing a

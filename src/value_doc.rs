@@ -38,6 +38,15 @@ pub enum Format {
     Kubernetes,
 }
 
+/// How a decoded Kubernetes object is written: YAML (as `kubectl get -o
+/// yaml`), or JSON (`J`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KubeStyle {
+    #[default]
+    Yaml,
+    Json,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub format: Format,
@@ -47,6 +56,8 @@ pub struct Document {
     sources: Vec<Source>,
     /// Why JSON-looking bytes are shown as text, if they are.
     pub note: Option<&'static str>,
+    /// The style a Kubernetes object is written in.
+    pub kube_style: KubeStyle,
 }
 
 /// One source line: document lines `start..end`, `cells` wide on screen.
@@ -65,8 +76,13 @@ fn char_cells(c: char) -> usize {
 
 impl Document {
     pub fn build(bytes: &[u8]) -> Document {
+        Document::build_as(bytes, KubeStyle::Yaml)
+    }
+
+    /// Like `build`, a Kubernetes object shown in `style`.
+    pub fn build_as(bytes: &[u8], style: KubeStyle) -> Document {
         if crate::k8s::is_kubernetes(bytes) {
-            return kubernetes_document(bytes);
+            return kubernetes_document(bytes, style);
         }
         if let Some(doc) = json_document(bytes) {
             return doc;
@@ -78,6 +94,7 @@ impl Document {
                 body: Body::Hex(bytes.to_vec()),
                 sources: Vec::new(),
                 note: None,
+                kube_style: KubeStyle::Yaml,
             },
         }
     }
@@ -107,6 +124,7 @@ impl Document {
             body: Body::Lines(lines.into_iter().map(|(_, l)| l).collect()),
             sources,
             note: None,
+            kube_style: KubeStyle::Yaml,
         }
     }
 
@@ -307,10 +325,12 @@ fn wrap_pieces(
     (row + 1, out)
 }
 
-/// A Kubernetes value: the header (kind, namespace/name, …), the object's
-/// fields, then the hex dump of the whole value; an encrypted one only says
-/// so; a broken envelope says why, then the hex.
-fn kubernetes_document(bytes: &[u8]) -> Document {
+/// A Kubernetes value: the header (kind, namespace/name, …), then the
+/// object with its field names (YAML or JSON); an object the schema does
+/// not know, or that does not decode with it, gets the generic field dump
+/// and the hex dump of the whole value; an encrypted one only says so; a
+/// broken envelope says why, then the hex.
+fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
     use crate::k8s::{decode, Decoded};
     let mut lines = Vec::new();
     let mut hex = true;
@@ -318,8 +338,32 @@ fn kubernetes_document(bytes: &[u8]) -> Document {
         Some(Decoded::Object(o)) => {
             push_chunked(&mut lines, &o.header(), Tok::Key);
             lines.push((false, Vec::new()));
-            for l in o.dump_lines() {
-                push_chunked(&mut lines, &l, Tok::Plain);
+            match o.typed() {
+                Ok(t) => {
+                    hex = false;
+                    match style {
+                        KubeStyle::Yaml => {
+                            for line in crate::k8s::yaml::lines(&t.value) {
+                                push_pieces(&mut lines, line);
+                            }
+                        }
+                        KubeStyle::Json => {
+                            let pretty = serde_json::to_string_pretty(&t.value)
+                                .expect("a JSON value serialises");
+                            push_json_lines(&mut lines, &pretty);
+                        }
+                    }
+                }
+                Err(why) => {
+                    push_chunked(
+                        &mut lines,
+                        &format!("not decoded with the schema: {why}"),
+                        Tok::Null,
+                    );
+                    for l in o.dump_lines() {
+                        push_chunked(&mut lines, &l, Tok::Plain);
+                    }
+                }
             }
         }
         Some(Decoded::Encrypted { provider, key }) => {
@@ -342,7 +386,48 @@ fn kubernetes_document(bytes: &[u8]) -> Document {
             lines.push((false, vec![(Tok::Plain, hex_line(bytes, i, true))]));
         }
     }
-    Document::lines(Format::Kubernetes, lines)
+    let mut doc = Document::lines(Format::Kubernetes, lines);
+    doc.kube_style = style;
+    doc
+}
+
+/// A Kubernetes value's decoded object as text in `style` (what `y`
+/// copies); `None` when the value is not one or does not decode.
+pub fn kube_text(bytes: &[u8], style: KubeStyle) -> Option<String> {
+    let crate::k8s::Decoded::Object(o) = crate::k8s::decode(bytes)? else {
+        return None;
+    };
+    let t = o.typed().ok()?;
+    Some(match style {
+        KubeStyle::Yaml => crate::k8s::yaml::text(&t.value),
+        KubeStyle::Json => serde_json::to_string_pretty(&t.value).ok()? + "\n",
+    })
+}
+
+/// One line of highlighted pieces (not escaped yet); a very long one is
+/// chunked as text.
+fn push_pieces(out: &mut Vec<(bool, Vec<(Tok, String)>)>, line: Vec<(Tok, String)>) {
+    if line.iter().map(|(_, s)| s.chars().count()).sum::<usize>() > CHUNK_CHARS {
+        let text: String = line.iter().map(|(_, s)| s.as_str()).collect();
+        push_chunked(out, &text, Tok::Str);
+    } else {
+        out.push((
+            false,
+            line.into_iter().map(|(t, s)| (t, escape_str(&s))).collect(),
+        ));
+    }
+}
+
+/// Pretty JSON text as highlighted lines.
+fn push_json_lines(out: &mut Vec<(bool, Vec<(Tok, String)>)>, pretty: &str) {
+    for line in pretty.lines() {
+        if line.chars().count() > CHUNK_CHARS {
+            // A very long string: keep it readable by chunking it as text.
+            push_chunked(out, line, Tok::Str);
+        } else {
+            out.push((false, tokenize_json_line(line)));
+        }
+    }
 }
 
 fn text_lines(text: &str) -> Vec<(bool, Vec<(Tok, String)>)> {
@@ -387,15 +472,7 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
     };
     let pretty = serde_json::to_string_pretty(&value).ok()?;
     let mut lines = Vec::new();
-    for line in pretty.lines() {
-        let toks = tokenize_json_line(line);
-        if line.chars().count() > CHUNK_CHARS {
-            // A very long string: keep it readable by chunking it as text.
-            push_chunked(&mut lines, line, Tok::Str);
-        } else {
-            lines.push((false, toks));
-        }
-    }
+    push_json_lines(&mut lines, &pretty);
     Some(Document::lines(Format::Json, lines))
 }
 

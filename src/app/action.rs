@@ -106,7 +106,9 @@ actions! {
     DeletePrefix, Browse, "delete-prefix", ["D"], "delete everything under the directory (type yes)";
     Undo, Browse, "undo", ["u"], "restore the value etcdlens last overwrote";
     Copy, Browse, "copy", ["y"], "copy the value to the clipboard (OSC 52)";
+    KubeJson, Browse, "k8s-json", ["J"], "Kubernetes objects: show as JSON / as YAML again";
     Cluster, Browse, "cluster", ["C"], "cluster view: members, leader, health, DB size, alarms";
+    Resources, Browse, "k8s", ["K"], "Kubernetes table of the selected /registry/ dir (again: close)";
     History, Browse, "history", ["H"], "every revision of the selected key etcd still holds";
     Help, Browse, "help", ["?"], "this help";
     Command, Browse, "command", [":"], "command line (Tab completes, ↑/↓ history)";

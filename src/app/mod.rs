@@ -14,6 +14,7 @@ pub mod history;
 pub mod keymap;
 pub mod msg;
 pub mod past;
+pub mod resources;
 pub mod state;
 pub mod tree;
 pub mod update;

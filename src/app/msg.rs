@@ -9,9 +9,11 @@ use super::value::LoadedValue;
 use crate::etcd::changes::{ChangesUpdate, Undeleted};
 use crate::etcd::revision::{RevisionError, RevisionSpec};
 use crate::etcd::types::{
-    ChildPage, ClusterInfo, ElectionSnapshot, Expect, WatchEvent, WatchStatus, WriteOutcome,
+    ChildPage, ClusterInfo, ElectionSnapshot, Expect, ValueRecord, WatchEvent, WatchStatus,
+    WriteOutcome,
 };
 use crate::journal::Entry;
+use crate::value_doc::KubeStyle;
 
 /// Which kind of guarded write it is (the message after it says so).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +35,9 @@ pub struct PrefixDeleted {
     /// Journaling them failed (the delete applied).
     pub journal: Result<(), String>,
 }
+
+/// Keys with their values, in key order.
+pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -120,6 +125,17 @@ pub enum Msg {
         seq: u64,
         result: Result<Option<Vec<u8>>, String>,
     },
+    /// A page of the resource table's keys, and whether more follow.
+    ResourcesListed {
+        dir: Vec<u8>,
+        result: Result<(Vec<Vec<u8>>, bool), String>,
+    },
+    /// Values for the resource table's rows on screen, and the wall clock
+    /// (seconds since the epoch) when read.
+    ResourceValues {
+        dir: Vec<u8>,
+        result: Result<(KeyValues, i64), String>,
+    },
     /// A key's history (or why not).
     History {
         key: Vec<u8>,
@@ -167,6 +183,25 @@ pub enum Cmd {
     FetchValue {
         req: u64,
         key: Vec<u8>,
+    },
+    /// List a page of keys under `dir` for the resource table, after
+    /// `after` (from the start when `None`).
+    ListResources {
+        dir: Vec<u8>,
+        after: Option<Vec<u8>>,
+    },
+    /// Read the values from `first` to `last` for the resource table.
+    ReadResources {
+        dir: Vec<u8>,
+        first: Vec<u8>,
+        last: Vec<u8>,
+    },
+    /// Format a fetched value again in another style (answered as the
+    /// value request `req`).
+    FormatValue {
+        req: u64,
+        record: ValueRecord,
+        style: KubeStyle,
     },
     /// (Re)start the watch: follow `prefix` from `start_revision`, or from
     /// the current revision + 1 when `None`. Replaces the previous watch.

@@ -118,6 +118,8 @@ pub struct State {
     pub history: Option<HistoryView>,
     /// What changed under a directory (`:changes`), when open.
     pub changes: Option<ChangesView>,
+    /// The Kubernetes resource table, when open.
+    pub resources: Option<super::resources::ResourceView>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -147,6 +149,7 @@ impl State {
                 status: ValueStatus::Empty,
                 scroll: 0,
                 changed: None,
+                kube_style: Default::default(),
             },
             size: (80, 24),
             endpoints,
@@ -177,6 +180,7 @@ impl State {
             cluster: ClusterView::new(now),
             history: None,
             changes: None,
+            resources: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),

@@ -8,7 +8,9 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{changes, cluster, command, elections, history, past, tree, value, watch, writes};
+use super::{
+    changes, cluster, command, elections, history, past, resources, tree, value, watch, writes,
+};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -46,7 +48,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             req,
             result,
             revision,
-        } => value::update::on_value(state, req, result, revision),
+        } => value::update::on_value(state, req, result, revision, &mut cmds),
         Msg::WatchEvents {
             epoch,
             events,
@@ -81,7 +83,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                 tree::update::rebuild(state, keep);
             }
         }
-        Msg::Frame => watch::update::on_frame(state, &mut cmds),
+        Msg::Frame => {
+            watch::update::on_frame(state, &mut cmds);
+            resources::update::on_frame(state, &mut cmds);
+        }
+        Msg::ResourcesListed { dir, result } => {
+            resources::update::on_listed(state, dir, result, &mut cmds)
+        }
+        Msg::ResourceValues { dir, result } => {
+            resources::update::on_values(state, dir, result, &mut cmds)
+        }
         Msg::Election { name, result } => elections::update::on_snapshot(state, &name, result),
         Msg::ElectionDetected { dir, full } => state.tree.mark_election(dir, &full),
         Msg::LeaseRevoked { lease, result } => match result {
@@ -245,6 +256,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             if cluster::update::on_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
                 || changes::update::on_pane_action(state, action, cmds)
+                || resources::update::on_pane_action(state, action, cmds)
             {
                 return true;
             }
@@ -260,6 +272,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 cluster::update::on_action,
                 changes::update::on_action,
                 history::update::on_action,
+                resources::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

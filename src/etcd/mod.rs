@@ -7,6 +7,7 @@ pub mod connect;
 pub mod election;
 pub mod history;
 pub mod lister;
+pub mod resources;
 pub mod revision;
 pub mod segments;
 pub mod types;

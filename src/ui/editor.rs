@@ -46,6 +46,10 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, editor: &Editor, keys: &Keymap
             Style::new().fg(Color::White).bg(Color::Red),
         ),
         (None, true, _) => Line::styled(" ✓ valid JSON ", Style::new().fg(Color::Green)),
+        (None, false, _) if editor.ctx.kube.is_some() => Line::styled(
+            " ⚠ kube-apiserver normally writes this key: a save here skips its validation ",
+            Style::new().fg(Color::Black).bg(Color::Yellow),
+        ),
         (None, false, _) => Line::raw(""),
     };
     let block = pane_block(title, true).title_bottom(status);

@@ -44,7 +44,14 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, diff: Option<&[(DiffTa
         }
         (EventKind::Put, _) => {
             lines.push(Line::styled("value:", dim()));
-            lines.extend(plain(&ev.value, height, Style::new()));
+            if ev.truncated && crate::k8s::is_kubernetes(&ev.value) {
+                // The log keeps the first 64 KiB: not decodable, not corrupt.
+                let what = crate::k8s::summary_cut(&ev.value).unwrap_or_default();
+                lines.push(Line::raw(crate::escape::escape_str(&what)));
+                lines.push(Line::styled("the key's own value shows it whole", dim()));
+            } else {
+                lines.extend(plain(&ev.value, height, Style::new()));
+            }
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);

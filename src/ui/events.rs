@@ -138,19 +138,25 @@ fn event_line(ev: &EventRow, width: usize) -> Line<'static> {
     if ev.kind == EventKind::Put {
         let used: usize = spans.iter().map(Span::width).sum();
         spans.push(Span::styled(
-            preview(&ev.value, width.saturating_sub(used)),
+            preview(&ev.value, ev.truncated, width.saturating_sub(used)),
             dim(),
         ));
     }
     Line::from(spans)
 }
 
-/// The start of a value on one line, escaped.
-pub fn preview(value: &[u8], max: usize) -> String {
+/// The start of a value on one line, escaped. `cut`: the value was cut
+/// short in the log (a Kubernetes object then says so, not "corrupt").
+pub fn preview(value: &[u8], cut: bool, max: usize) -> String {
     if max == 0 {
         return String::new();
     }
-    let text = match crate::k8s::summary(value) {
+    let summary = if cut {
+        crate::k8s::summary_cut(value)
+    } else {
+        crate::k8s::summary(value)
+    };
+    let text = match summary {
         Some(summary) => escape_str(&summary),
         None => {
             let head = &value[..value.len().min(max * 4)];

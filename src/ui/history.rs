@@ -119,6 +119,7 @@ fn row_line(i: usize, row: Row, view: &HistoryView, width: usize) -> Line<'stati
         let used: usize = spans.iter().map(Span::width).sum();
         spans.push(Span::raw(super::events::preview(
             &ev.value,
+            false,
             width.saturating_sub(used),
         )));
     }

@@ -12,6 +12,7 @@ pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod leader;
+pub mod resources;
 pub mod status;
 pub mod value;
 
@@ -59,6 +60,18 @@ pub fn draw(frame: &mut Frame, state: &State) {
     {
         let right = areas.value.union(areas.events).union(areas.leader);
         history::draw(frame, right, view, &state.keymap);
+    }
+    if let Some(view) = state
+        .resources
+        .as_ref()
+        .filter(|_| state.editor.is_none() && state.conflict.is_none())
+    {
+        let all = areas
+            .keys
+            .union(areas.value)
+            .union(areas.events)
+            .union(areas.leader);
+        resources::draw(frame, all, view, &state.keymap);
     }
     status::draw(frame, areas.status, state);
     if let Some(line) = &state.command {

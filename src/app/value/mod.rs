@@ -6,7 +6,7 @@ pub mod update;
 use std::time::Instant;
 
 use crate::etcd::types::{EventKind, ValueRecord};
-use crate::value_doc::Document;
+use crate::value_doc::{Document, KubeStyle};
 
 /// A fetched value with its document ready to draw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,4 +38,6 @@ pub struct ValueView {
     pub scroll: usize,
     /// The last watch event that touched this key while it was shown.
     pub changed: Option<(i64, EventKind)>,
+    /// How decoded Kubernetes objects are written (`J` toggles).
+    pub kube_style: KubeStyle,
 }

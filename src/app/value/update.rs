@@ -5,6 +5,7 @@ use super::{LoadedValue, ValueStatus};
 use crate::app::action::Action;
 use crate::app::msg::Cmd;
 use crate::app::state::{Pane, State};
+use crate::value_doc::{Document, Format, KubeStyle};
 
 /// Shows `key`: fetch it afresh (a new selection).
 pub fn fetch(state: &mut State, key: Vec<u8>, cmds: &mut Vec<Cmd>) {
@@ -41,6 +42,7 @@ pub fn on_value(
     req: u64,
     result: Result<Option<LoadedValue>, String>,
     revision: i64,
+    cmds: &mut Vec<Cmd>,
 ) {
     if req != state.value.req {
         return; // superseded by a newer selection
@@ -54,12 +56,52 @@ pub fn on_value(
         Ok(None) => ValueStatus::Missing,
         Err(e) => ValueStatus::Failed(e),
     };
+    // Fetched values are formatted as YAML; JSON was asked for.
+    restyle(state, cmds);
 }
 
-/// The value's own action: `copy`.
+/// Values up to this size are formatted again on the spot; bigger ones off
+/// the UI thread.
+const FORMAT_INLINE_BYTES: usize = 64 * 1024;
+
+/// Formats the loaded Kubernetes object again when it is not in the asked
+/// style.
+fn restyle(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let style = state.value.kube_style;
+    let ValueStatus::Loaded { value, .. } = &mut state.value.status else {
+        return;
+    };
+    if value.doc.format != Format::Kubernetes || value.doc.kube_style == style {
+        return;
+    }
+    if value.record.value.len() <= FORMAT_INLINE_BYTES {
+        value.doc = Document::build_as(&value.record.value, style);
+        return;
+    }
+    let record = value.record.clone();
+    let req = state.next_request_id();
+    state.value.req = req;
+    cmds.push(Cmd::FormatValue { req, record, style });
+}
+
+/// The value's own actions: `copy`, `k8s-json`.
 pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
     match action {
         Action::Copy => copy(state, cmds),
+        Action::KubeJson => {
+            state.value.kube_style = match state.value.kube_style {
+                KubeStyle::Yaml => KubeStyle::Json,
+                KubeStyle::Json => KubeStyle::Yaml,
+            };
+            state.info(format!(
+                "Kubernetes objects are shown as {}",
+                match state.value.kube_style {
+                    KubeStyle::Yaml => "YAML",
+                    KubeStyle::Json => "JSON",
+                }
+            ));
+            restyle(state, cmds);
+        }
         _ => return false,
     }
     true
@@ -92,11 +134,17 @@ pub fn on_pane_action(state: &mut State, action: Action) {
 pub fn copy(state: &mut State, cmds: &mut Vec<Cmd>) {
     match &state.value.status {
         ValueStatus::Loaded { value, .. } => {
-            cmds.push(Cmd::Copy(value.record.value.clone()));
+            // A decoded Kubernetes object is copied as shown (YAML or JSON).
+            let (bytes, what) =
+                match crate::value_doc::kube_text(&value.record.value, value.doc.kube_style) {
+                    Some(text) => (text.into_bytes(), "of the decoded object "),
+                    None => (value.record.value.clone(), ""),
+                };
             state.info(format!(
-                "copied {} bytes to the clipboard (OSC 52)",
-                value.record.value.len()
+                "copied {} bytes {what}to the clipboard (OSC 52)",
+                bytes.len()
             ));
+            cmds.push(Cmd::Copy(bytes));
         }
         _ => state.info("no value to copy"),
     }

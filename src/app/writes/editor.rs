@@ -64,6 +64,9 @@ pub struct EditContext {
     pub original: String,
     /// The value is JSON: validate before saving.
     pub json: bool,
+    /// A Kubernetes object edited as YAML: saving encodes the text back
+    /// into the value's envelope.
+    pub kube: Option<crate::k8s::Editable>,
 }
 
 #[derive(Debug)]
@@ -79,6 +82,15 @@ pub struct Editor {
 }
 
 impl EditContext {
+    /// The bytes a save of `text` writes: the text, or for a Kubernetes
+    /// object the YAML encoded back into the envelope (or why it cannot be).
+    pub fn value_of(&self, text: &str) -> Result<Vec<u8>, String> {
+        match (&self.kube, &self.prev) {
+            (Some(k), Some(prev)) => crate::k8s::apply_edit(prev, text, k),
+            _ => Ok(text.as_bytes().to_vec()),
+        }
+    }
+
     /// The request a save of `text` makes, in bytes, when it is over the
     /// request limit `limit` (`None`: it fits).
     pub fn over_limit(&self, text: &str, limit: usize) -> Option<usize> {
@@ -226,6 +238,7 @@ mod tests {
             prev: None,
             original: "a\nb\n".into(),
             json: false,
+            kube: None,
         };
         let e = Editor::new(ctx, "a\nb\n");
         assert_eq!(e.text(), "a\nb\n");

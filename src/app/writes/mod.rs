@@ -57,6 +57,14 @@ impl Conflict {
             .as_ref()
             .map(|r| r.value.as_slice())
             .unwrap_or_default();
+        // A Kubernetes object edited as YAML: against the current object's
+        // YAML.
+        let now_yaml = self
+            .ctx
+            .kube
+            .as_ref()
+            .and_then(|_| crate::value_doc::kube_text(now, crate::value_doc::KubeStyle::Yaml));
+        let now = now_yaml.as_deref().map(str::as_bytes).unwrap_or(now);
         self.diff = line_diff(now, self.mine.as_bytes());
         self.current = current;
         self.saving = false;

@@ -78,12 +78,41 @@ fn edit_context(record: &ValueRecord) -> Result<EditContext, String> {
         prev: Some(record.value.clone()),
         original: text.to_string(),
         json: is_json(text),
+        kube: None,
     })
 }
 
+/// A Kubernetes object edited as YAML: only when encoding it back
+/// unchanged gives exactly the stored bytes.
+fn kube_edit_context(record: &ValueRecord) -> Result<EditContext, String> {
+    let k = crate::k8s::editable(&record.value).map_err(|why| {
+        format!("cannot edit this Kubernetes object as YAML: {why}; E edits the raw bytes")
+    })?;
+    Ok(EditContext {
+        key: record.key.clone(),
+        expect: Expect::ModRevision(record.mod_revision),
+        lease: record.lease,
+        ttl: None,
+        prev: Some(record.value.clone()),
+        original: k.text.clone(),
+        json: false,
+        kube: Some(k),
+    })
+}
+
+/// How a value is edited: a Kubernetes object (`k8s\0…`) as YAML with
+/// `e`, anything else (and `E`) as its own text.
+fn context_for(record: &ValueRecord, yaml: bool) -> Result<EditContext, String> {
+    if yaml && record.value.starts_with(crate::k8s::MAGIC) {
+        kube_edit_context(record)
+    } else {
+        edit_context(record)
+    }
+}
+
 /// What editing the selected value starts from, or `None` (and a message)
-/// when it cannot be edited.
-fn edit_target(state: &mut State) -> Option<EditContext> {
+/// when it cannot be edited. `yaml`: a Kubernetes object as YAML.
+fn edit_target(state: &mut State, yaml: bool) -> Option<EditContext> {
     if !writable(state, "editing") {
         return None;
     }
@@ -91,7 +120,7 @@ fn edit_target(state: &mut State) -> Option<EditContext> {
         state.info("select a key whose value is shown to edit it");
         return None;
     };
-    match edit_context(record) {
+    match context_for(record, yaml) {
         Ok(ctx) => Some(ctx),
         Err(e) => {
             let key = record.key.clone();
@@ -103,7 +132,7 @@ fn edit_target(state: &mut State) -> Option<EditContext> {
 
 /// `e`: edit the selected value in place.
 pub fn start_edit(state: &mut State) {
-    if let Some(ctx) = edit_target(state) {
+    if let Some(ctx) = edit_target(state, true) {
         if let Err(e) = super::editor::fits_inline(&ctx.original) {
             return state.error(e);
         }
@@ -114,7 +143,7 @@ pub fn start_edit(state: &mut State) {
 
 /// `E`: edit in `$VISUAL`/`$EDITOR` (the loop suspends the screen).
 pub fn start_external_edit(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if let Some(ctx) = edit_target(state) {
+    if let Some(ctx) = edit_target(state, false) {
         cmds.push(Cmd::ExternalEdit {
             text: ctx.original.clone(),
         });
@@ -253,8 +282,12 @@ fn save(state: &mut State, force: bool, cmds: &mut Vec<Cmd>) {
             "{size} bytes is over the request limit of {limit} bytes ({default}): not sent; your text stays here. If the server allows more, start etcdlens with --max-request-bytes N"
         ));
     }
+    let value = match editor.ctx.value_of(&text) {
+        Ok(v) => v,
+        Err(e) => return state.error(format!("not saved: {e}; your text stays in the editor")),
+    };
     editor.saving = true;
-    cmds.push(save_cmd(&editor.ctx, text.into_bytes()));
+    cmds.push(save_cmd(&editor.ctx, value));
 }
 
 /// A write finished.
@@ -358,8 +391,12 @@ pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>
                     ctx.prev = None;
                 }
             }
+            let value = match ctx.value_of(&conflict.mine) {
+                Ok(v) => v,
+                Err(e) => return state.error(format!("not written: {e}")),
+            };
             conflict.saving = true;
-            cmds.push(save_cmd(&ctx, conflict.mine.clone().into_bytes()));
+            cmds.push(save_cmd(&ctx, value));
             conflict.ctx = ctx;
         }
         Action::Reopen => {
@@ -367,7 +404,7 @@ pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>
                 return;
             };
             let (ctx, text) = match &conflict.current {
-                Some(r) => match edit_context(r) {
+                Some(r) => match context_for(r, conflict.ctx.kube.is_some()) {
                     Ok(ctx) => {
                         let t = ctx.original.clone();
                         (ctx, t)
@@ -551,6 +588,7 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
                 prev: None,
                 original: String::new(),
                 json: false,
+                kube: None,
             };
             state.editor = Some(Editor::new(ctx, ""));
             state.info(
