@@ -17,6 +17,7 @@ pub mod k8s;
 pub mod logging;
 pub mod record;
 pub mod runtime;
+pub mod search;
 pub mod tasks;
 pub mod terminal;
 pub mod ui;

@@ -46,6 +46,7 @@ pub async fn run(
         listings: HashMap::new(),
         watch_task: None,
         elections: HashMap::new(),
+        find_task: None,
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
@@ -64,6 +65,8 @@ struct Tasks {
     /// The watch: a new one replaces it.
     watch_task: Option<AbortHandle>,
     elections: HashMap<Vec<u8>, AbortHandle>,
+    /// The find in flight (its id): a new one replaces it.
+    find_task: Option<(u64, AbortHandle)>,
 }
 
 impl Tasks {
@@ -257,6 +260,27 @@ impl Tasks {
                 self.reply(
                     async move { Msg::Cluster(cluster::collect(&mut client, &settings).await) },
                 );
+            }
+            Cmd::Find { id, prefix, query } => {
+                if let Some((_, old)) = self.find_task.take() {
+                    old.abort();
+                }
+                // `update` parsed it before sending it.
+                let Ok(query) = crate::app::find::Query::parse(&query) else {
+                    return;
+                };
+                let kv = client
+                    .kv_client()
+                    .max_decoding_message_size(MAX_RESPONSE_BYTES);
+                let reports =
+                    Reports::new(self.msgs.clone(), move |batch| Msg::Found { id, batch });
+                let task = tokio::spawn(crate::search::find(kv, prefix, query, reports));
+                self.find_task = Some((id, task.abort_handle()));
+            }
+            Cmd::CancelFind { id } => {
+                if let Some((_, task)) = self.find_task.take_if(|(i, _)| *i == id) {
+                    task.abort();
+                }
             }
             // The UI loop's own (it owns the terminal).
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}

@@ -9,6 +9,7 @@ pub mod action;
 pub mod cluster;
 pub mod command;
 pub mod elections;
+pub mod find;
 pub mod history;
 pub mod keymap;
 pub mod msg;

@@ -132,6 +132,11 @@ pub enum Msg {
     Frame,
     /// SIGTERM, SIGINT or SIGHUP.
     Signal,
+    /// Matches and progress of find `id`.
+    Found {
+        id: u64,
+        batch: super::find::FindBatch,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,4 +235,15 @@ pub enum Cmd {
     Copy(Vec<u8>),
     /// Leave the program.
     Quit,
+    /// Find keys under `prefix` matching `query` (as typed; see
+    /// `find::Query`), in a stream of `Msg::Found`.
+    Find {
+        id: u64,
+        prefix: Vec<u8>,
+        query: String,
+    },
+    /// Stop find `id`: no more reads.
+    CancelFind {
+        id: u64,
+    },
 }

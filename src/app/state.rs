@@ -128,6 +128,8 @@ pub struct State {
     /// unless `--max-request-bytes` says more): bigger writes are refused
     /// before they are sent.
     pub max_request_bytes: usize,
+    /// Find results, when shown (they fill the Keys pane).
+    pub find: Option<super::find::FindView>,
     next_req: u64,
 }
 
@@ -178,6 +180,7 @@ impl State {
             command_history: Vec::new(),
             file_warnings: std::collections::BTreeMap::new(),
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
+            find: None,
             next_req: 1,
         }
     }

@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, history, tree, value, watch, writes};
+use super::{cluster, command, elections, find, history, tree, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -98,6 +98,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             journal,
         } => {
             history::update::on_write_done(state, op, &key, &result, &mut cmds);
+            find::update::on_write_done(state, op, &key, &result);
             writes::update::on_write_done(state, op, key, result);
             if let Err(e) = journal {
                 writes::update::on_journal_failed(state, e);
@@ -119,6 +120,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::History { key, result } => history::update::on_history(state, key, result),
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
+        Msg::Found { id, batch } => find::update::on_found(state, id, batch, &mut cmds),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -233,6 +235,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
+                || find::update::on_pane_action(state, action, cmds)
             {
                 return true;
             }
@@ -247,6 +250,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             let features = [
                 cluster::update::on_action,
                 history::update::on_action,
+                find::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

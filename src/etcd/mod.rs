@@ -6,6 +6,7 @@ pub mod connect;
 pub mod election;
 pub mod history;
 pub mod lister;
+pub mod scan;
 pub mod types;
 pub mod value;
 pub mod watch;

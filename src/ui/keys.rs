@@ -12,6 +12,9 @@ use crate::app::{Pane, State};
 use crate::escape::escape_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    if let Some(view) = &state.find {
+        return super::find::draw(frame, area, state, view);
+    }
     let tree = &state.tree;
     let prefix = &tree.node(0).full;
     let mut title = if prefix.is_empty() {

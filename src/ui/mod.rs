@@ -6,6 +6,7 @@ pub mod diff;
 pub mod editor;
 pub mod event_detail;
 pub mod events;
+pub mod find;
 pub mod help;
 pub mod history;
 pub mod keys;

@@ -19,6 +19,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "NAME",
         "follow election NAME in the Leader pane",
     ),
+    (
+        "find",
+        "QUERY",
+        "find QUERY under the selected directory (re:REGEX, ~fuzzy, v: values too)",
+    ),
 ];
 
 /// What a command line asks for.
@@ -27,6 +32,7 @@ pub enum Command {
     Run(Action),
     Watch(Vec<u8>),
     Election(Vec<u8>),
+    Find(String),
 }
 
 /// Reads a command line (without the `:`).
@@ -44,6 +50,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     match (name, arg) {
         ("watch", Some(prefix)) => Ok(Command::Watch(prefix.as_bytes().to_vec())),
         ("election", Some(n)) => Ok(Command::Election(n.as_bytes().to_vec())),
+        ("find", Some(q)) => Ok(Command::Find(q.to_string())),
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{names, parse, takes_argument, Command, CommandLine};
 use crate::app::msg::Cmd;
 use crate::app::state::State;
-use crate::app::{elections, update, watch};
+use crate::app::{elections, find, update, watch};
 
 /// Commands kept for ↑/↓.
 pub const HISTORY: usize = 100;
@@ -68,6 +68,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         }
         Ok(Command::Watch(prefix)) => watch::update::watch_prefix(state, prefix, cmds),
         Ok(Command::Election(name)) => elections::update::follow_named(state, name, cmds),
+        Ok(Command::Find(query)) => find::update::start(state, &query, cmds),
         Err(e) => state.error(e),
     }
 }

@@ -142,6 +142,9 @@ pub fn expand(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
 
 /// Fetches the value when the selection landed on a key row.
 pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if crate::app::find::update::takes_keys(state) {
+        return; // the find results own the Keys pane's selection
+    }
     let key = match state.selected_row() {
         Some(row) if !row.more && !state.tree.node(row.node).is_dir() => {
             state.tree.node(row.node).full.to_vec()
