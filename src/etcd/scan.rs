@@ -170,7 +170,12 @@ impl Scanner {
         let limit = if self.values { 256 } else { self.target as i64 };
         let window = Window {
             lane: usize::MAX,
-            lo: self.prefix.clone(),
+            // etcd wants a key: the whole keyspace starts at \0.
+            lo: if self.prefix.is_empty() {
+                vec![0]
+            } else {
+                self.prefix.clone()
+            },
             hi: self.end.clone(),
             limit,
         };

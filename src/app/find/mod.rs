@@ -328,7 +328,7 @@ mod tests {
         assert!(Query::parse("re:(").is_err());
         let q = Query::parse("~pmt").unwrap();
         assert!(q.matches(b"x/payment", b"") && !q.matches(b"x/tmp", b""));
-        assert_eq!(q.spans(b"payment"), vec![(0, 1), (4, 5), (6, 7)]);
+        assert_eq!(q.spans(b"payment"), vec![(0, 1), (3, 4), (6, 7)]);
         let q = Query::parse("v:\"port\": 80").unwrap();
         assert!(
             q.matches(b"k", br#"{"port":80}"#),
