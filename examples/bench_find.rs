@@ -81,10 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "work_ratio={:.2}",
         stats.work as f64 / stats.total.max(1) as f64
     );
-    println!(
-        "first_match_ms={:.1}",
-        first_match_ms.unwrap_or(f64::NAN)
-    );
+    println!("first_match_ms={:.1}", first_match_ms.unwrap_or(f64::NAN));
     println!("ms={ms:.1}");
     println!("rss_growth_kb={}", rss_kb().saturating_sub(rss0));
     Ok(())

@@ -59,7 +59,12 @@ async fn scan_delivers_every_key_once_at_about_twice_the_work() {
     let set = keyspace(b"/s/", 30_000);
     // Neighbours outside the prefix must not show.
     let mut all: Vec<Vec<u8>> = set.iter().cloned().collect();
-    all.extend([b"/s".to_vec(), b"/r/x".to_vec(), b"/s0".to_vec(), b"/t".to_vec()]);
+    all.extend([
+        b"/s".to_vec(),
+        b"/r/x".to_vec(),
+        b"/s0".to_vec(),
+        b"/t".to_vec(),
+    ]);
     etcd.put_keys(&all).await;
 
     let (mut got, stats) = scan_all(&etcd, b"/s/", false).await;
@@ -71,7 +76,10 @@ async fn scan_delivers_every_key_once_at_about_twice_the_work() {
     assert_eq!(stats.total, set.len() as u64);
     assert_eq!(stats.scanned, set.len() as u64);
     let ratio = stats.work as f64 / set.len() as f64;
-    println!("30,000 keys: {} reads, server work {ratio:.2} x", stats.reads);
+    println!(
+        "30,000 keys: {} reads, server work {ratio:.2} x",
+        stats.reads
+    );
     // The first read walks everything (the total); the windows about as
     // much again. Paging [after last, end) would cost ~N/2048/2 ≈ 7 x.
     assert!(ratio < 3.0, "server work {ratio:.2} x the keys");
@@ -91,7 +99,8 @@ async fn scan_delivers_every_key_once_at_about_twice_the_work() {
 async fn scan_is_pinned_to_its_first_revision() {
     let etcd = Etcd::single().await;
     let set = keyspace(b"/p/", 12_000);
-    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>()).await;
+    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>())
+        .await;
     let mut client = etcd.client().await;
     let mut s = Scanner::new(client.kv_client(), b"/p/", false);
     let mut got: Vec<Vec<u8>> = s
@@ -107,7 +116,10 @@ async fn scan_is_pinned_to_its_first_revision() {
     // deletes of keys not read yet.
     for i in 0..50 {
         client.put(format!("/p/new{i}"), "x", None).await.unwrap();
-        client.put(format!("/p/\u{7f}{i}"), "x", None).await.unwrap();
+        client
+            .put(format!("/p/\u{7f}{i}"), "x", None)
+            .await
+            .unwrap();
     }
     let doomed: Vec<Vec<u8>> = set.iter().rev().take(20).cloned().collect();
     for k in &doomed {
@@ -148,9 +160,7 @@ async fn find(etcd: &Etcd, prefix: &[u8], query: &str) -> Vec<Vec<u8>> {
 /// The needle's bytes in order, ignoring ASCII case (the reference's own).
 fn subsequence(hay: &[u8], needle: &[u8]) -> bool {
     let mut it = hay.iter();
-    needle
-        .iter()
-        .all(|n| it.any(|h| h.eq_ignore_ascii_case(n)))
+    needle.iter().all(|n| it.any(|h| h.eq_ignore_ascii_case(n)))
 }
 
 #[tokio::test]
@@ -232,7 +242,9 @@ fn ranges_started(endpoint: &str) -> u64 {
     let mut body = String::new();
     s.read_to_string(&mut body).unwrap();
     body.lines()
-        .filter(|l| l.starts_with("grpc_server_started_total") && l.contains("grpc_method=\"Range\""))
+        .filter(|l| {
+            l.starts_with("grpc_server_started_total") && l.contains("grpc_method=\"Range\"")
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64
 }
@@ -241,7 +253,8 @@ fn ranges_started(endpoint: &str) -> u64 {
 async fn esc_stops_the_scan_and_its_reads() {
     let etcd = Etcd::single().await;
     let set = keyspace(b"/c/", 40_000);
-    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>()).await;
+    etcd.put_keys(&set.iter().cloned().collect::<Vec<_>>())
+        .await;
     let endpoint = etcd.endpoints()[0].clone();
     // What a whole scan of /c/ reads.
     let (_, whole) = scan_all(&etcd, b"/c/", false).await;

@@ -170,7 +170,7 @@ fn help_overlay_and_filter_prompt() {
 #[test]
 fn partially_loaded_directory_shows_progress() {
     let mut s = State::new(b"/", b"/", "e1,e2".into(), Instant::now());
-    s.size = (100, 12);
+    s.size = (120, 12);
     let g = s.tree.begin_load(ROOT).unwrap().generation;
     let names: Vec<Vec<u8>> = (0..1000)
         .map(|i| format!("/k{i:04}").into_bytes())
@@ -185,7 +185,7 @@ fn partially_loaded_directory_shows_progress() {
     s.offset = 1001 - 9;
     insta::assert_snapshot!(text(
         &render(&s),
-        etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 12)).keys
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 12)).keys
     ));
 }
 
@@ -522,5 +522,39 @@ fn directory_rows_show_key_counts_and_listing_progress() {
     insta::assert_snapshot!(text(
         &render(&s),
         etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 14)).keys
+    ));
+}
+
+#[test]
+fn find_results_as_a_virtual_directory_with_progress_and_highlights() {
+    use etcdlens::app::find::{FindBatch, FindView, Hit, Query};
+    let mut s = state_with(&[b"/app/"]);
+    s.size = (120, 12);
+    let started = s.now;
+    let mut view = FindView::new(1, Query::parse("pay").unwrap(), b"/app/".to_vec(), started);
+    let hit = |k: &[u8]| Hit {
+        key: k.to_vec(),
+        mod_revision: 3,
+    };
+    view.add(
+        FindBatch {
+            hits: vec![
+                hit(b"/app/billing/payment-7"),
+                hit(b"/app/PAY/x"),
+                hit(b"/app/odd\x1b[2J/pay"),
+            ],
+            scanned: 412_000,
+            total: 1_000_000,
+            revision: 99,
+            done: None,
+        },
+        started,
+    );
+    view.selected = 2;
+    s.find = Some(view);
+    s.now = started + Duration::from_millis(1200);
+    insta::assert_snapshot!(colored(
+        &render(&s),
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 12)).keys
     ));
 }

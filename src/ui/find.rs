@@ -18,16 +18,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &FindView) {
     let block = pane_block(title, focused(state, Pane::Keys));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if inner.height == 0 {
+    if inner.height < 3 {
         return;
     }
     let list = Rect {
-        height: inner.height - 1,
+        height: inner.height - 2,
         ..inner
     };
     let status = Rect {
-        y: inner.y + inner.height - 1,
-        height: 1,
+        y: inner.y + inner.height - 2,
+        height: 2,
         ..inner
     };
     let end = (view.offset + list.height as usize).min(view.rows());
@@ -42,10 +42,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &FindView) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
-    frame.render_widget(
-        Paragraph::new(progress_line(state, view)).style(dim()),
-        status,
-    );
+    let lines = vec![
+        Line::from(progress_line(state, view)),
+        Line::from(state_line(view)),
+    ];
+    frame.render_widget(Paragraph::new(lines).style(dim()), status);
 }
 
 /// `find: "payment" (37)`
@@ -101,12 +102,17 @@ pub fn progress_line(state: &State, view: &FindView) -> String {
     if view.matches > MAX_KEPT as u64 {
         line.push_str(&format!("  (first {} kept)", thousands(MAX_KEPT as u64)));
     }
-    line.push_str(match &view.progress {
-        Progress::Running => "  (Esc stops)",
-        Progress::Done => "  done",
-        Progress::Cancelled => "  stopped",
-        Progress::Failed(_) => "  failed",
-    });
+    line
+}
+
+/// `running (Esc stops)  @ rev 99`
+fn state_line(view: &FindView) -> String {
+    let mut line = match &view.progress {
+        Progress::Running => "running (Esc stops)".to_string(),
+        Progress::Done => "done (Esc closes)".to_string(),
+        Progress::Cancelled => "stopped (Esc closes)".to_string(),
+        Progress::Failed(e) => format!("failed: {}", escape_str(e)),
+    };
     if view.revision > 0 {
         line.push_str(&format!("  @ rev {}", view.revision));
     }

@@ -118,7 +118,7 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
     if state.focus != Pane::Keys {
         return false;
     }
-    let page = state.page_height(Pane::Keys).saturating_sub(1).max(1);
+    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
     let Some(view) = state.find.as_mut() else {
         return false;
     };
@@ -165,8 +165,8 @@ fn selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
 }
 
 fn scroll_into_view(state: &mut State) {
-    // One row of the pane is the progress line.
-    let page = state.page_height(Pane::Keys).saturating_sub(1).max(1);
+    // Two rows of the pane are the progress lines.
+    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
     let Some(v) = state.find.as_mut() else {
         return;
     };
