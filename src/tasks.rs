@@ -47,6 +47,7 @@ pub async fn run(
         watch_task: None,
         elections: HashMap::new(),
         find_task: None,
+        usage_task: None,
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
@@ -67,6 +68,8 @@ struct Tasks {
     elections: HashMap<Vec<u8>, AbortHandle>,
     /// The find in flight (its id): a new one replaces it.
     find_task: Option<(u64, AbortHandle)>,
+    /// The usage scan in flight (its id): a new one replaces it.
+    usage_task: Option<(u64, AbortHandle)>,
 }
 
 impl Tasks {
@@ -279,6 +282,25 @@ impl Tasks {
             }
             Cmd::CancelFind { id } => {
                 if let Some((_, task)) = self.find_task.take_if(|(i, _)| *i == id) {
+                    task.abort();
+                }
+            }
+            Cmd::Usage { id, prefix } => {
+                if let Some((_, old)) = self.usage_task.take() {
+                    old.abort();
+                }
+                let reports =
+                    Reports::new(self.msgs.clone(), move |batch| Msg::Usage { id, batch });
+                let task = tokio::spawn(crate::search::usage(
+                    client,
+                    prefix,
+                    self.delimiter.clone(),
+                    reports,
+                ));
+                self.usage_task = Some((id, task.abort_handle()));
+            }
+            Cmd::CancelUsage { id } => {
+                if let Some((_, task)) = self.usage_task.take_if(|(i, _)| *i == id) {
                     task.abort();
                 }
             }

@@ -558,3 +558,40 @@ fn find_results_as_a_virtual_directory_with_progress_and_highlights() {
         etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 12)).keys
     ));
 }
+
+#[test]
+fn usage_view_sorted_by_size_with_bars_and_quota() {
+    use etcdlens::app::usage::{UsageBatch, UsageView};
+    let mut s = state_with(&[b"/registry/"]);
+    s.size = (120, 16);
+    let started = s.now;
+    let mut view = UsageView::new(
+        1,
+        b"/registry/".to_vec(),
+        vec![(b"/registry/secrets/".to_vec(), Some(12))],
+        started,
+    );
+    view.add(
+        UsageBatch {
+            adds: vec![
+                (b"/registry/events/".to_vec(), 412_000, 180 << 20),
+                (b"/registry/pods/".to_vec(), 150_000, 90 << 20),
+                (b"/registry/configmaps/".to_vec(), 999, 3 << 20),
+                (b"/registry/ranges".to_vec(), 1, 300),
+            ],
+            scanned: 563_000,
+            total: 1_000_000,
+            revision: 99,
+            db: Some(Ok(etcdlens::etcd::usage::DbStatus {
+                size: 7 << 30,
+                in_use: 6 << 30,
+                quota: 8 << 30,
+            })),
+            done: None,
+        },
+        started,
+    );
+    s.usage = Some(view);
+    s.now = started + Duration::from_millis(2300);
+    insta::assert_snapshot!(screen(&render(&s)));
+}

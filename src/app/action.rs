@@ -108,6 +108,7 @@ actions! {
     Overwrite, Conflict, "overwrite", ["o"], "write your text over the current value (checked again)";
     Reopen, Conflict, "reopen", ["r"], "edit the current value, your text kept aside";
     Drop, Conflict, "drop", ["Esc", "x"], "drop your text";
+    Usage, Browse, "du", [], "usage: each child's keys and value bytes (exact, all values read), DB size and quota";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 

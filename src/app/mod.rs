@@ -16,6 +16,7 @@ pub mod msg;
 pub mod state;
 pub mod tree;
 pub mod update;
+pub mod usage;
 pub mod value;
 pub mod watch;
 pub mod writes;

@@ -137,6 +137,11 @@ pub enum Msg {
         id: u64,
         batch: super::find::FindBatch,
     },
+    /// Counts and progress of usage scan `id`.
+    Usage {
+        id: u64,
+        batch: super::usage::UsageBatch,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,6 +249,16 @@ pub enum Cmd {
     },
     /// Stop find `id`: no more reads.
     CancelFind {
+        id: u64,
+    },
+    /// Count keys and value bytes per child of `prefix` (and ask the DB
+    /// status), in a stream of `Msg::Usage`.
+    Usage {
+        id: u64,
+        prefix: Vec<u8>,
+    },
+    /// Stop usage scan `id`: no more reads.
+    CancelUsage {
         id: u64,
     },
 }

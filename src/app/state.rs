@@ -130,6 +130,8 @@ pub struct State {
     pub max_request_bytes: usize,
     /// Find results, when shown (they fill the Keys pane).
     pub find: Option<super::find::FindView>,
+    /// The usage view (`:du`), when open.
+    pub usage: Option<super::usage::UsageView>,
     next_req: u64,
 }
 
@@ -181,6 +183,7 @@ impl State {
             file_warnings: std::collections::BTreeMap::new(),
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             find: None,
+            usage: None,
             next_req: 1,
         }
     }

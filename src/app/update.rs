@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, find, history, tree, value, watch, writes};
+use super::{cluster, command, elections, find, history, tree, usage, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -121,6 +121,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
         Msg::Found { id, batch } => find::update::on_found(state, id, batch, &mut cmds),
+        Msg::Usage { id, batch } => usage::update::on_usage(state, id, batch),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -234,6 +235,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         // focused pane decides what moves.
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
+                || usage::update::on_pane_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
                 || find::update::on_pane_action(state, action, cmds)
             {
@@ -251,6 +253,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 cluster::update::on_action,
                 history::update::on_action,
                 find::update::on_action,
+                usage::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

@@ -8,6 +8,7 @@ pub mod history;
 pub mod lister;
 pub mod scan;
 pub mod types;
+pub mod usage;
 pub mod value;
 pub mod watch;
 pub mod write;

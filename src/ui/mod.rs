@@ -13,6 +13,7 @@ pub mod keys;
 pub mod layout;
 pub mod leader;
 pub mod status;
+pub mod usage;
 pub mod value;
 
 use ratatui::layout::Rect;
@@ -50,6 +51,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
     {
         let right = areas.value.union(areas.events).union(areas.leader);
         history::draw(frame, right, view, &state.keymap);
+    }
+    if let Some(view) = &state.usage {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        usage::draw(frame, right, state, view);
     }
     status::draw(frame, areas.status, state);
     if let Some(line) = &state.command {

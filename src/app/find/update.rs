@@ -40,7 +40,7 @@ pub fn selection(state: &State) -> Option<Option<&[u8]>> {
 
 /// The directory a find starts from: the selected directory, or the
 /// selected key's directory, or the tree's root.
-fn search_dir(state: &State) -> Vec<u8> {
+pub fn search_dir(state: &State) -> Vec<u8> {
     let tree = &state.tree;
     match state.selected_row() {
         Some(row) if row.more || tree.node(row.node).is_dir() => tree.node(row.node).full.to_vec(),
