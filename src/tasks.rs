@@ -17,7 +17,9 @@ use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
-use crate::etcd::{cluster, describe_error, election, history, lister, value, write, Reports};
+use crate::etcd::{
+    cluster, describe_error, election, history, leases, lister, value, write, Reports,
+};
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
 use crate::value_doc::Document;
@@ -303,6 +305,30 @@ impl Tasks {
                 if let Some((_, task)) = self.usage_task.take_if(|(i, _)| *i == id) {
                     task.abort();
                 }
+            }
+            Cmd::ListLeases => {
+                self.reply(async move {
+                    let result = leases::list(&mut client).await;
+                    Msg::Leases(result.map_err(|e| describe_error(&e)))
+                });
+            }
+            Cmd::LeaseKeys { id } => {
+                self.reply(async move {
+                    let result = leases::info(&mut client, id).await;
+                    Msg::LeaseKeys {
+                        id,
+                        result: result.map_err(|e| describe_error(&e)),
+                    }
+                });
+            }
+            Cmd::KeepAliveOnce { id } => {
+                self.reply(async move {
+                    let result = leases::keep_alive_once(&mut client, id).await;
+                    Msg::LeaseKeptAlive {
+                        id,
+                        result: result.map_err(|e| describe_error(&e)),
+                    }
+                });
             }
             // The UI loop's own (it owns the terminal).
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}

@@ -11,14 +11,22 @@ pub enum Mode {
     Conflict,
     /// The history view; keys it does not bind work as when browsing.
     History,
+    /// The leases list; keys it does not bind work as when browsing.
+    Leases,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 4] = [Mode::Browse, Mode::History, Mode::Editor, Mode::Conflict];
+    pub const ALL: [Mode; 5] = [
+        Mode::Browse,
+        Mode::History,
+        Mode::Leases,
+        Mode::Editor,
+        Mode::Conflict,
+    ];
 
     /// The mode whose keys work too where this one binds nothing.
     pub fn parent(self) -> Option<Mode> {
-        (self == Mode::History).then_some(Mode::Browse)
+        matches!(self, Mode::History | Mode::Leases).then_some(Mode::Browse)
     }
 
     pub fn title(self) -> &'static str {
@@ -27,6 +35,9 @@ impl Mode {
             Mode::Editor => "in the editor",
             Mode::Conflict => "in the conflict view",
             Mode::History => "in a key's history (moving keys move, Esc closes)",
+            Mode::Leases => {
+                "in the leases list (moving keys move, Enter lists a lease's keys, Esc closes)"
+            }
         }
     }
 }
@@ -108,7 +119,10 @@ actions! {
     Overwrite, Conflict, "overwrite", ["o"], "write your text over the current value (checked again)";
     Reopen, Conflict, "reopen", ["r"], "edit the current value, your text kept aside";
     Drop, Conflict, "drop", ["Esc", "x"], "drop your text";
-    Usage, Browse, "du", [], "usage: each child's keys and value bytes (exact, all values read), DB size and quota";
+    Usage, Browse, "du", ["U"], "usage: each child's keys and value bytes (exact, all values read), DB size and quota";
+    Leases, Browse, "leases", ["T"], "leases: id, granted and remaining TTL, keys held (most first)";
+    Revoke, Leases, "revoke", ["x"], "revoke the selected lease: its keys are deleted (asks first)";
+    KeepAlive, Leases, "keep-alive", ["k"], "keep the selected lease alive once";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 

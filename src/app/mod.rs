@@ -12,6 +12,7 @@ pub mod elections;
 pub mod find;
 pub mod history;
 pub mod keymap;
+pub mod leases;
 pub mod msg;
 pub mod state;
 pub mod tree;

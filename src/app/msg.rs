@@ -142,6 +142,18 @@ pub enum Msg {
         id: u64,
         batch: super::usage::UsageBatch,
     },
+    /// Every lease (or why not).
+    Leases(Result<Vec<crate::etcd::leases::LeaseInfo>, String>),
+    /// One lease and its keys (`None`: it no longer exists).
+    LeaseKeys {
+        id: i64,
+        result: Result<Option<(crate::etcd::leases::LeaseInfo, Vec<Vec<u8>>)>, String>,
+    },
+    /// A keep-alive's answer: the new TTL (0: no such lease).
+    LeaseKeptAlive {
+        id: i64,
+        result: Result<i64, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,5 +272,15 @@ pub enum Cmd {
     /// Stop usage scan `id`: no more reads.
     CancelUsage {
         id: u64,
+    },
+    /// Every lease with its TTLs and key count.
+    ListLeases,
+    /// One lease's keys.
+    LeaseKeys {
+        id: i64,
+    },
+    /// Refresh a lease once.
+    KeepAliveOnce {
+        id: i64,
     },
 }

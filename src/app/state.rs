@@ -132,6 +132,8 @@ pub struct State {
     pub find: Option<super::find::FindView>,
     /// The usage view (`:du`), when open.
     pub usage: Option<super::usage::UsageView>,
+    /// The leases list (`:leases`), when open.
+    pub leases: Option<super::leases::LeasesView>,
     next_req: u64,
 }
 
@@ -184,6 +186,7 @@ impl State {
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             find: None,
             usage: None,
+            leases: None,
             next_req: 1,
         }
     }

@@ -8,7 +8,9 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, find, history, tree, usage, value, watch, writes};
+use super::{
+    cluster, command, elections, find, history, leases, tree, usage, value, watch, writes,
+};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -25,6 +27,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Tick(now) => {
             state.now = now;
             cluster::update::on_tick(state, &mut cmds);
+            leases::update::on_tick(state, &mut cmds);
             if crate::logging::failed() {
                 state
                     .file_warnings
@@ -88,6 +91,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             Ok(()) => {
                 state.info(format!("lease {lease:x} revoked"));
                 state.value_dirty |= state.value.key.is_some();
+                leases::update::on_revoked(state, &mut cmds);
             }
             Err(e) => state.error(format!("revoking lease {lease:x} failed: {e}")),
         },
@@ -122,6 +126,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Signal => quit(state, &mut cmds),
         Msg::Found { id, batch } => find::update::on_found(state, id, batch, &mut cmds),
         Msg::Usage { id, batch } => usage::update::on_usage(state, id, batch),
+        Msg::Leases(result) => leases::update::on_leases(state, result),
+        Msg::LeaseKeys { id, result } => leases::update::on_lease_keys(state, id, result),
+        Msg::LeaseKeptAlive { id, result } => leases::update::on_kept_alive(state, id, result),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -147,6 +154,8 @@ pub fn mode(state: &State) -> Mode {
         Mode::Conflict
     } else if state.history.is_some() {
         Mode::History
+    } else if state.leases.is_some() {
+        Mode::Leases
     } else {
         Mode::Browse
     }
@@ -236,6 +245,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
                 || usage::update::on_pane_action(state, action, cmds)
+                || leases::update::on_pane_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
                 || find::update::on_pane_action(state, action, cmds)
             {
@@ -254,6 +264,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 history::update::on_action,
                 find::update::on_action,
                 usage::update::on_action,
+                leases::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

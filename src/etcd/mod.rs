@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod connect;
 pub mod election;
 pub mod history;
+pub mod leases;
 pub mod lister;
 pub mod scan;
 pub mod types;

@@ -60,11 +60,17 @@ pub fn title(view: &FindView) -> String {
 
 fn row(view: &FindView, i: usize) -> Line<'static> {
     if i == 0 {
-        return Line::from(vec![
+        let mut spans = vec![
             Span::styled("▾ ", Style::new().fg(Color::Yellow)),
             Span::styled(title(view), Style::new().fg(Color::LightBlue)),
-            Span::styled(format!("  in {}", escape_bytes(&view.dir)), dim()),
-        ]);
+        ];
+        if !view.dir.is_empty() {
+            spans.push(Span::styled(
+                format!("  in {}", escape_bytes(&view.dir)),
+                dim(),
+            ));
+        }
+        return Line::from(spans);
     }
     let key = &view.hits[i - 1].key;
     let name = view.name(key);

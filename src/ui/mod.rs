@@ -12,6 +12,7 @@ pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod leader;
+pub mod leases;
 pub mod status;
 pub mod usage;
 pub mod value;
@@ -51,6 +52,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
     {
         let right = areas.value.union(areas.events).union(areas.leader);
         history::draw(frame, right, view, &state.keymap);
+    }
+    if let Some(view) = &state.leases {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        leases::draw(frame, right, state, view, &state.keymap);
     }
     if let Some(view) = &state.usage {
         let right = areas.value.union(areas.events).union(areas.leader);
