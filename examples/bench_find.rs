@@ -2,10 +2,13 @@
 //! prefix and prints what it cost: matches, keys scanned, range reads,
 //! keys etcd walked (sum of the replies' `count`) and its ratio to the
 //! keys under the prefix, time to the first match, total time, and the
-//! growth of the resident set.
+//! growth of the resident set. With `--du`, runs `:du`'s scan instead
+//! (every value read, keys and bytes per child; `matches` is the number of
+//! children).
 //!
 //! ```text
 //! cargo run --release --example bench_find -- --endpoints 127.0.0.1:2379 --prefix /bench/ --query inst00042
+//! cargo run --release --example bench_find -- --endpoints 127.0.0.1:2379 --prefix /registry/ --du
 //! ```
 
 use std::time::Instant;
@@ -25,8 +28,11 @@ struct Args {
     #[arg(long, default_value = "/")]
     prefix: String,
     /// As typed after `:find` (`text`, `re:…`, `~…`, `v:…`).
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     query: String,
+    /// Run `:du`'s scan instead of a find.
+    #[arg(long)]
+    du: bool,
 }
 
 fn rss_kb() -> u64 {
@@ -44,8 +50,11 @@ fn rss_kb() -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let query = Query::parse(&args.query)?;
     let client = Client::connect(&args.endpoints, None).await?;
+    if args.du {
+        return du(client, &args.prefix).await;
+    }
+    let query = Query::parse(&args.query)?;
     let kv = client
         .kv_client()
         .max_decoding_message_size(MAX_RESPONSE_BYTES);
@@ -82,6 +91,50 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stats.work as f64 / stats.total.max(1) as f64
     );
     println!("first_match_ms={:.1}", first_match_ms.unwrap_or(f64::NAN));
+    println!("ms={ms:.1}");
+    println!("rss_growth_kb={}", rss_kb().saturating_sub(rss0));
+    Ok(())
+}
+
+async fn du(client: Client, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use etcdlens::app::usage::UsageBatch;
+    let rss0 = rss_kb();
+    let t0 = Instant::now();
+    let (tx, mut rx) = mpsc::channel::<UsageBatch>(1024);
+    let scan = tokio::spawn(etcdlens::search::usage(
+        client,
+        prefix.as_bytes().to_vec(),
+        b"/".to_vec(),
+        Reports::new(tx, |b| b),
+    ));
+    let mut children = std::collections::HashSet::new();
+    let mut bytes = 0u64;
+    let mut first_ms = None;
+    while let Some(b) = rx.recv().await {
+        if !b.adds.is_empty() && first_ms.is_none() {
+            first_ms = Some(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        for (k, _, n) in b.adds {
+            children.insert(k);
+            bytes += n;
+        }
+        if let Some(Err(e)) = b.done {
+            return Err(e.into());
+        }
+    }
+    let stats = scan.await?;
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
+    println!("matches={}", children.len());
+    println!("value_bytes={bytes}");
+    println!("scanned={}", stats.scanned);
+    println!("total={}", stats.total);
+    println!("reads={}", stats.reads);
+    println!("work={}", stats.work);
+    println!(
+        "work_ratio={:.2}",
+        stats.work as f64 / stats.total.max(1) as f64
+    );
+    println!("first_match_ms={:.1}", first_ms.unwrap_or(f64::NAN));
     println!("ms={ms:.1}");
     println!("rss_growth_kb={}", rss_kb().saturating_sub(rss0));
     Ok(())
