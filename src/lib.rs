@@ -14,6 +14,7 @@ pub mod escape;
 pub mod etcd;
 pub mod journal;
 pub mod k8s;
+pub mod lock;
 pub mod logging;
 pub mod record;
 pub mod runtime;

@@ -241,7 +241,7 @@ where
 
 /// Keeps `lease` alive; returns when it is lost (expired, revoked, or the
 /// cluster stayed unreachable past its TTL).
-async fn keep_alive(mut client: Client, lease: i64, ttl: i64) {
+pub(super) async fn keep_alive(mut client: Client, lease: i64, ttl: i64) {
     let every = Duration::from_millis((ttl.max(1) as u64 * 1000 / 3).max(300));
     let deadline_after = Duration::from_secs(ttl.max(1) as u64);
     let mut last_ok = tokio::time::Instant::now();

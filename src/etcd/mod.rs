@@ -7,6 +7,7 @@ pub mod election;
 pub mod history;
 pub mod leases;
 pub mod lister;
+pub mod lock;
 pub mod scan;
 pub mod types;
 pub mod usage;
