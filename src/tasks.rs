@@ -168,8 +168,13 @@ impl Tasks {
             Cmd::CheckElection { dir, full } => {
                 let msgs = self.msgs.clone();
                 tokio::spawn(async move {
-                    if election::looks_like_election(&mut client, &full).await {
-                        let _ = msgs.send(Msg::ElectionDetected { dir, full }).await;
+                    if let Some(lock) = election::session_keys(&mut client, &full).await {
+                        let msg = if lock {
+                            Msg::LockDetected { dir, full }
+                        } else {
+                            Msg::ElectionDetected { dir, full }
+                        };
+                        let _ = msgs.send(msg).await;
                     }
                 });
             }

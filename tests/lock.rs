@@ -159,3 +159,52 @@ async fn etcdlens_holds_etcdctl_waits_then_takes_it_and_release_cleans_up() {
     waiter.terminate();
     until_queued(&mut client, 0).await;
 }
+
+#[tokio::test]
+async fn a_lock_directory_is_marked_and_shown_with_holder_and_waiters() {
+    use crossterm::event::KeyCode;
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let mut client = etcd.client().await;
+    let holder = Locker::etcdctl(&ep);
+    holder.wait_locked();
+    let _waiter = Locker::etcdlens(&ep);
+    let q = until_queued(&mut client, 2).await;
+    let mut h = common::Headless::start(etcd.connection().await, b"/", 100);
+    h.until(20, "the lock marked", |s| {
+        s.tree.nodes_iter().any(|(_, n)| {
+            n.full.as_ref() == b"/testlock/" && n.dir.as_deref().is_some_and(|d| d.lock)
+        })
+    })
+    .await;
+    let text = common::fixtures::screen(&h.state);
+    assert!(
+        text.contains("testlock/") && text.contains("⚑ lock (L to follow)"),
+        "{text}"
+    );
+    h.select(b"/testlock/");
+    h.press(KeyCode::Char('L'));
+    h.until(20, "the lock followed", |s| {
+        s.elections
+            .first()
+            .is_some_and(|e| e.is_lock() && e.waiting().len() == 1)
+    })
+    .await;
+    let view = &h.state.elections[0];
+    assert_eq!(
+        view.leader().map(|c| c.lease),
+        Some(q[0].1),
+        "the holder: lowest create revision"
+    );
+    assert_eq!(view.waiting()[0].lease, q[1].1);
+    let text = common::fixtures::screen(&h.state);
+    assert!(
+        text.contains(&format!("⚑ lock held by lease {:x}", q[0].1)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("waits: lease {:x}", q[1].1)),
+        "{text}"
+    );
+    assert!(text.contains("held for"), "{text}");
+}

@@ -149,6 +149,9 @@ pub enum Msg {
         id: i64,
         result: Result<Option<(crate::etcd::leases::LeaseInfo, Vec<Vec<u8>>)>, String>,
     },
+    /// Directory `dir` (at `full`) holds only lock keys (Go's
+    /// `concurrency.Mutex`: session keys with empty values).
+    LockDetected { dir: NodeId, full: Vec<u8> },
     /// A keep-alive's answer: the new TTL (0: no such lease).
     LeaseKeptAlive {
         id: i64,

@@ -87,6 +87,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Frame => watch::update::on_frame(state, &mut cmds),
         Msg::Election { name, result } => elections::update::on_snapshot(state, &name, result),
         Msg::ElectionDetected { dir, full } => state.tree.mark_election(dir, &full),
+        Msg::LockDetected { dir, full } => state.tree.mark_lock(dir, &full),
         Msg::LeaseRevoked { lease, result } => match result {
             Ok(()) => {
                 state.info(format!("lease {lease:x} revoked"));

@@ -114,7 +114,12 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
             } else if let Some(n) = d.keys {
                 spans.push(Span::styled(format!("  {}", thousands(n)), dim()));
             }
-            if d.election {
+            if d.lock {
+                spans.push(Span::styled(
+                    "  ⚑ lock (L to follow)",
+                    Style::new().fg(Color::Magenta),
+                ));
+            } else if d.election {
                 spans.push(Span::styled(
                     "  ⚑ election (L to follow)",
                     Style::new().fg(Color::Magenta),

@@ -45,6 +45,14 @@ impl ElectionView {
         }
     }
 
+    /// Whether it is a lock (Go's `concurrency.Mutex`): every key's value
+    /// is empty. The leader is then the holder, the others wait.
+    pub fn is_lock(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|s| {
+            !s.candidates.is_empty() && s.candidates.iter().all(|c| c.value.is_empty())
+        })
+    }
+
     /// The leading candidate (see `order`).
     pub fn leader(&self) -> Option<&Candidate> {
         self.snapshot
