@@ -67,6 +67,9 @@ fn election_lines(
     let lock = view.is_lock();
     match (view.leader(), &view.snapshot) {
         (_, None) => head.push(Span::styled("loading…", dim())),
+        (None, Some(_)) if lock => {
+            head.push(Span::styled("⚑ lock free", Style::new().fg(Color::Yellow)))
+        }
         (None, Some(_)) => head.push(Span::styled("no leader", Style::new().fg(Color::Yellow))),
         (Some(holder), Some(_)) if lock => {
             head.push(Span::styled("⚑ lock held by ", dim()));
