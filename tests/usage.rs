@@ -28,7 +28,7 @@ async fn du_figures_match_a_reference_from_the_key_set() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let child = ["events", "pods", "pods-x", "a", "\u{ff}odd"][(seed % 5) as usize];
-        let depth = if seed % 3 == 0 { "ns/" } else { "" };
+        let depth = if seed.is_multiple_of(3) { "ns/" } else { "" };
         let key = format!("/r/{child}/{depth}k{i}").into_bytes();
         let value = vec![b'v'; (seed % 700) as usize];
         kvs.push((key, value));

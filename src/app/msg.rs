@@ -147,7 +147,7 @@ pub enum Msg {
     /// One lease and its keys (`None`: it no longer exists).
     LeaseKeys {
         id: i64,
-        result: Result<Option<(crate::etcd::leases::LeaseInfo, Vec<Vec<u8>>)>, String>,
+        result: Result<Option<crate::etcd::leases::LeaseKeys>, String>,
     },
     /// Directory `dir` (at `full`) holds only lock keys (Go's
     /// `concurrency.Mutex`: session keys with empty values).

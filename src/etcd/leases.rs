@@ -48,11 +48,11 @@ pub async fn list(client: &mut Client) -> Result<Vec<LeaseInfo>, etcd_client::Er
     Ok(out)
 }
 
+/// A lease and the keys attached to it.
+pub type LeaseKeys = (LeaseInfo, Vec<Vec<u8>>);
+
 /// One lease and its keys; `None` when it does not exist (any more).
-pub async fn info(
-    client: &mut Client,
-    id: i64,
-) -> Result<Option<(LeaseInfo, Vec<Vec<u8>>)>, etcd_client::Error> {
+pub async fn info(client: &mut Client, id: i64) -> Result<Option<LeaseKeys>, etcd_client::Error> {
     let r = super::retry_unsent(|| {
         let mut c = client.clone();
         async move {

@@ -264,9 +264,7 @@ impl Scanner {
             let scaled = frac_scale(&width, self.target, n.max(1));
             let grown = frac_scale(&width, GROW, 1);
             let shrunk = frac_scale(&width, 1, GROW);
-            let span = if n == 0 {
-                grown
-            } else if frac_cmp(&scaled, &grown).is_gt() {
+            let span = if n == 0 || frac_cmp(&scaled, &grown).is_gt() {
                 grown
             } else if frac_cmp(&scaled, &shrunk).is_lt() {
                 shrunk

@@ -8,7 +8,7 @@ use crate::app::find::{FindBatch, FindView, Hit, Query};
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
 use crate::app::writes::update::writable;
-use crate::etcd::leases::LeaseInfo;
+use crate::etcd::leases::{LeaseInfo, LeaseKeys};
 
 /// The leases' actions: `leases` opens (or refreshes) the list; `revoke`
 /// and `keep-alive` work on its selection.
@@ -64,11 +64,7 @@ pub fn on_revoked(state: &mut State, cmds: &mut Vec<Cmd>) {
 }
 
 /// One lease's keys: they become a virtual directory in the Keys pane.
-pub fn on_lease_keys(
-    state: &mut State,
-    id: i64,
-    result: Result<Option<(LeaseInfo, Vec<Vec<u8>>)>, String>,
-) {
+pub fn on_lease_keys(state: &mut State, id: i64, result: Result<Option<LeaseKeys>, String>) {
     let (_, keys) = match result {
         Ok(Some(found)) => found,
         Ok(None) => return state.error(format!("lease {} no longer exists", hex(id))),
