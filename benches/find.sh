@@ -88,7 +88,7 @@ scenario "key search, 1M keys" ctl_keys lens_keys 1.2
 scenario "value search, 200k JSON" ctl_values lens_values 1.2
 scenario ":du /registry/ (1M k8s)" ctl_du lens_du 1.5
 
-VERSION=$(etcd --version | head -1 | awk '{print $3}')
+VERSION=$(etcd --version | awk 'NR == 1 { print $3 }')
 echo
 echo "etcdlens find benchmark — etcd $VERSION; $((APPS * SERVICES * INSTANCES)) keys under /bench/, $WIDE JSON values under /wide/;"
 echo "median of $RUNS runs after a warm-up"

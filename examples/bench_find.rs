@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use etcdlens::app::find::{FindBatch, Query};
 use etcdlens::etcd::connect::MAX_RESPONSE_BYTES;
+use etcdlens::etcd::scan::ScanStats;
 use etcdlens::etcd::Reports;
 
 #[derive(Debug, Parser)]
@@ -80,19 +81,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let stats = scan.await?;
-    let ms = t0.elapsed().as_secs_f64() * 1e3;
     println!("matches={matches}");
-    println!("scanned={}", stats.scanned);
-    println!("total={}", stats.total);
-    println!("reads={}", stats.reads);
-    println!("work={}", stats.work);
-    println!(
-        "work_ratio={:.2}",
-        stats.work as f64 / stats.total.max(1) as f64
-    );
-    println!("first_match_ms={:.1}", first_match_ms.unwrap_or(f64::NAN));
-    println!("ms={ms:.1}");
-    println!("rss_growth_kb={}", rss_kb().saturating_sub(rss0));
+    report(stats, first_match_ms, t0, rss0);
     Ok(())
 }
 
@@ -123,9 +113,15 @@ async fn du(client: Client, prefix: &str) -> Result<(), Box<dyn std::error::Erro
         }
     }
     let stats = scan.await?;
-    let ms = t0.elapsed().as_secs_f64() * 1e3;
     println!("matches={}", children.len());
     println!("value_bytes={bytes}");
+    report(stats, first_ms, t0, rss0);
+    Ok(())
+}
+
+/// The figures the bench script reads.
+fn report(stats: ScanStats, first_ms: Option<f64>, t0: Instant, rss0: u64) {
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
     println!("scanned={}", stats.scanned);
     println!("total={}", stats.total);
     println!("reads={}", stats.reads);
@@ -137,5 +133,4 @@ async fn du(client: Client, prefix: &str) -> Result<(), Box<dyn std::error::Erro
     println!("first_match_ms={:.1}", first_ms.unwrap_or(f64::NAN));
     println!("ms={ms:.1}");
     println!("rss_growth_kb={}", rss_kb().saturating_sub(rss0));
-    Ok(())
 }

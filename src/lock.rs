@@ -3,36 +3,15 @@
 //! until Ctrl-C or SIGTERM, then release it and revoke the lease.
 
 use std::io::Write;
-use std::time::Duration;
-
-use tokio::signal::unix::{signal, SignalKind};
 
 use crate::cli::Options;
 use crate::etcd::lock::{self, LockEnd};
 use crate::Failure;
 
 pub async fn run(opts: &Options, name: &str, ttl: i64) -> Result<(), Failure> {
-    let mut settings = opts.conn_settings().map_err(Failure::Usage)?;
     // Waiting for the lock can take any time: no per-request timeout.
-    settings.command_timeout = Duration::ZERO;
-    let conn = crate::etcd::connect(&settings)
-        .await
-        .map_err(Failure::Usage)?;
-    let mut client = conn.client.clone();
-    let stop = async {
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            _ = hup.recv() => {}
-        }
-    };
+    let mut client = crate::campaign::connect_unbounded(opts).await?;
+    let stop = crate::campaign::until_signal();
     let on_locked = |_: &[u8]| {
         println!("locked");
         let _ = std::io::stdout().flush();

@@ -13,6 +13,7 @@ pub mod find;
 pub mod history;
 pub mod keymap;
 pub mod leases;
+pub mod list;
 pub mod msg;
 pub mod state;
 pub mod tree;

@@ -77,12 +77,7 @@ fn election_lines(
                 format!("lease {:x}", holder.lease),
                 Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
             ));
-            if let Some((_, rev, since)) = &view.leader {
-                let secs = state.now.saturating_duration_since(*since).as_secs();
-                let text = match rev {
-                    Some(rev) => format!("  held for {} (since rev {rev})", age(secs)),
-                    None => format!("  held for at least {}", age(secs)),
-                };
+            if let Some(text) = since(view, state, true) {
                 head.push(Span::styled(text, dim()));
             }
         }
@@ -92,12 +87,7 @@ fn election_lines(
                 escape_bytes(&leader.value),
                 Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
             ));
-            if let Some((_, rev, since)) = &view.leader {
-                let secs = state.now.saturating_duration_since(*since).as_secs();
-                let text = match rev {
-                    Some(rev) => format!("  since rev {rev} ({})", age(secs)),
-                    None => format!("  leading for at least {}", age(secs)),
-                };
+            if let Some(text) = since(view, state, false) {
                 head.push(Span::styled(text, dim()));
             }
         }
@@ -187,6 +177,18 @@ fn election_lines(
         }
         lines.push(Line::styled(text, dim()));
     }
+}
+
+/// Since when the leader leads (or the holder holds a lock).
+fn since(view: &ElectionView, state: &State, lock: bool) -> Option<String> {
+    let (_, rev, at) = view.leader.as_ref()?;
+    let secs = age(state.now.saturating_duration_since(*at).as_secs());
+    Some(match (rev, lock) {
+        (Some(rev), false) => format!("  since rev {rev} ({secs})"),
+        (None, false) => format!("  leading for at least {secs}"),
+        (Some(rev), true) => format!("  held for {secs} (since rev {rev})"),
+        (None, true) => format!("  held for at least {secs}"),
+    })
 }
 
 /// The lease TTL counting down from when it was read.

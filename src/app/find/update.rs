@@ -4,6 +4,7 @@
 use super::{FindBatch, FindView, Progress, Query};
 use crate::app::action::Action;
 use crate::app::command::CommandLine;
+use crate::app::list;
 use crate::app::msg::{Cmd, WriteOp};
 use crate::app::state::{Pane, State};
 use crate::app::value;
@@ -123,14 +124,12 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
         return false;
     };
     let last = view.rows().saturating_sub(1);
-    let s = view.selected;
+    if let Some(s) = list::moved(view.selected, view.rows(), page, action) {
+        view.selected = s;
+        selection_changed(state, cmds);
+        return true;
+    }
     match action {
-        Action::Down => view.selected = (s + 1).min(last),
-        Action::Up => view.selected = s.saturating_sub(1),
-        Action::Top => view.selected = 0,
-        Action::Bottom => view.selected = last,
-        Action::PageDown => view.selected = (s + page).min(last),
-        Action::PageUp => view.selected = s.saturating_sub(page),
         Action::Open if view.selected_key().is_some() => state.focus = Pane::Value,
         Action::Open => view.selected = 1.min(last),
         Action::Close => view.selected = 0,
@@ -167,13 +166,8 @@ fn selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
 fn scroll_into_view(state: &mut State) {
     // Two rows of the pane are the progress lines.
     let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
-    let Some(v) = state.find.as_mut() else {
-        return;
-    };
-    if v.selected < v.offset {
-        v.offset = v.selected;
-    } else if v.selected >= v.offset + page {
-        v.offset = v.selected + 1 - page;
+    if let Some(v) = state.find.as_mut() {
+        v.offset = list::offset_for(v.selected, v.offset, page);
     }
 }
 

@@ -5,6 +5,7 @@
 use super::{hex, LeasesView};
 use crate::app::action::Action;
 use crate::app::find::{FindBatch, FindView, Hit, Query};
+use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
 use crate::app::writes::update::writable;
@@ -124,31 +125,19 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
     let Some(v) = state.leases.as_mut() else {
         return false;
     };
-    let last = v.rows.len().saturating_sub(1);
-    let s = v.selected;
-    v.selected = match action {
-        Action::Up => s.saturating_sub(1),
-        Action::Down => (s + 1).min(last),
-        Action::Top => 0,
-        Action::Bottom => last,
-        Action::PageUp => s.saturating_sub(page),
-        Action::PageDown => (s + page).min(last),
+    if let Some(s) = list::moved(v.selected, v.rows.len(), page, action) {
+        v.selected = s;
+        v.offset = list::offset_for(s, v.offset, page);
+        return true;
+    }
+    match action {
         Action::Open => {
             if let Some(id) = v.selected_id() {
                 cmds.push(Cmd::LeaseKeys { id });
             }
-            return true;
         }
-        Action::Back | Action::Close => {
-            state.leases = None;
-            return true;
-        }
-        _ => s,
-    };
-    if v.selected < v.offset {
-        v.offset = v.selected;
-    } else if v.selected >= v.offset + page {
-        v.offset = v.selected + 1 - page;
+        Action::Back | Action::Close => state.leases = None,
+        _ => {}
     }
     true
 }

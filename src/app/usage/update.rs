@@ -4,6 +4,7 @@
 use super::{UsageBatch, UsageView};
 use crate::app::action::Action;
 use crate::app::find::Progress;
+use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::state::{Pane, State};
 use crate::app::tree::ROOT;
@@ -84,30 +85,18 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
     let Some(v) = state.usage.as_mut() else {
         return false;
     };
-    let last = v.rows.len().saturating_sub(1);
-    let s = v.selected;
-    v.selected = match action {
-        Action::Up => s.saturating_sub(1),
-        Action::Down => (s + 1).min(last),
-        Action::Top => 0,
-        Action::Bottom => last,
-        Action::PageUp => s.saturating_sub(page),
-        Action::PageDown => (s + page).min(last),
+    if let Some(s) = list::moved(v.selected, v.rows.len(), page, action) {
+        v.selected = s;
+        v.offset = list::offset_for(s, v.offset, page);
+        return true;
+    }
+    match action {
         Action::Back if v.running() => {
             cancel(state, cmds);
             state.info("du stopped: no more keys are read");
-            return true;
         }
-        Action::Back | Action::Close => {
-            state.usage = None;
-            return true;
-        }
-        _ => s,
-    };
-    if v.selected < v.offset {
-        v.offset = v.selected;
-    } else if v.selected >= v.offset + page {
-        v.offset = v.selected + 1 - page;
+        Action::Back | Action::Close => state.usage = None,
+        _ => {}
     }
     true
 }
