@@ -21,6 +21,15 @@ async fn put_on(client: &mut etcd_client::Client, lease: i64, keys: impl Iterato
         .unwrap();
 }
 
+/// `T`, then waits for the list.
+async fn open_leases(h: &mut Headless) {
+    h.press(KeyCode::Char('T'));
+    h.until(10, "the leases", |s| {
+        s.leases.as_ref().is_some_and(|v| !v.loading)
+    })
+    .await;
+}
+
 fn shown(h: &Headless) -> Vec<(i64, u64)> {
     h.state
         .leases
@@ -46,11 +55,7 @@ async fn leases_with_0_1_and_1000_keys_revoke_and_keep_alive() {
 
     let mut h = Headless::start(etcd.connection().await, b"/", 100);
     h.until(10, "the tree", |s| !s.tree.rows.is_empty()).await;
-    h.press(KeyCode::Char('T'));
-    h.until(10, "the leases", |s| {
-        s.leases.as_ref().is_some_and(|v| !v.loading)
-    })
-    .await;
+    open_leases(&mut h).await;
     // Most keys first.
     assert_eq!(shown(&h), [(many, 1000), (one, 1), (empty, 0)]);
     let text = common::fixtures::screen(&h.state);
@@ -80,11 +85,7 @@ async fn leases_with_0_1_and_1000_keys_revoke_and_keep_alive() {
     assert!(h.state.find.is_none());
 
     // Revoke the one-key lease: it says one key goes, asks, then both go.
-    h.press(KeyCode::Char('T'));
-    h.until(10, "the leases", |s| {
-        s.leases.as_ref().is_some_and(|v| !v.loading)
-    })
-    .await;
+    open_leases(&mut h).await;
     h.press(KeyCode::Down);
     h.press(KeyCode::Char('x'));
     let confirm = h.state.confirm.clone().expect("a question");
@@ -122,11 +123,7 @@ async fn a_lease_that_expires_while_shown_counts_down_then_goes() {
     put_on(&mut client, short, std::iter::once("/s/k".to_string())).await;
     let mut h = Headless::start(etcd.connection().await, b"/", 100);
     h.until(10, "the tree", |s| !s.tree.rows.is_empty()).await;
-    h.press(KeyCode::Char('T'));
-    h.until(10, "the leases", |s| {
-        s.leases.as_ref().is_some_and(|v| !v.loading)
-    })
-    .await;
+    open_leases(&mut h).await;
     assert_eq!(shown(&h), [(short, 1), (long, 0)]);
     // The clock goes on (as the 1 s tick does): the row counts down to
     // "expired", then the refresh drops it.

@@ -4,40 +4,22 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::proc::Proc;
 use common::Etcd;
 use etcd_client::GetOptions;
 
 const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
 const LOCK: &str = "/testlock";
 
-/// A process and its stdout lines.
-struct Locker {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
+/// A locker process (its stdout lines collected).
+struct Locker(Proc);
 
 impl Locker {
     fn start(cmd: &mut Command) -> Locker {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Locker { child, lines }
+        Locker(Proc::spawn(cmd))
     }
 
     fn etcdctl(ep: &str) -> Locker {
@@ -52,6 +34,7 @@ impl Locker {
     /// key name).
     fn wait_locked(&self) -> String {
         let line = self
+            .0
             .lines
             .recv_timeout(Duration::from_secs(20))
             .expect("never locked");
@@ -63,23 +46,13 @@ impl Locker {
     }
 
     fn has_said_anything(&self) -> bool {
-        self.lines.try_recv().is_ok()
+        self.0.lines.try_recv().is_ok()
     }
 
     fn terminate(&mut self) {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let status = self.child.wait().unwrap();
+        self.0.signal("-TERM");
+        let status = self.0.child.wait().unwrap();
         assert!(status.success() || status.code().is_none(), "{status:?}");
-    }
-}
-
-impl Drop for Locker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

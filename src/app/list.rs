@@ -29,3 +29,22 @@ pub fn offset_for(selected: usize, offset: usize, page: usize) -> usize {
         offset
     }
 }
+
+/// Moves `selected` (and the first row shown) for a moving action; false
+/// when the action does not move.
+pub fn move_in(
+    selected: &mut usize,
+    offset: &mut usize,
+    len: usize,
+    page: usize,
+    action: Action,
+) -> bool {
+    match moved(*selected, len, page, action) {
+        Some(s) => {
+            *selected = s;
+            *offset = offset_for(s, *offset, page);
+            true
+        }
+        None => false,
+    }
+}

@@ -85,9 +85,7 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
     let Some(v) = state.usage.as_mut() else {
         return false;
     };
-    if let Some(s) = list::moved(v.selected, v.rows.len(), page, action) {
-        v.selected = s;
-        v.offset = list::offset_for(s, v.offset, page);
+    if list::move_in(&mut v.selected, &mut v.offset, v.rows.len(), page, action) {
         return true;
     }
     match action {
