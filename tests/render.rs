@@ -170,7 +170,7 @@ fn help_overlay_and_filter_prompt() {
 #[test]
 fn partially_loaded_directory_shows_progress() {
     let mut s = State::new(b"/", b"/", "e1,e2".into(), Instant::now());
-    s.size = (120, 12);
+    s.size = (100, 12);
     let g = s.tree.begin_load(ROOT).unwrap().generation;
     let names: Vec<Vec<u8>> = (0..1000)
         .map(|i| format!("/k{i:04}").into_bytes())
@@ -185,7 +185,7 @@ fn partially_loaded_directory_shows_progress() {
     s.offset = 1001 - 9;
     insta::assert_snapshot!(text(
         &render(&s),
-        etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 12)).keys
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 12)).keys
     ));
 }
 
