@@ -13,27 +13,8 @@ use crate::etcd::election::{self, CampaignEnd};
 use crate::Failure;
 
 pub async fn run(opts: &Options, name: &str, proposal: &str, ttl: i64) -> Result<(), Failure> {
-    let mut settings = opts.conn_settings().map_err(Failure::Usage)?;
-    // Waiting to be elected can take any time: no per-request timeout.
-    settings.command_timeout = Duration::ZERO;
-    let conn = crate::etcd::connect(&settings)
-        .await
-        .map_err(Failure::Usage)?;
-    let mut client = conn.client.clone();
-    let stop = async {
-        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            _ = hup.recv() => {}
-        }
-    };
+    let mut client = connect_unbounded(opts).await?;
+    let stop = until_signal();
     let on_elected = |_: &etcd_client::LeaderKey| {
         println!("leader: {}", crate::escape::escape_str(proposal));
         let _ = std::io::stdout().flush();
@@ -53,5 +34,32 @@ pub async fn run(opts: &Options, name: &str, proposal: &str, ttl: i64) -> Result
             "leadership lost: the lease expired or was revoked".into(),
         )),
         Err(e) => Err(Failure::Other(format!("campaign failed: {e}"))),
+    }
+}
+
+/// A client for a command that waits (to be elected, for a lock): no
+/// per-request timeout.
+pub(crate) async fn connect_unbounded(opts: &Options) -> Result<etcd_client::Client, Failure> {
+    let mut settings = opts.conn_settings().map_err(Failure::Usage)?;
+    settings.command_timeout = Duration::ZERO;
+    let conn = crate::etcd::connect(&settings)
+        .await
+        .map_err(Failure::Usage)?;
+    Ok(conn.client.clone())
+}
+
+/// Returns on SIGTERM, SIGINT (Ctrl-C) or SIGHUP.
+pub(crate) async fn until_signal() {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = hup.recv() => {}
     }
 }

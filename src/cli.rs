@@ -38,6 +38,16 @@ pub enum Command {
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..))]
         ttl: i64,
     },
+    /// Take a lock like Go's concurrency.Mutex / `etcdctl lock`; print
+    /// `locked` once held, hold it until killed (Ctrl-C, SIGTERM), then
+    /// release it.
+    Lock {
+        /// Lock name (its keys are `<name>/<lease id in hex>`).
+        name: String,
+        /// Lease TTL in seconds (Go's session default is 60).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..))]
+        ttl: i64,
+    },
 }
 
 #[derive(Debug, Args)]

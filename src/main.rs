@@ -50,6 +50,7 @@ fn main() -> ExitCode {
                 proposal,
                 ttl,
             }) => etcdlens::campaign::run(&cli.opts, election, proposal, *ttl).await,
+            Some(Command::Lock { name, ttl }) => etcdlens::lock::run(&cli.opts, name, *ttl).await,
             None => browse(&cli, started).await,
         }
     });

@@ -18,8 +18,8 @@ use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{
-    changes, cluster, describe_error, election, history, lister, resources, revision, value, write,
-    Reports,
+    changes, cluster, describe_error, election, history, leases, lister, resources, revision,
+    value, write, Reports,
 };
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
@@ -50,6 +50,8 @@ pub async fn run(
         watch_task: None,
         elections: HashMap::new(),
         changes_task: None,
+        find_task: None,
+        usage_task: None,
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
@@ -70,6 +72,10 @@ struct Tasks {
     elections: HashMap<Vec<u8>, AbortHandle>,
     /// The `:changes` reading: a new one replaces it.
     changes_task: Option<AbortHandle>,
+    /// The find in flight (its id): a new one replaces it.
+    find_task: Option<(u64, AbortHandle)>,
+    /// The usage scan in flight (its id): a new one replaces it.
+    usage_task: Option<(u64, AbortHandle)>,
 }
 
 impl Tasks {
@@ -193,8 +199,13 @@ impl Tasks {
             Cmd::CheckElection { dir, full } => {
                 let msgs = self.msgs.clone();
                 tokio::spawn(async move {
-                    if election::looks_like_election(&mut client, &full).await {
-                        let _ = msgs.send(Msg::ElectionDetected { dir, full }).await;
+                    if let Some(lock) = election::session_keys(&mut client, &full).await {
+                        let msg = if lock {
+                            Msg::LockDetected { dir, full }
+                        } else {
+                            Msg::ElectionDetected { dir, full }
+                        };
+                        let _ = msgs.send(msg).await;
                     }
                 });
             }
@@ -339,6 +350,70 @@ impl Tasks {
                 self.reply(
                     async move { Msg::Cluster(cluster::collect(&mut client, &settings).await) },
                 );
+            }
+            Cmd::Find { id, prefix, query } => {
+                if let Some((_, old)) = self.find_task.take() {
+                    old.abort();
+                }
+                // `update` parsed it before sending it.
+                let Ok(query) = crate::app::find::Query::parse(&query) else {
+                    return;
+                };
+                let kv = client
+                    .kv_client()
+                    .max_decoding_message_size(MAX_RESPONSE_BYTES);
+                let reports =
+                    Reports::new(self.msgs.clone(), move |batch| Msg::Found { id, batch });
+                let task = tokio::spawn(crate::search::find(kv, prefix, query, reports));
+                self.find_task = Some((id, task.abort_handle()));
+            }
+            Cmd::CancelFind { id } => {
+                if let Some((_, task)) = self.find_task.take_if(|(i, _)| *i == id) {
+                    task.abort();
+                }
+            }
+            Cmd::Usage { id, prefix } => {
+                if let Some((_, old)) = self.usage_task.take() {
+                    old.abort();
+                }
+                let reports =
+                    Reports::new(self.msgs.clone(), move |batch| Msg::Usage { id, batch });
+                let task = tokio::spawn(crate::search::usage(
+                    client,
+                    prefix,
+                    self.delimiter.clone(),
+                    reports,
+                ));
+                self.usage_task = Some((id, task.abort_handle()));
+            }
+            Cmd::CancelUsage { id } => {
+                if let Some((_, task)) = self.usage_task.take_if(|(i, _)| *i == id) {
+                    task.abort();
+                }
+            }
+            Cmd::ListLeases => {
+                self.reply(async move {
+                    let result = leases::list(&mut client).await;
+                    Msg::Leases(result.map_err(|e| describe_error(&e)))
+                });
+            }
+            Cmd::LeaseKeys { id } => {
+                self.reply(async move {
+                    let result = leases::info(&mut client, id).await;
+                    Msg::LeaseKeys {
+                        id,
+                        result: result.map_err(|e| describe_error(&e)),
+                    }
+                });
+            }
+            Cmd::KeepAliveOnce { id } => {
+                self.reply(async move {
+                    let result = leases::keep_alive_once(&mut client, id).await;
+                    Msg::LeaseKeptAlive {
+                        id,
+                        result: result.map_err(|e| describe_error(&e)),
+                    }
+                });
             }
             // The UI loop's own (it owns the terminal).
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}

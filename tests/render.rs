@@ -525,3 +525,74 @@ fn directory_rows_show_key_counts_and_listing_progress() {
         etcdlens::ui::layout::areas(Rect::new(0, 0, 100, 14)).keys
     ));
 }
+
+#[test]
+fn find_results_as_a_virtual_directory_with_progress_and_highlights() {
+    use etcdlens::app::find::{FindBatch, FindView, Hit, Query};
+    let mut s = state_with(&[b"/app/"]);
+    s.size = (120, 12);
+    let started = s.now;
+    let mut view = FindView::new(1, Query::parse("pay").unwrap(), b"/app/".to_vec(), started);
+    let hit = |k: &[u8]| Hit {
+        key: k.to_vec(),
+        mod_revision: 3,
+    };
+    view.add(
+        FindBatch {
+            hits: vec![
+                hit(b"/app/billing/payment-7"),
+                hit(b"/app/PAY/x"),
+                hit(b"/app/odd\x1b[2J/pay"),
+            ],
+            scanned: 412_000,
+            total: 1_000_000,
+            revision: 99,
+            done: None,
+        },
+        started,
+    );
+    view.selected = 2;
+    s.find = Some(view);
+    s.now = started + Duration::from_millis(1200);
+    insta::assert_snapshot!(colored(
+        &render(&s),
+        etcdlens::ui::layout::areas(Rect::new(0, 0, 120, 12)).keys
+    ));
+}
+
+#[test]
+fn usage_view_sorted_by_size_with_bars_and_quota() {
+    use etcdlens::app::usage::{UsageBatch, UsageView};
+    let mut s = state_with(&[b"/registry/"]);
+    s.size = (120, 16);
+    let started = s.now;
+    let mut view = UsageView::new(
+        1,
+        b"/registry/".to_vec(),
+        vec![(b"/registry/secrets/".to_vec(), Some(12))],
+        started,
+    );
+    view.add(
+        UsageBatch {
+            adds: vec![
+                (b"/registry/events/".to_vec(), 412_000, 180 << 20),
+                (b"/registry/pods/".to_vec(), 150_000, 90 << 20),
+                (b"/registry/configmaps/".to_vec(), 999, 3 << 20),
+                (b"/registry/ranges".to_vec(), 1, 300),
+            ],
+            scanned: 563_000,
+            total: 1_000_000,
+            revision: 99,
+            db: Some(Ok(etcdlens::etcd::usage::DbStatus {
+                size: 7 << 30,
+                in_use: 6 << 30,
+                quota: 8 << 30,
+            })),
+            done: None,
+        },
+        started,
+    );
+    s.usage = Some(view);
+    s.now = started + Duration::from_millis(2300);
+    insta::assert_snapshot!(screen(&render(&s)));
+}

@@ -14,20 +14,23 @@ pub enum Mode {
     /// The changes view (`:changes`); keys it does not bind work as when
     /// browsing.
     Changes,
+    /// The leases list; keys it does not bind work as when browsing.
+    Leases,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Browse,
         Mode::History,
         Mode::Changes,
+        Mode::Leases,
         Mode::Editor,
         Mode::Conflict,
     ];
 
     /// The mode whose keys work too where this one binds nothing.
     pub fn parent(self) -> Option<Mode> {
-        matches!(self, Mode::History | Mode::Changes).then_some(Mode::Browse)
+        matches!(self, Mode::History | Mode::Changes | Mode::Leases).then_some(Mode::Browse)
     }
 
     pub fn title(self) -> &'static str {
@@ -38,6 +41,9 @@ impl Mode {
             Mode::History => "in a key's history (moving keys move, Esc closes)",
             Mode::Changes => {
                 "in the changes view (moving keys move, Enter shows a key's history, Esc closes)"
+            }
+            Mode::Leases => {
+                "in the leases list (moving keys move, Enter lists a lease's keys, Esc closes)"
             }
         }
     }
@@ -125,6 +131,11 @@ actions! {
     Changes, Browse, "changes", ["c"], "what changed under the selected directory in the last 1,000 revisions (:changes A B)";
     Undelete, Changes, "undelete", ["U"], "put the selected deleted key back with its last value (only if still absent)";
     UndeleteAll, Changes, "undelete-all", ["A"], "put back every key deleted in the range (type yes; each only if still absent)";
+    Usage, Browse, "du", ["U"], "usage: each child's keys and value bytes (exact, all values read), DB size and quota";
+    Leases, Browse, "leases", ["T"], "leases: id, granted and remaining TTL, keys held (most first)";
+    Revoke, Leases, "revoke", ["x"], "revoke the selected lease: its keys are deleted (asks first)";
+    KeepAlive, Leases, "keep-alive", ["k"], "keep the selected lease alive once";
+    Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 
 impl Action {

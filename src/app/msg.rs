@@ -164,6 +164,31 @@ pub enum Msg {
     Frame,
     /// SIGTERM, SIGINT or SIGHUP.
     Signal,
+    /// Matches and progress of find `id`.
+    Found {
+        id: u64,
+        batch: super::find::FindBatch,
+    },
+    /// Counts and progress of usage scan `id`.
+    Usage {
+        id: u64,
+        batch: super::usage::UsageBatch,
+    },
+    /// Every lease (or why not).
+    Leases(Result<Vec<crate::etcd::leases::LeaseInfo>, String>),
+    /// One lease and its keys (`None`: it no longer exists).
+    LeaseKeys {
+        id: i64,
+        result: Result<Option<crate::etcd::leases::LeaseKeys>, String>,
+    },
+    /// Directory `dir` (at `full`) holds only lock keys (Go's
+    /// `concurrency.Mutex`: session keys with empty values).
+    LockDetected { dir: NodeId, full: Vec<u8> },
+    /// A keep-alive's answer: the new TTL (0: no such lease).
+    LeaseKeptAlive {
+        id: i64,
+        result: Result<i64, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,5 +333,36 @@ pub enum Cmd {
         prefix: Vec<u8>,
         items: Vec<(Vec<u8>, i64)>,
         max_request_bytes: usize,
+    },
+    /// Find keys under `prefix` matching `query` (as typed; see
+    /// `find::Query`), in a stream of `Msg::Found`.
+    Find {
+        id: u64,
+        prefix: Vec<u8>,
+        query: String,
+    },
+    /// Stop find `id`: no more reads.
+    CancelFind {
+        id: u64,
+    },
+    /// Count keys and value bytes per child of `prefix` (and ask the DB
+    /// status), in a stream of `Msg::Usage`.
+    Usage {
+        id: u64,
+        prefix: Vec<u8>,
+    },
+    /// Stop usage scan `id`: no more reads.
+    CancelUsage {
+        id: u64,
+    },
+    /// Every lease with its TTLs and key count.
+    ListLeases,
+    /// One lease's keys.
+    LeaseKeys {
+        id: i64,
+    },
+    /// Refresh a lease once.
+    KeepAliveOnce {
+        id: i64,
     },
 }

@@ -133,6 +133,12 @@ pub struct State {
     /// unless `--max-request-bytes` says more): bigger writes are refused
     /// before they are sent.
     pub max_request_bytes: usize,
+    /// Find results, when shown (they fill the Keys pane).
+    pub find: Option<super::find::FindView>,
+    /// The usage view (`:du`), when open.
+    pub usage: Option<super::usage::UsageView>,
+    /// The leases list (`:leases`), when open.
+    pub leases: Option<super::leases::LeasesView>,
     next_req: u64,
 }
 
@@ -186,6 +192,9 @@ impl State {
             command_history: Vec::new(),
             file_warnings: std::collections::BTreeMap::new(),
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
+            find: None,
+            usage: None,
+            leases: None,
             next_req: 1,
         }
     }

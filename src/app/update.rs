@@ -9,7 +9,8 @@ use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, elections, history, past, resources, tree, value, watch, writes,
+    changes, cluster, command, elections, find, history, leases, past, resources, tree, usage,
+    value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -27,6 +28,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Tick(now) => {
             state.now = now;
             cluster::update::on_tick(state, &mut cmds);
+            leases::update::on_tick(state, &mut cmds);
             if crate::logging::failed() {
                 state
                     .file_warnings
@@ -95,10 +97,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Election { name, result } => elections::update::on_snapshot(state, &name, result),
         Msg::ElectionDetected { dir, full } => state.tree.mark_election(dir, &full),
+        Msg::LockDetected { dir, full } => state.tree.mark_lock(dir, &full),
         Msg::LeaseRevoked { lease, result } => match result {
             Ok(()) => {
                 state.info(format!("lease {lease:x} revoked"));
                 state.value_dirty |= state.value.key.is_some();
+                leases::update::on_revoked(state, &mut cmds);
             }
             Err(e) => state.error(format!("revoking lease {lease:x} failed: {e}")),
         },
@@ -109,6 +113,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             journal,
         } => {
             history::update::on_write_done(state, op, &key, &result, &mut cmds);
+            find::update::on_write_done(state, op, &key, &result);
             writes::update::on_write_done(state, op, key, result);
             if let Err(e) = journal {
                 writes::update::on_journal_failed(state, e);
@@ -139,6 +144,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         } => changes::update::on_undeleted(state, prefix, result, journal),
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
+        Msg::Found { id, batch } => find::update::on_found(state, id, batch, &mut cmds),
+        Msg::Usage { id, batch } => usage::update::on_usage(state, id, batch),
+        Msg::Leases(result) => leases::update::on_leases(state, result),
+        Msg::LeaseKeys { id, result } => leases::update::on_lease_keys(state, id, result),
+        Msg::LeaseKeptAlive { id, result } => leases::update::on_kept_alive(state, id, result),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -166,6 +176,8 @@ pub fn mode(state: &State) -> Mode {
         Mode::History
     } else if state.changes.is_some() {
         Mode::Changes
+    } else if state.leases.is_some() {
+        Mode::Leases
     } else {
         Mode::Browse
     }
@@ -254,9 +266,12 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         // focused pane decides what moves.
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
+                || usage::update::on_pane_action(state, action, cmds)
+                || leases::update::on_pane_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
                 || changes::update::on_pane_action(state, action, cmds)
                 || resources::update::on_pane_action(state, action, cmds)
+                || find::update::on_pane_action(state, action, cmds)
             {
                 return true;
             }
@@ -273,6 +288,9 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 changes::update::on_action,
                 history::update::on_action,
                 resources::update::on_action,
+                find::update::on_action,
+                usage::update::on_action,
+                leases::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

@@ -157,24 +157,26 @@ async fn send<M: Send>(
 /// Whether every key under `prefix` is an election key (hex lease id
 /// attached to that lease). Used to offer directories as elections.
 pub async fn looks_like_election(client: &mut Client, prefix: &[u8]) -> bool {
+    session_keys(client, prefix).await.is_some()
+}
+
+/// Whether a directory holds only session keys (`<lease id in hex>` on
+/// that lease), as elections and locks do: `Some(true)` when every value
+/// is empty (a lock: Go's `concurrency.Mutex`), `Some(false)` for an
+/// election, `None` otherwise. Reads at most 50 small keys.
+pub async fn session_keys(client: &mut Client, prefix: &[u8]) -> Option<bool> {
     let read = super::retry_unsent(|| {
         let mut c = client.clone();
-        let opts = GetOptions::new()
-            .with_prefix()
-            .with_keys_only()
-            .with_limit(50);
+        let opts = GetOptions::new().with_prefix().with_limit(50);
         async move { c.get(prefix.to_vec(), Some(opts)).await }
     });
-    match read.await {
-        Ok(resp) => {
-            !resp.kvs().is_empty()
-                && resp
-                    .kvs()
-                    .iter()
-                    .all(|kv| super::types::is_session_key(&kv.key()[prefix.len()..], kv.lease()))
-        }
-        Err(_) => false,
-    }
+    let resp = read.await.ok()?;
+    let kvs = resp.kvs();
+    let sessions = !kvs.is_empty()
+        && kvs
+            .iter()
+            .all(|kv| super::types::is_session_key(&kv.key()[prefix.len()..], kv.lease()));
+    sessions.then(|| kvs.iter().all(|kv| kv.value().is_empty()))
 }
 
 /// What happened to a campaign.
@@ -241,7 +243,7 @@ where
 
 /// Keeps `lease` alive; returns when it is lost (expired, revoked, or the
 /// cluster stayed unreachable past its TTL).
-async fn keep_alive(mut client: Client, lease: i64, ttl: i64) {
+pub(super) async fn keep_alive(mut client: Client, lease: i64, ttl: i64) {
     let every = Duration::from_millis((ttl.max(1) as u64 * 1000 / 3).max(300));
     let deadline_after = Duration::from_secs(ttl.max(1) as u64);
     let mut last_ok = tokio::time::Instant::now();

@@ -12,6 +12,9 @@ use crate::app::{Pane, State};
 use crate::escape::escape_bytes;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    if let Some(view) = &state.find {
+        return super::find::draw(frame, area, state, view);
+    }
     let tree = &state.tree;
     let prefix = &tree.node(0).full;
     let mut title = if prefix.is_empty() {
@@ -114,7 +117,12 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
             } else if let Some(n) = d.keys {
                 spans.push(Span::styled(format!("  {}", thousands(n)), dim()));
             }
-            if d.election {
+            if d.lock {
+                spans.push(Span::styled(
+                    "  ⚑ lock (L to follow)",
+                    Style::new().fg(Color::Magenta),
+                ));
+            } else if d.election {
                 spans.push(Span::styled(
                     "  ⚑ election (L to follow)",
                     Style::new().fg(Color::Magenta),

@@ -64,21 +64,30 @@ fn election_lines(
         ),
         Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
     )];
+    let lock = view.is_lock();
     match (view.leader(), &view.snapshot) {
         (_, None) => head.push(Span::styled("loading…", dim())),
+        (None, Some(_)) if lock => {
+            head.push(Span::styled("⚑ lock free", Style::new().fg(Color::Yellow)))
+        }
         (None, Some(_)) => head.push(Span::styled("no leader", Style::new().fg(Color::Yellow))),
+        (Some(holder), Some(_)) if lock => {
+            head.push(Span::styled("⚑ lock held by ", dim()));
+            head.push(Span::styled(
+                format!("lease {:x}", holder.lease),
+                Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+            ));
+            if let Some(text) = since(view, state, true) {
+                head.push(Span::styled(text, dim()));
+            }
+        }
         (Some(leader), Some(_)) => {
             head.push(Span::styled("leader ", dim()));
             head.push(Span::styled(
                 escape_bytes(&leader.value),
                 Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
             ));
-            if let Some((_, rev, since)) = &view.leader {
-                let secs = state.now.saturating_duration_since(*since).as_secs();
-                let text = match rev {
-                    Some(rev) => format!("  since rev {rev} ({})", age(secs)),
-                    None => format!("  leading for at least {}", age(secs)),
-                };
+            if let Some(text) = since(view, state, false) {
                 head.push(Span::styled(text, dim()));
             }
         }
@@ -112,9 +121,14 @@ fn election_lines(
     }
     let waiting = view.waiting();
     for (n, c) in waiting.iter().take(SHOWN_WAITING).enumerate() {
+        let who = if lock {
+            format!("waits: lease {:x}", c.lease)
+        } else {
+            escape_bytes(&c.value)
+        };
         let mut spans = vec![
             Span::styled(format!("  {}. ", n + 1), dim()),
-            Span::raw(escape_bytes(&c.value)),
+            Span::raw(who),
             Span::styled(
                 format!(
                     "  {}  created rev {}",
@@ -143,18 +157,38 @@ fn election_lines(
     if let Some(last) = view.history.back() {
         let who = |p: &Option<Vec<u8>>| p.as_deref().map_or("(none)".to_string(), escape_bytes);
         let secs = state.now.saturating_duration_since(last.at).as_secs();
-        let mut text = format!(
-            "  last change: {} → {} at rev {} ({} ago)",
-            who(&last.from),
-            who(&last.to),
-            last.revision,
-            age(secs)
-        );
+        let mut text = if lock {
+            format!(
+                "  last change of holder at rev {} ({} ago)",
+                last.revision,
+                age(secs)
+            )
+        } else {
+            format!(
+                "  last change: {} → {} at rev {} ({} ago)",
+                who(&last.from),
+                who(&last.to),
+                last.revision,
+                age(secs)
+            )
+        };
         if view.history.len() > 1 {
             text.push_str(&format!(", {} changes seen", view.history.len()));
         }
         lines.push(Line::styled(text, dim()));
     }
+}
+
+/// Since when the leader leads (or the holder holds a lock).
+fn since(view: &ElectionView, state: &State, lock: bool) -> Option<String> {
+    let (_, rev, at) = view.leader.as_ref()?;
+    let secs = age(state.now.saturating_duration_since(*at).as_secs());
+    Some(match (rev, lock) {
+        (Some(rev), false) => format!("  since rev {rev} ({secs})"),
+        (None, false) => format!("  leading for at least {secs}"),
+        (Some(rev), true) => format!("  held for {secs} (since rev {rev})"),
+        (None, true) => format!("  held for at least {secs}"),
+    })
 }
 
 /// The lease TTL counting down from when it was read.

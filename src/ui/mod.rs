@@ -7,13 +7,16 @@ pub mod diff;
 pub mod editor;
 pub mod event_detail;
 pub mod events;
+pub mod find;
 pub mod help;
 pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod leader;
+pub mod leases;
 pub mod resources;
 pub mod status;
+pub mod usage;
 pub mod value;
 
 use ratatui::layout::Rect;
@@ -72,6 +75,14 @@ pub fn draw(frame: &mut Frame, state: &State) {
             .union(areas.events)
             .union(areas.leader);
         resources::draw(frame, all, view, &state.keymap);
+    }
+    if let Some(view) = &state.leases {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        leases::draw(frame, right, state, view, &state.keymap);
+    }
+    if let Some(view) = &state.usage {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        usage::draw(frame, right, state, view);
     }
     status::draw(frame, areas.status, state);
     if let Some(line) = &state.command {

@@ -30,6 +30,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "N|-N|now",
         "browse the keys as they were at revision N (-N: N revisions ago; now: back), read-only",
     ),
+    (
+        "find",
+        "QUERY",
+        "find QUERY under the selected directory (re:REGEX, ~fuzzy, v: values too)",
+    ),
 ];
 
 /// What a command line asks for.
@@ -41,6 +46,7 @@ pub enum Command {
     Rev(RevisionSpec),
     /// `:changes A B PREFIX`.
     Changes(super::changes::Range),
+    Find(String),
 }
 
 /// Reads a command line (without the `:`).
@@ -58,6 +64,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     match (name, arg) {
         ("watch", Some(prefix)) => Ok(Command::Watch(prefix.as_bytes().to_vec())),
         ("election", Some(n)) => Ok(Command::Election(n.as_bytes().to_vec())),
+        ("find", Some(q)) => Ok(Command::Find(q.to_string())),
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
         ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{names, parse, takes_argument, Command, CommandLine};
 use crate::app::msg::Cmd;
 use crate::app::state::State;
-use crate::app::{changes, elections, past, update, watch};
+use crate::app::{changes, elections, find, past, update, watch};
 
 /// Commands kept for ↑/↓.
 pub const HISTORY: usize = 100;
@@ -72,6 +72,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         Ok(Command::Changes((from, to, prefix))) => {
             changes::update::open(state, from, to, prefix, cmds)
         }
+        Ok(Command::Find(query)) => find::update::start(state, &query, cmds),
         Err(e) => state.error(e),
     }
 }

@@ -31,6 +31,8 @@ pub struct ElectionView {
     /// over (`None` when it already led at the first look), and when.
     pub leader: Option<(Vec<u8>, Option<i64>, Instant)>,
     pub history: VecDeque<LeaderChange>,
+    /// Seen holding only lock keys (stays a lock once free).
+    pub lock: bool,
 }
 
 impl ElectionView {
@@ -42,7 +44,17 @@ impl ElectionView {
             error: None,
             leader: None,
             history: VecDeque::new(),
+            lock: false,
         }
+    }
+
+    /// Whether it is a lock (Go's `concurrency.Mutex`): every key's value
+    /// is empty. The leader is then the holder, the others wait.
+    pub fn is_lock(&self) -> bool {
+        self.lock
+            || self.snapshot.as_ref().is_some_and(|s| {
+                !s.candidates.is_empty() && s.candidates.iter().all(|c| c.value.is_empty())
+            })
     }
 
     /// The leading candidate (see `order`).

@@ -162,6 +162,7 @@ pub fn on_snapshot(state: &mut State, name: &[u8], result: Result<ElectionSnapsh
     let from = view.leader().map(|c| c.value.clone());
     let revision = snapshot.revision;
     view.snapshot = Some(snapshot);
+    view.lock = view.is_lock();
     if !changed {
         return;
     }

@@ -41,6 +41,8 @@ pub struct Dir {
     pub seed: Vec<Vec<u8>>,
     /// Holds only election keys (`<lease id in hex>` on that lease).
     pub election: bool,
+    /// Holds only lock keys (election keys with empty values).
+    pub lock: bool,
     /// Exact number of keys under this directory, when a listing of its
     /// parent learned it (kept exact by watch events: a delete counts down;
     /// a put, which may be a create or an update, makes it unknown).
@@ -337,6 +339,15 @@ impl Tree {
             if let Some(d) = self.dir_mut(dir) {
                 d.election = true;
             }
+        }
+    }
+
+    /// Marks `dir` (still at `full`) as a lock (it is followed like an
+    /// election).
+    pub fn mark_lock(&mut self, dir: NodeId, full: &[u8]) {
+        self.mark_election(dir, full);
+        if let Some(d) = self.dir_mut(dir).filter(|d| d.election) {
+            d.lock = true;
         }
     }
 

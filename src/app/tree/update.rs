@@ -154,6 +154,9 @@ pub fn selected_dir(state: &State) -> Option<Vec<u8>> {
 
 /// Fetches the value when the selection landed on a key row.
 pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if crate::app::find::update::takes_keys(state) {
+        return; // the find results own the Keys pane's selection
+    }
     let key = match state.selected_row() {
         Some(row) if !row.more && !state.tree.node(row.node).is_dir() => {
             state.tree.node(row.node).full.to_vec()

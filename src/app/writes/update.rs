@@ -54,13 +54,19 @@ pub fn writable(state: &mut State, what: &str) -> bool {
 
 /// The shown value when it belongs to the selected key row.
 fn selected_value(state: &State) -> Option<&ValueRecord> {
-    let row = state.selected_row()?;
-    let node = state.tree.node(row.node);
-    if row.more || node.is_dir() {
-        return None;
-    }
+    let key: &[u8] = match crate::app::find::update::selection(state) {
+        Some(found) => found?,
+        None => {
+            let row = state.selected_row()?;
+            let node = state.tree.node(row.node);
+            if row.more || node.is_dir() {
+                return None;
+            }
+            &node.full
+        }
+    };
     match &state.value.status {
-        ValueStatus::Loaded { value, .. } if value.record.key.as_slice() == node.full.as_ref() => {
+        ValueStatus::Loaded { value, .. } if value.record.key.as_slice() == key => {
             Some(&value.record)
         }
         _ => None,

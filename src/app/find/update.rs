@@ -1,0 +1,193 @@
+//! Find: starting a search on the selected directory, its batches,
+//! cancelling it (`Esc`), moving in its results, copying their names.
+
+use super::{FindBatch, FindView, Progress, Query};
+use crate::app::action::Action;
+use crate::app::command::CommandLine;
+use crate::app::list;
+use crate::app::msg::{Cmd, WriteOp};
+use crate::app::state::{Pane, State};
+use crate::app::value;
+use crate::escape::escape_bytes;
+use crate::etcd::types::WriteOutcome;
+
+/// Find's actions: `find` opens the `:` line on `find `; `copy` on the
+/// results copies their names.
+pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::Find => {
+            state.command = Some(CommandLine {
+                text: "find ".into(),
+                ..CommandLine::default()
+            });
+        }
+        Action::Copy if takes_keys(state) => copy_names(state, cmds),
+        _ => return false,
+    }
+    true
+}
+
+/// Whether the find results fill the Keys pane now.
+pub fn takes_keys(state: &State) -> bool {
+    state.find.is_some()
+}
+
+/// What the Keys pane has selected while the results fill it: `Some(key)`
+/// on a result, `Some(None)` on the directory's own row; `None` when the
+/// tree shows.
+pub fn selection(state: &State) -> Option<Option<&[u8]>> {
+    state.find.as_ref().map(|v| v.selected_key())
+}
+
+/// The directory a find starts from: the selected directory, or the
+/// selected key's directory, or the tree's root.
+pub fn search_dir(state: &State) -> Vec<u8> {
+    let tree = &state.tree;
+    match state.selected_row() {
+        Some(row) if row.more || tree.node(row.node).is_dir() => tree.node(row.node).full.to_vec(),
+        Some(row) => tree.node(tree.node(row.node).parent).full.to_vec(),
+        None => tree.node(crate::app::tree::ROOT).full.to_vec(),
+    }
+}
+
+/// `:find QUERY`: search the selected directory's subtree.
+pub fn start(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
+    let query = match Query::parse(text) {
+        Ok(q) => q,
+        Err(e) => return state.error(format!("find: {e}")),
+    };
+    let dir = match &state.find {
+        // A new query over the results searches the same directory.
+        Some(v) => v.dir.clone(),
+        None => search_dir(state),
+    };
+    cancel(state, cmds);
+    let id = state.next_request_id();
+    cmds.push(Cmd::Find {
+        id,
+        prefix: dir.clone(),
+        query: text.to_string(),
+    });
+    state.find = Some(FindView::new(id, query, dir, state.now));
+    state.focus = Pane::Keys;
+    value::update::clear(state);
+}
+
+/// Stops the running find, if any (its task makes no more reads).
+fn cancel(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if let Some(v) = state.find.as_mut().filter(|v| v.running()) {
+        cmds.push(Cmd::CancelFind { id: v.id });
+        v.progress = Progress::Cancelled;
+        v.ended = Some(state.now);
+    }
+}
+
+/// A batch of the find `id`.
+pub fn on_found(state: &mut State, id: u64, batch: FindBatch, cmds: &mut Vec<Cmd>) {
+    let now = state.now;
+    let Some(view) = state.find.as_mut().filter(|v| v.id == id && v.running()) else {
+        return; // cancelled or replaced
+    };
+    let failed = match &batch.done {
+        Some(Err(e)) => Some(e.clone()),
+        _ => None,
+    };
+    view.add(batch, now);
+    if let Some(e) = failed {
+        state.error(format!("find failed: {e}"));
+    }
+    selection_changed(state, cmds);
+}
+
+/// A delete by etcdlens: its row goes.
+pub fn on_write_done(
+    state: &mut State,
+    op: WriteOp,
+    key: &[u8],
+    result: &Result<WriteOutcome, String>,
+) {
+    if op == WriteOp::Delete && matches!(result, Ok(WriteOutcome::Done { .. })) {
+        if let Some(v) = state.find.as_mut() {
+            v.remove(key);
+        }
+    }
+}
+
+/// Moving keys while the results fill the Keys pane (and it has the
+/// focus). True when it took the action.
+pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    if state.focus != Pane::Keys {
+        return false;
+    }
+    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
+    let Some(view) = state.find.as_mut() else {
+        return false;
+    };
+    let last = view.rows().saturating_sub(1);
+    if let Some(s) = list::moved(view.selected, view.rows(), page, action) {
+        view.selected = s;
+        selection_changed(state, cmds);
+        return true;
+    }
+    match action {
+        Action::Open if view.selected_key().is_some() => state.focus = Pane::Value,
+        Action::Open => view.selected = 1.min(last),
+        Action::Close => view.selected = 0,
+        Action::Back if view.running() => {
+            cancel(state, cmds);
+            state.info("find cancelled: no more keys are read");
+            return true;
+        }
+        Action::Back => {
+            state.find = None;
+            value::update::clear(state);
+            crate::app::tree::update::on_selection_changed(state, cmds);
+            return true;
+        }
+        _ => return false,
+    }
+    selection_changed(state, cmds);
+    true
+}
+
+/// Keeps the selection on screen and shows the selected result's value.
+fn selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
+    scroll_into_view(state);
+    let Some(key) = state.find.as_ref().and_then(|v| v.selected_key()) else {
+        return value::update::clear(state);
+    };
+    if state.value.key.as_deref() != Some(key) {
+        let key = key.to_vec();
+        state.selection_is(Some(&key));
+        value::update::fetch(state, key, cmds);
+    }
+}
+
+fn scroll_into_view(state: &mut State) {
+    // Two rows of the pane are the progress lines.
+    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
+    if let Some(v) = state.find.as_mut() {
+        v.offset = list::offset_for(v.selected, v.offset, page);
+    }
+}
+
+/// `y` on the results: the selected result's name, or on the directory's
+/// row every result's name (one a line).
+fn copy_names(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(view) = state.find.as_ref() else {
+        return;
+    };
+    let (bytes, what) = match view.selected_key() {
+        Some(key) => (key.to_vec(), format!("copied {}", escape_bytes(key))),
+        None => {
+            let mut out = Vec::new();
+            for h in &view.hits {
+                out.extend_from_slice(&h.key);
+                out.push(b'\n');
+            }
+            (out, format!("copied {} key names", view.hits.len()))
+        }
+    };
+    cmds.push(Cmd::Copy(bytes));
+    state.info(format!("{what} to the clipboard (OSC 52)"));
+}
