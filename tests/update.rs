@@ -732,17 +732,22 @@ fn batches_show_rows_in_order_while_the_listing_goes_on() {
         Some(g),
         "still listing"
     );
-    update(&mut s, listed(ROOT, g, batch(&["/a/", "/b"], &[])));
+    // Before the user moves, the selection stays on the top row.
+    update(&mut s, listed(ROOT, g, batch(&["/b"], &[])));
+    assert_eq!(row_names(&s), ["b", "c", "d/", "…"]);
+    assert_eq!(s.selected, 0);
+    // Once moved, it stays on its row as rows appear above it.
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    update(&mut s, listed(ROOT, g, batch(&["/a/"], &[])));
     assert_eq!(row_names(&s), ["a/", "b", "c", "d/", "…"]);
     let d = s.tree.rows[3].node;
     assert_eq!(s.tree.dir(d).unwrap().keys, Some(7));
-    // The selection stays on its row as rows appear above it.
     assert_eq!(
         s.tree.node(s.tree.rows[s.selected].node).full.as_ref(),
-        b"/c"
+        b"/d/"
     );
-    // The user moves and opens a directory while the rest loads.
-    update(&mut s, ch('j'));
+    // The user opens a directory while the rest loads.
     let cmds = update(&mut s, ch('l'));
     let (dir, _, prefix, _) = list_cmd(&cmds);
     assert_eq!((dir, prefix.as_slice()), (d, &b"/d/"[..]));

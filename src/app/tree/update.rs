@@ -18,7 +18,9 @@ pub fn on_listed(
     result: Result<ChildPage, String>,
     cmds: &mut Vec<Cmd>,
 ) {
-    let selected = state.selected_row();
+    // At the top row the selection stays at the top while rows are found
+    // above it (the user has not moved yet); elsewhere it stays on its row.
+    let selected = state.selected_row().filter(|_| state.selected > 0);
     // The watch starts from the first listing of the root, so the tree and
     // the event log agree from that revision on.
     if dir == ROOT && state.watch.epoch == 0 {
