@@ -106,7 +106,7 @@ ctl_chg=$(median "${ctl_ms[@]}")
 version=$(etcd --version | head -1 | awk '{print $3}')
 echo
 echo "etcd $version — medians of $RUNS runs ($CHANGES_RUNS for :changes)"
-printf 'history of a key with %s revisions: etcdlens %s ms (1 read + 1 watch); etcdctl get --rev loop %s ms (%s gets timed: %s ms, extrapolated); ratio %s\n' \
+printf 'history of a key with %s revisions: etcdlens %s ms (1 read + 1 watch stream); etcdctl get --rev loop %s ms (%s gets timed: %s ms, extrapolated); ratio %s\n' \
     "$REVISIONS" "$lens_hist" "$loop_ms" "$SAMPLE" "$sample_ms" \
     "$(awk -v a="$lens_hist" -v b="$loop_ms" 'BEGIN { printf "%.4f", a / b }')"
 printf ':changes over %s revisions under %s: etcdlens %s ms; etcdctl watch to a file %s ms; ratio %s (goal <= 1.5); etcdlens RSS growth %s KiB (goal <= 100 MB)\n' \
