@@ -25,15 +25,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("/registry/pods/default/web-7d9c", objects::pod("Running")),
         ("/registry/pods/default/big", objects::big_pod(1_500_000)),
         ("/registry/deployments/default/web", objects::deployment()),
-        ("/registry/secrets/default/db-credentials", objects::secret()),
-        ("/registry/secrets/default/encrypted", b"k8s:enc:aescbc:v1:key1:\x8f\x10\xa2 ciphertext".to_vec()),
-        ("/registry/configmaps/kube-system/web-config", objects::config_map("hello")),
+        (
+            "/registry/secrets/default/db-credentials",
+            objects::secret(),
+        ),
+        (
+            "/registry/secrets/default/encrypted",
+            b"k8s:enc:aescbc:v1:key1:\x8f\x10\xa2 ciphertext".to_vec(),
+        ),
+        (
+            "/registry/configmaps/kube-system/web-config",
+            objects::config_map("hello"),
+        ),
         ("/registry/configmaps/kube-system/cut", cut),
         ("/registry/clusterroles/pod-reader", objects::cluster_role()),
         ("/registry/leases/kube-node-lease/node-3", objects::lease()),
         (
             "/registry/example.com/widgets/default/w1",
-            [b"k8s\0".as_slice(), b"\x0a\x18\x0a\x0eexample.com/v1\x12\x06Widget\x12\x06\x0a\x04\x0a\x02w1"].concat(),
+            [
+                b"k8s\0".as_slice(),
+                b"\x0a\x18\x0a\x0eexample.com/v1\x12\x06Widget\x12\x06\x0a\x04\x0a\x02w1",
+            ]
+            .concat(),
         ),
     ];
     for (k, v) in fixed {
@@ -44,7 +57,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ns = format!("team-{:02}", i % 20);
         let name = format!("app-{i:05}");
         let v = objects::pod_in(&ns, &name, phases[i % 4], &format!("node-{}", i % 7));
-        c.put(format!("/registry/pods/{ns}/{name}"), v, None).await?;
+        c.put(format!("/registry/pods/{ns}/{name}"), v, None)
+            .await?;
     }
     println!("loaded {} pods and 10 other values", pods);
     Ok(())

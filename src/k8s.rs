@@ -697,7 +697,12 @@ pub fn apply_edit(bytes: &[u8], text: &str, e: &Editable) -> Result<Vec<u8>, Str
 fn encode_object(bytes: &[u8], value: &serde_json::Value, e: &Editable) -> Result<Vec<u8>, String> {
     let body = bytes.strip_prefix(MAGIC).ok_or("not a Kubernetes value")?;
     let env = parse_envelope(body)?;
-    let text = |k: &str| value.get(k).and_then(serde_json::Value::as_str).unwrap_or_default();
+    let text = |k: &str| {
+        value
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    };
     if text("apiVersion") != env.api_version || text("kind") != env.kind {
         return Err(format!(
             "apiVersion and kind must stay {} {}",

@@ -159,7 +159,9 @@ impl Tasks {
                     .await;
                     Msg::Value {
                         req,
-                        result: built.map(Some).map_err(|e| format!("formatting failed: {e}")),
+                        result: built
+                            .map(Some)
+                            .map_err(|e| format!("formatting failed: {e}")),
                         revision: 0,
                     }
                 });

@@ -355,7 +355,11 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
                     }
                 }
                 Err(why) => {
-                    push_chunked(&mut lines, &format!("not decoded with the schema: {why}"), Tok::Null);
+                    push_chunked(
+                        &mut lines,
+                        &format!("not decoded with the schema: {why}"),
+                        Tok::Null,
+                    );
                     for l in o.dump_lines() {
                         push_chunked(&mut lines, &l, Tok::Plain);
                     }
@@ -407,7 +411,10 @@ fn push_pieces(out: &mut Vec<(bool, Vec<(Tok, String)>)>, line: Vec<(Tok, String
         let text: String = line.iter().map(|(_, s)| s.as_str()).collect();
         push_chunked(out, &text, Tok::Str);
     } else {
-        out.push((false, line.into_iter().map(|(t, s)| (t, escape_str(&s))).collect()));
+        out.push((
+            false,
+            line.into_iter().map(|(t, s)| (t, escape_str(&s))).collect(),
+        ));
     }
 }
 

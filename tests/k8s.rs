@@ -115,7 +115,9 @@ fn the_value_pane_document_shows_header_and_yaml() {
     );
     let yaml = lines[2..].join("\n");
     assert!(
-        yaml.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n  name: pi-dqtsw\n  namespace: default\n"),
+        yaml.starts_with(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: pi-dqtsw\n  namespace: default\n"
+        ),
         "{yaml}"
     );
     for want in [
@@ -133,7 +135,10 @@ fn the_value_pane_document_shows_header_and_yaml() {
     // J: the same object as JSON.
     let json = Document::build_as(&bytes, KubeStyle::Json).text_lines()[2..].join("\n");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["spec"]["containers"][0]["ports"][0]["containerPort"], 8080);
+    assert_eq!(
+        v["spec"]["containers"][0]["ports"][0]["containerPort"],
+        8080
+    );
     assert_eq!(v["metadata"]["labels"]["app"], "pi");
 }
 
@@ -224,7 +229,10 @@ async fn objects_of_several_groups_show_as_kubectl_yaml() {
         ("/registry/pods/default/web-7d9c", built::pod("Running")),
         ("/registry/deployments/default/web", built::deployment()),
         ("/registry/secrets/default/db-credentials", built::secret()),
-        ("/registry/configmaps/kube-system/web-config", built::config_map("hello")),
+        (
+            "/registry/configmaps/kube-system/web-config",
+            built::config_map("hello"),
+        ),
         ("/registry/clusterroles/pod-reader", built::cluster_role()),
         ("/registry/leases/kube-node-lease/node-3", built::lease()),
     ];
@@ -267,7 +275,10 @@ async fn objects_of_several_groups_show_as_kubectl_yaml() {
             dir.push('/');
             let d = dir.clone();
             app.until(10, "the directory row", |s| {
-                s.tree.rows.iter().any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_bytes())
+                s.tree
+                    .rows
+                    .iter()
+                    .any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_bytes())
             })
             .await;
             app.select(dir.as_bytes());
@@ -275,7 +286,10 @@ async fn objects_of_several_groups_show_as_kubectl_yaml() {
         }
         let k = key.as_bytes().to_vec();
         app.until(10, "the key row", |s| {
-            s.tree.rows.iter().any(|r| !r.more && s.tree.node(r.node).full.as_ref() == k.as_slice())
+            s.tree
+                .rows
+                .iter()
+                .any(|r| !r.more && s.tree.node(r.node).full.as_ref() == k.as_slice())
         })
         .await;
         app.select(key.as_bytes());
@@ -314,11 +328,18 @@ fn objects_as_kube_apiserver_writes_them_encode_back_exactly() {
         built::deployment(),
     ] {
         let e = editable(&bytes).unwrap_or_else(|why| panic!("{why}"));
-        assert_eq!(apply_edit(&bytes, &e.text, &e).unwrap(), bytes, "{}", e.text);
+        assert_eq!(
+            apply_edit(&bytes, &e.text, &e).unwrap(),
+            bytes,
+            "{}",
+            e.text
+        );
     }
     let before = built::config_map("hello");
     let e = editable(&before).unwrap();
-    let text = e.text.replace("greeting: hello", "greeting: \"bonjour: 1\"");
+    let text = e
+        .text
+        .replace("greeting: hello", "greeting: \"bonjour: 1\"");
     assert_ne!(text, e.text);
     let after = apply_edit(&before, &text, &e).unwrap();
     assert_eq!(after, built::config_map("bonjour: 1"));
@@ -343,10 +364,23 @@ fn editing_is_refused_when_the_object_would_not_encode_back() {
     let bytes = built::secret();
     let e = editable(&bytes).unwrap();
     for (edit, reason) in [
-        (e.text.replace("type: Opaque", "tpye: Opaque"), "unknown field \"tpye\""),
-        (e.text.replace("kind: Secret", "kind: ConfigMap"), "apiVersion and kind must stay v1 Secret"),
-        (e.text.replace("generation: 1", "generation: many"), "ObjectMeta.generation: expected an integer"),
-        (e.text.replace("username: YWRtaW4=", "username: not base64!"), "not base64"),
+        (
+            e.text.replace("type: Opaque", "tpye: Opaque"),
+            "unknown field \"tpye\"",
+        ),
+        (
+            e.text.replace("kind: Secret", "kind: ConfigMap"),
+            "apiVersion and kind must stay v1 Secret",
+        ),
+        (
+            e.text.replace("generation: 1", "generation: many"),
+            "ObjectMeta.generation: expected an integer",
+        ),
+        (
+            e.text
+                .replace("username: YWRtaW4=", "username: not base64!"),
+            "not base64",
+        ),
         (e.text.replace("type: Opaque", "type: [Opaque"), "YAML"),
     ] {
         let why = apply_edit(&bytes, &edit, &e).unwrap_err();
@@ -379,24 +413,39 @@ async fn recorded_events_carry_the_decoded_object() {
         .await
         .unwrap();
     let mut c = etcd.client().await;
-    c.put("/registry/pods/default/web-7d9c", built::pod("Pending"), None)
+    c.put(
+        "/registry/pods/default/web-7d9c",
+        built::pod("Pending"),
+        None,
+    )
+    .await
+    .unwrap();
+    c.put("/registry/plain", "not kubernetes", None)
         .await
         .unwrap();
-    c.put("/registry/plain", "not kubernetes", None).await.unwrap();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let lines = loop {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         if text.lines().count() >= 2 {
             break text;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no record lines: {text:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no record lines: {text:?}"
+        );
         let _ = tokio::time::timeout(std::time::Duration::from_millis(100), msgs.recv()).await;
     };
-    let lines: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(lines[0]["value_base64"].is_string(), "the raw value stays");
     assert_eq!(lines[0]["object"]["kind"], "Pod");
     assert_eq!(lines[0]["object"]["status"]["phase"], "Pending");
-    assert_eq!(lines[0]["object"]["spec"]["containers"][1]["image"], "envoy:1.30");
+    assert_eq!(
+        lines[0]["object"]["spec"]["containers"][1]["image"],
+        "envoy:1.30"
+    );
     assert!(lines[1].get("object").is_none(), "{}", lines[1]);
     worker.abort();
 }
@@ -414,7 +463,10 @@ fn the_diff_of_a_pod_whose_phase_changes_is_one_yaml_line() {
         .collect();
     assert_eq!(
         changed,
-        vec![(DiffTag::Old, "  phase: Pending"), (DiffTag::New, "  phase: Running")]
+        vec![
+            (DiffTag::Old, "  phase: Pending"),
+            (DiffTag::New, "  phase: Running")
+        ]
     );
     assert!(diff.iter().any(|(_, l)| l == "kind: Pod"));
 }
@@ -426,7 +478,12 @@ fn the_diff_of_a_pod_whose_phase_changes_is_one_yaml_line() {
 fn j_toggles_json_and_y_copies_the_object_as_shown() {
     use common::fixtures::{ch, loaded};
     use etcdlens::app::{update, Cmd, Msg, State};
-    let mut s = State::new(b"/registry/", b"/", "test".into(), std::time::Instant::now());
+    let mut s = State::new(
+        b"/registry/",
+        b"/",
+        "test".into(),
+        std::time::Instant::now(),
+    );
     let show = |s: &mut State, value: &[u8]| {
         s.value.key = Some(b"/registry/x".to_vec());
         s.value.status = ValueStatus::Loaded {
@@ -451,7 +508,11 @@ fn j_toggles_json_and_y_copies_the_object_as_shown() {
     assert!(text(&s).starts_with("apiVersion: v1\nkind: Secret"));
     assert!(copied(&update(&mut s, ch('y'))).starts_with("apiVersion: v1\nkind: Secret\n"));
     assert!(update(&mut s, ch('J')).is_empty());
-    assert!(text(&s).starts_with("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Secret\""), "{}", text(&s));
+    assert!(
+        text(&s).starts_with("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Secret\""),
+        "{}",
+        text(&s)
+    );
     let json = copied(&update(&mut s, ch('y')));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["data"]["username"], "YWRtaW4=");
@@ -495,7 +556,11 @@ async fn load_pods(c: &mut etcd_client::Client, n: usize) {
         let ns = format!("team-{}", i % 3);
         let name = format!("app-{i:04}");
         let v = built::pod_in(&ns, &name, phases[i % 3], &format!("node-{}", i % 5));
-        txn.push(etcd_client::TxnOp::put(format!("/registry/pods/{ns}/{name}"), v, None));
+        txn.push(etcd_client::TxnOp::put(
+            format!("/registry/pods/{ns}/{name}"),
+            v,
+            None,
+        ));
         if txn.len() == 100 {
             c.txn(etcd_client::Txn::new().and_then(std::mem::take(&mut txn)))
                 .await
@@ -505,22 +570,33 @@ async fn load_pods(c: &mut etcd_client::Client, n: usize) {
     if !txn.is_empty() {
         c.txn(etcd_client::Txn::new().and_then(txn)).await.unwrap();
     }
-    c.put("/registry/deployments/default/web", built::deployment(), None)
-        .await
-        .unwrap();
+    c.put(
+        "/registry/deployments/default/web",
+        built::deployment(),
+        None,
+    )
+    .await
+    .unwrap();
     c.put("/registry/deployments/default/notes", "plain text", None)
         .await
         .unwrap();
-    c.put("/registry/deployments/default/sealed", &b"k8s:enc:aescbc:v1:key1:\x01\x02"[..], None)
-        .await
-        .unwrap();
+    c.put(
+        "/registry/deployments/default/sealed",
+        &b"k8s:enc:aescbc:v1:key1:\x01\x02"[..],
+        None,
+    )
+    .await
+    .unwrap();
 }
 
 /// Opens the resource table on `dir` (a row of the top level).
 async fn open_table(app: &mut Headless, dir: &str) {
     let d = dir.as_bytes().to_vec();
     app.until(10, "the directory row", |s| {
-        s.tree.rows.iter().any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_slice())
+        s.tree
+            .rows
+            .iter()
+            .any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_slice())
     })
     .await;
     app.select(dir.as_bytes());
@@ -550,10 +626,24 @@ async fn the_resource_table_lists_pages_and_reads_only_rows_on_screen() {
     let read = view.rows.iter().filter(|r| r.value.is_some()).count();
     assert_eq!(read, 41, "only the rows on screen are read");
     match &view.rows[0].value {
-        Some(Loaded::Value { row: Some(r), size, .. }) => {
-            assert_eq!((r.kind.as_str(), r.namespace.as_str(), r.name.as_str()), ("Pod", "team-0", "app-0000"));
-            assert_eq!(r.columns, vec![("phase", "Running".to_string()), ("node", "node-0".to_string())]);
-            assert_eq!(*size, built::pod_in("team-0", "app-0000", "Running", "node-0").len());
+        Some(Loaded::Value {
+            row: Some(r), size, ..
+        }) => {
+            assert_eq!(
+                (r.kind.as_str(), r.namespace.as_str(), r.name.as_str()),
+                ("Pod", "team-0", "app-0000")
+            );
+            assert_eq!(
+                r.columns,
+                vec![
+                    ("phase", "Running".to_string()),
+                    ("node", "node-0".to_string())
+                ]
+            );
+            assert_eq!(
+                *size,
+                built::pod_in("team-0", "app-0000", "Running", "node-0").len()
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -561,7 +651,9 @@ async fn the_resource_table_lists_pages_and_reads_only_rows_on_screen() {
     for _ in 0..3 {
         app.press(crossterm::event::KeyCode::Char('G'));
         app.until(10, "the next page", |s| {
-            s.resources.as_ref().is_some_and(|v| !v.listing && v.reading.is_none())
+            s.resources
+                .as_ref()
+                .is_some_and(|v| !v.listing && v.reading.is_none())
         })
         .await;
     }
@@ -574,7 +666,10 @@ async fn the_resource_table_lists_pages_and_reads_only_rows_on_screen() {
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "in key order");
     let read = view.rows.iter().filter(|r| r.value.is_some()).count();
     assert!(read < 200, "{read} rows read: only those shown");
-    assert!(view.rows[1199].value.is_some(), "the last row, on screen, is read");
+    assert!(
+        view.rows[1199].value.is_some(),
+        "the last row, on screen, is read"
+    );
     // Esc closes.
     app.press(crossterm::event::KeyCode::Esc);
     assert!(app.state.resources.is_none());
@@ -600,10 +695,18 @@ async fn resource_table_screen() {
 async fn deployment_yaml_screen() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    c.put("/registry/deployments/default/web", built::deployment(), None)
-        .await
-        .unwrap();
-    let mut app = Headless::start(etcd.connection().await, b"/registry/deployments/default/", 100);
+    c.put(
+        "/registry/deployments/default/web",
+        built::deployment(),
+        None,
+    )
+    .await
+    .unwrap();
+    let mut app = Headless::start(
+        etcd.connection().await,
+        b"/registry/deployments/default/",
+        100,
+    );
     app.until(10, "decoded", |s| {
         matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
     })
@@ -639,10 +742,18 @@ async fn e_edits_an_object_as_yaml_and_saves_it_into_its_envelope() {
     let mut c = etcd.client().await;
     let key = "/registry/configmaps/kube-system/web-config";
     c.put(key, built::config_map("hello"), None).await.unwrap();
-    c.put("/registry/configmaps/kube-system/x-cut", &pod("Running")[..40], None)
-        .await
-        .unwrap();
-    let mut app = Headless::start(etcd.connection().await, b"/registry/configmaps/kube-system/", 100);
+    c.put(
+        "/registry/configmaps/kube-system/x-cut",
+        &pod("Running")[..40],
+        None,
+    )
+    .await
+    .unwrap();
+    let mut app = Headless::start(
+        etcd.connection().await,
+        b"/registry/configmaps/kube-system/",
+        100,
+    );
     app.until(10, "decoded", |s| {
         matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
     })
@@ -650,15 +761,26 @@ async fn e_edits_an_object_as_yaml_and_saves_it_into_its_envelope() {
     app.press(crossterm::event::KeyCode::Char('e'));
     let editor = app.state.editor.as_ref().expect("the editor");
     assert!(editor.ctx.kube.is_some());
-    assert!(editor.text().contains("\ndata:\n  greeting: hello\n"), "{}", editor.text());
+    assert!(
+        editor.text().contains("\ndata:\n  greeting: hello\n"),
+        "{}",
+        editor.text()
+    );
     let screen = common::fixtures::screen(&app.state);
-    assert!(screen.contains("⚠ kube-apiserver normally writes this key"), "{screen}");
+    assert!(
+        screen.contains("⚠ kube-apiserver normally writes this key"),
+        "{screen}"
+    );
     let text = editor.text().replace("greeting: hello", "greeting: howdy");
     app.state.editor.as_mut().unwrap().set_text(&text);
     app.apply(common::fixtures::ctrl('s'));
     app.until(10, "saved", |s| s.editor.is_none()).await;
     let stored = c.get(key, None).await.unwrap().kvs()[0].value().to_vec();
-    assert_eq!(stored, built::config_map("howdy"), "only the edited field changed");
+    assert_eq!(
+        stored,
+        built::config_map("howdy"),
+        "only the edited field changed"
+    );
     // A broken envelope: refused, nothing opened.
     app.press(crossterm::event::KeyCode::Char('j'));
     app.until(10, "the cut value", |s| {
@@ -668,7 +790,10 @@ async fn e_edits_an_object_as_yaml_and_saves_it_into_its_envelope() {
     app.press(crossterm::event::KeyCode::Char('e'));
     assert!(app.state.editor.is_none());
     let msg = &app.state.message.as_ref().unwrap().text;
-    assert!(msg.starts_with("cannot edit this Kubernetes object as YAML: corrupt envelope"), "{msg}");
+    assert!(
+        msg.starts_with("cannot edit this Kubernetes object as YAML: corrupt envelope"),
+        "{msg}"
+    );
     assert!(msg.ends_with("E edits the raw bytes"), "{msg}");
 }
 
@@ -681,18 +806,35 @@ async fn a_conflicting_yaml_edit_shows_a_yaml_diff() {
     let mut c = etcd.client().await;
     let key = "/registry/configmaps/kube-system/web-config";
     c.put(key, built::config_map("hello"), None).await.unwrap();
-    let mut app = Headless::start(etcd.connection().await, b"/registry/configmaps/kube-system/", 100);
+    let mut app = Headless::start(
+        etcd.connection().await,
+        b"/registry/configmaps/kube-system/",
+        100,
+    );
     app.until(10, "decoded", |s| {
         matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
     })
     .await;
     app.press(crossterm::event::KeyCode::Char('e'));
-    let text = app.state.editor.as_ref().unwrap().text().replace("greeting: hello", "greeting: mine");
+    let text = app
+        .state
+        .editor
+        .as_ref()
+        .unwrap()
+        .text()
+        .replace("greeting: hello", "greeting: mine");
     app.state.editor.as_mut().unwrap().set_text(&text);
     c.put(key, built::config_map("theirs"), None).await.unwrap();
     app.apply(common::fixtures::ctrl('s'));
-    app.until(10, "the conflict", |s| s.conflict.is_some()).await;
-    let diff: Vec<String> = app.state.conflict.as_ref().unwrap().diff.iter()
+    app.until(10, "the conflict", |s| s.conflict.is_some())
+        .await;
+    let diff: Vec<String> = app
+        .state
+        .conflict
+        .as_ref()
+        .unwrap()
+        .diff
+        .iter()
         .filter(|(t, _)| *t != etcdlens::value_doc::DiffTag::Same)
         .map(|(_, l)| l.clone())
         .collect();
@@ -711,10 +853,13 @@ async fn an_event_of_a_big_object_says_it_was_cut_not_corrupt() {
     let mut c = etcd.client().await;
     c.put("/registry/pods/default/a", "x", None).await.unwrap();
     let mut app = Headless::start(etcd.connection().await, b"/registry/pods/default/", 100);
-    app.until(10, "watching", |s| s.watch.status.is_some()).await;
+    app.until(10, "watching", |s| s.watch.status.is_some())
+        .await;
     let big = built::big_pod(200_000);
     assert!(big.len() > 64 * 1024);
-    c.put("/registry/pods/default/big", big, None).await.unwrap();
+    c.put("/registry/pods/default/big", big, None)
+        .await
+        .unwrap();
     app.until(10, "the event", |s| s.events.total == 1).await;
     let screen = common::fixtures::screen(&app.state);
     assert!(
@@ -724,8 +869,61 @@ async fn an_event_of_a_big_object_says_it_was_cut_not_corrupt() {
     assert!(!screen.contains("corrupt"), "{screen}");
     // Its detail says the same.
     app.state.focus = etcdlens::app::Pane::Events;
-    app.state.events.select(Some(app.state.events.seq_range().0));
+    app.state
+        .events
+        .select(Some(app.state.events.seq_range().0));
     let screen = common::fixtures::screen(&app.state);
-    assert!(screen.contains("the key's own value shows it whole"), "{screen}");
+    assert!(
+        screen.contains("the key's own value shows it whole"),
+        "{screen}"
+    );
     assert!(!screen.contains("corrupt"), "{screen}");
+}
+
+/// The binary in a real terminal: a Pod shows as YAML, `J` switches to
+/// JSON; `K` on /registry/pods/ shows the resource table.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_yaml_json_and_the_resource_table_in_tmux() {
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put(
+        "/registry/pods/default/web-7d9c",
+        built::pod("Running"),
+        None,
+    )
+    .await
+    .unwrap();
+    c.put(
+        "/registry/deployments/default/web",
+        built::deployment(),
+        None,
+    )
+    .await
+    .unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /registry/pods/default/"
+    ));
+    let screen = tmux.wait_for("kind: Pod");
+    assert!(screen.contains("Pod default/web-7d9c  v1  uid"), "{screen}");
+    assert!(screen.contains("  - name: web"), "{screen}");
+    tmux.send(&["J"]);
+    tmux.wait_for("\"kind\": \"Pod\",");
+    tmux.send(&["q"]);
+    drop(tmux);
+
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {ep} --prefix /registry/"));
+    tmux.wait_for("pods/");
+    // Rows: deployments/, pods/.
+    tmux.send(&["j", "K"]);
+    let screen = tmux.wait_for("NAMESPACE  NAME      KIND  AGE");
+    assert!(
+        screen.contains("Kubernetes /registry/pods/ (1 keys)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Running  node-3"), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.send(&["q"]);
 }

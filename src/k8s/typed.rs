@@ -136,7 +136,9 @@ fn message_of(api_version: &str, kind: &str) -> Option<&'static str> {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
     let module = match group {
         "" => format!("api.core.{version}"),
-        "apiextensions.k8s.io" => format!("apiextensions_apiserver.pkg.apis.apiextensions.{version}"),
+        "apiextensions.k8s.io" => {
+            format!("apiextensions_apiserver.pkg.apis.apiextensions.{version}")
+        }
         "apiregistration.k8s.io" => format!("kube_aggregator.pkg.apis.apiregistration.{version}"),
         "internal.apiserver.k8s.io" => format!("api.apiserverinternal.{version}"),
         g => format!("api.{}.{version}", g.split('.').next().unwrap_or(g)),
@@ -206,19 +208,25 @@ fn short(message: &str) -> &str {
     message.rsplit('.').next().unwrap_or(message)
 }
 
+/// The fields of `message`, at nesting `depth` (refused past `MAX_DEPTH`).
+fn fields_of(message: &str, depth: usize) -> Result<&'static [FieldDef], String> {
+    if depth > MAX_DEPTH {
+        return Err("nested too deep".into());
+    }
+    schema()
+        .messages
+        .get(message)
+        .map(Vec::as_slice)
+        .ok_or_else(|| format!("no schema for message {message}"))
+}
+
 fn decode_message(
     buf: &[u8],
     message: &'static str,
     depth: usize,
     empties: &mut Empties,
 ) -> Result<Map<String, Value>, String> {
-    if depth > MAX_DEPTH {
-        return Err("nested too deep".into());
-    }
-    let defs = schema()
-        .messages
-        .get(message)
-        .ok_or_else(|| format!("no schema for message {message}"))?;
+    let defs = fields_of(message, depth)?;
     let mut out = Map::new();
     for (number, raw) in fields(buf).map_err(|e| format!("{}: {e}", short(message)))? {
         let Some(def) = defs.iter().find(|d| d.number == number) else {
@@ -239,11 +247,13 @@ fn decode_message(
                         continue;
                     }
                 }
-                let v = decode_value(raw, def.ty, depth, empties).map_err(|e| format!("{}: {e}", what()))?;
+                let v = decode_value(raw, def.ty, depth, empties)
+                    .map_err(|e| format!("{}: {e}", what()))?;
                 out.insert(def.name.to_string(), v);
             }
             Card::Repeated => {
-                let v = decode_value(raw, def.ty, depth, empties).map_err(|e| format!("{}: {e}", what()))?;
+                let v = decode_value(raw, def.ty, depth, empties)
+                    .map_err(|e| format!("{}: {e}", what()))?;
                 match out
                     .entry(def.name)
                     .or_insert_with(|| Value::Array(Vec::new()))
@@ -296,19 +306,26 @@ fn empty_value(ty: Ty) -> Value {
     }
 }
 
-fn decode_value(raw: Raw<'_>, ty: Ty, depth: usize, empties: &mut Empties) -> Result<Value, String> {
+fn decode_value(
+    raw: Raw<'_>,
+    ty: Ty,
+    depth: usize,
+    empties: &mut Empties,
+) -> Result<Value, String> {
     let wrong = || Err("unexpected wire type".to_string());
     Ok(match (ty, raw) {
         (Ty::String, Raw::Bytes(b)) => Value::String(
             String::from_utf8(b.to_vec()).map_err(|_| "a string that is not UTF-8".to_string())?,
         ),
-        (Ty::Bytes, Raw::Bytes(b)) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        (Ty::Bytes, Raw::Bytes(b)) => {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
         (Ty::Bool, Raw::Varint(v)) => Value::Bool(v != 0),
         (Ty::Int32, Raw::Varint(v)) => Value::Number((v as i64 as i32).into()),
         (Ty::Int64, Raw::Varint(v)) => Value::Number((v as i64).into()),
-        (Ty::Double, Raw::Fixed64(v)) => Value::Number(
-            Number::from_f64(f64::from_bits(v)).ok_or("a number JSON cannot hold")?,
-        ),
+        (Ty::Double, Raw::Fixed64(v)) => {
+            Value::Number(Number::from_f64(f64::from_bits(v)).ok_or("a number JSON cannot hold")?)
+        }
         (Ty::Message(m), Raw::Bytes(b)) => match special_decode(m, b)? {
             Some(v) => v,
             None => Value::Object(decode_message(b, m, depth + 1, empties)?),
@@ -351,13 +368,11 @@ fn special_decode(message: &str, b: &[u8]) -> Result<Option<Value>, String> {
                 Value::Number((int(2)? as i32).into())
             }
         }
-        m if m == RAW_EXTENSION || m == FIELDS_V1 || CRD_JSON.contains(&m) => {
-            match bytes(1)? {
-                None => Value::Null,
-                Some(raw) => serde_json::from_slice(&raw)
-                    .map_err(|e| format!("{}: not JSON: {e}", short(message)))?,
-            }
-        }
+        m if m == RAW_EXTENSION || m == FIELDS_V1 || CRD_JSON.contains(&m) => match bytes(1)? {
+            None => Value::Null,
+            Some(raw) => serde_json::from_slice(&raw)
+                .map_err(|e| format!("{}: not JSON: {e}", short(message)))?,
+        },
         _ => return Ok(None),
     }))
 }
@@ -511,13 +526,7 @@ fn encode_message(
     out: &mut Vec<u8>,
     depth: usize,
 ) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err("nested too deep".into());
-    }
-    let defs = schema()
-        .messages
-        .get(message)
-        .ok_or_else(|| format!("no schema for message {message}"))?;
+    let defs = fields_of(message, depth)?;
     let known = |k: &str| {
         defs.iter().any(|d| match (d.card, d.ty) {
             (Card::Inline, Ty::Message(m)) => schema().messages[m].iter().any(|c| c.name == k),
@@ -553,14 +562,18 @@ fn encode_message(
             Card::One => encode_value(def.number, def.ty, v, empties, out, depth)
                 .map_err(|e| format!("{}: {e}", what()))?,
             Card::Repeated => {
-                let items = v.as_array().ok_or_else(|| format!("{}: expected a list", what()))?;
+                let items = v
+                    .as_array()
+                    .ok_or_else(|| format!("{}: expected a list", what()))?;
                 for item in items {
                     encode_value(def.number, def.ty, item, empties, out, depth)
                         .map_err(|e| format!("{}: {e}", what()))?;
                 }
             }
             Card::Map => {
-                let map = v.as_object().ok_or_else(|| format!("{}: expected a mapping", what()))?;
+                let map = v
+                    .as_object()
+                    .ok_or_else(|| format!("{}: expected a mapping", what()))?;
                 let mut keys: Vec<&String> = map.keys().collect();
                 keys.sort();
                 for k in keys {
@@ -599,7 +612,10 @@ fn encode_value(
         }
         Ty::Bool => {
             tag(number, 0, out);
-            varint(u64::from(v.as_bool().ok_or_else(|| expected("true or false"))?), out);
+            varint(
+                u64::from(v.as_bool().ok_or_else(|| expected("true or false"))?),
+                out,
+            );
         }
         Ty::Int32 => {
             let n = v.as_i64().ok_or_else(|| expected("an integer"))?;
@@ -609,11 +625,18 @@ fn encode_value(
         }
         Ty::Int64 => {
             tag(number, 0, out);
-            varint(v.as_i64().ok_or_else(|| expected("an integer"))? as u64, out);
+            varint(
+                v.as_i64().ok_or_else(|| expected("an integer"))? as u64,
+                out,
+            );
         }
         Ty::Double => {
             tag(number, 1, out);
-            out.extend_from_slice(&v.as_f64().ok_or_else(|| expected("a number"))?.to_le_bytes());
+            out.extend_from_slice(
+                &v.as_f64()
+                    .ok_or_else(|| expected("a number"))?
+                    .to_le_bytes(),
+            );
         }
         Ty::Message(m) => {
             let mut body = Vec::new();
@@ -646,7 +669,11 @@ fn special_encode(message: &str, v: &Value, out: &mut Vec<u8>) -> Result<bool, S
         }
         DURATION => {
             let s = v.as_str().ok_or("expected a duration")?;
-            int(1, parse_go_duration(s).ok_or_else(|| format!("{s:?} is not a duration"))?, out);
+            int(
+                1,
+                parse_go_duration(s).ok_or_else(|| format!("{s:?} is not a duration"))?,
+                out,
+            );
         }
         QUANTITY => length_delimited(1, v.as_str().ok_or("expected a quantity")?.as_bytes(), out),
         INT_OR_STRING => match v {
@@ -658,7 +685,11 @@ fn special_encode(message: &str, v: &Value, out: &mut Vec<u8>) -> Result<bool, S
             _ => {
                 let n = v.as_i64().ok_or("expected an integer or a string")?;
                 int(1, 0, out);
-                int(2, i64::from(i32::try_from(n).map_err(|_| format!("{n} is out of range"))?), out);
+                int(
+                    2,
+                    i64::from(i32::try_from(n).map_err(|_| format!("{n} is out of range"))?),
+                    out,
+                );
                 length_delimited(3, b"", out);
             }
         },
@@ -679,12 +710,22 @@ mod tests {
 
     #[test]
     fn times_and_durations_round_trip() {
-        for s in ["2017-06-27T16:35:34Z", "2000-02-29T00:00:00Z", "1970-01-01T00:00:00.5Z"] {
+        for s in [
+            "2017-06-27T16:35:34Z",
+            "2000-02-29T00:00:00Z",
+            "1970-01-01T00:00:00.5Z",
+        ] {
             let (secs, nanos) = parse_timestamp(s).unwrap();
             assert_eq!(timestamp(secs, nanos, false), s);
         }
-        assert_eq!(parse_timestamp("2017-06-27T16:35:34Z").unwrap().0, 1_498_581_334);
-        assert_eq!(timestamp(0, 123_456_000, true), "1970-01-01T00:00:00.123456Z");
+        assert_eq!(
+            parse_timestamp("2017-06-27T16:35:34Z").unwrap().0,
+            1_498_581_334
+        );
+        assert_eq!(
+            timestamp(0, 123_456_000, true),
+            "1970-01-01T00:00:00.123456Z"
+        );
         for (n, s) in [
             (3_600_000_000_000, "1h0m0s"),
             (90_000_000_000, "1m30s"),

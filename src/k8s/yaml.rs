@@ -124,10 +124,7 @@ fn sequence(items: &[Value], indent: usize, out: &mut Vec<Line>) {
             Value::Array(a) if !a.is_empty() => sequence(a, indent + 2, out),
             Value::String(s) if block_text(s) => {
                 // A block scalar needs a line of its own for its header.
-                out.push(vec![
-                    pad(indent + 2),
-                    (Tok::Punct, block_header(s).into()),
-                ]);
+                out.push(vec![pad(indent + 2), (Tok::Punct, block_header(s).into())]);
                 for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
                     out.push(vec![pad(indent + 4), (Tok::Str, l.to_string())]);
                 }
@@ -218,10 +215,17 @@ fn plain(s: &str) -> bool {
     }
     // Numbers, and anything YAML 1.1 might read as a number or a date.
     if first.is_ascii_digit() || matches!(first, '.' | '+') {
-        if s.parse::<f64>().is_ok() || s.contains(['-', ':']) || s.starts_with("0x") || s.starts_with("0o") {
+        if s.parse::<f64>().is_ok()
+            || s.contains(['-', ':'])
+            || s.starts_with("0x")
+            || s.starts_with("0o")
+        {
             return false;
         }
-        if s.matches('.').count() <= 1 && s.chars().all(|c| c.is_ascii_digit() || c == '_' || c == '.') {
+        if s.matches('.').count() <= 1
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == '.')
+        {
             return false;
         }
     }

@@ -16,7 +16,10 @@ use crate::escape::{escape_bytes, escape_str};
 
 /// The columns a row shows, `…` while its value is being read.
 fn cells(view: &ResourceView, row: &Row) -> [String; 8] {
-    let rel = row.key.strip_prefix(view.dir.as_slice()).unwrap_or(&row.key);
+    let rel = row
+        .key
+        .strip_prefix(view.dir.as_slice())
+        .unwrap_or(&row.key);
     let rel = escape_bytes(rel);
     // Before the value is read: the namespace and name from the key
     // (`<namespace>/<name>` below a resource's directory).
@@ -26,15 +29,51 @@ fn cells(view: &ResourceView, row: &Row) -> [String; 8] {
     };
     let waiting = "…".to_string();
     match &row.value {
-        None => [ns, name, waiting.clone(), waiting.clone(), waiting, String::new(), String::new(), String::new()],
-        Some(Loaded::Gone) => [ns, name, "(deleted)".into(), String::new(), String::new(), String::new(), String::new(), String::new()],
+        None => [
+            ns,
+            name,
+            waiting.clone(),
+            waiting.clone(),
+            waiting,
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+        Some(Loaded::Gone) => [
+            ns,
+            name,
+            "(deleted)".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
         Some(Loaded::Value { size, row, read_at }) => {
             let size = super::value::human_size(*size);
             let Some(r) = row else {
-                return [ns, name, "-".into(), String::new(), size, String::new(), String::new(), String::new()];
+                return [
+                    ns,
+                    name,
+                    "-".into(),
+                    String::new(),
+                    size,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ];
             };
             if let Some(note) = &r.note {
-                return [ns, name, escape_str(note), String::new(), size, String::new(), String::new(), String::new()];
+                return [
+                    ns,
+                    name,
+                    escape_str(note),
+                    String::new(),
+                    size,
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ];
             }
             let col = |k: &str| {
                 r.columns
@@ -45,7 +84,11 @@ fn cells(view: &ResourceView, row: &Row) -> [String; 8] {
             };
             [
                 escape_str(&r.namespace),
-                if r.name.is_empty() { name } else { escape_str(&r.name) },
+                if r.name.is_empty() {
+                    name
+                } else {
+                    escape_str(&r.name)
+                },
                 escape_str(&r.kind),
                 r.created.map(|c| age(read_at - c)).unwrap_or_default(),
                 size,
@@ -57,7 +100,16 @@ fn cells(view: &ResourceView, row: &Row) -> [String; 8] {
     }
 }
 
-const HEADERS: [&str; 8] = ["NAMESPACE", "NAME", "KIND", "AGE", "SIZE", "PHASE", "NODE", "READY"];
+const HEADERS: [&str; 8] = [
+    "NAMESPACE",
+    "NAME",
+    "KIND",
+    "AGE",
+    "SIZE",
+    "PHASE",
+    "NODE",
+    "READY",
+];
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &ResourceView, keys: &Keymap) {
     frame.render_widget(Clear, area);
@@ -98,7 +150,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ResourceView, keys: &Keymap) {
             .map(|(&c, &w)| {
                 let text = cells(c);
                 let text: String = if text.width() > w {
-                    text.chars().take(w.saturating_sub(1)).chain(['…']).collect()
+                    text.chars()
+                        .take(w.saturating_sub(1))
+                        .chain(['…'])
+                        .collect()
                 } else {
                     text
                 };
@@ -117,7 +172,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ResourceView, keys: &Keymap) {
             Style::new().fg(Color::Red),
         ));
     } else if view.rows.is_empty() {
-        let text = if view.listing { "listing…" } else { "no keys under this directory" };
+        let text = if view.listing {
+            "listing…"
+        } else {
+            "no keys under this directory"
+        };
         lines.push(Line::styled(text, dim()));
     }
     for (i, r) in window.zip(&rows) {

@@ -159,7 +159,10 @@ fn pod_object(phase: &str) -> core::Pod {
                     ..Default::default()
                 }),
             }],
-            containers: vec![container("web", "nginx:1.27"), container("sidecar", "envoy:1.30")],
+            containers: vec![
+                container("web", "nginx:1.27"),
+                container("sidecar", "envoy:1.30"),
+            ],
             restart_policy: s("Always"),
             node_name: s("node-3"),
             ..Default::default()
@@ -173,7 +176,9 @@ fn pod_object(phase: &str) -> core::Pod {
                 ..Default::default()
             }],
             pod_ip: s("10.244.1.7"),
-            pod_ips: vec![core::PodIp { ip: s("10.244.1.7") }],
+            pod_ips: vec![core::PodIp {
+                ip: s("10.244.1.7"),
+            }],
             container_statuses: vec![core::ContainerStatus {
                 name: s("web"),
                 state: Some(core::ContainerState {
@@ -271,7 +276,10 @@ pub fn config_map(greeting: &str) -> Vec<u8> {
         metadata: Some(object_meta("kube-system", "web-config")),
         data: BTreeMap::from([
             ("greeting".to_string(), greeting.to_string()),
-            ("nginx.conf".to_string(), "server {\n  listen 8080;\n}\n".to_string()),
+            (
+                "nginx.conf".to_string(),
+                "server {\n  listen 8080;\n}\n".to_string(),
+            ),
         ]),
         binary_data: BTreeMap::from([("logo.png".to_string(), vec![0x89, b'P', b'N', b'G', 0, 1])]),
         ..Default::default()

@@ -132,10 +132,11 @@ pub fn copy(state: &mut State, cmds: &mut Vec<Cmd>) {
     match &state.value.status {
         ValueStatus::Loaded { value, .. } => {
             // A decoded Kubernetes object is copied as shown (YAML or JSON).
-            let (bytes, what) = match crate::value_doc::kube_text(&value.record.value, value.doc.kube_style) {
-                Some(text) => (text.into_bytes(), "of the decoded object "),
-                None => (value.record.value.clone(), ""),
-            };
+            let (bytes, what) =
+                match crate::value_doc::kube_text(&value.record.value, value.doc.kube_style) {
+                    Some(text) => (text.into_bytes(), "of the decoded object "),
+                    None => (value.record.value.clone(), ""),
+                };
             state.info(format!(
                 "copied {} bytes {what}to the clipboard (OSC 52)",
                 bytes.len()
