@@ -129,7 +129,7 @@ pub enum Msg {
     /// (seconds since the epoch) when read.
     ResourceValues {
         dir: Vec<u8>,
-        result: Result<(Vec<(Vec<u8>, Vec<u8>)>, i64), String>,
+        result: Result<crate::app::resources::ReadValues, String>,
     },
     /// A key's history (or why not).
     History {

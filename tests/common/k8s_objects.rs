@@ -143,7 +143,7 @@ fn pod_object(phase: &str) -> core::Pod {
         image_pull_policy: s("IfNotPresent"),
         ..Default::default()
     };
-    let pod = core::Pod {
+    core::Pod {
         metadata: Some(object_meta("default", "web-7d9c")),
         spec: Some(core::PodSpec {
             volumes: vec![core::Volume {
@@ -193,8 +193,7 @@ fn pod_object(phase: &str) -> core::Pod {
             }],
             ..Default::default()
         }),
-    };
-    pod
+    }
 }
 
 pub fn deployment() -> Vec<u8> {
