@@ -879,3 +879,51 @@ async fn an_event_of_a_big_object_says_it_was_cut_not_corrupt() {
     );
     assert!(!screen.contains("corrupt"), "{screen}");
 }
+
+/// The binary in a real terminal: a Pod shows as YAML, `J` switches to
+/// JSON; `K` on /registry/pods/ shows the resource table.
+#[tokio::test(flavor = "multi_thread")]
+async fn e2e_yaml_json_and_the_resource_table_in_tmux() {
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put(
+        "/registry/pods/default/web-7d9c",
+        built::pod("Running"),
+        None,
+    )
+    .await
+    .unwrap();
+    c.put(
+        "/registry/deployments/default/web",
+        built::deployment(),
+        None,
+    )
+    .await
+    .unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /registry/pods/default/"
+    ));
+    let screen = tmux.wait_for("kind: Pod");
+    assert!(screen.contains("Pod default/web-7d9c  v1  uid"), "{screen}");
+    assert!(screen.contains("  - name: web"), "{screen}");
+    tmux.send(&["J"]);
+    tmux.wait_for("\"kind\": \"Pod\",");
+    tmux.send(&["q"]);
+    drop(tmux);
+
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {ep} --prefix /registry/"));
+    tmux.wait_for("pods/");
+    // Rows: deployments/, pods/.
+    tmux.send(&["j", "K"]);
+    let screen = tmux.wait_for("NAMESPACE  NAME      KIND  AGE");
+    assert!(
+        screen.contains("Kubernetes /registry/pods/ (1 keys)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Running  node-3"), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.send(&["q"]);
+}

@@ -36,9 +36,6 @@ pub struct PrefixDeleted {
     pub journal: Result<(), String>,
 }
 
-/// Keys with their values, in key order.
-pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
-
 #[derive(Debug)]
 pub enum Msg {
     /// Terminal input: keys, paste, resize.
@@ -134,7 +131,7 @@ pub enum Msg {
     /// (seconds since the epoch) when read.
     ResourceValues {
         dir: Vec<u8>,
-        result: Result<(KeyValues, i64), String>,
+        result: Result<crate::app::resources::ReadValues, String>,
     },
     /// A key's history (or why not).
     History {

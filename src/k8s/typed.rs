@@ -208,19 +208,25 @@ fn short(message: &str) -> &str {
     message.rsplit('.').next().unwrap_or(message)
 }
 
+/// The fields of `message`, at nesting `depth` (refused past `MAX_DEPTH`).
+fn fields_of(message: &str, depth: usize) -> Result<&'static [FieldDef], String> {
+    if depth > MAX_DEPTH {
+        return Err("nested too deep".into());
+    }
+    schema()
+        .messages
+        .get(message)
+        .map(Vec::as_slice)
+        .ok_or_else(|| format!("no schema for message {message}"))
+}
+
 fn decode_message(
     buf: &[u8],
     message: &'static str,
     depth: usize,
     empties: &mut Empties,
 ) -> Result<Map<String, Value>, String> {
-    if depth > MAX_DEPTH {
-        return Err("nested too deep".into());
-    }
-    let defs = schema()
-        .messages
-        .get(message)
-        .ok_or_else(|| format!("no schema for message {message}"))?;
+    let defs = fields_of(message, depth)?;
     let mut out = Map::new();
     for (number, raw) in fields(buf).map_err(|e| format!("{}: {e}", short(message)))? {
         let Some(def) = defs.iter().find(|d| d.number == number) else {
@@ -520,13 +526,7 @@ fn encode_message(
     out: &mut Vec<u8>,
     depth: usize,
 ) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err("nested too deep".into());
-    }
-    let defs = schema()
-        .messages
-        .get(message)
-        .ok_or_else(|| format!("no schema for message {message}"))?;
+    let defs = fields_of(message, depth)?;
     let known = |k: &str| {
         defs.iter().any(|d| match (d.card, d.ty) {
             (Card::Inline, Ty::Message(m)) => schema().messages[m].iter().any(|c| c.name == k),

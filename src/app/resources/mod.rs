@@ -7,6 +7,10 @@ pub mod update;
 
 use crate::k8s::TableRow;
 
+/// Values read for rows on screen: (key, value) of the keys that exist,
+/// and the wall clock (seconds since the epoch) when read.
+pub type ReadValues = (Vec<(Vec<u8>, Vec<u8>)>, i64);
+
 /// Keys read per page (keys only).
 pub const PAGE_KEYS: i64 = 500;
 

@@ -62,7 +62,7 @@ pub fn on_listed(
 pub fn on_values(
     state: &mut State,
     dir: Vec<u8>,
-    result: Result<(crate::app::msg::KeyValues, i64), String>,
+    result: Result<super::ReadValues, String>,
     cmds: &mut Vec<Cmd>,
 ) {
     let Some(view) = state.resources.as_mut().filter(|v| v.dir == dir) else {

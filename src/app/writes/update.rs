@@ -73,19 +73,28 @@ fn selected_value(state: &State) -> Option<&ValueRecord> {
     }
 }
 
-fn edit_context(record: &ValueRecord) -> Result<EditContext, String> {
-    let text = std::str::from_utf8(&record.value)
-        .map_err(|_| "this value is not UTF-8 text: it cannot be edited as text".to_string())?;
-    Ok(EditContext {
+/// Editing `record` from `original` text, guarded on its revision.
+fn context_of(
+    record: &ValueRecord,
+    original: String,
+    kube: Option<crate::k8s::Editable>,
+) -> EditContext {
+    EditContext {
         key: record.key.clone(),
         expect: Expect::ModRevision(record.mod_revision),
         lease: record.lease,
         ttl: None,
         prev: Some(record.value.clone()),
-        original: text.to_string(),
-        json: is_json(text),
-        kube: None,
-    })
+        json: kube.is_none() && is_json(&original),
+        original,
+        kube,
+    }
+}
+
+fn edit_context(record: &ValueRecord) -> Result<EditContext, String> {
+    let text = std::str::from_utf8(&record.value)
+        .map_err(|_| "this value is not UTF-8 text: it cannot be edited as text".to_string())?;
+    Ok(context_of(record, text.to_string(), None))
 }
 
 /// A Kubernetes object edited as YAML: only when encoding it back
@@ -94,16 +103,7 @@ fn kube_edit_context(record: &ValueRecord) -> Result<EditContext, String> {
     let k = crate::k8s::editable(&record.value).map_err(|why| {
         format!("cannot edit this Kubernetes object as YAML: {why}; E edits the raw bytes")
     })?;
-    Ok(EditContext {
-        key: record.key.clone(),
-        expect: Expect::ModRevision(record.mod_revision),
-        lease: record.lease,
-        ttl: None,
-        prev: Some(record.value.clone()),
-        original: k.text.clone(),
-        json: false,
-        kube: Some(k),
-    })
+    Ok(context_of(record, k.text.clone(), Some(k)))
 }
 
 /// How a value is edited: a Kubernetes object (`k8s\0…`) as YAML with
