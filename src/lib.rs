@@ -19,6 +19,7 @@ pub mod record;
 pub mod runtime;
 pub mod tasks;
 pub mod terminal;
+pub mod transfer;
 pub mod ui;
 pub mod value_doc;
 
