@@ -28,7 +28,12 @@ async fn big_etcd() -> Etcd {
 
 fn lens(etcd: &Etcd, journal: &std::path::Path, args: &[&str]) -> Output {
     Command::new(BIN)
-        .args(["--endpoints", &etcd.endpoints()[0], "--max-request-bytes", "4194304"])
+        .args([
+            "--endpoints",
+            &etcd.endpoints()[0],
+            "--max-request-bytes",
+            "4194304",
+        ])
         .args(args)
         .env("ETCDLENS_JOURNAL", journal)
         .env_remove("ETCDCTL_ENDPOINTS")
@@ -62,7 +67,13 @@ async fn dump(client: &mut Client, prefix: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> 
 }
 
 async fn revision(client: &mut Client) -> i64 {
-    client.get("x", None).await.unwrap().header().unwrap().revision()
+    client
+        .get("x", None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
 }
 
 /// The keys of an export file (prefix cut off) with their values, in file order.
@@ -123,7 +134,11 @@ async fn export_import_export_round_trips_every_byte() {
     let journal = dir.path().join("journal.jsonl");
     let first = dir.path().join("first.jsonl");
     let second = dir.path().join("second.jsonl");
-    ok(&lens(&etcd, &journal, &["export", "/src/", "-o", first.to_str().unwrap()]));
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/src/", "-o", first.to_str().unwrap()],
+    ));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&first).unwrap().permissions().mode() & 0o777,
@@ -139,11 +154,18 @@ async fn export_import_export_round_trips_every_byte() {
         &journal,
         &["import", first.to_str().unwrap(), "--to", "/dst/", "--yes"],
     ));
-    assert!(out.contains(&format!("{} created, 0 updated, 0 unchanged", data.len())), "{out}");
+    assert!(
+        out.contains(&format!("{} created, 0 updated, 0 unchanged", data.len())),
+        "{out}"
+    );
     assert!(out.contains(&format!("{} applied", data.len())), "{out}");
     assert_eq!(dump(&mut client, b"/dst/").await, data);
 
-    ok(&lens(&etcd, &journal, &["export", "/dst/", "-o", second.to_str().unwrap()]));
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/dst/", "-o", second.to_str().unwrap()],
+    ));
     let (prefix2, again) = read_export(&second);
     assert_eq!(prefix2, b"/dst/");
     assert_eq!(again, exported);
@@ -154,7 +176,10 @@ async fn export_import_export_round_trips_every_byte() {
         &journal,
         &["import", first.to_str().unwrap(), "--to", "/dst/", "--yes"],
     ));
-    assert!(out.contains(&format!("0 created, 0 updated, {} unchanged", data.len())), "{out}");
+    assert!(
+        out.contains(&format!("0 created, 0 updated, {} unchanged", data.len())),
+        "{out}"
+    );
     assert!(out.contains("nothing to do"), "{out}");
 }
 
@@ -170,9 +195,15 @@ async fn etcdctl_format_is_etcdctls_output() {
         .await
         .unwrap();
     client.put("/p/empty", "", None).await.unwrap();
-    client.put(b"/p/\xff\x1b".to_vec(), b"\x00\x01".to_vec(), None).await.unwrap();
+    client
+        .put(b"/p/\xff\x1b".to_vec(), b"\x00\x01".to_vec(), None)
+        .await
+        .unwrap();
     for i in 0..2500 {
-        client.put(format!("/p/d{}/k{i}", i % 7), "x".repeat(i % 50), None).await.unwrap();
+        client
+            .put(format!("/p/d{}/k{i}", i % 7), "x".repeat(i % 50), None)
+            .await
+            .unwrap();
     }
     client.put("/q", "outside", None).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -181,7 +212,15 @@ async fn etcdctl_format_is_etcdctls_output() {
         let ours = lens(&etcd, &journal, &["export", prefix, "--format", "etcdctl"]);
         ok(&ours);
         let theirs = etcdctl()
-            .args(["--endpoints", &etcd.endpoints()[0], "get", "--prefix", prefix, "-w", "json"])
+            .args([
+                "--endpoints",
+                &etcd.endpoints()[0],
+                "get",
+                "--prefix",
+                prefix,
+                "-w",
+                "json",
+            ])
             .output()
             .unwrap();
         assert!(theirs.status.success());
@@ -206,7 +245,11 @@ async fn dry_run_prints_the_plan_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j");
     let file = dir.path().join("a.jsonl");
-    ok(&lens(&etcd, &journal, &["export", "/a/", "-o", file.to_str().unwrap()]));
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/a/", "-o", file.to_str().unwrap()],
+    ));
     let before = revision(&mut client).await;
     for args in [
         vec!["import", file.to_str().unwrap(), "--to", "/b/", "--dry-run"],
@@ -215,11 +258,16 @@ async fn dry_run_prints_the_plan_and_writes_nothing() {
     ] {
         let out = ok(&lens(&etcd, &journal, &args));
         assert!(out.contains("1 created, 1 updated, 1 unchanged"), "{out}");
-        assert!(out.contains("  create /b/new") && out.contains("  update /b/changed"), "{out}");
+        assert!(
+            out.contains("  create /b/new") && out.contains("  update /b/changed"),
+            "{out}"
+        );
         assert!(out.contains("dry run: nothing written"), "{out}");
     }
-    assert!(ok(&lens(&etcd, &journal, &["move", "/a/", "/b/", "--dry-run"]))
-        .contains("3 deleted at the source"));
+    assert!(
+        ok(&lens(&etcd, &journal, &["move", "/a/", "/b/", "--dry-run"]))
+            .contains("3 deleted at the source")
+    );
     assert_eq!(revision(&mut client).await, before);
     assert!(!journal.exists());
     // Without --yes and without a terminal nothing is applied either.
@@ -228,7 +276,11 @@ async fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes"));
     assert_eq!(revision(&mut client).await, before);
     // --read-only refuses; overlapping prefixes and foreign files are named.
-    let out = lens(&etcd, &journal, &["--read-only", "copy", "/a/", "/b/", "--yes"]);
+    let out = lens(
+        &etcd,
+        &journal,
+        &["--read-only", "copy", "/a/", "/b/", "--yes"],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--read-only"));
     let out = lens(&etcd, &journal, &["move", "/a/", "/a/sub/", "--yes"]);
@@ -249,7 +301,10 @@ async fn keys_changed_after_the_plan_are_skipped() {
     let conn = etcd.connection().await;
     let mut client = etcd.client().await;
     for i in 0..300 {
-        client.put(format!("/s/k{i:03}"), format!("v{i}"), None).await.unwrap();
+        client
+            .put(format!("/s/k{i:03}"), format!("v{i}"), None)
+            .await
+            .unwrap();
     }
     client.put("/t/k007", "theirs", None).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -265,15 +320,23 @@ async fn keys_changed_after_the_plan_are_skipped() {
     assert_eq!((plan.created, plan.updated), (299, 1));
     // Someone writes two target keys between the plan and the apply.
     client.put("/t/k007", "changed again", None).await.unwrap();
-    client.put("/t/k200", "created meanwhile", None).await.unwrap();
+    client
+        .put("/t/k200", "created meanwhile", None)
+        .await
+        .unwrap();
     // And the source changes too: the plan's revision is what is copied.
     client.put("/s/k100", "later", None).await.unwrap();
     let summary = transfer::apply(&conn.client, &copy, &plan, Some(&journal), 1 << 20, |_| {})
         .await
         .unwrap();
-    assert_eq!(summary.skipped, vec![b"/t/k007".to_vec(), b"/t/k200".to_vec()]);
+    assert_eq!(
+        summary.skipped,
+        vec![b"/t/k007".to_vec(), b"/t/k200".to_vec()]
+    );
     assert_eq!(summary.applied, 298);
-    assert!(summary.line().contains("298 applied, 2 skipped because they changed"));
+    assert!(summary
+        .line()
+        .contains("298 applied, 2 skipped because they changed"));
     let t = dump(&mut client, b"/t/").await;
     assert_eq!(t[&b"k007"[..]], b"changed again");
     assert_eq!(t[&b"k200"[..]], b"created meanwhile");
@@ -317,7 +380,14 @@ async fn a_move_killed_half_way_loses_no_key() {
     etcd.put_keys(&keys).await; // value = key
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["--endpoints", &etcd.endpoints()[0], "move", "/from/", "/to/", "--yes"])
+        .args([
+            "--endpoints",
+            &etcd.endpoints()[0],
+            "move",
+            "/from/",
+            "/to/",
+            "--yes",
+        ])
         .env("ETCDLENS_JOURNAL", dir.path().join("j"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -337,25 +407,42 @@ async fn a_move_killed_half_way_loses_no_key() {
         if count(&mut client, "/to/").await > 0 {
             break;
         }
-        assert!(child.try_wait().unwrap().is_none(), "the move ended before it was seen");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the move ended before it was seen"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     child.wait().unwrap();
-    let (at_src, at_dst) = (count(&mut client, "/from/").await, count(&mut client, "/to/").await);
-    assert!(at_src > 0 && at_dst > 0, "killed half way: {at_src} at the source, {at_dst} moved");
+    let (at_src, at_dst) = (
+        count(&mut client, "/from/").await,
+        count(&mut client, "/to/").await,
+    );
+    assert!(
+        at_src > 0 && at_dst > 0,
+        "killed half way: {at_src} at the source, {at_dst} moved"
+    );
     let src = dump(&mut client, b"/from/").await;
     let dst = dump(&mut client, b"/to/").await;
     for k in &keys {
         let rest = &k[b"/from/".len()..];
         let (a, b) = (src.get(rest), dst.get(rest));
-        assert!(a.is_some() != b.is_some(), "{} at both or neither", String::from_utf8_lossy(k));
+        assert!(
+            a.is_some() != b.is_some(),
+            "{} at both or neither",
+            String::from_utf8_lossy(k)
+        );
         assert_eq!(a.or(b).unwrap(), k, "value kept");
     }
     assert_eq!(src.len() + dst.len(), keys.len());
     // Moving again finishes.
-    let out = ok(&lens(&etcd, &dir.path().join("j"), &["move", "/from/", "/to/", "--yes"]));
+    let out = ok(&lens(
+        &etcd,
+        &dir.path().join("j"),
+        &["move", "/from/", "/to/", "--yes"],
+    ));
     assert!(out.contains("0 skipped"), "{out}");
     assert_eq!(count(&mut client, "/from/").await, 0);
     assert_eq!(dump(&mut client, b"/to/").await.len(), keys.len());

@@ -26,6 +26,8 @@ use crate::journal::{Entry, Journal};
 pub const BATCH_BYTES: usize = 1024 * 1024;
 /// Batches written at once.
 pub const APPLY_IN_FLIGHT: usize = 4;
+/// Journal entries appended between two trims of the journal.
+const TRIM_EVERY: usize = 8192;
 
 /// Where a transfer reads from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,15 +259,21 @@ pub async fn plan(
         to_prefix: to.clone(),
         ..Plan::default()
     };
+    let mut existing = Targets::new(client, &to);
     while let Some(batch) = reader.next_batch().await? {
         for chunk in chunks(&batch, MAX_TXN_OPS, BATCH_BYTES) {
             let targets = chunk
                 .iter()
                 .map(|r| target_of(&r.key, &from, &to))
                 .collect::<Result<Vec<_>, _>>()?;
-            let (now, _) = bulk::get_many(&kv, &targets)
-                .await
-                .map_err(|e| crate::etcd::describe_error(&e))?;
+            let now = if existing.in_order(&targets) {
+                existing.lookup(&targets).await?
+            } else {
+                bulk::get_many(&kv, &targets)
+                    .await
+                    .map_err(|e| crate::etcd::describe_error(&e))?
+                    .0
+            };
             for ((src, target), cur) in chunk.iter().zip(targets).zip(now) {
                 let (change, expect) = match cur {
                     None => (Change::Create, Expect::Absent),
@@ -297,6 +305,63 @@ pub async fn plan(
     }
     plan.source_revision = reader.revision();
     Ok(plan)
+}
+
+/// The keys under the target prefix, read in order alongside a source in
+/// key order (a merge: one pass over the target instead of a read per
+/// batch of keys). Keys out of order are read one batch at a time instead.
+struct Targets {
+    reader: PinnedReader,
+    page: std::collections::VecDeque<ValueRecord>,
+    done: bool,
+    last: Option<Vec<u8>>,
+}
+
+impl Targets {
+    fn new(client: &etcd_client::Client, prefix: &[u8]) -> Targets {
+        Targets {
+            reader: PinnedReader::new(client, prefix),
+            page: Default::default(),
+            done: false,
+            last: None,
+        }
+    }
+
+    /// Whether `keys` ascend and come after every key looked up before.
+    fn in_order(&self, keys: &[Vec<u8>]) -> bool {
+        let after_last = match (&self.last, keys.first()) {
+            (Some(last), Some(first)) => first > last,
+            _ => true,
+        };
+        after_last && keys.windows(2).all(|w| w[0] < w[1])
+    }
+
+    async fn lookup(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<ValueRecord>>, String> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.find(key).await?);
+        }
+        self.last = keys.last().cloned();
+        Ok(out)
+    }
+
+    async fn find(&mut self, key: &[u8]) -> Result<Option<ValueRecord>, String> {
+        loop {
+            while self.page.front().is_some_and(|r| r.key.as_slice() < key) {
+                self.page.pop_front();
+            }
+            match self.page.front() {
+                Some(r) if r.key == key => return Ok(self.page.pop_front()),
+                Some(_) => return Ok(None),
+                None if self.done => return Ok(None),
+                None => match self.reader.next_page().await {
+                    Ok(Some(page)) => self.page.extend(page),
+                    Ok(None) => self.done = true,
+                    Err(e) => return Err(crate::etcd::describe_error(&e)),
+                },
+            }
+        }
+    }
 }
 
 fn kv_client(client: &etcd_client::Client) -> KvClient {
@@ -332,6 +397,7 @@ pub async fn apply(
     let mut pending_bytes = 0;
     let mut done = 0u64;
     let mut finished = false;
+    let mut unjournaled = 0;
     loop {
         // Fill the pipeline with full batches.
         while in_flight.len() < APPLY_IN_FLIGHT && !finished {
@@ -413,11 +479,23 @@ pub async fn apply(
         }
         done += batch.len() as u64;
         if let (Some(j), false) = (journal, journaled.is_empty()) {
-            if let Err(e) = j.append(&journaled) {
+            // Trimmed now and then, not after every batch (it rewrites the file).
+            unjournaled += journaled.len();
+            let mut r = j.append_untrimmed(&journaled);
+            if r.is_ok() && unjournaled >= TRIM_EVERY {
+                unjournaled = 0;
+                r = j.trim();
+            }
+            if let Err(e) = r {
                 summary.journal_error.get_or_insert(e.to_string());
             }
         }
         progress(done);
+    }
+    if let (Some(j), true) = (journal, unjournaled > 0) {
+        if let Err(e) = j.trim() {
+            summary.journal_error.get_or_insert(e.to_string());
+        }
     }
     if entries.next().is_some() {
         return Err(format!(
