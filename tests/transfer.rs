@@ -447,3 +447,48 @@ async fn a_move_killed_half_way_loses_no_key() {
     assert_eq!(count(&mut client, "/from/").await, 0);
     assert_eq!(dump(&mut client, b"/to/").await.len(), keys.len());
 }
+
+/// `:export FILE` in a real terminal: the selected directory is written,
+/// the status bar says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_from_the_tui_writes_the_selected_directory() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client
+        .put("/app/config", "{\"port\":1}", None)
+        .await
+        .unwrap();
+    client
+        .put("/app/blob", vec![0u8, 0xff], None)
+        .await
+        .unwrap();
+    client.put("/other/x", "no", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.jsonl");
+    let tmux = common::tmux::Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    // The root holds only "/", which opens by itself: rows /, app/, other/.
+    tmux.wait_for("other/");
+    tmux.send(&["j"]);
+    tmux.send(&[":"]);
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "-l",
+        &format!("export {}", file.display()),
+    ]);
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("exported 2 keys under /app/");
+    assert!(screen.contains(&file.display().to_string()), "{screen}");
+    let (prefix, keys) = read_export(&file);
+    assert_eq!(prefix, b"/app/");
+    assert_eq!(
+        keys,
+        vec![
+            (b"blob".to_vec(), vec![0u8, 0xff]),
+            (b"config".to_vec(), b"{\"port\":1}".to_vec())
+        ]
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -13,6 +13,7 @@ pub mod history;
 pub mod keymap;
 pub mod msg;
 pub mod state;
+pub mod transfer;
 pub mod tree;
 pub mod update;
 pub mod value;

@@ -132,6 +132,13 @@ pub enum Msg {
     Frame,
     /// SIGTERM, SIGINT or SIGHUP.
     Signal,
+    /// The running `:export` wrote this many keys and bytes so far.
+    ExportProgress { keys: u64, bytes: u64 },
+    /// The `:export` into `file` ended.
+    Exported {
+        file: String,
+        result: Result<crate::transfer::export::Exported, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,4 +237,10 @@ pub enum Cmd {
     Copy(Vec<u8>),
     /// Leave the program.
     Quit,
+    /// Export every key under `prefix` into `file` (JSON lines), with
+    /// progress messages.
+    Export {
+        prefix: Vec<u8>,
+        file: String,
+    },
 }

@@ -115,6 +115,8 @@ pub struct State {
     pub cluster: ClusterView,
     /// A key's history, when open.
     pub history: Option<HistoryView>,
+    /// The `:export` running now.
+    pub export: Option<super::transfer::ExportJob>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -173,6 +175,7 @@ impl State {
             external: None,
             cluster: ClusterView::new(now),
             history: None,
+            export: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),

@@ -8,7 +8,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
-use super::{cluster, command, elections, history, tree, value, watch, writes};
+use super::{cluster, command, elections, history, transfer, tree, value, watch, writes};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
     let mut cmds = Vec::new();
@@ -119,6 +119,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::History { key, result } => history::update::on_history(state, key, result),
         Msg::ExternalEdited(result) => writes::update::on_external_edited(state, result, &mut cmds),
         Msg::Signal => quit(state, &mut cmds),
+        Msg::ExportProgress { keys, bytes } => transfer::update::on_progress(state, keys, bytes),
+        Msg::Exported { file, result } => transfer::update::on_exported(state, file, result),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.

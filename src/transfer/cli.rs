@@ -1,15 +1,14 @@
 //! The `export`, `import`, `copy` and `move` subcommands.
 
 use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::format::{Format, Writer};
+use super::export::{export_file, write_export};
+use super::format::Format;
 use super::{Change, Plan, Source, Transfer};
 use crate::cli::Options;
 use crate::escape::{escape_bytes, escape_str};
-use crate::etcd::export::PinnedReader;
 use crate::Failure;
 
 /// Changes listed before the question (`--dry-run` lists all).
@@ -51,9 +50,8 @@ async fn connect(opts: &Options) -> Result<etcd_client::Client, Failure> {
     Ok(conn.client)
 }
 
-/// `etcdlens export PREFIX [-o FILE] [--format jsonl|etcdctl]`. A file is
-/// written under a temporary name (0600: values may be secrets) and renamed
-/// once complete, so a failed export never leaves a file that looks whole.
+/// `etcdlens export PREFIX [-o FILE] [--format jsonl|etcdctl]` (`-`:
+/// stdout).
 pub async fn export(
     opts: &Options,
     prefix: &str,
@@ -62,86 +60,28 @@ pub async fn export(
 ) -> Result<(), Failure> {
     let client = connect(opts).await?;
     let started = Instant::now();
-    let (count, bytes, revision) = if output == "-" {
+    let mut progress = Progress::new();
+    let show = |keys: u64, _| progress.show(&format!("exported {keys} keys"));
+    let done = if output == "-" {
         let stdout = std::io::stdout().lock();
-        write_export(&client, prefix.as_bytes(), stdout, format).await?
+        write_export(&client, prefix.as_bytes(), stdout, format, show).await
     } else {
-        let path = PathBuf::from(output);
-        let tmp = partial_path(&path);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", tmp.display())))?;
-        let result = write_export(&client, prefix.as_bytes(), file, format).await;
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        let done = result?;
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            Failure::Other(format!(
-                "cannot rename {} to {}: {e}",
-                tmp.display(),
-                path.display()
-            ))
-        })?;
-        done
-    };
-    let to = if output == "-" {
-        "stdout".to_string()
-    } else {
-        output.to_string()
-    };
+        export_file(&client, prefix.as_bytes(), Path::new(output), format, show).await
+    }
+    .map_err(Failure::Other)?;
+    progress.clear();
+    let to = if output == "-" { "stdout" } else { output };
     eprintln!(
         "{}",
         escape_str(&format!(
-            "exported {count} keys ({:.1} MiB) under {prefix} at revision {revision} to {to} in {:.1} s",
-            bytes as f64 / 1048576.0,
+            "exported {} keys ({:.1} MiB) under {prefix} at revision {} to {to} in {:.1} s",
+            done.keys,
+            done.bytes as f64 / 1048576.0,
+            done.revision,
             started.elapsed().as_secs_f64()
         ))
     );
     Ok(())
-}
-
-fn partial_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.etcdlens-partial"))
-}
-
-/// Streams the keys under `prefix` into `out`; (keys, bytes, revision).
-pub async fn write_export(
-    client: &etcd_client::Client,
-    prefix: &[u8],
-    out: impl Write,
-    format: Format,
-) -> Result<(u64, u64, i64), Failure> {
-    let mut reader = PinnedReader::new(client, prefix);
-    let mut writer = Writer::new(std::io::BufWriter::with_capacity(1 << 20, out), format);
-    let io = |e: std::io::Error| Failure::Other(format!("cannot write the export: {e}"));
-    let mut progress = Progress::new();
-    let mut started = false;
-    while let Some(page) = reader
-        .next_page()
-        .await
-        .map_err(|e| Failure::Other(crate::etcd::describe_error(&e)))?
-    {
-        if !started {
-            let origin = reader.origin().unwrap_or_default();
-            writer.start(origin, prefix).map_err(io)?;
-            started = true;
-        }
-        writer.page(&page).map_err(io)?;
-        progress.show(&format!("exported {} keys", reader.keys));
-    }
-    progress.clear();
-    let count = writer.finish().map_err(io)?;
-    let revision = reader.origin().map_or(0, |o| o.revision);
-    Ok((count, reader.bytes, revision))
 }
 
 /// `import FILE [--to PREFIX]`, `copy SRC DEST`, `move SRC DEST`: the plan,

@@ -10,6 +10,7 @@
 //! skipped and named in the summary.
 
 pub mod cli;
+pub mod export;
 pub mod format;
 
 use std::path::PathBuf;

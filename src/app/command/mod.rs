@@ -19,6 +19,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "NAME",
         "follow election NAME in the Leader pane",
     ),
+    (
+        "export",
+        "FILE",
+        "export the selected directory (all of it, at one revision) to FILE as JSON lines",
+    ),
 ];
 
 /// What a command line asks for.
@@ -27,6 +32,7 @@ pub enum Command {
     Run(Action),
     Watch(Vec<u8>),
     Election(Vec<u8>),
+    Export(String),
 }
 
 /// Reads a command line (without the `:`).
@@ -45,6 +51,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("watch", Some(prefix)) => Ok(Command::Watch(prefix.as_bytes().to_vec())),
         ("election", Some(n)) => Ok(Command::Election(n.as_bytes().to_vec())),
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
+        ("export", Some(file)) => Ok(Command::Export(file.to_string())),
+        ("export", None) => Err(":export needs a FILE (e.g. :export /tmp/app.jsonl)".into()),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),

@@ -68,6 +68,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         }
         Ok(Command::Watch(prefix)) => watch::update::watch_prefix(state, prefix, cmds),
         Ok(Command::Election(name)) => elections::update::follow_named(state, name, cmds),
+        Ok(Command::Export(file)) => crate::app::transfer::update::export(state, file, cmds),
         Err(e) => state.error(e),
     }
 }
@@ -92,7 +93,8 @@ fn complete(state: &mut State) {
                 .collect();
             (String::new(), text.clone(), c)
         }
-        Some((name, arg)) if takes_argument(name) => {
+        // A file name is not completed from the tree.
+        Some((name, arg)) if takes_argument(name) && name != "export" => {
             let arg = arg.trim_start();
             (
                 format!("{name} "),
