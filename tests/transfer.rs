@@ -76,8 +76,10 @@ async fn revision(client: &mut Client) -> i64 {
         .revision()
 }
 
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The keys of an export file (prefix cut off) with their values, in file order.
-fn read_export(path: &std::path::Path) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+fn read_export(path: &std::path::Path) -> (Vec<u8>, Pairs) {
     let f = std::io::BufReader::new(std::fs::File::open(path).unwrap());
     let mut r = transfer::format::Reader::new(f).unwrap();
     let prefix = r.header.prefix_bytes().unwrap();
@@ -146,7 +148,7 @@ async fn export_import_export_round_trips_every_byte() {
     );
     let (prefix, exported) = read_export(&first);
     assert_eq!(prefix, b"/src/");
-    let expected: Vec<(Vec<u8>, Vec<u8>)> = data.clone().into_iter().collect();
+    let expected: Pairs = data.clone().into_iter().collect();
     assert_eq!(exported, expected, "the export is the data, in key order");
 
     let out = ok(&lens(
