@@ -66,9 +66,9 @@ ctl_rss=0 lens_rss=0 lensctl_rss=0
 for run in $(seq 0 "$RUNS"); do
     timed ctl etcdctl --endpoints "$ENDPOINT" --command-timeout 600s get --prefix /registry/ -w json
     c_ms=$T_MS; c_rss=$T_RSS_KB
-    timed lens "$LENS" --endpoints "$ENDPOINT" export /registry/ -o "$WORK/lens.jsonl"
+    timed lens "$LENS" --endpoints "$ENDPOINT" --command-timeout 600s export /registry/ -o "$WORK/lens.jsonl"
     l_ms=$T_MS; l_rss=$T_RSS_KB
-    timed lensctl "$LENS" --endpoints "$ENDPOINT" export /registry/ --format etcdctl
+    timed lensctl "$LENS" --endpoints "$ENDPOINT" --command-timeout 600s export /registry/ --format etcdctl
     lc_ms=$T_MS; lc_rss=$T_RSS_KB
     cmp -s "$WORK/ctl.out" "$WORK/lensctl.out" || die "etcdlens --format etcdctl differs from etcdctl's output"
     (( run == 0 )) && { log "warm-up done ($(grep -c . "$WORK/lens.jsonl") lines in the export)"; continue; }
