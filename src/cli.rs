@@ -48,6 +48,53 @@ pub enum Command {
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(i64).range(1..))]
         ttl: i64,
     },
+    /// Write every key under PREFIX (value, lease, revisions) at one
+    /// revision as JSON lines, or as `etcdctl get --prefix -w json` prints.
+    Export {
+        prefix: String,
+        /// Output file (`-`: stdout).
+        #[arg(short = 'o', long = "output", default_value = "-")]
+        output: String,
+        /// jsonl (etcdlens's own, what `import` reads) or etcdctl.
+        #[arg(long, default_value = "jsonl")]
+        format: crate::transfer::format::Format,
+    },
+    /// Write the keys of an export file (under --to PREFIX instead of the
+    /// export's prefix), through a plan, guarded key by key.
+    Import {
+        file: std::path::PathBuf,
+        /// Target prefix (default: the export's own).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+    /// Copy every key under SOURCE to DEST (same cluster), through a plan.
+    Copy {
+        source: String,
+        dest: String,
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+    /// Move every key under SOURCE to DEST: each key's copy and the delete of
+    /// its source in one transaction.
+    Move {
+        source: String,
+        dest: String,
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+}
+
+/// How a plan is applied.
+#[derive(Debug, Args)]
+pub struct ApplyFlags {
+    /// Print the plan and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the plan without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -84,21 +84,28 @@ impl Journal {
     }
 
     pub fn append(&self, entries: &[Entry]) -> std::io::Result<()> {
+        self.append_untrimmed(entries)?;
+        self.trim()
+    }
+
+    /// Appends without keeping the file within its bounds: for many writes
+    /// in a row (an import), followed by [`Journal::trim`].
+    pub fn append_untrimmed(&self, entries: &[Entry]) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut file = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
             .open(&self.path)?;
         make_private(&file, &self.path)?;
+        let mut out = std::io::BufWriter::new(file);
         for e in entries {
-            let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
-            writeln!(file, "{line}")?;
+            serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
+            out.write_all(b"\n")?;
         }
-        drop(file);
-        self.trim()
+        out.flush()
     }
 
     pub fn entries(&self) -> Vec<Entry> {
@@ -119,7 +126,7 @@ impl Journal {
     }
 
     /// Keeps the newest entries within the bounds.
-    fn trim(&self) -> std::io::Result<()> {
+    pub fn trim(&self) -> std::io::Result<()> {
         let size = std::fs::metadata(&self.path)?.len();
         let entries = self.entries();
         if entries.len() <= MAX_ENTRIES && size <= MAX_BYTES {

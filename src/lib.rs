@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod search;
 pub mod tasks;
 pub mod terminal;
+pub mod transfer;
 pub mod ui;
 pub mod value_doc;
 

@@ -51,6 +51,36 @@ fn main() -> ExitCode {
                 ttl,
             }) => etcdlens::campaign::run(&cli.opts, election, proposal, *ttl).await,
             Some(Command::Lock { name, ttl }) => etcdlens::lock::run(&cli.opts, name, *ttl).await,
+            Some(Command::Export {
+                prefix,
+                output,
+                format,
+            }) => etcdlens::transfer::cli::export(&cli.opts, prefix, output, *format).await,
+            Some(Command::Import { file, to, apply }) => {
+                let t = etcdlens::transfer::Transfer {
+                    source: etcdlens::transfer::Source::File(file.clone()),
+                    to: to.clone().map(String::into_bytes),
+                    moving: false,
+                };
+                etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
+            }
+            Some(Command::Copy {
+                source,
+                dest,
+                apply,
+            })
+            | Some(Command::Move {
+                source,
+                dest,
+                apply,
+            }) => {
+                let t = etcdlens::transfer::Transfer {
+                    source: etcdlens::transfer::Source::Prefix(source.clone().into_bytes()),
+                    to: Some(dest.clone().into_bytes()),
+                    moving: matches!(cli.command, Some(Command::Move { .. })),
+                };
+                etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
+            }
             None => browse(&cli, started).await,
         }
     });

@@ -416,6 +416,28 @@ impl Tasks {
                 });
             }
             // The UI loop's own (it owns the terminal).
+            Cmd::Export { prefix, file } => {
+                let msgs = self.msgs.clone();
+                tokio::spawn(async move {
+                    let mut last = std::time::Instant::now();
+                    let progress = |keys, bytes| {
+                        // At most 10 a second; a full channel drops one.
+                        if last.elapsed() >= std::time::Duration::from_millis(100) {
+                            last = std::time::Instant::now();
+                            let _ = msgs.try_send(Msg::ExportProgress { keys, bytes });
+                        }
+                    };
+                    let result = crate::transfer::export::export_file(
+                        &client,
+                        &prefix,
+                        std::path::Path::new(&file),
+                        crate::transfer::format::Format::Jsonl,
+                        progress,
+                    )
+                    .await;
+                    let _ = msgs.send(Msg::Exported { file, result }).await;
+                });
+            }
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
         }
     }

@@ -19,6 +19,7 @@ pub mod msg;
 pub mod past;
 pub mod resources;
 pub mod state;
+pub mod transfer;
 pub mod tree;
 pub mod update;
 pub mod usage;

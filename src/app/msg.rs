@@ -186,6 +186,13 @@ pub enum Msg {
         id: i64,
         result: Result<i64, String>,
     },
+    /// The running `:export` wrote this many keys and bytes so far.
+    ExportProgress { keys: u64, bytes: u64 },
+    /// The `:export` into `file` ended.
+    Exported {
+        file: String,
+        result: Result<crate::transfer::export::Exported, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,5 +368,11 @@ pub enum Cmd {
     /// Refresh a lease once.
     KeepAliveOnce {
         id: i64,
+    },
+    /// Export every key under `prefix` into `file` (JSON lines), with
+    /// progress messages.
+    Export {
+        prefix: Vec<u8>,
+        file: String,
     },
 }

@@ -120,6 +120,8 @@ pub struct State {
     pub changes: Option<ChangesView>,
     /// The Kubernetes resource table, when open.
     pub resources: Option<super::resources::ResourceView>,
+    /// The `:export` running now.
+    pub export: Option<super::transfer::ExportJob>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -187,6 +189,7 @@ impl State {
             history: None,
             changes: None,
             resources: None,
+            export: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),

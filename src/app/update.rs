@@ -9,8 +9,8 @@ use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, elections, find, history, leases, past, resources, tree, usage,
-    value, watch, writes,
+    changes, cluster, command, elections, find, history, leases, past, resources, transfer, tree,
+    usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -149,6 +149,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Leases(result) => leases::update::on_leases(state, result),
         Msg::LeaseKeys { id, result } => leases::update::on_lease_keys(state, id, result),
         Msg::LeaseKeptAlive { id, result } => leases::update::on_kept_alive(state, id, result),
+        Msg::ExportProgress { keys, bytes } => transfer::update::on_progress(state, keys, bytes),
+        Msg::Exported { file, result } => transfer::update::on_exported(state, file, result),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.

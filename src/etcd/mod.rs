@@ -1,10 +1,12 @@
 //! All etcd I/O lives here. Everything above this module sees only the
 //! app's own types (`types`), never etcd-client's.
 
+pub mod bulk;
 pub mod changes;
 pub mod cluster;
 pub mod connect;
 pub mod election;
+pub mod export;
 pub mod history;
 pub mod leases;
 pub mod lister;

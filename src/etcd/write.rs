@@ -9,7 +9,7 @@ use etcd_client::{
 
 use super::types::{Expect, ValueRecord, WriteOutcome};
 
-fn guard(key: &[u8], expect: Expect) -> Compare {
+pub(crate) fn guard(key: &[u8], expect: Expect) -> Compare {
     match expect {
         Expect::ModRevision(rev) => Compare::mod_revision(key.to_vec(), CompareOp::Equal, rev),
         Expect::Absent => Compare::create_revision(key.to_vec(), CompareOp::Equal, 0),

@@ -35,6 +35,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "QUERY",
         "find QUERY under the selected directory (re:REGEX, ~fuzzy, v: values too)",
     ),
+    (
+        "export",
+        "FILE",
+        "export the selected directory (all of it, at one revision) to FILE as JSON lines",
+    ),
 ];
 
 /// What a command line asks for.
@@ -47,6 +52,7 @@ pub enum Command {
     /// `:changes A B PREFIX`.
     Changes(super::changes::Range),
     Find(String),
+    Export(String),
 }
 
 /// Reads a command line (without the `:`).
@@ -69,6 +75,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
         ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
+        ("export", Some(file)) => Ok(Command::Export(file.to_string())),
+        ("export", None) => Err(":export needs a FILE (e.g. :export /tmp/app.jsonl)".into()),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),

@@ -73,6 +73,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
             changes::update::open(state, from, to, prefix, cmds)
         }
         Ok(Command::Find(query)) => find::update::start(state, &query, cmds),
+        Ok(Command::Export(file)) => crate::app::transfer::update::export(state, file, cmds),
         Err(e) => state.error(e),
     }
 }
@@ -97,7 +98,8 @@ fn complete(state: &mut State) {
                 .collect();
             (String::new(), text.clone(), c)
         }
-        Some((name, arg)) if takes_argument(name) => {
+        // A file name is not completed from the tree.
+        Some((name, arg)) if takes_argument(name) && name != "export" => {
             let arg = arg.trim_start();
             (
                 format!("{name} "),

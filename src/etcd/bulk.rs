@@ -1,0 +1,171 @@
+//! Many keys at once, for import, copy and move: reading a batch of keys
+//! in one transaction, and writing a batch in one guarded transaction.
+//!
+//! A batch write applies only if every key in it is still as the plan saw
+//! it (its `mod_revision`, or absent) and, for a move, every source key is
+//! still at the revision that was copied. When one guard fails the batch
+//! is sent again key by key, each key with its own guards in its own
+//! transaction, so only the changed keys are skipped. A move puts the copy
+//! and deletes the source in the same transaction: a source is never
+//! deleted unless its copy landed, and an interrupted move leaves every
+//! key at its source or at its destination.
+
+use etcd_client::{Compare, CompareOp, DeleteOptions, KvClient, PutOptions, Txn, TxnOp};
+
+use super::types::{Expect, ValueRecord};
+
+/// At most this many operations (and compares) in one transaction (etcd's
+/// default `--max-txn-ops`).
+pub const MAX_TXN_OPS: usize = 128;
+
+/// One key of a batch write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkWrite {
+    pub key: Vec<u8>,
+    pub value: Vec<u8>,
+    /// The target as the plan saw it.
+    pub expect: Expect,
+    /// False when the target already holds the value (a move still deletes
+    /// the source).
+    pub put: bool,
+    /// A move: the source key and the revision it was copied at; deleted
+    /// with the put, only while still at that revision.
+    pub source: Option<(Vec<u8>, i64)>,
+}
+
+impl BulkWrite {
+    /// Operations this write takes in a transaction.
+    pub fn ops(&self) -> usize {
+        usize::from(self.put) + usize::from(self.source.is_some())
+    }
+}
+
+/// How one key of a batch ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkOutcome {
+    /// Written at `revision`; `prev`: the target's value and lease before
+    /// (for the journal); `source_prev`: the deleted source's value.
+    Applied {
+        revision: i64,
+        prev: Option<(Vec<u8>, i64)>,
+        source_prev: Option<Vec<u8>>,
+    },
+    /// A guard failed: the target or the source changed since the plan.
+    Changed,
+}
+
+/// The current state of each key (`None`: absent), in one transaction of
+/// gets (at most `MAX_TXN_OPS` keys), and the revision it was read at.
+pub async fn get_many(
+    kv: &KvClient,
+    keys: &[Vec<u8>],
+) -> Result<(Vec<Option<ValueRecord>>, i64), etcd_client::Error> {
+    let ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::get(k.clone(), None)).collect();
+    let txn = Txn::new().and_then(ops);
+    let resp = super::retry_unsent(|| {
+        let (mut kv, txn) = (kv.clone(), txn.clone());
+        async move { kv.txn(txn).await }
+    })
+    .await?;
+    let revision = resp.header().map_or(0, |h| h.revision());
+    let found = resp
+        .op_responses()
+        .into_iter()
+        .map(|op| match op {
+            etcd_client::TxnOpResponse::Get(g) => g.kvs().first().map(super::record),
+            _ => None,
+        })
+        .collect();
+    Ok((found, revision))
+}
+
+fn compares(w: &BulkWrite) -> Vec<Compare> {
+    let mut c = vec![super::write::guard(&w.key, w.expect)];
+    if let Some((src, rev)) = &w.source {
+        c.push(Compare::mod_revision(src.clone(), CompareOp::Equal, *rev));
+    }
+    c
+}
+
+fn ops(w: &BulkWrite) -> Vec<TxnOp> {
+    let mut ops = Vec::new();
+    if w.put {
+        ops.push(TxnOp::put(
+            w.key.clone(),
+            w.value.clone(),
+            Some(PutOptions::new().with_prev_key()),
+        ));
+    }
+    if let Some((src, _)) = &w.source {
+        ops.push(TxnOp::delete(
+            src.clone(),
+            Some(DeleteOptions::new().with_prev_key()),
+        ));
+    }
+    ops
+}
+
+/// Applies `batch` (at most `MAX_TXN_OPS` operations in all) as one guarded
+/// transaction, or key by key when a guard fails. A transaction that may
+/// have reached the server is never sent twice.
+pub async fn apply(
+    kv: &KvClient,
+    batch: &[BulkWrite],
+) -> Result<Vec<BulkOutcome>, etcd_client::Error> {
+    let txn = Txn::new()
+        .when(batch.iter().flat_map(compares).collect::<Vec<_>>())
+        .and_then(batch.iter().flat_map(ops).collect::<Vec<_>>());
+    let resp = super::retry_unsent(|| {
+        let (mut kv, txn) = (kv.clone(), txn.clone());
+        async move { kv.txn(txn).await }
+    })
+    .await?;
+    if resp.succeeded() {
+        return Ok(outcomes(batch, &resp));
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    let singles = batch.iter().map(|w| async move {
+        let txn = Txn::new().when(compares(w)).and_then(ops(w));
+        let resp = super::retry_unsent(|| {
+            let (mut kv, txn) = (kv.clone(), txn.clone());
+            async move { kv.txn(txn).await }
+        })
+        .await?;
+        Ok::<_, etcd_client::Error>(if resp.succeeded() {
+            outcomes(std::slice::from_ref(w), &resp).remove(0)
+        } else {
+            BulkOutcome::Changed
+        })
+    });
+    for r in futures::future::join_all(singles).await {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+fn outcomes(batch: &[BulkWrite], resp: &etcd_client::TxnResponse) -> Vec<BulkOutcome> {
+    let revision = resp.header().map_or(0, |h| h.revision());
+    let mut responses = resp.op_responses().into_iter();
+    batch
+        .iter()
+        .map(|w| {
+            let mut prev = None;
+            let mut source_prev = None;
+            if w.put {
+                if let Some(etcd_client::TxnOpResponse::Put(p)) = responses.next() {
+                    prev = p.prev_key().map(|kv| (kv.value().to_vec(), kv.lease()));
+                }
+            }
+            if w.source.is_some() {
+                if let Some(etcd_client::TxnOpResponse::Delete(d)) = responses.next() {
+                    source_prev = d.prev_kvs().first().map(|kv| kv.value().to_vec());
+                }
+            }
+            BulkOutcome::Applied {
+                revision,
+                prev,
+                source_prev,
+            }
+        })
+        .collect()
+}

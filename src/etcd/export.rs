@@ -1,0 +1,319 @@
+//! Reading every key under a prefix with its value at one pinned revision,
+//! page by page, memory bounded (the export).
+//!
+//! etcd walks every key between a read's start and its range end whatever
+//! the read's limit, so reading "from the cursor to the prefix's end" page
+//! after page would walk the rest of the prefix each time. Instead, when a
+//! read comes back with more keys left, the rest of its range is cut where
+//! keys diverge from the last key seen (`pieces_after`): one range per byte
+//! of that key, each holding one subtree. Small subtrees then cost one read
+//! each, and only the pieces that are big are walked more than once.
+//!
+//! Each reply stays under tonic's default 4 MiB: the number of keys asked
+//! for follows the biggest key-value of the last page (a budget of 3 MiB),
+//! and a reply that is still too big is asked again for fewer keys. A
+//! single key-value larger than 4 MiB is read alone with a larger limit.
+//! A few pieces are read at once; pages come out in key order.
+
+use std::collections::VecDeque;
+
+use etcd_client::{GetOptions, GetResponse, KvClient};
+use tokio::task::JoinHandle;
+
+use super::types::ValueRecord;
+
+/// Bytes of key-values one reply is meant to carry.
+pub const PAGE_BUDGET: usize = 3 * 1024 * 1024;
+/// tonic's default decoding limit, kept on purpose for page reads.
+pub const REPLY_LIMIT: usize = 4 * 1024 * 1024;
+/// Most keys one read asks for.
+pub const MAX_PAGE_KEYS: usize = 10_000;
+/// Reads in flight at once.
+pub const READ_AHEAD: usize = 4;
+
+/// What the export's header line says about where the data came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub cluster_id: u64,
+    pub member_id: u64,
+    pub revision: i64,
+    pub raft_term: u64,
+}
+
+type Range = (Vec<u8>, Vec<u8>);
+
+enum Slot {
+    Waiting {
+        range: Range,
+        alone: bool,
+    },
+    Running {
+        range: Range,
+        alone: bool,
+        task: JoinHandle<ReadResult>,
+    },
+}
+
+type ReadResult = Result<GetResponse, etcd_client::Error>;
+
+/// Pages of key-values under a prefix at one revision.
+pub struct PinnedReader {
+    kv: KvClient,
+    slots: VecDeque<Slot>,
+    origin: Option<Origin>,
+    /// The revision every read uses (0 until the first reply fixes it).
+    revision: i64,
+    limit: usize,
+    /// Keys read so far.
+    pub keys: u64,
+    /// Key and value bytes read so far.
+    pub bytes: u64,
+    /// Range reads made (pieces included).
+    pub reads: u64,
+}
+
+impl PinnedReader {
+    pub fn new(client: &etcd_client::Client, prefix: &[u8]) -> PinnedReader {
+        let kv = client.kv_client().max_decoding_message_size(REPLY_LIMIT);
+        let end = prefix_end(prefix);
+        PinnedReader {
+            kv,
+            slots: VecDeque::from([Slot::Waiting {
+                range: (prefix.to_vec(), end),
+                alone: false,
+            }]),
+            origin: None,
+            revision: 0,
+            limit: 1_000,
+            keys: 0,
+            bytes: 0,
+            reads: 0,
+        }
+    }
+
+    /// Reads at `revision` instead of the first read's.
+    pub fn at_revision(mut self, revision: i64) -> PinnedReader {
+        self.revision = revision;
+        self
+    }
+
+    /// Where the data comes from (known after the first page).
+    pub fn origin(&self) -> Option<Origin> {
+        self.origin
+    }
+
+    /// The next page in key order (possibly empty), `None` at the end.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<ValueRecord>>, etcd_client::Error> {
+        loop {
+            // The first read fixes the revision: nothing else runs before it.
+            let ahead = if self.revision == 0 { 1 } else { READ_AHEAD };
+            self.start(ahead);
+            let Some(slot) = self.slots.pop_front() else {
+                return Ok(None);
+            };
+            let Slot::Running { range, alone, task } = slot else {
+                unreachable!("start() runs the first slot")
+            };
+            let result = match task.await {
+                Ok(r) => r,
+                Err(e) => return Err(etcd_client::Error::IoError(std::io::Error::other(e))),
+            };
+            let mut resp = match result {
+                Ok(resp) => resp,
+                Err(e) if too_large(&e) && !alone => {
+                    // Ask again for fewer keys; alone (with a bigger reply
+                    // limit) once a single key-value does not fit.
+                    let alone = self.limit == 1;
+                    self.limit = (self.limit / 4).max(1);
+                    self.restart_running();
+                    self.slots.push_front(Slot::Waiting { range, alone });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if self.revision == 0 {
+                self.revision = resp.header().map_or(0, |h| h.revision());
+            }
+            if self.origin.is_none() {
+                let h = resp.header();
+                self.origin = Some(Origin {
+                    cluster_id: h.map_or(0, |h| h.cluster_id()),
+                    member_id: h.map_or(0, |h| h.member_id()),
+                    revision: self.revision,
+                    raft_term: h.map_or(0, |h| h.raft_term()),
+                });
+            }
+            let more = resp.more();
+            let kvs = resp.take_kvs();
+            if more {
+                if let Some(last) = kvs.last() {
+                    for piece in pieces_after(last.key(), &range.1).into_iter().rev() {
+                        self.slots.push_front(Slot::Waiting {
+                            range: piece,
+                            alone: false,
+                        });
+                    }
+                }
+            }
+            let mut biggest = 0;
+            let page: Vec<ValueRecord> = kvs
+                .iter()
+                .map(|kv| {
+                    let size = kv.key().len() + kv.value().len();
+                    biggest = biggest.max(size);
+                    self.bytes += size as u64;
+                    super::record(kv)
+                })
+                .collect();
+            if !page.is_empty() {
+                // Room for the biggest of this page, with some overhead each.
+                self.limit = (PAGE_BUDGET / (biggest + 64)).clamp(1, MAX_PAGE_KEYS);
+            }
+            self.keys += page.len() as u64;
+            return Ok(Some(page));
+        }
+    }
+
+    /// Starts the first `n` waiting slots.
+    fn start(&mut self, n: usize) {
+        let revision = self.revision;
+        for slot in self.slots.iter_mut().take(n) {
+            if let Slot::Waiting { range, alone } = slot {
+                let mut kv = self.kv.clone();
+                if *alone {
+                    kv = kv.max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
+                }
+                let limit = if *alone { 1 } else { self.limit };
+                let mut opts = GetOptions::new()
+                    .with_range(range.1.clone())
+                    .with_limit(limit as i64);
+                if revision != 0 {
+                    opts = opts.with_revision(revision);
+                }
+                let key = range.0.clone();
+                self.reads += 1;
+                let task = tokio::spawn(async move {
+                    super::retry_unsent(|| {
+                        let (mut kv, key, opts) = (kv.clone(), key.clone(), opts.clone());
+                        async move { kv.get(key, Some(opts)).await }
+                    })
+                    .await
+                });
+                *slot = Slot::Running {
+                    range: std::mem::take(range),
+                    alone: *alone,
+                    task,
+                };
+            }
+        }
+    }
+
+    /// Reads in flight asked with the old limit: ask them again.
+    fn restart_running(&mut self) {
+        for slot in self.slots.iter_mut() {
+            if let Slot::Running { range, alone, task } = slot {
+                task.abort();
+                *slot = Slot::Waiting {
+                    range: std::mem::take(range),
+                    alone: *alone,
+                };
+            }
+        }
+    }
+}
+
+impl Drop for PinnedReader {
+    fn drop(&mut self) {
+        for slot in &self.slots {
+            if let Slot::Running { task, .. } = slot {
+                task.abort();
+            }
+        }
+    }
+}
+
+fn too_large(e: &etcd_client::Error) -> bool {
+    match e {
+        etcd_client::Error::GRpcStatus(s) => {
+            s.code() == tonic::Code::OutOfRange || s.message().contains("message length too large")
+        }
+        _ => false,
+    }
+}
+
+/// The end of the range of keys starting with `prefix` (empty: no end,
+/// which etcd writes as `\0`).
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(&last) = end.last() {
+        if last < 0xff {
+            *end.last_mut().expect("not empty") += 1;
+            return end;
+        }
+        end.pop();
+    }
+    vec![0]
+}
+
+/// The keys after `last` and before `end` as ranges in key order, one per
+/// byte of `last`: the keys below `last` itself, then those sharing all
+/// but its last byte, and so on up to the range's end.
+pub fn pieces_after(last: &[u8], end: &[u8]) -> Vec<Range> {
+    let no_end = end == [0];
+    let before_end = |k: &[u8]| no_end || k < end;
+    let mut cursor = last.to_vec();
+    cursor.push(0);
+    let mut out = Vec::new();
+    for i in (0..=last.len()).rev() {
+        let piece_end = prefix_end(&last[..i]);
+        let unbounded = piece_end == [0];
+        let stop = unbounded || !before_end(&piece_end);
+        let this_end = if stop { end.to_vec() } else { piece_end };
+        if (no_end && this_end == [0]) || cursor < this_end {
+            out.push((cursor.clone(), this_end.clone()));
+        }
+        if stop {
+            break;
+        }
+        cursor = this_end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_rest_in_order() {
+        let p = pieces_after(b"/a/b1", b"/a0");
+        assert_eq!(
+            p,
+            vec![
+                (b"/a/b1\0".to_vec(), b"/a/b2".to_vec()),
+                (b"/a/b2".to_vec(), b"/a/c".to_vec()),
+                (b"/a/c".to_vec(), b"/a0".to_vec()),
+            ]
+        );
+        // A piece past the end is not made; the last one is clipped.
+        let p = pieces_after(b"/a/b1", b"/a/b5");
+        assert_eq!(
+            p,
+            vec![
+                (b"/a/b1\0".to_vec(), b"/a/b2".to_vec()),
+                (b"/a/b2".to_vec(), b"/a/b5".to_vec()),
+            ]
+        );
+        // 0xff bytes: no empty pieces.
+        let p = pieces_after(b"/\xff", b"0");
+        assert_eq!(p, vec![(b"/\xff\0".to_vec(), b"0".to_vec()),]);
+        // Whole keyspace.
+        let p = pieces_after(b"a", &[0]);
+        assert_eq!(
+            p,
+            vec![(b"a\0".to_vec(), b"b".to_vec()), (b"b".to_vec(), vec![0])]
+        );
+        assert_eq!(prefix_end(b"a\xff"), b"b");
+        assert_eq!(prefix_end(b""), [0]);
+    }
+}

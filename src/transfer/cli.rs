@@ -1,0 +1,213 @@
+//! The `export`, `import`, `copy` and `move` subcommands.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::export::{export_file, write_export};
+use super::format::Format;
+use super::{Change, Plan, Source, Transfer};
+use crate::cli::Options;
+use crate::escape::{escape_bytes, escape_str};
+use crate::Failure;
+
+/// Changes listed before the question (`--dry-run` lists all).
+const LISTED: usize = 20;
+
+/// Progress on stderr, when it is a terminal, at most every 200 ms.
+struct Progress {
+    on: bool,
+    last: Instant,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            on: std::io::stderr().is_terminal(),
+            last: Instant::now(),
+        }
+    }
+
+    fn show(&mut self, what: &str) {
+        if self.on && self.last.elapsed() >= Duration::from_millis(200) {
+            self.last = Instant::now();
+            eprint!("\r\x1b[K{what}");
+        }
+    }
+
+    fn clear(&self) {
+        if self.on {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+async fn connect(opts: &Options) -> Result<etcd_client::Client, Failure> {
+    let settings = opts.conn_settings().map_err(Failure::Usage)?;
+    let conn = crate::etcd::connect(&settings)
+        .await
+        .map_err(Failure::Usage)?;
+    Ok(conn.client)
+}
+
+/// `etcdlens export PREFIX [-o FILE] [--format jsonl|etcdctl]` (`-`:
+/// stdout).
+pub async fn export(
+    opts: &Options,
+    prefix: &str,
+    output: &str,
+    format: Format,
+) -> Result<(), Failure> {
+    let client = connect(opts).await?;
+    let started = Instant::now();
+    let mut progress = Progress::new();
+    let show = |keys: u64, _| progress.show(&format!("exported {keys} keys"));
+    let done = if output == "-" {
+        let stdout = std::io::stdout().lock();
+        write_export(&client, prefix.as_bytes(), stdout, format, show).await
+    } else {
+        export_file(&client, prefix.as_bytes(), Path::new(output), format, show).await
+    }
+    .map_err(Failure::Other)?;
+    progress.clear();
+    let to = if output == "-" { "stdout" } else { output };
+    eprintln!(
+        "{}",
+        escape_str(&format!(
+            "exported {} keys ({:.1} MiB) under {prefix} at revision {} to {to} in {:.1} s",
+            done.keys,
+            done.bytes as f64 / 1048576.0,
+            done.revision,
+            started.elapsed().as_secs_f64()
+        ))
+    );
+    Ok(())
+}
+
+/// `import FILE [--to PREFIX]`, `copy SRC DEST`, `move SRC DEST`: the plan,
+/// then (unless `dry_run`) the question and the writes.
+pub async fn transfer(
+    opts: &Options,
+    transfer: Transfer,
+    dry_run: bool,
+    yes: bool,
+) -> Result<(), Failure> {
+    if opts.read_only && !dry_run {
+        return Err(Failure::Usage(
+            "refused: --read-only (use --dry-run to see the plan)".into(),
+        ));
+    }
+    if let Source::File(path) = &transfer.source {
+        // Before connecting: a missing or foreign file is the first thing to say.
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+        super::format::Reader::new(std::io::BufReader::new(file))
+            .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", path.display()))))?;
+    }
+    let client = connect(opts).await?;
+    let mut progress = Progress::new();
+    let plan = super::plan(&client, &transfer, |n| {
+        progress.show(&format!("planning: {n} keys read"))
+    })
+    .await
+    .map_err(Failure::Other)?;
+    progress.clear();
+    let from = match &transfer.source {
+        Source::File(path) => format!("import {}:", escape_str(&path.display().to_string())),
+        Source::Prefix(_) if transfer.moving => "move".to_string(),
+        Source::Prefix(_) => "copy".to_string(),
+    };
+    println!(
+        "plan: {} {} → {}: {}",
+        from,
+        escape_bytes(&plan.from_prefix),
+        escape_bytes(&plan.to_prefix),
+        plan.summary()
+    );
+    print_changes(&plan, if dry_run { usize::MAX } else { LISTED });
+    if dry_run {
+        println!("dry run: nothing written");
+        return Ok(());
+    }
+    if plan.created + plan.updated + plan.deleted == 0 {
+        println!("nothing to do");
+        return Ok(());
+    }
+    if !yes && !ask()? {
+        println!("not applied");
+        return Ok(());
+    }
+    let journal = crate::journal::Journal::open_default();
+    let total = plan.entries.len();
+    let summary = super::apply(
+        &client,
+        &transfer,
+        &plan,
+        journal.as_ref(),
+        opts.max_request_bytes,
+        |n| progress.show(&format!("applying: {n} of {total} keys")),
+    )
+    .await
+    .map_err(Failure::Other)?;
+    progress.clear();
+    println!("{}", summary.line());
+    for key in &summary.skipped {
+        println!("skipped (changed since the plan): {}", escape_bytes(key));
+    }
+    if let Some(e) = &summary.journal_error {
+        eprintln!(
+            "{}",
+            escape_str(&format!(
+                "the undo journal could not be written ({e}): u cannot restore these writes"
+            ))
+        );
+    }
+    if summary.skipped.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Other(format!(
+            "{} keys were skipped because they changed since the plan",
+            summary.skipped.len()
+        )))
+    }
+}
+
+fn print_changes(plan: &Plan, max: usize) {
+    let mut shown = 0;
+    let changes = plan
+        .entries
+        .iter()
+        .filter(|e| e.change != Change::Unchanged);
+    let total = plan.created + plan.updated;
+    for e in changes.take(max) {
+        let word = match e.change {
+            Change::Create => "create",
+            Change::Update => "update",
+            Change::Unchanged => continue,
+        };
+        println!("  {word} {}", escape_bytes(&e.target));
+        shown += 1;
+    }
+    if (shown as u64) < total {
+        println!(
+            "  … {} more (--dry-run lists them all)",
+            total - shown as u64
+        );
+    }
+}
+
+/// Asks for `yes` on the terminal; without one, `--yes` is needed.
+fn ask() -> Result<bool, Failure> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Usage(
+            "not applied: no terminal to ask on (pass --yes to apply the plan)".into(),
+        ));
+    }
+    print!("apply this plan? type yes: ");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::Other(format!("cannot read the answer: {e}")))?;
+    Ok(answer.trim() == "yes")
+}

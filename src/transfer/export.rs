@@ -1,0 +1,92 @@
+//! Writing an export: the keys under a prefix at one revision, streamed
+//! into a file or stdout as they are read (the CLI's `export` and the
+//! TUI's `:export` share it).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use super::format::{Format, Writer};
+use crate::etcd::export::PinnedReader;
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exported {
+    pub keys: u64,
+    /// Key and value bytes.
+    pub bytes: u64,
+    pub revision: i64,
+}
+
+/// Streams the keys under `prefix` into `out`; `progress(keys, bytes)`
+/// after each page.
+pub async fn write_export(
+    client: &etcd_client::Client,
+    prefix: &[u8],
+    out: impl Write,
+    format: Format,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Exported, String> {
+    let mut reader = PinnedReader::new(client, prefix);
+    let mut writer = Writer::new(std::io::BufWriter::with_capacity(1 << 20, out), format);
+    let io = |e: std::io::Error| format!("cannot write the export: {e}");
+    let mut started = false;
+    while let Some(page) = reader
+        .next_page()
+        .await
+        .map_err(|e| crate::etcd::describe_error(&e))?
+    {
+        if !started {
+            writer
+                .start(reader.origin().unwrap_or_default(), prefix)
+                .map_err(io)?;
+            started = true;
+        }
+        writer.page(&page).map_err(io)?;
+        progress(reader.keys, reader.bytes);
+    }
+    let keys = writer.finish().map_err(io)?;
+    Ok(Exported {
+        keys,
+        bytes: reader.bytes,
+        revision: reader.origin().map_or(0, |o| o.revision),
+    })
+}
+
+/// Exports into the file at `path`: written under a temporary name beside
+/// it (0600: values may be secrets) and renamed once complete, so a failed
+/// export never leaves a file that looks whole.
+pub async fn export_file(
+    client: &etcd_client::Client,
+    prefix: &[u8],
+    path: &Path,
+    format: Format,
+    progress: impl FnMut(u64, u64),
+) -> Result<Exported, String> {
+    let tmp = partial_path(path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let result = write_export(client, prefix, file, format, progress).await;
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    let done = result?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot rename {} to {}: {e}", tmp.display(), path.display())
+    })?;
+    Ok(done)
+}
+
+fn partial_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.etcdlens-partial"))
+}

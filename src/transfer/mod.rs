@@ -1,0 +1,515 @@
+//! Moving data: export to a file, and import / copy / move through a plan.
+//!
+//! A transfer reads its source twice, in the same order: once to make the
+//! plan (each target key read as it is now: created, updated or unchanged,
+//! and the revision the plan saw it at), once to apply it. An export file
+//! reads the same both times; a prefix of the cluster is read both times at
+//! the revision the plan pinned, so what is applied is what the plan
+//! showed. Applying writes batches of at most 128 operations, each key
+//! guarded by what the plan saw (`etcd::bulk`); a key that changed since is
+//! skipped and named in the summary.
+
+pub mod cli;
+pub mod export;
+pub mod format;
+
+use std::path::PathBuf;
+
+use etcd_client::KvClient;
+
+use crate::etcd::bulk::{self, BulkOutcome, BulkWrite, MAX_TXN_OPS};
+use crate::etcd::export::PinnedReader;
+use crate::etcd::types::{Expect, ValueRecord};
+use crate::journal::{Entry, Journal};
+
+/// Bytes of values one batch read or written carries at most (one batch
+/// always holds at least one key).
+pub const BATCH_BYTES: usize = 1024 * 1024;
+/// Batches written at once.
+pub const APPLY_IN_FLIGHT: usize = 4;
+/// Journal entries appended between two trims of the journal.
+const TRIM_EVERY: usize = 8192;
+
+/// Where a transfer reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An export file (`jsonl`).
+    File(PathBuf),
+    /// A prefix of the connected cluster.
+    Prefix(Vec<u8>),
+}
+
+/// What to do: from a source to a target prefix, moving or copying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub source: Source,
+    /// The target prefix (`None`: the export's own prefix).
+    pub to: Option<Vec<u8>>,
+    /// Delete each source key once its copy landed.
+    pub moving: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Update,
+    Unchanged,
+}
+
+/// One key of the plan (in source order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanEntry {
+    pub target: Vec<u8>,
+    pub change: Change,
+    /// The target as the plan saw it.
+    pub expect: Expect,
+    /// The source key's mod revision (a move deletes it only while there).
+    pub source_revision: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub entries: Vec<PlanEntry>,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Source keys a move deletes.
+    pub deleted: u64,
+    /// Source keys that were on a lease (written without one).
+    pub leased: u64,
+    pub from_prefix: Vec<u8>,
+    pub to_prefix: Vec<u8>,
+    /// The revision a cluster source was read at (0 for a file).
+    pub source_revision: i64,
+}
+
+impl Plan {
+    /// One line: what applying would do.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} created, {} updated, {} unchanged",
+            self.created, self.updated, self.unchanged
+        );
+        if self.deleted > 0 {
+            s.push_str(&format!(", {} deleted at the source", self.deleted));
+        }
+        if self.leased > 0 {
+            s.push_str(&format!(
+                " ({} were on a lease: written without one)",
+                self.leased
+            ));
+        }
+        s
+    }
+}
+
+/// What applying did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Summary {
+    /// Target keys written.
+    pub applied: u64,
+    /// Source keys deleted (move).
+    pub deleted: u64,
+    /// Keys skipped because the target (or the moved source) changed
+    /// since the plan: the target keys.
+    pub skipped: Vec<Vec<u8>>,
+    /// Journal failure (the writes applied; `u` cannot restore them).
+    pub journal_error: Option<String>,
+}
+
+impl Summary {
+    pub fn line(&self) -> String {
+        let mut s = format!("{} applied", self.applied);
+        if self.deleted > 0 {
+            s.push_str(&format!(", {} moved sources deleted", self.deleted));
+        }
+        s.push_str(&format!(
+            ", {} skipped because they changed since the plan",
+            self.skipped.len()
+        ));
+        s
+    }
+}
+
+/// Reads the source in order, in batches.
+enum Reader {
+    File(format::Reader<std::io::BufReader<std::fs::File>>),
+    Etcd(Box<PinnedReader>),
+}
+
+impl Reader {
+    async fn open(
+        client: &etcd_client::Client,
+        source: &Source,
+        revision: i64,
+    ) -> Result<(Reader, Vec<u8>), String> {
+        match source {
+            Source::File(path) => {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let r = format::Reader::new(std::io::BufReader::with_capacity(1 << 20, file))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let prefix = r.header.prefix_bytes()?;
+                Ok((Reader::File(r), prefix))
+            }
+            Source::Prefix(p) => {
+                let mut r = PinnedReader::new(client, p);
+                if revision != 0 {
+                    r = r.at_revision(revision);
+                }
+                Ok((Reader::Etcd(Box::new(r)), p.clone()))
+            }
+        }
+    }
+
+    /// The next records (at most 128 and about `BATCH_BYTES` of values for
+    /// a file; a page for the cluster), `None` at the end.
+    async fn next_batch(&mut self) -> Result<Option<Vec<ValueRecord>>, String> {
+        match self {
+            Reader::File(r) => {
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                while batch.len() < MAX_TXN_OPS && bytes < BATCH_BYTES {
+                    match r.next_record()? {
+                        Some(rec) => {
+                            bytes += rec.value.len() + rec.key.len();
+                            batch.push(rec);
+                        }
+                        None => break,
+                    }
+                }
+                Ok((!batch.is_empty()).then_some(batch))
+            }
+            Reader::Etcd(r) => loop {
+                match r.next_page().await {
+                    Ok(Some(page)) if page.is_empty() => continue,
+                    Ok(page) => return Ok(page),
+                    Err(e) => return Err(crate::etcd::describe_error(&e)),
+                }
+            },
+        }
+    }
+
+    fn revision(&self) -> i64 {
+        match self {
+            Reader::File(_) => 0,
+            Reader::Etcd(r) => r.origin().map_or(0, |o| o.revision),
+        }
+    }
+}
+
+/// Prefixes that overlap: a move or copy into itself would read what it
+/// writes.
+fn overlapping(a: &[u8], b: &[u8]) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
+fn target_of(key: &[u8], from: &[u8], to: &[u8]) -> Result<Vec<u8>, String> {
+    let rest = key.strip_prefix(from).ok_or_else(|| {
+        format!(
+            "key {} is not under the export's prefix {}",
+            crate::escape::escape_bytes(key),
+            crate::escape::escape_bytes(from)
+        )
+    })?;
+    let mut t = to.to_vec();
+    t.extend_from_slice(rest);
+    Ok(t)
+}
+
+/// Splits records into chunks of at most `keys` keys and about `bytes`
+/// bytes of values (at least one record each).
+fn chunks(records: &[ValueRecord], keys: usize, bytes: usize) -> Vec<&[ValueRecord]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, r) in records.iter().enumerate() {
+        let len = r.key.len() + r.value.len();
+        if i > start && (i - start == keys || size + len > bytes) {
+            out.push(&records[start..i]);
+            start = i;
+            size = 0;
+        }
+        size += len;
+    }
+    if start < records.len() {
+        out.push(&records[start..]);
+    }
+    out
+}
+
+/// Makes the plan: reads the whole source once and each target key as it
+/// is now. `progress(keys planned)` after each batch.
+pub async fn plan(
+    client: &etcd_client::Client,
+    transfer: &Transfer,
+    mut progress: impl FnMut(u64),
+) -> Result<Plan, String> {
+    let (mut reader, from) = Reader::open(client, &transfer.source, 0).await?;
+    let to = transfer.to.clone().unwrap_or_else(|| from.clone());
+    if matches!(transfer.source, Source::Prefix(_)) && overlapping(&from, &to) {
+        return Err(format!(
+            "{} and {} overlap: the destination must be outside the source",
+            crate::escape::escape_bytes(&from),
+            crate::escape::escape_bytes(&to)
+        ));
+    }
+    let kv = kv_client(client);
+    let mut plan = Plan {
+        from_prefix: from.clone(),
+        to_prefix: to.clone(),
+        ..Plan::default()
+    };
+    let mut existing = Targets::new(client, &to);
+    while let Some(batch) = reader.next_batch().await? {
+        for chunk in chunks(&batch, MAX_TXN_OPS, BATCH_BYTES) {
+            let targets = chunk
+                .iter()
+                .map(|r| target_of(&r.key, &from, &to))
+                .collect::<Result<Vec<_>, _>>()?;
+            let now = if existing.in_order(&targets) {
+                existing.lookup(&targets).await?
+            } else {
+                bulk::get_many(&kv, &targets)
+                    .await
+                    .map_err(|e| crate::etcd::describe_error(&e))?
+                    .0
+            };
+            for ((src, target), cur) in chunk.iter().zip(targets).zip(now) {
+                let (change, expect) = match cur {
+                    None => (Change::Create, Expect::Absent),
+                    Some(c) if c.value == src.value => {
+                        (Change::Unchanged, Expect::ModRevision(c.mod_revision))
+                    }
+                    Some(c) => (Change::Update, Expect::ModRevision(c.mod_revision)),
+                };
+                match change {
+                    Change::Create => plan.created += 1,
+                    Change::Update => plan.updated += 1,
+                    Change::Unchanged => plan.unchanged += 1,
+                }
+                if src.lease != 0 {
+                    plan.leased += 1;
+                }
+                if transfer.moving {
+                    plan.deleted += 1;
+                }
+                plan.entries.push(PlanEntry {
+                    target,
+                    change,
+                    expect,
+                    source_revision: src.mod_revision,
+                });
+            }
+        }
+        progress(plan.entries.len() as u64);
+    }
+    plan.source_revision = reader.revision();
+    Ok(plan)
+}
+
+/// The keys under the target prefix, read in order alongside a source in
+/// key order (a merge: one pass over the target instead of a read per
+/// batch of keys). Keys out of order are read one batch at a time instead.
+struct Targets {
+    reader: PinnedReader,
+    page: std::collections::VecDeque<ValueRecord>,
+    done: bool,
+    last: Option<Vec<u8>>,
+}
+
+impl Targets {
+    fn new(client: &etcd_client::Client, prefix: &[u8]) -> Targets {
+        Targets {
+            reader: PinnedReader::new(client, prefix),
+            page: Default::default(),
+            done: false,
+            last: None,
+        }
+    }
+
+    /// Whether `keys` ascend and come after every key looked up before.
+    fn in_order(&self, keys: &[Vec<u8>]) -> bool {
+        let after_last = match (&self.last, keys.first()) {
+            (Some(last), Some(first)) => first > last,
+            _ => true,
+        };
+        after_last && keys.windows(2).all(|w| w[0] < w[1])
+    }
+
+    async fn lookup(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<ValueRecord>>, String> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.find(key).await?);
+        }
+        self.last = keys.last().cloned();
+        Ok(out)
+    }
+
+    async fn find(&mut self, key: &[u8]) -> Result<Option<ValueRecord>, String> {
+        loop {
+            while self.page.front().is_some_and(|r| r.key.as_slice() < key) {
+                self.page.pop_front();
+            }
+            match self.page.front() {
+                Some(r) if r.key == key => return Ok(self.page.pop_front()),
+                Some(_) => return Ok(None),
+                None if self.done => return Ok(None),
+                None => match self.reader.next_page().await {
+                    Ok(Some(page)) => self.page.extend(page),
+                    Ok(None) => self.done = true,
+                    Err(e) => return Err(crate::etcd::describe_error(&e)),
+                },
+            }
+        }
+    }
+}
+
+fn kv_client(client: &etcd_client::Client) -> KvClient {
+    client
+        .kv_client()
+        .max_decoding_message_size(crate::etcd::connect::MAX_RESPONSE_BYTES)
+}
+
+/// Applies `plan`: reads the source again (a cluster prefix at the plan's
+/// revision), writes batches of at most 128 guarded operations and about
+/// `max_request_bytes` (at most `APPLY_IN_FLIGHT` at once), journals what
+/// each write replaced. `progress(keys done)` after each batch.
+pub async fn apply(
+    client: &etcd_client::Client,
+    transfer: &Transfer,
+    plan: &Plan,
+    journal: Option<&Journal>,
+    max_request_bytes: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<Summary, String> {
+    use futures::stream::{FuturesOrdered, StreamExt};
+    let (mut reader, from) = Reader::open(client, &transfer.source, plan.source_revision).await?;
+    if from != plan.from_prefix {
+        return Err("the source changed since the plan was made".into());
+    }
+    let kv = kv_client(client);
+    // Room for the request's own framing and the keys.
+    let budget = max_request_bytes.saturating_sub(64 * 1024).max(1);
+    let mut summary = Summary::default();
+    let mut entries = plan.entries.iter();
+    let mut in_flight = FuturesOrdered::new();
+    let mut pending: Vec<BulkWrite> = Vec::new();
+    let mut pending_bytes = 0;
+    let mut done = 0u64;
+    let mut finished = false;
+    let mut unjournaled = 0;
+    loop {
+        // Fill the pipeline with full batches.
+        while in_flight.len() < APPLY_IN_FLIGHT && !finished {
+            let Some(batch) = reader.next_batch().await? else {
+                finished = true;
+                break;
+            };
+            for src in batch {
+                let entry = entries
+                    .next()
+                    .ok_or("the source holds more keys than the plan saw")?;
+                if target_of(&src.key, &from, &plan.to_prefix)? != entry.target {
+                    return Err("the source changed since the plan was made".into());
+                }
+                if entry.change == Change::Unchanged && !transfer.moving {
+                    done += 1;
+                    continue;
+                }
+                let w = BulkWrite {
+                    key: entry.target.clone(),
+                    value: src.value,
+                    expect: entry.expect,
+                    put: entry.change != Change::Unchanged,
+                    source: transfer
+                        .moving
+                        .then(|| (src.key.clone(), entry.source_revision)),
+                };
+                let size = w.key.len() + w.value.len() + w.source.as_ref().map_or(0, |s| s.0.len());
+                let ops: usize = pending.iter().map(BulkWrite::ops).sum();
+                if !pending.is_empty()
+                    && (ops + w.ops() > MAX_TXN_OPS || pending_bytes + size > budget)
+                {
+                    in_flight.push_back(send(kv.clone(), std::mem::take(&mut pending)));
+                    pending_bytes = 0;
+                }
+                pending_bytes += size;
+                pending.push(w);
+            }
+        }
+        if finished && !pending.is_empty() {
+            in_flight.push_back(send(kv.clone(), std::mem::take(&mut pending)));
+        }
+        let Some((batch, result)) = in_flight.next().await else {
+            break;
+        };
+        let outcomes = result.map_err(|e| {
+            format!(
+                "{} (stopped after {}; the rest was not written)",
+                crate::etcd::describe_error(&e),
+                summary.line()
+            )
+        })?;
+        let mut journaled = Vec::new();
+        for (w, o) in batch.iter().zip(outcomes) {
+            match o {
+                BulkOutcome::Changed => summary.skipped.push(w.key.clone()),
+                BulkOutcome::Applied {
+                    revision,
+                    prev,
+                    source_prev,
+                } => {
+                    if w.put {
+                        summary.applied += 1;
+                        // A moved key's copy is its only copy: `u` must not
+                        // delete it, so only copies and imports are journaled.
+                        if !transfer.moving {
+                            let (value, lease) = match &prev {
+                                Some((v, l)) => (Some(v.as_slice()), *l),
+                                None => (None, 0),
+                            };
+                            journaled.push(Entry::new(&w.key, value, lease, revision));
+                        }
+                    }
+                    if w.source.is_some() && source_prev.is_some() {
+                        summary.deleted += 1;
+                    }
+                }
+            }
+        }
+        done += batch.len() as u64;
+        if let (Some(j), false) = (journal, journaled.is_empty()) {
+            // Trimmed now and then, not after every batch (it rewrites the file).
+            unjournaled += journaled.len();
+            let mut r = j.append_untrimmed(&journaled);
+            if r.is_ok() && unjournaled >= TRIM_EVERY {
+                unjournaled = 0;
+                r = j.trim();
+            }
+            if let Err(e) = r {
+                summary.journal_error.get_or_insert(e.to_string());
+            }
+        }
+        progress(done);
+    }
+    if let (Some(j), true) = (journal, unjournaled > 0) {
+        if let Err(e) = j.trim() {
+            summary.journal_error.get_or_insert(e.to_string());
+        }
+    }
+    if entries.next().is_some() {
+        return Err(format!(
+            "the source holds fewer keys than the plan saw (after {})",
+            summary.line()
+        ));
+    }
+    Ok(summary)
+}
+
+type Sent = (Vec<BulkWrite>, Result<Vec<BulkOutcome>, etcd_client::Error>);
+
+async fn send(kv: KvClient, batch: Vec<BulkWrite>) -> Sent {
+    let r = bulk::apply(&kv, &batch).await;
+    (batch, r)
+}

@@ -1,0 +1,496 @@
+//! Export, import, copy and move on real etcd, through the binary where a
+//! user would run it, through the library where a race must be staged.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::{Command, Output};
+
+use common::{etcdctl, Etcd};
+use etcd_client::{Client, GetOptions, PutOptions};
+use etcdlens::demo::cluster::{Extra, LocalCluster};
+use etcdlens::transfer::{self, Source, Transfer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+const BIG: usize = 1536 * 1024;
+
+/// One member that takes requests of 4 MiB (for 1.5 MiB values).
+async fn big_etcd() -> Etcd {
+    common::isolate_from_user_config();
+    let extra = Extra {
+        args: vec!["--max-request-bytes".into(), (4 * 1024 * 1024).to_string()],
+        https: false,
+    };
+    Etcd {
+        cluster: LocalCluster::start_with(1, extra).await.unwrap(),
+    }
+}
+
+fn lens(etcd: &Etcd, journal: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args([
+            "--endpoints",
+            &etcd.endpoints()[0],
+            "--max-request-bytes",
+            "4194304",
+        ])
+        .args(args)
+        .env("ETCDLENS_JOURNAL", journal)
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every key under `prefix` (with the prefix cut off) and its value.
+async fn dump(client: &mut Client, prefix: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let kv = client.kv_client().max_decoding_message_size(256 << 20);
+    let mut kv = kv;
+    let resp = kv
+        .get(prefix.to_vec(), Some(GetOptions::new().with_prefix()))
+        .await
+        .unwrap();
+    resp.kvs()
+        .iter()
+        .map(|kv| (kv.key()[prefix.len()..].to_vec(), kv.value().to_vec()))
+        .collect()
+}
+
+async fn revision(client: &mut Client) -> i64 {
+    client
+        .get("x", None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The keys of an export file (prefix cut off) with their values, in file order.
+fn read_export(path: &std::path::Path) -> (Vec<u8>, Pairs) {
+    let f = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut r = transfer::format::Reader::new(f).unwrap();
+    let prefix = r.header.prefix_bytes().unwrap();
+    let mut out = Vec::new();
+    while let Some(rec) = r.next_record().unwrap() {
+        out.push((rec.key[prefix.len()..].to_vec(), rec.value));
+    }
+    (prefix, out)
+}
+
+/// The data of the round trip: 3,000 small keys in directories (several
+/// pages, pieces), binary and empty values, keys with escape sequences and
+/// invalid UTF-8, and four 1.5 MiB values (more than one 4 MiB reply).
+fn round_trip_data() -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let mut data = BTreeMap::new();
+    for a in 0..30 {
+        for b in 0..100 {
+            data.insert(
+                format!("app{a:02}/svc{b:03}/config").into_bytes(),
+                format!("{{\"a\":{a},\"b\":{b}}}").into_bytes(),
+            );
+        }
+    }
+    data.insert(b"bin".to_vec(), vec![0, 0xff, 0xfe, 0x1b, b'\n']);
+    data.insert(b"empty".to_vec(), Vec::new());
+    data.insert(b"\x1b[2Jclear".to_vec(), b"\x1b]52;c;aGk=\x07".to_vec());
+    data.insert(b"\xff\xfe-not-utf8".to_vec(), b"x".to_vec());
+    data.insert(b"rtl\xe2\x80\xaekey".to_vec(), b"y".to_vec());
+    for i in 0..4u8 {
+        data.insert(format!("big/{i}").into_bytes(), vec![b'a' + i; BIG]);
+    }
+    data
+}
+
+async fn put_all(client: &mut Client, prefix: &[u8], data: &BTreeMap<Vec<u8>, Vec<u8>>) {
+    for (k, v) in data {
+        let mut key = prefix.to_vec();
+        key.extend_from_slice(k);
+        client.put(key, v.clone(), None).await.unwrap();
+    }
+}
+
+/// Issue 15: export → import under another prefix → export gives the
+/// same keys and bytes; the export is the data that was written.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_import_export_round_trips_every_byte() {
+    let etcd = big_etcd().await;
+    let mut client = etcd.client().await;
+    let data = round_trip_data();
+    put_all(&mut client, b"/src/", &data).await;
+    // A neighbour that must not be exported.
+    client.put("/src0", "outside", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let first = dir.path().join("first.jsonl");
+    let second = dir.path().join("second.jsonl");
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/src/", "-o", first.to_str().unwrap()],
+    ));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&first).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let (prefix, exported) = read_export(&first);
+    assert_eq!(prefix, b"/src/");
+    let expected: Pairs = data.clone().into_iter().collect();
+    assert_eq!(exported, expected, "the export is the data, in key order");
+
+    let out = ok(&lens(
+        &etcd,
+        &journal,
+        &["import", first.to_str().unwrap(), "--to", "/dst/", "--yes"],
+    ));
+    assert!(
+        out.contains(&format!("{} created, 0 updated, 0 unchanged", data.len())),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{} applied", data.len())), "{out}");
+    assert_eq!(dump(&mut client, b"/dst/").await, data);
+
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/dst/", "-o", second.to_str().unwrap()],
+    ));
+    let (prefix2, again) = read_export(&second);
+    assert_eq!(prefix2, b"/dst/");
+    assert_eq!(again, exported);
+
+    // Importing again changes nothing.
+    let out = ok(&lens(
+        &etcd,
+        &journal,
+        &["import", first.to_str().unwrap(), "--to", "/dst/", "--yes"],
+    ));
+    assert!(
+        out.contains(&format!("0 created, 0 updated, {} unchanged", data.len())),
+        "{out}"
+    );
+    assert!(out.contains("nothing to do"), "{out}");
+}
+
+/// `--format etcdctl` prints what `etcdctl get --prefix -w json` prints,
+/// byte for byte (leases, empty values, binary keys).
+#[tokio::test(flavor = "multi_thread")]
+async fn etcdctl_format_is_etcdctls_output() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    let lease = client.lease_grant(600, None).await.unwrap().id();
+    client
+        .put("/p/leased", "v", Some(PutOptions::new().with_lease(lease)))
+        .await
+        .unwrap();
+    client.put("/p/empty", "", None).await.unwrap();
+    client
+        .put(b"/p/\xff\x1b".to_vec(), b"\x00\x01".to_vec(), None)
+        .await
+        .unwrap();
+    for i in 0..2500 {
+        client
+            .put(format!("/p/d{}/k{i}", i % 7), "x".repeat(i % 50), None)
+            .await
+            .unwrap();
+    }
+    client.put("/q", "outside", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    for prefix in ["/p/", "/nothing/"] {
+        let ours = lens(&etcd, &journal, &["export", prefix, "--format", "etcdctl"]);
+        ok(&ours);
+        let theirs = etcdctl()
+            .args([
+                "--endpoints",
+                &etcd.endpoints()[0],
+                "get",
+                "--prefix",
+                prefix,
+                "-w",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(theirs.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "prefix {prefix}"
+        );
+    }
+}
+
+/// `--dry-run` prints the plan and writes nothing: the revision stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_the_plan_and_writes_nothing() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client.put("/a/same", "1", None).await.unwrap();
+    client.put("/a/new", "2", None).await.unwrap();
+    client.put("/a/changed", "3", None).await.unwrap();
+    client.put("/b/same", "1", None).await.unwrap();
+    client.put("/b/changed", "old", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    let file = dir.path().join("a.jsonl");
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/a/", "-o", file.to_str().unwrap()],
+    ));
+    let before = revision(&mut client).await;
+    for args in [
+        vec!["import", file.to_str().unwrap(), "--to", "/b/", "--dry-run"],
+        vec!["copy", "/a/", "/b/", "--dry-run"],
+        vec!["move", "/a/", "/b/", "--dry-run"],
+    ] {
+        let out = ok(&lens(&etcd, &journal, &args));
+        assert!(out.contains("1 created, 1 updated, 1 unchanged"), "{out}");
+        assert!(
+            out.contains("  create /b/new") && out.contains("  update /b/changed"),
+            "{out}"
+        );
+        assert!(out.contains("dry run: nothing written"), "{out}");
+    }
+    assert!(
+        ok(&lens(&etcd, &journal, &["move", "/a/", "/b/", "--dry-run"]))
+            .contains("3 deleted at the source")
+    );
+    assert_eq!(revision(&mut client).await, before);
+    assert!(!journal.exists());
+    // Without --yes and without a terminal nothing is applied either.
+    let out = lens(&etcd, &journal, &["copy", "/a/", "/b/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes"));
+    assert_eq!(revision(&mut client).await, before);
+    // --read-only refuses; overlapping prefixes and foreign files are named.
+    let out = lens(
+        &etcd,
+        &journal,
+        &["--read-only", "copy", "/a/", "/b/", "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--read-only"));
+    let out = lens(&etcd, &journal, &["move", "/a/", "/a/sub/", "--yes"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("overlap"));
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"key\":\"/x\"}\n").unwrap();
+    let out = lens(&etcd, &journal, &["import", bad.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an etcdlens export header"));
+    assert_eq!(revision(&mut client).await, before);
+}
+
+/// A plan applied after someone changed a target key (or a moved source
+/// key) skips that key and says so; the rest applies and is journaled.
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_changed_after_the_plan_are_skipped() {
+    let etcd = Etcd::single().await;
+    let conn = etcd.connection().await;
+    let mut client = etcd.client().await;
+    for i in 0..300 {
+        client
+            .put(format!("/s/k{i:03}"), format!("v{i}"), None)
+            .await
+            .unwrap();
+    }
+    client.put("/t/k007", "theirs", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = etcdlens::journal::Journal {
+        path: dir.path().join("j.jsonl"),
+    };
+    let copy = Transfer {
+        source: Source::Prefix(b"/s/".to_vec()),
+        to: Some(b"/t/".to_vec()),
+        moving: false,
+    };
+    let plan = transfer::plan(&conn.client, &copy, |_| {}).await.unwrap();
+    assert_eq!((plan.created, plan.updated), (299, 1));
+    // Someone writes two target keys between the plan and the apply.
+    client.put("/t/k007", "changed again", None).await.unwrap();
+    client
+        .put("/t/k200", "created meanwhile", None)
+        .await
+        .unwrap();
+    // And the source changes too: the plan's revision is what is copied.
+    client.put("/s/k100", "later", None).await.unwrap();
+    let summary = transfer::apply(&conn.client, &copy, &plan, Some(&journal), 1 << 20, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.skipped,
+        vec![b"/t/k007".to_vec(), b"/t/k200".to_vec()]
+    );
+    assert_eq!(summary.applied, 298);
+    assert!(summary
+        .line()
+        .contains("298 applied, 2 skipped because they changed"));
+    let t = dump(&mut client, b"/t/").await;
+    assert_eq!(t[&b"k007"[..]], b"changed again");
+    assert_eq!(t[&b"k200"[..]], b"created meanwhile");
+    assert_eq!(t[&b"k100"[..]], b"v100");
+    assert_eq!(t.len(), 300);
+    // Journaled: `u` on a created key deletes it, on an updated one puts back.
+    let e = journal.last_for(b"/t/k001").unwrap();
+    assert_eq!(e.prev_bytes(), None);
+
+    // A move: a source changed after the plan stays, its copy is not made.
+    let moving = Transfer {
+        source: Source::Prefix(b"/s/".to_vec()),
+        to: Some(b"/m/".to_vec()),
+        moving: true,
+    };
+    let plan = transfer::plan(&conn.client, &moving, |_| {}).await.unwrap();
+    client.put("/s/k050", "edited", None).await.unwrap();
+    let summary = transfer::apply(&conn.client, &moving, &plan, None, 1 << 20, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.skipped, vec![b"/m/k050".to_vec()]);
+    assert_eq!((summary.applied, summary.deleted), (299, 299));
+    let s = dump(&mut client, b"/s/").await;
+    assert_eq!(s.keys().collect::<Vec<_>>(), vec![&b"k050".to_vec()]);
+    assert_eq!(s[&b"k050"[..]], b"edited");
+    let m = dump(&mut client, b"/m/").await;
+    assert_eq!(m.len(), 299);
+    assert!(!m.contains_key(&b"k050"[..]));
+}
+
+/// `kill -9` of etcdlens half way through a move loses no key: each key
+/// is at its source or at its destination (never both, never neither),
+/// with its value; moving again finishes the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_killed_half_way_loses_no_key() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    let keys: Vec<Vec<u8>> = (0..40_000)
+        .map(|i| format!("/from/d{:02}/k{i:05}", i % 97).into_bytes())
+        .collect();
+    etcd.put_keys(&keys).await; // value = key
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "--endpoints",
+            &etcd.endpoints()[0],
+            "move",
+            "/from/",
+            "/to/",
+            "--yes",
+        ])
+        .env("ETCDLENS_JOURNAL", dir.path().join("j"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = |client: &mut Client, p: &'static str| {
+        let mut c = client.clone();
+        async move {
+            c.get(p, Some(GetOptions::new().with_prefix().with_count_only()))
+                .await
+                .unwrap()
+                .count()
+        }
+    };
+    // Wait until the move has begun, then kill it.
+    loop {
+        if count(&mut client, "/to/").await > 0 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the move ended before it was seen"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let (at_src, at_dst) = (
+        count(&mut client, "/from/").await,
+        count(&mut client, "/to/").await,
+    );
+    assert!(
+        at_src > 0 && at_dst > 0,
+        "killed half way: {at_src} at the source, {at_dst} moved"
+    );
+    let src = dump(&mut client, b"/from/").await;
+    let dst = dump(&mut client, b"/to/").await;
+    for k in &keys {
+        let rest = &k[b"/from/".len()..];
+        let (a, b) = (src.get(rest), dst.get(rest));
+        assert!(
+            a.is_some() != b.is_some(),
+            "{} at both or neither",
+            String::from_utf8_lossy(k)
+        );
+        assert_eq!(a.or(b).unwrap(), k, "value kept");
+    }
+    assert_eq!(src.len() + dst.len(), keys.len());
+    // Moving again finishes.
+    let out = ok(&lens(
+        &etcd,
+        &dir.path().join("j"),
+        &["move", "/from/", "/to/", "--yes"],
+    ));
+    assert!(out.contains("0 skipped"), "{out}");
+    assert_eq!(count(&mut client, "/from/").await, 0);
+    assert_eq!(dump(&mut client, b"/to/").await.len(), keys.len());
+}
+
+/// `:export FILE` in a real terminal: the selected directory is written,
+/// the status bar says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn export_from_the_tui_writes_the_selected_directory() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client
+        .put("/app/config", "{\"port\":1}", None)
+        .await
+        .unwrap();
+    client
+        .put("/app/blob", vec![0u8, 0xff], None)
+        .await
+        .unwrap();
+    client.put("/other/x", "no", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.jsonl");
+    let tmux = common::tmux::Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    // The root holds only "/", which opens by itself: rows /, app/, other/.
+    tmux.wait_for("other/");
+    tmux.send(&["j"]);
+    tmux.send(&[":"]);
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "t",
+        "-l",
+        &format!("export {}", file.display()),
+    ]);
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("exported 2 keys under /app/");
+    assert!(screen.contains(&file.display().to_string()), "{screen}");
+    let (prefix, keys) = read_export(&file);
+    assert_eq!(prefix, b"/app/");
+    assert_eq!(
+        keys,
+        vec![
+            (b"blob".to_vec(), vec![0u8, 0xff]),
+            (b"config".to_vec(), b"{\"port\":1}".to_vec())
+        ]
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
