@@ -192,23 +192,8 @@ impl Action {
         page: usize,
     ) -> Option<(usize, usize)> {
         let page = page.max(1);
-        let s = match self {
-            Action::Up => selected.saturating_sub(1),
-            Action::Down => (selected + 1).min(last),
-            Action::Top => 0,
-            Action::Bottom => last,
-            Action::PageUp => selected.saturating_sub(page),
-            Action::PageDown => (selected + page).min(last),
-            _ => return None,
-        };
-        let offset = if s < offset {
-            s
-        } else if s >= offset + page {
-            s + 1 - page
-        } else {
-            offset
-        };
-        Some((s, offset))
+        let s = super::list::moved(selected, last + 1, page, self)?;
+        Some((s, super::list::offset_for(s, offset, page)))
     }
 
     /// One line for the help screen.
