@@ -6,11 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fixtures::{ch, key, loaded, page};
+use common::fixtures::{ch, key, listed_root, loaded};
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use etcdlens::app::mouse::DOUBLE_CLICK;
-use etcdlens::app::tree::update::start;
-use etcdlens::app::tree::ROOT;
 use etcdlens::app::{update, Cmd, Msg, Pane, State};
 use etcdlens::ui::layout::{areas, Areas};
 use ratatui::layout::Rect;
@@ -33,28 +31,6 @@ fn mouse(kind: MouseEventKind, column: u16, row: u16, at: Instant) -> Msg {
 
 fn click(column: u16, row: u16, at: Instant) -> Msg {
     mouse(MouseEventKind::Down(MouseButton::Left), column, row, at)
-}
-
-/// The listed root with `children`, the first row selected.
-fn listed_root(children: &[&str]) -> State {
-    let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
-    s.size = (160, 45);
-    let g = start(&mut s)
-        .iter()
-        .find_map(|c| match c {
-            Cmd::ListChildren { request, .. } => Some(request.generation),
-            _ => None,
-        })
-        .unwrap();
-    update(
-        &mut s,
-        Msg::Listed {
-            dir: ROOT,
-            generation: g,
-            result: Ok(page(children, None)),
-        },
-    );
-    s
 }
 
 fn fetched(cmds: &[Cmd]) -> Option<Vec<u8>> {
@@ -110,25 +86,12 @@ fn a_double_click_opens_and_two_slow_clicks_do_not() {
     assert!(listed_prefix(&slow).is_none());
     assert!(!s.tree.dir(s.tree.rows[0].node).unwrap().expanded);
     // A quick second click on the same cell opens /a/ (lists it).
-    let double = update(
-        &mut s,
-        click(
-            keys.x + 2,
-            keys.y + 1,
-            t + DOUBLE_CLICK * 2 + Duration::from_millis(100),
-        ),
-    );
+    let after = |ms| t + DOUBLE_CLICK * 2 + Duration::from_millis(ms);
+    let double = update(&mut s, click(keys.x + 2, keys.y + 1, after(100)));
     assert_eq!(listed_prefix(&double).as_deref(), Some(&b"/a/"[..]));
     assert!(s.tree.dir(s.tree.rows[0].node).unwrap().expanded);
     // A third click starts a new pair: no second open.
-    let third = update(
-        &mut s,
-        click(
-            keys.x + 2,
-            keys.y + 1,
-            t + DOUBLE_CLICK * 2 + Duration::from_millis(200),
-        ),
-    );
+    let third = update(&mut s, click(keys.x + 2, keys.y + 1, after(200)));
     assert!(listed_prefix(&third).is_none());
     assert!(s.tree.dir(s.tree.rows[0].node).unwrap().expanded);
 }

@@ -61,11 +61,25 @@ fn screen(buf: &Buffer) -> String {
 /// The text of `area` with `{color}` markers where the foreground changes,
 /// to check highlighting.
 fn colored(buf: &Buffer, area: Rect) -> String {
+    marked(buf, area, false)
+}
+
+/// `colored`, with `[modifiers]` markers where the modifiers change.
+fn styled(buf: &Buffer, area: Rect) -> String {
+    marked(buf, area, true)
+}
+
+fn marked(buf: &Buffer, area: Rect, modifiers: bool) -> String {
     let mut out = String::new();
     for y in area.top()..area.bottom() {
         let mut fg = Color::Reset;
+        let mut modifier = ratatui::style::Modifier::empty();
         for x in area.left()..area.right() {
             let cell = &buf[(x, y)];
+            if modifiers && cell.modifier != modifier {
+                modifier = cell.modifier;
+                let _ = write!(out, "[{modifier:?}]");
+            }
             if cell.fg != fg && cell.symbol() != " " {
                 fg = cell.fg;
                 let _ = write!(out, "{{{fg:?}}}");
@@ -595,30 +609,6 @@ fn usage_view_sorted_by_size_with_bars_and_quota() {
     s.usage = Some(view);
     s.now = started + Duration::from_millis(2300);
     insta::assert_snapshot!(screen(&render(&s)));
-}
-
-/// The text of `area` with `{fg}` markers where the foreground changes and
-/// `[REVERSED]`-style markers where the modifiers change.
-fn styled(buf: &Buffer, area: Rect) -> String {
-    let mut out = String::new();
-    for y in area.top()..area.bottom() {
-        let mut fg = Color::Reset;
-        let mut modifier = ratatui::style::Modifier::empty();
-        for x in area.left()..area.right() {
-            let cell = &buf[(x, y)];
-            if cell.modifier != modifier {
-                modifier = cell.modifier;
-                let _ = write!(out, "[{modifier:?}]");
-            }
-            if cell.fg != fg && cell.symbol() != " " {
-                fg = cell.fg;
-                let _ = write!(out, "{{{fg:?}}}");
-            }
-            out.push_str(cell.symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn themed(theme: etcdlens::ui::theme::Theme) -> State {
