@@ -102,6 +102,9 @@ pub struct Options {
     /// Key bindings: the defaults with `[keys]` of config.toml applied.
     #[arg(skip)]
     pub keymap: crate::app::keymap::Keymap,
+    /// `theme` of config.toml.
+    #[arg(skip)]
+    pub theme: crate::ui::theme::Theme,
     /// Comma-separated etcd endpoints.
     #[arg(
         long,
@@ -224,6 +227,7 @@ impl Options {
             bench_events: self.bench_events,
             started,
             keymap: self.keymap.clone(),
+            theme: self.theme,
         }
     }
 

@@ -14,6 +14,9 @@
 //! read_only = true
 //! ```
 //!
+//! `theme = "light"` makes the colours readable on a light terminal
+//! (`NO_COLOR` turns colours off whatever the theme).
+//!
 //! A `[keys]` table rebinds keys by action name (`?` lists the names):
 //!
 //! ```toml
@@ -43,6 +46,9 @@ pub struct ConfigFile {
     /// `quit = ["q", "Ctrl-q"]`); see `app::keymap`.
     #[serde(default)]
     pub keys: BTreeMap<String, Keys>,
+    /// `"dark"` (the default) or `"light"` for light terminals; `NO_COLOR`
+    /// overrides either.
+    pub theme: Option<crate::ui::theme::Theme>,
 }
 
 /// One key or several.

@@ -124,6 +124,7 @@ fn parse_cli() -> Result<Cli, String> {
         say(&w);
     }
     cli.opts.keymap = file.keymap(&path)?;
+    cli.opts.theme = file.theme.unwrap_or_default();
     let name = cli.opts.context.clone().or(file.default_context.clone());
     let Some(name) = name else { return Ok(cli) };
     let ctx = file.contexts.get(&name).ok_or_else(|| {

@@ -43,6 +43,7 @@ pub struct RunOptions {
     /// When the process started (for the start-up benchmark).
     pub started: Instant,
     pub keymap: crate::app::keymap::Keymap,
+    pub theme: crate::ui::theme::Theme,
 }
 
 pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
@@ -62,6 +63,9 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     state.revision = conn.revision;
     state.read_only = opts.read_only;
     state.keymap = opts.keymap.clone();
+    state.theme = opts
+        .theme
+        .with_no_color(std::env::var_os("NO_COLOR").as_deref());
     state.max_request_bytes = opts.max_request_bytes;
     if let Some(prefix) = &opts.watch {
         state.watch.prefix = prefix.clone();
@@ -120,7 +124,11 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
             event = events.next() => match event {
                 Some(Ok(event)) => {
                     probe.on_input();
-                    pending.extend(update(&mut state, Msg::Input(event)));
+                    let msg = match event {
+                        crossterm::event::Event::Mouse(event) => Msg::Mouse { event, at: Instant::now() },
+                        event => Msg::Input(event),
+                    };
+                    pending.extend(update(&mut state, msg));
                     dirty = true;
                 }
                 Some(Err(e)) => break Err(eyre!("terminal input failed: {e}")),

@@ -25,11 +25,12 @@ impl Session {
             ));
         }
         let terminal = ratatui::try_init()?;
-        // Pastes arrive as one event (into the editor), not as keystrokes.
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+        // Pastes arrive as one event (into the editor), not as keystrokes;
+        // mouse clicks and the wheel as mouse events.
+        enable_input_modes();
         let restore_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+            disable_input_modes();
             restore_hook(info);
         }));
         Ok(Session { terminal })
@@ -37,11 +38,11 @@ impl Session {
 
     /// Leaves the screen to another program, then takes it back.
     pub fn suspend_for<T>(&mut self, f: impl FnOnce() -> T) -> T {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+        disable_input_modes();
         ratatui::restore();
         let result = f();
         self.terminal = ratatui::init();
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+        enable_input_modes();
         let _ = self.terminal.clear();
         result
     }
@@ -96,9 +97,23 @@ pub fn copy_osc52(bytes: &[u8]) {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+        disable_input_modes();
         ratatui::restore();
     }
+}
+
+fn enable_input_modes() {
+    use crossterm::event::{EnableBracketedPaste, EnableMouseCapture};
+    let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste, EnableMouseCapture);
+}
+
+fn disable_input_modes() {
+    use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture
+    );
 }
 
 /// Forwards SIGTERM, SIGINT and SIGHUP to the UI loop as `Msg::Signal`, so

@@ -92,3 +92,30 @@ fn a_bad_key_binding_is_one_line_and_exit_2() {
     assert_eq!(code, Some(2));
     assert!(err.contains("cannot connect"), "{err}");
 }
+
+/// `theme` picks the colours; an unknown one names the file and line;
+/// `NO_COLOR` (not empty) wins over either.
+#[test]
+fn the_theme_is_read_and_no_color_wins() {
+    use etcdlens::ui::theme::Theme;
+    let dir = tempfile::tempdir().unwrap();
+    let load = |text: &str| etcdlens::config::load(&config(dir.path(), text));
+    assert_eq!(
+        load("theme = \"light\"\n").unwrap().theme,
+        Some(Theme::Light)
+    );
+    assert_eq!(load("theme = \"dark\"\n").unwrap().theme, Some(Theme::Dark));
+    assert_eq!(load("").unwrap().theme, None);
+    let err = load("\ntheme = \"blue\"\n").unwrap_err();
+    assert!(err.contains("config.toml (line 2, column 9)"), "{err}");
+    assert!(err.contains("dark") && err.contains("light"), "{err}");
+    let no_color = std::ffi::OsStr::new("1");
+    assert_eq!(Theme::Light.with_no_color(Some(no_color)), Theme::NoColor);
+    assert_eq!(
+        Theme::Light.with_no_color(Some(std::ffi::OsStr::new(""))),
+        Theme::Light
+    );
+    assert_eq!(Theme::Dark.with_no_color(None), Theme::Dark);
+    // `nocolor` is not a theme one can write: NO_COLOR is the way.
+    assert!(load("theme = \"nocolor\"\n").is_err());
+}

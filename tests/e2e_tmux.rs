@@ -87,6 +87,29 @@ async fn panic_restores_the_terminal() {
     assert!(screen.contains("test panic requested"), "{screen}");
     assert!(!screen.contains("EXIT=0"), "{screen}");
     assert!(!tmux.alternate_screen_on());
+    assert!(!tmux.mouse_captured(), "mouse capture released");
+}
+
+/// Clicks as a terminal sends them: a double click opens a directory, a
+/// click selects a key and shows its value; the mouse is released on exit.
+#[tokio::test(flavor = "multi_thread")]
+async fn mouse_clicks_open_and_select_and_the_mouse_is_released() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    tmux.wait_for("app/");
+    assert!(tmux.mouse_captured());
+    // Rows (inside the Keys border, from screen row 1): /, app/, evil… .
+    tmux.click(4, 2);
+    tmux.click(4, 2);
+    tmux.wait_for("config");
+    // Now /, app/, blob, config, …: one click on config shows it.
+    tmux.click(6, 4);
+    let screen = tmux.wait_for("\"port\": 8080");
+    assert!(screen.contains("Value /app/config"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+    assert!(!tmux.alternate_screen_on());
+    assert!(!tmux.mouse_captured(), "mouse capture released");
 }
 
 #[tokio::test(flavor = "multi_thread")]

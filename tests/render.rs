@@ -61,11 +61,25 @@ fn screen(buf: &Buffer) -> String {
 /// The text of `area` with `{color}` markers where the foreground changes,
 /// to check highlighting.
 fn colored(buf: &Buffer, area: Rect) -> String {
+    marked(buf, area, false)
+}
+
+/// `colored`, with `[modifiers]` markers where the modifiers change.
+fn styled(buf: &Buffer, area: Rect) -> String {
+    marked(buf, area, true)
+}
+
+fn marked(buf: &Buffer, area: Rect, modifiers: bool) -> String {
     let mut out = String::new();
     for y in area.top()..area.bottom() {
         let mut fg = Color::Reset;
+        let mut modifier = ratatui::style::Modifier::empty();
         for x in area.left()..area.right() {
             let cell = &buf[(x, y)];
+            if modifiers && cell.modifier != modifier {
+                modifier = cell.modifier;
+                let _ = write!(out, "[{modifier:?}]");
+            }
             if cell.fg != fg && cell.symbol() != " " {
                 fg = cell.fg;
                 let _ = write!(out, "{{{fg:?}}}");
@@ -595,4 +609,58 @@ fn usage_view_sorted_by_size_with_bars_and_quota() {
     s.usage = Some(view);
     s.now = started + Duration::from_millis(2300);
     insta::assert_snapshot!(screen(&render(&s)));
+}
+
+fn themed(theme: etcdlens::ui::theme::Theme) -> State {
+    let mut s = state_with(&[b"/app00/", b"/config", b"/flags"]);
+    s.selected = 1;
+    s.theme = theme;
+    with_value(
+        s,
+        b"/config",
+        br#"{"name":"api","port":8080,"tls":true,"owner":null}"#,
+        0,
+    )
+}
+
+#[test]
+fn no_color_draws_no_colour_and_shows_the_selection_in_reverse_video() {
+    use etcdlens::ui::theme::Theme;
+    let s = themed(Theme::NoColor);
+    let buf = render(&s);
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    // The same text as with colours.
+    assert_eq!(screen(&buf), screen(&render(&themed(Theme::Dark))));
+    let keys = etcdlens::ui::layout::areas(buf.area).keys;
+    insta::assert_snapshot!(styled(&buf, keys));
+}
+
+#[test]
+fn the_light_theme_uses_no_pale_text_colour_on_the_terminal_background() {
+    use etcdlens::ui::theme::Theme;
+    let s = themed(Theme::Light);
+    let buf = render(&s);
+    let pale = [
+        Color::Yellow,
+        Color::LightYellow,
+        Color::White,
+        Color::Gray,
+        Color::Cyan,
+        Color::LightCyan,
+        Color::LightBlue,
+        Color::Green,
+        Color::LightGreen,
+        Color::LightMagenta,
+        Color::LightRed,
+    ];
+    for cell in buf.content() {
+        assert!(
+            cell.bg != Color::Reset || !pale.contains(&cell.fg),
+            "{cell:?}"
+        );
+    }
+    assert_eq!(screen(&buf), screen(&render(&themed(Theme::Dark))));
+    insta::assert_snapshot!(colored(&buf, value_area(&s)));
 }

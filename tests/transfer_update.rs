@@ -2,34 +2,13 @@
 
 mod common;
 
-use std::time::Instant;
-
-use common::fixtures::{ch, key, page};
+use common::fixtures::{ch, key, listed_root};
 use crossterm::event::KeyCode;
-use etcdlens::app::tree::update::start;
-use etcdlens::app::tree::ROOT;
 use etcdlens::app::{update, Cmd, Msg, State};
 use etcdlens::transfer::export::Exported;
 
 fn listed_state() -> State {
-    let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
-    s.size = (160, 45);
-    let generation = start(&mut s)
-        .iter()
-        .find_map(|c| match c {
-            Cmd::ListChildren { request, .. } => Some(request.generation),
-            _ => None,
-        })
-        .unwrap();
-    update(
-        &mut s,
-        Msg::Listed {
-            dir: ROOT,
-            generation,
-            result: Ok(page(&["/app/", "/key"], None)),
-        },
-    );
-    s
+    listed_root(&["/app/", "/key"])
 }
 
 fn command(s: &mut State, line: &str) -> Vec<Cmd> {

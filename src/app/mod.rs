@@ -15,6 +15,7 @@ pub mod history;
 pub mod keymap;
 pub mod leases;
 pub mod list;
+pub mod mouse;
 pub mod msg;
 pub mod past;
 pub mod resources;

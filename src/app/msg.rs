@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crossterm::event::Event;
+use crossterm::event::{Event, MouseEvent};
 
 use super::tree::{LoadRequest, NodeId};
 use super::value::LoadedValue;
@@ -40,6 +40,8 @@ pub struct PrefixDeleted {
 pub enum Msg {
     /// Terminal input: keys, paste, resize.
     Input(Event),
+    /// A mouse event and when it came (a double click is two close ones).
+    Mouse { event: MouseEvent, at: Instant },
     /// The clock moved on (drives TTL countdowns and message expiry).
     Tick(Instant),
     /// A page of a directory listing, for the request of that generation,

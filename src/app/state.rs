@@ -124,6 +124,10 @@ pub struct State {
     pub export: Option<super::transfer::ExportJob>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
+    /// Colours: dark, light or none (`ui::theme`).
+    pub theme: crate::ui::theme::Theme,
+    /// The last left click (cell and when), for telling a double click.
+    pub last_click: Option<super::mouse::Click>,
     /// The `:` command line, when open.
     pub command: Option<CommandLine>,
     /// Commands run from the `:` line, oldest first (↑/↓).
@@ -191,6 +195,8 @@ impl State {
             resources: None,
             export: None,
             keymap: Keymap::default(),
+            theme: crate::ui::theme::Theme::Dark,
+            last_click: None,
             command: None,
             command_history: Vec::new(),
             file_warnings: std::collections::BTreeMap::new(),

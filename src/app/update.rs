@@ -9,8 +9,8 @@ use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, elections, find, history, leases, past, resources, transfer, tree,
-    usage, value, watch, writes,
+    changes, cluster, command, elections, find, history, leases, mouse, past, resources, transfer,
+    tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -25,6 +25,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Input(Event::Paste(text)) => on_paste(state, &text),
         Msg::Input(_) => {}
+        Msg::Mouse { event, at } => mouse::update::on_mouse(state, event, at, &mut cmds),
         Msg::Tick(now) => {
             state.now = now;
             cluster::update::on_tick(state, &mut cmds);

@@ -16,6 +16,7 @@ pub mod leader;
 pub mod leases;
 pub mod resources;
 pub mod status;
+pub mod theme;
 pub mod usage;
 pub mod value;
 
@@ -97,6 +98,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     if state.help {
         help::draw(frame, frame.area(), &state.keymap, state.help_scroll);
     }
+    theme::apply(frame.buffer_mut(), state.theme);
 }
 
 /// The Events row shown in the Value pane: the selected one while the

@@ -80,3 +80,32 @@ pub fn screen(state: &etcdlens::app::State) -> String {
     }
     out
 }
+
+/// A 160×45 state with the root listed as `children`, the first row
+/// selected.
+pub fn listed_root(children: &[&str]) -> etcdlens::app::State {
+    use etcdlens::app::{update, Cmd, State};
+    let mut s = State::new(
+        b"/",
+        b"/",
+        "127.0.0.1:2379".into(),
+        std::time::Instant::now(),
+    );
+    s.size = (160, 45);
+    let generation = etcdlens::app::tree::update::start(&mut s)
+        .iter()
+        .find_map(|c| match c {
+            Cmd::ListChildren { request, .. } => Some(request.generation),
+            _ => None,
+        })
+        .expect("the root is listed");
+    update(
+        &mut s,
+        Msg::Listed {
+            dir: etcdlens::app::tree::ROOT,
+            generation,
+            result: Ok(page(children, None)),
+        },
+    );
+    s
+}

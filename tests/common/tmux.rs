@@ -48,6 +48,26 @@ impl Tmux {
         }
     }
 
+    /// Writes `bytes` to the pane's input as they are (e.g. the escape
+    /// sequence a terminal sends for a mouse click).
+    pub fn send_raw(&self, bytes: &str) {
+        self.run(&["send-keys", "-t", "t", "-l", bytes]);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    /// A left click (press and release, SGR encoding) on a cell, 0-based.
+    pub fn click(&self, column: u16, row: u16) {
+        let (x, y) = (column + 1, row + 1);
+        self.send_raw(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+    }
+
+    /// Whether the program in the pane asked for mouse reports.
+    pub fn mouse_captured(&self) -> bool {
+        self.run(&["display-message", "-p", "-t", "t", "#{mouse_any_flag}"])
+            .trim()
+            == "1"
+    }
+
     pub fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }
