@@ -438,6 +438,49 @@ impl Tasks {
                     let _ = msgs.send(Msg::Exported { file, result }).await;
                 });
             }
+            Cmd::Plan { transfer } => {
+                let msgs = self.msgs.clone();
+                tokio::spawn(async move {
+                    let mut last = std::time::Instant::now();
+                    let progress = |keys| {
+                        // At most 10 a second; a full channel drops one.
+                        if last.elapsed() >= std::time::Duration::from_millis(100) {
+                            last = std::time::Instant::now();
+                            let transfer = transfer.clone();
+                            let _ = msgs.try_send(Msg::Planning { transfer, keys });
+                        }
+                    };
+                    let result = crate::transfer::plan(&client, &transfer, progress).await;
+                    let _ = msgs.send(Msg::Planned { transfer, result }).await;
+                });
+            }
+            Cmd::ApplyPlan {
+                transfer,
+                plan,
+                max_request_bytes,
+            } => {
+                let msgs = self.msgs.clone();
+                tokio::spawn(async move {
+                    let mut last = std::time::Instant::now();
+                    let progress = |keys| {
+                        if last.elapsed() >= std::time::Duration::from_millis(100) {
+                            last = std::time::Instant::now();
+                            let _ = msgs.try_send(Msg::Applying { keys });
+                        }
+                    };
+                    let journal = Journal::open_default();
+                    let result = crate::transfer::apply(
+                        &client,
+                        &transfer,
+                        &plan,
+                        journal.as_ref(),
+                        max_request_bytes,
+                        progress,
+                    )
+                    .await;
+                    let _ = msgs.send(Msg::Applied(result)).await;
+                });
+            }
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
         }
     }

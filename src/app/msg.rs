@@ -193,6 +193,20 @@ pub enum Msg {
         file: String,
         result: Result<crate::transfer::export::Exported, String>,
     },
+    /// The plan of `transfer` read this many source keys so far.
+    Planning {
+        transfer: crate::transfer::Transfer,
+        keys: u64,
+    },
+    /// The plan of `transfer` is made.
+    Planned {
+        transfer: crate::transfer::Transfer,
+        result: Result<crate::transfer::Plan, String>,
+    },
+    /// Applying the plan: this many keys done.
+    Applying { keys: u64 },
+    /// Applying the plan ended.
+    Applied(Result<crate::transfer::Summary, String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,5 +388,16 @@ pub enum Cmd {
     Export {
         prefix: Vec<u8>,
         file: String,
+    },
+    /// Make the plan of a transfer (`Msg::Planning`, `Msg::Planned`).
+    Plan {
+        transfer: crate::transfer::Transfer,
+    },
+    /// Apply a plan made before, journaled (`Msg::Applying`,
+    /// `Msg::Applied`).
+    ApplyPlan {
+        transfer: crate::transfer::Transfer,
+        plan: crate::transfer::Plan,
+        max_request_bytes: usize,
     },
 }

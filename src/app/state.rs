@@ -122,6 +122,8 @@ pub struct State {
     pub resources: Option<super::resources::ResourceView>,
     /// The `:export` running now.
     pub export: Option<super::transfer::ExportJob>,
+    /// The plan of `:import`, `:copy` or `:move`, shown over the right panes.
+    pub plan: Option<super::transfer::PlanView>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// The `:` command line, when open.
@@ -190,6 +192,7 @@ impl State {
             changes: None,
             resources: None,
             export: None,
+            plan: None,
             keymap: Keymap::default(),
             command: None,
             command_history: Vec::new(),
