@@ -83,7 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
             Style::new().fg(Color::Red),
         ),
         (None, None, None) if view.has_work() => Line::styled(
-            "nothing written yet: each key is written only if still as the plan saw it",
+            "nothing written yet; a key changed since the plan will be skipped",
             dim(),
         ),
         (None, None, None) => Line::styled("nothing to do", dim()),
