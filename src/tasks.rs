@@ -454,6 +454,17 @@ impl Tasks {
                     let _ = msgs.send(Msg::Planned { transfer, result }).await;
                 });
             }
+            Cmd::PlanKey {
+                source,
+                plan,
+                target,
+            } => {
+                self.reply(async move {
+                    let result =
+                        crate::transfer::key_values(&client, &source, &plan, &target).await;
+                    Msg::PlanKey { target, result }
+                });
+            }
             Cmd::ApplyPlan {
                 transfer,
                 plan,

@@ -525,6 +525,7 @@ async fn pump(
 async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
     use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
     use etcdlens::app::{update, Msg, State};
+    use etcdlens::value_doc::DiffTag;
     let key = |c: KeyCode| Msg::Input(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
     let etcd = Etcd::single().await;
     let mut client = etcd.client().await;
@@ -597,6 +598,25 @@ async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
             b"/backup/k4"
         ]
     );
+    // Enter on /backup/k1 (the second row): its diff, now → the source.
+    let mut cmds = update(&mut s, key(KeyCode::Down));
+    cmds.extend(update(&mut s, key(KeyCode::Enter)));
+    pump(&mut s, cmds, &tx, &mut rx, |s| {
+        s.plan
+            .as_ref()
+            .is_some_and(|v| v.diff.as_ref().is_some_and(|d| d.1.is_some()))
+    })
+    .await;
+    let (shown, diff) = s.plan.as_ref().unwrap().diff.clone().unwrap();
+    assert_eq!(shown, b"/backup/k1");
+    assert_eq!(
+        diff,
+        Some(Ok(vec![
+            (DiffTag::Old, "old".to_string()),
+            (DiffTag::New, "v1".to_string())
+        ]))
+    );
+    update(&mut s, key(KeyCode::Esc));
     // Someone writes a target key after the plan.
     client.put("/backup/k3", "theirs", None).await.unwrap();
     let mut cmds = update(&mut s, key(KeyCode::Char('a')));

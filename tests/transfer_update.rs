@@ -13,6 +13,7 @@ use etcdlens::app::{update, Cmd, Msg, State};
 use etcdlens::etcd::types::Expect;
 use etcdlens::transfer::export::Exported;
 use etcdlens::transfer::{Change, Plan, PlanEntry, Source, Summary, Transfer};
+use etcdlens::value_doc::DiffTag;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -238,6 +239,36 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
     update(&mut s, ch('j'));
     assert_eq!(s.plan.as_ref().unwrap().selected, 1);
     assert_eq!(s.selected_row().unwrap().node, tree_row);
+    // Enter reads the selected key's values for its diff.
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        cmds,
+        vec![Cmd::PlanKey {
+            source: Source::Prefix(b"/app/".to_vec()),
+            plan: three_key_plan(false),
+            target: b"/backup/b".to_vec(),
+        }]
+    );
+    update(
+        &mut s,
+        Msg::PlanKey {
+            target: b"/backup/b".to_vec(),
+            result: Ok((Some(b"x\ny".to_vec()), b"x\nz".to_vec())),
+        },
+    );
+    let (shown, diff) = s.plan.as_ref().unwrap().diff.clone().unwrap();
+    assert_eq!(shown, b"/backup/b");
+    assert_eq!(
+        diff,
+        Some(Ok(vec![
+            (DiffTag::Same, "x".into()),
+            (DiffTag::Old, "y".into()),
+            (DiffTag::New, "z".into())
+        ]))
+    );
+    // Esc closes the diff first, the plan stays.
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.plan.as_ref().unwrap().diff.is_none());
 
     // `a` asks for yes; anything else is refused and writes nothing.
     assert!(update(&mut s, ch('a')).is_empty());
@@ -384,6 +415,17 @@ fn plan_view_snapshot() {
         },
     );
     update(&mut s, ch('j'));
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::PlanKey {
+            target: b"/backup/b".to_vec(),
+            result: Ok((
+                Some(b"{\n  \"port\": 1\n}".to_vec()),
+                b"{\n  \"port\": 2\n}".to_vec(),
+            )),
+        },
+    );
     let mut t = Terminal::new(TestBackend::new(120, 20)).unwrap();
     t.draw(|f| etcdlens::ui::draw(f, &s)).unwrap();
     let buf = t.backend().buffer().clone();

@@ -207,6 +207,12 @@ pub enum Msg {
     Applying { keys: u64 },
     /// Applying the plan ended.
     Applied(Result<crate::transfer::Summary, String>),
+    /// One planned key's values: the target now (`None`: absent) and
+    /// what the source would write.
+    PlanKey {
+        target: Vec<u8>,
+        result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,6 +398,12 @@ pub enum Cmd {
     /// Make the plan of a transfer (`Msg::Planning`, `Msg::Planned`).
     Plan {
         transfer: crate::transfer::Transfer,
+    },
+    /// Read one planned key's values for its diff (`Msg::PlanKey`).
+    PlanKey {
+        source: crate::transfer::Source,
+        plan: crate::transfer::Plan,
+        target: Vec<u8>,
     },
     /// Apply a plan made before, journaled (`Msg::Applying`,
     /// `Msg::Applied`).

@@ -155,6 +155,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Planned { transfer, result } => transfer::update::on_planned(state, transfer, result),
         Msg::Applying { keys } => transfer::update::on_applying(state, keys),
         Msg::Applied(result) => transfer::update::on_applied(state, result),
+        Msg::PlanKey { target, result } => transfer::update::on_plan_key(state, target, result),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -276,7 +277,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             if cluster::update::on_action(state, action, cmds)
                 || usage::update::on_pane_action(state, action, cmds)
                 || leases::update::on_pane_action(state, action, cmds)
-                || transfer::update::on_pane_action(state, action)
+                || transfer::update::on_pane_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
                 || changes::update::on_pane_action(state, action, cmds)
                 || resources::update::on_pane_action(state, action, cmds)

@@ -20,7 +20,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
     frame.render_widget(Clear, area);
     let title = format!(" Plan: {} ", view.what);
     let hint = format!(
-        " {} apply (type yes) · {} close ",
+        " {} a key's diff · {} apply (type yes) · {} close ",
+        keys.label(Action::Open)
+            .split(' ')
+            .next_back()
+            .unwrap_or("Enter"),
         keys.label(Action::ApplyPlan),
         keys.label(Action::Back),
     );
@@ -97,7 +101,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
         dim(),
     ));
     let skipped = view.summary.as_ref().map(|s| &s.skipped);
-    let room = (inner.height as usize).saturating_sub(lines.len());
+    let mut room = (inner.height as usize).saturating_sub(lines.len());
+    // An opened key's diff takes the lower half.
+    if view.diff.is_some() {
+        room /= 2;
+    }
     for (i, &index) in view.changed.iter().enumerate().skip(view.offset).take(room) {
         let entry = &plan.entries[index];
         let word = match entry.change {
@@ -115,6 +123,21 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
         } else {
             line
         });
+    }
+    if let Some((key, diff)) = &view.diff {
+        lines.push(Line::styled(
+            format!("{} now → as the plan writes it:", escape_bytes(key)),
+            dim(),
+        ));
+        let room = (inner.height as usize).saturating_sub(lines.len());
+        match diff {
+            None => lines.push(Line::styled("reading…", dim())),
+            Some(Ok(diff)) => lines.extend(super::diff::lines(diff, room)),
+            Some(Err(e)) => lines.push(Line::styled(
+                format!("cannot read it: {}", escape_str(e)),
+                Style::new().fg(Color::Red),
+            )),
+        }
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -5,6 +5,7 @@
 pub mod update;
 
 use crate::transfer::{Change, Plan, Summary, Transfer};
+use crate::value_doc::DiffTag;
 
 /// The export running now (one at a time).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,9 @@ pub struct PlanView {
     /// The result of applying (the view stays to show it).
     pub summary: Option<Summary>,
     pub error: Option<String>,
+    /// The opened key's diff, target now → what the plan writes (`None`
+    /// while it is read).
+    pub diff: Option<(Vec<u8>, Option<Result<Vec<(DiffTag, String)>, String>>)>,
 }
 
 impl PlanView {
@@ -63,6 +67,7 @@ impl PlanView {
             applying: None,
             summary: None,
             error: None,
+            diff: None,
         }
     }
 

@@ -14,6 +14,7 @@ use crate::app::State;
 use crate::escape::{escape_bytes, escape_str};
 use crate::transfer::export::Exported;
 use crate::transfer::{Plan, Source, Summary, Transfer};
+use crate::value_doc::line_diff;
 
 pub fn export(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
     if let Some(job) = &state.export {
@@ -222,9 +223,10 @@ pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
     }
 }
 
-/// Moving keys while the plan is shown; `back` closes it (not while
-/// applying). True when it took the action.
-pub fn on_pane_action(state: &mut State, action: Action) -> bool {
+/// Moving keys while the plan is shown; `open` reads the selected key's
+/// diff, `back` closes the diff, then the view (not while applying). True
+/// when it took the action.
+pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
     let page = state.page_height(Pane::Keys).saturating_sub(4).max(1);
     let Some(view) = state.plan.as_mut() else {
         return false;
@@ -238,7 +240,23 @@ pub fn on_pane_action(state: &mut State, action: Action) -> bool {
     ) {
         return true;
     }
-    if matches!(action, Action::Back | Action::Close) {
+    if action == Action::Open {
+        let entry = view
+            .plan
+            .as_ref()
+            .zip(view.changed.get(view.selected))
+            .map(|(plan, &i)| (plan.clone(), plan.entries[i].target.clone()));
+        if let Some((plan, target)) = entry {
+            view.diff = Some((target.clone(), None));
+            cmds.push(Cmd::PlanKey {
+                source: view.transfer.source.clone(),
+                plan,
+                target,
+            });
+        }
+    } else if matches!(action, Action::Back | Action::Close) && view.diff.is_some() {
+        view.diff = None;
+    } else if matches!(action, Action::Back | Action::Close) {
         if view.applying.is_some() {
             state.info("the plan is being applied: it closes when done");
         } else {
@@ -255,4 +273,18 @@ pub fn on_action(state: &mut State, action: Action, _cmds: &mut Vec<Cmd>) -> boo
         _ => return false,
     }
     true
+}
+
+/// The opened key's values: its diff, target now → source.
+pub fn on_plan_key(
+    state: &mut State,
+    target: Vec<u8>,
+    result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
+) {
+    let Some(view) = state.plan.as_mut() else {
+        return;
+    };
+    if let Some((_, diff)) = view.diff.as_mut().filter(|(k, _)| *k == target) {
+        *diff = Some(result.map(|(old, new)| line_diff(old.as_deref().unwrap_or_default(), &new)));
+    }
 }
