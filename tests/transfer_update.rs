@@ -373,14 +373,18 @@ fn move_and_import_plan_and_failures_say_why() {
     );
     update(&mut s, key(KeyCode::Esc));
 
-    assert!(command(&mut s, "copy").is_empty());
+    assert!(command(&mut s, "move").is_empty());
     assert_eq!(
         message(&s),
         (
             true,
-            ":copy needs a DEST prefix (e.g. :copy /backup/)".into()
+            ":move needs a DEST prefix (e.g. :move /backup/)".into()
         )
     );
+    // `:copy` alone is still the clipboard's action, not a transfer.
+    command(&mut s, "copy");
+    assert_eq!(message(&s), (false, "no value to copy".into()));
+    assert!(s.plan.is_none());
     // A key is not a directory.
     update(&mut s, ch('j'));
     assert!(command(&mut s, "move /x/").is_empty());

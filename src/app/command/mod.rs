@@ -48,7 +48,7 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
     (
         "copy",
         "DEST",
-        "copy the selected directory to the prefix DEST: a plan first, a applies it (type yes)",
+        "copy the selected directory to the prefix DEST: a plan first, a applies it (type yes); :copy alone copies the value to the clipboard",
     ),
     (
         "move",
@@ -99,9 +99,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("import", None) => Err(":import needs a FILE (e.g. :import /tmp/app.jsonl)".into()),
         ("copy", Some(dest)) => Ok(Command::Copy(dest.to_string(), false)),
         ("move", Some(dest)) => Ok(Command::Copy(dest.to_string(), true)),
-        ("copy" | "move", None) => Err(format!(
-            ":{name} needs a DEST prefix (e.g. :{name} /backup/)"
-        )),
+        // `:copy` alone is the clipboard's action.
+        ("move", None) => Err(":move needs a DEST prefix (e.g. :move /backup/)".into()),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),
