@@ -180,6 +180,8 @@ pub fn apply(state: &mut State, cmds: &mut Vec<Cmd>) {
         return;
     };
     view.applying = Some(0);
+    // A diff read before is stale once writes start.
+    view.diff = None;
     let line = format!("applying {}…", view.what);
     cmds.push(Cmd::ApplyPlan {
         transfer: view.transfer.clone(),
