@@ -30,6 +30,10 @@ impl ExportJob {
     }
 }
 
+/// A planned key's line diff, target now → source (or why it could not be
+/// read).
+pub type KeyDiff = Result<Vec<(DiffTag, String)>, String>;
+
 /// `:import`, `:copy` or `:move`: the plan being made, shown, applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanView {
@@ -51,7 +55,7 @@ pub struct PlanView {
     pub error: Option<String>,
     /// The opened key's diff, target now → what the plan writes (`None`
     /// while it is read).
-    pub diff: Option<(Vec<u8>, Option<Result<Vec<(DiffTag, String)>, String>>)>,
+    pub diff: Option<(Vec<u8>, Option<KeyDiff>)>,
 }
 
 impl PlanView {
