@@ -419,11 +419,9 @@ impl Tasks {
             Cmd::Export { prefix, file } => {
                 let msgs = self.msgs.clone();
                 tokio::spawn(async move {
-                    let mut last = std::time::Instant::now();
+                    let mut due = progress_due();
                     let progress = |keys, bytes| {
-                        // At most 10 a second; a full channel drops one.
-                        if last.elapsed() >= std::time::Duration::from_millis(100) {
-                            last = std::time::Instant::now();
+                        if due() {
                             let _ = msgs.try_send(Msg::ExportProgress { keys, bytes });
                         }
                     };
@@ -441,11 +439,9 @@ impl Tasks {
             Cmd::Plan { transfer } => {
                 let msgs = self.msgs.clone();
                 tokio::spawn(async move {
-                    let mut last = std::time::Instant::now();
+                    let mut due = progress_due();
                     let progress = |keys| {
-                        // At most 10 a second; a full channel drops one.
-                        if last.elapsed() >= std::time::Duration::from_millis(100) {
-                            last = std::time::Instant::now();
+                        if due() {
                             let transfer = transfer.clone();
                             let _ = msgs.try_send(Msg::Planning { transfer, keys });
                         }
@@ -472,10 +468,9 @@ impl Tasks {
             } => {
                 let msgs = self.msgs.clone();
                 tokio::spawn(async move {
-                    let mut last = std::time::Instant::now();
+                    let mut due = progress_due();
                     let progress = |keys| {
-                        if last.elapsed() >= std::time::Duration::from_millis(100) {
-                            last = std::time::Instant::now();
+                        if due() {
                             let _ = msgs.try_send(Msg::Applying { keys });
                         }
                     };
@@ -688,6 +683,19 @@ fn finish_write(
         key,
         result,
         journal,
+    }
+}
+
+/// Whether a progress report may go now: at most 10 a second (and a
+/// full channel drops one: `try_send`).
+fn progress_due() -> impl FnMut() -> bool {
+    let mut last = std::time::Instant::now();
+    move || {
+        let due = last.elapsed() >= Duration::from_millis(100);
+        if due {
+            last = std::time::Instant::now();
+        }
+        due
     }
 }
 
