@@ -650,3 +650,41 @@ async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
     drop(tx);
     worker.await.unwrap();
 }
+
+/// `:move DEST` in a real terminal: the plan is shown, `a` and `yes`
+/// apply it, the status bar sums it up, the keys moved.
+#[tokio::test(flavor = "multi_thread")]
+async fn move_from_the_tui_shows_the_plan_and_applies_it() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client.put("/app/a", "1", None).await.unwrap();
+    client.put("/app/b", "2", None).await.unwrap();
+    client.put("/other/x", "no", None).await.unwrap();
+    let tmux = common::tmux::Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    tmux.wait_for("other/");
+    tmux.send(&["j"]);
+    tmux.send(&[":"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", "move /moved/"]);
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("keys that change (2)");
+    assert!(
+        screen.contains("2 created · 0 updated · 0 unchanged · 2 deleted at the source"),
+        "{screen}"
+    );
+    tmux.send(&["a"]);
+    tmux.wait_for("type yes");
+    tmux.run(&["send-keys", "-t", "t", "-l", "yes"]);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("2 applied, 2 moved sources deleted, 0 skipped");
+    assert_eq!(
+        dump(&mut client, b"/moved/").await,
+        BTreeMap::from([
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec())
+        ])
+    );
+    assert!(dump(&mut client, b"/app/").await.is_empty());
+    tmux.send(&["Escape"]);
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
