@@ -245,7 +245,7 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
         cmds,
         vec![Cmd::PlanKey {
             source: Source::Prefix(b"/app/".to_vec()),
-            plan: three_key_plan(false),
+            plan: three_key_plan(false).origin(),
             target: b"/backup/b".to_vec(),
         }]
     );

@@ -402,7 +402,7 @@ pub enum Cmd {
     /// Read one planned key's values for its diff (`Msg::PlanKey`).
     PlanKey {
         source: crate::transfer::Source,
-        plan: crate::transfer::Plan,
+        plan: crate::transfer::PlanOrigin,
         target: Vec<u8>,
     },
     /// Apply a plan made before, journaled (`Msg::Applying`,

@@ -520,13 +520,32 @@ async fn send(kv: KvClient, batch: Vec<BulkWrite>) -> Sent {
     (batch, r)
 }
 
-/// One key of `plan`, for its diff: the target's value now (`None`:
+/// Where a plan's key comes from: its prefixes and the revision a cluster
+/// source was read at (a plan without its entries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOrigin {
+    pub from_prefix: Vec<u8>,
+    pub to_prefix: Vec<u8>,
+    pub source_revision: i64,
+}
+
+impl Plan {
+    pub fn origin(&self) -> PlanOrigin {
+        PlanOrigin {
+            from_prefix: self.from_prefix.clone(),
+            to_prefix: self.to_prefix.clone(),
+            source_revision: self.source_revision,
+        }
+    }
+}
+
+/// One key of a plan, for its diff: the target's value now (`None`:
 /// absent) and the value the source would write (a cluster prefix at the
 /// plan's revision; an export file read up to the key).
 pub async fn key_values(
     client: &etcd_client::Client,
     source: &Source,
-    plan: &Plan,
+    plan: &PlanOrigin,
     target: &[u8],
 ) -> Result<(Option<Vec<u8>>, Vec<u8>), String> {
     let rest = target

@@ -247,7 +247,7 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
             .plan
             .as_ref()
             .zip(view.changed.get(view.selected))
-            .map(|(plan, &i)| (plan.clone(), plan.entries[i].target.clone()));
+            .map(|(plan, &i)| (plan.origin(), plan.entries[i].target.clone()));
         if let Some((plan, target)) = entry {
             view.diff = Some((target.clone(), None));
             cmds.push(Cmd::PlanKey {
