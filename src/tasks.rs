@@ -419,11 +419,9 @@ impl Tasks {
             Cmd::Export { prefix, file } => {
                 let msgs = self.msgs.clone();
                 tokio::spawn(async move {
-                    let mut last = std::time::Instant::now();
+                    let mut due = progress_due();
                     let progress = |keys, bytes| {
-                        // At most 10 a second; a full channel drops one.
-                        if last.elapsed() >= std::time::Duration::from_millis(100) {
-                            last = std::time::Instant::now();
+                        if due() {
                             let _ = msgs.try_send(Msg::ExportProgress { keys, bytes });
                         }
                     };
@@ -436,6 +434,57 @@ impl Tasks {
                     )
                     .await;
                     let _ = msgs.send(Msg::Exported { file, result }).await;
+                });
+            }
+            Cmd::Plan { transfer } => {
+                let msgs = self.msgs.clone();
+                tokio::spawn(async move {
+                    let mut due = progress_due();
+                    let progress = |keys| {
+                        if due() {
+                            let transfer = transfer.clone();
+                            let _ = msgs.try_send(Msg::Planning { transfer, keys });
+                        }
+                    };
+                    let result = crate::transfer::plan(&client, &transfer, progress).await;
+                    let _ = msgs.send(Msg::Planned { transfer, result }).await;
+                });
+            }
+            Cmd::PlanKey {
+                source,
+                plan,
+                target,
+            } => {
+                self.reply(async move {
+                    let result =
+                        crate::transfer::key_values(&client, &source, &plan, &target).await;
+                    Msg::PlanKey { target, result }
+                });
+            }
+            Cmd::ApplyPlan {
+                transfer,
+                plan,
+                max_request_bytes,
+            } => {
+                let msgs = self.msgs.clone();
+                tokio::spawn(async move {
+                    let mut due = progress_due();
+                    let progress = |keys| {
+                        if due() {
+                            let _ = msgs.try_send(Msg::Applying { keys });
+                        }
+                    };
+                    let journal = Journal::open_default();
+                    let result = crate::transfer::apply(
+                        &client,
+                        &transfer,
+                        &plan,
+                        journal.as_ref(),
+                        max_request_bytes,
+                        progress,
+                    )
+                    .await;
+                    let _ = msgs.send(Msg::Applied(result)).await;
                 });
             }
             Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
@@ -634,6 +683,19 @@ fn finish_write(
         key,
         result,
         journal,
+    }
+}
+
+/// Whether a progress report may go now: at most 10 a second (and a
+/// full channel drops one: `try_send`).
+fn progress_due() -> impl FnMut() -> bool {
+    let mut last = std::time::Instant::now();
+    move || {
+        let due = last.elapsed() >= Duration::from_millis(100);
+        if due {
+            last = std::time::Instant::now();
+        }
+        due
     }
 }
 

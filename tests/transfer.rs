@@ -494,3 +494,197 @@ async fn export_from_the_tui_writes_the_selected_directory() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Feeds `cmds` to the real tasks and their answers to `update` until
+/// `done(state)`.
+async fn pump(
+    s: &mut etcdlens::app::State,
+    cmds: Vec<etcdlens::app::Cmd>,
+    tx: &tokio::sync::mpsc::Sender<etcdlens::app::Cmd>,
+    rx: &mut tokio::sync::mpsc::Receiver<etcdlens::app::Msg>,
+    done: impl Fn(&etcdlens::app::State) -> bool,
+) {
+    for c in cmds {
+        tx.send(c).await.unwrap();
+    }
+    while !done(s) {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+            .await
+            .expect("an answer from the tasks")
+            .expect("the tasks run");
+        for c in etcdlens::app::update(s, msg) {
+            tx.send(c).await.unwrap();
+        }
+    }
+}
+
+/// `:copy DEST` in the TUI through the real tasks: the plan is shown with
+/// its counts and keys; a target key written after the plan is skipped
+/// when `yes` applies it, and the summary says so; the rest is journaled.
+#[tokio::test(flavor = "multi_thread")]
+async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use etcdlens::app::{update, Msg, State};
+    use etcdlens::value_doc::DiffTag;
+    let key = |c: KeyCode| Msg::Input(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    for i in 0..5 {
+        client
+            .put(format!("/app/k{i}"), format!("v{i}"), None)
+            .await
+            .unwrap();
+    }
+    client.put("/backup/k1", "old", None).await.unwrap();
+    client.put("/backup/k2", "v2", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    std::env::set_var("ETCDLENS_JOURNAL", &journal);
+
+    let (msg_tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let (tx, cmd_rx) = tokio::sync::mpsc::channel(256);
+    let worker = tokio::spawn(etcdlens::tasks::run(
+        etcd.connection().await,
+        b"/".to_vec(),
+        None,
+        cmd_rx,
+        msg_tx,
+    ));
+    let mut s = State::new(
+        b"/",
+        b"/",
+        etcd.endpoints()[0].clone(),
+        std::time::Instant::now(),
+    );
+    s.size = (160, 45);
+    let cmds = etcdlens::app::tree::update::start(&mut s);
+    pump(&mut s, cmds, &tx, &mut rx, |s| {
+        s.tree
+            .rows
+            .iter()
+            .any(|r| &*s.tree.node(r.node).full == b"/app/")
+    })
+    .await;
+    // Select /app/.
+    while s.selected_row().map(|r| s.tree.node(r.node).full.to_vec()) != Some(b"/app/".to_vec()) {
+        update(&mut s, key(KeyCode::Down));
+    }
+    let mut cmds = update(&mut s, key(KeyCode::Char(':')));
+    for c in "copy /backup/".chars() {
+        cmds.extend(update(&mut s, key(KeyCode::Char(c))));
+    }
+    cmds.extend(update(&mut s, key(KeyCode::Enter)));
+    pump(&mut s, cmds, &tx, &mut rx, |s| {
+        s.plan.as_ref().is_some_and(|v| v.plan.is_some())
+    })
+    .await;
+    let view = s.plan.as_ref().unwrap();
+    let plan = view.plan.as_ref().unwrap();
+    assert_eq!(
+        (plan.created, plan.updated, plan.unchanged, plan.deleted),
+        (3, 1, 1, 0)
+    );
+    let listed: Vec<&[u8]> = view
+        .changed
+        .iter()
+        .map(|&i| plan.entries[i].target.as_slice())
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            &b"/backup/k0"[..],
+            b"/backup/k1",
+            b"/backup/k3",
+            b"/backup/k4"
+        ]
+    );
+    // Enter on /backup/k1 (the second row): its diff, now → the source.
+    let mut cmds = update(&mut s, key(KeyCode::Down));
+    cmds.extend(update(&mut s, key(KeyCode::Enter)));
+    pump(&mut s, cmds, &tx, &mut rx, |s| {
+        s.plan
+            .as_ref()
+            .is_some_and(|v| v.diff.as_ref().is_some_and(|d| d.1.is_some()))
+    })
+    .await;
+    let (shown, diff) = s.plan.as_ref().unwrap().diff.clone().unwrap();
+    assert_eq!(shown, b"/backup/k1");
+    assert_eq!(
+        diff,
+        Some(Ok(vec![
+            (DiffTag::Old, "old".to_string()),
+            (DiffTag::New, "v1".to_string())
+        ]))
+    );
+    update(&mut s, key(KeyCode::Esc));
+    // Someone writes a target key after the plan.
+    client.put("/backup/k3", "theirs", None).await.unwrap();
+    let mut cmds = update(&mut s, key(KeyCode::Char('a')));
+    for c in "yes".chars() {
+        cmds.extend(update(&mut s, key(KeyCode::Char(c))));
+    }
+    cmds.extend(update(&mut s, key(KeyCode::Enter)));
+    pump(&mut s, cmds, &tx, &mut rx, |s| {
+        s.plan.as_ref().is_some_and(|v| v.summary.is_some())
+    })
+    .await;
+    let summary = s.plan.as_ref().unwrap().summary.clone().unwrap();
+    assert_eq!(summary.skipped, vec![b"/backup/k3".to_vec()]);
+    assert_eq!(summary.applied, 3);
+    let m = s.message.as_ref().unwrap();
+    assert!(!m.error);
+    assert_eq!(
+        m.text,
+        "copy /app/ → /backup/: 3 applied, 1 skipped because they changed since the plan"
+    );
+    let b = dump(&mut client, b"/backup/").await;
+    assert_eq!(b[&b"k1"[..]], b"v1");
+    assert_eq!(b[&b"k3"[..]], b"theirs");
+    assert_eq!(b.len(), 5);
+    // Journaled: `u` on k1 would put "old" back.
+    let j = etcdlens::journal::Journal { path: journal };
+    assert_eq!(
+        j.last_for(b"/backup/k1").unwrap().prev_bytes(),
+        Some(b"old".to_vec())
+    );
+    drop(tx);
+    worker.await.unwrap();
+}
+
+/// `:move DEST` in a real terminal: the plan is shown, `a` and `yes`
+/// apply it, the status bar sums it up, the keys moved.
+#[tokio::test(flavor = "multi_thread")]
+async fn move_from_the_tui_shows_the_plan_and_applies_it() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client.put("/app/a", "1", None).await.unwrap();
+    client.put("/app/b", "2", None).await.unwrap();
+    client.put("/other/x", "no", None).await.unwrap();
+    let tmux = common::tmux::Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    tmux.wait_for("other/");
+    tmux.send(&["j"]);
+    tmux.send(&[":"]);
+    tmux.run(&["send-keys", "-t", "t", "-l", "move /moved/"]);
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("keys that change (2)");
+    assert!(
+        screen.contains("2 created · 0 updated · 0 unchanged · 2 deleted at the source"),
+        "{screen}"
+    );
+    tmux.send(&["a"]);
+    tmux.wait_for("type yes");
+    tmux.run(&["send-keys", "-t", "t", "-l", "yes"]);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("2 applied, 2 moved sources deleted, 0 skipped");
+    assert_eq!(
+        dump(&mut client, b"/moved/").await,
+        BTreeMap::from([
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"b".to_vec(), b"2".to_vec())
+        ])
+    );
+    assert!(dump(&mut client, b"/app/").await.is_empty());
+    tmux.send(&["Escape"]);
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

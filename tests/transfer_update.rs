@@ -1,11 +1,17 @@
-//! `:export FILE` as plain transitions: message in, state and commands out.
+//! `:export FILE`, `:copy`, `:move` and `:import` as plain transitions:
+//! message in, state and commands out; the plan view as a snapshot.
 
 mod common;
 
 use common::fixtures::{ch, key, listed_root};
 use crossterm::event::KeyCode;
 use etcdlens::app::{update, Cmd, Msg, State};
+use etcdlens::etcd::types::Expect;
 use etcdlens::transfer::export::Exported;
+use etcdlens::transfer::{Change, Plan, PlanEntry, Source, Summary, Transfer};
+use etcdlens::value_doc::DiffTag;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
 
 fn listed_state() -> State {
     listed_root(&["/app/", "/key"])
@@ -119,4 +125,299 @@ fn export_failures_and_bad_commands_say_why() {
         message(&s).1,
         "select a directory to export everything under it"
     );
+}
+
+fn copy_app(moving: bool) -> Transfer {
+    Transfer {
+        source: Source::Prefix(b"/app/".to_vec()),
+        to: Some(b"/backup/".to_vec()),
+        moving,
+    }
+}
+
+fn entry(target: &str, change: Change, expect: Expect) -> PlanEntry {
+    PlanEntry {
+        target: target.as_bytes().to_vec(),
+        change,
+        expect,
+        source_revision: 10,
+    }
+}
+
+/// /app/a created, /app/b updated, /app/c unchanged.
+fn three_key_plan(moving: bool) -> Plan {
+    Plan {
+        entries: vec![
+            entry("/backup/a", Change::Create, Expect::Absent),
+            entry("/backup/b", Change::Update, Expect::ModRevision(7)),
+            entry("/backup/c", Change::Unchanged, Expect::ModRevision(8)),
+        ],
+        created: 1,
+        updated: 1,
+        unchanged: 1,
+        deleted: if moving { 3 } else { 0 },
+        leased: 0,
+        from_prefix: b"/app/".to_vec(),
+        to_prefix: b"/backup/".to_vec(),
+        source_revision: 12,
+    }
+}
+
+fn type_text(s: &mut State, text: &str) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    for c in text.chars() {
+        cmds.extend(update(s, ch(c)));
+    }
+    cmds.extend(update(s, key(KeyCode::Enter)));
+    cmds
+}
+
+#[test]
+fn copy_plans_shows_asks_yes_applies_and_sums_up() {
+    let mut s = listed_state();
+    let cmds = command(&mut s, "copy /backup/");
+    assert_eq!(
+        cmds,
+        vec![Cmd::Plan {
+            transfer: copy_app(false)
+        }]
+    );
+    assert_eq!(message(&s).1, "planning copy /app/ → /backup/…");
+    update(
+        &mut s,
+        Msg::Planning {
+            transfer: copy_app(false),
+            keys: 2,
+        },
+    );
+    assert_eq!(s.plan.as_ref().unwrap().planned, 2);
+    // Before the plan is ready, `a` says so and asks nothing.
+    update(&mut s, ch('a'));
+    assert!(s.prompt.is_none());
+    assert_eq!(
+        message(&s).1,
+        "copy /app/ → /backup/: the plan is not ready yet"
+    );
+    update(
+        &mut s,
+        Msg::Planned {
+            transfer: copy_app(false),
+            result: Ok(three_key_plan(false)),
+        },
+    );
+    assert_eq!(
+        message(&s).1,
+        "plan: copy /app/ → /backup/: 1 created, 1 updated, 1 unchanged · a applies (type yes), Esc closes"
+    );
+    let view = s.plan.as_ref().unwrap();
+    // The list holds the keys that change, not the unchanged one.
+    assert_eq!(view.changed, vec![0, 1]);
+    // Moving keys move in the list (and stop at its end), not in the tree.
+    let tree_row = s.selected_row().unwrap().node;
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    assert_eq!(s.plan.as_ref().unwrap().selected, 1);
+    assert_eq!(s.selected_row().unwrap().node, tree_row);
+    // Enter reads the selected key's values for its diff.
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(
+        cmds,
+        vec![Cmd::PlanKey {
+            source: Source::Prefix(b"/app/".to_vec()),
+            plan: three_key_plan(false).origin(),
+            target: b"/backup/b".to_vec(),
+        }]
+    );
+    update(
+        &mut s,
+        Msg::PlanKey {
+            target: b"/backup/b".to_vec(),
+            result: Ok((Some(b"x\ny".to_vec()), b"x\nz".to_vec())),
+        },
+    );
+    let (shown, diff) = s.plan.as_ref().unwrap().diff.clone().unwrap();
+    assert_eq!(shown, b"/backup/b");
+    assert_eq!(
+        diff,
+        Some(Ok(vec![
+            (DiffTag::Same, "x".into()),
+            (DiffTag::Old, "y".into()),
+            (DiffTag::New, "z".into())
+        ]))
+    );
+    // Esc closes the diff first, the plan stays.
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.plan.as_ref().unwrap().diff.is_none());
+
+    // `a` asks for yes; anything else is refused and writes nothing.
+    assert!(update(&mut s, ch('a')).is_empty());
+    assert!(s.prompt.is_some());
+    assert!(type_text(&mut s, "y").is_empty());
+    assert_eq!(
+        s.prompt.as_ref().unwrap().error.as_deref(),
+        Some("type yes (or Esc to cancel)")
+    );
+    update(&mut s, key(KeyCode::Backspace));
+    let cmds = type_text(&mut s, "yes");
+    assert_eq!(
+        cmds,
+        vec![Cmd::ApplyPlan {
+            transfer: copy_app(false),
+            plan: three_key_plan(false),
+            max_request_bytes: s.max_request_bytes,
+        }]
+    );
+    assert!(s.prompt.is_none());
+    update(&mut s, Msg::Applying { keys: 2 });
+    assert_eq!(message(&s).1, "applying copy /app/ → /backup/: 2 of 3 keys");
+    // Esc does not close it while applying.
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.plan.is_some());
+    update(
+        &mut s,
+        Msg::Applied(Ok(Summary {
+            applied: 1,
+            deleted: 0,
+            skipped: vec![b"/backup/b".to_vec()],
+            journal_error: None,
+        })),
+    );
+    assert_eq!(
+        message(&s),
+        (
+            false,
+            "copy /app/ → /backup/: 1 applied, 1 skipped because they changed since the plan"
+                .into()
+        )
+    );
+    // Applied once: `a` does not ask again.
+    update(&mut s, ch('a'));
+    assert!(s.prompt.is_none());
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.plan.is_none(), "Esc closes it");
+}
+
+#[test]
+fn move_and_import_plan_and_failures_say_why() {
+    let mut s = listed_state();
+    let cmds = command(&mut s, "move /backup/");
+    assert_eq!(
+        cmds,
+        vec![Cmd::Plan {
+            transfer: copy_app(true)
+        }]
+    );
+    update(
+        &mut s,
+        Msg::Planned {
+            transfer: copy_app(true),
+            result: Ok(three_key_plan(true)),
+        },
+    );
+    // A move lists every key: each source is deleted, even the unchanged.
+    assert_eq!(s.plan.as_ref().unwrap().changed, vec![0, 1, 2]);
+    // Esc in the yes prompt cancels; nothing sent.
+    update(&mut s, ch('a'));
+    assert!(update(&mut s, key(KeyCode::Esc)).is_empty());
+    assert!(s.prompt.is_none() && s.plan.is_some());
+    update(&mut s, key(KeyCode::Esc));
+    assert!(s.plan.is_none());
+
+    let cmds = command(&mut s, "import /tmp/app.jsonl");
+    let import = Transfer {
+        source: Source::File("/tmp/app.jsonl".into()),
+        to: None,
+        moving: false,
+    };
+    assert_eq!(
+        cmds,
+        vec![Cmd::Plan {
+            transfer: import.clone()
+        }]
+    );
+    update(
+        &mut s,
+        Msg::Planned {
+            transfer: import,
+            result: Err("cannot read /tmp/app.jsonl: No such file or directory".into()),
+        },
+    );
+    assert_eq!(
+        message(&s),
+        (
+            true,
+            "cannot plan import /tmp/app.jsonl: cannot read /tmp/app.jsonl: No such file or directory"
+                .into()
+        )
+    );
+    update(&mut s, key(KeyCode::Esc));
+
+    assert!(command(&mut s, "move").is_empty());
+    assert_eq!(
+        message(&s),
+        (
+            true,
+            ":move needs a DEST prefix (e.g. :move /backup/)".into()
+        )
+    );
+    // `:copy` alone is still the clipboard's action, not a transfer.
+    command(&mut s, "copy");
+    assert_eq!(message(&s), (false, "no value to copy".into()));
+    assert!(s.plan.is_none());
+    // A key is not a directory.
+    update(&mut s, ch('j'));
+    assert!(command(&mut s, "move /x/").is_empty());
+    assert_eq!(
+        message(&s).1,
+        "select a directory to move everything under it"
+    );
+}
+
+#[test]
+fn read_only_refuses_transfers_before_anything_is_read() {
+    let mut s = listed_state();
+    s.read_only = true;
+    for line in ["copy /backup/", "move /backup/", "import /tmp/a.jsonl"] {
+        assert!(command(&mut s, line).is_empty(), "{line}");
+        let (error, text) = message(&s);
+        assert!(error && text.starts_with("read-only: "), "{text}");
+        assert!(s.plan.is_none());
+    }
+}
+
+#[test]
+fn plan_view_snapshot() {
+    let mut s = listed_state();
+    s.size = (120, 20);
+    command(&mut s, "move /backup/");
+    update(
+        &mut s,
+        Msg::Planned {
+            transfer: copy_app(true),
+            result: Ok(three_key_plan(true)),
+        },
+    );
+    update(&mut s, ch('j'));
+    update(&mut s, key(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::PlanKey {
+            target: b"/backup/b".to_vec(),
+            result: Ok((
+                Some(b"{\n  \"port\": 1\n}".to_vec()),
+                b"{\n  \"port\": 2\n}".to_vec(),
+            )),
+        },
+    );
+    let mut t = Terminal::new(TestBackend::new(120, 20)).unwrap();
+    t.draw(|f| etcdlens::ui::draw(f, &s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut screen = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    insta::assert_snapshot!(screen);
 }

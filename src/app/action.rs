@@ -16,21 +16,29 @@ pub enum Mode {
     Changes,
     /// The leases list; keys it does not bind work as when browsing.
     Leases,
+    /// A transfer's plan (`:import`, `:copy`, `:move`); keys it does not
+    /// bind work as when browsing.
+    Plan,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 7] = [
         Mode::Browse,
         Mode::History,
         Mode::Changes,
         Mode::Leases,
+        Mode::Plan,
         Mode::Editor,
         Mode::Conflict,
     ];
 
     /// The mode whose keys work too where this one binds nothing.
     pub fn parent(self) -> Option<Mode> {
-        matches!(self, Mode::History | Mode::Changes | Mode::Leases).then_some(Mode::Browse)
+        matches!(
+            self,
+            Mode::History | Mode::Changes | Mode::Leases | Mode::Plan
+        )
+        .then_some(Mode::Browse)
     }
 
     pub fn title(self) -> &'static str {
@@ -45,6 +53,7 @@ impl Mode {
             Mode::Leases => {
                 "in the leases list (moving keys move, Enter lists a lease's keys, Esc closes)"
             }
+            Mode::Plan => "in a transfer's plan (moving keys move, Esc closes)",
         }
     }
 }
@@ -135,6 +144,7 @@ actions! {
     Leases, Browse, "leases", ["T"], "leases: id, granted and remaining TTL, keys held (most first)";
     Revoke, Leases, "revoke", ["x"], "revoke the selected lease: its keys are deleted (asks first)";
     KeepAlive, Leases, "keep-alive", ["k"], "keep the selected lease alive once";
+    ApplyPlan, Plan, "apply", ["a"], "apply the plan shown (type yes; keys changed since the plan are skipped)";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 

@@ -195,6 +195,26 @@ pub enum Msg {
         file: String,
         result: Result<crate::transfer::export::Exported, String>,
     },
+    /// The plan of `transfer` read this many source keys so far.
+    Planning {
+        transfer: crate::transfer::Transfer,
+        keys: u64,
+    },
+    /// The plan of `transfer` is made.
+    Planned {
+        transfer: crate::transfer::Transfer,
+        result: Result<crate::transfer::Plan, String>,
+    },
+    /// Applying the plan: this many keys done.
+    Applying { keys: u64 },
+    /// Applying the plan ended.
+    Applied(Result<crate::transfer::Summary, String>),
+    /// One planned key's values: the target now (`None`: absent) and
+    /// what the source would write.
+    PlanKey {
+        target: Vec<u8>,
+        result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,5 +396,22 @@ pub enum Cmd {
     Export {
         prefix: Vec<u8>,
         file: String,
+    },
+    /// Make the plan of a transfer (`Msg::Planning`, `Msg::Planned`).
+    Plan {
+        transfer: crate::transfer::Transfer,
+    },
+    /// Read one planned key's values for its diff (`Msg::PlanKey`).
+    PlanKey {
+        source: crate::transfer::Source,
+        plan: crate::transfer::PlanOrigin,
+        target: Vec<u8>,
+    },
+    /// Apply a plan made before, journaled (`Msg::Applying`,
+    /// `Msg::Applied`).
+    ApplyPlan {
+        transfer: crate::transfer::Transfer,
+        plan: crate::transfer::Plan,
+        max_request_bytes: usize,
     },
 }

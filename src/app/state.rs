@@ -122,6 +122,8 @@ pub struct State {
     pub resources: Option<super::resources::ResourceView>,
     /// The `:export` running now.
     pub export: Option<super::transfer::ExportJob>,
+    /// The plan of `:import`, `:copy` or `:move`, shown over the right panes.
+    pub plan: Option<super::transfer::PlanView>,
     /// Which key does what (defaults and `[keys]` from config.toml).
     pub keymap: Keymap,
     /// Colours: dark, light or none (`ui::theme`).
@@ -194,6 +196,7 @@ impl State {
             changes: None,
             resources: None,
             export: None,
+            plan: None,
             keymap: Keymap::default(),
             theme: crate::ui::theme::Theme::Dark,
             last_click: None,

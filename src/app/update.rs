@@ -152,6 +152,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::LeaseKeptAlive { id, result } => leases::update::on_kept_alive(state, id, result),
         Msg::ExportProgress { keys, bytes } => transfer::update::on_progress(state, keys, bytes),
         Msg::Exported { file, result } => transfer::update::on_exported(state, file, result),
+        Msg::Planning { transfer, keys } => transfer::update::on_planning(state, &transfer, keys),
+        Msg::Planned { transfer, result } => transfer::update::on_planned(state, transfer, result),
+        Msg::Applying { keys } => transfer::update::on_applying(state, keys),
+        Msg::Applied(result) => transfer::update::on_applied(state, result),
+        Msg::PlanKey { target, result } => transfer::update::on_plan_key(state, target, result),
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -181,6 +186,8 @@ pub fn mode(state: &State) -> Mode {
         Mode::Changes
     } else if state.leases.is_some() {
         Mode::Leases
+    } else if state.plan.is_some() {
+        Mode::Plan
     } else {
         Mode::Browse
     }
@@ -271,6 +278,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             if cluster::update::on_action(state, action, cmds)
                 || usage::update::on_pane_action(state, action, cmds)
                 || leases::update::on_pane_action(state, action, cmds)
+                || transfer::update::on_pane_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
                 || changes::update::on_pane_action(state, action, cmds)
                 || resources::update::on_pane_action(state, action, cmds)
@@ -294,6 +302,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 find::update::on_action,
                 usage::update::on_action,
                 leases::update::on_action,
+                transfer::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,

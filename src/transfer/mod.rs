@@ -145,10 +145,7 @@ impl Reader {
     ) -> Result<(Reader, Vec<u8>), String> {
         match source {
             Source::File(path) => {
-                let file = std::fs::File::open(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let r = format::Reader::new(std::io::BufReader::with_capacity(1 << 20, file))
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let r = open_file(path)?;
                 let prefix = r.header.prefix_bytes()?;
                 Ok((Reader::File(r), prefix))
             }
@@ -196,6 +193,15 @@ impl Reader {
             Reader::Etcd(r) => r.origin().map_or(0, |o| o.revision),
         }
     }
+}
+
+fn open_file(
+    path: &std::path::Path,
+) -> Result<format::Reader<std::io::BufReader<std::fs::File>>, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    format::Reader::new(std::io::BufReader::with_capacity(1 << 20, file))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Prefixes that overlap: a move or copy into itself would read what it
@@ -512,4 +518,64 @@ type Sent = (Vec<BulkWrite>, Result<Vec<BulkOutcome>, etcd_client::Error>);
 async fn send(kv: KvClient, batch: Vec<BulkWrite>) -> Sent {
     let r = bulk::apply(&kv, &batch).await;
     (batch, r)
+}
+
+/// Where a plan's key comes from: its prefixes and the revision a cluster
+/// source was read at (a plan without its entries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOrigin {
+    pub from_prefix: Vec<u8>,
+    pub to_prefix: Vec<u8>,
+    pub source_revision: i64,
+}
+
+impl Plan {
+    pub fn origin(&self) -> PlanOrigin {
+        PlanOrigin {
+            from_prefix: self.from_prefix.clone(),
+            to_prefix: self.to_prefix.clone(),
+            source_revision: self.source_revision,
+        }
+    }
+}
+
+/// One key of a plan, for its diff: the target's value now (`None`:
+/// absent) and the value the source would write (a cluster prefix at the
+/// plan's revision; an export file read up to the key).
+pub async fn key_values(
+    client: &etcd_client::Client,
+    source: &Source,
+    plan: &PlanOrigin,
+    target: &[u8],
+) -> Result<(Option<Vec<u8>>, Vec<u8>), String> {
+    let rest = target
+        .strip_prefix(plan.to_prefix.as_slice())
+        .ok_or("the key is not under the plan's target")?;
+    let mut source_key = plan.from_prefix.clone();
+    source_key.extend_from_slice(rest);
+    let mut kv = kv_client(client);
+    let describe = |e: etcd_client::Error| crate::etcd::describe_error(&e);
+    let new = match source {
+        Source::Prefix(_) => {
+            let opts = etcd_client::GetOptions::new().with_revision(plan.source_revision);
+            let resp = kv.get(source_key, Some(opts)).await.map_err(describe)?;
+            resp.kvs()
+                .first()
+                .map(|kv| kv.value().to_vec())
+                .ok_or("the source key is gone at the plan's revision")?
+        }
+        Source::File(path) => {
+            let mut r = open_file(path)?;
+            loop {
+                match r.next_record()? {
+                    Some(rec) if rec.key == source_key => break rec.value,
+                    Some(_) => {}
+                    None => return Err("the key is no longer in the file".into()),
+                }
+            }
+        }
+    };
+    let resp = kv.get(target.to_vec(), None).await.map_err(describe)?;
+    let old = resp.kvs().first().map(|kv| kv.value().to_vec());
+    Ok((old, new))
 }

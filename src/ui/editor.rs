@@ -116,6 +116,10 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
                 crate::escape::etcdctl_line("del --prefix", prefix, "")
             ),
         ),
+        PromptKind::ApplyPlan => (
+            " Apply the plan ".to_string(),
+            "Each key is written only if it is still as the plan saw it (transactions of at most 128); the others are skipped and counted.".to_string(),
+        ),
         PromptKind::Undelete { prefix, items } => (
             " Undelete ".to_string(),
             format!(

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod layout;
 pub mod leader;
 pub mod leases;
+pub mod plan;
 pub mod resources;
 pub mod status;
 pub mod theme;
@@ -80,6 +81,10 @@ pub fn draw(frame: &mut Frame, state: &State) {
     if let Some(view) = &state.leases {
         let right = areas.value.union(areas.events).union(areas.leader);
         leases::draw(frame, right, state, view, &state.keymap);
+    }
+    if let Some(view) = &state.plan {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        plan::draw(frame, right, view, &state.keymap);
     }
     if let Some(view) = &state.usage {
         let right = areas.value.union(areas.events).union(areas.leader);

@@ -40,6 +40,21 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "FILE",
         "export the selected directory (all of it, at one revision) to FILE as JSON lines",
     ),
+    (
+        "import",
+        "FILE",
+        "import an export FILE under its own prefix: a plan first, a applies it (type yes)",
+    ),
+    (
+        "copy",
+        "DEST",
+        "copy the selected directory to the prefix DEST: a plan first, a applies it (type yes); :copy alone copies the value to the clipboard",
+    ),
+    (
+        "move",
+        "DEST",
+        "move the selected directory to the prefix DEST (each copy and its source's delete in one transaction): a plan first",
+    ),
 ];
 
 /// What a command line asks for.
@@ -53,6 +68,9 @@ pub enum Command {
     Changes(super::changes::Range),
     Find(String),
     Export(String),
+    Import(String),
+    /// `:copy DEST` (false) or `:move DEST` (true).
+    Copy(String, bool),
 }
 
 /// Reads a command line (without the `:`).
@@ -77,6 +95,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
         ("export", Some(file)) => Ok(Command::Export(file.to_string())),
         ("export", None) => Err(":export needs a FILE (e.g. :export /tmp/app.jsonl)".into()),
+        ("import", Some(file)) => Ok(Command::Import(file.to_string())),
+        ("import", None) => Err(":import needs a FILE (e.g. :import /tmp/app.jsonl)".into()),
+        ("copy", Some(dest)) => Ok(Command::Copy(dest.to_string(), false)),
+        ("move", Some(dest)) => Ok(Command::Copy(dest.to_string(), true)),
+        // `:copy` alone is the clipboard's action.
+        ("move", None) => Err(":move needs a DEST prefix (e.g. :move /backup/)".into()),
         (name, arg) => match (Action::from_name(name), arg) {
             (Some(action), None) => Ok(Command::Run(action)),
             (Some(_), Some(_)) => Err(format!(":{name} takes no argument")),

@@ -74,6 +74,10 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         }
         Ok(Command::Find(query)) => find::update::start(state, &query, cmds),
         Ok(Command::Export(file)) => crate::app::transfer::update::export(state, file, cmds),
+        Ok(Command::Import(file)) => crate::app::transfer::update::import(state, file, cmds),
+        Ok(Command::Copy(dest, moving)) => {
+            crate::app::transfer::update::copy(state, dest, moving, cmds)
+        }
         Err(e) => state.error(e),
     }
 }
@@ -99,7 +103,7 @@ fn complete(state: &mut State) {
             (String::new(), text.clone(), c)
         }
         // A file name is not completed from the tree.
-        Some((name, arg)) if takes_argument(name) && name != "export" => {
+        Some((name, arg)) if takes_argument(name) && !matches!(name, "export" | "import") => {
             let arg = arg.trim_start();
             (
                 format!("{name} "),

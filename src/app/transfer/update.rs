@@ -1,11 +1,20 @@
 //! `:export FILE`: exports the selected directory (the tree's root when
 //! nothing is selected) in the background, progress in the status bar.
+//! `:import FILE`, `:copy DEST`, `:move DEST`: the plan made in a task and
+//! shown, `a` then `yes` applies it, progress and the summary.
 
-use super::ExportJob;
+use super::{ExportJob, PlanView};
+use crate::app::action::Action;
+use crate::app::list;
 use crate::app::msg::Cmd;
+use crate::app::state::Pane;
+use crate::app::writes::update::writable;
+use crate::app::writes::{Prompt, PromptKind};
 use crate::app::State;
 use crate::escape::{escape_bytes, escape_str};
 use crate::transfer::export::Exported;
+use crate::transfer::{Plan, Source, Summary, Transfer};
+use crate::value_doc::line_diff;
 
 pub fn export(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
     if let Some(job) = &state.export {
@@ -57,5 +66,227 @@ pub fn on_exported(state: &mut State, file: String, result: Result<Exported, Str
             escape_bytes(&prefix),
             escape_str(&file)
         )),
+    }
+}
+
+/// `:import FILE`: the file's keys under its own prefix, through a plan.
+pub fn import(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
+    let what = format!("import {}", escape_str(&file));
+    let transfer = Transfer {
+        source: Source::File(file.into()),
+        to: None,
+        moving: false,
+    };
+    open(state, transfer, what, cmds);
+}
+
+/// `:copy DEST` / `:move DEST`: the selected directory to `dest`, through
+/// a plan.
+pub fn copy(state: &mut State, dest: String, moving: bool, cmds: &mut Vec<Cmd>) {
+    let verb = if moving { "move" } else { "copy" };
+    let Some(row) = state.selected_row() else {
+        return state.info(format!("select a directory to {verb} everything under it"));
+    };
+    let node = state.tree.node(row.node);
+    if row.more || !node.is_dir() || node.full.is_empty() {
+        return state.info(format!("select a directory to {verb} everything under it"));
+    }
+    let from = node.full.to_vec();
+    let what = format!("{verb} {} → {}", escape_bytes(&from), escape_str(&dest));
+    let transfer = Transfer {
+        source: Source::Prefix(from),
+        to: Some(dest.into_bytes()),
+        moving,
+    };
+    open(state, transfer, what, cmds);
+}
+
+fn open(state: &mut State, transfer: Transfer, what: String, cmds: &mut Vec<Cmd>) {
+    if !writable(state, &what) {
+        return;
+    }
+    if let Some(view) = &state.plan {
+        if view.applying.is_some() {
+            return state.info(format!("{} is being applied: wait for it", view.what));
+        }
+    }
+    state.info(format!("planning {what}…"));
+    state.plan = Some(PlanView::new(transfer.clone(), what));
+    cmds.push(Cmd::Plan { transfer });
+}
+
+/// Source keys planned so far.
+pub fn on_planning(state: &mut State, transfer: &Transfer, keys: u64) {
+    if let Some(view) = state.plan.as_mut().filter(|v| v.transfer == *transfer) {
+        view.planned = keys;
+    }
+}
+
+pub fn on_planned(state: &mut State, transfer: Transfer, result: Result<Plan, String>) {
+    let Some(view) = state.plan.as_mut().filter(|v| v.transfer == transfer) else {
+        return;
+    };
+    match result {
+        Ok(plan) => {
+            let line = format!("plan: {}: {}", view.what, plan.summary());
+            view.set_plan(plan);
+            if view.has_work() {
+                state.info(format!("{line} · a applies (type yes), Esc closes"));
+            } else {
+                state.info(format!("{line}: nothing to do"));
+            }
+        }
+        Err(e) => {
+            let line = format!("cannot plan {}: {e}", view.what);
+            view.error = Some(e);
+            state.error(line);
+        }
+    }
+}
+
+/// `a` in the plan view: ask for `yes`, then apply.
+pub fn ask_apply(state: &mut State) {
+    let Some(view) = state.plan.as_ref() else {
+        return state.info("apply: make a plan first (:import FILE, :copy DEST, :move DEST)");
+    };
+    if view.applying.is_some() || view.summary.is_some() {
+        return state.info(format!("{} was applied already", view.what));
+    }
+    let Some(plan) = view.plan.as_ref() else {
+        return state.info(format!("{}: the plan is not ready yet", view.what));
+    };
+    if !view.has_work() {
+        return state.info("nothing to do: every key is already as in the source");
+    }
+    let label = format!("{}: {}? type yes", view.what, plan.summary());
+    if !writable(state, "applying a plan") {
+        return;
+    }
+    state.prompt = Some(Prompt {
+        kind: PromptKind::ApplyPlan,
+        fields: vec![(label, String::new())],
+        active: 0,
+        error: None,
+    });
+}
+
+/// `yes` typed: the writes start.
+pub fn apply(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let max_request_bytes = state.max_request_bytes;
+    let Some(view) = state.plan.as_mut() else {
+        return;
+    };
+    let Some(plan) = view.plan.clone() else {
+        return;
+    };
+    view.applying = Some(0);
+    // A diff read before is stale once writes start.
+    view.diff = None;
+    let line = format!("applying {}…", view.what);
+    cmds.push(Cmd::ApplyPlan {
+        transfer: view.transfer.clone(),
+        plan,
+        max_request_bytes,
+    });
+    state.info(line);
+}
+
+pub fn on_applying(state: &mut State, keys: u64) {
+    if let Some(view) = state.plan.as_mut().filter(|v| v.applying.is_some()) {
+        view.applying = Some(keys);
+        let total = view.plan.as_ref().map_or(0, |p| p.entries.len());
+        let line = format!("applying {}: {keys} of {total} keys", view.what);
+        state.info(line);
+    }
+}
+
+pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
+    let Some(view) = state.plan.as_mut() else {
+        return;
+    };
+    view.applying = None;
+    match result {
+        Ok(summary) => {
+            let line = format!("{}: {}", view.what, summary.line());
+            let journal = summary.journal_error.clone();
+            view.summary = Some(summary);
+            state.info(line);
+            if let Some(e) = journal {
+                crate::app::writes::update::on_journal_failed(state, e);
+            }
+            // What the tree shows may have changed.
+            state.value_dirty |= state.value.key.is_some();
+        }
+        Err(e) => {
+            let line = format!("{} failed: {e}", view.what);
+            view.error = Some(e);
+            state.error(line);
+        }
+    }
+}
+
+/// Moving keys while the plan is shown; `open` reads the selected key's
+/// diff, `back` closes the diff, then the view (not while applying). True
+/// when it took the action.
+pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    let page = state.page_height(Pane::Keys).saturating_sub(4).max(1);
+    let Some(view) = state.plan.as_mut() else {
+        return false;
+    };
+    if list::move_in(
+        &mut view.selected,
+        &mut view.offset,
+        view.changed.len(),
+        page,
+        action,
+    ) {
+        return true;
+    }
+    if action == Action::Open {
+        let entry = view
+            .plan
+            .as_ref()
+            .zip(view.changed.get(view.selected))
+            .map(|(plan, &i)| (plan.origin(), plan.entries[i].target.clone()));
+        if let Some((plan, target)) = entry {
+            view.diff = Some((target.clone(), None));
+            cmds.push(Cmd::PlanKey {
+                source: view.transfer.source.clone(),
+                plan,
+                target,
+            });
+        }
+    } else if matches!(action, Action::Back | Action::Close) && view.diff.is_some() {
+        view.diff = None;
+    } else if matches!(action, Action::Back | Action::Close) {
+        if view.applying.is_some() {
+            state.info("the plan is being applied: it closes when done");
+        } else {
+            state.plan = None;
+        }
+    }
+    true
+}
+
+/// The plan view's own actions.
+pub fn on_action(state: &mut State, action: Action, _cmds: &mut Vec<Cmd>) -> bool {
+    match action {
+        Action::ApplyPlan => ask_apply(state),
+        _ => return false,
+    }
+    true
+}
+
+/// The opened key's values: its diff, target now → source.
+pub fn on_plan_key(
+    state: &mut State,
+    target: Vec<u8>,
+    result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
+) {
+    let Some(view) = state.plan.as_mut() else {
+        return;
+    };
+    if let Some((_, diff)) = view.diff.as_mut().filter(|(k, _)| *k == target) {
+        *diff = Some(result.map(|(old, new)| line_diff(old.as_deref().unwrap_or_default(), &new)));
     }
 }

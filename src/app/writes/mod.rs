@@ -83,6 +83,8 @@ pub enum PromptKind {
         prefix: Vec<u8>,
         items: Vec<(Vec<u8>, i64)>,
     },
+    /// Field: the confirmation word. Applies the plan shown (`state.plan`).
+    ApplyPlan,
 }
 
 /// A small form in a dialog.

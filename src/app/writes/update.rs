@@ -610,6 +610,10 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
             ));
             cmds.push(Cmd::DeletePrefix { prefix });
         }
+        PromptKind::ApplyPlan => {
+            state.prompt = None;
+            crate::app::transfer::update::apply(state, cmds);
+        }
         PromptKind::Undelete { prefix, items } => {
             state.prompt = None;
             state.info(format!(
