@@ -123,6 +123,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.file_warnings.insert(what, error);
         }
         Msg::PrefixCount { prefix, count } => writes::update::on_prefix_count(state, prefix, count),
+        Msg::FoundDeleted {
+            id,
+            result,
+            journal,
+        } => find::update::on_deleted(state, id, result, journal),
         Msg::PrefixDeleted { prefix, result } => {
             writes::update::on_prefix_deleted(state, prefix, result)
         }

@@ -116,6 +116,18 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
                 crate::escape::etcdctl_line("del --prefix", prefix, "")
             ),
         ),
+        PromptKind::DeleteFound {
+            dir, query, keys, ..
+        } => (
+            " Delete the find's results ".to_string(),
+            format!(
+                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.  = {}",
+                super::keys::thousands(keys.len() as u64),
+                crate::escape::escape_str(query),
+                escape_bytes(dir),
+                found_etcdctl(keys)
+            ),
+        ),
         PromptKind::Undelete { prefix, items } => (
             " Undelete ".to_string(),
             format!(
@@ -165,4 +177,22 @@ fn dialog(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, block: Block
             .block(block),
         area,
     );
+}
+
+/// The etcdctl equivalent of deleting the find's results: `etcdctl txn`'s
+/// interactive input for the first key (compare, then delete), and how
+/// many more keys go the same way.
+fn found_etcdctl(keys: &[(Vec<u8>, i64)]) -> String {
+    let Some((key, rev)) = keys.first() else {
+        return String::new();
+    };
+    let shown = escape_bytes(key);
+    let more = match keys.len() - 1 {
+        0 => String::new(),
+        n => format!(
+            "  (and {} more keys, up to 128 per txn)",
+            super::keys::thousands(n as u64)
+        ),
+    };
+    format!("etcdctl txn -i: mod(\"{shown}\") = \"{rev}\" → del {shown}{more}")
 }
