@@ -360,3 +360,31 @@ fn d_on_the_results_row_deletes_every_result_after_yes() {
         "2 deleted, 1 skipped (changed since the search)"
     );
 }
+
+#[test]
+fn d_on_a_leases_keys_is_refused_they_have_no_scan_revision() {
+    use etcdlens::etcd::leases::LeaseInfo;
+    let mut s = browsing();
+    let info = LeaseInfo {
+        id: 0x1234,
+        granted: 60,
+        ttl: 50,
+        keys: 2,
+    };
+    run(
+        &mut s,
+        vec![Msg::LeaseKeys {
+            id: 0x1234,
+            result: Ok(Some((info, vec![b"/app/a".to_vec(), b"/app/b".to_vec()]))),
+        }],
+    );
+    assert_eq!(s.find.as_ref().map(|v| v.hits.len()), Some(2));
+    assert!(run(&mut s, vec![ch('D')]).is_empty());
+    assert!(s.prompt.is_none());
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("x in :leases revokes it"));
+}

@@ -284,7 +284,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             }
             match state.focus {
                 Pane::Keys => tree::update::on_pane_action(state, action, cmds),
-                Pane::Value => value::update::on_pane_action(state, action),
+                Pane::Value => value::update::on_pane_action(state, action, cmds),
                 Pane::Events => watch::update::on_pane_action(state, action, cmds),
                 Pane::Leader => elections::update::on_pane_action(state, action),
             }

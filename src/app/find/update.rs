@@ -211,6 +211,12 @@ pub fn delete_all(state: &mut State) {
     if view.hits.is_empty() {
         return state.info("no results to delete");
     }
+    if view.hits.iter().any(|h| h.mod_revision == 0) {
+        // A lease's keys come without revisions: nothing to guard them on.
+        return state.info(
+            "these keys come from a lease, not a search: x in :leases revokes it (its keys go with it)",
+        );
+    }
     let keys = view
         .hits
         .iter()
