@@ -299,7 +299,10 @@ fn d_on_the_results_row_deletes_every_result_after_yes() {
     s.read_only = true;
     assert!(run(&mut s, vec![ch('D')]).is_empty());
     assert!(s.prompt.is_none());
-    assert!(s.message.as_ref().unwrap().text.starts_with("read-only"));
+    assert_eq!(
+        s.message.as_ref().unwrap().text,
+        "read-only: deleting the find's results refused; nothing was sent"
+    );
     s.read_only = false;
 
     // The question, then anything but `yes` sends nothing.
@@ -355,6 +358,7 @@ fn d_on_the_results_row_deletes_every_result_after_yes() {
     let v = s.find.as_ref().unwrap();
     let left: Vec<&[u8]> = v.hits.iter().map(|h| h.key.as_slice()).collect();
     assert_eq!(left, [&b"/app/pay2"[..]]);
+    assert_eq!(v.matches, 1, "the count on the results' row follows");
     assert_eq!(
         s.message.as_ref().unwrap().text,
         "2 deleted, 1 skipped (changed since the search)"

@@ -466,14 +466,17 @@ pub fn delete_key(state: &mut State) {
 
 /// `D`: count the selected directory's keys, then ask for `yes`.
 pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if !writable(state, "deleting a prefix") {
-        return;
-    }
     if let Some(found) = crate::app::find::update::selection(state) {
         if found.is_some() {
             return state.info("d deletes this key; D on the find's own row deletes every result");
         }
-        return crate::app::find::update::delete_all(state);
+        if writable(state, "deleting the find's results") {
+            crate::app::find::update::delete_all(state);
+        }
+        return;
+    }
+    if !writable(state, "deleting a prefix") {
+        return;
     }
     let Some(row) = state.selected_row() else {
         return;
