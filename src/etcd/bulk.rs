@@ -167,12 +167,15 @@ async fn all_or_each<T: Sync>(
     Ok(Applied::Each(out))
 }
 
+/// A deleted key's value and lease before its delete (when asked for).
+pub type Before = Option<(Vec<u8>, i64)>;
+
 /// What deleting keys unchanged since a scan did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeletedUnchanged {
     /// Keys deleted, each with the revision of its delete and (when asked
     /// for) its value and lease before.
-    pub deleted: Vec<(Vec<u8>, i64, Option<(Vec<u8>, i64)>)>,
+    pub deleted: Vec<(Vec<u8>, i64, Before)>,
     /// Keys that changed (or vanished) since: left alone.
     pub skipped: Vec<Vec<u8>>,
     /// Why it stopped before the end (what was deleted stays deleted).
@@ -228,7 +231,7 @@ pub async fn delete_unchanged(
 }
 
 /// The previous value and lease of each delete in a transaction's answer.
-fn deleted_prevs(resp: &TxnResponse) -> Vec<Option<(Vec<u8>, i64)>> {
+fn deleted_prevs(resp: &TxnResponse) -> Vec<Before> {
     resp.op_responses()
         .into_iter()
         .map(|op| match op {
