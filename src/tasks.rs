@@ -18,7 +18,7 @@ use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{
-    changes, cluster, describe_error, election, history, leases, lister, resources, revision,
+    bulk, changes, cluster, describe_error, election, history, leases, lister, resources, revision,
     value, write, Reports,
 };
 use crate::journal::{Entry, Journal};
@@ -26,7 +26,7 @@ use crate::record::Recorder;
 use crate::value_doc::Document;
 
 /// A prefix delete journals the previous values only up to this many keys.
-const JOURNAL_PREFIX_KEYS: i64 = 10_000;
+const JOURNAL_PREFIX_KEYS: i64 = crate::app::writes::update::JOURNAL_KEYS;
 
 /// Children per listing page (the "loading… N keys" step).
 pub const PAGE_SIZE: usize = 1000;
@@ -273,6 +273,25 @@ impl Tasks {
                         })
                         .map_err(|e| describe_error(&e));
                     Msg::PrefixDeleted { prefix, result }
+                });
+            }
+            Cmd::DeleteFound { id, keys, journal } => {
+                self.reply(async move {
+                    let result = bulk::delete_unchanged(&client.kv_client(), &keys, journal).await;
+                    let entries: Vec<Entry> = result
+                        .deleted
+                        .iter()
+                        .filter_map(|(k, rev, prev)| {
+                            prev.as_ref()
+                                .map(|(v, lease)| Entry::new(k, Some(v), *lease, *rev))
+                        })
+                        .collect();
+                    let journal = journal_append(&entries);
+                    Msg::FoundDeleted {
+                        id,
+                        result,
+                        journal,
+                    }
                 });
             }
             Cmd::FindUndo { key } => {

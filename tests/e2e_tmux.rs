@@ -536,3 +536,60 @@ async fn ctrl_c_in_the_editor_asks_before_dropping_the_text() {
     tmux.wait_for("EXIT=0");
     assert!(!tmux.alternate_screen_on());
 }
+
+/// Issue 14: `D` on the find's row deletes every result after `yes`;
+/// `Enter` in a leased key's Value pane opens its lease, `Enter` there
+/// lists its keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn find_deletes_all_results_and_the_value_pane_opens_a_lease() {
+    let etcd = etcd_with_data().await;
+    let mut c = etcd.client().await;
+    let lease = c.lease_grant(600, None).await.unwrap().id();
+    c.put(
+        "/app/leased",
+        "x",
+        Some(etcd_client::PutOptions::new().with_lease(lease)),
+    )
+    .await
+    .unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "env ETCDLENS_JOURNAL={} {BIN} --endpoints {} --prefix /app/",
+        journal.path().join("j.jsonl").display(),
+        etcd.endpoints()[0]
+    ));
+    tmux.wait_for("config");
+    // "b" finds blob and flags/beta.
+    tmux.send(&["F", "b", "Enter"]);
+    tmux.wait_for("find: \"b\" (2)");
+    tmux.send(&["D"]);
+    let screen = tmux.wait_for("type yes to delete them all");
+    assert!(screen.contains("delete 2 keys found for \"b\""), "{screen}");
+    tmux.send(&["y", "e", "s", "Enter"]);
+    tmux.wait_for("2 deleted, 0 skipped (changed since the search)");
+    let left = c
+        .get(
+            "/app/",
+            Some(
+                etcd_client::GetOptions::new()
+                    .with_prefix()
+                    .with_keys_only(),
+            ),
+        )
+        .await
+        .unwrap();
+    let keys: Vec<&[u8]> = left.kvs().iter().map(|kv| kv.key()).collect();
+    assert_eq!(keys, [&b"/app/config"[..], b"/app/leased"]);
+
+    // The leased key's value, then Enter in its Value pane.
+    tmux.send(&["Escape", "F", "l", "e", "a", "s", "e", "d", "Enter"]);
+    tmux.wait_for("find: \"leased\" (1)");
+    tmux.send(&["j"]);
+    tmux.wait_for(&format!("lease {lease:x}"));
+    tmux.send(&["Tab", "Enter"]);
+    tmux.wait_for("Leases (1)");
+    tmux.send(&["Enter"]);
+    tmux.wait_for(&format!("find: \"lease {lease:x}\" (1)"));
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

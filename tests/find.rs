@@ -309,3 +309,97 @@ async fn esc_stops_the_scan_and_its_reads() {
     h.press(KeyCode::Esc);
     assert!(h.state.find.is_none());
 }
+
+/// `D` on the results' row, `yes`: every result unchanged since the scan
+/// is deleted (300 keys: three transactions), one changed after the scan
+/// is skipped and keeps its new value, keys that did not match stay.
+#[tokio::test]
+async fn deleting_all_results_skips_a_key_changed_since_the_search() {
+    // The undo journal of this test binary, away from the user's.
+    let journal = tempfile::tempdir().unwrap();
+    std::env::set_var("ETCDLENS_JOURNAL", journal.path().join("journal.jsonl"));
+    let etcd = Etcd::single().await;
+    let hits: Vec<Vec<u8>> = (0..300)
+        .map(|i| format!("/d/hit-{i:03}").into_bytes())
+        .collect();
+    let others: Vec<Vec<u8>> = (0..10)
+        .map(|i| format!("/d/keep-{i}").into_bytes())
+        .collect();
+    etcd.put_keys(&hits).await;
+    etcd.put_keys(&others).await;
+
+    let mut h = Headless::start(etcd.connection().await, b"/", 100);
+    h.until(20, "the listing", |s| {
+        s.tree.rows.len() > 1 && s.tree.loading_under(etcdlens::app::tree::ROOT).is_empty()
+    })
+    .await;
+    h.press(KeyCode::Char('F'));
+    h.type_str("hit-");
+    h.press(KeyCode::Enter);
+    h.until(20, "the whole find", |s| {
+        s.find
+            .as_ref()
+            .is_some_and(|f| f.progress == Progress::Done)
+    })
+    .await;
+    assert_eq!(h.state.find.as_ref().unwrap().hits.len(), 300);
+
+    // Changed after the scan: its guard fails.
+    let mut client = etcd.client().await;
+    client.put("/d/hit-150", "changed", None).await.unwrap();
+
+    h.press(KeyCode::Char('D'));
+    assert!(h.state.prompt.is_some(), "asks for yes");
+    h.type_str("yes");
+    h.press(KeyCode::Enter);
+    h.until(20, "the summary", |s| {
+        s.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("skipped"))
+    })
+    .await;
+    assert_eq!(
+        h.state.message.as_ref().unwrap().text,
+        "299 deleted, 1 skipped (changed since the search)"
+    );
+    let left: Vec<Vec<u8>> = h
+        .state
+        .find
+        .as_ref()
+        .unwrap()
+        .hits
+        .iter()
+        .map(|h| h.key.clone())
+        .collect();
+    assert_eq!(left, [b"/d/hit-150".to_vec()], "deleted rows go");
+
+    let resp = client
+        .get("/d/", Some(etcd_client::GetOptions::new().with_prefix()))
+        .await
+        .unwrap();
+    let expected: Vec<(Vec<u8>, Vec<u8>)> = vec![(b"/d/hit-150".to_vec(), b"changed".to_vec())];
+    let got: Vec<(Vec<u8>, Vec<u8>)> = resp
+        .kvs()
+        .iter()
+        .map(|kv| (kv.key().to_vec(), kv.value().to_vec()))
+        .collect();
+    let kept: Vec<Vec<u8>> = got
+        .iter()
+        .filter(|(k, _)| k.starts_with(b"/d/keep-"))
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert_eq!(kept, others, "keys that did not match stay");
+    let hit_left: Vec<(Vec<u8>, Vec<u8>)> = got
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(b"/d/hit-"))
+        .collect();
+    assert_eq!(hit_left, expected);
+    // The deleted values are journaled for `u`.
+    let entry = etcdlens::journal::Journal::open_default()
+        .and_then(|j| j.last_for(b"/d/hit-299"))
+        .expect("journaled");
+    assert_eq!(entry.prev_bytes(), Some(b"/d/hit-299".to_vec()));
+    let skipped =
+        etcdlens::journal::Journal::open_default().and_then(|j| j.last_for(b"/d/hit-150"));
+    assert!(skipped.is_none(), "the skipped key was not written");
+}

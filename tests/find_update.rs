@@ -14,6 +14,7 @@ use etcdlens::app::msg::WriteOp;
 use etcdlens::app::tree::ROOT;
 use etcdlens::app::value::ValueStatus;
 use etcdlens::app::{update, Cmd, Msg, Pane, State};
+use etcdlens::etcd::bulk::DeletedUnchanged;
 use etcdlens::etcd::types::WriteOutcome;
 
 /// A tree `/` holding `/app/` (selected) and `/top`.
@@ -262,4 +263,132 @@ fn a_bad_query_is_said_and_nothing_runs() {
     assert!(cmds
         .iter()
         .any(|c| matches!(c, Cmd::Find { prefix, .. } if prefix == b"/app/")));
+}
+
+#[test]
+fn d_on_the_results_row_deletes_every_result_after_yes() {
+    let mut s = browsing();
+    let id = find(&mut s, "pay");
+    // Not while the scan runs.
+    run(
+        &mut s,
+        vec![Msg::Found {
+            id,
+            batch: batch(&["/app/pay1"], 10, false),
+        }],
+    );
+    assert!(run(&mut s, vec![ch('D')]).is_empty());
+    assert!(s.prompt.is_none());
+    assert!(s.message.as_ref().unwrap().text.contains("still running"));
+    run(
+        &mut s,
+        vec![Msg::Found {
+            id,
+            batch: batch(&["/app/pay2", "/app/x/pay3"], 1000, true),
+        }],
+    );
+    // On a result, D says what it does instead.
+    run(&mut s, vec![ch('j')]);
+    assert!(run(&mut s, vec![ch('D')])
+        .iter()
+        .all(|c| !matches!(c, Cmd::DeleteFound { .. })));
+    assert!(s.prompt.is_none());
+    run(&mut s, vec![ch('k')]);
+
+    // In --read-only: refused, nothing asked.
+    s.read_only = true;
+    assert!(run(&mut s, vec![ch('D')]).is_empty());
+    assert!(s.prompt.is_none());
+    assert_eq!(
+        s.message.as_ref().unwrap().text,
+        "read-only: deleting the find's results refused; nothing was sent"
+    );
+    s.read_only = false;
+
+    // The question, then anything but `yes` sends nothing.
+    assert!(run(&mut s, vec![ch('D')]).is_empty());
+    let screen_text = screen(&s);
+    assert!(
+        screen_text.contains("delete 3 keys found for \"pay\" under /app/?"),
+        "{screen_text}"
+    );
+    assert!(
+        screen_text.contains("etcdctl txn -i: mod(\"/app/pay1\") = \"5\" → del /app/pay1"),
+        "{screen_text}"
+    );
+    let mut msgs = typed("no");
+    msgs.push(key(KeyCode::Enter));
+    assert!(run(&mut s, msgs).is_empty());
+    assert!(s.prompt.is_some(), "still asking");
+    let mut msgs = vec![key(KeyCode::Backspace), key(KeyCode::Backspace)];
+    msgs.extend(typed("yes"));
+    msgs.push(key(KeyCode::Enter));
+    let cmds = run(&mut s, msgs);
+    let keys: Vec<(Vec<u8>, i64)> = ["/app/pay1", "/app/pay2", "/app/x/pay3"]
+        .iter()
+        .map(|k| (k.as_bytes().to_vec(), 5))
+        .collect();
+    assert_eq!(
+        cmds,
+        [Cmd::DeleteFound {
+            id,
+            keys,
+            journal: true
+        }]
+    );
+    assert!(s.prompt.is_none());
+
+    // The answer: deleted rows go, the changed one stays, the summary.
+    let cmds = run(
+        &mut s,
+        vec![Msg::FoundDeleted {
+            id,
+            result: DeletedUnchanged {
+                deleted: vec![
+                    (b"/app/pay1".to_vec(), 90, Some((b"v".to_vec(), 0))),
+                    (b"/app/x/pay3".to_vec(), 91, Some((b"w".to_vec(), 0))),
+                ],
+                skipped: vec![b"/app/pay2".to_vec()],
+                error: None,
+            },
+            journal: Ok(()),
+        }],
+    );
+    assert!(cmds.is_empty());
+    let v = s.find.as_ref().unwrap();
+    let left: Vec<&[u8]> = v.hits.iter().map(|h| h.key.as_slice()).collect();
+    assert_eq!(left, [&b"/app/pay2"[..]]);
+    assert_eq!(v.matches, 1, "the count on the results' row follows");
+    assert_eq!(
+        s.message.as_ref().unwrap().text,
+        "2 deleted, 1 skipped (changed since the search)"
+    );
+}
+
+#[test]
+fn d_on_a_leases_keys_is_refused_they_have_no_scan_revision() {
+    use etcdlens::etcd::leases::LeaseInfo;
+    let mut s = browsing();
+    let info = LeaseInfo {
+        id: 0x1234,
+        granted: 60,
+        ttl: 50,
+        keys: 2,
+    };
+    run(
+        &mut s,
+        vec![Msg::LeaseKeys {
+            id: 0x1234,
+            result: Ok(Some((info, vec![b"/app/a".to_vec(), b"/app/b".to_vec()]))),
+        }],
+    );
+    assert_eq!(s.find.as_ref().map(|v| v.hits.len()), Some(2));
+    assert!(run(&mut s, vec![ch('D')]).is_empty());
+    assert!(s.prompt.is_none());
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("x in :leases revokes it"));
 }

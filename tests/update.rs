@@ -804,3 +804,74 @@ fn closing_a_directory_cancels_its_listing() {
     update(&mut s, listed(a, g2, page(&["/a/x", "/a/y"], None)));
     assert_eq!(s.tree.dir(a).unwrap().children.len(), 2);
 }
+
+#[test]
+fn enter_in_the_value_pane_opens_the_shown_keys_lease() {
+    use etcdlens::etcd::leases::LeaseInfo;
+    let mut s = new_state();
+    let cmds = start(&mut s);
+    let (_, generation, _, _) = list_cmd(&cmds);
+    update(
+        &mut s,
+        listed(ROOT, generation, page(&["/a", "/b", "/c"], None)),
+    );
+    let show = |s: &mut State, k: &str, lease: i64| {
+        let (req, _) = fetch_cmd(&update(s, ch('j'))).expect("fetch");
+        update(
+            s,
+            Msg::Value {
+                req,
+                result: Ok(Some(loaded(k.as_bytes(), b"v", 7, lease))),
+                revision: 50,
+            },
+        );
+        update(s, key(KeyCode::Tab));
+        assert_eq!(s.focus, Pane::Value);
+    };
+    // A key without a lease: said, nothing asked.
+    show(&mut s, "/b", 0);
+    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert!(s.leases.is_none());
+    assert_eq!(s.message.as_ref().unwrap().text, "this key has no lease");
+
+    update(&mut s, key(KeyCode::Tab));
+    update(&mut s, key(KeyCode::Tab));
+    update(&mut s, key(KeyCode::Tab));
+    assert_eq!(s.focus, Pane::Keys);
+    show(&mut s, "/c", 0x1234);
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert_eq!(cmds, [Cmd::ListLeases]);
+    assert_eq!(s.focus, Pane::Keys);
+    // The list arrives sorted by keys held; the key's lease is selected.
+    let lease = |id: i64, keys: u64| LeaseInfo {
+        id,
+        granted: 60,
+        ttl: 50,
+        keys,
+    };
+    update(
+        &mut s,
+        Msg::Leases(Ok(vec![lease(0x1, 9), lease(0x1234, 1), lease(0x2, 5)])),
+    );
+    let v = s.leases.as_ref().expect("the leases list");
+    assert_eq!(v.selected_id(), Some(0x1234));
+    // Enter there: its keys.
+    assert_eq!(
+        update(&mut s, key(KeyCode::Enter)),
+        [Cmd::LeaseKeys { id: 0x1234 }]
+    );
+    // A refresh keeps it selected; a lease gone meanwhile is said.
+    update(
+        &mut s,
+        Msg::Leases(Ok(vec![lease(0x1234, 1), lease(0x1, 9)])),
+    );
+    assert_eq!(s.leases.as_ref().unwrap().selected_id(), Some(0x1234));
+    s.leases = None;
+    s.focus = Pane::Value;
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), [Cmd::ListLeases]);
+    update(&mut s, Msg::Leases(Ok(vec![lease(0x1, 9)])));
+    assert_eq!(
+        s.message.as_ref().unwrap().text,
+        "lease 1234 no longer exists"
+    );
+}

@@ -103,7 +103,7 @@ actions! {
     Bottom, Browse, "bottom", ["G", "End"], "go to the bottom (Events: follow again)";
     PageUp, Browse, "page-up", ["PgUp"], "one page up";
     PageDown, Browse, "page-down", ["PgDn", "Space"], "one page down";
-    Open, Browse, "open", ["l", "Right", "Enter"], "open directory / show key";
+    Open, Browse, "open", ["l", "Right", "Enter"], "open directory / show key; Value pane: the key's lease in :leases";
     Close, Browse, "close", ["h", "Left"], "close directory / go to parent / back to Keys";
     Back, Browse, "back", ["Esc"], "clear the filter, close a view, unselect an event";
     NextPane, Browse, "next-pane", ["Tab"], "next pane";

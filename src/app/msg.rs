@@ -96,6 +96,13 @@ pub enum Msg {
         lease: i64,
         result: Result<(), String>,
     },
+    /// The find `id`'s results were deleted (those unchanged since).
+    FoundDeleted {
+        id: u64,
+        result: crate::etcd::bulk::DeletedUnchanged,
+        /// Journaling the deleted values failed (the deletes applied).
+        journal: Result<(), String>,
+    },
     /// A prefix delete finished.
     PrefixDeleted {
         prefix: Vec<u8>,
@@ -307,6 +314,14 @@ pub enum Cmd {
     /// Delete every key under `prefix` in one range delete.
     DeletePrefix {
         prefix: Vec<u8>,
+    },
+    /// Delete the find `id`'s results, each `(key, mod_revision)` only if
+    /// still at that revision (≤ 128 per transaction); `journal`: keep
+    /// their values for `u`.
+    DeleteFound {
+        id: u64,
+        keys: Vec<(Vec<u8>, i64)>,
+        journal: bool,
     },
     FindUndo {
         key: Vec<u8>,

@@ -124,6 +124,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.file_warnings.insert(what, error);
         }
         Msg::PrefixCount { prefix, count } => writes::update::on_prefix_count(state, prefix, count),
+        Msg::FoundDeleted {
+            id,
+            result,
+            journal,
+        } => find::update::on_deleted(state, id, result, journal),
         Msg::PrefixDeleted { prefix, result } => {
             writes::update::on_prefix_deleted(state, prefix, result)
         }
@@ -288,7 +293,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
             }
             match state.focus {
                 Pane::Keys => tree::update::on_pane_action(state, action, cmds),
-                Pane::Value => value::update::on_pane_action(state, action),
+                Pane::Value => value::update::on_pane_action(state, action, cmds),
                 Pane::Events => watch::update::on_pane_action(state, action, cmds),
                 Pane::Leader => elections::update::on_pane_action(state, action),
             }

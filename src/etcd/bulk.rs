@@ -1,5 +1,6 @@
 //! Many keys at once, for import, copy and move: reading a batch of keys
-//! in one transaction, and writing a batch in one guarded transaction.
+//! in one transaction, and writing a batch in one guarded transaction;
+//! for find's "delete all": deleting keys unchanged since a scan.
 //!
 //! A batch write applies only if every key in it is still as the plan saw
 //! it (its `mod_revision`, or absent) and, for a move, every source key is
@@ -10,7 +11,9 @@
 //! deleted unless its copy landed, and an interrupted move leaves every
 //! key at its source or at its destination.
 
-use etcd_client::{Compare, CompareOp, DeleteOptions, KvClient, PutOptions, Txn, TxnOp};
+use etcd_client::{
+    Compare, CompareOp, DeleteOptions, KvClient, PutOptions, Txn, TxnOp, TxnResponse,
+};
 
 use super::types::{Expect, ValueRecord};
 
@@ -112,35 +115,133 @@ pub async fn apply(
     kv: &KvClient,
     batch: &[BulkWrite],
 ) -> Result<Vec<BulkOutcome>, etcd_client::Error> {
-    let txn = Txn::new()
-        .when(batch.iter().flat_map(compares).collect::<Vec<_>>())
-        .and_then(batch.iter().flat_map(ops).collect::<Vec<_>>());
-    let resp = super::retry_unsent(|| {
-        let (mut kv, txn) = (kv.clone(), txn.clone());
-        async move { kv.txn(txn).await }
+    Ok(match all_or_each(kv, batch, compares, ops).await? {
+        Applied::All(resp) => outcomes(batch, &resp),
+        Applied::Each(each) => batch
+            .iter()
+            .zip(each)
+            .map(|(w, resp)| match resp {
+                Some(resp) => outcomes(std::slice::from_ref(w), &resp).remove(0),
+                None => BulkOutcome::Changed,
+            })
+            .collect(),
     })
-    .await?;
-    if resp.succeeded() {
-        return Ok(outcomes(batch, &resp));
-    }
-    let mut out = Vec::with_capacity(batch.len());
-    let singles = batch.iter().map(|w| async move {
-        let txn = Txn::new().when(compares(w)).and_then(ops(w));
-        let resp = super::retry_unsent(|| {
+}
+
+/// How a batch applied: all in one transaction, or item by item (`None`:
+/// that item's guard failed).
+enum Applied {
+    All(TxnResponse),
+    Each(Vec<Option<TxnResponse>>),
+}
+
+/// The batch in one transaction of its items' guards and operations; when
+/// a guard fails, each item again in its own transaction.
+async fn all_or_each<T: Sync>(
+    kv: &KvClient,
+    batch: &[T],
+    compares: impl Fn(&T) -> Vec<Compare> + Sync,
+    ops: impl Fn(&T) -> Vec<TxnOp> + Sync,
+) -> Result<Applied, etcd_client::Error> {
+    let send = |txn: Txn| {
+        super::retry_unsent(move || {
             let (mut kv, txn) = (kv.clone(), txn.clone());
             async move { kv.txn(txn).await }
         })
-        .await?;
-        Ok::<_, etcd_client::Error>(if resp.succeeded() {
-            outcomes(std::slice::from_ref(w), &resp).remove(0)
-        } else {
-            BulkOutcome::Changed
-        })
+    };
+    let txn = Txn::new()
+        .when(batch.iter().flat_map(&compares).collect::<Vec<_>>())
+        .and_then(batch.iter().flat_map(&ops).collect::<Vec<_>>());
+    let resp = send(txn).await?;
+    if resp.succeeded() {
+        return Ok(Applied::All(resp));
+    }
+    let singles = batch.iter().map(|w| async {
+        let resp = send(Txn::new().when(compares(w)).and_then(ops(w))).await?;
+        Ok::<_, etcd_client::Error>(resp.succeeded().then_some(resp))
     });
+    let mut out = Vec::with_capacity(batch.len());
     for r in futures::future::join_all(singles).await {
         out.push(r?);
     }
-    Ok(out)
+    Ok(Applied::Each(out))
+}
+
+/// A deleted key's value and lease before its delete (when asked for).
+pub type Before = Option<(Vec<u8>, i64)>;
+
+/// What deleting keys unchanged since a scan did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletedUnchanged {
+    /// Keys deleted, each with the revision of its delete and (when asked
+    /// for) its value and lease before.
+    pub deleted: Vec<(Vec<u8>, i64, Before)>,
+    /// Keys that changed (or vanished) since: left alone.
+    pub skipped: Vec<Vec<u8>>,
+    /// Why it stopped before the end (what was deleted stays deleted).
+    pub error: Option<String>,
+}
+
+/// Deletes each `(key, mod_revision)` only while the key is still at that
+/// revision, in transactions of at most `MAX_TXN_OPS` keys; a batch whose
+/// guard fails is sent again key by key, so only the changed keys are
+/// skipped. `prev`: return each deleted key's value and lease.
+pub async fn delete_unchanged(
+    kv: &KvClient,
+    keys: &[(Vec<u8>, i64)],
+    prev: bool,
+) -> DeletedUnchanged {
+    let mut done = DeletedUnchanged::default();
+    let guard = |(k, rev): &(Vec<u8>, i64)| vec![super::write::guard(k, Expect::ModRevision(*rev))];
+    let del = |(k, _): &(Vec<u8>, i64)| {
+        vec![TxnOp::delete(
+            k.clone(),
+            prev.then(|| DeleteOptions::new().with_prev_key()),
+        )]
+    };
+    for batch in keys.chunks(MAX_TXN_OPS) {
+        let each: Vec<Option<TxnResponse>> = match all_or_each(kv, batch, guard, del).await {
+            Ok(Applied::All(resp)) => {
+                let revision = resp.header().map_or(0, |h| h.revision());
+                let prevs = deleted_prevs(&resp);
+                for (i, (k, _)) in batch.iter().enumerate() {
+                    let p = prevs.get(i).cloned().flatten();
+                    done.deleted.push((k.clone(), revision, p));
+                }
+                continue;
+            }
+            Ok(Applied::Each(each)) => each,
+            Err(e) => {
+                done.error = Some(super::describe_error(&e));
+                return done;
+            }
+        };
+        for ((k, _), resp) in batch.iter().zip(each) {
+            match resp {
+                Some(resp) => {
+                    let revision = resp.header().map_or(0, |h| h.revision());
+                    let p = deleted_prevs(&resp).pop().flatten();
+                    done.deleted.push((k.clone(), revision, p));
+                }
+                None => done.skipped.push(k.clone()),
+            }
+        }
+    }
+    done
+}
+
+/// The previous value and lease of each delete in a transaction's answer.
+fn deleted_prevs(resp: &TxnResponse) -> Vec<Before> {
+    resp.op_responses()
+        .into_iter()
+        .map(|op| match op {
+            etcd_client::TxnOpResponse::Delete(d) => d
+                .prev_kvs()
+                .first()
+                .map(|kv| (kv.value().to_vec(), kv.lease())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn outcomes(batch: &[BulkWrite], resp: &etcd_client::TxnResponse) -> Vec<BulkOutcome> {

@@ -120,6 +120,18 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
             " Apply the plan ".to_string(),
             "Each key is written only if it is still as the plan saw it (transactions of at most 128); the others are skipped and counted.".to_string(),
         ),
+        PromptKind::DeleteFound {
+            dir, query, keys, ..
+        } => (
+            " Delete the find's results ".to_string(),
+            format!(
+                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.  = {}",
+                super::keys::thousands(keys.len() as u64),
+                crate::escape::escape_str(query),
+                escape_bytes(dir),
+                found_etcdctl(keys)
+            ),
+        ),
         PromptKind::Undelete { prefix, items } => (
             " Undelete ".to_string(),
             format!(
@@ -169,4 +181,22 @@ fn dialog(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, block: Block
             .block(block),
         area,
     );
+}
+
+/// The etcdctl equivalent of deleting the find's results: `etcdctl txn`'s
+/// interactive input for the first key (compare, then delete), and how
+/// many more keys go the same way.
+fn found_etcdctl(keys: &[(Vec<u8>, i64)]) -> String {
+    let Some((key, rev)) = keys.first() else {
+        return String::new();
+    };
+    let shown = escape_bytes(key);
+    let more = match keys.len() - 1 {
+        0 => String::new(),
+        n => format!(
+            "  (and {} more keys, up to 128 per txn)",
+            super::keys::thousands(n as u64)
+        ),
+    };
+    format!("etcdctl txn -i: mod(\"{shown}\") = \"{rev}\" → del {shown}{more}")
 }

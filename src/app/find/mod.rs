@@ -283,6 +283,7 @@ impl FindView {
     pub fn remove(&mut self, key: &[u8]) {
         if let Ok(i) = self.hits.binary_search_by(|h| h.key.as_slice().cmp(key)) {
             self.hits.remove(i);
+            self.matches = self.matches.saturating_sub(1);
             if self.selected > i + 1 {
                 self.selected -= 1;
             }

@@ -1,5 +1,6 @@
 //! Find: starting a search on the selected directory, its batches,
-//! cancelling it (`Esc`), moving in its results, copying their names.
+//! cancelling it (`Esc`), moving in its results, copying their names,
+//! deleting them all (`D`).
 
 use super::{FindBatch, FindView, Progress, Query};
 use crate::app::action::Action;
@@ -8,8 +9,11 @@ use crate::app::list;
 use crate::app::msg::{Cmd, WriteOp};
 use crate::app::state::{Pane, State};
 use crate::app::value;
+use crate::app::writes::{Prompt, PromptKind};
 use crate::escape::escape_bytes;
+use crate::etcd::bulk::DeletedUnchanged;
 use crate::etcd::types::WriteOutcome;
+use crate::ui::keys::thousands;
 
 /// Find's actions: `find` opens the `:` line on `find `; `copy` on the
 /// results copies their names.
@@ -190,4 +194,74 @@ fn copy_names(state: &mut State, cmds: &mut Vec<Cmd>) {
     };
     cmds.push(Cmd::Copy(bytes));
     state.info(format!("{what} to the clipboard (OSC 52)"));
+}
+
+/// `D` on the results' own row: ask for `yes` before deleting every kept
+/// result, each only if unchanged since the scan.
+pub fn delete_all(state: &mut State) {
+    let Some(view) = state.find.as_ref() else {
+        return;
+    };
+    if view.running() {
+        let esc = state.keymap.label(Action::Back);
+        return state.info(format!(
+            "the find is still running: wait for it to end ({esc} stops it) before deleting its results"
+        ));
+    }
+    if view.hits.is_empty() {
+        return state.info("no results to delete");
+    }
+    if view.hits.iter().any(|h| h.mod_revision == 0) {
+        // A lease's keys come without revisions: nothing to guard them on.
+        return state.info(
+            "these keys come from a lease, not a search: x in :leases revokes it (its keys go with it)",
+        );
+    }
+    let keys = view
+        .hits
+        .iter()
+        .map(|h| (h.key.clone(), h.mod_revision))
+        .collect();
+    state.prompt = Some(Prompt {
+        kind: PromptKind::DeleteFound {
+            id: view.id,
+            dir: view.dir.clone(),
+            query: view.query.text.clone(),
+            keys,
+        },
+        fields: vec![("type yes to delete them all".into(), String::new())],
+        active: 0,
+        error: None,
+    });
+}
+
+/// The results were deleted: their rows go, the summary says what was
+/// skipped.
+pub fn on_deleted(
+    state: &mut State,
+    id: u64,
+    result: DeletedUnchanged,
+    journal: Result<(), String>,
+) {
+    if let Some(v) = state.find.as_mut().filter(|v| v.id == id) {
+        for (key, _, _) in &result.deleted {
+            v.remove(key);
+        }
+    }
+    let mut text = format!(
+        "{} deleted, {} skipped (changed since the search)",
+        thousands(result.deleted.len() as u64),
+        thousands(result.skipped.len() as u64)
+    );
+    if result.deleted.iter().any(|(_, _, prev)| prev.is_none()) {
+        text.push_str(" (too many to journal: u cannot restore them)");
+    }
+    match result.error {
+        Some(e) => state.error(format!("{text}; then it stopped: {e}")),
+        None => state.info(text),
+    }
+    if let Err(e) = journal {
+        crate::app::writes::update::on_journal_failed(state, e);
+    }
+    state.value_dirty |= state.value.key.is_some();
 }

@@ -37,6 +37,9 @@ pub struct LeasesView {
     pub asked: Instant,
     pub selected: usize,
     pub offset: usize,
+    /// The lease to select when the list arrives (opened from a key's
+    /// Value pane).
+    pub want: Option<i64>,
 }
 
 impl LeasesView {
@@ -48,12 +51,14 @@ impl LeasesView {
             asked: now,
             selected: 0,
             offset: 0,
+            want: None,
         }
     }
 
-    /// Takes a fresh list; the selection stays on the same lease.
+    /// Takes a fresh list; the selection stays on the same lease (or goes
+    /// to the one wanted).
     pub fn set(&mut self, mut leases: Vec<LeaseInfo>, now: Instant) {
-        let keep = self.selected_id();
+        let keep = self.want.take().or(self.selected_id());
         leases.sort_by(|a, b| b.keys.cmp(&a.keys).then(a.id.cmp(&b.id)));
         self.rows = leases
             .into_iter()

@@ -44,14 +44,32 @@ pub fn on_tick(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
 }
 
+/// `Enter` in a key's Value pane: the leases list, with the key's lease
+/// selected once it arrives.
+pub fn open_lease(state: &mut State, id: i64, cmds: &mut Vec<Cmd>) {
+    open(state, cmds);
+    if let Some(v) = state.leases.as_mut() {
+        v.want = Some(id);
+    }
+    state.focus = Pane::Keys;
+}
+
 /// The list's answer.
 pub fn on_leases(state: &mut State, result: Result<Vec<LeaseInfo>, String>) {
     let now = state.now;
+    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
     let Some(v) = state.leases.as_mut() else {
         return;
     };
     match result {
-        Ok(leases) => v.set(leases, now),
+        Ok(leases) => {
+            let wanted = v.want;
+            v.set(leases, now);
+            v.offset = list::offset_for(v.selected, v.offset, page);
+            if let Some(id) = wanted.filter(|id| v.selected_id() != Some(*id)) {
+                state.error(format!("lease {} no longer exists", hex(id)));
+            }
+        }
         Err(e) => {
             v.loading = false;
             v.error = Some(e);

@@ -108,7 +108,10 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 }
 
 /// Moving keys while the Value pane has the focus: scrolling.
-pub fn on_pane_action(state: &mut State, action: Action) {
+pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
+    if action == Action::Open {
+        return open_lease(state, cmds);
+    }
     // Scrolling counts screen rows (long lines wrap), as drawn.
     let rows = match &state.value.status {
         ValueStatus::Loaded { value, .. } => value.doc.row_count(state.value_text_width()),
@@ -127,6 +130,17 @@ pub fn on_pane_action(state: &mut State, action: Action) {
         Action::PageUp => *s = s.saturating_sub(page),
         Action::Close | Action::Back => state.focus = Pane::Keys,
         _ => {}
+    }
+}
+
+/// `Enter`: the shown key's lease in the leases list.
+fn open_lease(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let ValueStatus::Loaded { value, .. } = &state.value.status else {
+        return;
+    };
+    match value.record.lease {
+        0 => state.info("this key has no lease"),
+        id => crate::app::leases::update::open_lease(state, id, cmds),
     }
 }
 

@@ -77,6 +77,14 @@ pub enum PromptKind {
     NewKey,
     /// Field: the confirmation word.
     DeletePrefix { prefix: Vec<u8>, count: i64 },
+    /// Field: the confirmation word. The find `id`'s results under `dir`
+    /// for `query`: each `(key, mod_revision)` as the scan saw it.
+    DeleteFound {
+        id: u64,
+        dir: Vec<u8>,
+        query: String,
+        keys: Vec<(Vec<u8>, i64)>,
+    },
     /// Field: the confirmation word. Keys deleted under `prefix`, with the
     /// revision of each one's delete (`:changes`).
     Undelete {

@@ -437,6 +437,10 @@ pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>
     }
 }
 
+/// At most this many deleted values are journaled at once (as a prefix
+/// delete does).
+pub const JOURNAL_KEYS: i64 = 10_000;
+
 /// `d`: delete the selected key (after `y`), guarded on the shown revision.
 pub fn delete_key(state: &mut State) {
     if !writable(state, "deleting") {
@@ -462,6 +466,15 @@ pub fn delete_key(state: &mut State) {
 
 /// `D`: count the selected directory's keys, then ask for `yes`.
 pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if let Some(found) = crate::app::find::update::selection(state) {
+        if found.is_some() {
+            return state.info("d deletes this key; D on the find's own row deletes every result");
+        }
+        if writable(state, "deleting the find's results") {
+            crate::app::find::update::delete_all(state);
+        }
+        return;
+    }
     if !writable(state, "deleting a prefix") {
         return;
     }
@@ -613,6 +626,18 @@ fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
         PromptKind::ApplyPlan => {
             state.prompt = None;
             crate::app::transfer::update::apply(state, cmds);
+        }
+        PromptKind::DeleteFound { id, keys, .. } => {
+            state.prompt = None;
+            state.info(format!(
+                "deleting {} keys (each only if unchanged since the search)…",
+                crate::ui::keys::thousands(keys.len() as u64)
+            ));
+            cmds.push(Cmd::DeleteFound {
+                id,
+                journal: keys.len() as i64 <= JOURNAL_KEYS,
+                keys,
+            });
         }
         PromptKind::Undelete { prefix, items } => {
             state.prompt = None;
