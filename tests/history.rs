@@ -196,7 +196,7 @@ async fn two_marked_revisions_show_their_diff() {
 /// The app on `dir` with `key`'s history open and read.
 async fn history_of(etcd: &Etcd, dir: &[u8], key: &[u8]) -> Headless {
     let mut app = Headless::start(etcd.connection().await, dir, 100);
-    app.until(10, "listed", |s| s.tree.rows.len() >= 2).await;
+    app.until_listed(10).await;
     app.select(key);
     app.press(KeyCode::Char('H'));
     app.until(10, "history", |s| {

@@ -22,8 +22,7 @@ fn journal_env() {
 async fn app_on(etcd: &Etcd, prefix: &[u8]) -> Headless {
     journal_env();
     let mut app = Headless::start(etcd.connection().await, prefix, 1000);
-    app.until(10, "listed", |s| !s.tree.rows.iter().all(|r| r.more))
-        .await;
+    app.until_listed(10).await;
     app
 }
 

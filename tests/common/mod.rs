@@ -168,6 +168,19 @@ impl Headless {
         }
     }
 
+    /// Processes messages until every open directory is wholly listed
+    /// (rows come from concurrent reads in any order until then).
+    pub async fn until_listed(&mut self, secs: u64) {
+        self.until(secs, "listed", |s| {
+            s.tree
+                .nodes_iter()
+                .filter_map(|(_, n)| n.dir.as_deref())
+                .filter(|d| d.expanded)
+                .all(|d| d.listing == etcdlens::app::tree::Listing::Complete)
+        })
+        .await;
+    }
+
     /// A key press, as the terminal would send it.
     pub fn press(&mut self, code: crossterm::event::KeyCode) {
         self.press_mod(code, crossterm::event::KeyModifiers::NONE);
