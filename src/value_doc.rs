@@ -113,10 +113,17 @@ impl Document {
             }
             let src = sources.last_mut().expect("a source line");
             src.end = i + 1;
-            for c in line.iter().flat_map(|(_, s)| s.chars()) {
-                let w = char_cells(c);
-                src.wide |= w > 1;
-                src.cells += w;
+            for (_, s) in line {
+                if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                    // Printable ASCII: one cell a byte.
+                    src.cells += s.len();
+                    continue;
+                }
+                for c in s.chars() {
+                    let w = char_cells(c);
+                    src.wide |= w > 1;
+                    src.cells += w;
+                }
             }
         }
         Document {
@@ -406,22 +413,32 @@ pub fn kube_text(bytes: &[u8], style: KubeStyle) -> Option<String> {
 
 /// One line of highlighted pieces (not escaped yet); a very long one is
 /// chunked as text.
-fn push_pieces(out: &mut Vec<(bool, Vec<(Tok, String)>)>, line: Vec<(Tok, String)>) {
-    if line.iter().map(|(_, s)| s.chars().count()).sum::<usize>() > CHUNK_CHARS {
+fn push_pieces(out: &mut Vec<(bool, Vec<(Tok, String)>)>, mut line: Vec<(Tok, String)>) {
+    // Bytes bound characters: count characters only when the bytes could
+    // be too many.
+    let long = || line.iter().map(|(_, s)| s.chars().count()).sum::<usize>() > CHUNK_CHARS;
+    if line.iter().map(|(_, s)| s.len()).sum::<usize>() > CHUNK_CHARS && long() {
         let text: String = line.iter().map(|(_, s)| s.as_str()).collect();
         push_chunked(out, &text, Tok::Str);
     } else {
-        out.push((
-            false,
-            line.into_iter().map(|(t, s)| (t, escape_str(&s))).collect(),
-        ));
+        for (_, s) in line.iter_mut() {
+            if needs_escape(s) {
+                *s = escape_str(s);
+            }
+        }
+        out.push((false, line));
     }
+}
+
+/// Whether `escape_str` would change `s` (printable ASCII never does).
+fn needs_escape(s: &str) -> bool {
+    !s.bytes().all(|b| (0x20..0x7f).contains(&b)) && s.chars().any(crate::escape::is_unsafe)
 }
 
 /// Pretty JSON text as highlighted lines.
 fn push_json_lines(out: &mut Vec<(bool, Vec<(Tok, String)>)>, pretty: &str) {
     for line in pretty.lines() {
-        if line.chars().count() > CHUNK_CHARS {
+        if line.len() > CHUNK_CHARS && line.chars().count() > CHUNK_CHARS {
             // A very long string: keep it readable by chunking it as text.
             push_chunked(out, line, Tok::Str);
         } else {
@@ -524,7 +541,13 @@ fn tokenize_json_line(line: &str) -> Vec<(Tok, String)> {
                 }
             }
         };
-        toks.push((tok, escape_str(&line[start..i])));
+        let piece = &line[start..i];
+        let piece = if needs_escape(piece) {
+            escape_str(piece)
+        } else {
+            piece.to_string()
+        };
+        toks.push((tok, piece));
     }
     toks
 }

@@ -206,11 +206,12 @@ fn plain(s: &str) -> bool {
     if s.contains(['[', ']', '{', '}', ',']) && first == '[' {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~" | ".inf" | ".nan"
-    ) {
+    if [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", ".nan",
+    ]
+    .iter()
+    .any(|w| s.eq_ignore_ascii_case(w))
+    {
         return false;
     }
     // Numbers, and anything YAML 1.1 might read as a number or a date.
