@@ -273,14 +273,7 @@ async fn objects_of_several_groups_show_as_kubectl_yaml() {
         for p in &parts[..parts.len() - 1] {
             dir.push_str(p);
             dir.push('/');
-            let d = dir.clone();
-            app.until(10, "the directory row", |s| {
-                s.tree
-                    .rows
-                    .iter()
-                    .any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_bytes())
-            })
-            .await;
+            app.until_listed(10).await;
             app.select(dir.as_bytes());
             app.press(crossterm::event::KeyCode::Enter);
         }
@@ -591,14 +584,7 @@ async fn load_pods(c: &mut etcd_client::Client, n: usize) {
 
 /// Opens the resource table on `dir` (a row of the top level).
 async fn open_table(app: &mut Headless, dir: &str) {
-    let d = dir.as_bytes().to_vec();
-    app.until(10, "the directory row", |s| {
-        s.tree
-            .rows
-            .iter()
-            .any(|r| !r.more && s.tree.node(r.node).full.as_ref() == d.as_slice())
-    })
-    .await;
+    app.until_listed(10).await;
     app.select(dir.as_bytes());
     app.press(crossterm::event::KeyCode::Char('K'));
     app.until(10, "the rows on screen read", |s| {
@@ -707,8 +693,12 @@ async fn deployment_yaml_screen() {
         b"/registry/deployments/default/",
         100,
     );
-    app.until(10, "decoded", |s| {
+    app.until(10, "decoded and watching", |s| {
         matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
+            && matches!(
+                s.watch.status,
+                Some(etcdlens::etcd::types::WatchStatus::Watching { .. })
+            )
     })
     .await;
     app.state.focus = etcdlens::app::Pane::Value;

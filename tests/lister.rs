@@ -121,15 +121,11 @@ async fn check_tree(
             String::from_utf8_lossy(delim)
         );
         assert_eq!(single, got, "the same children either way");
-        let sorted = |mut c: Vec<(Vec<u8>, u64)>| {
-            c.sort();
-            c
-        };
-        assert_eq!(
-            sorted(single_counts),
-            sorted(counts.clone()),
-            "the same counts"
-        );
+        // Which counts come with a page depends on which reads finished
+        // before it was full; every count given is exact.
+        for (sub, n) in &single_counts {
+            assert_eq!(*n, keys_under(set, sub), "keys under {sub:?} (one range)");
+        }
         for (sub, n) in counts {
             assert!(sub.starts_with(&dir), "count of a child");
             assert_eq!(n, keys_under(set, &sub), "keys under {sub:?}");
