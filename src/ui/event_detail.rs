@@ -8,13 +8,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{dim, pane_block};
-use crate::app::watch::log::EventRow;
+use crate::app::watch::log::{Detail, EventRow};
 use crate::escape::escape_bytes;
 use crate::etcd::types::EventKind;
-use crate::value_doc::{DiffTag, Document};
 
-/// `diff`: the prepared diff of an update whose value changed.
-pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, diff: Option<&[(DiffTag, String)]>) {
+/// `detail`: the event's diff or text, prepared when it was selected.
+pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, detail: Option<&Detail>) {
     let block = pane_block(format!(" Event {} ", escape_bytes(&ev.key)), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -33,14 +32,18 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, diff: Option<&[(DiffTa
         (EventKind::Delete, prev) => {
             lines.push(Line::styled("deleted value:", dim()));
             match prev {
-                Some(p) => lines.extend(plain(p, height, Style::new().fg(Color::Red))),
+                Some(_) => lines.extend(text(detail, height, Style::new().fg(Color::Red))),
                 None if ev.prev_unknown => {}
                 None => lines.push(Line::styled("(the key had no value)", dim())),
             }
         }
         (EventKind::Put, Some(_)) if ev.value_changed() => {
             lines.push(Line::styled("previous → new:", dim()));
-            lines.extend(super::diff::lines(diff.unwrap_or_default(), height));
+            let diff = match detail {
+                Some(Detail::Diff(d)) => d.as_slice(),
+                _ => &[],
+            };
+            lines.extend(super::diff::lines(diff, height));
         }
         (EventKind::Put, _) => {
             lines.push(Line::styled("value:", dim()));
@@ -50,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, ev: &EventRow, diff: Option<&[(DiffTa
                 lines.push(Line::raw(crate::escape::escape_str(&what)));
                 lines.push(Line::styled("the key's own value shows it whole", dim()));
             } else {
-                lines.extend(plain(&ev.value, height, Style::new()));
+                lines.extend(text(detail, height, Style::new()));
             }
         }
     }
@@ -69,11 +72,13 @@ fn header(ev: &EventRow) -> Line<'static> {
     Line::from(spans)
 }
 
-fn plain(bytes: &[u8], max: usize, style: Style) -> Vec<Line<'static>> {
-    Document::build(bytes)
-        .text_lines()
-        .into_iter()
+fn text(detail: Option<&Detail>, max: usize, style: Style) -> Vec<Line<'static>> {
+    let Some(Detail::Text(lines)) = detail else {
+        return Vec::new();
+    };
+    lines
+        .iter()
         .take(max)
-        .map(|l| Line::styled(l, style))
+        .map(|l| Line::styled(l.clone(), style))
         .collect()
 }

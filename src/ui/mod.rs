@@ -36,13 +36,13 @@ pub fn draw(frame: &mut Frame, state: &State) {
     } else if let Some(conflict) = &state.conflict {
         editor::draw_conflict(frame, areas.value, conflict, &state.keymap);
     } else if let Some(ev) = selected_event(state) {
-        let diff = state
+        let detail = state
             .events
             .detail
             .as_ref()
             .filter(|(seq, _)| Some(*seq) == state.events.selected)
-            .map(|(_, d)| d.as_slice());
-        event_detail::draw(frame, areas.value, ev, diff);
+            .map(|(_, d)| d);
+        event_detail::draw(frame, areas.value, ev, detail);
     } else {
         value::draw(frame, areas.value, state);
     }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::etcd::types::{EventKind, WatchEvent};
-use crate::value_doc::{line_diff, DiffTag};
+use crate::value_doc::{line_diff, DiffTag, Document};
 
 pub const DEFAULT_CAPACITY: usize = 10_000;
 /// Bytes of a value kept in the log per row (the rest is cut).
@@ -172,9 +172,18 @@ pub struct EventLog {
     pub selected: Option<u64>,
     /// The newest event row of each key, to know an event's previous value.
     latest: HashMap<Vec<u8>, u64>,
-    /// The selected row's diff (previous → new), computed when the
-    /// selection or its previous value changes, not per frame.
-    pub detail: Option<(u64, Vec<(DiffTag, String)>)>,
+    /// The selected row's detail, prepared when the selection or its
+    /// previous value changes, not per frame.
+    pub detail: Option<(u64, Detail)>,
+}
+
+/// What the Value pane shows of the selected event, ready to draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// An update: previous → new, line by line.
+    Diff(Vec<(DiffTag, String)>),
+    /// A put's value, or a delete's previous value, as text lines.
+    Text(Vec<String>),
 }
 
 impl EventLog {
@@ -281,12 +290,23 @@ impl EventLog {
     }
 
     fn refresh_detail(&mut self) {
-        self.detail = self.selected.and_then(|seq| match self.get(seq)? {
-            LogEntry::Event(row) if row.value_changed() => {
-                let prev = row.prev_value.as_deref()?;
-                Some((seq, line_diff(prev, &row.value)))
-            }
-            _ => None,
+        self.detail = self.selected.and_then(|seq| {
+            let LogEntry::Event(row) = self.get(seq)? else {
+                return None;
+            };
+            let text = |bytes: &[u8]| Detail::Text(Document::build(bytes).text_lines());
+            let detail = match row.kind {
+                EventKind::Delete => text(row.prev_value.as_deref()?),
+                EventKind::Put if row.value_changed() => {
+                    Detail::Diff(line_diff(row.prev_value.as_deref()?, &row.value))
+                }
+                // A Kubernetes object cut by the log is named, not decoded.
+                EventKind::Put if row.truncated && crate::k8s::is_kubernetes(&row.value) => {
+                    return None
+                }
+                EventKind::Put => text(&row.value),
+            };
+            Some((seq, detail))
         });
     }
 
