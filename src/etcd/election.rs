@@ -180,13 +180,7 @@ pub async fn session_keys(client: &mut Client, prefix: &[u8]) -> Option<bool> {
 }
 
 /// What happened to a campaign.
-#[derive(Debug, PartialEq, Eq)]
-pub enum CampaignEnd {
-    /// Stopped on request (after resigning if elected).
-    Stopped,
-    /// The lease was lost (expired or revoked): leadership is gone.
-    LeaseLost,
-}
+pub type CampaignEnd = super::session::SessionEnd;
 
 /// Campaigns for `name` with `proposal` on a lease of `ttl` seconds kept
 /// alive here. `on_elected` runs once elected. Ends when `stop` resolves
@@ -202,69 +196,26 @@ pub async fn campaign<F>(
 where
     F: std::future::Future<Output = ()>,
 {
-    let lease = client
-        .lease_grant(ttl, None)
-        .await
-        .map_err(|e| describe_error(&e))?
-        .id();
-    let keep = keep_alive(client.clone(), lease, ttl);
-    tokio::pin!(keep, stop);
-    let mut elect_client = client.clone();
-    let elected = elect_client.campaign(name.to_vec(), proposal.to_vec(), lease);
-    tokio::pin!(elected);
-    let leader = tokio::select! {
-        r = &mut elected => match r {
-            Ok(resp) => resp.leader().cloned(),
-            Err(e) => {
-                let _ = client.lease_revoke(lease).await;
-                return Err(describe_error(&e));
-            }
+    let (name, proposal) = (name.to_vec(), proposal.to_vec());
+    super::session::hold(
+        client,
+        ttl,
+        |mut c, lease| async move {
+            let resp = c
+                .campaign(name, proposal, lease)
+                .await
+                .map_err(|e| describe_error(&e))?;
+            resp.leader()
+                .cloned()
+                .ok_or_else(|| "the election service answered without a leader key".to_string())
         },
-        _ = &mut keep => return Ok(CampaignEnd::LeaseLost),
-        _ = &mut stop => {
-            let _ = client.lease_revoke(lease).await;
-            return Ok(CampaignEnd::Stopped);
-        }
-    };
-    let Some(leader) = leader else {
-        let _ = client.lease_revoke(lease).await;
-        return Err("the election service answered without a leader key".into());
-    };
-    on_elected(&leader);
-    tokio::select! {
-        _ = &mut keep => Ok(CampaignEnd::LeaseLost),
-        _ = &mut stop => {
-            let _ = client.resign(Some(ResignOptions::new().with_leader(leader))).await;
-            let _ = client.lease_revoke(lease).await;
-            Ok(CampaignEnd::Stopped)
-        }
-    }
-}
-
-/// Keeps `lease` alive; returns when it is lost (expired, revoked, or the
-/// cluster stayed unreachable past its TTL).
-pub(super) async fn keep_alive(mut client: Client, lease: i64, ttl: i64) {
-    let every = Duration::from_millis((ttl.max(1) as u64 * 1000 / 3).max(300));
-    let deadline_after = Duration::from_secs(ttl.max(1) as u64);
-    let mut last_ok = tokio::time::Instant::now();
-    loop {
-        if let Ok((mut keeper, mut stream)) = client.lease_keep_alive(lease).await {
-            loop {
-                if keeper.keep_alive().await.is_err() {
-                    break;
-                }
-                match tokio::time::timeout(every, stream.message()).await {
-                    Ok(Ok(Some(resp))) if resp.ttl() > 0 => last_ok = tokio::time::Instant::now(),
-                    // TTL 0: the lease no longer exists.
-                    Ok(Ok(Some(_))) => return,
-                    _ => break,
-                }
-                tokio::time::sleep(every).await;
-            }
-        }
-        if last_ok.elapsed() > deadline_after {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        on_elected,
+        |mut c, leader| async move {
+            let _ = c
+                .resign(Some(ResignOptions::new().with_leader(leader)))
+                .await;
+        },
+        stop,
+    )
+    .await
 }

@@ -7,16 +7,9 @@
 use etcd_client::{Client, LockOptions};
 
 use super::describe_error;
-use super::election::keep_alive;
 
 /// How holding a lock ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockEnd {
-    /// Stopped (while waiting or holding): released, lease revoked.
-    Stopped,
-    /// The lease was lost (expired or revoked by someone): the lock with it.
-    LeaseLost,
-}
+pub type LockEnd = super::session::SessionEnd;
 
 /// Waits for lock `name` on a new lease of `ttl` seconds (kept alive), calls
 /// `on_locked` with the key once held, holds it until `stop`, then unlocks
@@ -31,38 +24,22 @@ pub async fn hold<F>(
 where
     F: std::future::Future<Output = ()>,
 {
-    let lease = client
-        .lease_grant(ttl, None)
-        .await
-        .map_err(|e| describe_error(&e))?
-        .id();
-    let keep = keep_alive(client.clone(), lease, ttl);
-    tokio::pin!(keep, stop);
-    let mut lock_client = client.clone();
-    let locked = lock_client.lock(name.to_vec(), Some(LockOptions::new().with_lease(lease)));
-    tokio::pin!(locked);
-    let key = tokio::select! {
-        r = &mut locked => match r {
-            Ok(resp) => resp.key().to_vec(),
-            Err(e) => {
-                let _ = client.lease_revoke(lease).await;
-                return Err(describe_error(&e));
-            }
+    let name = name.to_vec();
+    super::session::hold(
+        client,
+        ttl,
+        |mut c, lease| async move {
+            let resp = c
+                .lock(name, Some(LockOptions::new().with_lease(lease)))
+                .await
+                .map_err(|e| describe_error(&e))?;
+            Ok(resp.key().to_vec())
         },
-        _ = &mut keep => return Ok(LockEnd::LeaseLost),
-        _ = &mut stop => {
-            // Revoking the lease removes the waiting key.
-            let _ = client.lease_revoke(lease).await;
-            return Ok(LockEnd::Stopped);
-        }
-    };
-    on_locked(&key);
-    tokio::select! {
-        _ = &mut keep => Ok(LockEnd::LeaseLost),
-        _ = &mut stop => {
-            let _ = client.unlock(key).await;
-            let _ = client.lease_revoke(lease).await;
-            Ok(LockEnd::Stopped)
-        }
-    }
+        |key: &Vec<u8>| on_locked(key),
+        |mut c, key| async move {
+            let _ = c.unlock(key).await;
+        },
+        stop,
+    )
+    .await
 }

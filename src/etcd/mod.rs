@@ -15,6 +15,7 @@ pub mod resources;
 pub mod revision;
 pub mod scan;
 pub mod segments;
+pub mod session;
 pub mod types;
 pub mod usage;
 pub mod value;
