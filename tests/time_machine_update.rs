@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::fixtures::{ch, key, loaded, page, page_at};
+use common::fixtures::{ch, command, key, loaded, page, page_at};
 use crossterm::event::KeyCode;
 use etcdlens::app::tree::update::start;
 use etcdlens::app::tree::ROOT;
@@ -17,15 +17,6 @@ fn new_state() -> State {
     let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
     s.size = (160, 45);
     s
-}
-
-fn command(s: &mut State, line: &str) -> Vec<Cmd> {
-    let mut cmds = update(s, ch(':'));
-    for c in line.chars() {
-        cmds.extend(update(s, ch(c)));
-    }
-    cmds.extend(update(s, key(KeyCode::Enter)));
-    cmds
 }
 
 /// The root listing request in `cmds`: (generation, revision).

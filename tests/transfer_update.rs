@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::fixtures::{ch, key, listed_root};
+use common::fixtures::{ch, command, key, listed_root};
 use crossterm::event::KeyCode;
 use etcdlens::app::{update, Cmd, Msg, State};
 use etcdlens::etcd::types::Expect;
@@ -15,15 +15,6 @@ use ratatui::Terminal;
 
 fn listed_state() -> State {
     listed_root(&["/app/", "/key"])
-}
-
-fn command(s: &mut State, line: &str) -> Vec<Cmd> {
-    let mut cmds = update(s, ch(':'));
-    for c in line.chars() {
-        cmds.extend(update(s, ch(c)));
-    }
-    cmds.extend(update(s, key(KeyCode::Enter)));
-    cmds
 }
 
 fn message(s: &State) -> (bool, String) {

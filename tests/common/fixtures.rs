@@ -66,6 +66,17 @@ pub fn typed(text: &str) -> Vec<Msg> {
     text.chars().map(ch).collect()
 }
 
+/// Types `line` on the `:` command line and runs it.
+pub fn command(s: &mut etcdlens::app::State, line: &str) -> Vec<etcdlens::app::Cmd> {
+    use etcdlens::app::update;
+    let mut cmds = update(s, ch(':'));
+    for c in line.chars() {
+        cmds.extend(update(s, ch(c)));
+    }
+    cmds.extend(update(s, key(KeyCode::Enter)));
+    cmds
+}
+
 /// The whole screen at 160×45, as text.
 pub fn screen(state: &etcdlens::app::State) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
