@@ -114,7 +114,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
             Change::Unchanged => "same  ",
         };
         let mut text = format!("{word} {}", escape_bytes(&entry.target));
-        if skipped.is_some_and(|s| s.contains(&entry.target)) {
+        if skipped.is_some_and(|s| s.binary_search(&entry.target).is_ok()) {
             text.push_str("  (skipped: changed since the plan)");
         }
         let line = Line::from(text);

@@ -206,7 +206,9 @@ pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
     };
     view.applying = None;
     match result {
-        Ok(summary) => {
+        Ok(mut summary) => {
+            // Sorted once here, looked up per row on screen when drawing.
+            summary.skipped.sort_unstable();
             let line = format!("{}: {}", view.what, summary.line());
             let journal = summary.journal_error.clone();
             view.summary = Some(summary);
