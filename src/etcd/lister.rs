@@ -387,50 +387,30 @@ impl Range {
 }
 
 /// `[start, end)` of `dir` as one range per first byte of a child's name:
-/// below `0`, each digit, `:`–`` ` `` (upper case and punctuation), each
-/// lower-case letter, above `z`. Empty ranges cost etcd nothing.
+/// below `0`, then the per-byte split names get elsewhere (each digit,
+/// `:`–`` ` `` as one range, each lower-case letter, the rest). Empty
+/// ranges cost etcd nothing.
 fn fan_out(dir: &[u8], start: &[u8], end: Option<&[u8]>) -> Vec<Range> {
-    let with = |b: u8| {
-        let mut k = dir.to_vec();
-        k.push(b);
-        k
-    };
-    // Where ranges begin (after the first, which begins at `dir`), and
-    // whether the range from there on holds a single first byte.
-    let mut cuts: Vec<(u8, bool)> = (b'0'..=b'9').map(|b| (b, true)).collect();
-    cuts.push((b':', false));
-    cuts.extend((b'a'..=b'z').map(|b| (b, true)));
-    cuts.push((b'{', false));
-    let mut bounds: Vec<(Vec<u8>, usize)> = vec![(dir.to_vec(), dir.len())];
-    for (b, single) in cuts {
-        bounds.push((with(b), dir.len() + usize::from(single)));
-    }
-    let mut out = Vec::new();
-    for (i, (lo, depth)) in bounds.iter().enumerate() {
-        let hi = match bounds.get(i + 1) {
-            Some((next, _)) => Some(next.clone()),
-            None => end.map(<[u8]>::to_vec),
-        };
-        if hi.as_deref().is_some_and(|h| h <= start) {
-            continue;
-        }
-        let lo = if lo.as_slice() < start {
-            start.to_vec()
-        } else {
-            lo.clone()
-        };
-        if end.is_some_and(|e| lo.as_slice() >= e) {
-            break;
-        }
-        out.push(Range {
-            lo,
-            hi,
-            depth: *depth,
-            account: None,
-            limit: FIRST_LIMIT,
-        });
-    }
-    out
+    let mut digits = dir.to_vec();
+    digits.push(b'0');
+    let mut out = vec![Range {
+        lo: dir.to_vec(),
+        hi: Some(digits.clone()),
+        depth: dir.len(),
+        account: None,
+        limit: 0,
+    }];
+    split_bytes(&digits, end.map(<[u8]>::to_vec), dir.len(), false, &mut out);
+    out.into_iter()
+        .filter(|r| r.hi.as_deref().is_none_or(|h| h > start))
+        .map(|mut r| {
+            if r.lo.as_slice() < start {
+                r.lo = start.to_vec();
+            }
+            r.limit = FIRST_LIMIT;
+            r
+        })
+        .collect()
 }
 
 async fn read(
