@@ -124,22 +124,23 @@ run_etcdlens_once() {
     RSS_KB=$(report_field "$report" peak_rss_kb)
     WORK_KEYS=$(report_field "$report" list_work)
     READS=$(report_field "$report" list_reads)
+    RETURNED=$(report_field "$report" list_returned)
 }
 
 # Runs etcdlens RUNS times; sets the medians M_FIRST M_SETTLED M_RSS_KB M_WALL.
 # $1 is a short tag for file and session names (no spaces or slashes).
 time_etcdlens() {
     local name=$1; shift
-    local firsts=() settleds=() rsss=() walls=() works=() reads=() i
+    local firsts=() settleds=() rsss=() walls=() works=() reads=() returned=() i
     local log_from
     for i in $(seq 0 "$RUNS"); do
         log_from=$(( $(wc -l <"$WORK/etcd.log") + 1 ))
         run_etcdlens_once "$name-$i" "$@"
         (( i == 0 )) && continue # warm-up
         firsts+=("$FIRST"); settleds+=("$SETTLED"); rsss+=("$RSS_KB"); walls+=("$WALL")
-        works+=("$WORK_KEYS"); reads+=("$READS")
+        works+=("$WORK_KEYS"); reads+=("$READS"); returned+=("$RETURNED")
     done
-    log "etcdlens ${*:-(default flags)}: first_row ${firsts[*]} ms; settled ${settleds[*]} ms; wall ${walls[*]} ms; peak RSS ${rsss[*]} kB; keys walked ${works[*]}; reads ${reads[*]}"
+    log "etcdlens ${*:-(default flags)}: first_row ${firsts[*]} ms; settled ${settleds[*]} ms; wall ${walls[*]} ms; peak RSS ${rsss[*]} kB; keys walked ${works[*]}; reads ${reads[*]}; keys returned ${returned[*]}"
     # What etcd logged during the last run: each slow read with its time.
     log "etcd's trace of the last run (requests over $WARN_AFTER):"
     tail -n "+$log_from" "$WORK/etcd.log" \
@@ -151,6 +152,7 @@ time_etcdlens() {
     M_WALL=$(median "${walls[@]}")
     M_WORK=$(median "${works[@]}")
     M_READS=$(median "${reads[@]}")
+    M_RETURNED=$(median "${returned[@]}")
 }
 
 # ---------------------------------------------------------------- scenarios
@@ -165,10 +167,12 @@ scenario() {
     local name=$1 ctl_prefix=$2 keys=$3; shift 3
     SCENARIO_NO=$(( ${SCENARIO_NO:-0} + 1 ))
     log "scenario $SCENARIO_NO: $name"
-    local ctl
+    local ctl walk
     ctl=$(time_etcdctl "$ctl_prefix")
+    # What one walk over every key of P costs: the least any listing pays.
+    walk=$(time_etcdctl_one --prefix "$ctl_prefix")
     time_etcdlens "s$SCENARIO_NO" "$@"
-    ROWS+=("$name|$ctl|$M_FIRST|$M_SETTLED|$M_WALL|$M_RSS_KB|$M_WORK|$keys|$M_READS")
+    ROWS+=("$name|$ctl|$M_FIRST|$M_SETTLED|$M_WALL|$M_RSS_KB|$M_WORK|$keys|$M_READS|$walk|$M_RETURNED")
 }
 
 BIGGEST_COUNT=$(count_keys "$BIGGEST")
@@ -187,18 +191,21 @@ echo "etcdctl   = etcdctl get --prefix P --keys-only > /dev/null, P the scenario
 echo "first row = process start -> first frame showing a row; top level = -> root wholly listed (a page"
 echo "            of 1,000 for /wide/); ratios = etcdlens time / etcdctl time"
 echo "work      = keys etcd walked for etcdlens's listings (sum of the replies' count) / keys under P"
+echo "walk x    = etcdctl get --prefix P --keys-only --limit 1 / etcdctl: one walk over every key of P,"
+echo "            which any listing of P pays at least once (etcd walks a range whole to count it)"
+echo "returned  = keys etcd sent back for the listings (it reads each from its store, value included)"
 echo
-fmt="%-26s %10s %9s %9s %9s %11s %9s %7s %7s\n"
+fmt="%-26s %10s %9s %9s %9s %11s %7s %7s %7s %9s %7s\n"
 # shellcheck disable=SC2059
-printf "$fmt" scenario "etcdctl ms" "row ms" "row x" "all ms" "top level x" "work x" reads "RSS MB"
+printf "$fmt" scenario "etcdctl ms" "row ms" "row x" "all ms" "top level x" "walk x" "work x" reads returned "RSS MB"
 status=0
 for row in "${ROWS[@]}"; do
-    IFS='|' read -r name ctl first settled _wall rss_kb work keys reads <<<"$row"
-    read -r r_first r_settled r_work rss_mb < <(awk -v c="$ctl" -v f="$first" -v s="$settled" \
-        -v w="$work" -v k="$keys" -v r="$rss_kb" \
-        'BEGIN { printf "%.3f %.3f %.2f %.1f\n", f / c, s / c, w / k, r / 1024 }')
+    IFS='|' read -r name ctl first settled _wall rss_kb work keys reads walk returned <<<"$row"
+    read -r r_first r_settled r_work rss_mb r_walk < <(awk -v c="$ctl" -v f="$first" -v s="$settled" \
+        -v w="$work" -v k="$keys" -v r="$rss_kb" -v wk="$walk" \
+        'BEGIN { printf "%.3f %.3f %.2f %.1f %.3f\n", f / c, s / c, w / k, r / 1024, wk / c }')
     # shellcheck disable=SC2059
-    printf "$fmt" "$name" "$ctl" "$first" "$r_first" "$settled" "$r_settled" "$r_work" "$reads" "$rss_mb"
+    printf "$fmt" "$name" "$ctl" "$first" "$r_first" "$settled" "$r_settled" "$r_walk" "$r_work" "$reads" "$returned" "$rss_mb"
     case $name in
         "/registry/ top level") goal="$r_first <= 0.05 && $r_settled <= 0.10" ;;
         "100k wide"*) goal="1" ;;

@@ -95,7 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "prefix={} keys={} children={} counted={} reads={} work={} ratio={:.2} ms={:.1} next={}",
+        "prefix={} keys={} children={} counted={} reads={} work={} ratio={:.2} returned={} ms={:.1} next={}",
         args.prefix,
         total,
         page.children.len(),
@@ -103,6 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         page.reads,
         page.work,
         page.work as f64 / total.max(1) as f64,
+        etcdlens::etcd::lister::totals().returned,
         ms,
         page.next.is_some()
     );

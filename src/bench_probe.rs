@@ -11,6 +11,8 @@
 //! - `rss_settled_kb`, `peak_rss_kb`;
 //! - `list_work`, `list_reads`: keys etcd walked for the listings (sum of
 //!   the replies' `count`) and range reads, up to the settled frame;
+//!   `list_returned`: keys etcd sent back for them (etcd reads each one
+//!   from its store, value included, even for a keys-only read);
 //!   `root_children`: rows directly under the root then.
 
 use std::path::Path;
@@ -25,7 +27,7 @@ pub struct Probe {
     events_target: Option<u64>,
     first_listing: Option<Duration>,
     first_row: Option<Duration>,
-    list_at_settled: (u64, u64),
+    list_at_settled: crate::etcd::lister::Totals,
     root_children: usize,
     settled: Option<Duration>,
     rss_settled_kb: Option<u64>,
@@ -101,11 +103,12 @@ impl Probe {
         };
         let opt = |v: Option<u128>| v.map_or("none".into(), |v| v.to_string());
         let report = format!(
-            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nroot_children={}\nsettled_ms={}\nevents_total={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
+            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nlist_returned={}\nroot_children={}\nsettled_ms={}\nevents_total={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
             ms(self.first_listing),
             ms(self.first_row),
-            self.list_at_settled.0,
-            self.list_at_settled.1,
+            self.list_at_settled.work,
+            self.list_at_settled.reads,
+            self.list_at_settled.returned,
             self.root_children,
             ms(self.settled),
             state.events.total,

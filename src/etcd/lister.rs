@@ -14,7 +14,10 @@
 //!   read walks the whole directory. A directory known to be small, and
 //!   every later page, starts with one read from the page's cursor.
 //! - Each read has a limit. Its keys give the first children of its range;
-//!   `count` says how many keys the range holds.
+//!   `count` says how many keys the range holds. Among big children (a
+//!   reply showing 128 keys or more per child) the limit is small: etcd
+//!   reads every key it sends back from its store, value included, so keys
+//!   that only repeat a known child cost more than another read.
 //! - When more keys remain, the rest of the range is split where keys can
 //!   diverge from the last child seen (`app00/`): one piece per byte of its
 //!   path (`app00` + a byte after `/`, `app0` + a byte after `0`, `app` +
@@ -59,10 +62,19 @@ use super::types::{Child, ChildPage};
 /// Keys asked for by the first read of a page (also the page size the UI
 /// asks for, so a wide directory's first screen costs one read).
 const FIRST_LIMIT: i64 = 1000;
-/// Keys asked for by the reads of pieces (at least).
+/// Keys asked for by the reads of pieces among small children (at least).
 const PIECE_LIMIT: i64 = 1000;
 /// Keys asked for by the reads of pieces (at most).
 const MAX_LIMIT: i64 = 8192;
+/// Keys asked for by the reads of pieces among big children. Such a read
+/// is there to find where the next child begins; every key etcd sends back
+/// it first reads from its store, value included (measured here: a few µs
+/// a key, so 1,000 keys cost etcd about as much as tens of empty reads). A
+/// big limit pays only where children are small enough to be seen whole.
+const BIG_CHILD_LIMIT: i64 = 16;
+/// A reply showing this many keys per child (or one child filling its
+/// limit) says the children here are big.
+const BIG_CHILD: i64 = 128;
 /// A remainder of at most this many keys is read as one range (walking it
 /// again costs little); a bigger one is split per byte where siblings
 /// usually diverge.
@@ -87,6 +99,7 @@ static PERMITS: OnceLock<Semaphore> = OnceLock::new();
 static CAP: AtomicUsize = AtomicUsize::new(DEFAULT_CONCURRENCY);
 static WORK: AtomicU64 = AtomicU64::new(0);
 static READS: AtomicU64 = AtomicU64::new(0);
+static RETURNED: AtomicU64 = AtomicU64::new(0);
 
 /// Sets how many range reads all listings may have in flight at once (the
 /// `--list-concurrency` flag). Only the first call counts; call it before
@@ -101,10 +114,24 @@ fn permits() -> &'static Semaphore {
     PERMITS.get_or_init(|| Semaphore::new(DEFAULT_CONCURRENCY))
 }
 
-/// Keys etcd walked (sum of `count` over every reply) and range reads made
-/// by all listings of this process (for the benchmark report).
-pub fn totals() -> (u64, u64) {
-    (WORK.load(Ordering::Relaxed), READS.load(Ordering::Relaxed))
+/// What all listings of this process cost etcd (for the benchmark report).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    /// Keys etcd walked: the sum of `count` over every reply.
+    pub work: u64,
+    /// Range reads made.
+    pub reads: u64,
+    /// Keys etcd sent back (it reads each one from its store, value
+    /// included, even for a keys-only read).
+    pub returned: u64,
+}
+
+pub fn totals() -> Totals {
+    Totals {
+        work: WORK.load(Ordering::Relaxed),
+        reads: READS.load(Ordering::Relaxed),
+        returned: RETURNED.load(Ordering::Relaxed),
+    }
 }
 
 /// The first key after every key that starts with `prefix` (etcd's
@@ -273,6 +300,7 @@ pub async fn list_streaming(
         }
         s.out.reads += 1;
         s.out.work += resp.count().max(0) as u64;
+        s.out.returned += resp.kvs().len() as u64;
         for range in fan_out(dir, &start, end.as_deref()) {
             s.queue.push(Reverse(range));
         }
@@ -323,6 +351,7 @@ pub async fn list_streaming(
         }
         s.out.reads += 1;
         s.out.work += resp.count().max(0) as u64;
+        s.out.returned += resp.kvs().len() as u64;
         s.reply(range, &resp);
         let frontier = s.frontier();
         if s.final_count(frontier.as_ref()) >= s.want {
@@ -339,6 +368,7 @@ pub async fn list_streaming(
             s.out.revision = revision;
             s.out.reads = part.reads;
             s.out.work = part.work;
+            s.out.returned = part.returned;
             // The receiver gone means the listing was abandoned.
             if progress.send(part).await.is_err() {
                 return Ok(s.finish(None));
@@ -454,6 +484,7 @@ async fn read(
 fn counted(range: Range, resp: GetResponse) -> (Range, GetResponse) {
     READS.fetch_add(1, Ordering::Relaxed);
     WORK.fetch_add(resp.count().max(0) as u64, Ordering::Relaxed);
+    RETURNED.fetch_add(resp.kvs().len() as u64, Ordering::Relaxed);
     (range, resp)
 }
 
@@ -596,7 +627,13 @@ impl Session<'_> {
             self.accounts.len() - 1
         });
         let rest = count - keys.len() as i64;
-        let pieces = if rest <= MAX_LIMIT {
+        // A reply whose children average many keys (the last one counted
+        // with the keys shown of it; one child filling the reply's limit):
+        // the children here are big, and the rest is found with small
+        // reads, not read whole.
+        let shown = keys.len() as i64;
+        let big = shown >= BIG_CHILD.min(range.limit) * groups.len() as i64;
+        let pieces = if rest <= MAX_LIMIT && (!big || rest <= BIG_CHILD) {
             // Few keys left: one read brings them all (reading a few
             // thousand keys costs less than many small reads).
             let lo = if g.is_dir {
@@ -620,9 +657,14 @@ impl Session<'_> {
         if let Some(a) = account {
             self.accounts[a].pending = pieces.len();
         }
-        // The more keys remain, the more each piece's read asks for: a
-        // small child seen whole lets the same read find the next one.
-        let limit = (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT);
+        // Among small children, the more keys remain, the more each piece's
+        // read asks for: a small child seen whole lets the same read find
+        // the next one. Among big ones a few keys show where one begins.
+        let limit = if big {
+            BIG_CHILD_LIMIT
+        } else {
+            (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT)
+        };
         for mut p in pieces {
             p.account = account;
             if p.limit == 0 {
