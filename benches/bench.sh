@@ -66,6 +66,7 @@ load_start=$(now_ns)
 "$LOADER" --endpoints "$ENDPOINT" --k8s "$K8S" --apps "$APPS" --services "$SERVICES" \
     --instances "$INSTANCES" --wide "$WIDE" --batch 128 --in-flight 16 >&2
 load_ms=$(ms_between "$load_start" "$(now_ns)")
+wait_etcd_idle
 BENCH_COUNT=$(count_keys /bench/)
 WIDE_COUNT=$(count_keys /wide/)
 K8S_COUNT=$(count_keys /registry/)

@@ -117,6 +117,23 @@ start_etcd() {
     die "cannot start etcd"
 }
 
+# wait_etcd_idle — after a big load etcd goes on working for a while (raft
+# snapshots, its Go heap); timing reads then measures that work, not the
+# reads. Waits (at most 120 s) until etcd used less than 5% of a core over
+# two seconds, and logs how long that took.
+wait_etcd_idle() {
+    local t0 before after waited
+    t0=$(now_ns)
+    cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$ETCD_PID/stat"; }
+    for _ in $(seq 60); do
+        before=$(cpu_ticks); sleep 2; after=$(cpu_ticks)
+        # Clock ticks are 1/100 s: 10 ticks in 2 s is 5% of a core.
+        (( after - before < 10 )) && break
+    done
+    waited=$(ms_between "$t0" "$(now_ns)")
+    log "etcd idle after ${waited} ms"
+}
+
 stop_etcd() {
     stop_pid "$ETCD_PID"
     ETCD_PID=""

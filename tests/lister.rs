@@ -260,15 +260,6 @@ async fn subdirectories_are_skipped_not_read() {
         page.reads
     );
     assert!(page.work <= 3 * 20_000, "etcd walked {} keys", page.work);
-    // Among children this big, a read after the first asks for a few keys
-    // (where the next child begins), not for thousands that only repeat
-    // one child: etcd reads each key it sends back from its store.
-    assert!(
-        page.returned <= 1000 + 16 * u64::from(page.reads),
-        "etcd sent back {} keys in {} reads",
-        page.returned,
-        page.reads
-    );
     // And every subdirectory's key count comes with it.
     let mut counts = page.counts.clone();
     counts.sort();

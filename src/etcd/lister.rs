@@ -14,10 +14,7 @@
 //!   read walks the whole directory. A directory known to be small, and
 //!   every later page, starts with one read from the page's cursor.
 //! - Each read has a limit. Its keys give the first children of its range;
-//!   `count` says how many keys the range holds. Among big children (a
-//!   reply showing 128 keys or more per child) the limit is small: etcd
-//!   reads every key it sends back from its store, value included, so keys
-//!   that only repeat a known child cost more than another read.
+//!   `count` says how many keys the range holds.
 //! - When more keys remain, the rest of the range is split where keys can
 //!   diverge from the last child seen (`app00/`): one piece per byte of its
 //!   path (`app00` + a byte after `/`, `app0` + a byte after `0`, `app` +
@@ -62,19 +59,10 @@ use super::types::{Child, ChildPage};
 /// Keys asked for by the first read of a page (also the page size the UI
 /// asks for, so a wide directory's first screen costs one read).
 const FIRST_LIMIT: i64 = 1000;
-/// Keys asked for by the reads of pieces among small children (at least).
+/// Keys asked for by the reads of pieces (at least).
 const PIECE_LIMIT: i64 = 1000;
 /// Keys asked for by the reads of pieces (at most).
 const MAX_LIMIT: i64 = 8192;
-/// Keys asked for by the reads of pieces among big children. Such a read
-/// is there to find where the next child begins; every key etcd sends back
-/// it first reads from its store, value included (measured here: a few µs
-/// a key, so 1,000 keys cost etcd about as much as tens of empty reads). A
-/// big limit pays only where children are small enough to be seen whole.
-const BIG_CHILD_LIMIT: i64 = 16;
-/// A reply showing this many keys per child (or one child filling its
-/// limit) says the children here are big.
-const BIG_CHILD: i64 = 128;
 /// A remainder of at most this many keys is read as one range (walking it
 /// again costs little); a bigger one is split per byte where siblings
 /// usually diverge.
@@ -300,7 +288,6 @@ pub async fn list_streaming(
         }
         s.out.reads += 1;
         s.out.work += resp.count().max(0) as u64;
-        s.out.returned += resp.kvs().len() as u64;
         for range in fan_out(dir, &start, end.as_deref()) {
             s.queue.push(Reverse(range));
         }
@@ -351,7 +338,6 @@ pub async fn list_streaming(
         }
         s.out.reads += 1;
         s.out.work += resp.count().max(0) as u64;
-        s.out.returned += resp.kvs().len() as u64;
         s.reply(range, &resp);
         let frontier = s.frontier();
         if s.final_count(frontier.as_ref()) >= s.want {
@@ -368,7 +354,6 @@ pub async fn list_streaming(
             s.out.revision = revision;
             s.out.reads = part.reads;
             s.out.work = part.work;
-            s.out.returned = part.returned;
             // The receiver gone means the listing was abandoned.
             if progress.send(part).await.is_err() {
                 return Ok(s.finish(None));
@@ -627,13 +612,7 @@ impl Session<'_> {
             self.accounts.len() - 1
         });
         let rest = count - keys.len() as i64;
-        // A reply whose children average many keys (the last one counted
-        // with the keys shown of it; one child filling the reply's limit):
-        // the children here are big, and the rest is found with small
-        // reads, not read whole.
-        let shown = keys.len() as i64;
-        let big = shown >= BIG_CHILD.min(range.limit) * groups.len() as i64;
-        let pieces = if rest <= MAX_LIMIT && (!big || rest <= BIG_CHILD) {
+        let pieces = if rest <= MAX_LIMIT {
             // Few keys left: one read brings them all (reading a few
             // thousand keys costs less than many small reads).
             let lo = if g.is_dir {
@@ -657,14 +636,9 @@ impl Session<'_> {
         if let Some(a) = account {
             self.accounts[a].pending = pieces.len();
         }
-        // Among small children, the more keys remain, the more each piece's
-        // read asks for: a small child seen whole lets the same read find
-        // the next one. Among big ones a few keys show where one begins.
-        let limit = if big {
-            BIG_CHILD_LIMIT
-        } else {
-            (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT)
-        };
+        // The more keys remain, the more each piece's read asks for: a
+        // small child seen whole lets the same read find the next one.
+        let limit = (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT);
         for mut p in pieces {
             p.account = account;
             if p.limit == 0 {

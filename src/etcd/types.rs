@@ -32,8 +32,6 @@ pub struct ChildPage {
     /// Keys etcd walked for this request's reads so far (the sum of the
     /// replies' `count`): the server's work.
     pub work: u64,
-    /// Keys etcd sent back for this request's reads so far.
-    pub returned: u64,
     /// A batch of children found while the listing goes on; the request's
     /// last message has `partial` false and says where the next page starts.
     pub partial: bool,
