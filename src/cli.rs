@@ -105,6 +105,13 @@ pub struct Options {
     /// `theme` of config.toml.
     #[arg(skip)]
     pub theme: crate::ui::theme::Theme,
+    /// The contexts of config.toml, for `:ctx` (none without the file).
+    #[arg(skip)]
+    pub contexts: Option<std::sync::Arc<crate::config::ContextBook>>,
+    /// The context in use at start (`--context` or the file's default) and
+    /// its colour.
+    #[arg(skip)]
+    pub context_color: Option<ratatui::style::Color>,
     /// Comma-separated etcd endpoints.
     #[arg(
         long,
@@ -228,6 +235,11 @@ impl Options {
             started,
             keymap: self.keymap.clone(),
             theme: self.theme,
+            contexts: self.contexts.clone(),
+            context: self.context.clone().map(|name| crate::app::contexts::Current {
+                name,
+                color: self.context_color,
+            }),
         }
     }
 

@@ -12,6 +12,7 @@
 //! key = "/etc/etcd/alice-key.pem"
 //! prefix = "/registry/"
 //! read_only = true
+//! color = "red"                      # status bar badge and pane borders
 //! ```
 //!
 //! `theme = "light"` makes the colours readable on a light terminal
@@ -31,10 +32,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::cli::Options;
+use crate::etcd::ConnSettings;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +96,19 @@ pub struct Context {
     pub prefix: Option<String>,
     pub delimiter: Option<String>,
     pub read_only: Option<bool>,
+    /// The status bar's context badge and the pane borders: a colour name
+    /// (`red`, `light-blue`, …) or `#rrggbb`.
+    pub color: Option<String>,
+}
+
+/// A context's `color`, read as ratatui reads colour names.
+pub fn parse_color(text: &str) -> Result<ratatui::style::Color, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "bad color {:?} (a name like red or light-blue, or #rrggbb)",
+            crate::escape::escape_str(text)
+        )
+    })
 }
 
 /// Where the config file is looked for.
@@ -109,6 +125,22 @@ pub fn path() -> Option<PathBuf> {
 
 /// Reads the file; a missing file is an empty config.
 pub fn load(path: &Path) -> Result<ConfigFile, String> {
+    let file = parse_file(path)?;
+    for (name, c) in &file.contexts {
+        if let Some(color) = &c.color {
+            parse_color(color).map_err(|e| {
+                format!(
+                    "{}: context {}: {e}",
+                    path.display(),
+                    crate::escape::escape_str(name)
+                )
+            })?;
+        }
+    }
+    Ok(file)
+}
+
+fn parse_file(path: &Path) -> Result<ConfigFile, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|e| {
             let at = e
@@ -208,6 +240,125 @@ pub fn apply(
     }
     Ok(())
 }
+
+/// The contexts of config.toml as the TUI switches between them (`:ctx`).
+/// A switch starts from the defaults, not from the context it leaves: only
+/// what is kept for the whole session is here.
+#[derive(Debug)]
+pub struct ContextBook {
+    pub path: PathBuf,
+    pub file: ConfigFile,
+    /// `--read-only` given at start: every context is read-only.
+    pub read_only: bool,
+    /// The start's timeouts (flags or defaults), for contexts that set none.
+    pub dial_timeout: Duration,
+    pub command_timeout: Duration,
+}
+
+/// What a switch to a context connects with and starts from.
+#[derive(Debug)]
+pub struct Resolved {
+    pub settings: ConnSettings,
+    pub prefix: Vec<u8>,
+    pub delimiter: Vec<u8>,
+    pub read_only: bool,
+    pub color: Option<ratatui::style::Color>,
+}
+
+impl ContextBook {
+    /// The rows of the `:ctx` list, in name order.
+    pub fn entries(&self) -> Vec<crate::app::contexts::ContextEntry> {
+        self.file
+            .contexts
+            .iter()
+            .map(|(name, c)| crate::app::contexts::ContextEntry {
+                name: name.clone(),
+                endpoints: c
+                    .endpoints
+                    .clone()
+                    .unwrap_or_else(|| vec![DEFAULT_ENDPOINT.into()])
+                    .join(","),
+                user: c.user.as_ref().map(|u| {
+                    // Never a password written inline.
+                    u.split_once(':').map_or(u.clone(), |(n, _)| n.to_string())
+                }),
+                prefix: c.prefix.clone().unwrap_or_default(),
+                read_only: self.read_only || c.read_only == Some(true),
+                color: c.color.as_deref().and_then(|c| parse_color(c).ok()),
+                default: self.file.default_context.as_deref() == Some(name),
+            })
+            .collect()
+    }
+
+    /// Context `name`'s fields over the defaults. A user without a
+    /// password takes `ETCDCTL_PASSWORD` (`password_env`); there is no
+    /// prompt inside the TUI, so without either the switch is refused.
+    pub fn resolve(&self, name: &str, password_env: Option<String>) -> Result<Resolved, String> {
+        let esc = crate::escape::escape_str;
+        let ctx = self.file.contexts.get(name).ok_or_else(|| {
+            format!(
+                "no context {:?} in {} (:ctx lists them)",
+                esc(name),
+                self.path.display()
+            )
+        })?;
+        let duration = |s: &Option<String>, default: Duration| match s {
+            Some(s) => humantime::parse_duration(s)
+                .map_err(|e| format!("context {}: bad duration {s:?}: {e}", esc(name))),
+            None => Ok(default),
+        };
+        let user = match &ctx.user {
+            None => None,
+            Some(u) => {
+                let (user, inline) = match u.split_once(':') {
+                    Some((n, p)) => (n.to_string(), Some(p.to_string())),
+                    None => (u.clone(), None),
+                };
+                let password = inline
+                    .or_else(|| ctx.password.clone())
+                    .or(password_env)
+                    .ok_or_else(|| {
+                        format!(
+                            "context {} needs the password of {}: set it in ETCDCTL_PASSWORD before starting etcdlens, or as password in config.toml",
+                            esc(name),
+                            esc(&user)
+                        )
+                    })?;
+                Some((user, password))
+            }
+        };
+        let delimiter = ctx.delimiter.clone().unwrap_or_else(|| "/".into());
+        if delimiter.is_empty() {
+            return Err(format!(
+                "context {}: the delimiter cannot be empty",
+                esc(name)
+            ));
+        }
+        let color = ctx.color.as_deref().map(parse_color).transpose()?;
+        Ok(Resolved {
+            settings: ConnSettings {
+                endpoints: ctx
+                    .endpoints
+                    .clone()
+                    .unwrap_or_else(|| vec![DEFAULT_ENDPOINT.into()]),
+                user,
+                cacert: ctx.cacert.clone(),
+                cert: ctx.cert.clone(),
+                key: ctx.key.clone(),
+                insecure_skip_tls_verify: ctx.insecure_skip_tls_verify.unwrap_or(false),
+                dial_timeout: duration(&ctx.dial_timeout, self.dial_timeout)?,
+                command_timeout: duration(&ctx.command_timeout, self.command_timeout)?,
+            },
+            prefix: ctx.prefix.clone().unwrap_or_default().into_bytes(),
+            delimiter: delimiter.into_bytes(),
+            read_only: self.read_only || ctx.read_only == Some(true),
+            color,
+        })
+    }
+}
+
+/// `--endpoints`' default.
+pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:2379";
 
 /// `etcdlens contexts`: one line per context.
 pub fn list(path: &Path, file: &ConfigFile) -> String {

@@ -126,20 +126,43 @@ fn parse_cli() -> Result<Cli, String> {
     cli.opts.keymap = file.keymap(&path)?;
     cli.opts.theme = file.theme.unwrap_or_default();
     let name = cli.opts.context.clone().or(file.default_context.clone());
-    let Some(name) = name else { return Ok(cli) };
-    let ctx = file.contexts.get(&name).ok_or_else(|| {
-        format!(
-            "no context {name:?} in {} (etcdlens contexts lists them)",
-            path.display()
-        )
-    })?;
-    let explicit = |id: &str| {
-        matches!(
-            matches.value_source(id),
-            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
-        )
+    // What a switch (`:ctx`) keeps: the flag's read-only, the start's timeouts.
+    let book = etcdlens::config::ContextBook {
+        path: path.clone(),
+        file: Default::default(),
+        read_only: cli.opts.read_only,
+        dial_timeout: cli.opts.dial_timeout,
+        command_timeout: cli.opts.command_timeout,
     };
-    etcdlens::config::apply(&mut cli.opts, ctx, &explicit)?;
+    if let Some(name) = &name {
+        let ctx = file.contexts.get(name).ok_or_else(|| {
+            format!(
+                "no context {name:?} in {} (etcdlens contexts lists them)",
+                path.display()
+            )
+        })?;
+        let explicit = |id: &str| {
+            matches!(
+                matches.value_source(id),
+                Some(
+                    clap::parser::ValueSource::CommandLine
+                        | clap::parser::ValueSource::EnvVariable
+                )
+            )
+        };
+        etcdlens::config::apply(&mut cli.opts, ctx, &explicit)?;
+        cli.opts.context_color = ctx
+            .color
+            .as_deref()
+            .and_then(|c| etcdlens::config::parse_color(c).ok());
+        cli.opts.context = Some(name.clone());
+    }
+    if !file.contexts.is_empty() {
+        cli.opts.contexts = Some(std::sync::Arc::new(etcdlens::config::ContextBook {
+            file,
+            ..book
+        }));
+    }
     Ok(cli)
 }
 

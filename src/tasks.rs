@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::app::msg::{PrefixDeleted, WriteOp};
 use crate::app::tree::{LoadRequest, NodeId};
@@ -52,6 +52,7 @@ pub async fn run(
         changes_task: None,
         find_task: None,
         usage_task: None,
+        tasks: JoinSet::new(),
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
@@ -76,20 +77,31 @@ struct Tasks {
     find_task: Option<(u64, AbortHandle)>,
     /// The usage scan in flight (its id): a new one replaces it.
     usage_task: Option<(u64, AbortHandle)>,
+    /// Every task started for a command (finished ones are reaped as new
+    /// ones start); aborted together when the worker is dropped.
+    tasks: JoinSet<()>,
 }
 
 impl Tasks {
+    /// Spawns `task` into the worker's set: dropping the worker (a context
+    /// switch, quitting) aborts every task it started.
+    fn spawn<T>(&mut self, task: impl Future<Output = T> + Send + 'static) -> AbortHandle {
+        while self.tasks.try_join_next().is_some() {}
+        self.tasks.spawn(async move {
+            task.await;
+        })
+    }
+
     fn client(&self) -> etcd_client::Client {
         self.conn.client.clone()
     }
 
     /// Runs `answer` as its own task and sends the message it gives.
-    fn reply(&self, answer: impl Future<Output = Msg> + Send + 'static) -> AbortHandle {
+    fn reply(&mut self, answer: impl Future<Output = Msg> + Send + 'static) -> AbortHandle {
         let msgs = self.msgs.clone();
-        tokio::spawn(async move {
+        self.spawn(async move {
             let _ = msgs.send(answer.await).await;
         })
-        .abort_handle()
     }
 
     fn start(&mut self, cmd: Cmd) {
@@ -105,14 +117,14 @@ impl Tasks {
                     .kv_client()
                     .max_decoding_message_size(MAX_RESPONSE_BYTES);
                 let generation = request.generation;
-                let task = tokio::spawn(list(
+                let task = self.spawn(list(
                     kv,
                     dir,
                     request,
                     self.delimiter.clone(),
                     self.msgs.clone(),
                 ));
-                self.listings.insert(dir, (generation, task.abort_handle()));
+                self.listings.insert(dir, (generation, task));
             }
             Cmd::CancelList { dir, generation } => {
                 if self
@@ -173,7 +185,7 @@ impl Tasks {
             Cmd::ProbeDir { dir, full } => {
                 let msgs = self.msgs.clone();
                 // Only a definite answer is worth a message.
-                tokio::spawn(async move {
+                self.spawn(async move {
                     if let Ok(any) = value::any_under(&mut client, &full).await {
                         let empty = !any;
                         let _ = msgs.send(Msg::DirProbed { dir, full, empty }).await;
@@ -186,8 +198,8 @@ impl Tasks {
                     name: n.clone(),
                     result,
                 });
-                let task = tokio::spawn(election::follow(client, name.clone(), reports));
-                if let Some(old) = self.elections.insert(name, task.abort_handle()) {
+                let task = self.spawn(election::follow(client, name.clone(), reports));
+                if let Some(old) = self.elections.insert(name, task) {
                     old.abort();
                 }
             }
@@ -198,7 +210,7 @@ impl Tasks {
             }
             Cmd::CheckElection { dir, full } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     if let Some(lock) = election::session_keys(&mut client, &full).await {
                         let msg = if lock {
                             Msg::LockDetected { dir, full }
@@ -332,10 +344,10 @@ impl Tasks {
                 }
                 let reports =
                     Reports::new(self.msgs.clone(), move |update| Msg::Changes { id, update });
-                let task = tokio::spawn(async move {
+                let task = self.spawn(async move {
                     changes::read(&mut client, &prefix, from, to, reports).await
                 });
-                self.changes_task = Some(task.abort_handle());
+                self.changes_task = Some(task);
             }
             Cmd::StopChanges => {
                 if let Some(old) = self.changes_task.take() {
@@ -383,8 +395,8 @@ impl Tasks {
                     .max_decoding_message_size(MAX_RESPONSE_BYTES);
                 let reports =
                     Reports::new(self.msgs.clone(), move |batch| Msg::Found { id, batch });
-                let task = tokio::spawn(crate::search::find(kv, prefix, query, reports));
-                self.find_task = Some((id, task.abort_handle()));
+                let task = self.spawn(crate::search::find(kv, prefix, query, reports));
+                self.find_task = Some((id, task));
             }
             Cmd::CancelFind { id } => {
                 if let Some((_, task)) = self.find_task.take_if(|(i, _)| *i == id) {
@@ -397,13 +409,13 @@ impl Tasks {
                 }
                 let reports =
                     Reports::new(self.msgs.clone(), move |batch| Msg::Usage { id, batch });
-                let task = tokio::spawn(crate::search::usage(
+                let task = self.spawn(crate::search::usage(
                     client,
                     prefix,
                     self.delimiter.clone(),
                     reports,
                 ));
-                self.usage_task = Some((id, task.abort_handle()));
+                self.usage_task = Some((id, task));
             }
             Cmd::CancelUsage { id } => {
                 if let Some((_, task)) = self.usage_task.take_if(|(i, _)| *i == id) {
@@ -437,7 +449,7 @@ impl Tasks {
             // The UI loop's own (it owns the terminal).
             Cmd::Export { prefix, file } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     let mut due = progress_due();
                     let progress = |keys, bytes| {
                         if due() {
@@ -457,7 +469,7 @@ impl Tasks {
             }
             Cmd::Plan { transfer } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     let mut due = progress_due();
                     let progress = |keys| {
                         if due() {
@@ -486,7 +498,7 @@ impl Tasks {
                 max_request_bytes,
             } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     let mut due = progress_due();
                     let progress = |keys| {
                         if due() {
@@ -506,7 +518,7 @@ impl Tasks {
                     let _ = msgs.send(Msg::Applied(result)).await;
                 });
             }
-            Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
+            Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit | Cmd::SwitchContext { .. } => {}
         }
     }
 
@@ -548,7 +560,7 @@ impl Tasks {
             None => None,
         };
         let reports = Reports::new(msgs, move |update| watch_msg(epoch, update));
-        let task = tokio::spawn(async move {
+        let task = self.spawn(async move {
             let start_revision = match start_revision {
                 Some(r) => r,
                 None => loop {
@@ -565,7 +577,7 @@ impl Tasks {
             };
             watch::run(client, spec, reports, recorder).await;
         });
-        self.watch_task = Some(task.abort_handle());
+        self.watch_task = Some(task);
     }
 }
 

@@ -222,6 +222,12 @@ pub enum Msg {
         target: Vec<u8>,
         result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
     },
+    /// The connection of switch `id` (`Cmd::SwitchContext`) is made — the
+    /// runtime already runs the new worker — or could not be made.
+    ContextSwitched {
+        id: u64,
+        result: Result<super::contexts::Switched, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -428,5 +434,11 @@ pub enum Cmd {
         transfer: crate::transfer::Transfer,
         plan: crate::transfer::Plan,
         max_request_bytes: usize,
+    },
+    /// Connect to context `name` of config.toml (run by the UI loop, off
+    /// its thread; `Msg::ContextSwitched`).
+    SwitchContext {
+        id: u64,
+        name: String,
     },
 }

@@ -1,5 +1,6 @@
 //! The `:` command line: typing, Tab completion over command names and
-//! their arguments (prefixes from the loaded tree), history, running.
+//! their arguments (prefixes from the loaded tree, context names), history,
+//! running.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -78,6 +79,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         Ok(Command::Copy(dest, moving)) => {
             crate::app::transfer::update::copy(state, dest, moving, cmds)
         }
+        Ok(Command::Ctx(name)) => crate::app::contexts::update::switch(state, &name, cmds),
         Err(e) => state.error(e),
     }
 }
@@ -101,6 +103,16 @@ fn complete(state: &mut State) {
                 })
                 .collect();
             (String::new(), text.clone(), c)
+        }
+        Some(("ctx", arg)) => {
+            let arg = arg.trim_start();
+            let names = state
+                .contexts
+                .iter()
+                .filter(|c| c.name.starts_with(arg))
+                .map(|c| c.name.clone())
+                .collect();
+            ("ctx ".to_string(), arg.to_string(), names)
         }
         // A file name is not completed from the tree.
         Some((name, arg)) if takes_argument(name) && !matches!(name, "export" | "import") => {

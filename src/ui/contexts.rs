@@ -1,0 +1,92 @@
+//! The `:ctx` list over the right-hand panes: each context of config.toml
+//! with its endpoints, prefix, user, read-only and colour; the one in use
+//! marked.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+use ratatui::Frame;
+
+use super::{dim, pane_block, selected_style};
+use crate::app::contexts::ContextsView;
+use crate::app::{Action, State};
+use crate::escape::escape_str;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
+    frame.render_widget(Clear, area);
+    let keys = &state.keymap;
+    let title = format!(" Contexts ({}) ", state.contexts.len());
+    let hint = format!(
+        " {} switch · {} close ",
+        keys.label(Action::Open)
+            .split(' ')
+            .next_back()
+            .unwrap_or("Enter"),
+        keys.label(Action::Back),
+    );
+    let block = pane_block(title, true).title_bottom(Line::from(hint).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = |f: fn(&crate::app::contexts::ContextEntry) -> usize, min: usize| {
+        state.contexts.iter().map(f).max().unwrap_or(0).clamp(min, 32)
+    };
+    let name_w = width(|c| escape_str(&c.name).chars().count(), 4);
+    let ep_w = width(|c| escape_str(&c.endpoints).chars().count(), 9);
+    let prefix_w = width(|c| escape_str(&c.prefix).chars().count(), 6);
+    let mut lines = vec![Line::styled(
+        format!(
+            "  {:<name_w$}  {:<ep_w$}  {:<prefix_w$}  {:<10}  {}",
+            "name", "endpoints", "prefix", "user", "mode"
+        ),
+        dim(),
+    )];
+    let current = state.context.as_ref().map(|c| c.name.as_str());
+    let room = (inner.height as usize).saturating_sub(1);
+    for (i, c) in state
+        .contexts
+        .iter()
+        .enumerate()
+        .skip(view.offset)
+        .take(room)
+    {
+        let here = Some(c.name.as_str()) == current;
+        let cut = |s: &str, w: usize| -> String {
+            let s = escape_str(s);
+            if s.chars().count() > w {
+                let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
+                t.push('…');
+                t
+            } else {
+                s
+            }
+        };
+        let mut mode = if c.read_only { "read-only" } else { "read-write" }.to_string();
+        if c.default {
+            mode.push_str(", default");
+        }
+        let text = format!(
+            "{} {:<name_w$}  {:<ep_w$}  {:<prefix_w$}  {:<10}  {mode}",
+            if here { "●" } else { " " },
+            cut(&c.name, name_w),
+            cut(&c.endpoints, ep_w),
+            cut(if c.prefix.is_empty() { "(all)" } else { &c.prefix }, prefix_w),
+            cut(c.user.as_deref().unwrap_or("-"), 10),
+        );
+        let mut spans = vec![Span::raw(text)];
+        if here {
+            spans.push(Span::styled("  (in use)", Style::new().fg(Color::Cyan)));
+        }
+        if let Some(color) = c.color {
+            spans.push(Span::raw("  "));
+            spans.push(Span::styled("  ", Style::new().bg(color)));
+        }
+        let line = Line::from(spans);
+        lines.push(if i == view.selected {
+            line.style(selected_style())
+        } else {
+            line
+        });
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
