@@ -3,7 +3,7 @@
 //! marked.
 
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
     let keys = &state.keymap;
     let title = format!(" Contexts ({}) ", state.contexts.len());
     let hint = format!(
-        " {} switch · {} close ",
+        " ● in use · {} switch · {} close ",
         keys.label(Action::Open)
             .split(' ')
             .next_back()
@@ -32,17 +32,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
         state.contexts.iter().map(f).max().unwrap_or(0).clamp(min, 32)
     };
     let name_w = width(|c| escape_str(&c.name).chars().count(), 4);
-    let ep_w = width(|c| escape_str(&c.endpoints).chars().count(), 9);
     let prefix_w = width(|c| escape_str(&c.prefix).chars().count(), 6);
+    let user_w = width(|c| c.user.as_deref().map_or(1, |u| escape_str(u).chars().count()), 4);
     let mut lines = vec![Line::styled(
         format!(
-            "  {:<name_w$}  {:<ep_w$}  {:<prefix_w$}  {:<10}  {}",
-            "name", "endpoints", "prefix", "user", "mode"
+            "     {:<name_w$}  {:<10}  {:<prefix_w$}  {:<user_w$}  endpoints",
+            "name", "mode", "prefix", "user"
         ),
         dim(),
     )];
     let current = state.context.as_ref().map(|c| c.name.as_str());
     let room = (inner.height as usize).saturating_sub(1);
+    let cut = |s: &str, w: usize| -> String {
+        let s = escape_str(s);
+        if s.chars().count() > w {
+            let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
+            t.push('…');
+            t
+        } else {
+            s
+        }
+    };
     for (i, c) in state
         .contexts
         .iter()
@@ -51,37 +61,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
         .take(room)
     {
         let here = Some(c.name.as_str()) == current;
-        let cut = |s: &str, w: usize| -> String {
-            let s = escape_str(s);
-            if s.chars().count() > w {
-                let mut t: String = s.chars().take(w.saturating_sub(1)).collect();
-                t.push('…');
-                t
-            } else {
-                s
-            }
+        let swatch = match c.color {
+            Some(color) => Span::styled("  ", Style::new().bg(color)),
+            None => Span::raw("  "),
         };
-        let mut mode = if c.read_only { "read-only" } else { "read-write" }.to_string();
-        if c.default {
-            mode.push_str(", default");
-        }
-        let text = format!(
-            "{} {:<name_w$}  {:<ep_w$}  {:<prefix_w$}  {:<10}  {mode}",
-            if here { "●" } else { " " },
+        let mode = if c.read_only { "read-only" } else { "read-write" };
+        let prefix = if c.prefix.is_empty() { "(all)" } else { &c.prefix };
+        let rest = format!(
+            " {:<name_w$}  {mode:<10}  {:<prefix_w$}  {:<user_w$}  {}{}",
             cut(&c.name, name_w),
-            cut(&c.endpoints, ep_w),
-            cut(if c.prefix.is_empty() { "(all)" } else { &c.prefix }, prefix_w),
-            cut(c.user.as_deref().unwrap_or("-"), 10),
+            cut(prefix, prefix_w),
+            cut(c.user.as_deref().unwrap_or("-"), user_w),
+            escape_str(&c.endpoints),
+            if c.default { "  (default)" } else { "" },
         );
-        let mut spans = vec![Span::raw(text)];
-        if here {
-            spans.push(Span::styled("  (in use)", Style::new().fg(Color::Cyan)));
-        }
-        if let Some(color) = c.color {
-            spans.push(Span::raw("  "));
-            spans.push(Span::styled("  ", Style::new().bg(color)));
-        }
-        let line = Line::from(spans);
+        let line = Line::from(vec![
+            Span::raw(if here { "● " } else { "  " }),
+            swatch,
+            Span::raw(rest),
+        ]);
         lines.push(if i == view.selected {
             line.style(selected_style())
         } else {
