@@ -236,10 +236,13 @@ impl Options {
             keymap: self.keymap.clone(),
             theme: self.theme,
             contexts: self.contexts.clone(),
-            context: self.context.clone().map(|name| crate::app::contexts::Current {
-                name,
-                color: self.context_color,
-            }),
+            context: self
+                .context
+                .clone()
+                .map(|name| crate::app::contexts::Current {
+                    name,
+                    color: self.context_color,
+                }),
         }
     }
 

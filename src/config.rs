@@ -445,6 +445,91 @@ mod tests {
         assert_eq!(o.user.as_deref(), Some("alice"));
     }
 
+    fn book(text: &str, read_only: bool) -> ContextBook {
+        ContextBook {
+            path: "config.toml".into(),
+            file: toml::from_str(text).unwrap(),
+            read_only,
+            dial_timeout: std::time::Duration::from_secs(3),
+            command_timeout: std::time::Duration::from_secs(9),
+        }
+    }
+
+    /// A switch starts from the defaults, not from the context it leaves;
+    /// the start's timeouts and `--read-only` stay.
+    #[test]
+    fn a_switch_takes_the_context_over_the_defaults() {
+        let b = book(
+            "[contexts.a]\nendpoints = [\"x:1\"]\nprefix = \"/a/\"\ndelimiter = \":\"\ndial_timeout = \"1s\"\ncolor = \"#ff8000\"\n[contexts.b]\n",
+            false,
+        );
+        let a = b.resolve("a", None).unwrap();
+        assert_eq!(a.settings.endpoints, ["x:1"]);
+        assert_eq!(
+            (a.prefix.as_slice(), a.delimiter.as_slice()),
+            (&b"/a/"[..], &b":"[..])
+        );
+        assert_eq!(a.settings.dial_timeout, std::time::Duration::from_secs(1));
+        assert_eq!(
+            a.settings.command_timeout,
+            std::time::Duration::from_secs(9)
+        );
+        assert_eq!(a.color, Some(ratatui::style::Color::Rgb(255, 128, 0)));
+        assert!(!a.read_only);
+        let other = b.resolve("b", None).unwrap();
+        assert_eq!(other.settings.endpoints, [DEFAULT_ENDPOINT]);
+        assert_eq!(
+            (other.prefix.as_slice(), other.delimiter.as_slice()),
+            (&b""[..], &b"/"[..])
+        );
+        assert_eq!(
+            other.settings.dial_timeout,
+            std::time::Duration::from_secs(3)
+        );
+        assert_eq!(other.color, None);
+        // --read-only at start: every context.
+        assert!(
+            book("[contexts.b]\n", true)
+                .resolve("b", None)
+                .unwrap()
+                .read_only
+        );
+        assert!(b
+            .resolve("nope", None)
+            .unwrap_err()
+            .contains("no context \"nope\""));
+    }
+
+    #[test]
+    fn a_user_without_a_password_needs_etcdctl_password() {
+        let b = book(
+            "[contexts.p]\nuser = \"alice\"\n[contexts.q]\nuser = \"bob:pw\"\n",
+            false,
+        );
+        let e = b.resolve("p", None).unwrap_err();
+        assert!(
+            e.contains("needs the password of alice") && e.contains("ETCDCTL_PASSWORD"),
+            "{e}"
+        );
+        let p = b.resolve("p", Some("secret".into())).unwrap();
+        assert_eq!(p.settings.user, Some(("alice".into(), "secret".into())));
+        let q = b.resolve("q", Some("other".into())).unwrap();
+        assert_eq!(q.settings.user, Some(("bob".into(), "pw".into())));
+        // The list never shows an inline password.
+        assert_eq!(b.entries()[1].user.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn a_bad_color_is_an_error_naming_the_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[contexts.prod]\ncolor = \"blood\"\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.contains("context prod: bad color \"blood\""), "{e}");
+        std::fs::write(&p, "[contexts.prod]\ncolor = \"light-red\"\n").unwrap();
+        assert!(load(&p).is_ok());
+    }
+
     /// Issue 16.10: a TOML error names its line and column.
     #[test]
     fn toml_errors_name_the_line() {

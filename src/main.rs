@@ -145,8 +145,7 @@ fn parse_cli() -> Result<Cli, String> {
             matches!(
                 matches.value_source(id),
                 Some(
-                    clap::parser::ValueSource::CommandLine
-                        | clap::parser::ValueSource::EnvVariable
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
                 )
             )
         };

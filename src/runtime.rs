@@ -12,10 +12,10 @@ use crossterm::event::EventStream;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::app::contexts::Switched;
 use crate::app::tree::{Listing, ROOT};
 use crate::app::{update, Cmd, Msg, State};
 use crate::bench_probe::Probe;
-use crate::app::contexts::Switched;
 use crate::config::ContextBook;
 use crate::etcd::Connection;
 use crate::tasks;

@@ -88,7 +88,12 @@ fn the_list_opens_on_the_context_in_use_and_enter_asks_for_the_selected_one() {
     // Nothing changes until the connection is made.
     assert_eq!(row_names(&s), rows);
     assert_eq!(s.context.as_ref().unwrap().name, "staging");
-    assert!(s.message.as_ref().unwrap().text.contains("connecting to ctx prod"));
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("connecting to ctx prod"));
     // Esc closes the list without asking for anything.
     let mut s = on_staging();
     command(&mut s, "ctx");
@@ -102,11 +107,20 @@ fn an_unknown_name_or_a_second_switch_is_refused_with_one_line() {
     let cmds = command(&mut s, "ctx nope");
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::SwitchContext { .. })));
     let m = s.message.as_ref().unwrap();
-    assert!(m.error && m.text.contains("no context \"nope\""), "{}", m.text);
+    assert!(
+        m.error && m.text.contains("no context \"nope\""),
+        "{}",
+        m.text
+    );
     switch_cmd(&command(&mut s, "ctx prod"));
     let cmds = command(&mut s, "ctx staging");
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::SwitchContext { .. })));
-    assert!(s.message.as_ref().unwrap().text.contains("already connecting to ctx prod"));
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("already connecting to ctx prod"));
     // Without contexts, :ctx says where they come from.
     let mut s = listed_root(&["/app/"]);
     command(&mut s, "ctx");
@@ -128,7 +142,10 @@ fn a_failed_switch_keeps_everything_and_says_why_in_one_line() {
         },
     );
     assert!(cmds.is_empty(), "{cmds:?}");
-    assert_eq!((s.selected, row_names(&s), s.revision), (selected, rows, revision));
+    assert_eq!(
+        (s.selected, row_names(&s), s.revision),
+        (selected, rows, revision)
+    );
     assert_eq!(s.context.as_ref().unwrap().name, "staging");
     assert!(s.switching.is_none() && !s.read_only);
     let m = s.message.as_ref().unwrap();
@@ -163,20 +180,60 @@ fn a_made_switch_starts_afresh_on_the_new_prefix_keeping_the_session() {
         .expect("the new root is listed");
     assert_eq!((dir, prefix.as_slice()), (ROOT, &b"/registry/"[..]));
     assert_eq!(row_names(&s), ["/registry/"]);
-    assert_eq!(s.context, Some(Current { name: "prod".into(), color: Some(Color::Red) }));
-    assert_eq!((s.endpoints.as_str(), s.revision, s.read_only), ("10.0.0.1:2379", 900, true));
+    assert_eq!(
+        s.context,
+        Some(Current {
+            name: "prod".into(),
+            color: Some(Color::Red)
+        })
+    );
+    assert_eq!(
+        (s.endpoints.as_str(), s.revision, s.read_only),
+        ("10.0.0.1:2379", 900, true)
+    );
     assert_eq!(s.watch.prefix, b"/registry/");
     // What the session keeps.
     assert_eq!(s.command_history, history);
     assert_eq!(s.size, (160, 45));
     assert_eq!(s.contexts.len(), 2);
-    assert!(s.message.as_ref().unwrap().text.contains("switched to ctx prod"));
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("switched to ctx prod"));
+    // The new root's first listing starts the new cluster's watch.
+    let generation = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::ListChildren { request, .. } => Some(request.generation),
+            _ => None,
+        })
+        .unwrap();
+    let cmds = update(
+        &mut s,
+        Msg::Listed {
+            dir: ROOT,
+            generation,
+            result: Ok(page(&["/registry/pods/"], None)),
+        },
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Cmd::Watch { prefix, .. } if prefix == b"/registry/")),
+        "{cmds:?}"
+    );
 }
 
 #[test]
 fn answers_meant_for_the_old_state_or_another_switch_are_dropped() {
     // The old root's first listing is still in flight when the switch lands.
-    let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), std::time::Instant::now());
+    let mut s = State::new(
+        b"/",
+        b"/",
+        "127.0.0.1:2379".into(),
+        std::time::Instant::now(),
+    );
     s.size = (160, 45);
     s.contexts = on_staging().contexts;
     let old_generation = etcdlens::app::tree::update::start(&mut s)
@@ -258,7 +315,12 @@ fn a_switch_waits_for_the_editor_and_a_running_apply() {
     });
     let cmds = command(&mut s, "ctx prod");
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::SwitchContext { .. })));
-    assert!(s.message.as_ref().unwrap().text.contains("export or a plan is running"));
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("export or a plan is running"));
     assert!(s.switching.is_none());
 }
 

@@ -186,6 +186,7 @@ impl State {
             events: EventLog::new(prefix.to_vec(), DEFAULT_CAPACITY, now),
             watch: WatchView {
                 epoch: 0,
+                started: false,
                 prefix: prefix.to_vec(),
                 status: None,
                 reopen: HashSet::new(),

@@ -9,8 +9,8 @@ use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, contexts, elections, find, history, leases, mouse, past, resources, transfer,
-    tree, usage, value, watch, writes,
+    changes, cluster, command, contexts, elections, find, history, leases, mouse, past, resources,
+    transfer, tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {

@@ -29,11 +29,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = |f: fn(&crate::app::contexts::ContextEntry) -> usize, min: usize| {
-        state.contexts.iter().map(f).max().unwrap_or(0).clamp(min, 32)
+        state
+            .contexts
+            .iter()
+            .map(f)
+            .max()
+            .unwrap_or(0)
+            .clamp(min, 32)
     };
     let name_w = width(|c| escape_str(&c.name).chars().count(), 4);
     let prefix_w = width(|c| escape_str(&c.prefix).chars().count(), 6);
-    let user_w = width(|c| c.user.as_deref().map_or(1, |u| escape_str(u).chars().count()), 4);
+    let user_w = width(
+        |c| {
+            c.user
+                .as_deref()
+                .map_or(1, |u| escape_str(u).chars().count())
+        },
+        4,
+    );
     let mut lines = vec![Line::styled(
         format!(
             "     {:<name_w$}  {:<10}  {:<prefix_w$}  {:<user_w$}  endpoints",
@@ -65,8 +78,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
             Some(color) => Span::styled("  ", Style::new().bg(color)),
             None => Span::raw("  "),
         };
-        let mode = if c.read_only { "read-only" } else { "read-write" };
-        let prefix = if c.prefix.is_empty() { "(all)" } else { &c.prefix };
+        let mode = if c.read_only {
+            "read-only"
+        } else {
+            "read-write"
+        };
+        let prefix = if c.prefix.is_empty() {
+            "(all)"
+        } else {
+            &c.prefix
+        };
         let rest = format!(
             " {:<name_w$}  {mode:<10}  {:<prefix_w$}  {:<user_w$}  {}{}",
             cut(&c.name, name_w),

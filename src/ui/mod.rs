@@ -175,7 +175,11 @@ fn tint_border(buf: &mut ratatui::buffer::Buffer, area: Rect, color: Color) {
         .chain((area.y..=bottom).flat_map(|y| [(area.x, y), (right, y)]));
     for (x, y) in ring {
         if let Some(cell) = buf.cell_mut((x, y)) {
-            if cell.symbol().chars().all(|c| ('\u{2500}'..='\u{257f}').contains(&c)) {
+            if cell
+                .symbol()
+                .chars()
+                .all(|c| ('\u{2500}'..='\u{257f}').contains(&c))
+            {
                 cell.fg = color;
             }
         }
