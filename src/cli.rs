@@ -69,10 +69,14 @@ pub enum Command {
         #[command(flatten)]
         apply: ApplyFlags,
     },
-    /// Copy every key under SOURCE to DEST (same cluster), through a plan.
+    /// Copy every key under SOURCE to DEST (on the same cluster, or on
+    /// another context's with --to-context), through a plan.
     Copy {
         source: String,
         dest: String,
+        /// Write to this context's cluster (config.toml) instead.
+        #[arg(long)]
+        to_context: Option<String>,
         #[command(flatten)]
         apply: ApplyFlags,
     },

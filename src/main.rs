@@ -61,15 +61,25 @@ fn main() -> ExitCode {
                     source: etcdlens::transfer::Source::File(file.clone()),
                     to: to.clone().map(String::into_bytes),
                     moving: false,
+                    to_context: None,
                 };
                 etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
             }
             Some(Command::Copy {
                 source,
                 dest,
+                to_context,
                 apply,
-            })
-            | Some(Command::Move {
+            }) => {
+                let t = etcdlens::transfer::Transfer {
+                    source: etcdlens::transfer::Source::Prefix(source.clone().into_bytes()),
+                    to: Some(dest.clone().into_bytes()),
+                    moving: false,
+                    to_context: to_context.clone(),
+                };
+                etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
+            }
+            Some(Command::Move {
                 source,
                 dest,
                 apply,
@@ -77,7 +87,8 @@ fn main() -> ExitCode {
                 let t = etcdlens::transfer::Transfer {
                     source: etcdlens::transfer::Source::Prefix(source.clone().into_bytes()),
                     to: Some(dest.clone().into_bytes()),
-                    moving: matches!(cli.command, Some(Command::Move { .. })),
+                    moving: true,
+                    to_context: None,
                 };
                 etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
             }

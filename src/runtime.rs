@@ -65,10 +65,17 @@ struct Link {
 }
 
 impl Link {
-    fn start(conn: Connection, delimiter: Vec<u8>, record: Option<PathBuf>) -> Link {
+    fn start(
+        conn: Connection,
+        delimiter: Vec<u8>,
+        record: Option<PathBuf>,
+        contexts: tasks::Contexts,
+    ) -> Link {
         let (msg_tx, msgs) = mpsc::channel::<Msg>(1024);
         let (cmds, cmd_rx) = mpsc::channel::<Cmd>(256);
-        let worker = tokio::spawn(tasks::run(conn, delimiter, record, cmd_rx, msg_tx));
+        let worker = tokio::spawn(tasks::run_in(
+            conn, delimiter, record, contexts, cmd_rx, msg_tx,
+        ));
         Link { cmds, msgs, worker }
     }
 }
@@ -110,7 +117,16 @@ fn connect_context(
 }
 
 pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
-    let mut link = Link::start(conn.clone(), opts.delimiter.clone(), opts.record.clone());
+    let contexts = |current: Option<String>| tasks::Contexts {
+        book: opts.contexts.clone(),
+        current,
+    };
+    let mut link = Link::start(
+        conn.clone(),
+        opts.delimiter.clone(),
+        opts.record.clone(),
+        contexts(opts.context.as_ref().map(|c| c.name.clone())),
+    );
     // Signals outlive any one connection: their own channel.
     let (signal_tx, mut signal_rx) = mpsc::channel::<Msg>(16);
     crate::terminal::forward_signals(signal_tx)?;
@@ -230,7 +246,12 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 let result = result.map(|(conn, switched)| {
                     if waited {
                         // The old link goes: its worker, tasks and channel.
-                        link = Link::start(conn, switched.delimiter.clone(), opts.record.clone());
+                        link = Link::start(
+                            conn,
+                            switched.delimiter.clone(),
+                            opts.record.clone(),
+                            contexts(Some(switched.name.clone())),
+                        );
                     }
                     switched
                 });

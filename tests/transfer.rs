@@ -312,11 +312,13 @@ async fn keys_changed_after_the_plan_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let journal = etcdlens::journal::Journal {
         path: dir.path().join("j.jsonl"),
+        context: None,
     };
     let copy = Transfer {
         source: Source::Prefix(b"/s/".to_vec()),
         to: Some(b"/t/".to_vec()),
         moving: false,
+        to_context: None,
     };
     let plan = transfer::plan(&conn.client, &copy, |_| {}).await.unwrap();
     assert_eq!((plan.created, plan.updated), (299, 1));
@@ -353,6 +355,7 @@ async fn keys_changed_after_the_plan_are_skipped() {
         source: Source::Prefix(b"/s/".to_vec()),
         to: Some(b"/m/".to_vec()),
         moving: true,
+        to_context: None,
     };
     let plan = transfer::plan(&conn.client, &moving, |_| {}).await.unwrap();
     client.put("/s/k050", "edited", None).await.unwrap();
@@ -642,7 +645,10 @@ async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
     assert_eq!(b[&b"k3"[..]], b"theirs");
     assert_eq!(b.len(), 5);
     // Journaled: `u` on k1 would put "old" back.
-    let j = etcdlens::journal::Journal { path: journal };
+    let j = etcdlens::journal::Journal {
+        path: journal,
+        context: None,
+    };
     assert_eq!(
         j.last_for(b"/backup/k1").unwrap().prev_bytes(),
         Some(b"old".to_vec())

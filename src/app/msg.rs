@@ -427,6 +427,8 @@ pub enum Cmd {
         source: crate::transfer::Source,
         plan: crate::transfer::PlanOrigin,
         target: Vec<u8>,
+        /// The target is this context's cluster (`None`: the connected one).
+        to_context: Option<String>,
     },
     /// Apply a plan made before, journaled (`Msg::Applying`,
     /// `Msg::Applied`).

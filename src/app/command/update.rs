@@ -106,13 +106,25 @@ fn complete(state: &mut State) {
         }
         Some(("ctx", arg)) => {
             let arg = arg.trim_start();
-            let names = state
-                .contexts
-                .iter()
-                .filter(|c| c.name.starts_with(arg))
-                .map(|c| c.name.clone())
-                .collect();
-            ("ctx ".to_string(), arg.to_string(), names)
+            (
+                "ctx ".to_string(),
+                arg.to_string(),
+                context_candidates(state, arg, ""),
+            )
+        }
+        // Another context as the destination: `ctx:NAME `.
+        Some((name @ "copy", arg))
+            if arg.trim_start().starts_with("ctx:") && !arg.trim_end().contains(' ') =>
+        {
+            let arg = arg.trim_start();
+            (
+                format!("{name} "),
+                arg.to_string(),
+                context_candidates(state, arg, "ctx:")
+                    .into_iter()
+                    .map(|c| c + " ")
+                    .collect(),
+            )
         }
         // A file name is not completed from the tree.
         Some((name, arg)) if takes_argument(name) && !matches!(name, "export" | "import") => {
@@ -128,6 +140,17 @@ fn complete(state: &mut State) {
     if let Some(line) = state.command.as_mut() {
         line.complete(head, &word, candidates);
     }
+}
+
+/// Context names extending `typed` (after `lead`), as `lead` + name.
+fn context_candidates(state: &State, typed: &str, lead: &str) -> Vec<String> {
+    let typed = typed.strip_prefix(lead).unwrap_or(typed);
+    state
+        .contexts
+        .iter()
+        .filter(|c| c.name.starts_with(typed))
+        .map(|c| format!("{lead}{}", c.name))
+        .collect()
 }
 
 /// Directories of the loaded tree that extend `typed` by one level.
