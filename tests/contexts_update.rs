@@ -334,3 +334,48 @@ fn tab_completes_context_names() {
     update(&mut s, key(KeyCode::Tab));
     assert_eq!(s.command.as_ref().unwrap().text, "ctx prod");
 }
+
+#[test]
+fn copy_to_another_context_plans_there_and_heeds_its_read_only() {
+    use etcdlens::transfer::{Source, Transfer};
+    let mut s = on_staging();
+    // The current cluster is read-only: only the target's mode counts.
+    s.read_only = true;
+    // /app/ is selected.
+    let cmds = command(&mut s, "copy ctx:staging");
+    assert_eq!(
+        cmds,
+        vec![Cmd::Plan {
+            transfer: Transfer {
+                source: Source::Prefix(b"/app/".to_vec()),
+                to: Some(b"/app/".to_vec()),
+                moving: false,
+                to_context: Some("staging".into()),
+            }
+        }]
+    );
+    assert_eq!(
+        s.plan.as_ref().unwrap().what,
+        "copy /app/ → ctx staging /app/"
+    );
+    s.plan = None;
+    let cmds = command(&mut s, "copy ctx:staging /backup/");
+    assert!(
+        matches!(&cmds[..], [Cmd::Plan { transfer }] if transfer.to.as_deref() == Some(&b"/backup/"[..]))
+    );
+    s.plan = None;
+    for (line, says) in [
+        ("copy ctx:prod /x/", "ctx prod is read-only"),
+        ("copy ctx:nope /x/", "no context \"nope\""),
+        (
+            "move ctx:staging /x/",
+            "a move to another cluster (ctx staging) is refused",
+        ),
+    ] {
+        let cmds = command(&mut s, line);
+        assert!(cmds.is_empty(), "{line}: {cmds:?}");
+        assert!(s.plan.is_none(), "{line}");
+        let m = s.message.as_ref().unwrap();
+        assert!(m.error && m.text.contains(says), "{line}: {}", m.text);
+    }
+}
