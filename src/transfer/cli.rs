@@ -107,14 +107,17 @@ pub async fn transfer(
         }
         None => None,
     };
-    let read_only = match &target {
-        Some(t) => t.read_only,
-        None => opts.read_only,
+    let refused = match (&target, &transfer.to_context) {
+        (Some(t), Some(name)) if t.read_only => {
+            Some(format!("ctx {} is read-only", escape_str(name)))
+        }
+        (None, _) if opts.read_only => Some("--read-only".to_string()),
+        _ => None,
     };
-    if read_only && !dry_run {
-        return Err(Failure::Usage(
-            "refused: read-only (use --dry-run to see the plan)".into(),
-        ));
+    if let (Some(why), false) = (refused, dry_run) {
+        return Err(Failure::Usage(format!(
+            "refused: {why} (use --dry-run to see the plan)"
+        )));
     }
     if let Source::File(path) = &transfer.source {
         // Before connecting: a missing or foreign file is the first thing to say.
