@@ -99,8 +99,13 @@ fn connect_context(
 ) -> Result<tokio::task::JoinHandle<()>, String> {
     let book = book.ok_or("no config file with contexts")?;
     let r = book.resolve(&name, std::env::var("ETCDCTL_PASSWORD").ok())?;
+    // The list shows the endpoints: the line says only why.
+    let label = format!("cannot connect to {}: ", r.settings.endpoints.join(","));
     Ok(tokio::spawn(async move {
-        let result = crate::etcd::connect(&r.settings).await.map(|conn| {
+        let connected = crate::etcd::connect(&r.settings)
+            .await
+            .map_err(|e| e.strip_prefix(&label).map_or(e.clone(), str::to_string));
+        let result = connected.map(|conn| {
             let switched = Switched {
                 name,
                 endpoints: conn.endpoints.join(","),

@@ -170,7 +170,8 @@ async fn ctx_switches_between_two_clusters_in_the_terminal() {
     tmux.wait_for("read-only: ");
     // A dead context: nothing changes but the status line.
     tmux.send(&[":", "ctx dead", "Enter"]);
-    let screen = tmux.wait_for("cannot switch to ctx dead (still on ctx prod)");
+    let screen = tmux.wait_for("cannot switch to ctx dead: tcp connect error");
+    assert!(screen.contains("(still on ctx prod)"), "{screen}");
     assert!(
         screen.contains("other/") && screen.contains("ctx prod"),
         "{screen}"

@@ -138,7 +138,7 @@ fn a_failed_switch_keeps_everything_and_says_why_in_one_line() {
         &mut s,
         Msg::ContextSwitched {
             id,
-            result: Err("cannot connect to 10.0.0.1:2379: no answer within 2s".into()),
+            result: Err("no answer within 2s".into()),
         },
     );
     assert!(cmds.is_empty(), "{cmds:?}");
@@ -152,7 +152,7 @@ fn a_failed_switch_keeps_everything_and_says_why_in_one_line() {
     assert!(m.error);
     assert_eq!(
         m.text,
-        "cannot switch to ctx prod (still on ctx staging): cannot connect to 10.0.0.1:2379: no answer within 2s"
+        "cannot switch to ctx prod: no answer within 2s (still on ctx staging)"
     );
 }
 

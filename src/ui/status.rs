@@ -145,7 +145,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         keys.label(Action::Quit)
     ))
     .right_aligned();
+    // The hint gives way to a long message.
+    let room = left.width() + right.width() <= area.width as usize;
     frame.render_widget(Paragraph::new(left).style(bar), area);
-    // Unstyled: a style here would paint over the left side's colours.
-    frame.render_widget(Paragraph::new(right), area);
+    if room {
+        // Unstyled: a style here would paint over the left side's colours.
+        frame.render_widget(Paragraph::new(right), area);
+    }
 }

@@ -127,7 +127,7 @@ pub fn on_switched(
                 None => state.endpoints.clone(),
             };
             return state.error(format!(
-                "cannot switch to ctx {} (still on {}): {e}",
+                "cannot switch to ctx {}: {e} (still on {})",
                 escape_str(&name),
                 escape_str(&here)
             ));
