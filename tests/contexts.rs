@@ -28,19 +28,7 @@ async fn contexts_are_listed_chosen_and_overridden_by_flags() {
             etcd.endpoints()[0]
         ),
     );
-    let run = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .env("ETCDLENS_CONFIG", &path)
-            .env_remove("ETCDCTL_ENDPOINTS")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| common::lens_with_config(&path, &[], args);
     let (code, out, _) = run(&["contexts"]);
     assert_eq!(code, Some(0));
     assert!(

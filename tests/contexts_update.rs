@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fixtures::{command, key, listed_root, page};
+use common::fixtures::{blank, command, key, listed_root, page};
 use crossterm::event::KeyCode;
 use etcdlens::app::contexts::{ContextEntry, Current, Switched};
 use etcdlens::app::tree::ROOT;
@@ -49,6 +49,29 @@ fn switch_cmd(cmds: &[Cmd]) -> (u64, String) {
             _ => None,
         })
         .expect("a SwitchContext command")
+}
+
+/// The generation of the ListChildren in `cmds`.
+fn list_generation(cmds: &[Cmd]) -> u64 {
+    cmds.iter()
+        .find_map(|c| match c {
+            Cmd::ListChildren { request, .. } => Some(request.generation),
+            _ => None,
+        })
+        .expect("a ListChildren command")
+}
+
+/// `line` asks for nothing and says `says` as an error.
+fn refused(s: &mut State, line: &str, says: &str) {
+    let cmds = command(s, line);
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Cmd::SwitchContext { .. } | Cmd::Plan { .. })),
+        "{line}: {cmds:?}"
+    );
+    let m = s.message.as_ref().unwrap();
+    assert!(m.error && m.text.contains(says), "{line}: {}", m.text);
 }
 
 fn prod(read_only: bool) -> Switched {
@@ -104,23 +127,9 @@ fn the_list_opens_on_the_context_in_use_and_enter_asks_for_the_selected_one() {
 #[test]
 fn an_unknown_name_or_a_second_switch_is_refused_with_one_line() {
     let mut s = on_staging();
-    let cmds = command(&mut s, "ctx nope");
-    assert!(!cmds.iter().any(|c| matches!(c, Cmd::SwitchContext { .. })));
-    let m = s.message.as_ref().unwrap();
-    assert!(
-        m.error && m.text.contains("no context \"nope\""),
-        "{}",
-        m.text
-    );
+    refused(&mut s, "ctx nope", "no context \"nope\"");
     switch_cmd(&command(&mut s, "ctx prod"));
-    let cmds = command(&mut s, "ctx staging");
-    assert!(!cmds.iter().any(|c| matches!(c, Cmd::SwitchContext { .. })));
-    assert!(s
-        .message
-        .as_ref()
-        .unwrap()
-        .text
-        .contains("already connecting to ctx prod"));
+    refused(&mut s, "ctx staging", "already connecting to ctx prod");
     // Without contexts, :ctx says where they come from.
     let mut s = listed_root(&["/app/"]);
     command(&mut s, "ctx");
@@ -203,13 +212,7 @@ fn a_made_switch_starts_afresh_on_the_new_prefix_keeping_the_session() {
         .text
         .contains("switched to ctx prod"));
     // The new root's first listing starts the new cluster's watch.
-    let generation = cmds
-        .iter()
-        .find_map(|c| match c {
-            Cmd::ListChildren { request, .. } => Some(request.generation),
-            _ => None,
-        })
-        .unwrap();
+    let generation = list_generation(&cmds);
     let cmds = update(
         &mut s,
         Msg::Listed {
@@ -228,21 +231,9 @@ fn a_made_switch_starts_afresh_on_the_new_prefix_keeping_the_session() {
 #[test]
 fn answers_meant_for_the_old_state_or_another_switch_are_dropped() {
     // The old root's first listing is still in flight when the switch lands.
-    let mut s = State::new(
-        b"/",
-        b"/",
-        "127.0.0.1:2379".into(),
-        std::time::Instant::now(),
-    );
-    s.size = (160, 45);
+    let mut s = blank();
     s.contexts = on_staging().contexts;
-    let old_generation = etcdlens::app::tree::update::start(&mut s)
-        .iter()
-        .find_map(|c| match c {
-            Cmd::ListChildren { request, .. } => Some(request.generation),
-            _ => None,
-        })
-        .unwrap();
+    let old_generation = list_generation(&etcdlens::app::tree::update::start(&mut s));
     let (id, _) = switch_cmd(&command(&mut s, "ctx prod"));
     // Another switch's answer: not the one waited for.
     let cmds = update(
@@ -262,13 +253,7 @@ fn answers_meant_for_the_old_state_or_another_switch_are_dropped() {
             result: Ok(prod(false)),
         },
     );
-    let new_generation = cmds
-        .iter()
-        .find_map(|c| match c {
-            Cmd::ListChildren { request, .. } => Some(request.generation),
-            _ => None,
-        })
-        .unwrap();
+    let new_generation = list_generation(&cmds);
     assert_ne!(new_generation, old_generation);
     // The old cluster's answer arrives late: it is not this tree's listing.
     update(
@@ -305,7 +290,7 @@ fn answers_meant_for_the_old_state_or_another_switch_are_dropped() {
 }
 
 #[test]
-fn a_switch_waits_for_the_editor_and_a_running_apply() {
+fn a_switch_waits_for_a_running_export() {
     let mut s = on_staging();
     s.export = Some(etcdlens::app::transfer::ExportJob {
         prefix: b"/app/".to_vec(),
@@ -313,14 +298,7 @@ fn a_switch_waits_for_the_editor_and_a_running_apply() {
         keys: 0,
         bytes: 0,
     });
-    let cmds = command(&mut s, "ctx prod");
-    assert!(!cmds.iter().any(|c| matches!(c, Cmd::SwitchContext { .. })));
-    assert!(s
-        .message
-        .as_ref()
-        .unwrap()
-        .text
-        .contains("export or a plan is running"));
+    refused(&mut s, "ctx prod", "export or a plan is running");
     assert!(s.switching.is_none());
 }
 
@@ -372,10 +350,7 @@ fn copy_to_another_context_plans_there_and_heeds_its_read_only() {
             "a move to another cluster (ctx staging) is refused",
         ),
     ] {
-        let cmds = command(&mut s, line);
-        assert!(cmds.is_empty(), "{line}: {cmds:?}");
+        refused(&mut s, line, says);
         assert!(s.plan.is_none(), "{line}");
-        let m = s.message.as_ref().unwrap();
-        assert!(m.error && m.text.contains(says), "{line}: {}", m.text);
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use common::{etcdctl, Etcd};
+use common::{etcdctl, revision, Etcd};
 use etcd_client::{Client, GetOptions, PutOptions};
 use etcdlens::demo::cluster::{Extra, LocalCluster};
 use etcdlens::transfer::{self, Source, Transfer};
@@ -64,16 +64,6 @@ async fn dump(client: &mut Client, prefix: &[u8]) -> BTreeMap<Vec<u8>, Vec<u8>> 
         .iter()
         .map(|kv| (kv.key()[prefix.len()..].to_vec(), kv.value().to_vec()))
         .collect()
-}
-
-async fn revision(client: &mut Client) -> i64 {
-    client
-        .get("x", None)
-        .await
-        .unwrap()
-        .header()
-        .unwrap()
-        .revision()
 }
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;

@@ -6,9 +6,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
-use common::Etcd;
+use common::{lens_with_config, revision, Etcd};
 use etcd_client::{Client, GetOptions};
 use etcdlens::transfer::{self, Source, Transfer};
 
@@ -75,13 +74,7 @@ async fn a_copy_to_another_cluster_plans_against_it_and_writes_only_there() {
     assert_eq!((plan.created, plan.updated, plan.unchanged), (298, 1, 1));
     // Someone creates a target key between the plan and the apply.
     cb.put("/app/k010", "theirs", None).await.unwrap();
-    let a_revision = ca
-        .get("x", None)
-        .await
-        .unwrap()
-        .header()
-        .unwrap()
-        .revision();
+    let a_revision = revision(&mut ca).await;
     let dir = tempfile::tempdir().unwrap();
     let journal = etcdlens::journal::Journal {
         path: dir.path().join("j.jsonl"),
@@ -107,14 +100,7 @@ async fn a_copy_to_another_cluster_plans_against_it_and_writes_only_there() {
     assert_eq!(on_b["/app/k010"], "theirs");
     assert_eq!(on_b["/app/k299"], "v299");
     // Nothing was written on the source cluster.
-    let after = ca
-        .get("x", None)
-        .await
-        .unwrap()
-        .header()
-        .unwrap()
-        .revision();
-    assert_eq!(after, a_revision);
+    assert_eq!(revision(&mut ca).await, a_revision);
     // `u` in context b finds what the copy overwrote there; not elsewhere.
     let e = journal.last_for(b"/app/k002").unwrap();
     assert_eq!(
@@ -152,20 +138,10 @@ async fn the_cli_copies_to_another_context() {
     ca.put("/app/y", "2", None).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = config(dir.path(), &a, &b);
+    let journal = dir.path().join("j.jsonl");
     let run = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .env("ETCDLENS_CONFIG", &path)
-            .env("ETCDLENS_JOURNAL", dir.path().join("j.jsonl"))
-            .env_remove("ETCDCTL_ENDPOINTS")
-            .args(["--context", "a"])
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let args = [&["--context", "a"], args].concat();
+        lens_with_config(&path, &[("ETCDLENS_JOURNAL", &journal)], &args)
     };
     let (code, out, err) = run(&["copy", "/app/", "/copied/", "--to-context", "ro"]);
     assert_eq!(code, Some(2), "{out}{err}");

@@ -80,6 +80,38 @@ impl Etcd {
     }
 }
 
+/// The cluster's revision now (a read's header).
+pub async fn revision(client: &mut Client) -> i64 {
+    client
+        .get("x", None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
+/// Runs the binary with `config` as its config file (and `env`), without
+/// `ETCDCTL_ENDPOINTS`: (exit code, stdout, stderr).
+pub fn lens_with_config(
+    config: &std::path::Path,
+    env: &[(&str, &std::path::Path)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_etcdlens"))
+        .env("ETCDLENS_CONFIG", config)
+        .envs(env.iter().copied())
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// etcdlens without a terminal: the real etcd worker and watch task, the
 /// real `update`, driven message by message.
 pub struct Headless {
