@@ -197,6 +197,14 @@ pub struct Options {
     pub bench_events: Option<u64>,
 }
 
+/// `name` or `name:password` (etcdctl's `--user`).
+pub fn split_user(user: &str) -> (String, Option<String>) {
+    match user.split_once(':') {
+        Some((n, p)) => (n.to_string(), Some(p.to_string())),
+        None => (user.to_string(), None),
+    }
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 2s or 500ms)"))
 }
@@ -256,10 +264,7 @@ impl Options {
         let user = match &self.user {
             None => None,
             Some(u) => {
-                let (name, inline) = match u.split_once(':') {
-                    Some((n, p)) => (n.to_string(), Some(p.to_string())),
-                    None => (u.clone(), None),
-                };
+                let (name, inline) = split_user(u);
                 let password = match inline.or_else(|| self.password.clone()) {
                     Some(p) => p,
                     None => crate::terminal::prompt_password(&format!("Password for {name}: "))

@@ -278,10 +278,8 @@ impl ContextBook {
                     .clone()
                     .unwrap_or_else(|| vec![DEFAULT_ENDPOINT.into()])
                     .join(","),
-                user: c.user.as_ref().map(|u| {
-                    // Never a password written inline.
-                    u.split_once(':').map_or(u.clone(), |(n, _)| n.to_string())
-                }),
+                // Never a password written inline.
+                user: c.user.as_deref().map(|u| crate::cli::split_user(u).0),
                 prefix: c.prefix.clone().unwrap_or_default(),
                 read_only: self.read_only || c.read_only == Some(true),
                 color: c.color.as_deref().and_then(|c| parse_color(c).ok()),
@@ -310,10 +308,7 @@ impl ContextBook {
         let user = match &ctx.user {
             None => None,
             Some(u) => {
-                let (user, inline) = match u.split_once(':') {
-                    Some((n, p)) => (n.to_string(), Some(p.to_string())),
-                    None => (u.clone(), None),
-                };
+                let (user, inline) = crate::cli::split_user(u);
                 let password = inline
                     .or_else(|| ctx.password.clone())
                     .or(password_env)
