@@ -372,20 +372,28 @@ pub fn list(path: &Path, file: &ConfigFile) -> String {
         };
         let esc = crate::escape::escape_str;
         out.push_str(&format!(
-            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
+            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}{}\n",
             esc(name),
             esc(&c
                 .endpoints
                 .as_ref()
                 .map(|e| e.join(","))
                 .unwrap_or_else(|| "-".into())),
-            esc(c.user.as_deref().unwrap_or("-")),
+            // The name only: never a password written inline.
+            esc(&c
+                .user
+                .as_deref()
+                .map_or("-".into(), |u| crate::cli::split_user(u).0)),
             esc(c.prefix.as_deref().unwrap_or("-")),
             if c.read_only == Some(true) {
                 "\tread-only"
             } else {
                 ""
             },
+            c.color
+                .as_deref()
+                .map(|c| format!("\tcolor={}", esc(c)))
+                .unwrap_or_default(),
         ));
     }
     out

@@ -24,7 +24,7 @@ async fn contexts_are_listed_chosen_and_overridden_by_flags() {
     let path = config(
         dir.path(),
         &format!(
-            "default_context = \"dead\"\n\n[contexts.dead]\nendpoints = [\"127.0.0.1:{dead}\"]\ndial_timeout = \"1s\"\n\n[contexts.live]\nendpoints = [\"{}\"]\nread_only = true\n",
+            "default_context = \"dead\"\n\n[contexts.dead]\nendpoints = [\"127.0.0.1:{dead}\"]\ndial_timeout = \"1s\"\n\n[contexts.live]\nendpoints = [\"{}\"]\nread_only = true\n\n[contexts.inline]\nuser = \"bob:hunter2\"\ncolor = \"red\"\n",
             etcd.endpoints()[0]
         ),
     );
@@ -35,6 +35,11 @@ async fn contexts_are_listed_chosen_and_overridden_by_flags() {
         out.contains("dead (default)") && out.contains("live") && out.contains("read-only"),
         "{out}"
     );
+    assert!(
+        out.contains("user=bob\t") && !out.contains("hunter2"),
+        "{out}"
+    );
+    assert!(out.contains("color=red"), "{out}");
     // The default context's endpoint is used...
     let (code, _, err) = run(&[]);
     assert_eq!(code, Some(2));
