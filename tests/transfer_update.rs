@@ -256,7 +256,7 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
         cmds,
         vec![Cmd::ApplyPlan {
             transfer: copy_app(false),
-            plan: three_key_plan(false),
+            plan: Box::new(three_key_plan(false)),
             max_request_bytes: s.max_request_bytes,
         }]
     );

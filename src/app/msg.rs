@@ -434,7 +434,8 @@ pub enum Cmd {
     /// `Msg::Applied`).
     ApplyPlan {
         transfer: crate::transfer::Transfer,
-        plan: crate::transfer::Plan,
+        /// Boxed: the biggest command otherwise (every `Cmd` is as big).
+        plan: Box<crate::transfer::Plan>,
         max_request_bytes: usize,
     },
     /// Connect to context `name` of config.toml (run by the UI loop, off

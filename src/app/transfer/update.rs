@@ -247,7 +247,7 @@ pub fn apply(state: &mut State, cmds: &mut Vec<Cmd>) {
     let line = format!("applying {}…", view.what);
     cmds.push(Cmd::ApplyPlan {
         transfer: view.transfer.clone(),
-        plan,
+        plan: Box::new(plan),
         max_request_bytes,
     });
     state.info(line);
