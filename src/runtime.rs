@@ -126,8 +126,10 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         book: opts.contexts.clone(),
         current,
     };
+    let (endpoints, revision) = (conn.endpoints.join(","), conn.revision);
+    // The link holds the only handle on the connection: a switch closes it.
     let mut link = Link::start(
-        conn.clone(),
+        conn,
         opts.delimiter.clone(),
         opts.record.clone(),
         contexts(opts.context.as_ref().map(|c| c.name.clone())),
@@ -139,8 +141,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut connecting: Option<tokio::task::JoinHandle<()>> = None;
 
     let now = Instant::now();
-    let mut state = State::new(&opts.prefix, &opts.delimiter, conn.endpoints.join(","), now);
-    state.revision = conn.revision;
+    let mut state = State::new(&opts.prefix, &opts.delimiter, endpoints, now);
+    state.revision = revision;
     state.read_only = opts.read_only;
     state.keymap = opts.keymap.clone();
     state.theme = opts

@@ -142,6 +142,10 @@ async fn ctx_switches_between_two_clusters_in_the_terminal() {
     ));
     let screen = tmux.wait_for("alpha-one");
     assert!(screen.contains("ctx staging"), "{screen}");
+    // The first cluster serves our watch...
+    let watchers =
+        |etcd: &Etcd| common::metric(&etcd.endpoints()[0], "etcd_debugging_mvcc_watcher_total");
+    common::wait_until("the watch on the first cluster", || watchers(&a) >= 1.0);
     // The list, then a switch by name.
     tmux.send(&[":", "ctx", "Enter"]);
     tmux.wait_for("Contexts (3)");
@@ -153,6 +157,9 @@ async fn ctx_switches_between_two_clusters_in_the_terminal() {
         "{screen}"
     );
     assert!(!screen.contains("alpha-one"), "{screen}");
+    // ...and no longer once switched: the old connection's tasks are gone.
+    common::wait_until("the first cluster's watch to close", || watchers(&a) == 0.0);
+    assert!(watchers(&b) >= 1.0);
     // The new cluster's watch runs; the old one's is gone.
     ca.put("/app/alpha-late", "x", None).await.unwrap();
     cb.put("/other/beta-live", "y", None).await.unwrap();
