@@ -143,8 +143,13 @@ async fn ctx_switches_between_two_clusters_in_the_terminal() {
     let screen = tmux.wait_for("alpha-one");
     assert!(screen.contains("ctx staging"), "{screen}");
     // The first cluster serves our watch...
-    let watchers =
-        |etcd: &Etcd| common::metric(&etcd.endpoints()[0], "etcd_debugging_mvcc_watcher_total");
+    let watchers = |etcd: &Etcd| {
+        common::metric(
+            &etcd.endpoints()[0],
+            "etcd_debugging_mvcc_watcher_total",
+            "",
+        )
+    };
     common::wait_until("the watch on the first cluster", || watchers(&a) >= 1.0);
     // The list, then a switch by name.
     tmux.send(&[":", "ctx", "Enter"]);

@@ -91,8 +91,9 @@ pub async fn revision(client: &mut Client) -> i64 {
         .revision()
 }
 
-/// The sum of metric `name`'s samples on `endpoint`'s `/metrics`.
-pub fn metric(endpoint: &str, name: &str) -> f64 {
+/// The sum of metric `name`'s samples on `endpoint`'s `/metrics` whose
+/// line contains `with` (e.g. a label; "" for all).
+pub fn metric(endpoint: &str, name: &str, with: &str) -> f64 {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(endpoint.trim_start_matches("http://")).unwrap();
     write!(s, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
@@ -102,6 +103,7 @@ pub fn metric(endpoint: &str, name: &str) -> f64 {
         .filter(|l| {
             l.strip_prefix(name)
                 .is_some_and(|r| r.starts_with([' ', '{']))
+                && l.contains(with)
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
