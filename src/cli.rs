@@ -69,10 +69,14 @@ pub enum Command {
         #[command(flatten)]
         apply: ApplyFlags,
     },
-    /// Copy every key under SOURCE to DEST (same cluster), through a plan.
+    /// Copy every key under SOURCE to DEST (on the same cluster, or on
+    /// another context's with --to-context), through a plan.
     Copy {
         source: String,
         dest: String,
+        /// Write to this context's cluster (config.toml) instead.
+        #[arg(long)]
+        to_context: Option<String>,
         #[command(flatten)]
         apply: ApplyFlags,
     },
@@ -105,6 +109,13 @@ pub struct Options {
     /// `theme` of config.toml.
     #[arg(skip)]
     pub theme: crate::ui::theme::Theme,
+    /// The contexts of config.toml, for `:ctx` (none without the file).
+    #[arg(skip)]
+    pub contexts: Option<std::sync::Arc<crate::config::ContextBook>>,
+    /// The context in use at start (`--context` or the file's default) and
+    /// its colour.
+    #[arg(skip)]
+    pub context_color: Option<ratatui::style::Color>,
     /// Comma-separated etcd endpoints.
     #[arg(
         long,
@@ -186,6 +197,14 @@ pub struct Options {
     pub bench_events: Option<u64>,
 }
 
+/// `name` or `name:password` (etcdctl's `--user`).
+pub fn split_user(user: &str) -> (String, Option<String>) {
+    match user.split_once(':') {
+        Some((n, p)) => (n.to_string(), Some(p.to_string())),
+        None => (user.to_string(), None),
+    }
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 2s or 500ms)"))
 }
@@ -228,6 +247,14 @@ impl Options {
             started,
             keymap: self.keymap.clone(),
             theme: self.theme,
+            contexts: self.contexts.clone(),
+            context: self
+                .context
+                .clone()
+                .map(|name| crate::app::contexts::Current {
+                    name,
+                    color: self.context_color,
+                }),
         }
     }
 
@@ -237,10 +264,7 @@ impl Options {
         let user = match &self.user {
             None => None,
             Some(u) => {
-                let (name, inline) = match u.split_once(':') {
-                    Some((n, p)) => (n.to_string(), Some(p.to_string())),
-                    None => (u.clone(), None),
-                };
+                let (name, inline) = split_user(u);
                 let password = match inline.or_else(|| self.password.clone()) {
                     Some(p) => p,
                     None => crate::terminal::prompt_password(&format!("Password for {name}: "))

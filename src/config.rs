@@ -12,6 +12,7 @@
 //! key = "/etc/etcd/alice-key.pem"
 //! prefix = "/registry/"
 //! read_only = true
+//! color = "red"                      # status bar badge and pane borders
 //! ```
 //!
 //! `theme = "light"` makes the colours readable on a light terminal
@@ -31,10 +32,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::cli::Options;
+use crate::etcd::ConnSettings;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +96,19 @@ pub struct Context {
     pub prefix: Option<String>,
     pub delimiter: Option<String>,
     pub read_only: Option<bool>,
+    /// The status bar's context badge and the pane borders: a colour name
+    /// (`red`, `light-blue`, …) or `#rrggbb`.
+    pub color: Option<String>,
+}
+
+/// A context's `color`, read as ratatui reads colour names.
+pub fn parse_color(text: &str) -> Result<ratatui::style::Color, String> {
+    text.parse().map_err(|_| {
+        format!(
+            "bad color {:?} (a name like red or light-blue, or #rrggbb)",
+            crate::escape::escape_str(text)
+        )
+    })
 }
 
 /// Where the config file is looked for.
@@ -109,6 +125,22 @@ pub fn path() -> Option<PathBuf> {
 
 /// Reads the file; a missing file is an empty config.
 pub fn load(path: &Path) -> Result<ConfigFile, String> {
+    let file = parse_file(path)?;
+    for (name, c) in &file.contexts {
+        if let Some(color) = &c.color {
+            parse_color(color).map_err(|e| {
+                format!(
+                    "{}: context {}: {e}",
+                    path.display(),
+                    crate::escape::escape_str(name)
+                )
+            })?;
+        }
+    }
+    Ok(file)
+}
+
+fn parse_file(path: &Path) -> Result<ConfigFile, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|e| {
             let at = e
@@ -209,6 +241,120 @@ pub fn apply(
     Ok(())
 }
 
+/// The contexts of config.toml as the TUI switches between them (`:ctx`).
+/// A switch starts from the defaults, not from the context it leaves: only
+/// what is kept for the whole session is here.
+#[derive(Debug)]
+pub struct ContextBook {
+    pub path: PathBuf,
+    pub file: ConfigFile,
+    /// `--read-only` given at start: every context is read-only.
+    pub read_only: bool,
+    /// The start's timeouts (flags or defaults), for contexts that set none.
+    pub dial_timeout: Duration,
+    pub command_timeout: Duration,
+}
+
+/// What a switch to a context connects with and starts from.
+#[derive(Debug)]
+pub struct Resolved {
+    pub settings: ConnSettings,
+    pub prefix: Vec<u8>,
+    pub delimiter: Vec<u8>,
+    pub read_only: bool,
+    pub color: Option<ratatui::style::Color>,
+}
+
+impl ContextBook {
+    /// The rows of the `:ctx` list, in name order.
+    pub fn entries(&self) -> Vec<crate::app::contexts::ContextEntry> {
+        self.file
+            .contexts
+            .iter()
+            .map(|(name, c)| crate::app::contexts::ContextEntry {
+                name: name.clone(),
+                endpoints: c
+                    .endpoints
+                    .clone()
+                    .unwrap_or_else(|| vec![DEFAULT_ENDPOINT.into()])
+                    .join(","),
+                // Never a password written inline.
+                user: c.user.as_deref().map(|u| crate::cli::split_user(u).0),
+                prefix: c.prefix.clone().unwrap_or_default(),
+                read_only: self.read_only || c.read_only == Some(true),
+                color: c.color.as_deref().and_then(|c| parse_color(c).ok()),
+                default: self.file.default_context.as_deref() == Some(name),
+            })
+            .collect()
+    }
+
+    /// Context `name`'s fields over the defaults. A user without a
+    /// password takes `ETCDCTL_PASSWORD` (`password_env`); there is no
+    /// prompt inside the TUI, so without either the switch is refused.
+    pub fn resolve(&self, name: &str, password_env: Option<String>) -> Result<Resolved, String> {
+        let esc = crate::escape::escape_str;
+        let ctx = self.file.contexts.get(name).ok_or_else(|| {
+            format!(
+                "no context {:?} in {} (:ctx lists them)",
+                esc(name),
+                self.path.display()
+            )
+        })?;
+        let duration = |s: &Option<String>, default: Duration| match s {
+            Some(s) => humantime::parse_duration(s)
+                .map_err(|e| format!("context {}: bad duration {s:?}: {e}", esc(name))),
+            None => Ok(default),
+        };
+        let user = match &ctx.user {
+            None => None,
+            Some(u) => {
+                let (user, inline) = crate::cli::split_user(u);
+                let password = inline
+                    .or_else(|| ctx.password.clone())
+                    .or(password_env)
+                    .ok_or_else(|| {
+                        format!(
+                            "context {} needs the password of {}: set it in ETCDCTL_PASSWORD before starting etcdlens, or as password in config.toml",
+                            esc(name),
+                            esc(&user)
+                        )
+                    })?;
+                Some((user, password))
+            }
+        };
+        let delimiter = ctx.delimiter.clone().unwrap_or_else(|| "/".into());
+        if delimiter.is_empty() {
+            return Err(format!(
+                "context {}: the delimiter cannot be empty",
+                esc(name)
+            ));
+        }
+        let color = ctx.color.as_deref().map(parse_color).transpose()?;
+        Ok(Resolved {
+            settings: ConnSettings {
+                endpoints: ctx
+                    .endpoints
+                    .clone()
+                    .unwrap_or_else(|| vec![DEFAULT_ENDPOINT.into()]),
+                user,
+                cacert: ctx.cacert.clone(),
+                cert: ctx.cert.clone(),
+                key: ctx.key.clone(),
+                insecure_skip_tls_verify: ctx.insecure_skip_tls_verify.unwrap_or(false),
+                dial_timeout: duration(&ctx.dial_timeout, self.dial_timeout)?,
+                command_timeout: duration(&ctx.command_timeout, self.command_timeout)?,
+            },
+            prefix: ctx.prefix.clone().unwrap_or_default().into_bytes(),
+            delimiter: delimiter.into_bytes(),
+            read_only: self.read_only || ctx.read_only == Some(true),
+            color,
+        })
+    }
+}
+
+/// `--endpoints`' default.
+pub const DEFAULT_ENDPOINT: &str = "127.0.0.1:2379";
+
 /// `etcdlens contexts`: one line per context.
 pub fn list(path: &Path, file: &ConfigFile) -> String {
     let mut out = format!(
@@ -226,20 +372,28 @@ pub fn list(path: &Path, file: &ConfigFile) -> String {
         };
         let esc = crate::escape::escape_str;
         out.push_str(&format!(
-            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}\n",
+            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}{}\n",
             esc(name),
             esc(&c
                 .endpoints
                 .as_ref()
                 .map(|e| e.join(","))
                 .unwrap_or_else(|| "-".into())),
-            esc(c.user.as_deref().unwrap_or("-")),
+            // The name only: never a password written inline.
+            esc(&c
+                .user
+                .as_deref()
+                .map_or("-".into(), |u| crate::cli::split_user(u).0)),
             esc(c.prefix.as_deref().unwrap_or("-")),
             if c.read_only == Some(true) {
                 "\tread-only"
             } else {
                 ""
             },
+            c.color
+                .as_deref()
+                .map(|c| format!("\tcolor={}", esc(c)))
+                .unwrap_or_default(),
         ));
     }
     out
@@ -292,6 +446,91 @@ mod tests {
         assert_eq!(o.endpoints, ["x:1"]);
         assert_eq!(o.prefix, "/mine/");
         assert_eq!(o.user.as_deref(), Some("alice"));
+    }
+
+    fn book(text: &str, read_only: bool) -> ContextBook {
+        ContextBook {
+            path: "config.toml".into(),
+            file: toml::from_str(text).unwrap(),
+            read_only,
+            dial_timeout: std::time::Duration::from_secs(3),
+            command_timeout: std::time::Duration::from_secs(9),
+        }
+    }
+
+    /// A switch starts from the defaults, not from the context it leaves;
+    /// the start's timeouts and `--read-only` stay.
+    #[test]
+    fn a_switch_takes_the_context_over_the_defaults() {
+        let b = book(
+            "[contexts.a]\nendpoints = [\"x:1\"]\nprefix = \"/a/\"\ndelimiter = \":\"\ndial_timeout = \"1s\"\ncolor = \"#ff8000\"\n[contexts.b]\n",
+            false,
+        );
+        let a = b.resolve("a", None).unwrap();
+        assert_eq!(a.settings.endpoints, ["x:1"]);
+        assert_eq!(
+            (a.prefix.as_slice(), a.delimiter.as_slice()),
+            (&b"/a/"[..], &b":"[..])
+        );
+        assert_eq!(a.settings.dial_timeout, std::time::Duration::from_secs(1));
+        assert_eq!(
+            a.settings.command_timeout,
+            std::time::Duration::from_secs(9)
+        );
+        assert_eq!(a.color, Some(ratatui::style::Color::Rgb(255, 128, 0)));
+        assert!(!a.read_only);
+        let other = b.resolve("b", None).unwrap();
+        assert_eq!(other.settings.endpoints, [DEFAULT_ENDPOINT]);
+        assert_eq!(
+            (other.prefix.as_slice(), other.delimiter.as_slice()),
+            (&b""[..], &b"/"[..])
+        );
+        assert_eq!(
+            other.settings.dial_timeout,
+            std::time::Duration::from_secs(3)
+        );
+        assert_eq!(other.color, None);
+        // --read-only at start: every context.
+        assert!(
+            book("[contexts.b]\n", true)
+                .resolve("b", None)
+                .unwrap()
+                .read_only
+        );
+        assert!(b
+            .resolve("nope", None)
+            .unwrap_err()
+            .contains("no context \"nope\""));
+    }
+
+    #[test]
+    fn a_user_without_a_password_needs_etcdctl_password() {
+        let b = book(
+            "[contexts.p]\nuser = \"alice\"\n[contexts.q]\nuser = \"bob:pw\"\n",
+            false,
+        );
+        let e = b.resolve("p", None).unwrap_err();
+        assert!(
+            e.contains("needs the password of alice") && e.contains("ETCDCTL_PASSWORD"),
+            "{e}"
+        );
+        let p = b.resolve("p", Some("secret".into())).unwrap();
+        assert_eq!(p.settings.user, Some(("alice".into(), "secret".into())));
+        let q = b.resolve("q", Some("other".into())).unwrap();
+        assert_eq!(q.settings.user, Some(("bob".into(), "pw".into())));
+        // The list never shows an inline password.
+        assert_eq!(b.entries()[1].user.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn a_bad_color_is_an_error_naming_the_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "[contexts.prod]\ncolor = \"blood\"\n").unwrap();
+        let e = load(&p).unwrap_err();
+        assert!(e.contains("context prod: bad color \"blood\""), "{e}");
+        std::fs::write(&p, "[contexts.prod]\ncolor = \"light-red\"\n").unwrap();
+        assert!(load(&p).is_ok());
     }
 
     /// Issue 16.10: a TOML error names its line and column.

@@ -34,6 +34,10 @@ pub struct Entry {
     /// The revision the write created: `u` applies only while the key is
     /// still at it.
     pub revision: i64,
+    /// The context (config.toml) whose cluster was written: `u` uses the
+    /// entry only there. `None` (no context, or older entries): anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 impl Entry {
@@ -49,6 +53,7 @@ impl Entry {
             prev_dropped: dropped,
             prev_lease,
             revision,
+            context: None,
         }
     }
 
@@ -66,13 +71,19 @@ impl Entry {
 
 pub struct Journal {
     pub path: PathBuf,
+    /// The context the writes go to: entries are stamped with it, and
+    /// only its own (and unstamped) entries are found.
+    pub context: Option<String>,
 }
 
 impl Journal {
     /// The journal at its usual place.
     pub fn open_default() -> Option<Journal> {
         if let Some(p) = std::env::var_os("ETCDLENS_JOURNAL") {
-            return Some(Journal { path: p.into() });
+            return Some(Journal {
+                path: p.into(),
+                context: None,
+            });
         }
         let base = std::env::var_os("XDG_DATA_HOME")
             .map(PathBuf::from)
@@ -80,7 +91,13 @@ impl Journal {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
         Some(Journal {
             path: base.join("etcdlens").join("journal.jsonl"),
+            context: None,
         })
+    }
+
+    /// The same journal, for writes to `context`'s cluster.
+    pub fn in_context(self, context: Option<String>) -> Journal {
+        Journal { context, ..self }
     }
 
     pub fn append(&self, entries: &[Entry]) -> std::io::Result<()> {
@@ -102,6 +119,17 @@ impl Journal {
         make_private(&file, &self.path)?;
         let mut out = std::io::BufWriter::new(file);
         for e in entries {
+            let stamped;
+            let e = match (&e.context, &self.context) {
+                (None, Some(ctx)) => {
+                    stamped = Entry {
+                        context: Some(ctx.clone()),
+                        ..e.clone()
+                    };
+                    &stamped
+                }
+                _ => e,
+            };
             serde_json::to_writer(&mut out, e).map_err(std::io::Error::other)?;
             out.write_all(b"\n")?;
         }
@@ -117,12 +145,13 @@ impl Journal {
             .collect()
     }
 
-    /// The newest entry for `key`.
+    /// The newest entry for `key` written in this journal's context (or
+    /// without one).
     pub fn last_for(&self, key: &[u8]) -> Option<Entry> {
         self.entries()
             .into_iter()
             .rev()
-            .find(|e| e.key_bytes() == key)
+            .find(|e| e.key_bytes() == key && (e.context.is_none() || e.context == self.context))
     }
 
     /// Keeps the newest entries within the bounds.
@@ -198,11 +227,46 @@ mod tests {
         let path = dir.path().join("j.jsonl");
         std::fs::write(&path, "").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let j = Journal { path: path.clone() };
+        let j = Journal {
+            path: path.clone(),
+            context: None,
+        };
         j.append(&[Entry::new(b"/secret", Some(b"hunter2"), 0, 5)])
             .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    /// An entry written in a context is `u`'s only there; one without a
+    /// context (older files, sessions without contexts) anywhere.
+    #[test]
+    fn entries_are_found_in_their_own_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = Journal {
+            path: dir.path().join("j.jsonl"),
+            context: None,
+        };
+        let prod = || {
+            Journal {
+                path: plain.path.clone(),
+                context: None,
+            }
+            .in_context(Some("prod".into()))
+        };
+        plain
+            .append(&[Entry::new(b"/k", Some(b"any"), 0, 1)])
+            .unwrap();
+        prod()
+            .append(&[Entry::new(b"/k", Some(b"prod"), 0, 2)])
+            .unwrap();
+        assert_eq!(prod().last_for(b"/k").unwrap().revision, 2);
+        assert_eq!(plain.last_for(b"/k").unwrap().revision, 1);
+        let staging = prod().in_context(Some("staging".into()));
+        assert_eq!(staging.last_for(b"/k").unwrap().revision, 1);
+        prod()
+            .append(&[Entry::new(b"/only-prod", None, 0, 3)])
+            .unwrap();
+        assert!(staging.last_for(b"/only-prod").is_none());
     }
 
     #[test]
@@ -210,6 +274,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal {
             path: dir.path().join("j.jsonl"),
+            context: None,
         };
         j.append(&[Entry::new(b"/a", Some(b"old"), 0, 5)]).unwrap();
         j.append(&[Entry::new(b"/b\xff", None, 0, 6)]).unwrap();

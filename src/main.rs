@@ -61,15 +61,25 @@ fn main() -> ExitCode {
                     source: etcdlens::transfer::Source::File(file.clone()),
                     to: to.clone().map(String::into_bytes),
                     moving: false,
+                    to_context: None,
                 };
                 etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
             }
             Some(Command::Copy {
                 source,
                 dest,
+                to_context,
                 apply,
-            })
-            | Some(Command::Move {
+            }) => {
+                let t = etcdlens::transfer::Transfer {
+                    source: etcdlens::transfer::Source::Prefix(source.clone().into_bytes()),
+                    to: Some(dest.clone().into_bytes()),
+                    moving: false,
+                    to_context: to_context.clone(),
+                };
+                etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
+            }
+            Some(Command::Move {
                 source,
                 dest,
                 apply,
@@ -77,7 +87,8 @@ fn main() -> ExitCode {
                 let t = etcdlens::transfer::Transfer {
                     source: etcdlens::transfer::Source::Prefix(source.clone().into_bytes()),
                     to: Some(dest.clone().into_bytes()),
-                    moving: matches!(cli.command, Some(Command::Move { .. })),
+                    moving: true,
+                    to_context: None,
                 };
                 etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
             }
@@ -126,20 +137,42 @@ fn parse_cli() -> Result<Cli, String> {
     cli.opts.keymap = file.keymap(&path)?;
     cli.opts.theme = file.theme.unwrap_or_default();
     let name = cli.opts.context.clone().or(file.default_context.clone());
-    let Some(name) = name else { return Ok(cli) };
-    let ctx = file.contexts.get(&name).ok_or_else(|| {
-        format!(
-            "no context {name:?} in {} (etcdlens contexts lists them)",
-            path.display()
-        )
-    })?;
-    let explicit = |id: &str| {
-        matches!(
-            matches.value_source(id),
-            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
-        )
+    // What a switch (`:ctx`) keeps: the flag's read-only, the start's timeouts.
+    let book = etcdlens::config::ContextBook {
+        path: path.clone(),
+        file: Default::default(),
+        read_only: cli.opts.read_only,
+        dial_timeout: cli.opts.dial_timeout,
+        command_timeout: cli.opts.command_timeout,
     };
-    etcdlens::config::apply(&mut cli.opts, ctx, &explicit)?;
+    if let Some(name) = &name {
+        let ctx = file.contexts.get(name).ok_or_else(|| {
+            format!(
+                "no context {name:?} in {} (etcdlens contexts lists them)",
+                path.display()
+            )
+        })?;
+        let explicit = |id: &str| {
+            matches!(
+                matches.value_source(id),
+                Some(
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
+            )
+        };
+        etcdlens::config::apply(&mut cli.opts, ctx, &explicit)?;
+        cli.opts.context_color = ctx
+            .color
+            .as_deref()
+            .and_then(|c| etcdlens::config::parse_color(c).ok());
+        cli.opts.context = Some(name.clone());
+    }
+    if !file.contexts.is_empty() {
+        cli.opts.contexts = Some(std::sync::Arc::new(etcdlens::config::ContextBook {
+            file,
+            ..book
+        }));
+    }
     Ok(cli)
 }
 

@@ -4,6 +4,7 @@
 //! when something changed.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{eyre, Result};
@@ -11,9 +12,11 @@ use crossterm::event::EventStream;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::app::contexts::Switched;
 use crate::app::tree::{Listing, ROOT};
 use crate::app::{update, Cmd, Msg, State};
 use crate::bench_probe::Probe;
+use crate::config::ContextBook;
 use crate::etcd::Connection;
 use crate::tasks;
 use crate::terminal::Session;
@@ -44,29 +47,114 @@ pub struct RunOptions {
     pub started: Instant,
     pub keymap: crate::app::keymap::Keymap,
     pub theme: crate::ui::theme::Theme,
+    /// The contexts `:ctx` switches between (none without config.toml).
+    pub contexts: Option<Arc<ContextBook>>,
+    /// The context in use at start.
+    pub context: Option<crate::app::contexts::Current>,
+}
+
+/// One connection's worker and the channels to it: replaced whole when the
+/// context is switched. Dropping it aborts the worker, which aborts every
+/// task it started (watch, elections, listings, reads, writes), and closes
+/// the message channel, so nothing the old connection's tasks still send
+/// reaches the new state.
+struct Link {
+    cmds: mpsc::Sender<Cmd>,
+    msgs: mpsc::Receiver<Msg>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+impl Link {
+    fn start(
+        conn: Connection,
+        delimiter: Vec<u8>,
+        record: Option<PathBuf>,
+        contexts: tasks::Contexts,
+    ) -> Link {
+        let (msg_tx, msgs) = mpsc::channel::<Msg>(1024);
+        let (cmds, cmd_rx) = mpsc::channel::<Cmd>(256);
+        let worker = tokio::spawn(tasks::run_in(
+            conn, delimiter, record, contexts, cmd_rx, msg_tx,
+        ));
+        Link { cmds, msgs, worker }
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.worker.abort();
+    }
+}
+
+/// A switch's connection, or why it could not be made.
+type Connected = (u64, Result<(Connection, Switched), String>);
+
+/// Connects to context `name` off the UI loop (the dial timeout bounds
+/// it); the answer comes on `done`.
+fn connect_context(
+    book: Option<&ContextBook>,
+    id: u64,
+    name: String,
+    done: mpsc::Sender<Connected>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let book = book.ok_or("no config file with contexts")?;
+    let r = book.resolve(&name, std::env::var("ETCDCTL_PASSWORD").ok())?;
+    // The list shows the endpoints: the line says only why.
+    let label = format!("cannot connect to {}: ", r.settings.endpoints.join(","));
+    Ok(tokio::spawn(async move {
+        let connected = crate::etcd::connect(&r.settings)
+            .await
+            .map_err(|e| e.strip_prefix(&label).map_or(e.clone(), str::to_string));
+        let result = connected.map(|conn| {
+            let switched = Switched {
+                name,
+                endpoints: conn.endpoints.join(","),
+                revision: conn.revision,
+                prefix: r.prefix,
+                delimiter: r.delimiter,
+                read_only: r.read_only,
+                color: r.color,
+            };
+            (conn, switched)
+        });
+        let _ = done.send((id, result)).await;
+    }))
 }
 
 pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
-    let (msg_tx, mut msg_rx) = mpsc::channel::<Msg>(1024);
-    let (cmd_tx, cmd_rx) = mpsc::channel::<Cmd>(256);
-    let worker = tokio::spawn(tasks::run(
-        conn.clone(),
+    let contexts = |current: Option<String>| tasks::Contexts {
+        book: opts.contexts.clone(),
+        current,
+    };
+    let (endpoints, revision) = (conn.endpoints.join(","), conn.revision);
+    // The link holds the only handle on the connection: a switch closes it.
+    let mut link = Link::start(
+        conn,
         opts.delimiter.clone(),
         opts.record.clone(),
-        cmd_rx,
-        msg_tx.clone(),
-    ));
-    crate::terminal::forward_signals(msg_tx.clone())?;
+        contexts(opts.context.as_ref().map(|c| c.name.clone())),
+    );
+    // Signals outlive any one connection: their own channel.
+    let (signal_tx, mut signal_rx) = mpsc::channel::<Msg>(16);
+    crate::terminal::forward_signals(signal_tx)?;
+    let (switch_tx, mut switch_rx) = mpsc::channel::<Connected>(4);
+    let mut connecting: Option<tokio::task::JoinHandle<()>> = None;
 
     let now = Instant::now();
-    let mut state = State::new(&opts.prefix, &opts.delimiter, conn.endpoints.join(","), now);
-    state.revision = conn.revision;
+    let mut state = State::new(&opts.prefix, &opts.delimiter, endpoints, now);
+    state.revision = revision;
     state.read_only = opts.read_only;
     state.keymap = opts.keymap.clone();
     state.theme = opts
         .theme
         .with_no_color(std::env::var_os("NO_COLOR").as_deref());
     state.max_request_bytes = opts.max_request_bytes;
+    state.contexts = opts
+        .contexts
+        .as_ref()
+        .map(|b| b.entries())
+        .unwrap_or_default();
+    state.context = opts.context.clone();
     if let Some(prefix) = &opts.watch {
         state.watch.prefix = prefix.clone();
     }
@@ -109,8 +197,21 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                     dirty = true;
                 }
                 Cmd::Copy(bytes) => crate::terminal::copy_osc52(&bytes),
+                Cmd::SwitchContext { id, name } => {
+                    // Only the latest switch asked for may land.
+                    if let Some(old) = connecting.take() {
+                        old.abort();
+                    }
+                    match connect_context(opts.contexts.as_deref(), id, name, switch_tx.clone()) {
+                        Ok(task) => connecting = Some(task),
+                        Err(e) => {
+                            let msg = Msg::ContextSwitched { id, result: Err(e) };
+                            pending.extend(update(&mut state, msg));
+                        }
+                    }
+                }
                 cmd => {
-                    if cmd_tx.send(cmd).await.is_err() {
+                    if link.cmds.send(cmd).await.is_err() {
                         break;
                     }
                 }
@@ -134,12 +235,34 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 Some(Err(e)) => break Err(eyre!("terminal input failed: {e}")),
                 None => break Ok(()),
             },
-            Some(msg) = msg_rx.recv() => {
+            Some(msg) = link.msgs.recv() => {
                 pending.extend(update(&mut state, msg));
                 // Drain whatever else is waiting before the next frame.
-                while let Ok(msg) = msg_rx.try_recv() {
+                while let Ok(msg) = link.msgs.try_recv() {
                     pending.extend(update(&mut state, msg));
                 }
+                dirty = true;
+            }
+            Some(msg) = signal_rx.recv() => {
+                pending.extend(update(&mut state, msg));
+                dirty = true;
+            }
+            Some((id, result)) = switch_rx.recv() => {
+                connecting = None;
+                let waited = state.switching.as_ref().is_some_and(|s| s.id == id);
+                let result = result.map(|(conn, switched)| {
+                    if waited {
+                        // The old link goes: its worker, tasks and channel.
+                        link = Link::start(
+                            conn,
+                            switched.delimiter.clone(),
+                            opts.record.clone(),
+                            contexts(Some(switched.name.clone())),
+                        );
+                    }
+                    switched
+                });
+                pending.extend(update(&mut state, Msg::ContextSwitched { id, result }));
                 dirty = true;
             }
             _ = tick.tick() => {
@@ -164,7 +287,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         }
     };
     drop(session);
-    worker.abort();
+    drop(link);
     if let Some(path) = &opts.bench_report {
         probe.write(path, &state)?;
     }

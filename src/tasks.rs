@@ -6,14 +6,16 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::app::msg::{PrefixDeleted, WriteOp};
 use crate::app::tree::{LoadRequest, NodeId};
 use crate::app::{Cmd, LoadedValue, Msg};
+use crate::config::ContextBook;
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
@@ -37,10 +39,36 @@ pub async fn run(
     conn: Connection,
     delimiter: Vec<u8>,
     record: Option<PathBuf>,
+    cmds: mpsc::Receiver<Cmd>,
+    msgs: mpsc::Sender<Msg>,
+) {
+    run_in(conn, delimiter, record, Contexts::default(), cmds, msgs).await
+}
+
+/// The contexts of config.toml as a worker knows them: the one it is
+/// connected to (its journal entries are stamped with it) and the others
+/// (targets of `:copy ctx:NAME`).
+#[derive(Debug, Default, Clone)]
+pub struct Contexts {
+    pub book: Option<Arc<ContextBook>>,
+    pub current: Option<String>,
+}
+
+/// [`run`] knowing the contexts.
+pub async fn run_in(
+    conn: Connection,
+    delimiter: Vec<u8>,
+    record: Option<PathBuf>,
+    contexts: Contexts,
     mut cmds: mpsc::Receiver<Cmd>,
     msgs: mpsc::Sender<Msg>,
 ) {
     let mut tasks = Tasks {
+        context: contexts.current.clone(),
+        others: OtherClusters {
+            book: contexts.book,
+            conns: Default::default(),
+        },
         conn,
         delimiter,
         record,
@@ -52,13 +80,50 @@ pub async fn run(
         changes_task: None,
         find_task: None,
         usage_task: None,
+        tasks: JoinSet::new(),
     };
     while let Some(cmd) = cmds.recv().await {
         tasks.start(cmd);
     }
 }
 
+/// Connections to other contexts' clusters (targets of `:copy
+/// ctx:NAME`), made once and kept while the worker lives.
+#[derive(Clone)]
+struct OtherClusters {
+    book: Option<Arc<ContextBook>>,
+    conns: Arc<tokio::sync::Mutex<HashMap<String, (etcd_client::Client, bool)>>>,
+}
+
+impl OtherClusters {
+    /// The client writes of a transfer go to, and whether that context is
+    /// read-only: `own` unless the transfer names another context.
+    async fn target(
+        &self,
+        own: &etcd_client::Client,
+        context: Option<&str>,
+    ) -> Result<(etcd_client::Client, bool), String> {
+        let Some(name) = context else {
+            return Ok((own.clone(), false));
+        };
+        let mut conns = self.conns.lock().await;
+        if let Some(known) = conns.get(name) {
+            return Ok(known.clone());
+        }
+        let book = self.book.as_ref().ok_or("no config file with contexts")?;
+        let r = book.resolve(name, std::env::var("ETCDCTL_PASSWORD").ok())?;
+        let conn = crate::etcd::connect(&r.settings)
+            .await
+            .map_err(|e| format!("ctx {}: {e}", crate::escape::escape_str(name)))?;
+        conns.insert(name.to_string(), (conn.client.clone(), r.read_only));
+        Ok((conn.client, r.read_only))
+    }
+}
+
 struct Tasks {
+    /// The context this worker's connection was made from.
+    context: Option<String>,
+    others: OtherClusters,
     conn: Connection,
     delimiter: Vec<u8>,
     record: Option<PathBuf>,
@@ -76,20 +141,36 @@ struct Tasks {
     find_task: Option<(u64, AbortHandle)>,
     /// The usage scan in flight (its id): a new one replaces it.
     usage_task: Option<(u64, AbortHandle)>,
+    /// Every task started for a command (finished ones are reaped as new
+    /// ones start); aborted together when the worker is dropped.
+    tasks: JoinSet<()>,
 }
 
 impl Tasks {
+    /// Spawns `task` into the worker's set: dropping the worker (a context
+    /// switch, quitting) aborts every task it started.
+    fn spawn<T>(&mut self, task: impl Future<Output = T> + Send + 'static) -> AbortHandle {
+        while self.tasks.try_join_next().is_some() {}
+        self.tasks.spawn(async move {
+            task.await;
+        })
+    }
+
+    /// The undo journal, for writes to this worker's cluster.
+    fn journal(&self) -> Option<Journal> {
+        Journal::open_default().map(|j| j.in_context(self.context.clone()))
+    }
+
     fn client(&self) -> etcd_client::Client {
         self.conn.client.clone()
     }
 
     /// Runs `answer` as its own task and sends the message it gives.
-    fn reply(&self, answer: impl Future<Output = Msg> + Send + 'static) -> AbortHandle {
+    fn reply(&mut self, answer: impl Future<Output = Msg> + Send + 'static) -> AbortHandle {
         let msgs = self.msgs.clone();
-        tokio::spawn(async move {
+        self.spawn(async move {
             let _ = msgs.send(answer.await).await;
         })
-        .abort_handle()
     }
 
     fn start(&mut self, cmd: Cmd) {
@@ -105,14 +186,14 @@ impl Tasks {
                     .kv_client()
                     .max_decoding_message_size(MAX_RESPONSE_BYTES);
                 let generation = request.generation;
-                let task = tokio::spawn(list(
+                let task = self.spawn(list(
                     kv,
                     dir,
                     request,
                     self.delimiter.clone(),
                     self.msgs.clone(),
                 ));
-                self.listings.insert(dir, (generation, task.abort_handle()));
+                self.listings.insert(dir, (generation, task));
             }
             Cmd::CancelList { dir, generation } => {
                 if self
@@ -173,7 +254,7 @@ impl Tasks {
             Cmd::ProbeDir { dir, full } => {
                 let msgs = self.msgs.clone();
                 // Only a definite answer is worth a message.
-                tokio::spawn(async move {
+                self.spawn(async move {
                     if let Ok(any) = value::any_under(&mut client, &full).await {
                         let empty = !any;
                         let _ = msgs.send(Msg::DirProbed { dir, full, empty }).await;
@@ -186,8 +267,8 @@ impl Tasks {
                     name: n.clone(),
                     result,
                 });
-                let task = tokio::spawn(election::follow(client, name.clone(), reports));
-                if let Some(old) = self.elections.insert(name, task.abort_handle()) {
+                let task = self.spawn(election::follow(client, name.clone(), reports));
+                if let Some(old) = self.elections.insert(name, task) {
                     old.abort();
                 }
             }
@@ -198,7 +279,7 @@ impl Tasks {
             }
             Cmd::CheckElection { dir, full } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     if let Some(lock) = election::session_keys(&mut client, &full).await {
                         let msg = if lock {
                             Msg::LockDetected { dir, full }
@@ -227,9 +308,10 @@ impl Tasks {
                 ttl,
                 prev,
             } => {
+                let journal = self.journal();
                 self.reply(async move {
                     let result = write::put(&mut client, &key, &value, expect, lease, ttl).await;
-                    finish_write(op, key, result, prev, lease)
+                    finish_write(op, key, result, prev, lease, journal)
                 });
             }
             Cmd::Delete {
@@ -239,9 +321,10 @@ impl Tasks {
                 prev,
                 lease,
             } => {
+                let journal = self.journal();
                 self.reply(async move {
                     let result = write::delete(&mut client, &key, expect).await;
-                    finish_write(op, key, result, prev, lease)
+                    finish_write(op, key, result, prev, lease, journal)
                 });
             }
             Cmd::CountPrefix { prefix } => {
@@ -254,6 +337,7 @@ impl Tasks {
                 });
             }
             Cmd::DeletePrefix { prefix } => {
+                let journal = self.journal();
                 self.reply(async move {
                     let result = write::delete_prefix(&mut client, &prefix, JOURNAL_PREFIX_KEYS)
                         .await
@@ -263,7 +347,7 @@ impl Tasks {
                                 .map(|kv| Entry::new(&kv.key, Some(&kv.value), kv.lease, revision))
                                 .collect();
                             let journaled = !entries.is_empty() || deleted == 0;
-                            let journal = journal_append(&entries);
+                            let journal = journal_append(journal, &entries);
                             PrefixDeleted {
                                 deleted,
                                 revision,
@@ -275,9 +359,15 @@ impl Tasks {
                     Msg::PrefixDeleted { prefix, result }
                 });
             }
-            Cmd::DeleteFound { id, keys, journal } => {
+            Cmd::DeleteFound {
+                id,
+                keys,
+                journal: read_values,
+            } => {
+                let journal = self.journal();
                 self.reply(async move {
-                    let result = bulk::delete_unchanged(&client.kv_client(), &keys, journal).await;
+                    let result =
+                        bulk::delete_unchanged(&client.kv_client(), &keys, read_values).await;
                     let entries: Vec<Entry> = result
                         .deleted
                         .iter()
@@ -286,7 +376,7 @@ impl Tasks {
                                 .map(|(v, lease)| Entry::new(k, Some(v), *lease, *rev))
                         })
                         .collect();
-                    let journal = journal_append(&entries);
+                    let journal = journal_append(journal, &entries);
                     Msg::FoundDeleted {
                         id,
                         result,
@@ -296,8 +386,9 @@ impl Tasks {
             }
             Cmd::FindUndo { key } => {
                 let msgs = self.msgs.clone();
+                let journal = self.journal();
                 tokio::task::spawn_blocking(move || {
-                    let entry = Journal::open_default().and_then(|j| j.last_for(&key));
+                    let entry = journal.and_then(|j| j.last_for(&key));
                     let _ = msgs.blocking_send(Msg::UndoFound { key, entry });
                 });
             }
@@ -332,10 +423,10 @@ impl Tasks {
                 }
                 let reports =
                     Reports::new(self.msgs.clone(), move |update| Msg::Changes { id, update });
-                let task = tokio::spawn(async move {
+                let task = self.spawn(async move {
                     changes::read(&mut client, &prefix, from, to, reports).await
                 });
-                self.changes_task = Some(task.abort_handle());
+                self.changes_task = Some(task);
             }
             Cmd::StopChanges => {
                 if let Some(old) = self.changes_task.take() {
@@ -347,10 +438,12 @@ impl Tasks {
                 items,
                 max_request_bytes,
             } => {
+                let journal = self.journal();
                 self.reply(async move {
                     let result = changes::undelete(&mut client, &items, max_request_bytes).await;
                     // Journaled as created: `u` deletes such a key again.
                     let journal = journal_append(
+                        journal,
                         &result
                             .restored
                             .iter()
@@ -383,8 +476,8 @@ impl Tasks {
                     .max_decoding_message_size(MAX_RESPONSE_BYTES);
                 let reports =
                     Reports::new(self.msgs.clone(), move |batch| Msg::Found { id, batch });
-                let task = tokio::spawn(crate::search::find(kv, prefix, query, reports));
-                self.find_task = Some((id, task.abort_handle()));
+                let task = self.spawn(crate::search::find(kv, prefix, query, reports));
+                self.find_task = Some((id, task));
             }
             Cmd::CancelFind { id } => {
                 if let Some((_, task)) = self.find_task.take_if(|(i, _)| *i == id) {
@@ -397,13 +490,13 @@ impl Tasks {
                 }
                 let reports =
                     Reports::new(self.msgs.clone(), move |batch| Msg::Usage { id, batch });
-                let task = tokio::spawn(crate::search::usage(
+                let task = self.spawn(crate::search::usage(
                     client,
                     prefix,
                     self.delimiter.clone(),
                     reports,
                 ));
-                self.usage_task = Some((id, task.abort_handle()));
+                self.usage_task = Some((id, task));
             }
             Cmd::CancelUsage { id } => {
                 if let Some((_, task)) = self.usage_task.take_if(|(i, _)| *i == id) {
@@ -437,7 +530,7 @@ impl Tasks {
             // The UI loop's own (it owns the terminal).
             Cmd::Export { prefix, file } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                self.spawn(async move {
                     let mut due = progress_due();
                     let progress = |keys, bytes| {
                         if due() {
@@ -457,7 +550,8 @@ impl Tasks {
             }
             Cmd::Plan { transfer } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                let others = self.others.clone();
+                self.spawn(async move {
                     let mut due = progress_due();
                     let progress = |keys| {
                         if due() {
@@ -465,7 +559,14 @@ impl Tasks {
                             let _ = msgs.try_send(Msg::Planning { transfer, keys });
                         }
                     };
-                    let result = crate::transfer::plan(&client, &transfer, progress).await;
+                    let result = match others.target(&client, transfer.to_context.as_deref()).await
+                    {
+                        Ok((target, _)) => {
+                            crate::transfer::plan_between(&client, &target, &transfer, progress)
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    };
                     let _ = msgs.send(Msg::Planned { transfer, result }).await;
                 });
             }
@@ -473,10 +574,17 @@ impl Tasks {
                 source,
                 plan,
                 target,
+                to_context,
             } => {
+                let others = self.others.clone();
                 self.reply(async move {
-                    let result =
-                        crate::transfer::key_values(&client, &source, &plan, &target).await;
+                    let result = match others.target(&client, to_context.as_deref()).await {
+                        Ok((cluster, _)) => {
+                            crate::transfer::key_values(&client, &cluster, &source, &plan, &target)
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    };
                     Msg::PlanKey { target, result }
                 });
             }
@@ -486,27 +594,43 @@ impl Tasks {
                 max_request_bytes,
             } => {
                 let msgs = self.msgs.clone();
-                tokio::spawn(async move {
+                let others = self.others.clone();
+                // Another cluster's writes are journaled for its context.
+                let journal = match &transfer.to_context {
+                    Some(ctx) => Journal::open_default().map(|j| j.in_context(Some(ctx.clone()))),
+                    None => self.journal(),
+                };
+                self.spawn(async move {
                     let mut due = progress_due();
                     let progress = |keys| {
                         if due() {
                             let _ = msgs.try_send(Msg::Applying { keys });
                         }
                     };
-                    let journal = Journal::open_default();
-                    let result = crate::transfer::apply(
-                        &client,
-                        &transfer,
-                        &plan,
-                        journal.as_ref(),
-                        max_request_bytes,
-                        progress,
-                    )
-                    .await;
+                    let result = match others.target(&client, transfer.to_context.as_deref()).await
+                    {
+                        Ok((_, true)) => Err(format!(
+                            "ctx {} is read-only: nothing written",
+                            crate::escape::escape_str(transfer.to_context.as_deref().unwrap_or(""))
+                        )),
+                        Ok((target, false)) => {
+                            crate::transfer::apply_between(
+                                &client,
+                                &target,
+                                &transfer,
+                                &plan,
+                                journal.as_ref(),
+                                max_request_bytes,
+                                progress,
+                            )
+                            .await
+                        }
+                        Err(e) => Err(e),
+                    };
                     let _ = msgs.send(Msg::Applied(result)).await;
                 });
             }
-            Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit => {}
+            Cmd::ExternalEdit { .. } | Cmd::Copy(_) | Cmd::Quit | Cmd::SwitchContext { .. } => {}
         }
     }
 
@@ -548,7 +672,7 @@ impl Tasks {
             None => None,
         };
         let reports = Reports::new(msgs, move |update| watch_msg(epoch, update));
-        let task = tokio::spawn(async move {
+        let task = self.spawn(async move {
             let start_revision = match start_revision {
                 Some(r) => r,
                 None => loop {
@@ -565,7 +689,7 @@ impl Tasks {
             };
             watch::run(client, spec, reports, recorder).await;
         });
-        self.watch_task = Some(task.abort_handle());
+        self.watch_task = Some(task);
     }
 }
 
@@ -683,6 +807,7 @@ fn finish_write(
     result: Result<WriteOutcome, etcd_client::Error>,
     prev: Option<Vec<u8>>,
     lease: i64,
+    journal: Option<Journal>,
 ) -> Msg {
     let result = result.map_err(|e| describe_error(&e));
     let outcome = match &result {
@@ -692,9 +817,10 @@ fn finish_write(
     };
     tracing::info!(?op, key = %crate::escape::escape_bytes(&key), %outcome, "write");
     let journal = match &result {
-        Ok(WriteOutcome::Done { revision }) => {
-            journal_append(&[Entry::new(&key, prev.as_deref(), lease, *revision)])
-        }
+        Ok(WriteOutcome::Done { revision }) => journal_append(
+            journal,
+            &[Entry::new(&key, prev.as_deref(), lease, *revision)],
+        ),
         _ => Ok(()),
     };
     Msg::WriteDone {
@@ -720,11 +846,11 @@ fn progress_due() -> impl FnMut() -> bool {
 
 /// Journal failures must not fail the write that already happened; they
 /// are reported (the write's message, a status-bar warning).
-fn journal_append(entries: &[Entry]) -> Result<(), String> {
+fn journal_append(journal: Option<Journal>, entries: &[Entry]) -> Result<(), String> {
     if entries.is_empty() {
         return Ok(());
     }
-    let Some(j) = Journal::open_default() else {
+    let Some(j) = journal else {
         return Err(
             "no place for it: HOME and XDG_DATA_HOME are unset (set ETCDLENS_JOURNAL)".into(),
         );

@@ -24,29 +24,22 @@ async fn contexts_are_listed_chosen_and_overridden_by_flags() {
     let path = config(
         dir.path(),
         &format!(
-            "default_context = \"dead\"\n\n[contexts.dead]\nendpoints = [\"127.0.0.1:{dead}\"]\ndial_timeout = \"1s\"\n\n[contexts.live]\nendpoints = [\"{}\"]\nread_only = true\n",
+            "default_context = \"dead\"\n\n[contexts.dead]\nendpoints = [\"127.0.0.1:{dead}\"]\ndial_timeout = \"1s\"\n\n[contexts.live]\nendpoints = [\"{}\"]\nread_only = true\n\n[contexts.inline]\nuser = \"bob:hunter2\"\ncolor = \"red\"\n",
             etcd.endpoints()[0]
         ),
     );
-    let run = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .env("ETCDLENS_CONFIG", &path)
-            .env_remove("ETCDCTL_ENDPOINTS")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| common::lens_with_config(&path, &[], args);
     let (code, out, _) = run(&["contexts"]);
     assert_eq!(code, Some(0));
     assert!(
         out.contains("dead (default)") && out.contains("live") && out.contains("read-only"),
         "{out}"
     );
+    assert!(
+        out.contains("user=bob\t") && !out.contains("hunter2"),
+        "{out}"
+    );
+    assert!(out.contains("color=red"), "{out}");
     // The default context's endpoint is used...
     let (code, _, err) = run(&[]);
     assert_eq!(code, Some(2));
@@ -118,4 +111,80 @@ fn the_theme_is_read_and_no_color_wins() {
     assert_eq!(Theme::Dark.with_no_color(None), Theme::Dark);
     // `nocolor` is not a theme one can write: NO_COLOR is the way.
     assert!(load("theme = \"nocolor\"\n").is_err());
+}
+
+/// `:ctx` in the real binary: from one cluster to another (its keys, its
+/// watch, its read-only and its badge), then to a context whose endpoint is
+/// dead: the second cluster's tree stays, with one line saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctx_switches_between_two_clusters_in_the_terminal() {
+    use common::tmux::Tmux;
+    let a = Etcd::single().await;
+    let b = Etcd::single().await;
+    let mut ca = a.client().await;
+    let mut cb = b.client().await;
+    ca.put("/app/alpha-one", "1", None).await.unwrap();
+    cb.put("/app/beta-one", "2", None).await.unwrap();
+    cb.put("/other/beta-two", "3", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dead = etcdlens::demo::cluster::free_ports(1).unwrap()[0];
+    let path = config(
+        dir.path(),
+        &format!(
+            "default_context = \"staging\"\n\n[contexts.staging]\nendpoints = [\"{}\"]\ncolor = \"green\"\n\n[contexts.prod]\nendpoints = [\"{}\"]\nread_only = true\ncolor = \"#ff0000\"\n\n[contexts.dead]\nendpoints = [\"127.0.0.1:{dead}\"]\ndial_timeout = \"1s\"\n",
+            a.endpoints()[0],
+            b.endpoints()[0]
+        ),
+    );
+    let tmux = Tmux::start(&format!(
+        "env -u ETCDCTL_ENDPOINTS ETCDLENS_CONFIG={} {BIN}",
+        path.display()
+    ));
+    let screen = tmux.wait_for("alpha-one");
+    assert!(screen.contains("ctx staging"), "{screen}");
+    // The first cluster serves our watch...
+    let watchers = |etcd: &Etcd| {
+        common::metric(
+            &etcd.endpoints()[0],
+            "etcd_debugging_mvcc_watcher_total",
+            "",
+        )
+    };
+    common::wait_until("the watch on the first cluster", || watchers(&a) >= 1.0);
+    // The list, then a switch by name.
+    tmux.send(&[":", "ctx", "Enter"]);
+    tmux.wait_for("Contexts (3)");
+    tmux.send(&["Escape", ":", "ctx prod", "Enter"]);
+    tmux.wait_for("switched to ctx prod");
+    let screen = tmux.wait_for("other/");
+    assert!(
+        screen.contains("ctx prod") && screen.contains("READ-ONLY"),
+        "{screen}"
+    );
+    assert!(!screen.contains("alpha-one"), "{screen}");
+    // ...and no longer once switched: the old connection's tasks are gone.
+    common::wait_until("the first cluster's watch to close", || watchers(&a) == 0.0);
+    assert!(watchers(&b) >= 1.0);
+    // The new cluster's watch runs; the old one's is gone.
+    ca.put("/app/alpha-late", "x", None).await.unwrap();
+    cb.put("/other/beta-live", "y", None).await.unwrap();
+    let screen = tmux.wait_for("/other/beta-live");
+    assert!(!screen.contains("alpha-late"), "{screen}");
+    // Read-only came with the context.
+    tmux.send(&["j", "l", "j", "d"]);
+    tmux.wait_for("read-only: ");
+    // A dead context: nothing changes but the status line.
+    tmux.send(&[":", "ctx dead", "Enter"]);
+    let screen = tmux.wait_for("cannot switch to ctx dead: tcp connect error");
+    assert!(screen.contains("(still on ctx prod)"), "{screen}");
+    assert!(
+        screen.contains("other/") && screen.contains("ctx prod"),
+        "{screen}"
+    );
+    assert!(!screen.contains("alpha-one"), "{screen}");
+    // Still live on the second cluster.
+    cb.put("/other/beta-after", "z", None).await.unwrap();
+    tmux.wait_for("/other/beta-after");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
 }

@@ -522,6 +522,8 @@ async fn ctrl_c_in_the_editor_asks_before_dropping_the_text() {
         journal.path().display()
     ));
     tmux.wait_for("beta");
+    // The value is shown (else `e` has nothing to edit yet).
+    tmux.wait_for("size 2 B");
     tmux.send(&["e"]);
     tmux.wait_for("Edit /app/flags/beta");
     tmux.send(&["End", "typed-text", "C-c"]);

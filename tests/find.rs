@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::{Etcd, Headless};
@@ -237,16 +236,11 @@ async fn values_are_matched_as_shown() {
 
 /// The server's own count of range requests it received.
 fn ranges_started(endpoint: &str) -> u64 {
-    let mut s = std::net::TcpStream::connect(endpoint.trim_start_matches("http://")).unwrap();
-    write!(s, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    body.lines()
-        .filter(|l| {
-            l.starts_with("grpc_server_started_total") && l.contains("grpc_method=\"Range\"")
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
+    common::metric(
+        endpoint,
+        "grpc_server_started_total",
+        "grpc_method=\"Range\"",
+    ) as u64
 }
 
 #[tokio::test]

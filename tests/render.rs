@@ -664,3 +664,95 @@ fn the_light_theme_uses_no_pale_text_colour_on_the_terminal_background() {
     assert_eq!(screen(&buf), screen(&render(&themed(Theme::Dark))));
     insta::assert_snapshot!(colored(&buf, value_area(&s)));
 }
+
+fn with_contexts(mut s: State) -> State {
+    use etcdlens::app::contexts::{ContextEntry, Current};
+    let entry = |name: &str, endpoints: &str| ContextEntry {
+        name: name.into(),
+        endpoints: endpoints.into(),
+        user: None,
+        prefix: String::new(),
+        read_only: false,
+        color: None,
+        default: false,
+    };
+    s.contexts = vec![
+        ContextEntry {
+            user: Some("alice".into()),
+            prefix: "/registry/".into(),
+            read_only: true,
+            color: Some(Color::Red),
+            ..entry("prod", "https://10.0.0.1:2379,https://10.0.0.2:2379")
+        },
+        ContextEntry {
+            default: true,
+            color: Some(Color::Green),
+            ..entry("staging", "127.0.0.1:2379")
+        },
+    ];
+    s.context = Some(Current {
+        name: "prod".into(),
+        color: Some(Color::Red),
+    });
+    s.read_only = true;
+    s
+}
+
+#[test]
+fn the_contexts_list_marks_the_one_in_use() {
+    let mut s = with_contexts(state_with(&[b"/app00/", b"/config"]));
+    s.contexts_view = Some(etcdlens::app::contexts::ContextsView {
+        selected: 1,
+        offset: 0,
+    });
+    insta::assert_snapshot!(screen(&render(&s)));
+}
+
+/// The text of `area` with `<bg>` markers where the background changes.
+fn backgrounds(buf: &Buffer, area: Rect) -> String {
+    let mut out = String::new();
+    for y in area.top()..area.bottom() {
+        let mut bg = Color::Reset;
+        for x in area.left()..area.right() {
+            let cell = &buf[(x, y)];
+            if cell.bg != bg {
+                bg = cell.bg;
+                let _ = write!(out, "<{bg:?}>");
+            }
+            out.push_str(cell.symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_context_colour_marks_the_status_bar_and_every_border_and_no_color_wins() {
+    let s = with_contexts(state_with(&[b"/app00/", b"/config"]));
+    let buf = render(&s);
+    let areas = etcdlens::ui::layout::areas(buf.area);
+    insta::assert_snapshot!(backgrounds(&buf, areas.status));
+    // Every pane's corners are in the context's colour.
+    for area in [areas.keys, areas.value, areas.events, areas.leader] {
+        for (x, y) in [
+            (area.left(), area.top()),
+            (area.right() - 1, area.bottom() - 1),
+        ] {
+            assert_eq!(buf[(x, y)].fg, Color::Red, "{area:?}");
+        }
+    }
+    // Titles keep their own colour.
+    let title = &buf[(areas.keys.left() + 2, areas.keys.top())];
+    assert_eq!(title.symbol(), "K");
+    assert_ne!(title.fg, Color::Red);
+    // NO_COLOR: no colour at all, the badge in reverse video.
+    let mut s = s;
+    s.theme = etcdlens::ui::theme::Theme::NoColor;
+    let buf = render(&s);
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let badge = &buf[(1, areas.status.top())];
+    assert_eq!(badge.symbol(), "c");
+    assert!(badge.modifier.contains(ratatui::style::Modifier::REVERSED));
+}

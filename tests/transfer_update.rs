@@ -123,6 +123,7 @@ fn copy_app(moving: bool) -> Transfer {
         source: Source::Prefix(b"/app/".to_vec()),
         to: Some(b"/backup/".to_vec()),
         moving,
+        to_context: None,
     }
 }
 
@@ -217,6 +218,7 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
             source: Source::Prefix(b"/app/".to_vec()),
             plan: three_key_plan(false).origin(),
             target: b"/backup/b".to_vec(),
+            to_context: None,
         }]
     );
     update(
@@ -254,7 +256,7 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
         cmds,
         vec![Cmd::ApplyPlan {
             transfer: copy_app(false),
-            plan: three_key_plan(false),
+            plan: Box::new(three_key_plan(false)),
             max_request_bytes: s.max_request_bytes,
         }]
     );
@@ -319,6 +321,7 @@ fn move_and_import_plan_and_failures_say_why() {
         source: Source::File("/tmp/app.jsonl".into()),
         to: None,
         moving: false,
+        to_context: None,
     };
     assert_eq!(
         cmds,

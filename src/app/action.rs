@@ -145,6 +145,7 @@ actions! {
     Revoke, Leases, "revoke", ["x"], "revoke the selected lease: its keys are deleted (asks first)";
     KeepAlive, Leases, "keep-alive", ["k"], "keep the selected lease alive once";
     ApplyPlan, Plan, "apply", ["a"], "apply the plan shown (type yes; keys changed since the plan are skipped)";
+    Contexts, Browse, "ctx", ["X"], "contexts of config.toml: Enter switches to the selected one (:ctx NAME switches at once)";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 

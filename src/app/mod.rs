@@ -9,6 +9,7 @@ pub mod action;
 pub mod changes;
 pub mod cluster;
 pub mod command;
+pub mod contexts;
 pub mod elections;
 pub mod find;
 pub mod history;

@@ -222,6 +222,12 @@ pub enum Msg {
         target: Vec<u8>,
         result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
     },
+    /// The connection of switch `id` (`Cmd::SwitchContext`) is made — the
+    /// runtime already runs the new worker — or could not be made.
+    ContextSwitched {
+        id: u64,
+        result: Result<super::contexts::Switched, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -421,12 +427,21 @@ pub enum Cmd {
         source: crate::transfer::Source,
         plan: crate::transfer::PlanOrigin,
         target: Vec<u8>,
+        /// The target is this context's cluster (`None`: the connected one).
+        to_context: Option<String>,
     },
     /// Apply a plan made before, journaled (`Msg::Applying`,
     /// `Msg::Applied`).
     ApplyPlan {
         transfer: crate::transfer::Transfer,
-        plan: crate::transfer::Plan,
+        /// Boxed: the biggest command otherwise (every `Cmd` is as big).
+        plan: Box<crate::transfer::Plan>,
         max_request_bytes: usize,
+    },
+    /// Connect to context `name` of config.toml (run by the UI loop, off
+    /// its thread; `Msg::ContextSwitched`).
+    SwitchContext {
+        id: u64,
+        name: String,
     },
 }

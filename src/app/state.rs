@@ -147,6 +147,14 @@ pub struct State {
     pub usage: Option<super::usage::UsageView>,
     /// The leases list (`:leases`), when open.
     pub leases: Option<super::leases::LeasesView>,
+    /// The contexts of config.toml (`:ctx`), in name order.
+    pub contexts: Vec<super::contexts::ContextEntry>,
+    /// The context in use (`None`: flags and environment only).
+    pub context: Option<super::contexts::Current>,
+    /// The `:ctx` list, when open.
+    pub contexts_view: Option<super::contexts::ContextsView>,
+    /// A switch to another context, waiting for its connection.
+    pub switching: Option<super::contexts::Switching>,
     next_req: u64,
 }
 
@@ -178,6 +186,7 @@ impl State {
             events: EventLog::new(prefix.to_vec(), DEFAULT_CAPACITY, now),
             watch: WatchView {
                 epoch: 0,
+                started: false,
                 prefix: prefix.to_vec(),
                 status: None,
                 reopen: HashSet::new(),
@@ -207,6 +216,10 @@ impl State {
             find: None,
             usage: None,
             leases: None,
+            contexts: Vec::new(),
+            context: None,
+            contexts_view: None,
+            switching: None,
             next_req: 1,
         }
     }
@@ -231,6 +244,15 @@ impl State {
 
     pub fn selected_row(&self) -> Option<Row> {
         self.tree.rows.get(self.selected).copied()
+    }
+
+    /// A fresh state replacing `old` (a context switch) numbers its
+    /// requests, listings and watches after `old`'s: an answer meant for
+    /// `old` is dropped as stale here too.
+    pub fn continue_ids(&mut self, old: &State) {
+        self.next_req = self.next_req.max(old.next_req);
+        self.watch.epoch = self.watch.epoch.max(old.watch.epoch);
+        self.tree.continue_generations(&old.tree);
     }
 
     pub fn next_request_id(&mut self) -> u64 {

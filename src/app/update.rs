@@ -9,8 +9,8 @@ use super::action::{Action, Mode};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, elections, find, history, leases, mouse, past, resources, transfer,
-    tree, usage, value, watch, writes,
+    changes, cluster, command, contexts, elections, find, history, leases, mouse, past, resources,
+    transfer, tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -162,6 +162,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Applying { keys } => transfer::update::on_applying(state, keys),
         Msg::Applied(result) => transfer::update::on_applied(state, result),
         Msg::PlanKey { target, result } => transfer::update::on_plan_key(state, target, result),
+        Msg::ContextSwitched { id, result } => {
+            contexts::update::on_switched(state, id, result, &mut cmds)
+        }
     }
     // Paging: load the next page of any incomplete directory that is on
     // (or one page below) the screen.
@@ -282,6 +285,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         _ if action.is_moving() => {
             if cluster::update::on_action(state, action, cmds)
                 || usage::update::on_pane_action(state, action, cmds)
+                || contexts::update::on_pane_action(state, action, cmds)
                 || leases::update::on_pane_action(state, action, cmds)
                 || transfer::update::on_pane_action(state, action, cmds)
                 || history::update::on_pane_action(state, action)
@@ -307,6 +311,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 find::update::on_action,
                 usage::update::on_action,
                 leases::update::on_action,
+                contexts::update::on_action,
                 transfer::update::on_action,
                 writes::update::on_action,
                 tree::update::on_action,

@@ -92,10 +92,32 @@ pub async fn transfer(
     dry_run: bool,
     yes: bool,
 ) -> Result<(), Failure> {
-    if opts.read_only && !dry_run {
-        return Err(Failure::Usage(
-            "refused: --read-only (use --dry-run to see the plan)".into(),
-        ));
+    transfer.check().map_err(Failure::Usage)?;
+    // The target context's own read-only counts (and --read-only, which
+    // every context carries); the source's does not: nothing is written there.
+    let target = match &transfer.to_context {
+        Some(name) => {
+            let book = opts.contexts.as_ref().ok_or_else(|| {
+                Failure::Usage("--to-context needs contexts in etcdlens/config.toml".into())
+            })?;
+            Some(
+                book.resolve(name, std::env::var("ETCDCTL_PASSWORD").ok())
+                    .map_err(Failure::Usage)?,
+            )
+        }
+        None => None,
+    };
+    let refused = match (&target, &transfer.to_context) {
+        (Some(t), Some(name)) if t.read_only => {
+            Some(format!("ctx {} is read-only", escape_str(name)))
+        }
+        (None, _) if opts.read_only => Some("--read-only".to_string()),
+        _ => None,
+    };
+    if let (Some(why), false) = (refused, dry_run) {
+        return Err(Failure::Usage(format!(
+            "refused: {why} (use --dry-run to see the plan)"
+        )));
     }
     if let Source::File(path) = &transfer.source {
         // Before connecting: a missing or foreign file is the first thing to say.
@@ -105,8 +127,17 @@ pub async fn transfer(
             .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", path.display()))))?;
     }
     let client = connect(opts).await?;
+    let target_client = match &target {
+        Some(t) => {
+            crate::etcd::connect(&t.settings)
+                .await
+                .map_err(Failure::Usage)?
+                .client
+        }
+        None => client.clone(),
+    };
     let mut progress = Progress::new();
-    let plan = super::plan(&client, &transfer, |n| {
+    let plan = super::plan_between(&client, &target_client, &transfer, |n| {
         progress.show(&format!("planning: {n} keys read"))
     })
     .await
@@ -117,8 +148,13 @@ pub async fn transfer(
         Source::Prefix(_) if transfer.moving => "move".to_string(),
         Source::Prefix(_) => "copy".to_string(),
     };
+    let to_context = transfer
+        .to_context
+        .as_ref()
+        .map(|c| format!("ctx {} ", escape_str(c)))
+        .unwrap_or_default();
     println!(
-        "plan: {} {} → {}: {}",
+        "plan: {} {} → {to_context}{}: {}",
         from,
         escape_bytes(&plan.from_prefix),
         escape_bytes(&plan.to_prefix),
@@ -137,10 +173,12 @@ pub async fn transfer(
         println!("not applied");
         return Ok(());
     }
-    let journal = crate::journal::Journal::open_default();
+    let context = transfer.to_context.clone().or(opts.context.clone());
+    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
     let total = plan.entries.len();
-    let summary = super::apply(
+    let summary = super::apply_between(
         &client,
+        &target_client,
         &transfer,
         &plan,
         journal.as_ref(),

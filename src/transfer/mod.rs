@@ -47,6 +47,23 @@ pub struct Transfer {
     pub to: Option<Vec<u8>>,
     /// Delete each source key once its copy landed.
     pub moving: bool,
+    /// The target is another context's cluster (config.toml), not the
+    /// connected one (`:copy ctx:NAME /prefix/`, `copy --to-context`).
+    pub to_context: Option<String>,
+}
+
+impl Transfer {
+    /// A move between two clusters cannot put a key and delete its source
+    /// in one transaction: it is refused (copy, check, then delete).
+    pub fn check(&self) -> Result<(), String> {
+        match &self.to_context {
+            Some(ctx) if self.moving => Err(format!(
+                "a move to another cluster (ctx {}) is refused: no transaction spans two clusters; copy, check, then delete the source",
+                crate::escape::escape_str(ctx)
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,24 +266,37 @@ fn chunks(records: &[ValueRecord], keys: usize, bytes: usize) -> Vec<&[ValueReco
 pub async fn plan(
     client: &etcd_client::Client,
     transfer: &Transfer,
+    progress: impl FnMut(u64),
+) -> Result<Plan, String> {
+    plan_between(client, client, transfer, progress).await
+}
+
+/// [`plan`] with the target on `target`'s cluster (another context's, or
+/// the same).
+pub async fn plan_between(
+    client: &etcd_client::Client,
+    target: &etcd_client::Client,
+    transfer: &Transfer,
     mut progress: impl FnMut(u64),
 ) -> Result<Plan, String> {
+    transfer.check()?;
     let (mut reader, from) = Reader::open(client, &transfer.source, 0).await?;
     let to = transfer.to.clone().unwrap_or_else(|| from.clone());
-    if matches!(transfer.source, Source::Prefix(_)) && overlapping(&from, &to) {
+    let same_cluster = transfer.to_context.is_none();
+    if same_cluster && matches!(transfer.source, Source::Prefix(_)) && overlapping(&from, &to) {
         return Err(format!(
             "{} and {} overlap: the destination must be outside the source",
             crate::escape::escape_bytes(&from),
             crate::escape::escape_bytes(&to)
         ));
     }
-    let kv = kv_client(client);
+    let kv = kv_client(target);
     let mut plan = Plan {
         from_prefix: from.clone(),
         to_prefix: to.clone(),
         ..Plan::default()
     };
-    let mut existing = Targets::new(client, &to);
+    let mut existing = Targets::new(target, &to);
     while let Some(batch) = reader.next_batch().await? {
         for chunk in chunks(&batch, MAX_TXN_OPS, BATCH_BYTES) {
             let targets = chunk
@@ -387,14 +417,37 @@ pub async fn apply(
     plan: &Plan,
     journal: Option<&Journal>,
     max_request_bytes: usize,
+    progress: impl FnMut(u64),
+) -> Result<Summary, String> {
+    apply_between(
+        client,
+        client,
+        transfer,
+        plan,
+        journal,
+        max_request_bytes,
+        progress,
+    )
+    .await
+}
+
+/// [`apply`] with the writes on `target`'s cluster.
+pub async fn apply_between(
+    client: &etcd_client::Client,
+    target: &etcd_client::Client,
+    transfer: &Transfer,
+    plan: &Plan,
+    journal: Option<&Journal>,
+    max_request_bytes: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<Summary, String> {
     use futures::stream::{FuturesOrdered, StreamExt};
+    transfer.check()?;
     let (mut reader, from) = Reader::open(client, &transfer.source, plan.source_revision).await?;
     if from != plan.from_prefix {
         return Err("the source changed since the plan was made".into());
     }
-    let kv = kv_client(client);
+    let kv = kv_client(target);
     // Room for the request's own framing and the keys.
     let budget = max_request_bytes.saturating_sub(64 * 1024).max(1);
     let mut summary = Summary::default();
@@ -544,6 +597,7 @@ impl Plan {
 /// plan's revision; an export file read up to the key).
 pub async fn key_values(
     client: &etcd_client::Client,
+    target_client: &etcd_client::Client,
     source: &Source,
     plan: &PlanOrigin,
     target: &[u8],
@@ -575,7 +629,10 @@ pub async fn key_values(
             }
         }
     };
-    let resp = kv.get(target.to_vec(), None).await.map_err(describe)?;
+    let resp = kv_client(target_client)
+        .get(target.to_vec(), None)
+        .await
+        .map_err(describe)?;
     let old = resp.kvs().first().map(|kv| kv.value().to_vec());
     Ok((old, new))
 }

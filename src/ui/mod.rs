@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod cluster;
 pub mod command;
+pub mod contexts;
 pub mod diff;
 pub mod editor;
 pub mod event_detail;
@@ -90,6 +91,17 @@ pub fn draw(frame: &mut Frame, state: &State) {
         let right = areas.value.union(areas.events).union(areas.leader);
         usage::draw(frame, right, state, view);
     }
+    if let Some(view) = &state.contexts_view {
+        let right = areas.value.union(areas.events).union(areas.leader);
+        contexts::draw(frame, right, state, view);
+    }
+    // The context's colour on every pane border (before the theme, so
+    // NO_COLOR takes it off again).
+    if let Some(color) = state.context.as_ref().and_then(|c| c.color) {
+        for area in [areas.keys, areas.value, areas.events, areas.leader] {
+            tint_border(frame.buffer_mut(), area, color);
+        }
+    }
     status::draw(frame, areas.status, state);
     if let Some(line) = &state.command {
         command::draw(frame, areas.status, line);
@@ -149,6 +161,29 @@ pub fn selected_style() -> Style {
 
 pub fn dim() -> Style {
     Style::new().fg(Color::DarkGray)
+}
+
+/// Colours the border lines around `area` (not the titles on them).
+fn tint_border(buf: &mut ratatui::buffer::Buffer, area: Rect, color: Color) {
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let (right, bottom) = (area.right() - 1, area.bottom() - 1);
+    let ring = (area.x..=right)
+        .flat_map(|x| [(x, area.y), (x, bottom)])
+        .chain((area.y..=bottom).flat_map(|y| [(area.x, y), (right, y)]));
+    for (x, y) in ring {
+        if let Some(cell) = buf.cell_mut((x, y)) {
+            if cell
+                .symbol()
+                .chars()
+                .all(|c| ('\u{2500}'..='\u{257f}').contains(&c))
+            {
+                cell.fg = color;
+            }
+        }
+    }
 }
 
 /// Centered rectangle of at most `w`×`h` inside `area`.

@@ -45,8 +45,14 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
         });
         return frame.render_widget(Paragraph::new(lines), inner);
     };
+    let other_cluster = view
+        .transfer
+        .to_context
+        .as_ref()
+        .map(|c| format!("ctx {} ", crate::escape::escape_str(c)))
+        .unwrap_or_default();
     lines.push(Line::from(format!(
-        "{} → {}",
+        "{} → {other_cluster}{}",
         escape_bytes(&plan.from_prefix),
         escape_bytes(&plan.to_prefix)
     )));

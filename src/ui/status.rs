@@ -33,15 +33,55 @@ fn in_use(state: &State) -> String {
     escape_str(&text)
 }
 
+/// Black or white, whichever reads better on `bg`.
+fn text_on(bg: Color) -> Color {
+    let (r, g, b) = match bg {
+        Color::Rgb(r, g, b) => (r, g, b),
+        Color::Black | Color::Red | Color::Blue | Color::Magenta | Color::DarkGray => {
+            return Color::White
+        }
+        Color::Indexed(_) | Color::Reset => return Color::White,
+        _ => return Color::Black,
+    };
+    // Perceived brightness (ITU-R BT.601).
+    let y = 299 * r as u32 + 587 * g as u32 + 114 * b as u32;
+    if y > 128_000 {
+        Color::Black
+    } else {
+        Color::White
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let bar = Style::new().bg(Color::Black).fg(Color::Gray);
-    let mut spans = vec![
+    let mut spans = Vec::new();
+    if let Some(ctx) = &state.context {
+        // The context's own colour, with text readable on it.
+        let style = match ctx.color {
+            Some(bg) => Style::new()
+                .bg(bg)
+                .fg(text_on(bg))
+                .add_modifier(Modifier::BOLD),
+            None => Style::new().fg(Color::White).add_modifier(Modifier::BOLD),
+        };
+        spans.push(Span::styled(
+            format!(" ctx {} ", escape_str(&ctx.name)),
+            style,
+        ));
+    }
+    if let Some(s) = &state.switching {
+        spans.push(Span::styled(
+            format!(" → ctx {}… ", escape_str(&s.name)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    spans.extend([
         Span::styled(
             format!(" ⬡ {} ", in_use(state)),
             Style::new().fg(Color::Cyan),
         ),
         Span::raw(format!("│ rev {} ", state.revision)),
-    ];
+    ]);
     if let Some(at) = state.tree.at {
         spans.push(Span::styled(
             format!(" @ rev {at}: the past, read-only "),
@@ -105,6 +145,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         keys.label(Action::Quit)
     ))
     .right_aligned();
+    // The hint gives way to a long message.
+    let room = left.width() + right.width() <= area.width as usize;
     frame.render_widget(Paragraph::new(left).style(bar), area);
-    frame.render_widget(Paragraph::new(right).style(bar), area);
+    if room {
+        // Unstyled: a style here would paint over the left side's colours.
+        frame.render_widget(Paragraph::new(right), area);
+    }
 }

@@ -92,17 +92,23 @@ pub fn screen(state: &etcdlens::app::State) -> String {
     out
 }
 
-/// A 160×45 state with the root listed as `children`, the first row
-/// selected.
-pub fn listed_root(children: &[&str]) -> etcdlens::app::State {
-    use etcdlens::app::{update, Cmd, State};
-    let mut s = State::new(
+/// A 160×45 state on `/` at 127.0.0.1:2379, nothing listed yet.
+pub fn blank() -> etcdlens::app::State {
+    let mut s = etcdlens::app::State::new(
         b"/",
         b"/",
         "127.0.0.1:2379".into(),
         std::time::Instant::now(),
     );
     s.size = (160, 45);
+    s
+}
+
+/// A 160×45 state with the root listed as `children`, the first row
+/// selected.
+pub fn listed_root(children: &[&str]) -> etcdlens::app::State {
+    use etcdlens::app::{update, Cmd};
+    let mut s = blank();
     let generation = etcdlens::app::tree::update::start(&mut s)
         .iter()
         .find_map(|c| match c {

@@ -80,6 +80,68 @@ impl Etcd {
     }
 }
 
+/// The cluster's revision now (a read's header).
+pub async fn revision(client: &mut Client) -> i64 {
+    client
+        .get("x", None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
+/// The sum of metric `name`'s samples on `endpoint`'s `/metrics` whose
+/// line contains `with` (e.g. a label; "" for all).
+pub fn metric(endpoint: &str, name: &str, with: &str) -> f64 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(endpoint.trim_start_matches("http://")).unwrap();
+    write!(s, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    body.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|r| r.starts_with([' ', '{']))
+                && l.contains(with)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Waits until `done()` holds, at most 15 s; panics saying `what`.
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs the binary with `config` as its config file (and `env`), without
+/// `ETCDCTL_ENDPOINTS`: (exit code, stdout, stderr).
+pub fn lens_with_config(
+    config: &std::path::Path,
+    env: &[(&str, &std::path::Path)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_etcdlens"))
+        .env("ETCDLENS_CONFIG", config)
+        .envs(env.iter().copied())
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// etcdlens without a terminal: the real etcd worker and watch task, the
 /// real `update`, driven message by message.
 pub struct Headless {

@@ -51,6 +51,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "copy the selected directory to the prefix DEST: a plan first, a applies it (type yes); :copy alone copies the value to the clipboard",
     ),
     (
+        "ctx",
+        "NAME",
+        "switch to context NAME of config.toml (new connection, fresh tree; :ctx alone lists them)",
+    ),
+    (
         "move",
         "DEST",
         "move the selected directory to the prefix DEST (each copy and its source's delete in one transaction): a plan first",
@@ -71,6 +76,8 @@ pub enum Command {
     Import(String),
     /// `:copy DEST` (false) or `:move DEST` (true).
     Copy(String, bool),
+    /// `:ctx NAME`.
+    Ctx(String),
 }
 
 /// Reads a command line (without the `:`).
@@ -98,6 +105,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("import", Some(file)) => Ok(Command::Import(file.to_string())),
         ("import", None) => Err(":import needs a FILE (e.g. :import /tmp/app.jsonl)".into()),
         ("copy", Some(dest)) => Ok(Command::Copy(dest.to_string(), false)),
+        ("ctx", Some(name)) => Ok(Command::Ctx(name.to_string())),
         ("move", Some(dest)) => Ok(Command::Copy(dest.to_string(), true)),
         // `:copy` alone is the clipboard's action.
         ("move", None) => Err(":move needs a DEST prefix (e.g. :move /backup/)".into()),

@@ -1,5 +1,6 @@
 //! The `:` command line: typing, Tab completion over command names and
-//! their arguments (prefixes from the loaded tree), history, running.
+//! their arguments (prefixes from the loaded tree, context names), history,
+//! running.
 
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -78,6 +79,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         Ok(Command::Copy(dest, moving)) => {
             crate::app::transfer::update::copy(state, dest, moving, cmds)
         }
+        Ok(Command::Ctx(name)) => crate::app::contexts::update::switch(state, &name, cmds),
         Err(e) => state.error(e),
     }
 }
@@ -102,6 +104,28 @@ fn complete(state: &mut State) {
                 .collect();
             (String::new(), text.clone(), c)
         }
+        Some(("ctx", arg)) => {
+            let arg = arg.trim_start();
+            (
+                "ctx ".to_string(),
+                arg.to_string(),
+                context_candidates(state, arg, ""),
+            )
+        }
+        // Another context as the destination: `ctx:NAME `.
+        Some((name @ "copy", arg))
+            if arg.trim_start().starts_with("ctx:") && !arg.trim_end().contains(' ') =>
+        {
+            let arg = arg.trim_start();
+            (
+                format!("{name} "),
+                arg.to_string(),
+                context_candidates(state, arg, "ctx:")
+                    .into_iter()
+                    .map(|c| c + " ")
+                    .collect(),
+            )
+        }
         // A file name is not completed from the tree.
         Some((name, arg)) if takes_argument(name) && !matches!(name, "export" | "import") => {
             let arg = arg.trim_start();
@@ -116,6 +140,17 @@ fn complete(state: &mut State) {
     if let Some(line) = state.command.as_mut() {
         line.complete(head, &word, candidates);
     }
+}
+
+/// Context names extending `typed` (after `lead`), as `lead` + name.
+fn context_candidates(state: &State, typed: &str, lead: &str) -> Vec<String> {
+    let typed = typed.strip_prefix(lead).unwrap_or(typed);
+    state
+        .contexts
+        .iter()
+        .filter(|c| c.name.starts_with(typed))
+        .map(|c| format!("{lead}{}", c.name))
+        .collect()
 }
 
 /// Directories of the loaded tree that extend `typed` by one level.

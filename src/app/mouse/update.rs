@@ -75,6 +75,7 @@ fn plain_panes(state: &State) -> bool {
     mode(state) == Mode::Browse
         && state.resources.is_none()
         && state.usage.is_none()
+        && state.contexts_view.is_none()
         && !state.cluster.open
 }
 

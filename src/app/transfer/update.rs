@@ -76,6 +76,7 @@ pub fn import(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
         source: Source::File(file.into()),
         to: None,
         moving: false,
+        to_context: None,
     };
     open(state, transfer, what, cmds);
 }
@@ -92,17 +93,77 @@ pub fn copy(state: &mut State, dest: String, moving: bool, cmds: &mut Vec<Cmd>) 
         return state.info(format!("select a directory to {verb} everything under it"));
     }
     let from = node.full.to_vec();
-    let what = format!("{verb} {} → {}", escape_bytes(&from), escape_str(&dest));
+    let (to_context, to) = match parse_dest(&dest) {
+        // Another context: the same prefix there unless one is given.
+        (Some(ctx), None) => (Some(ctx), from.clone()),
+        (ctx, Some(prefix)) => (ctx, prefix.as_bytes().to_vec()),
+        (None, None) => return state.info(format!("{verb} needs a DEST prefix")),
+    };
+    let what = match &to_context {
+        Some(ctx) => format!(
+            "{verb} {} → ctx {} {}",
+            escape_bytes(&from),
+            escape_str(ctx),
+            escape_bytes(&to)
+        ),
+        None => format!("{verb} {} → {}", escape_bytes(&from), escape_bytes(&to)),
+    };
     let transfer = Transfer {
         source: Source::Prefix(from),
-        to: Some(dest.into_bytes()),
+        to: Some(to),
         moving,
+        to_context,
     };
+    if let Err(e) = transfer.check() {
+        return state.error(e);
+    }
     open(state, transfer, what, cmds);
 }
 
+/// `ctx:NAME /prefix/`, `ctx:NAME` or `/prefix/`: (context, prefix).
+pub fn parse_dest(dest: &str) -> (Option<String>, Option<&str>) {
+    let dest = dest.trim();
+    match dest.strip_prefix("ctx:") {
+        Some(rest) => {
+            let (name, prefix) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            let prefix = prefix.trim();
+            (
+                Some(name.to_string()),
+                (!prefix.is_empty()).then_some(prefix),
+            )
+        }
+        None => (None, (!dest.is_empty()).then_some(dest)),
+    }
+}
+
+/// Whether the transfer's writes may go where they go: the connected
+/// cluster (`writable`), or another context's (its own read-only, and
+/// `--read-only`, which every context carries).
+fn target_writable(state: &mut State, transfer: &Transfer, what: &str) -> bool {
+    let Some(ctx) = &transfer.to_context else {
+        return writable(state, what);
+    };
+    match state.contexts.iter().find(|c| &c.name == ctx) {
+        None => {
+            state.error(format!(
+                "no context \"{}\" in config.toml (:ctx lists them)",
+                escape_str(ctx)
+            ));
+            false
+        }
+        Some(c) if c.read_only => {
+            state.error(format!(
+                "ctx {} is read-only: {what} refused; nothing was sent",
+                escape_str(ctx)
+            ));
+            false
+        }
+        Some(_) => true,
+    }
+}
+
 fn open(state: &mut State, transfer: Transfer, what: String, cmds: &mut Vec<Cmd>) {
-    if !writable(state, &what) {
+    if !target_writable(state, &transfer, &what) {
         return;
     }
     if let Some(view) = &state.plan {
@@ -159,7 +220,8 @@ pub fn ask_apply(state: &mut State) {
         return state.info("nothing to do: every key is already as in the source");
     }
     let label = format!("{}: {}? type yes", view.what, plan.summary());
-    if !writable(state, "applying a plan") {
+    let transfer = view.transfer.clone();
+    if !target_writable(state, &transfer, "applying a plan") {
         return;
     }
     state.prompt = Some(Prompt {
@@ -185,7 +247,7 @@ pub fn apply(state: &mut State, cmds: &mut Vec<Cmd>) {
     let line = format!("applying {}…", view.what);
     cmds.push(Cmd::ApplyPlan {
         transfer: view.transfer.clone(),
-        plan,
+        plan: Box::new(plan),
         max_request_bytes,
     });
     state.info(line);
@@ -256,6 +318,7 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
                 source: view.transfer.source.clone(),
                 plan,
                 target,
+                to_context: view.transfer.to_context.clone(),
             });
         }
     } else if matches!(action, Action::Back | Action::Close) && view.diff.is_some() {

@@ -201,6 +201,12 @@ impl Tree {
     /// Applies a listing page, or a batch of one (`page.partial`: the
     /// request goes on). Returns false (and changes nothing) when the
     /// answer is stale.
+    /// Numbers new listings after `old`'s, so an answer to a listing of
+    /// `old` can never pass for one of this tree (a context switch).
+    pub fn continue_generations(&mut self, old: &Tree) {
+        self.next_generation = self.next_generation.max(old.next_generation);
+    }
+
     pub fn apply_page(&mut self, dir: NodeId, generation: u64, page: ChildPage) -> bool {
         match self.dir(dir) {
             Some(d) if d.in_flight == Some(generation) => {}

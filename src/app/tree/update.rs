@@ -23,7 +23,7 @@ pub fn on_listed(
     let selected = state.selected_row().filter(|_| state.selected > 0);
     // The watch starts from the first listing of the root, so the tree and
     // the event log agree from that revision on.
-    if dir == ROOT && state.watch.epoch == 0 {
+    if dir == ROOT && !state.watch.started {
         let start = result.as_ref().ok().map(|p| p.revision + 1);
         let prefix = state.watch.prefix.clone();
         watch::update::start_watch(state, prefix, start, cmds);

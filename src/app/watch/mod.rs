@@ -13,6 +13,8 @@ use crate::etcd::types::WatchStatus;
 pub struct WatchView {
     /// Bumped by every (re)start; messages of older watches are dropped.
     pub epoch: u64,
+    /// A watch was started (the root's first listing starts one).
+    pub started: bool,
     /// The prefix to follow (`--watch`, `w`).
     pub prefix: Vec<u8>,
     /// `None` until the watch task reports.

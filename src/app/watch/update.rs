@@ -20,6 +20,7 @@ pub fn start_watch(
     cmds: &mut Vec<Cmd>,
 ) {
     state.watch.epoch += 1;
+    state.watch.started = true;
     state.watch.status = None;
     let capacity = state.events.capacity();
     state.events = EventLog::new(prefix.clone(), capacity, state.now);
