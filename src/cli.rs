@@ -205,6 +205,23 @@ pub fn split_user(user: &str) -> (String, Option<String>) {
     }
 }
 
+/// The user and password to authenticate with: `user` may carry its
+/// password (`name:password`), else `password`, else what `missing` gives
+/// for the name (a prompt, or a refusal).
+pub fn credentials(
+    user: Option<&str>,
+    password: Option<String>,
+    missing: impl FnOnce(&str) -> Result<String, String>,
+) -> Result<Option<(String, String)>, String> {
+    let Some(user) = user else { return Ok(None) };
+    let (name, inline) = split_user(user);
+    let password = match inline.or(password) {
+        Some(p) => p,
+        None => missing(&name)?,
+    };
+    Ok(Some((name, password)))
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 2s or 500ms)"))
 }
@@ -261,18 +278,10 @@ impl Options {
     /// Connection settings; asks for the password (without echo) when a user
     /// is given without one.
     pub fn conn_settings(&self) -> Result<ConnSettings, String> {
-        let user = match &self.user {
-            None => None,
-            Some(u) => {
-                let (name, inline) = split_user(u);
-                let password = match inline.or_else(|| self.password.clone()) {
-                    Some(p) => p,
-                    None => crate::terminal::prompt_password(&format!("Password for {name}: "))
-                        .map_err(|e| format!("cannot read the password: {e}"))?,
-                };
-                Some((name, password))
-            }
-        };
+        let user = credentials(self.user.as_deref(), self.password.clone(), |name| {
+            crate::terminal::prompt_password(&format!("Password for {name}: "))
+                .map_err(|e| format!("cannot read the password: {e}"))
+        })?;
         Ok(ConnSettings {
             endpoints: self.endpoints.clone(),
             user,

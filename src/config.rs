@@ -305,23 +305,15 @@ impl ContextBook {
                 .map_err(|e| format!("context {}: bad duration {s:?}: {e}", esc(name))),
             None => Ok(default),
         };
-        let user = match &ctx.user {
-            None => None,
-            Some(u) => {
-                let (user, inline) = crate::cli::split_user(u);
-                let password = inline
-                    .or_else(|| ctx.password.clone())
-                    .or(password_env)
-                    .ok_or_else(|| {
-                        format!(
-                            "context {} needs the password of {}: set it in ETCDCTL_PASSWORD before starting etcdlens, or as password in config.toml",
-                            esc(name),
-                            esc(&user)
-                        )
-                    })?;
-                Some((user, password))
-            }
-        };
+        let user = crate::cli::credentials(ctx.user.as_deref(), ctx.password.clone(), |user| {
+            password_env.ok_or_else(|| {
+                format!(
+                    "context {} needs the password of {}: set it in ETCDCTL_PASSWORD before starting etcdlens, or as password in config.toml",
+                    esc(name),
+                    esc(user)
+                )
+            })
+        })?;
         let delimiter = ctx.delimiter.clone().unwrap_or_else(|| "/".into());
         if delimiter.is_empty() {
             return Err(format!(

@@ -73,7 +73,7 @@ impl Link {
     ) -> Link {
         let (msg_tx, msgs) = mpsc::channel::<Msg>(1024);
         let (cmds, cmd_rx) = mpsc::channel::<Cmd>(256);
-        let worker = tokio::spawn(tasks::run_in(
+        let worker = tokio::spawn(tasks::run(
             conn, delimiter, record, contexts, cmd_rx, msg_tx,
         ));
         Link { cmds, msgs, worker }

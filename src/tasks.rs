@@ -33,18 +33,6 @@ const JOURNAL_PREFIX_KEYS: i64 = crate::app::writes::update::JOURNAL_KEYS;
 /// Children per listing page (the "loading… N keys" step).
 pub const PAGE_SIZE: usize = 1000;
 
-/// Runs until the command channel closes. `Cmd::Quit`, `Cmd::ExternalEdit`
-/// and `Cmd::Copy` are the UI loop's own and never reach here.
-pub async fn run(
-    conn: Connection,
-    delimiter: Vec<u8>,
-    record: Option<PathBuf>,
-    cmds: mpsc::Receiver<Cmd>,
-    msgs: mpsc::Sender<Msg>,
-) {
-    run_in(conn, delimiter, record, Contexts::default(), cmds, msgs).await
-}
-
 /// The contexts of config.toml as a worker knows them: the one it is
 /// connected to (its journal entries are stamped with it) and the others
 /// (targets of `:copy ctx:NAME`).
@@ -54,8 +42,9 @@ pub struct Contexts {
     pub current: Option<String>,
 }
 
-/// [`run`] knowing the contexts.
-pub async fn run_in(
+/// Runs until the command channel closes. `Cmd::Quit`, `Cmd::ExternalEdit`
+/// and `Cmd::Copy` are the UI loop's own and never reach here.
+pub async fn run(
     conn: Connection,
     delimiter: Vec<u8>,
     record: Option<PathBuf>,

@@ -3,20 +3,11 @@
 
 mod common;
 
-use common::{Etcd, Headless};
+use common::{put_rev, Etcd, Headless};
 use crossterm::event::KeyCode;
-use etcd_client::{Client, CompactionOptions};
+use etcd_client::CompactionOptions;
 use etcdlens::etcd::history::key_history;
 use etcdlens::etcd::types::EventKind;
-
-async fn put(c: &mut Client, k: &str, v: String) -> i64 {
-    c.put(k, v, None)
-        .await
-        .unwrap()
-        .header()
-        .unwrap()
-        .revision()
-}
 
 /// Written 300 times, deleted, created again: every revision, in order,
 /// in one request; the end is exact because the key exists.
@@ -24,11 +15,11 @@ async fn put(c: &mut Client, k: &str, v: String) -> i64 {
 async fn every_revision_of_a_key_across_incarnations() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    put(&mut c, "/h/other", "x".into()).await;
+    put_rev(&mut c, "/h/other", "x").await;
     let mut revs = Vec::new();
     for i in 0..300 {
-        revs.push(put(&mut c, "/h/k", format!("{{\"n\":{i}}}")).await);
-        put(&mut c, "/h/other", format!("{i}")).await; // interleaved noise
+        revs.push(put_rev(&mut c, "/h/k", format!("{{\"n\":{i}}}")).await);
+        put_rev(&mut c, "/h/other", format!("{i}")).await; // interleaved noise
     }
     let del = c
         .delete("/h/k", None)
@@ -39,7 +30,7 @@ async fn every_revision_of_a_key_across_incarnations() {
         .revision();
     revs.push(del);
     for i in 0..5 {
-        revs.push(put(&mut c, "/h/k", format!("again {i}")).await);
+        revs.push(put_rev(&mut c, "/h/k", format!("again {i}")).await);
     }
     let h = key_history(&mut c, b"/h/k").await.unwrap();
     assert!(h.exact);
@@ -65,13 +56,13 @@ async fn compaction_is_a_row_and_the_state_there_is_kept() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
     for i in 0..5 {
-        put(&mut c, "/c/k", format!("v{i}")).await;
+        put_rev(&mut c, "/c/k", format!("v{i}")).await;
     }
     // Compacted at a revision where the key did not change: its state
     // there is v4, written before.
-    let at = put(&mut c, "/c/z", "z".into()).await;
+    let at = put_rev(&mut c, "/c/z", "z").await;
     for i in 5..10 {
-        put(&mut c, "/c/k", format!("v{i}")).await;
+        put_rev(&mut c, "/c/k", format!("v{i}")).await;
     }
     c.compact(at, Some(CompactionOptions::new().with_physical()))
         .await
@@ -103,10 +94,10 @@ async fn compaction_is_a_row_and_the_state_there_is_kept() {
 async fn a_deleted_key_has_its_history_too() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    put(&mut c, "/d/k", "one".into()).await;
-    put(&mut c, "/d/k", "two".into()).await;
+    put_rev(&mut c, "/d/k", "one").await;
+    put_rev(&mut c, "/d/k", "two").await;
     c.delete("/d/k", None).await.unwrap();
-    put(&mut c, "/d/later", "x".into()).await;
+    put_rev(&mut c, "/d/later", "x").await;
     let h = key_history(&mut c, b"/d/k").await.unwrap();
     let kinds: Vec<EventKind> = h.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::Put, EventKind::Put, EventKind::Delete]);
@@ -121,9 +112,9 @@ async fn a_deleted_key_has_its_history_too() {
 async fn restore_is_guarded_and_reloads_the_history() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    put(&mut c, "/r/k", "first".into()).await;
-    put(&mut c, "/r/k", "second".into()).await;
-    put(&mut c, "/r/z", "z".into()).await;
+    put_rev(&mut c, "/r/k", "first").await;
+    put_rev(&mut c, "/r/k", "second").await;
+    put_rev(&mut c, "/r/z", "z").await;
     let mut app = history_of(&etcd, b"/r/", b"/r/k").await;
     // Rows: second (newest), first. Select "first", mark nothing: value.
     app.press(KeyCode::Char('j'));
@@ -132,7 +123,7 @@ async fn restore_is_guarded_and_reloads_the_history() {
     assert!(q.question.contains("put back /r/k"), "{}", q.question);
     assert_eq!(q.etcdctl, "etcdctl put /r/k <value of rev 2>");
     // Someone writes meanwhile: the restore must not apply.
-    put(&mut c, "/r/k", "third".into()).await;
+    put_rev(&mut c, "/r/k", "third").await;
     app.press(KeyCode::Char('y'));
     app.until(10, "refused", |s| {
         s.message
@@ -175,9 +166,9 @@ async fn restore_is_guarded_and_reloads_the_history() {
 async fn two_marked_revisions_show_their_diff() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    put(&mut c, "/m/k", r#"{"a":1,"b":[1,2],"c":"x"}"#.into()).await;
-    put(&mut c, "/m/k", r#"{"a":2,"b":[1,2],"c":"x"}"#.into()).await;
-    put(&mut c, "/m/z", "z".into()).await;
+    put_rev(&mut c, "/m/k", r#"{"a":1,"b":[1,2],"c":"x"}"#).await;
+    put_rev(&mut c, "/m/k", r#"{"a":2,"b":[1,2],"c":"x"}"#).await;
+    put_rev(&mut c, "/m/z", "z").await;
     let mut app = history_of(&etcd, b"/m/", b"/m/k").await;
     app.press(KeyCode::Char(' '));
     app.press(KeyCode::Char('j'));
@@ -216,10 +207,10 @@ async fn the_oldest_revision_is_the_compaction_point() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
     for i in 0..20 {
-        put(&mut c, "/o/k", format!("v{i}")).await;
+        put_rev(&mut c, "/o/k", format!("v{i}")).await;
     }
     assert_eq!(oldest_revision(&mut c).await, Ok(1));
-    let at = put(&mut c, "/o/k", "x".into()).await - 5;
+    let at = put_rev(&mut c, "/o/k", "x").await - 5;
     c.compact(at, None).await.unwrap();
     assert_eq!(oldest_revision(&mut c).await, Ok(at));
     // Through the cluster view's data too.
@@ -253,12 +244,12 @@ async fn a_long_history_is_read_in_segments_exactly() {
                     .revision(),
             );
         }
-        revs.push(put(&mut c, "/l/k", format!("{i}")).await);
+        revs.push(put_rev(&mut c, "/l/k", format!("{i}")).await);
         if i % 2 == 0 {
-            put(&mut c, "/l/noise", format!("{i}")).await;
+            put_rev(&mut c, "/l/noise", format!("{i}")).await;
         }
     }
-    put(&mut c, "/l/noise", "after".into()).await;
+    put_rev(&mut c, "/l/noise", "after").await;
     let h = key_history(&mut c, b"/l/k").await.unwrap();
     assert!(
         revs.last().unwrap() - revs[0] >= 6000,

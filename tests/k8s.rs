@@ -186,12 +186,8 @@ async fn pods_in_etcd_show_decoded_in_the_value_and_events_panes() {
     c.put("/registry/pods/default/pi-dqtsw", pod("Pending"), None)
         .await
         .unwrap();
-    let mut app = Headless::start(etcd.connection().await, b"/registry/pods/default/", 100);
     // The directory's only key is selected and shown.
-    app.until(10, "decoded", |s| {
-        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
-    })
-    .await;
+    let mut app = open_decoded(&etcd, b"/registry/pods/default/").await;
     app.until(10, "watching", |s| s.watch.status.is_some())
         .await;
     c.put("/registry/pods/default/pi-dqtsw", pod("Running"), None)
@@ -394,6 +390,7 @@ async fn recorded_events_carry_the_decoded_object() {
         etcd.connection().await,
         b"/".to_vec(),
         Some(path.clone()),
+        Default::default(),
         cmd_rx,
         msg_tx,
     ));
@@ -688,17 +685,12 @@ async fn deployment_yaml_screen() {
     )
     .await
     .unwrap();
-    let mut app = Headless::start(
-        etcd.connection().await,
-        b"/registry/deployments/default/",
-        100,
-    );
-    app.until(10, "decoded and watching", |s| {
-        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
-            && matches!(
-                s.watch.status,
-                Some(etcdlens::etcd::types::WatchStatus::Watching { .. })
-            )
+    let mut app = open_decoded(&etcd, b"/registry/deployments/default/").await;
+    app.until(10, "watching", |s| {
+        matches!(
+            s.watch.status,
+            Some(etcdlens::etcd::types::WatchStatus::Watching { .. })
+        )
     })
     .await;
     app.state.focus = etcdlens::app::Pane::Value;
@@ -706,6 +698,17 @@ async fn deployment_yaml_screen() {
     // The revision numbers of a fresh etcd are stable; the clock is not
     // shown in the Value pane.
     insta::assert_snapshot!(screen);
+}
+
+/// The browser on `dir`, once the first key's value shows decoded as a
+/// Kubernetes object.
+async fn open_decoded(etcd: &Etcd, dir: &[u8]) -> Headless {
+    let mut app = Headless::start(etcd.connection().await, dir, 100);
+    app.until(10, "decoded", |s| {
+        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
+    })
+    .await;
+    app
 }
 
 /// `3y` → `Ny`: an age in years changes with the calendar.
@@ -739,15 +742,7 @@ async fn e_edits_an_object_as_yaml_and_saves_it_into_its_envelope() {
     )
     .await
     .unwrap();
-    let mut app = Headless::start(
-        etcd.connection().await,
-        b"/registry/configmaps/kube-system/",
-        100,
-    );
-    app.until(10, "decoded", |s| {
-        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
-    })
-    .await;
+    let mut app = open_decoded(&etcd, b"/registry/configmaps/kube-system/").await;
     app.press(crossterm::event::KeyCode::Char('e'));
     let editor = app.state.editor.as_ref().expect("the editor");
     assert!(editor.ctx.kube.is_some());
@@ -796,15 +791,7 @@ async fn a_conflicting_yaml_edit_shows_a_yaml_diff() {
     let mut c = etcd.client().await;
     let key = "/registry/configmaps/kube-system/web-config";
     c.put(key, built::config_map("hello"), None).await.unwrap();
-    let mut app = Headless::start(
-        etcd.connection().await,
-        b"/registry/configmaps/kube-system/",
-        100,
-    );
-    app.until(10, "decoded", |s| {
-        matches!(&s.value.status, ValueStatus::Loaded { value, .. } if value.doc.format == Format::Kubernetes)
-    })
-    .await;
+    let mut app = open_decoded(&etcd, b"/registry/configmaps/kube-system/").await;
     app.press(crossterm::event::KeyCode::Char('e'));
     let text = app
         .state

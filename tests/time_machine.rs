@@ -3,35 +3,11 @@
 
 mod common;
 
-use common::{Etcd, Headless};
+use common::{del_rev, put_rev, Etcd, Headless};
 use crossterm::event::KeyCode;
 use etcd_client::Client;
 use etcdlens::app::tree::{Listing, ROOT};
 use etcdlens::app::value::ValueStatus;
-
-async fn put(c: &mut Client, k: &str, v: &str) -> i64 {
-    c.put(k, v, None)
-        .await
-        .unwrap()
-        .header()
-        .unwrap()
-        .revision()
-}
-
-async fn del(c: &mut Client, k: &str) -> i64 {
-    c.delete(k, None)
-        .await
-        .unwrap()
-        .header()
-        .unwrap()
-        .revision()
-}
-
-fn command(app: &mut Headless, line: &str) {
-    app.press(KeyCode::Char(':'));
-    app.type_str(line);
-    app.press(KeyCode::Enter);
-}
 
 fn dir_id(app: &Headless, full: &[u8]) -> u32 {
     let t = &app.state.tree;
@@ -65,28 +41,28 @@ fn all_listed(s: &etcdlens::app::State) -> bool {
 async fn the_tree_at_a_revision_is_the_keyset_then() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
-    put(&mut c, "/t/a", "a").await;
-    put(&mut c, "/t/b", "old b").await;
+    put_rev(&mut c, "/t/a", "a").await;
+    put_rev(&mut c, "/t/b", "old b").await;
     for i in 0..50 {
-        put(&mut c, &format!("/t/d/{i:02}"), "d").await;
+        put_rev(&mut c, &format!("/t/d/{i:02}"), "d").await;
     }
-    let then = put(&mut c, "/t/e/x", "x").await;
+    let then = put_rev(&mut c, "/t/e/x", "x").await;
     let reference: Vec<&str> = vec!["/t/a", "/t/b", "/t/e/x"];
     // Afterwards: deletes, creates, an update.
-    del(&mut c, "/t/a").await;
-    put(&mut c, "/t/new", "n").await;
+    del_rev(&mut c, "/t/a").await;
+    put_rev(&mut c, "/t/new", "n").await;
     for i in 0..10 {
-        del(&mut c, &format!("/t/d/{i:02}")).await;
+        del_rev(&mut c, &format!("/t/d/{i:02}")).await;
     }
-    put(&mut c, "/t/d/zz", "z").await;
-    put(&mut c, "/t/b", "new b").await;
+    put_rev(&mut c, "/t/d/zz", "z").await;
+    put_rev(&mut c, "/t/b", "new b").await;
 
     let mut app = Headless::start(etcd.connection().await, b"/t/", 100);
     app.until(10, "listed", |s| all_listed(s) && s.tree.rows.len() >= 4)
         .await;
     assert!(app.keys().contains(&"/t/new".to_string()));
 
-    command(&mut app, &format!("rev {then}"));
+    app.command(&format!("rev {then}"));
     app.until(10, "at the revision", |s| {
         s.tree.at == Some(then) && all_listed(s)
     })
@@ -118,14 +94,14 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     assert!(app.state.editor.is_none());
     assert!(message(&app.state).contains("(the past): editing refused"));
     // Live writes do not move the past.
-    put(&mut c, "/t/later", "l").await;
+    put_rev(&mut c, "/t/later", "l").await;
     app.until(10, "event seen", |s| s.events.total >= 1).await;
     assert_eq!(app.keys(), reference);
 
     // Compacted: one line, nothing changes.
-    let now = put(&mut c, "/t/z", "z").await;
+    let now = put_rev(&mut c, "/t/z", "z").await;
     c.compact(now, None).await.unwrap();
-    command(&mut app, &format!("rev {}", then - 1));
+    app.command(&format!("rev {}", then - 1));
     app.until(10, "refused", |s| message(s).contains("compacted"))
         .await;
     assert_eq!(
@@ -139,7 +115,7 @@ async fn the_tree_at_a_revision_is_the_keyset_then() {
     assert_eq!(app.keys(), reference);
 
     // Back to now.
-    command(&mut app, "rev now");
+    app.command("rev now");
     app.until(10, "now", |s| s.tree.at.is_none() && all_listed(s))
         .await;
     let keys = app.keys();
@@ -201,10 +177,10 @@ async fn changes_count_against_a_reference() {
     // Before A: k00..k49 exist.
     let mut live: BTreeMap<String, bool> = BTreeMap::new();
     for i in 0..50 {
-        put(&mut c, &format!("/c/k{i:02}"), "0").await;
+        put_rev(&mut c, &format!("/c/k{i:02}"), "0").await;
         live.insert(format!("/c/k{i:02}"), true);
     }
-    let a = put(&mut c, "/other", "noise").await;
+    let a = put_rev(&mut c, "/other", "noise").await;
     let mut reference: BTreeMap<String, Ref> = BTreeMap::new();
     // A deterministic mix over k00..k99: updates, creates, deletes,
     // re-creates; noise outside the prefix.
@@ -221,22 +197,22 @@ async fn changes_count_against_a_reference() {
         });
         let delete = exists && (x >> 20).is_multiple_of(4);
         if delete {
-            r.last = del(&mut c, &k).await;
+            r.last = del_rev(&mut c, &k).await;
             r.deletes += 1;
         } else {
-            r.last = put(&mut c, &k, &format!("{step}")).await;
+            r.last = put_rev(&mut c, &k, format!("{step}")).await;
             r.puts += 1;
         }
         r.exists = !delete;
         live.insert(k, !delete);
         if step.is_multiple_of(10) {
-            put(&mut c, "/other", "noise").await;
+            put_rev(&mut c, "/other", "noise").await;
         }
     }
-    let b = put(&mut c, "/other", "end").await;
+    let b = put_rev(&mut c, "/other", "end").await;
     // After B: not counted.
-    put(&mut c, "/c/k00", "after").await;
-    put(&mut c, "/c/late", "after").await;
+    put_rev(&mut c, "/c/k00", "after").await;
+    put_rev(&mut c, "/c/late", "after").await;
 
     let want: Vec<KeyChange> = reference
         .iter()
@@ -283,7 +259,7 @@ async fn changes_count_against_a_reference() {
     let mut app = Headless::start(etcd.connection().await, b"/c/", 100);
     app.until(10, "listed", |s| all_listed(s) && !s.tree.rows.is_empty())
         .await;
-    command(&mut app, &format!("changes {a} {b}"));
+    app.command(&format!("changes {a} {b}"));
     app.until(20, "changes read", |s| {
         s.changes.as_ref().is_some_and(|v| v.result.is_some())
     })
@@ -309,7 +285,7 @@ async fn changes_count_against_a_reference() {
 
     // A compacted start: one line.
     c.compact(b, None).await.unwrap();
-    command(&mut app, &format!("changes {a} now"));
+    app.command(&format!("changes {a} now"));
     app.until(10, "refused", |s| {
         s.changes.as_ref().is_some_and(|v| v.error.is_some())
     })
@@ -336,16 +312,16 @@ async fn undelete_restores_what_is_absent_in_batches() {
         .map(|i| format!("/u/app/k{i:04}").into_bytes())
         .collect();
     etcd.put_keys(&keys).await;
-    let a = put(&mut c, "/other", "a").await;
+    let a = put_rev(&mut c, "/other", "a").await;
     c.delete("/u/", Some(etcd_client::DeleteOptions::new().with_prefix()))
         .await
         .unwrap();
-    put(&mut c, "/u/keep", "k").await;
+    put_rev(&mut c, "/u/keep", "k").await;
 
     let mut app = Headless::start(etcd.connection().await, b"/u/", 100);
     app.until(10, "listed", |s| all_listed(s) && !s.tree.rows.is_empty())
         .await;
-    command(&mut app, &format!("changes {a}"));
+    app.command(&format!("changes {a}"));
     app.until(20, "changes read", |s| {
         s.changes.as_ref().is_some_and(|v| v.result.is_some())
     })
@@ -364,8 +340,8 @@ async fn undelete_restores_what_is_absent_in_batches() {
     app.state.read_only = false;
 
     // Created again meanwhile.
-    put(&mut c, "/u/app/k0500", "new").await;
-    let before = put(&mut c, "/other", "before").await;
+    put_rev(&mut c, "/u/app/k0500", "new").await;
+    let before = put_rev(&mut c, "/other", "before").await;
     app.press(KeyCode::Char('A'));
     let label = app.state.prompt.as_ref().expect("asks first").fields[0]
         .0
@@ -426,9 +402,9 @@ async fn time_machine_in_a_terminal() {
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
     for i in 0..12 {
-        put(&mut c, &format!("/app/flags/f{i:02}"), "on").await;
+        put_rev(&mut c, &format!("/app/flags/f{i:02}"), "on").await;
     }
-    let then = put(&mut c, "/app/config", "{}").await;
+    let then = put_rev(&mut c, "/app/config", "{}").await;
     c.delete(
         "/app/flags/",
         Some(etcd_client::DeleteOptions::new().with_prefix()),

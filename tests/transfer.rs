@@ -540,6 +540,7 @@ async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
         etcd.connection().await,
         b"/".to_vec(),
         None,
+        Default::default(),
         cmd_rx,
         msg_tx,
     ));
@@ -562,11 +563,7 @@ async fn tui_copy_shows_the_plan_and_skips_a_key_changed_after_it() {
     while s.selected_row().map(|r| s.tree.node(r.node).full.to_vec()) != Some(b"/app/".to_vec()) {
         update(&mut s, key(KeyCode::Down));
     }
-    let mut cmds = update(&mut s, key(KeyCode::Char(':')));
-    for c in "copy /backup/".chars() {
-        cmds.extend(update(&mut s, key(KeyCode::Char(c))));
-    }
-    cmds.extend(update(&mut s, key(KeyCode::Enter)));
+    let cmds = common::fixtures::command(&mut s, "copy /backup/");
     pump(&mut s, cmds, &tx, &mut rx, |s| {
         s.plan.as_ref().is_some_and(|v| v.plan.is_some())
     })

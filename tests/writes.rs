@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{Etcd, Headless};
+use common::{revision, Etcd, Headless};
 use crossterm::event::{KeyCode, KeyModifiers};
 use etcd_client::{Client, GetOptions, PutOptions};
 use etcdlens::app::value::ValueStatus;
@@ -61,10 +61,6 @@ async fn get(c: &mut Client, key: &str) -> Option<(String, i64, i64)> {
             kv.lease(),
         )
     })
-}
-
-async fn revision(c: &mut Client) -> i64 {
-    c.get("x", None).await.unwrap().header().unwrap().revision()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -91,6 +91,28 @@ pub async fn revision(client: &mut Client) -> i64 {
         .revision()
 }
 
+/// Puts `k` = `v` and returns the revision of the put.
+pub async fn put_rev(client: &mut Client, k: &str, v: impl Into<Vec<u8>>) -> i64 {
+    client
+        .put(k, v, None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
+/// Deletes `k` and returns the revision of the delete.
+pub async fn del_rev(client: &mut Client, k: &str) -> i64 {
+    client
+        .delete(k, None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision()
+}
+
 /// The sum of metric `name`'s samples on `endpoint`'s `/metrics` whose
 /// line contains `with` (e.g. a label; "" for all).
 pub fn metric(endpoint: &str, name: &str, with: &str) -> f64 {
@@ -161,6 +183,7 @@ impl Headless {
             conn,
             b"/".to_vec(),
             None,
+            Default::default(),
             cmd_rx,
             msg_tx,
         ));
@@ -255,6 +278,13 @@ impl Headless {
     ) {
         let ev = crossterm::event::Event::Key(crossterm::event::KeyEvent::new(code, mods));
         self.apply(etcdlens::app::Msg::Input(ev));
+    }
+
+    /// Types `line` on the `:` command line and runs it.
+    pub fn command(&mut self, line: &str) {
+        self.press(crossterm::event::KeyCode::Char(':'));
+        self.type_str(line);
+        self.press(crossterm::event::KeyCode::Enter);
     }
 
     pub fn type_str(&mut self, s: &str) {
