@@ -462,6 +462,8 @@ async fn an_unwritable_journal_is_said_on_save_and_stays_as_a_warning() {
             "env {env} {BIN} --endpoints {ep} --prefix /app/flags/"
         ));
         tmux.wait_for("beta");
+        // The value is shown (else `e` has nothing to edit yet).
+        tmux.wait_for("lease none");
         tmux.send(&["e"]);
         tmux.wait_for("Edit /app/flags/beta");
         tmux.send(&["End", "!", "C-s"]);
