@@ -79,9 +79,7 @@ pub async fn usage<M: Send>(
     delimiter: Vec<u8>,
     reports: Reports<UsageBatch, M>,
 ) -> ScanStats {
-    let db = crate::etcd::usage::db_status(&mut client)
-        .await
-        .map_err(|e| describe_error(&e));
+    let db = crate::etcd::usage::db_status(&mut client).await;
     let first = UsageBatch {
         db: Some(db),
         ..UsageBatch::default()

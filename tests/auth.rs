@@ -1,6 +1,6 @@
 //! etcd with authentication enabled: root and a user limited to one prefix.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Named contexts from a config file, through the binary.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

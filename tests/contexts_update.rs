@@ -2,7 +2,7 @@
 //! switch asked for, its answer (made, failed, or not the one waited for).
 //! No terminal, no etcd.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{blank, command, key, listed_root, page};
 use crossterm::event::KeyCode;

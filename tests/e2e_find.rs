@@ -1,7 +1,7 @@
 //! End to end: find (`F`) in the built binary, in a real terminal (tmux),
 //! against a real etcd.
 
-mod common;
+use crate::common;
 
 use common::tmux::Tmux;
 use common::Etcd;

@@ -1,7 +1,7 @@
 //! Elections against real etcd, with `etcdctl elect` (Go's
 //! concurrency.Election) as a real peer of `etcdlens campaign`.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! keys' count in server work; queries match what a reference computed
 //! from the key set says; `Esc` stops the reads.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -309,9 +309,7 @@ async fn esc_stops_the_scan_and_its_reads() {
 /// is skipped and keeps its new value, keys that did not match stay.
 #[tokio::test]
 async fn deleting_all_results_skips_a_key_changed_since_the_search() {
-    // The undo journal of this test binary, away from the user's.
-    let journal = tempfile::tempdir().unwrap();
-    std::env::set_var("ETCDLENS_JOURNAL", journal.path().join("journal.jsonl"));
+    common::journal_env();
     let etcd = Etcd::single().await;
     let hits: Vec<Vec<u8>> = (0..300)
         .map(|i| format!("/d/hit-{i:03}").into_bytes())

@@ -3,7 +3,7 @@
 //! results are browsed, shown, edited, deleted and copied like keys.
 //! No terminal, no etcd.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! A key's history on real etcd: one watch from the oldest revision held,
 //! the compaction point as a row, restore guarded like every write.
 
-mod common;
+use crate::common;
 
 use common::{put_rev, Etcd, Headless};
 use crossterm::event::KeyCode;

@@ -4,7 +4,7 @@
 //! Objects are encoded here field by field, as kube-apiserver's protobuf
 //! serializer writes them.
 
-mod common;
+use crate::common;
 
 use common::{Etcd, Headless};
 use etcdlens::app::value::ValueStatus;

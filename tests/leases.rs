@@ -3,7 +3,7 @@
 //! (and its refusal in --read-only), keep-alive once, a lease that expires
 //! while shown.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

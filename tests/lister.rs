@@ -1,6 +1,6 @@
 //! The skip-scan lister against a real etcd.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

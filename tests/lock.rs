@@ -2,7 +2,7 @@
 //! concurrency.Mutex) as the peer, both ways: each waits in the queue while
 //! the other holds, and takes the lock when the other is killed.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! focuses a pane, the wheel scrolls the pane under the pointer, a double
 //! click opens. (tmux cannot send real clicks easily; these drive `update`.)
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Rendering on ratatui's TestBackend, checked with insta snapshots.
 
-mod common;
+use crate::common;
 
 use std::fmt::Write;
 use std::time::{Duration, Instant};
@@ -413,6 +413,7 @@ fn cluster_view() {
         name: name.into(),
         client_urls: vec![format!("http://127.0.0.1:{port}")],
         is_learner: false,
+        hidden: None,
         status: if up {
             Ok(MemberStatus {
                 version: "3.5.1".into(),
@@ -437,6 +438,7 @@ fn cluster_view() {
                 member(3, "infra3", 32379, false),
             ],
             alarms: vec![(2, "NOSPACE".into())],
+            alarms_unknown: None,
             oldest_revision: Ok(812),
         })),
     );

@@ -1,7 +1,7 @@
 //! The time machine on real etcd: the tree at a past revision (`:rev`),
 //! what changed under a prefix (`:changes`) and undelete.
 
-mod common;
+use crate::common;
 
 use common::{del_rev, put_rev, Etcd, Headless};
 use crossterm::event::KeyCode;
@@ -302,10 +302,7 @@ async fn changes_count_against_a_reference() {
 /// refused in --read-only.
 #[tokio::test(flavor = "multi_thread")]
 async fn undelete_restores_what_is_absent_in_batches() {
-    let dir = std::env::temp_dir().join(format!("etcdlens-undelete-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let journal = dir.join("journal.jsonl");
-    std::env::set_var("ETCDLENS_JOURNAL", &journal);
+    common::journal_env();
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
     let keys: Vec<Vec<u8>> = (0..1000)
@@ -391,7 +388,6 @@ async fn undelete_restores_what_is_absent_in_batches() {
     let view = app.state.changes.as_ref().unwrap();
     assert_eq!(view.restored.len(), 999);
     assert!(view.deleted().len() == 1, "only the skipped one is left");
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// The built binary in a real terminal: `:rev` to a past revision and

@@ -1,7 +1,7 @@
 //! The time machine's transitions as plain functions (no terminal, no
 //! etcd): `:rev` and `:changes`.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -2,7 +2,7 @@
 //! in the test: a good connection, and one clear line (exit 2) for a wrong
 //! CA, a wrong client certificate and a host name mismatch.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

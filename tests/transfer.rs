@@ -1,7 +1,7 @@
 //! Export, import, copy and move on real etcd, through the binary where a
 //! user would run it, through the library where a race must be staged.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! against the target cluster, written there in guarded transactions,
 //! journaled for that context; a move between clusters is refused.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,7 @@
 //! `:export FILE`, `:copy`, `:move` and `:import` as plain transitions:
 //! message in, state and commands out; the plan view as a snapshot.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{ch, command, key, listed_root};
 use crossterm::event::KeyCode;

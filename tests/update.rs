@@ -1,7 +1,7 @@
 //! State transitions as plain functions: message in, state and commands out.
 //! No terminal, no etcd.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Usage (`:du`): figures against a reference computed from the key set on
 //! a real etcd, and the view's transitions as plain functions.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Instant;

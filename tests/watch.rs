@@ -1,7 +1,7 @@
 //! The live watch against real etcd: order, failover, compaction, and the
 //! tree kept current — through the real worker, watch task and `update`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

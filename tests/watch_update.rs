@@ -1,6 +1,6 @@
 //! Watch messages through `update`, without a terminal or etcd.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

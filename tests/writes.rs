@@ -1,7 +1,7 @@
 //! Writes against real etcd through the real worker and `update`: guarded
 //! saves, conflicts, leases, creates, prefix deletes, read-only, and a race.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -12,15 +12,8 @@ use etcd_client::{Client, GetOptions, PutOptions};
 use etcdlens::app::value::ValueStatus;
 use etcdlens::etcd::types::{Expect, WriteOutcome};
 
-fn journal_env() {
-    // One journal for this test binary, away from the user's.
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
-    std::env::set_var("ETCDLENS_JOURNAL", dir.path().join("journal.jsonl"));
-}
-
 async fn app_on(etcd: &Etcd, prefix: &[u8]) -> Headless {
-    journal_env();
+    common::journal_env();
     let mut app = Headless::start(etcd.connection().await, prefix, 1000);
     app.until_listed(10).await;
     app

@@ -27,7 +27,16 @@ pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<Clu
     });
     let statuses = futures::future::join_all(asks).await;
     for (m, status) in list.members().iter().zip(statuses) {
+        let (status, hidden) = match status {
+            Ok(s) => (Ok(s), None),
+            Err(Denied) => (
+                Err(super::STATUS_NEEDS_ROOT.to_string()),
+                Some(super::STATUS_NEEDS_ROOT.to_string()),
+            ),
+            Err(Failed(e)) => (Err(e), None),
+        };
         members.push(MemberInfo {
+            hidden,
             id: m.id(),
             name: m.name().to_string(),
             client_urls: m.client_urls().to_vec(),
@@ -39,23 +48,40 @@ pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<Clu
             },
         });
     }
-    let alarms = match client.alarm(AlarmAction::Get, AlarmType::None, None).await {
-        Ok(r) => r
-            .alarms()
-            .iter()
-            .map(|a| (a.member_id(), format!("{:?}", a.alarm()).to_uppercase()))
-            .collect(),
-        Err(_) => Vec::new(),
+    let (alarms, alarms_unknown) = match client.alarm(AlarmAction::Get, AlarmType::None, None).await
+    {
+        Ok(r) => (
+            r.alarms()
+                .iter()
+                .map(|a| (a.member_id(), format!("{:?}", a.alarm()).to_uppercase()))
+                .collect(),
+            None,
+        ),
+        Err(e) if super::is_permission_denied(&e) => (
+            Vec::new(),
+            Some("reading alarms needs the root role".into()),
+        ),
+        Err(e) => (Vec::new(), Some(describe_error(&e))),
     };
     let oldest_revision = super::revision::oldest_revision(client).await;
     Ok(ClusterInfo {
         members,
         alarms,
+        alarms_unknown,
         oldest_revision,
     })
 }
 
-async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<MemberStatus, String> {
+/// Why a member's status is missing.
+enum Missing {
+    /// The member answered and refused it for this user's role.
+    Denied,
+    /// No answer, or another error.
+    Failed(String),
+}
+use Missing::{Denied, Failed};
+
+async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<MemberStatus, Missing> {
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(MEMBER_TIMEOUT)
         .with_timeout(MEMBER_TIMEOUT);
@@ -63,14 +89,20 @@ async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<Membe
         opts = opts.with_user(user.clone(), password.clone());
     }
     if urls.iter().any(|u| u.starts_with("https://")) {
-        opts = opts.with_tls(tls_options(settings)?);
+        opts = opts.with_tls(tls_options(settings).map_err(Failed)?);
     }
     let attempt = async {
         let mut c = Client::connect(urls, Some(opts))
             .await
-            .map_err(|e| describe_error(&e))?;
+            .map_err(|e| Failed(describe_error(&e)))?;
         let start = Instant::now();
-        let s = c.status().await.map_err(|e| describe_error(&e))?;
+        let s = c.status().await.map_err(|e| {
+            if super::is_permission_denied(&e) {
+                Denied
+            } else {
+                Failed(describe_error(&e))
+            }
+        })?;
         Ok(MemberStatus {
             version: s.version().to_string(),
             db_size: s.db_size(),
@@ -83,5 +115,5 @@ async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<Membe
     };
     tokio::time::timeout(MEMBER_TIMEOUT * 2, attempt)
         .await
-        .unwrap_or_else(|_| Err("no answer".into()))
+        .unwrap_or_else(|_| Err(Failed("no answer".into())))
 }

@@ -81,11 +81,17 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         let mut client = Client::connect(&endpoints, Some(opts))
             .await
             .map_err(|e| explain(&e, wants_client_cert))?;
-        let status = client
-            .status()
-            .await
-            .map_err(|e| explain(&e, wants_client_cert))?;
-        let revision = status.header().map(|h| h.revision()).unwrap_or(0);
+        // `Status` answers any user on most releases; recent 3.5 and 3.6
+        // patches keep it for the root role. A refusal still proves the
+        // cluster answered and the login worked.
+        let revision = match client.status().await {
+            Ok(status) => status.header().map(|h| h.revision()).unwrap_or(0),
+            Err(e) if super::is_permission_denied(&e) => {
+                tracing::info!("status refused for this user: {}", super::STATUS_NEEDS_ROOT);
+                0
+            }
+            Err(e) => return Err(explain(&e, wants_client_cert)),
+        };
         Ok::<_, String>((client, revision))
     };
     tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = wants_tls, "connecting");

@@ -87,6 +87,18 @@ pub fn never_sent(err: &etcd_client::Error) -> bool {
     .any(|s| text.contains(s))
 }
 
+/// What recent etcd patches answer a non-root user's `Status` with (and
+/// the one wording of it): 3.5.28–3.5.31 and 3.6.0–3.6.11 reserve it to the
+/// root role; 3.5.32, 3.6.12 and 3.7.0 allow any logged-in user again.
+pub const STATUS_NEEDS_ROOT: &str =
+    "status needs the root role on etcd 3.5.28–3.5.31 and 3.6.0–3.6.11";
+
+/// Whether etcd refused the request for the user's permissions (the
+/// server answered: the connection and the login are fine).
+pub fn is_permission_denied(err: &etcd_client::Error) -> bool {
+    matches!(err, etcd_client::Error::GRpcStatus(s) if s.code() == tonic::Code::PermissionDenied)
+}
+
 /// Runs `op` again (up to 6 times, backing off from 50 ms) while it fails
 /// without having reached a server — the balanced channel still picks a
 /// member that just died until it notices; another pick reaches a live one.

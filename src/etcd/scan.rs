@@ -62,7 +62,10 @@ pub struct ScanKv {
     /// Empty when values were not asked for.
     pub value: Vec<u8>,
     pub mod_revision: i64,
-    pub lease: i64,
+    /// The key's lease; `None` when values were not asked for: etcd 3.7
+    /// answers keys-only reads from its index with lease 0 (etcd #22209),
+    /// so a keys-only reply never says which lease a key is on.
+    pub lease: Option<i64>,
 }
 
 /// One reply's keys.
@@ -287,7 +290,7 @@ impl Scanner {
                             Vec::new()
                         },
                         mod_revision: kv.mod_revision(),
-                        lease: kv.lease(),
+                        lease: values.then(|| kv.lease()),
                     })
                     .collect(),
             });

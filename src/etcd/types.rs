@@ -162,6 +162,9 @@ pub struct MemberInfo {
     pub is_learner: bool,
     /// Its own answer to a status request, or why there was none.
     pub status: Result<MemberStatus, String>,
+    /// The member answered, but its status is not shown to this user (and
+    /// why): it is up, not down. `status` then holds the same reason.
+    pub hidden: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +184,9 @@ pub struct ClusterInfo {
     pub members: Vec<MemberInfo>,
     /// Active alarms: (member id, alarm name).
     pub alarms: Vec<(u64, String)>,
+    /// Why the alarms could not be read (e.g. a user without the root
+    /// role): `alarms` is then empty, and not known to be.
+    pub alarms_unknown: Option<String>,
     /// The oldest revision etcd still holds (its compaction point; 1 when
     /// nothing was compacted), or why it is not known.
     pub oldest_revision: Result<i64, String>,
@@ -196,7 +202,12 @@ impl ClusterInfo {
             .find(|&l| l != 0)
     }
 
+    /// Members that did not answer (a member whose status is hidden from
+    /// this user answered: it is not down).
     pub fn down(&self) -> usize {
-        self.members.iter().filter(|m| m.status.is_err()).count()
+        self.members
+            .iter()
+            .filter(|m| m.status.is_err() && m.hidden.is_none())
+            .count()
     }
 }

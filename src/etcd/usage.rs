@@ -14,12 +14,21 @@ pub struct DbStatus {
 }
 
 /// The status of the member the client reaches.
-pub async fn db_status(client: &mut Client) -> Result<DbStatus, etcd_client::Error> {
+/// The error is one line; a user without the root role on the releases
+/// that reserve `Status` to it gets [`super::STATUS_NEEDS_ROOT`].
+pub async fn db_status(client: &mut Client) -> Result<DbStatus, String> {
     let s = super::retry_unsent(|| {
         let mut c = client.clone();
         async move { c.status().await }
     })
-    .await?;
+    .await
+    .map_err(|e| {
+        if super::is_permission_denied(&e) {
+            super::STATUS_NEEDS_ROOT.to_string()
+        } else {
+            super::describe_error(&e)
+        }
+    })?;
     Ok(DbStatus {
         size: s.db_size(),
         in_use: s.raft_used_db_size(),

@@ -74,6 +74,13 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
                 format!("{} / {}", s.raft_term, s.raft_index),
                 Style::new(),
             ),
+            Err(_) if m.hidden.is_some() => (
+                "up · status hidden".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                Style::new().fg(Color::Yellow),
+            ),
             Err(e) => (
                 format!("✗ {}", escape_str(e)),
                 String::new(),
@@ -127,7 +134,18 @@ pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
             dim(),
         ),
     });
-    if info.alarms.is_empty() {
+    if let Some(why) = info.members.iter().find_map(|m| m.hidden.as_ref()) {
+        lines.push(Line::styled(
+            format!("members' status not shown: {}", escape_str(why)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(why) = &info.alarms_unknown {
+        lines.push(Line::styled(
+            format!("alarms: unknown ({})", escape_str(why)),
+            Style::new().fg(Color::Yellow),
+        ));
+    } else if info.alarms.is_empty() {
         lines.push(Line::styled("alarms: none", dim()));
     }
     for (member, alarm) in &info.alarms {

@@ -29,6 +29,9 @@ fn in_use(state: &State) -> String {
         if down > 0 {
             text.push_str(&format!(" │ {down} of {} members down", info.members.len()));
         }
+        if let Some(why) = info.members.iter().find_map(|m| m.hidden.as_ref()) {
+            text.push_str(&format!(" │ health unknown: {why}"));
+        }
     }
     escape_str(&text)
 }

@@ -22,6 +22,44 @@ pub fn etcdctl() -> std::process::Command {
     c
 }
 
+/// The version of the etcd under test (`$ETCDLENS_ETCD`, else `etcd` on
+/// PATH), as (major, minor, patch).
+pub fn etcd_version() -> (u32, u32, u32) {
+    static V: std::sync::OnceLock<(u32, u32, u32)> = std::sync::OnceLock::new();
+    *V.get_or_init(|| {
+        let bin = etcdlens::demo::cluster::etcd_binary().expect("etcd is not installed");
+        let out = std::process::Command::new(bin)
+            .arg("--version")
+            .output()
+            .expect("etcd --version");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let v = text
+            .lines()
+            .find_map(|l| l.strip_prefix("etcd Version: "))
+            .unwrap_or_else(|| panic!("no version in {text:?}"));
+        let n: Vec<u32> = v
+            .trim()
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect();
+        (n[0], n[1], n.get(2).copied().unwrap_or(0))
+    })
+}
+
+/// Whether the etcd under test keeps `Status` for the root role (3.5.28–
+/// 3.5.31 and 3.6.0–3.6.11).
+pub fn status_needs_root() -> bool {
+    matches!(etcd_version(), (3, 5, 28..=31) | (3, 6, 0..=11))
+}
+
+/// One undo journal for the whole test process, away from the user's
+/// (tests share it: each looks up only its own keys).
+pub fn journal_env() {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
+    std::env::set_var("ETCDLENS_JOURNAL", dir.path().join("journal.jsonl"));
+}
+
 /// Tests never read the developer's own config file.
 pub fn isolate_from_user_config() {
     std::env::set_var("ETCDLENS_CONFIG", "/nonexistent/etcdlens-test/config.toml");

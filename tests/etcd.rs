@@ -1,0 +1,25 @@
+//! Tests against real etcd processes (the harness in `common`), run on
+//! every etcd release of the matrix (`scripts/test.sh`). One test binary:
+//! each links ratatui and tonic, so fewer link faster.
+
+mod common;
+
+mod auth;
+mod contexts;
+mod e2e_find;
+mod e2e_tmux;
+mod election;
+mod find;
+mod history;
+mod k8s;
+mod leases;
+mod lister;
+mod lock;
+mod time_machine;
+mod tls;
+mod transfer;
+mod transfer_contexts;
+mod usage;
+mod versions;
+mod watch;
+mod writes;

@@ -1,0 +1,14 @@
+//! Tests without etcd: state changes as plain functions (message in,
+//! state and commands out) and rendering (`TestBackend` + insta).
+//! One test binary: each links ratatui and tonic, so fewer link faster.
+
+mod common;
+
+mod contexts_update;
+mod find_update;
+mod mouse_update;
+mod render;
+mod time_machine_update;
+mod transfer_update;
+mod update;
+mod watch_update;
