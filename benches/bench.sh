@@ -53,7 +53,12 @@ LENS="$CARGO_TARGET_DIR/release/etcdlens"
 LOADER="$CARGO_TARGET_DIR/release/examples/bench_load"
 
 # ---------------------------------------------------------------- etcd
-start_etcd --quota-backend-bytes 8589934592 --experimental-warning-apply-duration "$WARN_AFTER"
+# The flag lost its --experimental- prefix in 3.6 (the old name is gone in 3.7).
+case "$(etcd --version | sed -n 's/^etcd Version: //p')" in
+    3.4.* | 3.5.*) warn_flag=--experimental-warning-apply-duration ;;
+    *) warn_flag=--warning-apply-duration ;;
+esac
+start_etcd --quota-backend-bytes 8589934592 "$warn_flag" "$WARN_AFTER"
 
 count_keys() {
     etcdctl --endpoints "$ENDPOINT" get --prefix "$1" --keys-only --limit 1 -w json \

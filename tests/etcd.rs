@@ -19,6 +19,7 @@ mod time_machine;
 mod tls;
 mod transfer;
 mod transfer_contexts;
+mod trouble;
 mod usage;
 mod versions;
 mod watch;

@@ -264,6 +264,26 @@ impl LocalCluster {
         }
     }
 
+    /// Stops member `i` with SIGSTOP: it keeps its ports (the kernel
+    /// still accepts connections) but answers nothing: a hung member.
+    pub fn pause(&self, i: usize) {
+        self.signal(i, libc::SIGSTOP);
+    }
+
+    /// Lets a paused member run again (SIGCONT).
+    pub fn resume(&self, i: usize) {
+        self.signal(i, libc::SIGCONT);
+    }
+
+    fn signal(&self, i: usize, sig: libc::c_int) {
+        if let Some(p) = &self.members[i].process {
+            // SAFETY: sending a signal to a child we spawned.
+            unsafe {
+                libc::kill(p.id() as i32, sig);
+            }
+        }
+    }
+
     /// Restarts a killed member on the same ports and data.
     pub async fn restart(&mut self, i: usize) -> Result<(), String> {
         let etcd = etcd_binary().ok_or("etcd is not installed")?;
@@ -302,6 +322,9 @@ impl LocalCluster {
 impl Drop for LocalCluster {
     fn drop(&mut self) {
         for i in 0..self.members.len() {
+            // A paused member must run to die of SIGKILL at once? SIGKILL
+            // ends a stopped process too; SIGCONT first keeps logs whole.
+            self.resume(i);
             self.kill(i);
         }
         // The TempDir removes the data when dropped after this.

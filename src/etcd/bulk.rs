@@ -65,7 +65,7 @@ pub async fn get_many(
 ) -> Result<(Vec<Option<ValueRecord>>, i64), etcd_client::Error> {
     let ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::get(k.clone(), None)).collect();
     let txn = Txn::new().and_then(ops);
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let (mut kv, txn) = (kv.clone(), txn.clone());
         async move { kv.txn(txn).await }
     })

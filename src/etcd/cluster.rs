@@ -2,6 +2,7 @@
 //! over a connection to that member alone (so a dead one shows as such),
 //! with its latency; active alarms; the oldest revision held.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmType, Client, ConnectOptions};
@@ -12,8 +13,17 @@ use super::types::{ClusterInfo, MemberInfo, MemberStatus};
 
 const MEMBER_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<ClusterInfo, String> {
-    let list = super::retry_unsent(|| {
+/// Clients of single members, by their client URLs, kept while the
+/// connection lives: asking every few seconds does not log in again (with
+/// auth, each login is a bcrypt on the server).
+pub type MemberClients = std::sync::Arc<tokio::sync::Mutex<HashMap<String, Client>>>;
+
+pub async fn collect(
+    client: &mut Client,
+    settings: &ConnSettings,
+    kept: &MemberClients,
+) -> Result<ClusterInfo, String> {
+    let list = super::retry_read(|| {
         let mut c = client.clone();
         async move { c.member_list().await }
     })
@@ -23,7 +33,7 @@ pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<Clu
     let asks = list.members().iter().map(|m| {
         let urls = m.client_urls().to_vec();
         let settings = settings.clone();
-        async move { member_status(&urls, &settings).await }
+        async move { member_status(&urls, &settings, kept).await }
     });
     let statuses = futures::future::join_all(asks).await;
     for (m, status) in list.members().iter().zip(statuses) {
@@ -81,20 +91,22 @@ enum Missing {
 }
 use Missing::{Denied, Failed};
 
-async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<MemberStatus, Missing> {
-    let mut opts = ConnectOptions::new()
-        .with_connect_timeout(MEMBER_TIMEOUT)
-        .with_timeout(MEMBER_TIMEOUT);
-    if let Some((user, password)) = &settings.user {
-        opts = opts.with_user(user.clone(), password.clone());
-    }
-    if urls.iter().any(|u| u.starts_with("https://")) {
-        opts = opts.with_tls(tls_options(settings).map_err(Failed)?);
-    }
+async fn member_status(
+    urls: &[String],
+    settings: &ConnSettings,
+    kept: &MemberClients,
+) -> Result<MemberStatus, Missing> {
+    let id = urls.join(",");
+    let known = kept.lock().await.get(&id).cloned();
     let attempt = async {
-        let mut c = Client::connect(urls, Some(opts))
-            .await
-            .map_err(|e| Failed(describe_error(&e)))?;
+        let mut c = match known {
+            Some(c) => c,
+            None => {
+                let c = member_client(urls, settings).await?;
+                kept.lock().await.insert(id.clone(), c.clone());
+                c
+            }
+        };
         let start = Instant::now();
         let s = c.status().await.map_err(|e| {
             if super::is_permission_denied(&e) {
@@ -103,6 +115,14 @@ async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<Membe
                 Failed(describe_error(&e))
             }
         })?;
+        // A member cut off from the majority still answers, but serves
+        // nothing: it says so in its errors, or knows no leader.
+        if !s.errors().is_empty() {
+            return Err(Failed(s.errors().join("; ")));
+        }
+        if s.leader() == 0 {
+            return Err(Failed("no leader".into()));
+        }
         Ok(MemberStatus {
             version: s.version().to_string(),
             db_size: s.db_size(),
@@ -116,4 +136,22 @@ async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<Membe
     tokio::time::timeout(MEMBER_TIMEOUT * 2, attempt)
         .await
         .unwrap_or_else(|_| Err(Failed("no answer".into())))
+}
+
+/// A client of one member (its client URLs), logged in as the connection.
+async fn member_client(urls: &[String], settings: &ConnSettings) -> Result<Client, Missing> {
+    let mut opts = ConnectOptions::new()
+        .with_connect_timeout(MEMBER_TIMEOUT)
+        .with_timeout(MEMBER_TIMEOUT);
+    if let Some((user, password)) = &settings.user {
+        opts = opts
+            .with_user(user.clone(), password.clone())
+            .with_auto_token_refresh(true);
+    }
+    if urls.iter().any(|u| u.starts_with("https://")) {
+        opts = opts.with_tls(tls_options(settings).map_err(Failed)?);
+    }
+    Client::connect(urls, Some(opts))
+        .await
+        .map_err(|e| Failed(describe_error(&e)))
 }

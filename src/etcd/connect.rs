@@ -1,6 +1,7 @@
 //! Building a client from the connection settings and checking that the
 //! cluster answers before the terminal is touched.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
@@ -42,6 +43,11 @@ pub struct Connection {
     pub revision: i64,
     /// How it was made (to reach single members the same way).
     pub settings: ConnSettings,
+    /// Keeps `client` off members that cannot serve (several endpoints
+    /// only); stops with the last handle on the connection.
+    pub guard: Option<Arc<super::guard::Guard>>,
+    /// The cluster view's clients of single members, kept.
+    pub members: super::cluster::MemberClients,
 }
 
 /// Largest response accepted (tonic's default of 4 MiB is too small for a
@@ -54,7 +60,11 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(settings.dial_timeout)
         .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5))
-        .with_keep_alive_while_idle(true);
+        .with_keep_alive_while_idle(true)
+        // A member cut off from the majority refuses requests and cancels
+        // watches at once instead of serving stale data (Go's
+        // clientv3.WithRequireLeader): the request goes to another.
+        .with_require_leader(true);
     // Zero: no per-request timeout (a campaign waits as long as it takes).
     if !settings.command_timeout.is_zero() {
         opts = opts.with_timeout(settings.command_timeout);
@@ -77,39 +87,73 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
     let endpoints: Vec<String> = settings.endpoints.clone();
     let wants_client_cert = settings.cert.is_some();
     let label = endpoints.join(",");
+    // Every endpoint is asked at once (its own client, kept for the
+    // guard); the shared client is made from those that answered.
     let attempt = async {
-        let mut client = Client::connect(&endpoints, Some(opts))
+        // While an election runs (a member just died), members answer
+        // "no leader": ask again until the dial timeout.
+        let deadline = tokio::time::Instant::now() + settings.dial_timeout;
+        let (ends, answers) = loop {
+            let (ends, answers) =
+                super::guard::first_look(&endpoints, &opts, wants_tls, settings.dial_timeout).await;
+            let electing = answers.iter().all(|a| a.is_err())
+                && answers
+                    .iter()
+                    .filter_map(|a| a.as_ref().err())
+                    .any(super::leaderless);
+            if !electing || tokio::time::Instant::now() + Duration::from_millis(200) > deadline {
+                break (ends, answers);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let Some(revision) = answers.iter().find_map(|a| a.as_ref().ok().copied()) else {
+            // None answered: the first endpoint's reason (in the order
+            // given), preferring one that reached a server (a refused
+            // login or certificate says more than a refused connection).
+            let reached = answers
+                .iter()
+                .filter_map(|a| a.as_ref().err())
+                .find(|e| !super::never_sent(e));
+            let first = answers.iter().find_map(|a| a.as_ref().err());
+            let e = reached.or(first).expect("at least one endpoint");
+            return Err(explain(e, wants_client_cert));
+        };
+        let serving: Vec<&String> = endpoints
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_ok())
+            .map(|(e, _)| e)
+            .collect();
+        for (e, a) in endpoints.iter().zip(&answers) {
+            if let Err(err) = a {
+                tracing::warn!(endpoint = %e, error = %super::describe_error(err), "endpoint left out at start-up");
+            }
+        }
+        let client = Client::connect(&serving, Some(opts.clone()))
             .await
             .map_err(|e| explain(&e, wants_client_cert))?;
-        // `Status` answers any user on most releases; recent 3.5 and 3.6
-        // patches keep it for the root role. A refusal still proves the
-        // cluster answered and the login worked.
-        let revision = match client.status().await {
-            Ok(status) => status.header().map(|h| h.revision()).unwrap_or(0),
-            Err(e) if super::is_permission_denied(&e) => {
-                tracing::info!("status refused for this user: {}", super::STATUS_NEEDS_ROOT);
-                0
-            }
-            Err(e) => return Err(explain(&e, wants_client_cert)),
-        };
-        Ok::<_, String>((client, revision))
+        let guard = super::guard::start(client.clone(), ends).map(Arc::new);
+        Ok::<_, String>((client, revision, guard))
     };
     tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = wants_tls, "connecting");
-    let (client, revision) = tokio::time::timeout(settings.dial_timeout, attempt)
-        .await
-        .map_err(|_| {
-            format!(
-                "cannot connect to {label}: no answer within {}",
-                humantime::format_duration(settings.dial_timeout)
-            )
-        })?
-        .map_err(|e| format!("cannot connect to {label}: {e}"))?;
+    let (client, revision, guard) =
+        tokio::time::timeout(settings.dial_timeout + Duration::from_secs(1), attempt)
+            .await
+            .map_err(|_| {
+                format!(
+                    "cannot connect to {label}: no answer within {}",
+                    humantime::format_duration(settings.dial_timeout)
+                )
+            })?
+            .map_err(|e| format!("cannot connect to {label}: {e}"))?;
     Ok(Connection {
         client,
         endpoints,
         command_timeout: settings.command_timeout,
         revision,
         settings: settings.clone(),
+        guard,
+        members: Default::default(),
     })
 }
 

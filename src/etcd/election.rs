@@ -165,7 +165,7 @@ pub async fn looks_like_election(client: &mut Client, prefix: &[u8]) -> bool {
 /// is empty (a lock: Go's `concurrency.Mutex`), `Some(false)` for an
 /// election, `None` otherwise. Reads at most 50 small keys.
 pub async fn session_keys(client: &mut Client, prefix: &[u8]) -> Option<bool> {
-    let read = super::retry_unsent(|| {
+    let read = super::retry_read(|| {
         let mut c = client.clone();
         let opts = GetOptions::new().with_prefix().with_limit(50);
         async move { c.get(prefix.to_vec(), Some(opts)).await }

@@ -207,7 +207,7 @@ impl PinnedReader {
                 let key = range.0.clone();
                 self.reads += 1;
                 let task = tokio::spawn(async move {
-                    super::retry_unsent(|| {
+                    super::retry_read(|| {
                         let (mut kv, key, opts) = (kv.clone(), key.clone(), opts.clone());
                         async move { kv.get(key, Some(opts)).await }
                     })

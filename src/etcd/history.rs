@@ -16,7 +16,7 @@ use etcd_client::{Client, GetOptions, WatchOptions};
 
 use super::segments::{self, BATCH_REVISIONS};
 use super::types::{EventKind, ValueRecord, WatchEvent};
-use super::{describe_error, record, retry_unsent};
+use super::{describe_error, record, retry_read};
 
 /// Events kept at most (the oldest beyond are dropped, and said).
 pub const MAX_EVENTS: usize = 200_000;
@@ -48,7 +48,7 @@ pub struct KeyHistory {
 
 /// The history of `key`.
 pub async fn key_history(client: &mut Client, key: &[u8]) -> Result<KeyHistory, String> {
-    let now = retry_unsent(|| {
+    let now = retry_read(|| {
         let mut c = client.clone();
         async move { c.get(key.to_vec(), None).await }
     })
@@ -74,7 +74,7 @@ pub async fn key_history(client: &mut Client, key: &[u8]) -> Result<KeyHistory, 
                 h.compacted = Some(compacted);
                 h.events.clear();
                 // The key as it was at the compaction point, if it existed.
-                let at = retry_unsent(|| {
+                let at = retry_read(|| {
                     let mut c = client.clone();
                     let opts = GetOptions::new().with_revision(compacted);
                     async move { c.get(key.to_vec(), Some(opts)).await }

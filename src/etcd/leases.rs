@@ -22,7 +22,7 @@ pub struct LeaseInfo {
 /// Every live lease (one that expires between the list and its own
 /// question is left out).
 pub async fn list(client: &mut Client) -> Result<Vec<LeaseInfo>, etcd_client::Error> {
-    let ids: Vec<i64> = super::retry_unsent(|| {
+    let ids: Vec<i64> = super::retry_read(|| {
         let mut c = client.clone();
         async move { c.leases().await }
     })
@@ -53,7 +53,7 @@ pub type LeaseKeys = (LeaseInfo, Vec<Vec<u8>>);
 
 /// One lease and its keys; `None` when it does not exist (any more).
 pub async fn info(client: &mut Client, id: i64) -> Result<Option<LeaseKeys>, etcd_client::Error> {
-    let r = super::retry_unsent(|| {
+    let r = super::retry_read(|| {
         let mut c = client.clone();
         async move {
             c.lease_time_to_live(id, Some(LeaseTimeToLiveOptions::new().with_keys()))

@@ -444,7 +444,7 @@ async fn read(
         // it answers exactly, without a round of consensus.
         opts = opts.with_revision(revision);
         let serializable = opts.clone().with_serializable();
-        let got = super::retry_unsent(|| {
+        let got = super::retry_read(|| {
             let mut kv = kv.clone();
             let (lo, opts) = (range.lo.clone(), serializable.clone());
             async move { kv.get(lo, Some(opts)).await }
@@ -457,7 +457,7 @@ async fn read(
             Err(e) => return Err(e),
         }
     }
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let mut kv = kv.clone();
         let (lo, opts) = (range.lo.clone(), opts.clone());
         async move { kv.get(lo, Some(opts)).await }

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod connect;
 pub mod election;
 pub mod export;
+pub mod guard;
 pub mod history;
 pub mod leases;
 pub mod lister;
@@ -115,6 +116,61 @@ where
                 attempt += 1;
                 tokio::time::sleep(delay).await;
                 delay *= 2;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether a read may be sent again to another member: it never left
+/// (as [`never_sent`]), or the member it reached did not answer in time,
+/// was unavailable, or had no leader. Reads only: a write that timed out
+/// may still apply.
+fn read_again(err: &etcd_client::Error) -> bool {
+    if never_sent(err) {
+        return true;
+    }
+    match err {
+        etcd_client::Error::GRpcStatus(s) => {
+            matches!(
+                s.code(),
+                tonic::Code::DeadlineExceeded | tonic::Code::Unavailable | tonic::Code::Cancelled
+            ) || leaderless(err)
+        }
+        etcd_client::Error::TransportError(_) => true,
+        _ => false,
+    }
+}
+
+/// Whether the member answered that the cluster has no leader (an
+/// election is running, or the member is cut off from the majority).
+pub fn leaderless(err: &etcd_client::Error) -> bool {
+    matches!(err, etcd_client::Error::GRpcStatus(s)
+        if s.message().contains("no leader") || s.message().contains("leader changed"))
+}
+
+/// Runs a read `op` again when [`read_again`] says it may: up to 6 times
+/// while it never left, and once more after a member did not answer or
+/// had no leader (by then the connection's guard has usually taken that
+/// member out of the balanced client, so the next try reaches another).
+pub async fn retry_read<T, F, Fut>(mut op: F) -> Result<T, etcd_client::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+{
+    let mut delay = std::time::Duration::from_millis(50);
+    let (mut unsent, mut failed) = (0, 0);
+    loop {
+        match op().await {
+            Err(e) if unsent < 5 && never_sent(&e) => {
+                unsent += 1;
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) if failed < 1 && read_again(&e) => {
+                failed += 1;
+                tracing::info!(error = %describe_error(&e), "read failed on one member: asking again");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
             result => return result,
         }

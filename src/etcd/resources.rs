@@ -18,7 +18,7 @@ pub async fn list_keys(
         None => prefix.to_vec(),
     };
     let end = prefix_end(prefix).unwrap_or_else(|| vec![0]);
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let mut c = client.clone();
         let opts = etcd_client::GetOptions::new()
             .with_range(end.clone())
@@ -39,7 +39,7 @@ pub async fn read_run(
     last: &[u8],
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, etcd_client::Error> {
     let end = [last, &[0]].concat();
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let mut c = client
             .kv_client()
             .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use etcd_client::{Client, GetOptions, WatchOptions};
 
-use super::{describe_error, retry_unsent};
+use super::{describe_error, retry_read};
 
 /// How long the cancelling answer to the probe watch may take (etcd sends
 /// it from its next watcher sync, every 100 ms).
@@ -57,7 +57,7 @@ pub(super) async fn probe_read(
     client: &mut Client,
     revision: i64,
 ) -> Result<i64, etcd_client::Error> {
-    let resp = retry_unsent(|| {
+    let resp = retry_read(|| {
         let mut c = client.clone();
         let mut opts = GetOptions::new().with_keys_only().with_count_only();
         if revision > 0 {

@@ -376,7 +376,7 @@ async fn read(
         // Pinned: any member that applied it answers exactly.
         opts = opts.with_revision(revision);
         let serializable = opts.clone().with_serializable();
-        let got = super::retry_unsent(|| {
+        let got = super::retry_read(|| {
             let mut kv = kv.clone();
             let (lo, opts) = (window.lo.clone(), serializable.clone());
             async move { kv.get(lo, Some(opts)).await }
@@ -388,7 +388,7 @@ async fn read(
             other => return (window, other),
         }
     }
-    let got = super::retry_unsent(|| {
+    let got = super::retry_read(|| {
         let mut kv = kv.clone();
         let (lo, opts) = (window.lo.clone(), opts.clone());
         async move { kv.get(lo, Some(opts)).await }

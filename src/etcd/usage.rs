@@ -17,7 +17,7 @@ pub struct DbStatus {
 /// The error is one line; a user without the root role on the releases
 /// that reserve `Status` to it gets [`super::STATUS_NEEDS_ROOT`].
 pub async fn db_status(client: &mut Client) -> Result<DbStatus, String> {
-    let s = super::retry_unsent(|| {
+    let s = super::retry_read(|| {
         let mut c = client.clone();
         async move { c.status().await }
     })

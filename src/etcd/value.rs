@@ -15,7 +15,7 @@ pub async fn fetch_value(
         .kv_client()
         .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
     let opts = (at > 0).then(|| etcd_client::GetOptions::new().with_revision(at));
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let (mut kv, opts) = (kv.clone(), opts.clone());
         async move { kv.get(key.to_vec(), opts).await }
     })
@@ -43,7 +43,7 @@ pub async fn fetch_at(
     key: &[u8],
     revision: i64,
 ) -> Result<Option<Vec<u8>>, etcd_client::Error> {
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let mut c = client.clone();
         let opts = etcd_client::GetOptions::new().with_revision(revision);
         async move { c.get(key.to_vec(), Some(opts)).await }
@@ -57,7 +57,7 @@ pub async fn any_under(
     client: &mut etcd_client::Client,
     prefix: &[u8],
 ) -> Result<bool, etcd_client::Error> {
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let mut c = client.clone();
         let opts = etcd_client::GetOptions::new()
             .with_prefix()

@@ -217,6 +217,8 @@ async fn watch_once<M: Send>(
                     *attempt = 0;
                 }
                 if resp.created() {
+                    // Reconnected: the next failure backs off afresh.
+                    *attempt = 0;
                     tracing::info!(epoch, from = *next, member = resp.header().map(|h| h.member_id()).unwrap_or(0), "watching");
                     let member_id = resp.header().map(|h| h.member_id()).unwrap_or(0);
                     let status = WatchStatus::Watching { from: *next, member_id };
@@ -260,6 +262,17 @@ async fn watch_once<M: Send>(
                     probed = true;
                     if let Err(e) = requests.request_progress().await {
                         return Ended::Failed(describe_error(&e));
+                    }
+                    // etcd 3.5.30 leaves a progress request unanswered while
+                    // the watch starts past the cluster's revision (nothing
+                    // written since): the cluster's revision says whether
+                    // anything could have been missed at all.
+                    let read = tokio::time::timeout(PROBE_AFTER, current_revision(client, prefix)).await;
+                    if let Ok(Ok(rev)) = read {
+                        if rev < *next {
+                            last_heard = Instant::now();
+                            probed = false;
+                        }
                     }
                 }
             }

@@ -73,7 +73,7 @@ pub async fn count_prefix(
     client: &mut Client,
     prefix: &[u8],
 ) -> Result<(i64, i64), etcd_client::Error> {
-    let resp = super::retry_unsent(|| {
+    let resp = super::retry_read(|| {
         let mut c = client.clone();
         let opts = GetOptions::new().with_prefix().with_count_only();
         async move { c.get(prefix.to_vec(), Some(opts)).await }
