@@ -1,7 +1,8 @@
 # Two commands set everything up on a fresh Debian/Ubuntu machine:
 #   make demo   installs what is missing, builds, runs `etcdlens demo`
 #   make test   installs what is missing, checks formatting and lints, runs every test
-#               against etcd 3.4 (Debian) and the etcd-facing ones again on 3.5.1
+#               against etcd 3.4.23 (Debian) and the etcd-facing ones again on
+#               3.5 latest, 3.6.16 and 3.7.3 (scripts/fetch-etcd.sh)
 .PHONY: demo test build lint bench
 
 CARGO ?= cargo
