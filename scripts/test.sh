@@ -8,6 +8,9 @@
 # Each pass prints "testing against etcd X.Y.Z". A release that cannot be
 # had is said in one line and skipped, except under CI=true, where it fails
 # the run: a green CI run means all four were tested.
+# The Go clientv3 peer (tests/peers/clientv3, scripts/build-peer.sh) is
+# built against each release's clientv3 and handed to the tests as
+# ETCDLENS_PEER (under CI=true its test fails without it).
 # ETCDLENS_VERSIONS overrides the list (e.g. "3.4.23 3.7.3").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +31,16 @@ echo "Building the tests…"
 version_of() { "$1" --version | sed -n 's/^etcd Version: //p'; }
 
 # Fetch (or build) every release first, so a missing one fails early.
-declare -A dirs=()
+declare -A dirs=() peers=()
 missing=()
 for v in $versions; do
   if dir="$(scripts/fetch-etcd.sh "$v")"; then
     dirs[$v]="$dir"
+    if peer="$(scripts/build-peer.sh "$v")"; then
+      peers[$v]="$peer"
+    else
+      missing+=("(the clientv3 peer for $v)")
+    fi
   else
     missing+=("$v")
   fi
@@ -59,5 +67,6 @@ for v in $versions; do
   case "$v" in
     3.4.* | 3.7.*) targets+=(--test unit) ;;
   esac
-  PATH="${dirs[$v]}:$PATH" ETCDLENS_ETCD="$bin" "$cargo" test --locked "${targets[@]}"
+  PATH="${dirs[$v]}:$PATH" ETCDLENS_ETCD="$bin" ETCDLENS_PEER="${peers[$v]:-}" \
+    "$cargo" test --locked "${targets[@]}"
 done
