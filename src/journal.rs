@@ -101,13 +101,36 @@ impl Journal {
     }
 
     pub fn append(&self, entries: &[Entry]) -> std::io::Result<()> {
-        self.append_untrimmed(entries)?;
-        self.trim()
+        let _lock = self.lock()?;
+        self.append_unlocked(entries)?;
+        self.trim_unlocked()
+    }
+
+    /// Holds the journal's lock file (an exclusive `flock`) until dropped:
+    /// two etcdlens processes appending and trimming at once must not
+    /// drop each other's lines.
+    fn lock(&self) -> std::io::Result<std::fs::File> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(self.path.with_extension("jsonl.lock"))?;
+        f.lock()?;
+        Ok(f)
     }
 
     /// Appends without keeping the file within its bounds: for many writes
     /// in a row (an import), followed by [`Journal::trim`].
     pub fn append_untrimmed(&self, entries: &[Entry]) -> std::io::Result<()> {
+        let _lock = self.lock()?;
+        self.append_unlocked(entries)
+    }
+
+    fn append_unlocked(&self, entries: &[Entry]) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -156,6 +179,11 @@ impl Journal {
 
     /// Keeps the newest entries within the bounds.
     pub fn trim(&self) -> std::io::Result<()> {
+        let _lock = self.lock()?;
+        self.trim_unlocked()
+    }
+
+    fn trim_unlocked(&self) -> std::io::Result<()> {
         let size = std::fs::metadata(&self.path)?.len();
         let entries = self.entries();
         if entries.len() <= MAX_ENTRIES && size <= MAX_BYTES {
@@ -172,7 +200,10 @@ impl Journal {
             keep.push(line);
         }
         keep.reverse();
-        let tmp = self.path.with_extension("jsonl.tmp");
+        // A name of this process's own (the lock already keeps others out).
+        let tmp = self
+            .path
+            .with_extension(format!("jsonl.{}.tmp", std::process::id()));
         {
             let mut f = std::fs::OpenOptions::new()
                 .create(true)
@@ -192,7 +223,7 @@ impl Journal {
 /// The journal holds before-images (possibly secrets): an existing file
 /// readable or writable by others is set to 0600 before anything is
 /// written to it, or refused when that is not possible.
-fn make_private(file: &std::fs::File, path: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn make_private(file: &std::fs::File, path: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -235,6 +266,53 @@ mod tests {
             .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    /// Two writers (two etcdlens processes) appending and trimming one
+    /// journal at once lose none of the newest lines (issue 22.15: the trim
+    /// used to rename a fixed temporary file over lines just appended).
+    #[test]
+    fn two_writers_trimming_at_once_lose_no_recent_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let writers: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|who| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let j = Journal {
+                        path,
+                        context: None,
+                    };
+                    for i in 0..600 {
+                        let key = format!("/{who}/{i:04}");
+                        j.append(&[Entry::new(key.as_bytes(), Some(b"v"), 0, 1)])
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let j = Journal {
+            path,
+            context: None,
+        };
+        let entries = j.entries();
+        assert!(entries.len() <= MAX_ENTRIES, "{}", entries.len());
+        for who in ["a", "b"] {
+            for i in 500..600 {
+                let key = format!("/{who}/{i:04}");
+                assert!(j.last_for(key.as_bytes()).is_some(), "{key} lost");
+            }
+        }
+        let stray: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(stray.is_empty(), "{stray:?}");
     }
 
     /// An entry written in a context is `u`'s only there; one without a

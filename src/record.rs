@@ -40,10 +40,14 @@ const LAST_KEYS: usize = 100_000;
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Recorder> {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Every value goes in: private, as the journal and exports are.
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)?;
+        crate::journal::make_private(&file, path)?;
         Ok(Recorder {
             out: BufWriter::new(file),
             error: None,
@@ -161,6 +165,22 @@ fn put_bytes(obj: &mut Map<String, Value>, field: &str, bytes: Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 22.13: the record holds every value: 0600, as the journal.
+    #[test]
+    fn the_record_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        drop(Recorder::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // An existing one made with a wider mode is narrowed first.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(Recorder::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 
     #[test]
     fn lines_are_json_with_base64_for_binary() {

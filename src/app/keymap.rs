@@ -148,6 +148,24 @@ impl Keymap {
     /// action of the same mode). Unknown actions or keys are errors.
     pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, String> {
         let mut map = Keymap::default();
+        // Two actions of one mode given the same key: the file decides
+        // nothing, so say so rather than let the last one win silently.
+        let mut given: BTreeMap<(String, String), &str> = BTreeMap::new();
+        for (name, keys) in overrides {
+            let Some(action) = Action::from_name(name) else {
+                continue;
+            };
+            for k in keys {
+                let Some(key) = Key::parse(k) else { continue };
+                let slot = (format!("{:?}", action.mode()), key.to_string());
+                if let Some(other) = given.insert(slot, name) {
+                    return Err(format!(
+                        "[keys]: {:?} is given to both {other} and {name}: give each its own key",
+                        crate::escape::escape_str(&key.to_string())
+                    ));
+                }
+            }
+        }
         for (name, keys) in overrides {
             let action = Action::from_name(name).ok_or_else(|| {
                 let names: Vec<&str> = Action::all().map(Action::name).collect();
@@ -282,6 +300,14 @@ mod tests {
         // `r` in the conflict view is another mode: untouched.
         assert_eq!(map.action(Mode::Conflict, &key('r')), Some(Action::Reopen));
 
+        // Issue 22.19: one key for two actions of one mode is refused.
+        let mut both = BTreeMap::new();
+        both.insert("edit".to_string(), vec!["j".to_string()]);
+        both.insert("quit".to_string(), vec!["j".to_string()]);
+        assert_eq!(
+            Keymap::with_overrides(&both).unwrap_err(),
+            "[keys]: \"j\" is given to both edit and quit: give each its own key"
+        );
         let mut bad = BTreeMap::new();
         bad.insert("fly".to_string(), vec!["f".to_string()]);
         assert!(Keymap::with_overrides(&bad)
