@@ -15,6 +15,7 @@ mod k8s;
 mod leases;
 mod lister;
 mod lock;
+mod peer_clientv3;
 mod time_machine;
 mod tls;
 mod transfer;

@@ -8,7 +8,7 @@
 //! Without `ETCDLENS_PEER` each test prints a skip line and passes, except
 //! under `CI=true`, where that is a failure.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
