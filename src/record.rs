@@ -47,7 +47,10 @@ impl Recorder {
             .append(true)
             .mode(0o600)
             .open(path)?;
-        crate::journal::make_private(&file, path)?;
+        // A pipe or a device (`/dev/stdout`) is the user's to choose.
+        if file.metadata()?.is_file() {
+            crate::journal::make_private(&file, path)?;
+        }
         Ok(Recorder {
             out: BufWriter::new(file),
             error: None,
