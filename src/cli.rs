@@ -140,9 +140,14 @@ pub struct Options {
     /// Client private key (PEM).
     #[arg(long, env = "ETCDCTL_KEY", global = true)]
     pub key: Option<PathBuf>,
-    /// Do not verify the servers' certificates.
+    /// Do not verify the servers' certificates (any certificate is
+    /// accepted; the status bar says TLS NOT VERIFIED). Implies TLS.
     #[arg(long, env = "ETCDCTL_INSECURE_SKIP_TLS_VERIFY", global = true)]
     pub insecure_skip_tls_verify: bool,
+    /// Check the servers' certificates against this name instead of each
+    /// endpoint's host (e.g. behind a proxy or a tunnel). Implies TLS.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub tls_server_name: Option<String>,
     /// How long to wait for the cluster to answer when connecting (e.g. 2s, 500ms).
     #[arg(long, env = "ETCDCTL_DIAL_TIMEOUT", default_value = "2s", value_parser = parse_duration, global = true)]
     pub dial_timeout: Duration,
@@ -289,6 +294,7 @@ impl Options {
             cert: self.cert.clone(),
             key: self.key.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            tls_server_name: self.tls_server_name.clone(),
             dial_timeout: self.dial_timeout,
             command_timeout: self.command_timeout,
         })

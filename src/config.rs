@@ -10,6 +10,7 @@
 //! cacert = "/etc/etcd/ca.pem"
 //! cert = "/etc/etcd/alice.pem"
 //! key = "/etc/etcd/alice-key.pem"
+//! tls_server_name = "etcd.internal"  # the name the certificates carry
 //! prefix = "/registry/"
 //! read_only = true
 //! color = "red"                      # status bar badge and pane borders
@@ -91,6 +92,8 @@ pub struct Context {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub insecure_skip_tls_verify: Option<bool>,
+    /// The name the servers' certificates are checked against.
+    pub tls_server_name: Option<String>,
     pub dial_timeout: Option<String>,
     pub command_timeout: Option<String>,
     pub prefix: Option<String>,
@@ -208,6 +211,9 @@ pub fn apply(
         if let Some(v) = ctx.insecure_skip_tls_verify {
             opts.insecure_skip_tls_verify = v;
         }
+    }
+    if !explicit("tls_server_name") && ctx.tls_server_name.is_some() {
+        opts.tls_server_name = ctx.tls_server_name.clone();
     }
     if !explicit("dial_timeout") {
         if let Some(v) = &ctx.dial_timeout {
@@ -333,6 +339,7 @@ impl ContextBook {
                 cert: ctx.cert.clone(),
                 key: ctx.key.clone(),
                 insecure_skip_tls_verify: ctx.insecure_skip_tls_verify.unwrap_or(false),
+                tls_server_name: ctx.tls_server_name.clone(),
                 dial_timeout: duration(&ctx.dial_timeout, self.dial_timeout)?,
                 command_timeout: duration(&ctx.command_timeout, self.command_timeout)?,
             },
@@ -438,6 +445,26 @@ mod tests {
         assert_eq!(o.endpoints, ["x:1"]);
         assert_eq!(o.prefix, "/mine/");
         assert_eq!(o.user.as_deref(), Some("alice"));
+    }
+
+    /// The TLS keys reach the connection settings, at start (flags win)
+    /// and on a switch.
+    #[test]
+    fn tls_keys_reach_the_settings() {
+        let text = "[contexts.far]\nendpoints = [\"10.0.0.1:2379\"]\ninsecure_skip_tls_verify = true\ntls_server_name = \"etcd.internal\"\n";
+        let file: ConfigFile = toml::from_str(text).unwrap();
+        let ctx = &file.contexts["far"];
+        let mut o = opts(&[]);
+        apply(&mut o, ctx, &|_| false).unwrap();
+        let s = o.conn_settings().unwrap();
+        assert!(s.insecure_skip_tls_verify && s.wants_tls());
+        assert_eq!(s.tls_server_name.as_deref(), Some("etcd.internal"));
+        let mut o = opts(&["--tls-server-name", "other"]);
+        apply(&mut o, ctx, &|name| name == "tls_server_name").unwrap();
+        assert_eq!(o.tls_server_name.as_deref(), Some("other"));
+        let r = book(text, false).resolve("far", None).unwrap().settings;
+        assert!(r.insecure_skip_tls_verify);
+        assert_eq!(r.tls_server_name.as_deref(), Some("etcd.internal"));
     }
 
     fn book(text: &str, read_only: bool) -> ContextBook {

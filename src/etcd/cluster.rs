@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmType, Client, ConnectOptions};
 
-use super::connect::{tls_options, ConnSettings};
+use super::connect::{dial, ConnSettings};
 use super::describe_error;
 use super::types::{ClusterInfo, MemberInfo, MemberStatus};
 
@@ -62,13 +62,11 @@ async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<Membe
     if let Some((user, password)) = &settings.user {
         opts = opts.with_user(user.clone(), password.clone());
     }
-    if urls.iter().any(|u| u.starts_with("https://")) {
-        opts = opts.with_tls(tls_options(settings)?);
-    }
+    let tls = urls.iter().any(|u| u.starts_with("https://"));
     let attempt = async {
-        let mut c = Client::connect(urls, Some(opts))
+        let mut c = dial(urls, settings, tls, opts)
             .await
-            .map_err(|e| describe_error(&e))?;
+            .map_err(|e| e.explain(false))?;
         let start = Instant::now();
         let s = c.status().await.map_err(|e| describe_error(&e))?;
         Ok(MemberStatus {

@@ -1,9 +1,23 @@
 //! Building a client from the connection settings and checking that the
 //! cluster answers before the terminal is touched.
+//!
+//! Every client is made by `dial`: etcd-client's balanced channel, with each
+//! endpoint's TLS set here (`Routes`): checked against `--tls-server-name`,
+//! or not checked at all (`--insecure-skip-tls-verify`: any certificate,
+//! the handshake's signatures still verified).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::sync::mpsc::Sender;
+use tonic::transport::channel::Change;
+use tonic::transport::{Endpoint, Uri};
 
 #[derive(Clone, Default)]
 pub struct ConnSettings {
@@ -12,7 +26,11 @@ pub struct ConnSettings {
     pub cacert: Option<std::path::PathBuf>,
     pub cert: Option<std::path::PathBuf>,
     pub key: Option<std::path::PathBuf>,
+    /// Accept any server certificate (the status bar says so).
     pub insecure_skip_tls_verify: bool,
+    /// The name the servers' certificates are checked against (default:
+    /// each endpoint's host).
+    pub tls_server_name: Option<String>,
     pub dial_timeout: Duration,
     pub command_timeout: Duration,
 }
@@ -26,9 +44,23 @@ impl std::fmt::Debug for ConnSettings {
             .field("cacert", &self.cacert)
             .field("cert", &self.cert)
             .field("key", &self.key)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_server_name", &self.tls_server_name)
             .field("dial_timeout", &self.dial_timeout)
             .field("command_timeout", &self.command_timeout)
             .finish()
+    }
+}
+
+impl ConnSettings {
+    /// Whether the endpoints are spoken to over TLS: an `https://` one, or
+    /// any TLS setting given (bare `host:port` endpoints then use TLS).
+    pub fn wants_tls(&self) -> bool {
+        self.cacert.is_some()
+            || self.cert.is_some()
+            || self.insecure_skip_tls_verify
+            || self.tls_server_name.is_some()
+            || self.endpoints.iter().any(|e| e.starts_with("https://"))
     }
 }
 
@@ -51,6 +83,7 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 /// Connects and checks that the cluster answers within the dial timeout.
 /// The error is one line naming the cause.
 pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
+    let label = settings.endpoints.join(",");
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(settings.dial_timeout)
         .with_keep_alive(Duration::from_secs(10), Duration::from_secs(5))
@@ -65,22 +98,13 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
             .with_user(user.clone(), password.clone())
             .with_auto_token_refresh(true);
     }
-    let wants_tls = settings.cacert.is_some()
-        || settings.cert.is_some()
-        || settings.endpoints.iter().any(|e| e.starts_with("https://"));
-    if settings.insecure_skip_tls_verify {
-        return Err("--insecure-skip-tls-verify is not supported yet".into());
-    }
-    if wants_tls {
-        opts = opts.with_tls(tls_options(settings)?);
-    }
+    tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = settings.wants_tls(), "connecting");
     let endpoints: Vec<String> = settings.endpoints.clone();
     let wants_client_cert = settings.cert.is_some();
-    let label = endpoints.join(",");
     let attempt = async {
-        let mut client = Client::connect(&endpoints, Some(opts))
+        let mut client = dial(&endpoints, settings, settings.wants_tls(), opts)
             .await
-            .map_err(|e| explain(&e, wants_client_cert))?;
+            .map_err(|e| e.explain(wants_client_cert))?;
         let status = client
             .status()
             .await
@@ -88,7 +112,6 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         let revision = status.header().map(|h| h.revision()).unwrap_or(0);
         Ok::<_, String>((client, revision))
     };
-    tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = wants_tls, "connecting");
     let (client, revision) = tokio::time::timeout(settings.dial_timeout, attempt)
         .await
         .map_err(|_| {
@@ -105,6 +128,239 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         revision,
         settings: settings.clone(),
     })
+}
+
+/// Why `dial` could not make a client.
+pub enum DialError {
+    /// The settings (a file, a name) are wrong.
+    Settings(String),
+    Client(etcd_client::Error),
+}
+
+impl DialError {
+    pub fn explain(&self, client_cert: bool) -> String {
+        match self {
+            DialError::Settings(e) => e.clone(),
+            DialError::Client(e) => explain(e, client_cert),
+        }
+    }
+}
+
+/// A client for `endpoints` with `opts`, over TLS (as `settings` say) when
+/// `tls`.
+pub async fn dial(
+    endpoints: &[String],
+    settings: &ConnSettings,
+    tls: bool,
+    mut opts: ConnectOptions,
+) -> Result<Client, DialError> {
+    let routes = Routes::new(endpoints, settings, tls).map_err(DialError::Settings)?;
+    if let Some(base) = &routes.base {
+        opts = opts.with_tls(base.clone());
+    }
+    let urls = routes.urls.clone();
+    Client::connect_with_balanced_channel(&urls, Some(opts), routes)
+        .await
+        .map_err(DialError::Client)
+}
+
+/// What each endpoint is dialled as and, with TLS, its own TLS settings: etcd-client gives every endpoint
+/// the same `TlsOptions`, so the balanced channel built here sets each
+/// endpoint's again as it is added (`BalancedChannelBuilder`).
+struct Routes {
+    /// What etcd-client is given to dial.
+    urls: Vec<String>,
+    /// The options etcd-client builds its endpoints with (then replaced).
+    base: Option<TlsOptions>,
+    /// By the dialled URL's authority (`127.0.0.1:40123`).
+    tls: HashMap<String, TlsOptions>,
+    /// `--insecure-skip-tls-verify`.
+    verifier: Option<Arc<dyn ServerCertVerifier>>,
+}
+
+impl Routes {
+    fn new(endpoints: &[String], settings: &ConnSettings, tls: bool) -> Result<Routes, String> {
+        let base = tls.then(|| tls_options(settings)).transpose()?;
+        let verifier: Option<Arc<dyn ServerCertVerifier>> = settings
+            .insecure_skip_tls_verify
+            .then(|| Arc::new(AnyServerCert::new()) as Arc<dyn ServerCertVerifier>);
+        let mut routes = Routes {
+            urls: Vec::new(),
+            base: base.clone(),
+            tls: HashMap::new(),
+            verifier,
+        };
+        for endpoint in endpoints {
+            let url = endpoint.clone();
+            if let Some(base) = &base {
+                // The name the certificate must carry: the one given, else
+                // the URL's own host.
+                let name = settings.tls_server_name.clone();
+                let mut options = base.clone();
+                if let Some(name) = name {
+                    options = options.domain_name(name);
+                }
+                let authority = authority(&url)?;
+                // Built once here, so a bad name or file is an error now
+                // rather than a missing endpoint later.
+                let probe = Endpoint::from_shared(format!("https://{authority}"))
+                    .map_err(|e| format!("bad endpoint {endpoint:?}: {e}"))?;
+                routes
+                    .configure(probe, &options)
+                    .map_err(|e| format!("TLS settings: {}", source_text(&e)))?;
+                routes.tls.insert(authority, options);
+            }
+            routes.urls.push(url);
+        }
+        Ok(routes)
+    }
+
+    fn configure(
+        &self,
+        endpoint: Endpoint,
+        options: &TlsOptions,
+    ) -> Result<Endpoint, tonic::transport::Error> {
+        match &self.verifier {
+            Some(v) => endpoint.tls_config_with_verifier(options.clone(), v.clone()),
+            None => endpoint.tls_config(options.clone()),
+        }
+    }
+}
+
+impl etcd_client::BalancedChannelBuilder for Routes {
+    type Error = tonic::transport::Error;
+
+    fn balanced_channel(
+        self,
+        buffer_size: usize,
+    ) -> Result<(etcd_client::Channel, Sender<Change<Uri, Endpoint>>), Self::Error> {
+        let (channel, inner) = tonic::transport::Channel::balance_channel(buffer_size);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Change<Uri, Endpoint>>(buffer_size);
+        // Ends when the client (holding `tx`) is dropped.
+        tokio::spawn(async move {
+            while let Some(change) = rx.recv().await {
+                let change = match change {
+                    Change::Insert(uri, endpoint) => {
+                        let key = uri.authority().map(|a| a.as_str().to_string());
+                        match key.and_then(|k| self.tls.get(&k)) {
+                            Some(options) => match self.configure(endpoint, options) {
+                                Ok(endpoint) => Change::Insert(uri, endpoint),
+                                Err(e) => {
+                                    // Checked in `Routes::new`: not seen.
+                                    tracing::error!(%uri, error = %e, "endpoint TLS");
+                                    continue;
+                                }
+                            },
+                            None => Change::Insert(uri, endpoint),
+                        }
+                    }
+                    other => other,
+                };
+                if inner.send(change).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok((etcd_client::Channel::Tonic(channel), tx))
+    }
+}
+
+/// `https://`, `http://` or nothing, and the rest.
+fn split_scheme(endpoint: &str) -> (&str, &str) {
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = endpoint.strip_prefix(scheme) {
+            return (scheme, rest);
+        }
+    }
+    ("", endpoint)
+}
+
+/// The URL's `host:port` as etcd-client's endpoint (and so the balanced
+/// channel's key) will have it.
+fn authority(url: &str) -> Result<String, String> {
+    let (_, rest) = split_scheme(url);
+    let uri: Uri = format!("https://{rest}")
+        .parse()
+        .map_err(|e| format!("bad endpoint {url:?}: {e}"))?;
+    uri.authority()
+        .map(|a| a.as_str().to_string())
+        .ok_or_else(|| format!("bad endpoint {url:?}: no host"))
+}
+
+fn source_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = s.to_string();
+        source = s.source();
+    }
+    text
+}
+
+/// `--insecure-skip-tls-verify`: any certificate is accepted, whoever
+/// signed it and whatever names it carries, but the handshake is still
+/// checked to be signed by that certificate's key (so the connection is
+/// encrypted to whoever holds it: not authenticated, not in the clear).
+#[derive(Debug)]
+struct AnyServerCert {
+    provider: Arc<CryptoProvider>,
+}
+
+impl AnyServerCert {
+    fn new() -> Self {
+        // The provider tonic uses too.
+        let provider = CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        AnyServerCert { provider }
+    }
+}
+
+impl ServerCertVerifier for AnyServerCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// One line for a failed connection check.
@@ -131,13 +387,18 @@ fn explain(e: &etcd_client::Error, client_cert: bool) -> String {
     }
 }
 
+/// The TLS options every endpoint starts from: the CA (not with
+/// `--insecure-skip-tls-verify`: nothing is checked against it) and the
+/// client certificate.
 pub fn tls_options(settings: &ConnSettings) -> Result<TlsOptions, String> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };
     let mut tls = TlsOptions::new();
     if let Some(ca) = &settings.cacert {
-        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+        if !settings.insecure_skip_tls_verify {
+            tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+        }
     }
     match (&settings.cert, &settings.key) {
         (Some(cert), Some(key)) => {
