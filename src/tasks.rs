@@ -448,9 +448,10 @@ impl Tasks {
             }
             Cmd::ClusterStatus => {
                 let settings = self.conn.settings.clone();
-                self.reply(
-                    async move { Msg::Cluster(cluster::collect(&mut client, &settings).await) },
-                );
+                let tunnel = self.conn.tunnel.clone();
+                self.reply(async move {
+                    Msg::Cluster(cluster::collect(&mut client, &settings, tunnel.as_ref()).await)
+                });
             }
             Cmd::Find { id, prefix, query } => {
                 if let Some((_, old)) = self.find_task.take() {

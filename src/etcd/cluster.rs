@@ -2,17 +2,25 @@
 //! over a connection to that member alone (so a dead one shows as such),
 //! with its latency; active alarms; the oldest revision held.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmType, Client, ConnectOptions};
 
 use super::connect::{dial, ConnSettings};
 use super::describe_error;
+use super::ssh::Tunnel;
 use super::types::{ClusterInfo, MemberInfo, MemberStatus};
 
 const MEMBER_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<ClusterInfo, String> {
+/// `tunnel`: the connection's, through which members it forwards are
+/// reached (others are asked directly).
+pub async fn collect(
+    client: &mut Client,
+    settings: &ConnSettings,
+    tunnel: Option<&Arc<Tunnel>>,
+) -> Result<ClusterInfo, String> {
     let list = super::retry_unsent(|| {
         let mut c = client.clone();
         async move { c.member_list().await }
@@ -23,7 +31,7 @@ pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<Clu
     let asks = list.members().iter().map(|m| {
         let urls = m.client_urls().to_vec();
         let settings = settings.clone();
-        async move { member_status(&urls, &settings).await }
+        async move { member_status(&urls, &settings, tunnel).await }
     });
     let statuses = futures::future::join_all(asks).await;
     for (m, status) in list.members().iter().zip(statuses) {
@@ -55,7 +63,11 @@ pub async fn collect(client: &mut Client, settings: &ConnSettings) -> Result<Clu
     })
 }
 
-async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<MemberStatus, String> {
+async fn member_status(
+    urls: &[String],
+    settings: &ConnSettings,
+    tunnel: Option<&Arc<Tunnel>>,
+) -> Result<MemberStatus, String> {
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(MEMBER_TIMEOUT)
         .with_timeout(MEMBER_TIMEOUT);
@@ -64,7 +76,7 @@ async fn member_status(urls: &[String], settings: &ConnSettings) -> Result<Membe
     }
     let tls = urls.iter().any(|u| u.starts_with("https://"));
     let attempt = async {
-        let mut c = dial(urls, settings, tls, opts)
+        let mut c = dial(urls, settings, tls, opts, tunnel)
             .await
             .map_err(|e| e.explain(false))?;
         let start = Instant::now();

@@ -2,9 +2,10 @@
 //! cluster answers before the terminal is touched.
 //!
 //! Every client is made by `dial`: etcd-client's balanced channel, with each
-//! endpoint's TLS set here (`Routes`): checked against `--tls-server-name`,
-//! or not checked at all (`--insecure-skip-tls-verify`: any certificate,
-//! the handshake's signatures still verified).
+//! endpoint's TLS set here (`Routes`): checked against `--tls-server-name`
+//! (or, through an SSH tunnel, the endpoint's real host rather than the
+//! local forward's), or not checked at all (`--insecure-skip-tls-verify`:
+//! any certificate, the handshake's signatures still verified).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +20,8 @@ use tokio::sync::mpsc::Sender;
 use tonic::transport::channel::Change;
 use tonic::transport::{Endpoint, Uri};
 
+use super::ssh::Tunnel;
+
 #[derive(Clone, Default)]
 pub struct ConnSettings {
     pub endpoints: Vec<String>,
@@ -31,6 +34,10 @@ pub struct ConnSettings {
     /// The name the servers' certificates are checked against (default:
     /// each endpoint's host).
     pub tls_server_name: Option<String>,
+    /// Reach the endpoints through this SSH jump host (`user@host`).
+    pub ssh: Option<String>,
+    /// The ssh config file (`ssh -F`); default: the user's own.
+    pub ssh_config: Option<std::path::PathBuf>,
     pub dial_timeout: Duration,
     pub command_timeout: Duration,
 }
@@ -46,6 +53,8 @@ impl std::fmt::Debug for ConnSettings {
             .field("key", &self.key)
             .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
             .field("tls_server_name", &self.tls_server_name)
+            .field("ssh", &self.ssh)
+            .field("ssh_config", &self.ssh_config)
             .field("dial_timeout", &self.dial_timeout)
             .field("command_timeout", &self.command_timeout)
             .finish()
@@ -74,14 +83,31 @@ pub struct Connection {
     pub revision: i64,
     /// How it was made (to reach single members the same way).
     pub settings: ConnSettings,
+    /// The SSH tunnel the endpoints are reached through (the client holds
+    /// it too: its `ssh` runs as long as a clone of either does).
+    pub tunnel: Option<Arc<Tunnel>>,
+}
+
+impl Connection {
+    /// Where it is connected, as the status bar says it: the endpoints,
+    /// and the jump host they are reached through.
+    pub fn label(&self) -> String {
+        let endpoints = self.endpoints.join(",");
+        match &self.tunnel {
+            Some(t) => format!("{endpoints} via ssh {}", t.destination()),
+            None => endpoints,
+        }
+    }
 }
 
 /// Largest response accepted (tonic's default of 4 MiB is too small for a
 /// big value or a page of long keys).
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
-/// Connects and checks that the cluster answers within the dial timeout.
-/// The error is one line naming the cause.
+/// Connects and checks that the cluster answers within the dial timeout
+/// (through the SSH tunnel when the settings name one: its ports are
+/// waited for within a dial timeout of their own). The error is one line
+/// naming the cause.
 pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
     let label = settings.endpoints.join(",");
     let mut opts = ConnectOptions::new()
@@ -98,13 +124,32 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
             .with_user(user.clone(), password.clone())
             .with_auto_token_refresh(true);
     }
-    tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = settings.wants_tls(), "connecting");
+    tracing::info!(endpoints = ?settings.endpoints, user = ?settings.user.as_ref().map(|(u, _)| u), tls = settings.wants_tls(), ssh = ?settings.ssh, "connecting");
+    let tunnel = match &settings.ssh {
+        Some(destination) => Some(Arc::new(
+            Tunnel::open(
+                destination,
+                settings.ssh_config.as_deref(),
+                &settings.endpoints,
+                settings.dial_timeout,
+            )
+            .await
+            .map_err(|e| format!("cannot connect to {label}: {e}"))?,
+        )),
+        None => None,
+    };
     let endpoints: Vec<String> = settings.endpoints.clone();
     let wants_client_cert = settings.cert.is_some();
     let attempt = async {
-        let mut client = dial(&endpoints, settings, settings.wants_tls(), opts)
-            .await
-            .map_err(|e| e.explain(wants_client_cert))?;
+        let mut client = dial(
+            &endpoints,
+            settings,
+            settings.wants_tls(),
+            opts,
+            tunnel.as_ref(),
+        )
+        .await
+        .map_err(|e| e.explain(wants_client_cert))?;
         let status = client
             .status()
             .await
@@ -112,21 +157,28 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         let revision = status.header().map(|h| h.revision()).unwrap_or(0);
         Ok::<_, String>((client, revision))
     };
+    // What ssh said last (a forward the jump host could not open) names
+    // the cause better than the closed connection etcd-client saw.
+    let through = |e: String| match tunnel.as_deref().and_then(Tunnel::last_message) {
+        Some(said) => format!("{e} (ssh: {said})"),
+        None => e,
+    };
     let (client, revision) = tokio::time::timeout(settings.dial_timeout, attempt)
         .await
         .map_err(|_| {
-            format!(
+            through(format!(
                 "cannot connect to {label}: no answer within {}",
                 humantime::format_duration(settings.dial_timeout)
-            )
+            ))
         })?
-        .map_err(|e| format!("cannot connect to {label}: {e}"))?;
+        .map_err(|e| through(format!("cannot connect to {label}: {e}")))?;
     Ok(Connection {
         client,
         endpoints,
         command_timeout: settings.command_timeout,
         revision,
         settings: settings.clone(),
+        tunnel,
     })
 }
 
@@ -147,14 +199,17 @@ impl DialError {
 }
 
 /// A client for `endpoints` with `opts`, over TLS (as `settings` say) when
-/// `tls`.
+/// `tls`, through the tunnel's local ports for the endpoints it forwards.
+/// The client keeps the tunnel: its `ssh` runs as long as a clone of the
+/// client does.
 pub async fn dial(
     endpoints: &[String],
     settings: &ConnSettings,
     tls: bool,
     mut opts: ConnectOptions,
+    tunnel: Option<&Arc<Tunnel>>,
 ) -> Result<Client, DialError> {
-    let routes = Routes::new(endpoints, settings, tls).map_err(DialError::Settings)?;
+    let routes = Routes::new(endpoints, settings, tls, tunnel).map_err(DialError::Settings)?;
     if let Some(base) = &routes.base {
         opts = opts.with_tls(base.clone());
     }
@@ -164,7 +219,8 @@ pub async fn dial(
         .map_err(DialError::Client)
 }
 
-/// What each endpoint is dialled as and, with TLS, its own TLS settings: etcd-client gives every endpoint
+/// What each endpoint is dialled as (the tunnel's local port, or itself)
+/// and, with TLS, its own TLS settings: etcd-client gives every endpoint
 /// the same `TlsOptions`, so the balanced channel built here sets each
 /// endpoint's again as it is added (`BalancedChannelBuilder`).
 struct Routes {
@@ -176,10 +232,17 @@ struct Routes {
     tls: HashMap<String, TlsOptions>,
     /// `--insecure-skip-tls-verify`.
     verifier: Option<Arc<dyn ServerCertVerifier>>,
+    /// Held by the balanced channel's task, which ends with the client.
+    _tunnel: Option<Arc<Tunnel>>,
 }
 
 impl Routes {
-    fn new(endpoints: &[String], settings: &ConnSettings, tls: bool) -> Result<Routes, String> {
+    fn new(
+        endpoints: &[String],
+        settings: &ConnSettings,
+        tls: bool,
+        tunnel: Option<&Arc<Tunnel>>,
+    ) -> Result<Routes, String> {
         let base = tls.then(|| tls_options(settings)).transpose()?;
         let verifier: Option<Arc<dyn ServerCertVerifier>> = settings
             .insecure_skip_tls_verify
@@ -189,13 +252,26 @@ impl Routes {
             base: base.clone(),
             tls: HashMap::new(),
             verifier,
+            _tunnel: tunnel.cloned(),
         };
         for endpoint in endpoints {
-            let url = endpoint.clone();
+            let (scheme, rest) = split_scheme(endpoint);
+            let target = super::ssh::host_port(rest);
+            let forwarded = match (tunnel, &target) {
+                (Some(t), Some((host, port))) => t.local_port(host, *port),
+                _ => None,
+            };
+            let url = match forwarded {
+                Some(local) => format!("{scheme}127.0.0.1:{local}"),
+                None => endpoint.clone(),
+            };
             if let Some(base) = &base {
                 // The name the certificate must carry: the one given, else
-                // the URL's own host.
-                let name = settings.tls_server_name.clone();
+                // the real host behind a forward, else the URL's own host.
+                let name = settings
+                    .tls_server_name
+                    .clone()
+                    .or_else(|| forwarded.and(target.as_ref()).map(|(host, _)| host.clone()));
                 let mut options = base.clone();
                 if let Some(name) = name {
                     options = options.domain_name(name);

@@ -16,6 +16,7 @@ pub mod revision;
 pub mod scan;
 pub mod segments;
 pub mod session;
+pub mod ssh;
 pub mod types;
 pub mod usage;
 pub mod value;
