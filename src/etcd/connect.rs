@@ -150,11 +150,17 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         )
         .await
         .map_err(|e| e.explain(wants_client_cert))?;
-        let status = client
-            .status()
-            .await
-            .map_err(|e| explain(&e, wants_client_cert))?;
-        let revision = status.header().map(|h| h.revision()).unwrap_or(0);
+        let revision = match client.status().await {
+            Ok(status) => status.header().map(|h| h.revision()).unwrap_or(0),
+            // Newer etcd (later 3.5 releases on) lets only root ask for a
+            // member's status. Denied, the server was still reached and
+            // the user authenticated: the first listing brings the
+            // revision.
+            Err(etcd_client::Error::GRpcStatus(s)) if s.code() == tonic::Code::PermissionDenied => {
+                0
+            }
+            Err(e) => return Err(explain(&e, wants_client_cert)),
+        };
         Ok::<_, String>((client, revision))
     };
     // What ssh said last (a forward the jump host could not open) names
@@ -163,15 +169,21 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         Some(said) => format!("{e} (ssh: {said})"),
         None => e,
     };
-    let (client, revision) = tokio::time::timeout(settings.dial_timeout, attempt)
+    let connected = tokio::time::timeout(settings.dial_timeout, attempt)
         .await
         .map_err(|_| {
             through(format!(
                 "cannot connect to {label}: no answer within {}",
                 humantime::format_duration(settings.dial_timeout)
             ))
-        })?
-        .map_err(|e| through(format!("cannot connect to {label}: {e}")))?;
+        })
+        .and_then(|r| r.map_err(|e| through(format!("cannot connect to {label}: {e}"))));
+    // Not connected: its ssh ends now (the dropped client's channel task,
+    // which holds the tunnel too, may not run again before exit).
+    if let (Err(_), Some(t)) = (&connected, &tunnel) {
+        t.stop();
+    }
+    let (client, revision) = connected?;
     Ok(Connection {
         client,
         endpoints,

@@ -334,15 +334,21 @@ impl Tunnel {
     pub fn pid(&self) -> u32 {
         self.child.lock().unwrap().id()
     }
+
+    /// Kills `ssh` now (and reaps it: a killed process ends at once).
+    pub fn stop(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(None) = child.try_wait() {
+            let _ = child.kill();
+            let _ = child.wait();
+            tracing::info!(destination = %self.destination, "ssh tunnel stopped");
+        }
+    }
 }
 
 impl Drop for Tunnel {
     fn drop(&mut self) {
-        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
-        let _ = child.kill();
-        // Killed: reaped at once.
-        let _ = child.wait();
-        tracing::info!(destination = %self.destination, "ssh tunnel stopped");
+        self.stop();
     }
 }
 
