@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what etcdlens needs on Debian/Ubuntu, and says what and why.
 #   scripts/ensure-deps.sh demo   -> build + run the demo
-#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl,
+#   scripts/ensure-deps.sh test   -> build + run the tests (adds tmux, openssl, ssh, sshd,
 #                                    and what scripts/fetch-etcd.sh needs to bring
 #                                    the other etcd releases: dpkg, Go, pip)
 #   add --check to only report what is missing (exit 1 if anything is)
@@ -66,10 +66,34 @@ can_tmux() {
   tmux -S "$sock" kill-server >/dev/null 2>&1 || true
 }
 
-can_openssl_ec() {
+# OpenSSL 3: `genrsa -traditional` writes PKCS#1 (1.1 has no such flag).
+can_openssl_keys() {
   command -v openssl >/dev/null 2>&1 || return 1
   openssl ecparam -name prime256v1 -genkey -noout -out "$probe_dir/k.pem" >/dev/null 2>&1 &&
-    openssl ec -in "$probe_dir/k.pem" -out "$probe_dir/k2.pem" >/dev/null 2>&1
+    openssl ec -in "$probe_dir/k.pem" -out "$probe_dir/k2.pem" >/dev/null 2>&1 &&
+    openssl genrsa -traditional -out "$probe_dir/rsa.pem" 2048 >/dev/null 2>&1 &&
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$probe_dir/p8.pem" >/dev/null 2>&1
+}
+
+can_ssh() {
+  command -v ssh >/dev/null 2>&1 && ssh -V >/dev/null 2>&1
+}
+
+# sshd must be run by its absolute path (it is in /usr/sbin, often not on a
+# user's PATH); run as root it also wants /run/sshd, which systemd makes
+# when it starts the service (the tests' own sshd is not the service).
+sshd_bin() {
+  if command -v sshd >/dev/null 2>&1; then command -v sshd
+  elif [ -x /usr/sbin/sshd ]; then echo /usr/sbin/sshd
+  else return 1
+  fi
+}
+can_sshd() {
+  local bin
+  bin="$(sshd_bin)" || return 1
+  rm -f "$probe_dir/host_key" "$probe_dir/host_key.pub"
+  ssh-keygen -q -t ed25519 -N '' -f "$probe_dir/host_key" >/dev/null 2>&1 || return 1
+  "$bin" -t -f /dev/null -o "HostKey=$probe_dir/host_key" >/dev/null 2>&1
 }
 
 # What scripts/fetch-etcd.sh needs for the other releases the tests run on.
@@ -137,7 +161,9 @@ need can_etcd etcd-server "the etcd server (3.4) the demo and the tests start lo
 need can_etcdctl etcd-client "etcdctl, to poke at the cluster beside etcdlens (the tests use it as a peer)"
 if [ "$purpose" = test ]; then
   need can_tmux tmux "the end-to-end tests drive etcdlens in a real terminal through tmux"
-  need can_openssl_ec openssl "the TLS tests convert a key to the SEC1 (EC PRIVATE KEY) form"
+  need can_openssl_keys openssl "the TLS tests make certificates and keys in every form (RSA PKCS#1 and PKCS#8, EC SEC1)"
+  need can_ssh openssh-client "the SSH tests run etcdlens's tunnel (--ssh) through the system ssh"
+  need can_sshd openssh-server "the SSH tests start their own sshd on 127.0.0.1 as the jump host (sshd -t must accept a generated host key; as root it needs /run/sshd, made below)"
   need can_dpkg_x dpkg "apt-get download and dpkg -x bring etcd 3.5 (Debian sid's packages, not installed) for a test pass"
   # Go and pip are reported, not installed: Debian's golang-go is older
   # than etcd 3.6 asks, and pip only serves a fallback.
@@ -180,6 +206,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# As the sshd service would have it (its unit's RuntimeDirectory).
+if [ "$purpose" = test ] && ! can_sshd && sshd_bin >/dev/null; then
+  $sudo mkdir -p -m 0755 /run/sshd
+fi
 
 # Check again: an install that did not give the capability is an error now,
 # not a build failure later.
@@ -190,7 +220,9 @@ can_etcd || failed+=("etcd")
 can_etcdctl || failed+=("etcdctl")
 if [ "$purpose" = test ]; then
   can_tmux || failed+=("tmux")
-  can_openssl_ec || failed+=("openssl")
+  can_openssl_keys || failed+=("openssl")
+  can_ssh || failed+=("ssh")
+  can_sshd || failed+=("sshd")
   can_dpkg_x || failed+=("apt-get download + dpkg -x")
 fi
 if [ ${#failed[@]} -ne 0 ]; then

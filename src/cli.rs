@@ -140,9 +140,22 @@ pub struct Options {
     /// Client private key (PEM).
     #[arg(long, env = "ETCDCTL_KEY", global = true)]
     pub key: Option<PathBuf>,
-    /// Do not verify the servers' certificates.
+    /// Do not verify the servers' certificates (any certificate is
+    /// accepted; the status bar says TLS NOT VERIFIED). Implies TLS.
     #[arg(long, env = "ETCDCTL_INSECURE_SKIP_TLS_VERIFY", global = true)]
     pub insecure_skip_tls_verify: bool,
+    /// Check the servers' certificates against this name instead of each
+    /// endpoint's host (e.g. behind a proxy or a tunnel). Implies TLS.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub tls_server_name: Option<String>,
+    /// Reach the endpoints through this SSH jump host (user@host): one
+    /// local port forward per endpoint, by the system ssh (its config,
+    /// agent and known_hosts apply).
+    #[arg(long, value_name = "USER@HOST", global = true)]
+    pub ssh: Option<String>,
+    /// The config file ssh reads for --ssh (ssh -F) instead of the user's.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssh_config: Option<PathBuf>,
     /// How long to wait for the cluster to answer when connecting (e.g. 2s, 500ms).
     #[arg(long, env = "ETCDCTL_DIAL_TIMEOUT", default_value = "2s", value_parser = parse_duration, global = true)]
     pub dial_timeout: Duration,
@@ -289,6 +302,9 @@ impl Options {
             cert: self.cert.clone(),
             key: self.key.clone(),
             insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+            tls_server_name: self.tls_server_name.clone(),
+            ssh: self.ssh.clone(),
+            ssh_config: self.ssh_config.clone(),
             dial_timeout: self.dial_timeout,
             command_timeout: self.command_timeout,
         })

@@ -10,6 +10,8 @@
 //! cacert = "/etc/etcd/ca.pem"
 //! cert = "/etc/etcd/alice.pem"
 //! key = "/etc/etcd/alice-key.pem"
+//! tls_server_name = "etcd.internal"  # the name the certificates carry
+//! ssh = "alice@bastion"              # through an SSH jump host
 //! prefix = "/registry/"
 //! read_only = true
 //! color = "red"                      # status bar badge and pane borders
@@ -91,6 +93,12 @@ pub struct Context {
     pub cert: Option<PathBuf>,
     pub key: Option<PathBuf>,
     pub insecure_skip_tls_verify: Option<bool>,
+    /// The name the servers' certificates are checked against.
+    pub tls_server_name: Option<String>,
+    /// An SSH jump host (`user@host`) the endpoints are reached through.
+    pub ssh: Option<String>,
+    /// The config file ssh reads (`ssh -F`) for `ssh`.
+    pub ssh_config: Option<PathBuf>,
     pub dial_timeout: Option<String>,
     pub command_timeout: Option<String>,
     pub prefix: Option<String>,
@@ -208,6 +216,15 @@ pub fn apply(
         if let Some(v) = ctx.insecure_skip_tls_verify {
             opts.insecure_skip_tls_verify = v;
         }
+    }
+    if !explicit("tls_server_name") && ctx.tls_server_name.is_some() {
+        opts.tls_server_name = ctx.tls_server_name.clone();
+    }
+    if !explicit("ssh") && ctx.ssh.is_some() {
+        opts.ssh = ctx.ssh.clone();
+    }
+    if !explicit("ssh_config") && ctx.ssh_config.is_some() {
+        opts.ssh_config = ctx.ssh_config.clone();
     }
     if !explicit("dial_timeout") {
         if let Some(v) = &ctx.dial_timeout {
@@ -333,6 +350,9 @@ impl ContextBook {
                 cert: ctx.cert.clone(),
                 key: ctx.key.clone(),
                 insecure_skip_tls_verify: ctx.insecure_skip_tls_verify.unwrap_or(false),
+                tls_server_name: ctx.tls_server_name.clone(),
+                ssh: ctx.ssh.clone(),
+                ssh_config: ctx.ssh_config.clone(),
                 dial_timeout: duration(&ctx.dial_timeout, self.dial_timeout)?,
                 command_timeout: duration(&ctx.command_timeout, self.command_timeout)?,
             },
@@ -364,7 +384,7 @@ pub fn list(path: &Path, file: &ConfigFile) -> String {
         };
         let esc = crate::escape::escape_str;
         out.push_str(&format!(
-            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}{}\n",
+            "{}{default}\tendpoints={}\tuser={}\tprefix={}{}{}{}\n",
             esc(name),
             esc(&c
                 .endpoints
@@ -385,6 +405,10 @@ pub fn list(path: &Path, file: &ConfigFile) -> String {
             c.color
                 .as_deref()
                 .map(|c| format!("\tcolor={}", esc(c)))
+                .unwrap_or_default(),
+            c.ssh
+                .as_deref()
+                .map(|s| format!("\tssh={}", esc(s)))
                 .unwrap_or_default(),
         ));
     }
@@ -438,6 +462,37 @@ mod tests {
         assert_eq!(o.endpoints, ["x:1"]);
         assert_eq!(o.prefix, "/mine/");
         assert_eq!(o.user.as_deref(), Some("alice"));
+    }
+
+    /// The TLS and tunnel keys reach the connection settings, at start
+    /// (flags win) and on a switch.
+    #[test]
+    fn tls_and_ssh_keys_reach_the_settings() {
+        let text = "[contexts.far]\nendpoints = [\"10.0.0.1:2379\"]\ninsecure_skip_tls_verify = true\ntls_server_name = \"etcd.internal\"\nssh = \"alice@bastion\"\nssh_config = \"/tmp/ssh_config\"\n";
+        let file: ConfigFile = toml::from_str(text).unwrap();
+        let ctx = &file.contexts["far"];
+        let mut o = opts(&[]);
+        apply(&mut o, ctx, &|_| false).unwrap();
+        let s = o.conn_settings().unwrap();
+        assert!(s.insecure_skip_tls_verify && s.wants_tls());
+        assert_eq!(s.tls_server_name.as_deref(), Some("etcd.internal"));
+        assert_eq!(s.ssh.as_deref(), Some("alice@bastion"));
+        assert_eq!(s.ssh_config, Some(PathBuf::from("/tmp/ssh_config")));
+        let mut o = opts(&["--tls-server-name", "other", "--ssh", "bob@jump"]);
+        apply(&mut o, ctx, &|name| {
+            name == "tls_server_name" || name == "ssh"
+        })
+        .unwrap();
+        assert_eq!(
+            (o.tls_server_name.as_deref(), o.ssh.as_deref()),
+            (Some("other"), Some("bob@jump"))
+        );
+        let r = book(text, false).resolve("far", None).unwrap().settings;
+        assert!(r.insecure_skip_tls_verify);
+        assert_eq!(r.tls_server_name.as_deref(), Some("etcd.internal"));
+        assert_eq!(r.ssh.as_deref(), Some("alice@bastion"));
+        assert_eq!(r.ssh_config, Some(PathBuf::from("/tmp/ssh_config")));
+        assert!(list(Path::new("c.toml"), &file).contains("\tssh=alice@bastion"));
     }
 
     fn book(text: &str, read_only: bool) -> ContextBook {

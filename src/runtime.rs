@@ -108,12 +108,13 @@ fn connect_context(
         let result = connected.map(|conn| {
             let switched = Switched {
                 name,
-                endpoints: conn.endpoints.join(","),
+                endpoints: conn.label(),
                 revision: conn.revision,
                 prefix: r.prefix,
                 delimiter: r.delimiter,
                 read_only: r.read_only,
                 color: r.color,
+                tls_not_verified: conn.settings.insecure_skip_tls_verify,
             };
             (conn, switched)
         });
@@ -126,7 +127,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         book: opts.contexts.clone(),
         current,
     };
-    let (endpoints, revision) = (conn.endpoints.join(","), conn.revision);
+    let (endpoints, revision) = (conn.label(), conn.revision);
+    let tls_not_verified = conn.settings.insecure_skip_tls_verify;
     // The link holds the only handle on the connection: a switch closes it.
     let mut link = Link::start(
         conn,
@@ -144,6 +146,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut state = State::new(&opts.prefix, &opts.delimiter, endpoints, now);
     state.revision = revision;
     state.read_only = opts.read_only;
+    state.tls_not_verified = tls_not_verified;
     state.keymap = opts.keymap.clone();
     state.theme = opts
         .theme

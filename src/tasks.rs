@@ -449,8 +449,11 @@ impl Tasks {
             Cmd::ClusterStatus => {
                 let settings = self.conn.settings.clone();
                 let kept = self.conn.members.clone();
+                let tunnel = self.conn.tunnel.clone();
                 self.reply(async move {
-                    Msg::Cluster(cluster::collect(&mut client, &settings, &kept).await)
+                    Msg::Cluster(
+                        cluster::collect(&mut client, &settings, &kept, tunnel.as_ref()).await,
+                    )
                 });
             }
             Cmd::Find { id, prefix, query } => {

@@ -83,6 +83,7 @@ fn prod(read_only: bool) -> Switched {
         delimiter: b"/".to_vec(),
         read_only,
         color: Some(Color::Red),
+        tls_not_verified: false,
     }
 }
 
@@ -226,6 +227,46 @@ fn a_made_switch_starts_afresh_on_the_new_prefix_keeping_the_session() {
             .any(|c| matches!(c, Cmd::Watch { prefix, .. } if prefix == b"/registry/")),
         "{cmds:?}"
     );
+}
+
+/// A context that does not check certificates says so in the state the
+/// status bar reads; switching to one that does clears it.
+#[test]
+fn unverified_tls_comes_and_goes_with_the_context() {
+    let mut s = on_staging();
+    assert!(!s.tls_not_verified);
+    let (id, _) = switch_cmd(&command(&mut s, "ctx prod"));
+    let unverified = Switched {
+        tls_not_verified: true,
+        ..prod(false)
+    };
+    update(
+        &mut s,
+        Msg::ContextSwitched {
+            id,
+            result: Ok(unverified),
+        },
+    );
+    assert!(s.tls_not_verified);
+    // A failed switch keeps it.
+    let (id, _) = switch_cmd(&command(&mut s, "ctx staging"));
+    update(
+        &mut s,
+        Msg::ContextSwitched {
+            id,
+            result: Err("no answer within 2s".into()),
+        },
+    );
+    assert!(s.tls_not_verified);
+    let (id, _) = switch_cmd(&command(&mut s, "ctx staging"));
+    update(
+        &mut s,
+        Msg::ContextSwitched {
+            id,
+            result: Ok(prod(false)),
+        },
+    );
+    assert!(!s.tls_not_verified);
 }
 
 #[test]

@@ -220,7 +220,7 @@ async fn the_oldest_revision_is_the_compaction_point() {
         ..Default::default()
     };
     let mut client = conn.client.clone();
-    let info = etcdlens::etcd::cluster::collect(&mut client, &settings, &Default::default())
+    let info = etcdlens::etcd::cluster::collect(&mut client, &settings, &Default::default(), None)
         .await
         .unwrap();
     assert_eq!(info.oldest_revision, Ok(at));

@@ -758,3 +758,26 @@ fn a_context_colour_marks_the_status_bar_and_every_border_and_no_color_wins() {
     assert_eq!(badge.symbol(), "c");
     assert!(badge.modifier.contains(ratatui::style::Modifier::REVERSED));
 }
+
+/// `--insecure-skip-tls-verify`: the status bar says `TLS NOT VERIFIED` in
+/// the error colour, beside the context badge and the read-only marker,
+/// and a long error message does not push it out of sight.
+#[test]
+fn unverified_tls_is_said_in_the_status_bar_whatever_else_is_there() {
+    let mut s = with_contexts(state_with(&[b"/app00/", b"/config"]));
+    s.tls_not_verified = true;
+    s.error("cannot read /app00/: permission denied, and a message long enough to fill the rest of the bar");
+    let buf = render(&s);
+    let areas = etcdlens::ui::layout::areas(buf.area);
+    insta::assert_snapshot!(backgrounds(&buf, areas.status));
+    let bar = text(&buf, areas.status);
+    let at = bar.find("TLS NOT VERIFIED").expect("the badge is shown");
+    // One cell per character before it (`⬡` and `│` are one cell each).
+    let column = bar[..at].chars().count() as u16;
+    let cell = &buf[(column, areas.status.top())];
+    assert_eq!(cell.symbol(), "T");
+    assert_eq!((cell.bg, cell.fg), (Color::Red, Color::White));
+    // Off: not a word of it.
+    s.tls_not_verified = false;
+    assert!(!text(&render(&s), areas.status).contains("NOT VERIFIED"));
+}

@@ -85,6 +85,9 @@ pub struct State {
     pub endpoints: String,
     pub revision: i64,
     pub read_only: bool,
+    /// The servers' certificates are not checked
+    /// (`--insecure-skip-tls-verify`): said in the status bar, always.
+    pub tls_not_verified: bool,
     pub message: Option<Message>,
     pub help: bool,
     /// Lines the help is scrolled down.
@@ -177,6 +180,7 @@ impl State {
             endpoints,
             revision: 0,
             read_only: false,
+            tls_not_verified: false,
             message: None,
             help: false,
             help_scroll: 0,

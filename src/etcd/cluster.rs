@@ -3,12 +3,14 @@
 //! with its latency; active alarms; the oldest revision held.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmType, Client, ConnectOptions};
 
-use super::connect::{tls_options, ConnSettings};
+use super::connect::{dial, ConnSettings};
 use super::describe_error;
+use super::ssh::Tunnel;
 use super::types::{ClusterInfo, MemberInfo, MemberStatus};
 
 const MEMBER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -22,6 +24,7 @@ pub async fn collect(
     client: &mut Client,
     settings: &ConnSettings,
     kept: &MemberClients,
+    tunnel: Option<&Arc<Tunnel>>,
 ) -> Result<ClusterInfo, String> {
     let list = super::retry_read(|| {
         let mut c = client.clone();
@@ -33,7 +36,7 @@ pub async fn collect(
     let asks = list.members().iter().map(|m| {
         let urls = m.client_urls().to_vec();
         let settings = settings.clone();
-        async move { member_status(&urls, &settings, kept).await }
+        async move { member_status(&urls, &settings, kept, tunnel).await }
     });
     let statuses = futures::future::join_all(asks).await;
     for (m, status) in list.members().iter().zip(statuses) {
@@ -95,6 +98,7 @@ async fn member_status(
     urls: &[String],
     settings: &ConnSettings,
     kept: &MemberClients,
+    tunnel: Option<&Arc<Tunnel>>,
 ) -> Result<MemberStatus, Missing> {
     let id = urls.join(",");
     let known = kept.lock().await.get(&id).cloned();
@@ -102,7 +106,7 @@ async fn member_status(
         let mut c = match known {
             Some(c) => c,
             None => {
-                let c = member_client(urls, settings).await?;
+                let c = member_client(urls, settings, tunnel).await?;
                 kept.lock().await.insert(id.clone(), c.clone());
                 c
             }
@@ -138,8 +142,13 @@ async fn member_status(
         .unwrap_or_else(|_| Err(Failed("no answer".into())))
 }
 
-/// A client of one member (its client URLs), logged in as the connection.
-async fn member_client(urls: &[String], settings: &ConnSettings) -> Result<Client, Missing> {
+/// A client of one member (its client URLs), logged in as the connection,
+/// through the connection's SSH tunnel for the members it forwards.
+async fn member_client(
+    urls: &[String],
+    settings: &ConnSettings,
+    tunnel: Option<&Arc<Tunnel>>,
+) -> Result<Client, Missing> {
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(MEMBER_TIMEOUT)
         .with_timeout(MEMBER_TIMEOUT);
@@ -148,10 +157,8 @@ async fn member_client(urls: &[String], settings: &ConnSettings) -> Result<Clien
             .with_user(user.clone(), password.clone())
             .with_auto_token_refresh(true);
     }
-    if urls.iter().any(|u| u.starts_with("https://")) {
-        opts = opts.with_tls(tls_options(settings).map_err(Failed)?);
-    }
-    Client::connect(urls, Some(opts))
+    let tls = urls.iter().any(|u| u.starts_with("https://"));
+    dial(urls, settings, tls, opts, tunnel)
         .await
-        .map_err(|e| Failed(describe_error(&e)))
+        .map_err(|e| Failed(e.explain(false)))
 }

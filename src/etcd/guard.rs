@@ -19,7 +19,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use etcd_client::{Client, ConnectOptions, GetOptions};
+use etcd_client::{Client, GetOptions};
+use futures::future::BoxFuture;
+
+/// Makes the client of endpoint `i` alone (requiring a leader), as the
+/// connection dials: its TLS, its SSH tunnel.
+pub type Dialer =
+    Arc<dyn Fn(usize) -> BoxFuture<'static, Result<Client, etcd_client::Error>> + Send + Sync>;
 
 /// How often every endpoint is asked while the connection lives.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);
@@ -49,11 +55,6 @@ pub fn endpoint_uri(endpoint: &str, tls: bool) -> String {
     }
 }
 
-/// A client of one endpoint alone, requiring a leader. `Err` is one line.
-pub async fn single(endpoint: &str, opts: &ConnectOptions) -> Result<Client, etcd_client::Error> {
-    Client::connect([endpoint], Some(opts.clone().with_require_leader(true))).await
-}
-
 /// Asks one member whether it serves.
 pub async fn probe(client: &Client, timeout: Duration) -> Result<i64, etcd_client::Error> {
     let mut c = client.clone();
@@ -72,7 +73,7 @@ pub async fn probe(client: &Client, timeout: Duration) -> Result<i64, etcd_clien
 pub struct Endpoints {
     pub names: Vec<String>,
     uris: Vec<String>,
-    opts: ConnectOptions,
+    dialer: Dialer,
     clients: Vec<Option<Client>>,
     /// Whether each endpoint is in the balanced client now.
     pub serving: Arc<Mutex<Vec<bool>>>,
@@ -84,22 +85,25 @@ pub struct Endpoints {
 /// serving; the guard asks them again).
 pub async fn first_look(
     endpoints: &[String],
-    opts: &ConnectOptions,
-    tls: bool,
+    uris: &[String],
+    dialer: Dialer,
     timeout: Duration,
 ) -> (Endpoints, Vec<Result<i64, etcd_client::Error>>) {
     use futures::stream::{FuturesUnordered, StreamExt};
     let mut asks: FuturesUnordered<_> = endpoints
         .iter()
         .enumerate()
-        .map(|(i, ep)| async move {
-            let answer = tokio::time::timeout(timeout, async {
-                let client = single(ep, opts).await?;
-                let rev = probe(&client, timeout).await;
-                Ok::<_, etcd_client::Error>((client, rev))
-            })
-            .await;
-            (i, answer)
+        .map(|(i, _)| {
+            let dialer = dialer.clone();
+            async move {
+                let answer = tokio::time::timeout(timeout, async {
+                    let client = dialer(i).await?;
+                    let rev = probe(&client, timeout).await;
+                    Ok::<_, etcd_client::Error>((client, rev))
+                })
+                .await;
+                (i, answer)
+            }
         })
         .collect();
     let n = endpoints.len();
@@ -143,8 +147,8 @@ pub async fn first_look(
     let serving = results.iter().map(Result::is_ok).collect();
     let ends = Endpoints {
         names: endpoints.to_vec(),
-        uris: endpoints.iter().map(|e| endpoint_uri(e, tls)).collect(),
-        opts: opts.clone(),
+        uris: uris.to_vec(),
+        dialer,
         clients,
         serving: Arc::new(Mutex::new(serving)),
     };
@@ -202,26 +206,21 @@ pub fn start(balanced: Client, mut ends: Endpoints) -> Option<Guard> {
 
 /// Asks every endpoint once (making its client first if it has none).
 async fn look(ends: &mut Endpoints) -> Vec<bool> {
-    let opts = ends.opts.clone();
-    let asks = ends
-        .names
-        .iter()
-        .zip(ends.clients.iter_mut())
-        .map(|(name, slot)| {
-            let opts = opts.clone();
-            async move {
-                if slot.is_none() {
-                    let made = tokio::time::timeout(PROBE_TIMEOUT, single(name, &opts)).await;
-                    if let Ok(Ok(c)) = made {
-                        *slot = Some(c);
-                    }
-                }
-                match slot {
-                    Some(c) => probe(c, PROBE_TIMEOUT).await.is_ok(),
-                    None => false,
+    let dialer = ends.dialer.clone();
+    let asks = ends.clients.iter_mut().enumerate().map(|(i, slot)| {
+        let dialer = dialer.clone();
+        async move {
+            if slot.is_none() {
+                if let Ok(Ok(c)) = tokio::time::timeout(PROBE_TIMEOUT, dialer(i)).await {
+                    *slot = Some(c);
                 }
             }
-        });
+            match slot {
+                Some(c) => probe(c, PROBE_TIMEOUT).await.is_ok(),
+                None => false,
+            }
+        }
+    });
     futures::future::join_all(asks).await
 }
 

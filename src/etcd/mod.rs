@@ -17,6 +17,7 @@ pub mod revision;
 pub mod scan;
 pub mod segments;
 pub mod session;
+pub mod ssh;
 pub mod types;
 pub mod usage;
 pub mod value;
@@ -197,7 +198,9 @@ fn tls_cause(text: &str) -> Option<String> {
             .replace("DnsName(", "")
             .replace("IpAddress(", "")
             .replace(')', "");
-        format!("TLS: the server's certificate does not match the host name ({detail})")
+        format!(
+            "TLS: the server's certificate does not match the host name ({detail}); --tls-server-name checks it against another name"
+        )
     } else if t.contains("expired") && t.contains("certificate") {
         "TLS: the server's certificate has expired".to_string()
     } else if t.contains("notvalidyet") {

@@ -1,4 +1,5 @@
-//! The status bar: endpoint, cluster revision, read-only marker, messages.
+//! The status bar: endpoint, cluster revision, unverified TLS, read-only
+//! marker, messages.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -85,6 +86,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ),
         Span::raw(format!("│ rev {} ", state.revision)),
     ]);
+    // Before anything that comes and goes, so a long message never hides it.
+    if state.tls_not_verified {
+        spans.push(Span::styled(
+            " TLS NOT VERIFIED ",
+            Style::new()
+                .bg(Color::Red)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     if let Some(at) = state.tree.at {
         spans.push(Span::styled(
             format!(" @ rev {at}: the past, read-only "),

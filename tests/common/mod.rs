@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod pki;
 pub mod proc;
+pub mod sshd;
 pub mod tmux;
 
 use std::time::Duration;

@@ -61,4 +61,6 @@ pub struct Switched {
     pub delimiter: Vec<u8>,
     pub read_only: bool,
     pub color: Option<Color>,
+    /// The context does not check the servers' certificates.
+    pub tls_not_verified: bool,
 }

@@ -139,6 +139,7 @@ pub fn on_switched(
     next.size = state.size;
     next.revision = s.revision;
     next.read_only = s.read_only;
+    next.tls_not_verified = s.tls_not_verified;
     next.keymap = std::mem::take(&mut state.keymap);
     next.theme = state.theme;
     next.command_history = std::mem::take(&mut state.command_history);
