@@ -151,7 +151,7 @@ pub fn leaderless(err: &etcd_client::Error) -> bool {
 }
 
 /// Runs a read `op` again when [`read_again`] says it may: up to 6 times
-/// while it never left, and once more after a member did not answer or
+/// while it never left, and twice more after a member did not answer or
 /// had no leader (by then the connection's guard has usually taken that
 /// member out of the balanced client, so the next try reaches another).
 pub async fn retry_read<T, F, Fut>(mut op: F) -> Result<T, etcd_client::Error>
@@ -168,10 +168,10 @@ where
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }
-            Err(e) if failed < 1 && read_again(&e) => {
+            Err(e) if failed < 2 && read_again(&e) => {
                 failed += 1;
                 tracing::info!(error = %describe_error(&e), "read failed on one member: asking again");
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
             result => return result,
         }
