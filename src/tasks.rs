@@ -395,9 +395,9 @@ impl Tasks {
                     Msg::History { key, result }
                 });
             }
-            Cmd::CheckRevision { spec } => {
+            Cmd::CheckRevision { spec, prefix } => {
                 self.reply(async move {
-                    let result = revision::check(&mut client, spec).await;
+                    let result = revision::check(&mut client, &prefix, spec).await;
                     Msg::RevisionChecked { spec, result }
                 });
             }
@@ -446,13 +446,14 @@ impl Tasks {
                     }
                 });
             }
-            Cmd::ClusterStatus => {
+            Cmd::ClusterStatus { prefix } => {
                 let settings = self.conn.settings.clone();
                 let kept = self.conn.members.clone();
                 let tunnel = self.conn.tunnel.clone();
                 self.reply(async move {
                     Msg::Cluster(
-                        cluster::collect(&mut client, &settings, &kept, tunnel.as_ref()).await,
+                        cluster::collect(&mut client, &settings, &kept, tunnel.as_ref(), &prefix)
+                            .await,
                     )
                 });
             }

@@ -16,6 +16,7 @@ mod leases;
 mod lister;
 mod lock;
 mod peer_clientv3;
+mod restricted;
 mod ssh;
 mod time_machine;
 mod tls;

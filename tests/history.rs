@@ -209,10 +209,10 @@ async fn the_oldest_revision_is_the_compaction_point() {
     for i in 0..20 {
         put_rev(&mut c, "/o/k", format!("v{i}")).await;
     }
-    assert_eq!(oldest_revision(&mut c).await, Ok(1));
+    assert_eq!(oldest_revision(&mut c, b"").await, Ok(1));
     let at = put_rev(&mut c, "/o/k", "x").await - 5;
     c.compact(at, None).await.unwrap();
-    assert_eq!(oldest_revision(&mut c).await, Ok(at));
+    assert_eq!(oldest_revision(&mut c, b"").await, Ok(at));
     // Through the cluster view's data too.
     let conn = etcd.connection().await;
     let settings = etcdlens::etcd::ConnSettings {
@@ -220,9 +220,10 @@ async fn the_oldest_revision_is_the_compaction_point() {
         ..Default::default()
     };
     let mut client = conn.client.clone();
-    let info = etcdlens::etcd::cluster::collect(&mut client, &settings, &Default::default(), None)
-        .await
-        .unwrap();
+    let info =
+        etcdlens::etcd::cluster::collect(&mut client, &settings, &Default::default(), None, b"")
+            .await
+            .unwrap();
     assert_eq!(info.oldest_revision, Ok(at));
 }
 

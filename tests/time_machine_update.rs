@@ -57,7 +57,8 @@ fn rev_lists_and_reads_at_the_revision_and_refuses_writes() {
     assert_eq!(
         cmds,
         vec![Cmd::CheckRevision {
-            spec: RevisionSpec::At(30)
+            spec: RevisionSpec::At(30),
+            prefix: b"/".to_vec(),
         }]
     );
     assert_eq!(s.tree.at, None, "nothing changes before etcd answers");
@@ -154,7 +155,8 @@ fn a_compacted_revision_is_one_line_and_changes_nothing() {
     assert_eq!(
         cmds,
         vec![Cmd::CheckRevision {
-            spec: RevisionSpec::Ago(100)
+            spec: RevisionSpec::Ago(100),
+            prefix: b"/".to_vec(),
         }]
     );
     let rows = s.tree.rows.len();

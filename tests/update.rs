@@ -365,7 +365,9 @@ fn command_line_runs_actions_and_commands() {
     let mut s = new_state();
     let cmds = command(&mut s, "cluster");
     assert!(s.cluster.open);
-    assert!(cmds.contains(&Cmd::ClusterStatus));
+    assert!(cmds.contains(&Cmd::ClusterStatus {
+        prefix: b"/".to_vec()
+    }));
     update(&mut s, key(KeyCode::Esc));
     assert!(!s.cluster.open, "Esc closes the cluster view");
 

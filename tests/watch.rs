@@ -274,7 +274,7 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
     });
     let mut saved = false;
     let mut down = 0;
-    app.send(Cmd::ClusterStatus);
+    app.send(Cmd::ClusterStatus { prefix: Vec::new() });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while (!saved || down == 0) && tokio::time::Instant::now() < deadline {
         let Some(msg) = app.next_msg(Duration::from_secs(5)).await else {
@@ -289,10 +289,10 @@ async fn after_kill_9_of_the_member_in_use_browsing_saving_and_the_cluster_view_
             Msg::Cluster(Ok(info)) => {
                 down = info.down();
                 if down == 0 {
-                    app.send(Cmd::ClusterStatus);
+                    app.send(Cmd::ClusterStatus { prefix: Vec::new() });
                 }
             }
-            Msg::Cluster(Err(_)) => app.send(Cmd::ClusterStatus),
+            Msg::Cluster(Err(_)) => app.send(Cmd::ClusterStatus { prefix: Vec::new() }),
             _ => {}
         }
         app.apply(msg);

@@ -348,7 +348,11 @@ pub enum Cmd {
         key: Vec<u8>,
     },
     /// Ask every member for its status (the cluster view).
-    ClusterStatus,
+    /// The prefix browsed: the compaction point is probed there (a user
+    /// limited to a prefix may read nothing else).
+    ClusterStatus {
+        prefix: Vec<u8>,
+    },
     /// Put bytes on the clipboard with OSC 52 (run by the UI loop).
     Copy(Vec<u8>),
     /// Leave the program.
@@ -363,6 +367,8 @@ pub enum Cmd {
     /// Resolve a `:rev` target and check that etcd still holds it.
     CheckRevision {
         spec: RevisionSpec,
+        /// The prefix browsed, where the revision is probed.
+        prefix: Vec<u8>,
     },
     /// Read what changed under `prefix` between two revisions (replaces
     /// the reading in flight).

@@ -155,7 +155,7 @@ async fn read_inner<M: Send>(
     reports: &Reports<ChangesUpdate, M>,
 ) -> Result<Option<Changes>, RevisionError> {
     let other = |e: &etcd_client::Error| RevisionError::Other(describe_error(e));
-    let current = probe_read(client, 0).await.map_err(|e| other(&e))?;
+    let current = probe_read(client, prefix, 0).await.map_err(|e| other(&e))?;
     // Before the first revision: from the beginning.
     let a = resolve(from, current).max(0);
     let b = resolve(to, current);

@@ -25,6 +25,7 @@ pub async fn collect(
     settings: &ConnSettings,
     kept: &MemberClients,
     tunnel: Option<&Arc<Tunnel>>,
+    prefix: &[u8],
 ) -> Result<ClusterInfo, String> {
     let list = super::retry_read(|| {
         let mut c = client.clone();
@@ -76,7 +77,7 @@ pub async fn collect(
         ),
         Err(e) => (Vec::new(), Some(describe_error(&e))),
     };
-    let oldest_revision = super::revision::oldest_revision(client).await;
+    let oldest_revision = super::revision::oldest_revision(client, prefix).await;
     Ok(ClusterInfo {
         members,
         alarms,

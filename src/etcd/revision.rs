@@ -52,18 +52,33 @@ fn is_future(e: &etcd_client::Error) -> bool {
     e.to_string().contains("future revision")
 }
 
-/// A read of one key at `revision` (0: now): the cluster revision it saw.
+/// The key the probes read: one the user may read (the prefix browsed; a
+/// user limited to a prefix is refused a read of any other key), or `\0`
+/// for the whole keyspace.
+fn probe_key(prefix: &[u8]) -> Vec<u8> {
+    if prefix.is_empty() {
+        vec![0]
+    } else {
+        prefix.to_vec()
+    }
+}
+
+/// A read of one key (`prefix`'s, see [`probe_key`]) at `revision` (0:
+/// now): the cluster revision it saw.
 pub(super) async fn probe_read(
     client: &mut Client,
+    prefix: &[u8],
     revision: i64,
 ) -> Result<i64, etcd_client::Error> {
+    let key = probe_key(prefix);
     let resp = retry_read(|| {
         let mut c = client.clone();
         let mut opts = GetOptions::new().with_keys_only().with_count_only();
         if revision > 0 {
             opts = opts.with_revision(revision);
         }
-        async move { c.get(vec![0], Some(opts)).await }
+        let key = key.clone();
+        async move { c.get(key, Some(opts)).await }
     })
     .await?;
     Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
@@ -71,8 +86,9 @@ pub(super) async fn probe_read(
 
 /// The oldest revision etcd still holds: 1 when nothing was compacted, else
 /// the compaction revision (readable; everything before it is gone).
-pub async fn oldest_revision(client: &mut Client) -> Result<i64, String> {
-    match probe_read(client, 1).await {
+/// `prefix`: one the user may read (see [`probe_key`]).
+pub async fn oldest_revision(client: &mut Client, prefix: &[u8]) -> Result<i64, String> {
+    match probe_read(client, prefix, 1).await {
         Ok(_) => return Ok(1),
         Err(e) if is_compacted(&e) => {}
         Err(e) => return Err(describe_error(&e)),
@@ -82,7 +98,7 @@ pub async fn oldest_revision(client: &mut Client) -> Result<i64, String> {
     let opts = WatchOptions::new().with_start_revision(1);
     let (_requests, mut responses) = client
         .watch_client()
-        .watch(vec![0], Some(opts))
+        .watch(probe_key(prefix), Some(opts))
         .await
         .map_err(|e| describe_error(&e))?
         .split();
@@ -105,9 +121,14 @@ pub async fn oldest_revision(client: &mut Client) -> Result<i64, String> {
 }
 
 /// Resolves `spec` against the current revision and checks that etcd can
-/// still read it. Returns (the revision, the current revision).
-pub async fn check(client: &mut Client, spec: RevisionSpec) -> Result<(i64, i64), RevisionError> {
-    let current = probe_read(client, 0)
+/// still read it (probing `prefix`, which the user may read). Returns
+/// (the revision, the current revision).
+pub async fn check(
+    client: &mut Client,
+    prefix: &[u8],
+    spec: RevisionSpec,
+) -> Result<(i64, i64), RevisionError> {
+    let current = probe_read(client, prefix, 0)
         .await
         .map_err(|e| RevisionError::Other(describe_error(&e)))?;
     let revision = match spec {
@@ -120,9 +141,9 @@ pub async fn check(client: &mut Client, spec: RevisionSpec) -> Result<(i64, i64)
             "revision {revision} does not exist: revisions start at 1 (now {current})"
         )));
     }
-    match probe_read(client, revision).await {
+    match probe_read(client, prefix, revision).await {
         Ok(_) => Ok((revision, current)),
-        Err(e) if is_compacted(&e) => match oldest_revision(client).await {
+        Err(e) if is_compacted(&e) => match oldest_revision(client, prefix).await {
             Ok(oldest) => Err(RevisionError::Compacted { revision, oldest }),
             Err(e) => Err(RevisionError::Other(e)),
         },

@@ -59,5 +59,7 @@ fn ask(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
     state.cluster.in_flight = true;
     state.cluster.asked_at = Some(state.now);
-    cmds.push(Cmd::ClusterStatus);
+    cmds.push(Cmd::ClusterStatus {
+        prefix: state.tree.root_prefix().to_vec(),
+    });
 }

@@ -6,9 +6,13 @@ use crate::app::state::State;
 use crate::app::tree;
 use crate::etcd::revision::{RevisionError, RevisionSpec};
 
-/// `:rev N|-N|now`: ask etcd whether it still holds that revision.
-pub fn go(spec: RevisionSpec, cmds: &mut Vec<Cmd>) {
-    cmds.push(Cmd::CheckRevision { spec });
+/// `:rev N|-N|now`: ask etcd whether it still holds that revision (probed
+/// at the prefix browsed, which the user may read).
+pub fn go(state: &State, spec: RevisionSpec, cmds: &mut Vec<Cmd>) {
+    cmds.push(Cmd::CheckRevision {
+        spec,
+        prefix: state.tree.root_prefix().to_vec(),
+    });
 }
 
 /// The answer: go there (nothing changes when etcd cannot read it).

@@ -144,6 +144,11 @@ impl Tree {
         &self.nodes[id as usize]
     }
 
+    /// The prefix the session browses (the root node's).
+    pub fn root_prefix(&self) -> &[u8] {
+        &self.nodes[ROOT as usize].full
+    }
+
     pub fn dir(&self, id: NodeId) -> Option<&Dir> {
         self.nodes.get(id as usize)?.dir.as_deref()
     }
