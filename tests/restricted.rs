@@ -85,3 +85,44 @@ async fn rev_changes_and_the_compaction_point_work_for_a_user_limited_to_a_prefi
     .unwrap();
     assert_eq!(info.oldest_revision, Ok(1));
 }
+
+/// The whole keyspace is not readable by alice: the root's row says so,
+/// the status line says what to do (`--prefix`), no watch is started (it
+/// would be refused), and `:du` / `:export` on the root say the same
+/// instead of a misleading line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_the_user_may_not_read_says_so_and_suggests_a_prefix() {
+    use crossterm::event::KeyCode;
+    use etcdlens::app::watch::ROOT_REFUSED;
+    let etcd = Etcd::single().await;
+    alice_on(&etcd).await;
+    let conn = connect(&alice(&etcd)).await.expect("alice connects");
+    let mut app = Headless::start(conn, b"", 100);
+    app.until(10, "the root refused", |s| s.watch.refused.is_some())
+        .await;
+    assert!(app.state.watch.status.is_none(), "no watch started");
+    assert_eq!(
+        app.state.message.as_ref().map(|m| m.text.as_str()),
+        Some(ROOT_REFUSED)
+    );
+    let screen = common::fixtures::screen(&app.state);
+    assert!(
+        screen.contains("no watch: the root is not readable by this user"),
+        "{screen}"
+    );
+    assert!(!screen.contains("starting the watch"), "{screen}");
+    // :du and :export on the root.
+    app.state.message = None;
+    app.press(KeyCode::Char('U'));
+    assert_eq!(
+        app.state.message.as_ref().map(|m| m.text.as_str()),
+        Some(ROOT_REFUSED)
+    );
+    app.state.message = None;
+    app.command("export /tmp/etcdlens-never-written.jsonl");
+    assert_eq!(
+        app.state.message.as_ref().map(|m| m.text.as_str()),
+        Some(ROOT_REFUSED)
+    );
+    assert!(!std::path::Path::new("/tmp/etcdlens-never-written.jsonl").exists());
+}

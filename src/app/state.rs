@@ -194,6 +194,7 @@ impl State {
                 prefix: prefix.to_vec(),
                 status: None,
                 reopen: HashSet::new(),
+                refused: None,
             },
             pending_tree: Vec::new(),
             value_dirty: false,

@@ -29,6 +29,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Some(WatchStatus::Reconnecting { error, .. }) => {
                 format!("reconnecting… ({})", escape_str(error))
             }
+            None if state.watch.refused.is_some() => {
+                "no watch: the root is not readable by this user (permission denied); start with --prefix".to_string()
+            }
             None => "starting the watch…".to_string(),
         };
         frame.render_widget(Paragraph::new(text).style(dim()), inner);

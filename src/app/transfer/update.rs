@@ -21,6 +21,12 @@ pub fn export(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
         let line = format!("one export at a time: {}", job.progress_line());
         return state.info(line);
     }
+    let on_root = state
+        .selected_row()
+        .is_none_or(|r| r.node == crate::app::tree::ROOT);
+    if on_root && state.watch.refused.is_some() {
+        return state.error(crate::app::watch::ROOT_REFUSED.to_string());
+    }
     let prefix = match state.selected_row() {
         None => state.tree.node(crate::app::tree::ROOT).full.to_vec(),
         Some(row) => {

@@ -24,9 +24,18 @@ pub fn on_listed(
     // The watch starts from the first listing of the root, so the tree and
     // the event log agree from that revision on.
     if dir == ROOT && !state.watch.started {
-        let start = result.as_ref().ok().map(|p| p.revision + 1);
-        let prefix = state.watch.prefix.clone();
-        watch::update::start_watch(state, prefix, start, cmds);
+        match &result {
+            Err(e) if e.contains("permission denied") => {
+                // A watch on what the user may not read is refused too.
+                state.watch.started = true;
+                state.watch.refused = Some(e.clone());
+            }
+            _ => {
+                let start = result.as_ref().ok().map(|p| p.revision + 1);
+                let prefix = state.watch.prefix.clone();
+                watch::update::start_watch(state, prefix, start, cmds);
+            }
+        }
     }
     match result {
         Ok(page) => {
@@ -60,7 +69,11 @@ pub fn on_listed(
         }
         Err(e) => {
             if state.tree.fail_load(dir, generation, e.clone()) {
-                state.error(format!("listing failed: {e}"));
+                if dir == ROOT && e.contains("permission denied") {
+                    state.error(watch::ROOT_REFUSED.to_string());
+                } else {
+                    state.error(format!("listing failed: {e}"));
+                }
             }
         }
     }

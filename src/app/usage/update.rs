@@ -28,6 +28,9 @@ pub fn start(state: &mut State, cmds: &mut Vec<Cmd>) {
         Some(row) => Some(tree.node(row.node).parent),
         None => Some(ROOT),
     };
+    if node == Some(ROOT) && state.watch.refused.is_some() {
+        return state.error(crate::app::watch::ROOT_REFUSED.to_string());
+    }
     let dir = match node {
         Some(id) => tree.node(id).full.to_vec(),
         None => crate::app::find::update::search_dir(state),

@@ -21,4 +21,10 @@ pub struct WatchView {
     pub status: Option<WatchStatus>,
     /// Directories that were open when the tree had to be listed again.
     pub reopen: HashSet<Vec<u8>>,
+    /// The root listing was refused for the user's permissions: no watch
+    /// is started (it would be refused too), and this says why.
+    pub refused: Option<String>,
 }
+
+/// The one wording for a user who may read only part of the keyspace.
+pub const ROOT_REFUSED: &str = "this user may read only part of the keyspace: the root listing was refused (permission denied); start etcdlens with --prefix set to a prefix the user may read";
