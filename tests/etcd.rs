@@ -6,6 +6,7 @@ mod common;
 
 mod auth;
 mod contexts;
+mod counts;
 mod e2e_find;
 mod e2e_tmux;
 mod election;

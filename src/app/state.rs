@@ -99,7 +99,7 @@ pub struct State {
     pub watch: WatchView,
     /// Watch events not yet applied to the tree: they are applied, and the
     /// rows rebuilt, once per frame however many came in.
-    pub pending_tree: Vec<(i64, EventKind, Vec<u8>)>,
+    pub pending_tree: Vec<(i64, EventKind, Vec<u8>, i64)>,
     /// The shown key changed: refresh it at the next frame.
     pub value_dirty: bool,
     /// Followed elections, in the order they were added.

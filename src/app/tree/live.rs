@@ -103,15 +103,22 @@ impl Tree {
 
     /// Applies one event; returns whether the tree's shape changed and what
     /// must be probed.
-    pub fn apply_event(&mut self, revision: i64, kind: EventKind, key: &[u8]) -> (bool, Probe) {
+    /// `delta`: what the event does to the number of keys ([`key_delta`]).
+    pub fn apply_event(
+        &mut self,
+        revision: i64,
+        kind: EventKind,
+        key: &[u8],
+        delta: i64,
+    ) -> (bool, Probe) {
         if !key.starts_with(&self.nodes[ROOT as usize].full) {
             return (false, Probe::None);
         }
         if self.recent.len() == RECENT {
             self.recent.pop_front();
         }
-        self.recent.push_back((revision, key.to_vec(), kind));
-        self.adjust_counts(revision, kind, key);
+        self.recent.push_back((revision, key.to_vec(), kind, delta));
+        self.adjust_counts(revision, key, delta);
         match kind {
             EventKind::Put => (self.put(key), Probe::None),
             EventKind::Delete => self.delete(key),
@@ -161,10 +168,11 @@ impl Tree {
         }
     }
 
-    /// Keeps the key counts of the directories above `key` exact: a delete
-    /// counts down; a put may be a create or an update, so the count
-    /// becomes unknown. Events at or before a count's revision are in it.
-    fn adjust_counts(&mut self, revision: i64, kind: EventKind, key: &[u8]) {
+    /// Keeps the key counts of the directories above `key` exact: each
+    /// event is applied once (a prefix delete of N keys is N events of one
+    /// revision), to counts listed before it (events at or before a count's
+    /// listing revision are in it).
+    fn adjust_counts(&mut self, revision: i64, key: &[u8], delta: i64) {
         let mut dir = ROOT;
         loop {
             let (full, is_dir) = self.child_path(dir, key);
@@ -175,12 +183,8 @@ impl Tree {
                 return;
             };
             if let Some(d) = self.dir_mut(id) {
-                if d.keys.is_some() && revision > d.keys_rev {
-                    d.keys = match kind {
-                        EventKind::Delete => d.keys.map(|n| n.saturating_sub(1)),
-                        EventKind::Put => None,
-                    };
-                    d.keys_rev = revision;
+                if revision > d.keys_rev {
+                    d.keys = d.keys.map(|n| n.saturating_add_signed(delta));
                 }
             }
             dir = id;
@@ -232,14 +236,15 @@ impl Tree {
     /// Re-applies events newer than a page's revision that fall in `dir`.
     pub(super) fn replay_recent(&mut self, dir: NodeId, page_revision: i64) {
         let prefix = self.nodes[dir as usize].full.to_vec();
-        let newer: Vec<(i64, EventKind, Vec<u8>)> = self
+        // Counts are not touched: the page's own counts took these events
+        // in (`apply_page`), and the directories above had them live.
+        let newer: Vec<(EventKind, Vec<u8>)> = self
             .recent
             .iter()
-            .filter(|(rev, key, _)| *rev > page_revision && key.starts_with(&prefix))
-            .map(|(rev, key, kind)| (*rev, *kind, key.clone()))
+            .filter(|(rev, key, _, _)| *rev > page_revision && key.starts_with(&prefix))
+            .map(|(_, key, kind, _)| (*kind, key.clone()))
             .collect();
-        for (rev, kind, key) in newer {
-            self.adjust_counts(rev, kind, &key);
+        for (kind, key) in newer {
             match kind {
                 EventKind::Put => {
                     self.put(&key);
@@ -249,5 +254,17 @@ impl Tree {
                 }
             }
         }
+    }
+}
+
+/// What an event does to the number of keys: a PUT whose create revision
+/// is its own revision creates a key (+1), any other PUT updates one (0),
+/// and a DELETE removes an existing key (−1; etcd sends none for absent
+/// keys).
+pub fn key_delta(kind: EventKind, create_revision: i64, mod_revision: i64) -> i64 {
+    match kind {
+        EventKind::Put if create_revision == mod_revision => 1,
+        EventKind::Put => 0,
+        EventKind::Delete => -1,
     }
 }

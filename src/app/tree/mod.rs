@@ -44,10 +44,11 @@ pub struct Dir {
     /// Holds only lock keys (election keys with empty values).
     pub lock: bool,
     /// Exact number of keys under this directory, when a listing of its
-    /// parent learned it (kept exact by watch events: a delete counts down;
-    /// a put, which may be a create or an update, makes it unknown).
+    /// parent learned it (kept exact by watch events: a create counts up,
+    /// a delete down, an update not at all).
     pub keys: Option<u64>,
-    /// The revision `keys` is exact at.
+    /// The revision of the listing `keys` came from: later events are
+    /// applied to it, earlier ones are in it.
     pub keys_rev: i64,
 }
 
@@ -109,7 +110,8 @@ pub struct Tree {
     pub loaded: usize,
     /// The latest watch events (revision, key, kind), replayed over a page
     /// that was listed at an older revision than events already applied.
-    recent: VecDeque<(i64, Vec<u8>, EventKind)>,
+    /// (revision, key, kind, what it did to the number of keys).
+    recent: VecDeque<(i64, Vec<u8>, EventKind, i64)>,
     /// The tree as it was at this past revision (`:rev N`): listed there,
     /// and live events do not change it. `None`: now.
     pub at: Option<i64>,
@@ -224,21 +226,17 @@ impl Tree {
         }
         for (sub, n) in page.counts {
             // Events after the page's revision are not in the count.
-            let mut keys = Some(n);
-            let mut keys_rev = revision;
-            for (rev, key, kind) in &self.recent {
+            let mut keys = n;
+            for (rev, key, _, delta) in &self.recent {
                 if *rev > revision && key.starts_with(&sub) {
-                    keys = match kind {
-                        EventKind::Delete => keys.map(|n| n.saturating_sub(1)),
-                        EventKind::Put => None,
-                    };
-                    keys_rev = keys_rev.max(*rev);
+                    keys = keys.saturating_add_signed(*delta);
                 }
             }
             if let Some((_, id)) = self.find_child(dir, &sub) {
                 if let Some(d) = self.dir_mut(id) {
-                    d.keys = keys;
-                    d.keys_rev = keys_rev;
+                    d.keys = Some(keys);
+                    // Live events newer than the page count from here on.
+                    d.keys_rev = revision;
                 }
             }
         }
@@ -247,7 +245,7 @@ impl Tree {
             let changed = self
                 .recent
                 .iter()
-                .any(|(rev, key, _)| *rev > revision && key.starts_with(&sub));
+                .any(|(rev, key, _, _)| *rev > revision && key.starts_with(&sub));
             if changed {
                 continue;
             }
@@ -564,12 +562,13 @@ mod tests {
     }
 
     #[test]
-    fn counts_follow_deletes_and_become_unknown_on_puts() {
-        use crate::etcd::types::EventKind;
+    fn counts_stay_exact_through_creates_updates_and_prefix_deletes() {
+        use super::live::key_delta;
+        use crate::etcd::types::EventKind::{Delete, Put};
         let mut t = Tree::new(b"/", b"/");
         let g = t.begin_load(ROOT).unwrap().generation;
         // An event newer than the page arrived before it.
-        t.apply_event(11, EventKind::Delete, b"/c/z");
+        t.apply_event(11, Delete, b"/c/z", -1);
         let mut p = page(&[("/a/", true), ("/b/", true), ("/c/", true)], None);
         p.revision = 10;
         p.counts = vec![
@@ -581,13 +580,20 @@ mod tests {
         let id = |t: &Tree, full: &[u8]| t.find_child(ROOT, full).unwrap().1;
         let keys = |t: &Tree, full: &[u8]| t.dir(id(t, full)).unwrap().keys;
         assert_eq!(keys(&t, b"/c/"), Some(1), "the newer delete counted");
-        // Replayed or late events at or before the count's revision are in it.
-        t.apply_event(10, EventKind::Delete, b"/a/x");
+        // Late events at or before the count's revision are in it.
+        t.apply_event(10, Delete, b"/a/x", -1);
         assert_eq!(keys(&t, b"/a/"), Some(5));
-        t.apply_event(12, EventKind::Delete, b"/a/x");
-        assert_eq!(keys(&t, b"/a/"), Some(4));
-        // A put may be a create or an update: unknown, not a guess.
-        t.apply_event(13, EventKind::Put, b"/b/y");
-        assert_eq!(keys(&t, b"/b/"), None);
+        // A prefix delete: several deletes of one revision, each counted.
+        for k in [&b"/a/x"[..], b"/a/y", b"/a/z"] {
+            t.apply_event(12, Delete, k, -1);
+        }
+        assert_eq!(keys(&t, b"/a/"), Some(2));
+        // A create counts up; an update changes nothing.
+        t.apply_event(13, Put, b"/b/new", 1);
+        t.apply_event(14, Put, b"/b/new", 0);
+        assert_eq!(keys(&t, b"/b/"), Some(4));
+        assert_eq!(key_delta(Put, 13, 13), 1);
+        assert_eq!(key_delta(Put, 13, 14), 0);
+        assert_eq!(key_delta(Delete, 0, 15), -1);
     }
 }

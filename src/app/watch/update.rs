@@ -39,9 +39,12 @@ pub fn on_events(state: &mut State, events: Vec<WatchEvent>, revision: i64, at: 
         state.revision = state.revision.max(ev.revision());
         // The tree at a past revision (`:rev`) does not move.
         if ev.key.starts_with(root) && state.tree.at.is_none() {
-            state
-                .pending_tree
-                .push((ev.revision(), ev.kind, ev.key.clone()));
+            state.pending_tree.push((
+                ev.revision(),
+                ev.kind,
+                ev.key.clone(),
+                tree::live::key_delta(ev.kind, ev.create_revision, ev.mod_revision),
+            ));
         }
         if state.value.key.as_deref() == Some(ev.key.as_slice()) && state.tree.at.is_none() {
             state.value.changed = Some((ev.revision(), ev.kind));
@@ -55,8 +58,8 @@ pub fn on_events(state: &mut State, events: Vec<WatchEvent>, revision: i64, at: 
 /// whether its shape changed.
 pub fn apply_pending(state: &mut State, cmds: &mut Vec<Cmd>) -> bool {
     let mut changed = false;
-    for (revision, kind, key) in std::mem::take(&mut state.pending_tree) {
-        let (shape_changed, probe) = state.tree.apply_event(revision, kind, &key);
+    for (revision, kind, key, delta) in std::mem::take(&mut state.pending_tree) {
+        let (shape_changed, probe) = state.tree.apply_event(revision, kind, &key, delta);
         changed |= shape_changed;
         if let Probe::Dir(dir, full) = probe {
             if !cmds
