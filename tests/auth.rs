@@ -122,6 +122,7 @@ async fn expired_tokens_are_renewed() {
                     "2".into(),
                 ],
                 https: false,
+                ..Default::default()
             },
         )
         .await

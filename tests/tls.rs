@@ -482,6 +482,7 @@ async fn a_client_certificate_alone_authenticates_its_cn_as_the_etcd_user() {
             "--client-cert-auth".into(),
         ],
         https: true,
+        ..Default::default()
     };
     let etcd = Etcd {
         cluster: LocalCluster::start_with(1, extra).await.unwrap(),

@@ -20,6 +20,7 @@ async fn big_etcd() -> Etcd {
     let extra = Extra {
         args: vec!["--max-request-bytes".into(), (4 * 1024 * 1024).to_string()],
         https: false,
+        ..Default::default()
     };
     Etcd {
         cluster: LocalCluster::start_with(1, extra).await.unwrap(),

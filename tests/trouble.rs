@@ -127,3 +127,121 @@ async fn a_hung_member_is_avoided_and_reads_keep_working() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Three members whose raft traffic goes through proxies, so that one can
+/// be cut off from the others (clients still reach it directly).
+async fn partitionable() -> (Etcd, common::proxy::PeerProxies) {
+    use etcdlens::demo::cluster::{free_ports, Extra, LocalCluster};
+    common::isolate_from_user_config();
+    let mut last = String::new();
+    for _ in 0..3 {
+        let mut proxies = common::proxy::PeerProxies::bind(3).await;
+        let ports = free_ports(6).unwrap();
+        let pairs: Vec<(u16, u16)> = ports.chunks(2).map(|c| (c[0], c[1])).collect();
+        proxies.forward(&pairs.iter().map(|p| p.1).collect::<Vec<_>>());
+        let extra = Extra {
+            advertise_peer_ports: Some(proxies.ports.clone()),
+            ..Default::default()
+        };
+        match LocalCluster::start_on_with(&pairs, extra).await {
+            Ok(cluster) => return (Etcd { cluster }, proxies),
+            Err(e) => last = e,
+        }
+    }
+    panic!("cannot start etcd: {last}");
+}
+
+/// A member cut off from the majority (issue 22.3): the watch it served
+/// is cancelled (require-leader) and resumes on another member, missing
+/// nothing; the guard leaves the member out; the cluster view calls it
+/// leaderless, not healthy (issue 22.4).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_cut_off_from_the_majority_hands_its_watch_over() {
+    use etcdlens::etcd::types::WatchStatus;
+    let (etcd, proxies) = partitionable().await;
+    with_data(&etcd).await;
+    let conn = connect(&settings(etcd.endpoints())).await.unwrap();
+    let mut app = Headless::start(conn.clone(), b"/x/", 1000);
+    app.until_listed(10).await;
+    app.until(10, "watching", |s| {
+        matches!(s.watch.status, Some(WatchStatus::Watching { .. }))
+    })
+    .await;
+    let Some(WatchStatus::Watching { member_id, .. }) = app.state.watch.status.clone() else {
+        unreachable!()
+    };
+    // Which member serves the watch: cut it off.
+    let mut c = etcd.client().await;
+    let members = c.member_list().await.unwrap();
+    let served_by = members
+        .members()
+        .iter()
+        .position(|m| m.id() == member_id)
+        .expect("the watch's member is listed");
+    let url = &members.members()[served_by].client_urls()[0];
+    let index = etcd
+        .endpoints()
+        .iter()
+        .position(|e| url.ends_with(e.as_str()))
+        .expect("an endpoint");
+    let pid = etcd.cluster.pid(index).unwrap();
+    proxies.cut(index, pid);
+    let fault = std::time::Instant::now();
+    // Writes on the majority.
+    let others: Vec<String> = etcd
+        .endpoints()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| *i != index)
+        .map(|(_, e)| e)
+        .collect();
+    let mut majority = etcd_client::Client::connect(&others, None).await.unwrap();
+    let mut wrote = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while wrote < 45 {
+        assert!(Instant::now() < deadline, "the majority took no writes");
+        if majority
+            .put(format!("/x/after{wrote:02}"), "v", None)
+            .await
+            .is_ok()
+        {
+            wrote += 1;
+        }
+    }
+    // Every one of them reaches the Events pane, in order, with no gap.
+    app.until(40, "45 events after the cut", |s| s.events.total >= 45)
+        .await;
+    eprintln!("45 events seen {:?} after the cut", fault.elapsed());
+    assert_eq!(app.gaps(), 0);
+    let Some(WatchStatus::Watching { member_id: now, .. }) = app.state.watch.status.clone() else {
+        panic!("{:?}", app.state.watch.status)
+    };
+    assert_ne!(now, member_id, "the watch moved to another member");
+    // The guard left the cut member out.
+    let guard = conn.guard.clone().unwrap();
+    let out = Instant::now() + Duration::from_secs(15);
+    while guard.serving().contains(&etcd.endpoints()[index]) {
+        assert!(Instant::now() < out, "the cut member is still used");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The cluster view does not call it healthy.
+    let mut client = conn.client.clone();
+    let info =
+        etcdlens::etcd::cluster::collect(&mut client, &conn.settings, &conn.members, None, b"/x/")
+            .await
+            .unwrap();
+    let cut = info
+        .members
+        .iter()
+        .find(|m| m.id == member_id)
+        .expect("listed");
+    assert!(cut.status.is_err(), "{cut:?}");
+    assert_eq!(info.down(), 1);
+    // Healed: it serves again and is taken back.
+    proxies.heal();
+    let back = Instant::now() + Duration::from_secs(30);
+    while guard.serving().len() < 3 {
+        assert!(Instant::now() < back, "the member is never taken back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

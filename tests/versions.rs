@@ -32,6 +32,7 @@ async fn etcd_with(n: usize, args: &[&str]) -> Etcd {
             Extra {
                 args: args.iter().map(|a| a.to_string()).collect(),
                 https: false,
+                ..Default::default()
             },
         )
         .await
@@ -278,4 +279,36 @@ async fn the_lease_shown_never_comes_from_a_keys_only_reply() {
     let mut scanner = etcdlens::etcd::scan::Scanner::new(kv, b"/l/", false);
     let page = scanner.next().await.unwrap().unwrap();
     assert!(page.kvs.iter().all(|k| k.lease.is_none()));
+}
+
+/// An idle watch stays up (issue 22.5): etcd 3.5.30 leaves a progress
+/// request unanswered while the watch starts past the cluster's revision,
+/// which used to look like a dead stream after 15 s and reconnect, again
+/// and again. Nothing is written for 20 s here: no reconnect.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_watch_is_not_reconnected() {
+    use etcdlens::etcd::types::WatchStatus;
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/i/a", "1", None).await.unwrap();
+    let mut app = Headless::start(etcd.connection().await, b"/i/", 100);
+    app.until_listed(10).await;
+    app.until(10, "watching", |s| {
+        matches!(s.watch.status, Some(WatchStatus::Watching { .. }))
+    })
+    .await;
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    while tokio::time::Instant::now() < end {
+        if let Some(msg) = app.next_msg(Duration::from_millis(200)).await {
+            app.apply(msg);
+        }
+        assert!(
+            matches!(app.state.watch.status, Some(WatchStatus::Watching { .. })),
+            "{:?}",
+            app.state.watch.status
+        );
+    }
+    // And it still delivers.
+    c.put("/i/b", "2", None).await.unwrap();
+    app.until(10, "the event", |s| s.events.total == 1).await;
 }

@@ -40,6 +40,10 @@ pub struct LocalCluster {
 pub struct Extra {
     pub args: Vec<String>,
     pub https: bool,
+    /// Peer ports the members advertise instead of the ones they listen
+    /// on (member by member): a test puts TCP proxies there to cut a
+    /// member off from its peers.
+    pub advertise_peer_ports: Option<Vec<u16>>,
 }
 
 /// The variable naming the etcd binary to run (the demo and the tests), so
@@ -118,7 +122,7 @@ impl LocalCluster {
         Self::start_on_with(ports, Extra::default()).await
     }
 
-    async fn start_on_with(ports: &[(u16, u16)], extra: Extra) -> Result<LocalCluster, String> {
+    pub async fn start_on_with(ports: &[(u16, u16)], extra: Extra) -> Result<LocalCluster, String> {
         let etcd = etcd_binary()
             .ok_or("etcd is not installed: install it with `sudo apt-get install etcd-server`")?;
         let dir = tempfile::Builder::new()
@@ -136,9 +140,17 @@ impl LocalCluster {
                 process: None,
             })
             .collect();
+        let advertised = |i: usize, m: &Member| {
+            extra
+                .advertise_peer_ports
+                .as_ref()
+                .and_then(|p| p.get(i).copied())
+                .unwrap_or(m.peer_port)
+        };
         let initial_cluster = members
             .iter()
-            .map(|m| format!("{}=http://127.0.0.1:{}", m.name, m.peer_port))
+            .enumerate()
+            .map(|(i, m)| format!("{}=http://127.0.0.1:{}", m.name, advertised(i, m)))
             .collect::<Vec<_>>()
             .join(",");
         let token = format!("etcdlens-{}", std::process::id());
@@ -163,6 +175,15 @@ impl LocalCluster {
         let scheme = if self.extra.https { "https" } else { "http" };
         let client = format!("{scheme}://127.0.0.1:{}", m.client_port);
         let peer = format!("http://127.0.0.1:{}", m.peer_port);
+        let advertised = match self
+            .extra
+            .advertise_peer_ports
+            .as_ref()
+            .and_then(|p| p.get(i))
+        {
+            Some(port) => format!("http://127.0.0.1:{port}"),
+            None => peer.clone(),
+        };
         let child = Command::new(etcd)
             .args(["--name", &m.name])
             .arg("--data-dir")
@@ -177,7 +198,7 @@ impl LocalCluster {
                 "--listen-peer-urls",
                 &peer,
                 "--initial-advertise-peer-urls",
-                &peer,
+                &advertised,
             ])
             .args(["--initial-cluster", &self.initial_cluster])
             .args(["--initial-cluster-token", &self.token])
@@ -262,6 +283,11 @@ impl LocalCluster {
             let _ = p.kill();
             let _ = p.wait();
         }
+    }
+
+    /// The process id of member `i`, while it runs.
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.members[i].process.as_ref().map(Child::id)
     }
 
     /// Stops member `i` with SIGSTOP: it keeps its ports (the kernel

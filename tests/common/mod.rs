@@ -6,6 +6,7 @@
 pub mod fixtures;
 pub mod pki;
 pub mod proc;
+pub mod proxy;
 pub mod sshd;
 pub mod tmux;
 

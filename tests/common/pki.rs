@@ -98,6 +98,7 @@ pub async fn tls_etcd(server_names: &[&str]) -> (Etcd, Pki) {
             "--client-cert-auth".into(),
         ],
         https: true,
+        ..Default::default()
     };
     let cluster = LocalCluster::start_with(1, extra).await.unwrap();
     (
