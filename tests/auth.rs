@@ -6,7 +6,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Etcd, Headless};
-use etcd_client::Permission;
 use etcdlens::app::tree::Listing;
 use etcdlens::etcd::{connect, ConnSettings};
 
@@ -19,15 +18,7 @@ async fn etcd_with_auth() -> Etcd {
     c.put("/app/config", "{\"a\":1}", None).await.unwrap();
     c.put("/app/flags/x", "on", None).await.unwrap();
     c.put("/secret/token", "s3cr3t", None).await.unwrap();
-    c.user_add("root", "rootpw", None).await.unwrap();
-    c.user_grant_role("root", "root").await.unwrap();
-    c.role_add("app-reader").await.unwrap();
-    c.role_grant_permission("app-reader", Permission::read("/app/").with_prefix())
-        .await
-        .unwrap();
-    c.user_add("alice", "alicepw", None).await.unwrap();
-    c.user_grant_role("alice", "app-reader").await.unwrap();
-    c.auth_enable().await.unwrap();
+    common::alice_reads_app(&mut c).await;
     etcd
 }
 

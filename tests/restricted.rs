@@ -8,7 +8,6 @@ use crate::common;
 use std::time::Duration;
 
 use common::{put_rev, Etcd, Headless};
-use etcd_client::Permission;
 use etcdlens::etcd::revision::RevisionSpec;
 use etcdlens::etcd::{connect, ConnSettings};
 
@@ -19,15 +18,7 @@ async fn alice_on(etcd: &Etcd) -> (etcd_client::Client, i64) {
     put_rev(&mut c, "/app/config", "v2").await;
     put_rev(&mut c, "/app/flags/x", "on").await;
     put_rev(&mut c, "/secret/token", "s").await;
-    c.user_add("root", "rootpw", None).await.unwrap();
-    c.user_grant_role("root", "root").await.unwrap();
-    c.role_add("app-reader").await.unwrap();
-    c.role_grant_permission("app-reader", Permission::read("/app/").with_prefix())
-        .await
-        .unwrap();
-    c.user_add("alice", "alicepw", None).await.unwrap();
-    c.user_grant_role("alice", "app-reader").await.unwrap();
-    c.auth_enable().await.unwrap();
+    common::alice_reads_app(&mut c).await;
     (c, first)
 }
 

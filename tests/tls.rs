@@ -504,15 +504,8 @@ async fn a_client_certificate_alone_authenticates_its_cn_as_the_etcd_user() {
     let mut c = admin.client.clone();
     c.put("/app/config", "{\"a\":1}", None).await.unwrap();
     c.put("/secret/token", "s3cr3t", None).await.unwrap();
-    c.user_add("root", "rootpw", None).await.unwrap();
-    c.user_grant_role("root", "root").await.unwrap();
-    c.role_add("app-rw").await.unwrap();
-    c.role_grant_permission("app-rw", Permission::read_write("/app/").with_prefix())
-        .await
-        .unwrap();
-    c.user_add("alice", "unused-password", None).await.unwrap();
-    c.user_grant_role("alice", "app-rw").await.unwrap();
-    c.auth_enable().await.unwrap();
+    let perm = Permission::read_write("/app/").with_prefix();
+    common::auth_on_with(&mut c, "app-rw", perm, "alice", "unused-password").await;
     // Root's certificate is root now: it still reads everything.
     assert!(c.get("/secret/token", None).await.is_ok());
 

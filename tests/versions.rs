@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{etcd_version, status_needs_root, Etcd, Headless};
 use crossterm::event::{KeyCode, KeyModifiers};
-use etcd_client::{Permission, PutOptions};
+use etcd_client::PutOptions;
 use etcdlens::app::value::ValueStatus;
 use etcdlens::demo::cluster::{Extra, LocalCluster};
 use etcdlens::etcd::{connect, ConnSettings, STATUS_NEEDS_ROOT};
@@ -74,15 +74,7 @@ async fn with_alice(etcd: &Etcd) {
     let mut c = etcd.client().await;
     c.put("/app/config", "{\"a\":1}", None).await.unwrap();
     c.put("/secret/token", "s3cr3t", None).await.unwrap();
-    c.user_add("root", "rootpw", None).await.unwrap();
-    c.user_grant_role("root", "root").await.unwrap();
-    c.role_add("app-reader").await.unwrap();
-    c.role_grant_permission("app-reader", Permission::read("/app/").with_prefix())
-        .await
-        .unwrap();
-    c.user_add("alice", "alicepw", None).await.unwrap();
-    c.user_grant_role("alice", "app-reader").await.unwrap();
-    c.auth_enable().await.unwrap();
+    common::alice_reads_app(&mut c).await;
 }
 
 /// A user without the root role connects and browses on every release;

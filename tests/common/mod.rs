@@ -55,6 +55,30 @@ pub fn status_needs_root() -> bool {
     matches!(etcd_version(), (3, 5, 28..=31) | (3, 6, 0..=11))
 }
 
+/// Turns auth on: `root` (password `rootpw`) with the root role, and
+/// `user` (password `password`) holding one role, `role`, with `perm`.
+pub async fn auth_on_with(
+    c: &mut Client,
+    role: &str,
+    perm: etcd_client::Permission,
+    user: &str,
+    password: &str,
+) {
+    c.user_add("root", "rootpw", None).await.unwrap();
+    c.user_grant_role("root", "root").await.unwrap();
+    c.role_add(role).await.unwrap();
+    c.role_grant_permission(role, perm).await.unwrap();
+    c.user_add(user, password, None).await.unwrap();
+    c.user_grant_role(user, role).await.unwrap();
+    c.auth_enable().await.unwrap();
+}
+
+/// alice (password `alicepw`) may read `/app/` only; auth on.
+pub async fn alice_reads_app(c: &mut Client) {
+    let perm = etcd_client::Permission::read("/app/").with_prefix();
+    auth_on_with(c, "app-reader", perm, "alice", "alicepw").await;
+}
+
 /// One undo journal for the whole test process, away from the user's
 /// (tests share it: each looks up only its own keys).
 pub fn journal_env() {

@@ -78,13 +78,29 @@ impl Tmux {
         loop {
             let screen = self.screen();
             if screen.contains(needle) {
-                return screen;
+                return self.settled(screen, needle);
             }
             if Instant::now() > deadline {
                 panic!("timed out waiting for {needle:?}; screen:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The screen once a frame is drawn whole: a capture can land while the
+    /// terminal is mid-frame (seen on a loaded machine), so capture again
+    /// until two captures 50 ms apart agree (at most a second), keeping the
+    /// last one that still shows `needle`.
+    fn settled(&self, mut screen: String, needle: &str) -> String {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(50));
+            let again = self.screen();
+            if again == screen || !again.contains(needle) {
+                break;
+            }
+            screen = again;
+        }
+        screen
     }
 
     pub fn alternate_screen_on(&self) -> bool {
