@@ -5,9 +5,9 @@
 //! every raft connection goes through a proxy. Raft connections run both
 //! ways (a member dials a peer's URL to read what that peer sends), so a
 //! cut member must lose both: connections to its own proxy, and the ones
-//! it opened to the others'. Who opened a connection is found by its
-//! source port: the socket's inode in `/proc/net/tcp`, held by which
-//! member's process (`/proc/PID/fd`).
+//! it opened to the others'. Whether the cut member opened a connection
+//! is found by its source port: the socket's inode in `/proc/net/tcp`,
+//! held by the member's process or not (`/proc/PID/fd`).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -18,8 +18,8 @@ use tokio::task::AbortHandle;
 struct Conn {
     /// The member the connection goes to.
     to: usize,
-    /// The process that opened it, when it is a member.
-    from_pid: Option<u32>,
+    /// Its source port (whose socket the opening process holds).
+    from_port: u16,
     task: AbortHandle,
 }
 
@@ -67,13 +67,10 @@ impl PeerProxies {
                     let Ok((inbound, from)) = listener.accept().await else {
                         return;
                     };
-                    let from_pid = owner_pid(from.port());
-                    {
-                        let s = shared.lock().unwrap();
-                        if let Some((member, pid)) = s.cut {
-                            if member == i || from_pid == Some(pid) {
-                                continue; // dropped: the member is cut off
-                            }
+                    let cut = shared.lock().unwrap().cut;
+                    if let Some((member, pid)) = cut {
+                        if member == i || holds_port(pid, from.port()) {
+                            continue; // dropped: the member is cut off
                         }
                     }
                     let conn = tokio::spawn(async move {
@@ -88,7 +85,7 @@ impl PeerProxies {
                     s.conns.retain(|c| !c.task.is_finished());
                     s.conns.push(Conn {
                         to: i,
-                        from_pid,
+                        from_port: from.port(),
                         task: conn.abort_handle(),
                     });
                 }
@@ -103,7 +100,7 @@ impl PeerProxies {
         let mut s = self.shared.lock().unwrap();
         s.cut = Some((member, pid));
         for c in &s.conns {
-            if c.to == member || c.from_pid == Some(pid) {
+            if c.to == member || holds_port(pid, c.from_port) {
                 c.task.abort();
             }
         }
@@ -126,9 +123,9 @@ impl Drop for PeerProxies {
     }
 }
 
-/// The process holding the loopback TCP socket whose local port is
-/// `port` (the other end of a connection accepted here), if found.
-fn owner_pid(port: u16) -> Option<u32> {
+/// Whether process `pid` holds the loopback TCP socket whose local port
+/// is `port` (the other end of a connection accepted here).
+fn holds_port(pid: u32, port: u16) -> bool {
     let mut inodes = HashSet::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
@@ -148,23 +145,11 @@ fn owner_pid(port: u16) -> Option<u32> {
             }
         }
     }
-    if inodes.is_empty() {
-        return None;
-    }
-    for proc_dir in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Ok(pid) = proc_dir.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(proc_dir.path().join("fd")) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            if let Ok(target) = std::fs::read_link(fd.path()) {
-                if inodes.contains(target.to_string_lossy().as_ref()) {
-                    return Some(pid);
-                }
-            }
-        }
-    }
-    None
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path())
+            .is_ok_and(|t| inodes.contains(t.to_string_lossy().as_ref()))
+    })
 }
