@@ -90,6 +90,40 @@ async fn panic_restores_the_terminal() {
     assert!(!tmux.mouse_captured(), "mouse capture released");
 }
 
+/// An abort runs no destructor and no panic hook (an allocation failure,
+/// a stack overflow): the SIGABRT handler puts the terminal back — main
+/// screen, mouse released, the settings from before raw mode — and the
+/// process still ends by SIGABRT (134).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_abort_restores_the_terminal() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    let tty = tmux.run(&["display-message", "-p", "-t", "t", "#{pane_tty}"]);
+    let settings = || {
+        let out = Command::new("stty")
+            .args(["-a", "-F", tty.trim()])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tmux.wait_for("app/");
+    let has = |stty: &str, mode: &str| stty.split_whitespace().any(|w| w == mode);
+    assert!(has(&settings(), "-icanon"), "raw while running");
+    let pid = tmux.app_pid();
+    assert!(!pid.is_empty());
+    Command::new("kill").args(["-ABRT", &pid]).status().unwrap();
+    common::wait_until("etcdlens to end", || tmux.app_pid().is_empty());
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=134"), "{screen}");
+    assert!(screen.contains("etcdlens: aborted"), "{screen}");
+    assert!(!tmux.alternate_screen_on(), "{screen}");
+    assert!(!tmux.mouse_captured(), "mouse capture released");
+    let stty = settings();
+    for mode in ["icanon", "echo", "isig", "opost"] {
+        assert!(has(&stty, mode), "{mode} restored: {stty}");
+    }
+}
+
 /// Clicks as a terminal sends them: a double click opens a directory, a
 /// click selects a key and shows its value; the mouse is released on exit.
 #[tokio::test(flavor = "multi_thread")]

@@ -904,3 +904,81 @@ async fn e2e_yaml_json_and_the_resource_table_in_tmux() {
     tmux.send(&["Escape"]);
     tmux.send(&["q"]);
 }
+
+/// Nine lines of aliases of aliases ("billion laughs"), as a user might
+/// paste them into the YAML editor: `a` holds 9 strings, `i` 9⁹.
+fn alias_bomb() -> String {
+    let mut text = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .into_iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+    }
+    text
+}
+
+/// YAML aliases are refused by name and line before anything is expanded
+/// (the loader copies the anchored node for every alias); anchors alone
+/// pass. A small bomb (three levels) shows the refusal without the memory.
+#[test]
+fn yaml_aliases_are_refused_before_they_expand() {
+    use etcdlens::k8s::yaml::parse;
+    let small = "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b]\n";
+    assert_eq!(
+        parse(small).unwrap_err(),
+        "YAML: line 2: aliases (*a) are not supported; write the value out in full"
+    );
+    assert!(parse(&alias_bomb()).unwrap_err().contains("aliases (*a)"));
+    assert_eq!(
+        parse("a: &x 1\nb: \"*not an alias\"\n").unwrap(),
+        serde_json::json!({"a": 1, "b": "*not an alias"})
+    );
+}
+
+/// The binary in a terminal: the alias bomb pasted into a Kubernetes
+/// object's YAML editor and saved with Ctrl-s is refused in one line, the
+/// text stays in the editor, and the process lives on (it used to take
+/// all the memory and abort). The address space is capped so that a
+/// regression fails here rather than taking the machine's memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alias_bomb_in_the_yaml_editor_is_refused_and_the_text_stays() {
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let key = "/registry/configmaps/kube-system/web-config";
+    c.put(key, built::config_map("hello"), None).await.unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "ulimit -v 4194304; {BIN} --endpoints {ep} --prefix /registry/configmaps/kube-system/"
+    ));
+    tmux.wait_for("greeting: hello");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /registry/configmaps/kube-system/web-config");
+    // The bomb as one bracketed paste at the start of the text (its own
+    // top-level keys, before apiVersion).
+    tmux.run(&["set-buffer", "--", &alias_bomb()]);
+    tmux.run(&["paste-buffer", "-p", "-t", "t"]);
+    tmux.wait_for("i: &i [*h,*h");
+    tmux.send(&["C-s"]);
+    let screen = tmux.wait_for("aliases (*a) are not supported");
+    assert!(
+        screen.contains(
+            "not saved: YAML: line 2: aliases (*a) are not supported; write the value out in full; your text stays in the editor"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("greeting: hello"), "{screen}");
+    assert!(screen.contains("b: &b [*a,*a"), "{screen}");
+    assert!(!screen.contains("EXIT="), "{screen}");
+    assert!(!tmux.app_pid().is_empty(), "still running:\n{screen}");
+    // Nothing was written.
+    let stored = c.get(key, None).await.unwrap().kvs()[0].value().to_vec();
+    assert_eq!(stored, built::config_map("hello"));
+    tmux.send(&["Escape", "y", "q"]);
+    tmux.wait_for("EXIT=0");
+}

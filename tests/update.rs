@@ -875,3 +875,17 @@ fn enter_in_the_value_pane_opens_the_shown_keys_lease() {
         "lease 1234 no longer exists"
     );
 }
+
+/// A paste arrives with the terminal's line breaks (CR, as Enter sends):
+/// in the editor they are line breaks, not CRs inside one line.
+#[test]
+fn a_pasted_text_keeps_its_lines_in_the_editor() {
+    let mut s = showing("/k", b"");
+    update(&mut s, ch('e'));
+    update(
+        &mut s,
+        Msg::Input(crossterm::event::Event::Paste("a: 1\rb: 2\r\nc: 3".into())),
+    );
+    let editor = s.editor.as_ref().unwrap();
+    assert_eq!(editor.textarea.lines(), ["a: 1", "b: 2", "c: 3"]);
+}
