@@ -116,6 +116,10 @@ pub struct Options {
     /// its colour.
     #[arg(skip)]
     pub context_color: Option<ratatui::style::Color>,
+    /// What reading config.toml warned about (a password readable by
+    /// others): also shown in the status bar for the whole session.
+    #[arg(skip)]
+    pub warnings: Vec<String>,
     /// Comma-separated etcd endpoints.
     #[arg(
         long,
@@ -277,6 +281,7 @@ impl Options {
             started,
             keymap: self.keymap.clone(),
             theme: self.theme,
+            warnings: self.warnings.clone(),
             contexts: self.contexts.clone(),
             context: self
                 .context

@@ -132,7 +132,10 @@ fn parse_cli() -> Result<Cli, String> {
     };
     let file = etcdlens::config::load(&path)?;
     if let Some(w) = etcdlens::config::permission_warning(&path, &file) {
-        say(&w);
+        // Before the screen is taken (subcommands, and the TUI's scrollback)
+        // and, for the whole session, in the status bar.
+        say(&format!("warning: {w}"));
+        cli.opts.warnings.push(w);
     }
     cli.opts.keymap = file.keymap(&path)?;
     cli.opts.theme = file.theme.unwrap_or_default();

@@ -188,3 +188,52 @@ async fn ctx_switches_between_two_clusters_in_the_terminal() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 22.14: a config.toml readable by others that holds a password —
+/// as `password = …` or inside `user = "name:password"` — is warned about
+/// inside the TUI too, for the whole session (the warning on stderr is
+/// hidden by the screen until quitting).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_readable_config_with_a_password_is_warned_about_in_the_tui() {
+    use common::tmux::Tmux;
+    use std::os::unix::fs::PermissionsExt;
+    let etcd = Etcd::single().await;
+    etcd.client().await.put("/app/k", "v", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (text, holders) in [
+        (
+            "[contexts.prod]\nuser = \"root:secret\"\n",
+            "(context prod)",
+        ),
+        (
+            "[contexts.other]\nuser = \"bob\"\npassword = \"pw\"\n",
+            "(context other)",
+        ),
+    ] {
+        let path = config(
+            dir.path(),
+            &format!(
+                "default_context = \"local\"\n\n[contexts.local]\nendpoints = [\"{}\"]\n\n{text}",
+                etcd.endpoints()[0]
+            ),
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let tmux = Tmux::start(&format!(
+            "env -u ETCDCTL_ENDPOINTS ETCDLENS_CONFIG={} {BIN}",
+            path.display()
+        ));
+        let screen = tmux.wait_for("app/");
+        assert!(tmux.alternate_screen_on());
+        assert!(
+            screen.contains(&format!("holds a password {holders} and is readable")),
+            "{screen}"
+        );
+        // Still there while the user goes on.
+        tmux.send(&["j", "l"]);
+        tmux.wait_for("Value /app/k");
+        assert!(tmux.screen().contains("holds a password"));
+        tmux.send(&["q"]);
+        let screen = tmux.wait_for("EXIT=0");
+        assert!(screen.contains("warning: "), "{screen}");
+    }
+}

@@ -140,6 +140,10 @@ pub struct State {
     /// Files that could not be written (record, undo journal, log): shown
     /// in the status bar for the rest of the session.
     pub file_warnings: std::collections::BTreeMap<String, String>,
+    /// Warnings from the start (config.toml readable by others with a
+    /// password in it): shown in the status bar for the rest of the
+    /// session, like `file_warnings`.
+    pub warnings: Vec<String>,
     /// The server's request limit as etcdlens knows it (etcd's default
     /// unless `--max-request-bytes` says more): bigger writes are refused
     /// before they are sent.
@@ -216,6 +220,7 @@ impl State {
             command: None,
             command_history: Vec::new(),
             file_warnings: std::collections::BTreeMap::new(),
+            warnings: Vec::new(),
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             find: None,
             usage: None,

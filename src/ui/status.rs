@@ -144,6 +144,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(escape_str(&m.text), style));
     }
     // After the message (which comes and goes), for the whole session.
+    for warning in &state.warnings {
+        spans.push(Span::styled(
+            format!(" ⚠ {} ", escape_str(warning)),
+            Style::new().bg(Color::Red).fg(Color::White),
+        ));
+    }
     for (what, error) in &state.file_warnings {
         spans.push(Span::styled(
             format!(" ⚠ {} failed: {} ", escape_str(what), escape_str(error)),
