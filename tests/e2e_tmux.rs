@@ -632,3 +632,54 @@ async fn find_deletes_all_results_and_the_value_pane_opens_a_lease() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 22.17 in a terminal: `D` on 10,001 keys says in the question that
+/// they are too many to journal; the result stays with its hint until a
+/// key (Esc) dismisses it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_prefix_delete_warns_first_and_its_result_waits_for_a_key() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let mut ops = Vec::new();
+    for i in 0..10_001 {
+        ops.push(etcd_client::TxnOp::put(format!("/big/k{i:05}"), "v", None));
+        if ops.len() == 128 || i == 10_000 {
+            c.txn(etcd_client::Txn::new().and_then(std::mem::take(&mut ops)))
+                .await
+                .unwrap();
+        }
+    }
+    c.put("/keep", "v", None).await.unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {}",
+        journal.path().display(),
+        etcd.endpoints()[0]
+    ));
+    // Rows: /, big/, keep.
+    tmux.wait_for("big/");
+    tmux.send(&["j", "D"]);
+    let screen = tmux.wait_for("Delete a prefix");
+    let text = screen
+        .replace(['│', '┃'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Delete 10,001 keys under /big/ in one transaction? Over 10,000 keys: too many to journal, u cannot restore them."),
+        "{screen}"
+    );
+    tmux.send(&["yes", "Enter"]);
+    let screen = tmux.wait_for("deleted 10001 keys under /big/");
+    assert!(
+        screen.contains("(too many to journal: u cannot restore them) · any key dismisses"),
+        "{screen}"
+    );
+    tmux.send(&["Escape"]);
+    common::wait_until("the result dismissed", || {
+        !tmux.screen().contains("deleted 10001 keys")
+    });
+    assert!(tmux.screen().contains("keep"));
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -21,7 +21,8 @@ use super::writes::{Conflict, Prompt};
 use crate::etcd::types::EventKind;
 use crate::ui::layout;
 
-/// How long a status-bar message stays.
+/// How long a transient status-bar message stays (a result stays until a
+/// key is pressed: [`Message::result`]).
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,11 @@ pub struct Message {
     pub at: Instant,
     /// The key the message is about: it goes when another key is selected.
     pub about: Option<Vec<u8>>,
+    /// The result of a long operation (undelete, a prefix delete, find's
+    /// delete-all, an apply, an export): it does not expire, a transient
+    /// message does not replace it, and the next key press dismisses it
+    /// (`Esc` does only that).
+    pub result: bool,
 }
 
 /// A question in the status bar: `y` runs `action`, any other key drops it.
@@ -270,26 +276,49 @@ impl State {
         id
     }
 
+    /// A transient message (it goes after [`MESSAGE_TTL`]). While a
+    /// long operation's result is shown, it waits for no one: dropped.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
-            error: false,
-            at: self.now,
-            about: None,
-        });
+        self.say(text.into(), false, false);
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
+        self.say(text.into(), true, false);
+    }
+
+    /// A long operation's result: it stays until a key is pressed.
+    pub fn result(&mut self, text: impl Into<String>) {
+        self.say(text.into(), false, true);
+    }
+
+    /// A long operation's result that is (or ends in) an error.
+    pub fn result_error(&mut self, text: impl Into<String>) {
+        self.say(text.into(), true, true);
+    }
+
+    /// Whether a long operation's result is shown.
+    pub fn showing_result(&self) -> bool {
+        self.message.as_ref().is_some_and(|m| m.result)
+    }
+
+    fn say(&mut self, text: String, error: bool, result: bool) {
+        if !result && self.showing_result() {
+            return;
+        }
         self.message = Some(Message {
-            text: text.into(),
-            error: true,
+            text,
+            error,
             at: self.now,
             about: None,
+            result,
         });
     }
 
     /// An error about `key` only (see [`Message::about`]).
     pub fn error_about(&mut self, key: &[u8], text: impl Into<String>) {
+        if self.showing_result() {
+            return;
+        }
         self.error(text);
         if let Some(m) = self.message.as_mut() {
             m.about = Some(key.to_vec());

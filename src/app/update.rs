@@ -37,7 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     .or_insert_with(|| "the log file cannot be written".into());
             }
             if let Some(m) = &state.message {
-                if now.duration_since(m.at) > MESSAGE_TTL {
+                if !m.result && now.duration_since(m.at) > MESSAGE_TTL {
                     state.message = None;
                 }
             }
@@ -209,6 +209,14 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     }
     if state.help {
         return on_help_key(state, key, cmds);
+    }
+    // A long operation's result stays until a key: this one dismisses it
+    // (Esc only that; any other key also does what it does).
+    if state.showing_result() {
+        state.message = None;
+        if key.code == KeyCode::Esc && key.modifiers.is_empty() {
+            return;
+        }
     }
     // Text fields and questions take every key while open.
     if let Some(confirm) = state.confirm.take() {

@@ -111,8 +111,10 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         PromptKind::DeletePrefix { prefix, count } => (
             " Delete a prefix ".to_string(),
             format!(
-                "Delete {count} keys under {} in one transaction?  = {}",
+                "Delete {} keys under {} in one transaction?{}  = {}",
+                super::keys::thousands((*count).max(0) as u64),
                 escape_bytes(prefix),
+                unjournaled(*count),
                 crate::escape::etcdctl_line("del --prefix", prefix, "")
             ),
         ),
@@ -125,10 +127,11 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         } => (
             " Delete the find's results ".to_string(),
             format!(
-                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.  = {}",
+                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.{}  = {}",
                 super::keys::thousands(keys.len() as u64),
                 crate::escape::escape_str(query),
                 escape_bytes(dir),
+                unjournaled(keys.len() as i64),
                 found_etcdctl(keys)
             ),
         ),
@@ -170,6 +173,20 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         .title(title)
         .border_style(Style::new().fg(Color::Yellow));
     dialog(frame, area, lines, block);
+}
+
+/// What a delete of `count` keys says before it is confirmed when they
+/// are too many for the undo journal.
+fn unjournaled(count: i64) -> String {
+    let limit = crate::app::writes::update::JOURNAL_KEYS;
+    if count > limit {
+        format!(
+            " Over {} keys: too many to journal, u cannot restore them.",
+            super::keys::thousands(limit as u64)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Clears `area` and draws wrapped `lines` in `block` over it.

@@ -142,6 +142,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         };
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(escape_str(&m.text), style));
+        if m.result {
+            spans.push(Span::styled(
+                " · any key dismisses",
+                Style::new().fg(Color::DarkGray),
+            ));
+        }
     }
     // After the message (which comes and goes), for the whole session.
     for warning in &state.warnings {
