@@ -982,3 +982,91 @@ async fn an_alias_bomb_in_the_yaml_editor_is_refused_and_the_text_stays() {
     tmux.send(&["Escape", "y", "q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// The screen of `s` at its own size, as text.
+fn screen_at(s: &etcdlens::app::State) -> String {
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(s.size.0, s.size.1)).unwrap();
+    t.draw(|f| etcdlens::ui::draw(f, s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Issue 22.18: the refusal of a YAML edit is a long line; it wraps onto
+/// more rows of the status bar, `; E edits the raw bytes` included, at
+/// 80×24 and at 160×45 (it used to be cut at the screen's edge).
+#[test]
+fn the_yaml_edit_refusal_wraps_whole_at_80_and_160_columns() {
+    let key = b"/registry/pods/default/pi";
+    for (w, h) in [(80u16, 24u16), (160, 45)] {
+        let mut s = common::fixtures::listed_root(&["/registry/pods/default/pi"]);
+        s.size = (w, h);
+        let v = common::fixtures::loaded(key, &pod("Running"), 7, 0);
+        s.value.key = Some(key.to_vec());
+        s.value.status = ValueStatus::Loaded {
+            value: Box::new(v),
+            fetched_at: s.now,
+        };
+        s.selected = s
+            .tree
+            .rows
+            .iter()
+            .position(|r| s.tree.node(r.node).full.as_ref() == key)
+            .expect("the key's row");
+        etcdlens::app::update(&mut s, common::fixtures::ch('e'));
+        assert!(s.editor.is_none());
+        let text = s.message.as_ref().expect("the refusal").text.clone();
+        assert!(text.ends_with("; E edits the raw bytes"), "{text}");
+        let screen = screen_at(&s);
+        // The whole sentence is on the screen, in the bar's rows.
+        let shown: String = screen
+            .lines()
+            .rev()
+            .take(s.areas().status.height as usize)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(shown.contains(&text), "{text}\n{screen}");
+        insta::assert_snapshot!(format!("yaml_edit_refusal_{w}x{h}"), screen);
+    }
+}
+
+/// Issue 22.18 in a terminal (160 columns): `e` on an object that would
+/// not encode back shows the whole refusal, `; E edits the raw bytes`
+/// included, on the status bar's rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_yaml_edit_refusal_is_whole_in_the_terminal() {
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/registry/pods/default/pi", pod("Running"), None)
+        .await
+        .unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /registry/pods/default/"
+    ));
+    tmux.wait_for("kind: Pod");
+    tmux.send(&["e"]);
+    let screen = tmux.wait_for("cannot edit this Kubernetes object as YAML");
+    let shown = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        shown.contains("215 bytes stored, 217 encoded); E edits the raw bytes"),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -239,9 +239,16 @@ impl State {
         }
     }
 
+    /// Where the panes are at the current terminal size (the status bar
+    /// takes more rows while its text wraps).
+    pub fn areas(&self) -> layout::Areas {
+        let screen = Rect::new(0, 0, self.size.0, self.size.1);
+        layout::areas_with_status(screen, crate::ui::status::height(self, screen))
+    }
+
     /// Rows of text a pane shows at the current terminal size (a page).
     pub fn page_height(&self, pane: Pane) -> usize {
-        let areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1));
+        let areas = self.areas();
         let rows = match pane {
             Pane::Keys => layout::inner_height(areas.keys),
             Pane::Value => layout::value_text_height(areas.value),
@@ -253,8 +260,20 @@ impl State {
 
     /// Columns of value text in the Value pane (where long lines wrap).
     pub fn value_text_width(&self) -> usize {
-        let areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1));
+        let areas = self.areas();
         layout::value_text_width(areas.value)
+    }
+
+    /// The first row the Keys pane shows: `offset`, moved down when the
+    /// pane just got shorter (a long status message wrapped onto another
+    /// row) so the selection stays in view. Drawing and clicks agree on it.
+    pub fn shown_offset(&self) -> usize {
+        let height = self.page_height(Pane::Keys);
+        if self.selected >= self.offset + height {
+            self.selected + 1 - height
+        } else {
+            self.offset
+        }
     }
 
     pub fn selected_row(&self) -> Option<Row> {

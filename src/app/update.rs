@@ -257,7 +257,8 @@ fn on_help_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         _ => state.help = false,
     }
     // The drawing clamps it; keep it near the list's length here too.
-    let lines = crate::ui::help::lines(&state.keymap).len();
+    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let lines = crate::ui::help::wrapped(&state.keymap, crate::ui::help::text_width(screen)).len();
     state.help_scroll = state.help_scroll.min(lines);
 }
 

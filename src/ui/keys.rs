@@ -38,13 +38,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(block, area);
 
     let height = inner.height as usize;
-    let end = (state.offset + height).min(tree.rows.len());
-    let lines: Vec<Line> = tree.rows[state.offset.min(end)..end]
+    let offset = state.shown_offset();
+    let end = (offset + height).min(tree.rows.len());
+    let lines: Vec<Line> = tree.rows[offset.min(end)..end]
         .iter()
         .enumerate()
         .map(|(i, row)| {
             let line = row_line(state, *row, inner.width as usize);
-            if state.offset + i == state.selected {
+            if offset + i == state.selected {
                 line.style(selected_style())
             } else {
                 line
