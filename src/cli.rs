@@ -297,8 +297,11 @@ impl Options {
     /// is given without one.
     pub fn conn_settings(&self) -> Result<ConnSettings, String> {
         let user = credentials(self.user.as_deref(), self.password.clone(), |name| {
-            crate::terminal::prompt_password(&format!("Password for {name}: "))
-                .map_err(|e| format!("cannot read the password: {e}"))
+            crate::terminal::prompt_password(&format!("Password for {name}: ")).map_err(|e| {
+                format!(
+                    "cannot ask for the password of {name} ({e}: no terminal to ask on): set ETCDCTL_PASSWORD, or give --password"
+                )
+            })
         })?;
         Ok(ConnSettings {
             endpoints: self.endpoints.clone(),

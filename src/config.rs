@@ -191,18 +191,28 @@ pub fn permission_warning(path: &Path, file: &ConfigFile) -> Option<String> {
     })
 }
 
+/// A context's `endpoints` list names at least one.
+fn check_endpoints(endpoints: &[String]) -> Result<(), String> {
+    if endpoints.iter().all(|e| e.trim().is_empty()) {
+        return Err(format!(
+            "endpoints = [] names no endpoint: list at least one (e.g. endpoints = [\"{DEFAULT_ENDPOINT}\"]), or leave the line out for {DEFAULT_ENDPOINT}"
+        ));
+    }
+    Ok(())
+}
+
 /// Fills in what the flags and environment left at their defaults from
-/// `ctx`. `explicit(name)` tells whether an option was given (flag or env).
+/// `ctx` (errors say what is wrong; the caller names the context). `explicit(name)` tells whether an option was given (flag or env).
 pub fn apply(
     opts: &mut Options,
     ctx: &Context,
     explicit: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
-    let duration = |s: &str| {
-        humantime::parse_duration(s).map_err(|e| format!("context: bad duration {s:?}: {e}"))
-    };
+    let duration =
+        |s: &str| humantime::parse_duration(s).map_err(|e| format!("bad duration {s:?}: {e}"));
     if !explicit("endpoints") {
         if let Some(v) = &ctx.endpoints {
+            check_endpoints(v)?;
             opts.endpoints = v.clone();
         }
     }
@@ -255,7 +265,7 @@ pub fn apply(
             // As the flag: an empty delimiter would make every key a
             // directory of itself.
             if v.is_empty() {
-                return Err("context: the delimiter cannot be empty".into());
+                return Err("the delimiter cannot be empty".into());
             }
             opts.delimiter = v.clone();
         }
@@ -340,6 +350,9 @@ impl ContextBook {
                 )
             })
         })?;
+        if let Some(v) = &ctx.endpoints {
+            check_endpoints(v).map_err(|e| format!("context {}: {e}", esc(name)))?;
+        }
         let delimiter = ctx.delimiter.clone().unwrap_or_else(|| "/".into());
         if delimiter.is_empty() {
             return Err(format!(
