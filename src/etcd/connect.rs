@@ -131,6 +131,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
     // Zero: no per-request timeout (a campaign waits as long as it takes).
     if !settings.command_timeout.is_zero() {
         opts = opts.with_timeout(settings.command_timeout);
+        super::note_command_timeout(settings.command_timeout);
     }
     if let Some((user, password)) = &settings.user {
         // Tokens expire on long sessions: renew them transparently.
