@@ -87,7 +87,12 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
                 return Line::from(vec![
                     Span::raw(indent),
                     Span::styled(
-                        format!("  ✗ {} (r to retry)", crate::escape::escape_str(e)),
+                        match (crate::app::past::compacted_since(tree.at, e), tree.at) {
+                            (Some(_), Some(at)) => {
+                                format!("  ✗ rev {at} compacted since: :rev now")
+                            }
+                            _ => format!("  ✗ {} (r to retry)", crate::escape::escape_str(e)),
+                        },
                         Style::new().fg(Color::Red),
                     ),
                 ])

@@ -60,7 +60,8 @@ pub fn on_listed(
         }
         Err(e) => {
             if state.tree.fail_load(dir, generation, e.clone()) {
-                state.error(format!("listing failed: {e}"));
+                let why = crate::app::past::compacted_since(state.tree.at, &e).unwrap_or(e);
+                state.error(format!("listing failed: {why}"));
             }
         }
     }
