@@ -1070,3 +1070,35 @@ async fn the_yaml_edit_refusal_is_whole_in_the_terminal() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 22.20: a name with an escape sequence in it is still the name:
+/// the header shows it escaped (it used to drop it, `Pod default/`), in
+/// the decoded header and on a real terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_with_escape_sequences_shows_escaped_in_the_header() {
+    let name = "evil\x1b]2;pwned\x07";
+    let bytes = built::pod_in("default", name, "Running", "node-1");
+    let Some(Decoded::Object(o)) = decode(&bytes) else {
+        panic!("not decoded")
+    };
+    assert_eq!(o.title(), format!("Pod default/{name}"));
+
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/registry/pods/default/evil", bytes, None)
+        .await
+        .unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /registry/pods/default/"
+    ));
+    let screen = tmux.wait_for("kind: Pod");
+    assert!(
+        screen.contains("Pod default/evil\\x1b]2;pwned\\x07  v1"),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
