@@ -214,6 +214,13 @@ async fn etcdctl_changes_show_in_events_and_tree() {
     etcdctl(&["del", "/app/config"]);
     let screen = tmux.wait_for("DELETE   /app/config");
     assert!(screen.contains("Events /app/ (2)"), "{screen}");
+    // The markers are explained on the pane's border (issue 22.20).
+    assert!(
+        screen.contains(
+            "+ created  ~ value changed  = updated, no change seen  ? previous value not read yet"
+        ),
+        "{screen}"
+    );
     // The tree lost the key (the Value pane title may still name it).
     let keys_pane: String = screen
         .lines()

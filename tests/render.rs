@@ -867,3 +867,28 @@ fn the_help_wraps_long_descriptions() {
         insta::assert_snapshot!(format!("help_{w}x{h}"), first.unwrap());
     }
 }
+
+/// Issue 22.20: the Events rows' markers are explained: on the pane's
+/// bottom border when it is wide enough, and always in the help.
+#[test]
+fn the_events_markers_are_explained() {
+    let legend =
+        "+ created  ~ value changed  = updated, no change seen  ? previous value not read yet";
+    let mut s = state_with(&[b"/a"]);
+    let wide = screen_at(&mut s, 160, 45);
+    assert!(wide.contains(legend), "{wide}");
+    s.help = true;
+    s.help_scroll = usize::MAX / 2;
+    let help = words(&screen_at(&mut s, 80, 24));
+    assert!(
+        help.contains(
+            &format!(
+                "Events markers: {legend} (selecting the row reads it); DELETE rows have none."
+            )
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+        ),
+        "{help}"
+    );
+}

@@ -44,6 +44,13 @@ pub fn lines(keys: &Keymap) -> Vec<Line<'static>> {
         " Rebind keys in config.toml [keys] by action name (e.g. edit = \"i\").",
         dim(),
     ));
+    lines.push(Line::styled(
+        format!(
+            " Events markers: {} (selecting the row reads it); DELETE rows have none.",
+            crate::app::watch::log::Change::legend()
+        ),
+        dim(),
+    ));
     lines.push(Line::styled(" any other key closes this help", dim()));
     lines
 }
