@@ -116,6 +116,10 @@ pub struct Options {
     /// its colour.
     #[arg(skip)]
     pub context_color: Option<ratatui::style::Color>,
+    /// What reading config.toml warned about (a password readable by
+    /// others): also shown in the status bar for the whole session.
+    #[arg(skip)]
+    pub warnings: Vec<String>,
     /// Comma-separated etcd endpoints.
     #[arg(
         long,
@@ -277,6 +281,7 @@ impl Options {
             started,
             keymap: self.keymap.clone(),
             theme: self.theme,
+            warnings: self.warnings.clone(),
             contexts: self.contexts.clone(),
             context: self
                 .context
@@ -292,8 +297,11 @@ impl Options {
     /// is given without one.
     pub fn conn_settings(&self) -> Result<ConnSettings, String> {
         let user = credentials(self.user.as_deref(), self.password.clone(), |name| {
-            crate::terminal::prompt_password(&format!("Password for {name}: "))
-                .map_err(|e| format!("cannot read the password: {e}"))
+            crate::terminal::prompt_password(&format!("Password for {name}: ")).map_err(|e| {
+                format!(
+                    "cannot ask for the password of {name} ({e}: no terminal to ask on): set ETCDCTL_PASSWORD, or give --password"
+                )
+            })
         })?;
         Ok(ConnSettings {
             endpoints: self.endpoints.clone(),

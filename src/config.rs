@@ -29,8 +29,9 @@
 //! ```
 //!
 //! Flags and `ETCDCTL_*` variables override what a context says. A password
-//! is only there if the user writes one; etcdlens warns when such a file can
-//! be read by others.
+//! is only there if the user writes one (`password = …`, or
+//! `user = "name:password"`); etcdlens warns when such a file can be read
+//! by others, on stderr and in the TUI's status bar for the whole session.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -168,32 +169,50 @@ fn parse_file(path: &Path) -> Result<ConfigFile, String> {
     }
 }
 
-/// A warning when the file holds a password and others can read it.
+/// A warning when the file holds a password (`password = …`, or
+/// `user = "name:password"` as etcdctl's `--user` takes it) and others can
+/// read it. It names the contexts that hold one.
 pub fn permission_warning(path: &Path, file: &ConfigFile) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
-    let has_password = file.contexts.values().any(|c| c.password.is_some());
+    let holders: Vec<&str> = file
+        .contexts
+        .iter()
+        .filter(|(_, c)| c.password.is_some() || c.user.as_deref().is_some_and(|u| u.contains(':')))
+        .map(|(name, _)| name.as_str())
+        .collect();
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
-    (has_password && mode & 0o077 != 0).then(|| {
+    (!holders.is_empty() && mode & 0o077 != 0).then(|| {
         format!(
-            "warning: {} holds a password and is readable by others (mode {:o}): chmod 600 it, or use the prompt or ETCDCTL_PASSWORD",
+            "{} holds a password (context {}) and is readable by others (mode {:o}): chmod 600 it, or use the prompt or ETCDCTL_PASSWORD",
             path.display(),
+            holders.join(", "),
             mode & 0o777
         )
     })
 }
 
+/// A context's `endpoints` list names at least one.
+fn check_endpoints(endpoints: &[String]) -> Result<(), String> {
+    if endpoints.iter().all(|e| e.trim().is_empty()) {
+        return Err(format!(
+            "endpoints = [] names no endpoint: list at least one (e.g. endpoints = [\"{DEFAULT_ENDPOINT}\"]), or leave the line out for {DEFAULT_ENDPOINT}"
+        ));
+    }
+    Ok(())
+}
+
 /// Fills in what the flags and environment left at their defaults from
-/// `ctx`. `explicit(name)` tells whether an option was given (flag or env).
+/// `ctx` (errors say what is wrong; the caller names the context). `explicit(name)` tells whether an option was given (flag or env).
 pub fn apply(
     opts: &mut Options,
     ctx: &Context,
     explicit: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
-    let duration = |s: &str| {
-        humantime::parse_duration(s).map_err(|e| format!("context: bad duration {s:?}: {e}"))
-    };
+    let duration =
+        |s: &str| humantime::parse_duration(s).map_err(|e| format!("bad duration {s:?}: {e}"));
     if !explicit("endpoints") {
         if let Some(v) = &ctx.endpoints {
+            check_endpoints(v)?;
             opts.endpoints = v.clone();
         }
     }
@@ -246,7 +265,7 @@ pub fn apply(
             // As the flag: an empty delimiter would make every key a
             // directory of itself.
             if v.is_empty() {
-                return Err("context: the delimiter cannot be empty".into());
+                return Err("the delimiter cannot be empty".into());
             }
             opts.delimiter = v.clone();
         }
@@ -331,6 +350,9 @@ impl ContextBook {
                 )
             })
         })?;
+        if let Some(v) = &ctx.endpoints {
+            check_endpoints(v).map_err(|e| format!("context {}: {e}", esc(name)))?;
+        }
         let delimiter = ctx.delimiter.clone().unwrap_or_else(|| "/".into());
         if delimiter.is_empty() {
             return Err(format!(
@@ -627,5 +649,13 @@ mod tests {
         std::fs::write(&p, "[contexts.a]\nuser = \"u\"\n").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(permission_warning(&p, &load(&p).unwrap()).is_none());
+        // A password inside user (`name:password`) is one too.
+        std::fs::write(
+            &p,
+            "[contexts.a]\nuser = \"u\"\n[contexts.b]\nuser = \"root:pw\"\n",
+        )
+        .unwrap();
+        let w = permission_warning(&p, &load(&p).unwrap()).unwrap();
+        assert!(w.contains("(context b)") && w.contains("mode 644"), "{w}");
     }
 }

@@ -387,8 +387,8 @@ fn envelope(body: &[u8]) -> Result<Object, String> {
         return Ok(object);
     }
     fields(env.raw).map_err(|e| format!("corrupt object: {e}"))?;
-    if let Some(m) = field_bytes(env.raw, 1).and_then(|b| dump(b, 0).ok()) {
-        object.meta = meta(&m);
+    if let Some(b) = field_bytes(env.raw, 1) {
+        object.meta = meta_of(b);
     }
     Ok(object)
 }
@@ -415,6 +415,25 @@ fn json_meta(m: &serde_json::Value) -> Meta {
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// ObjectMeta's bytes read: its text fields as they are (a name with a
+/// control character in it is still the name: shown escaped, not dropped
+/// as the dump's bytes), the rest through the dump.
+fn meta_of(b: &[u8]) -> Meta {
+    let mut m = dump(b, 0).map(|d| meta(&d)).unwrap_or_default();
+    for (number, raw) in fields(b).unwrap_or_default() {
+        let Raw::Bytes(text) = raw else { continue };
+        let slot = match number {
+            1 => &mut m.name,
+            3 => &mut m.namespace,
+            5 => &mut m.uid,
+            6 => &mut m.resource_version,
+            _ => continue,
+        };
+        *slot = lossy(text);
+    }
+    m
 }
 
 /// ObjectMeta (field 1 of the object): 1 name, 3 namespace, 5 uid,

@@ -132,7 +132,10 @@ fn parse_cli() -> Result<Cli, String> {
     };
     let file = etcdlens::config::load(&path)?;
     if let Some(w) = etcdlens::config::permission_warning(&path, &file) {
-        say(&w);
+        // Before the screen is taken (subcommands, and the TUI's scrollback)
+        // and, for the whole session, in the status bar.
+        say(&format!("warning: {w}"));
+        cli.opts.warnings.push(w);
     }
     cli.opts.keymap = file.keymap(&path)?;
     cli.opts.theme = file.theme.unwrap_or_default();
@@ -145,22 +148,44 @@ fn parse_cli() -> Result<Cli, String> {
         dial_timeout: cli.opts.dial_timeout,
         command_timeout: cli.opts.command_timeout,
     };
+    let explicit = |id: &str| {
+        matches!(
+            matches.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        )
+    };
+    let name = match name {
+        // A default_context naming no context does not stand in the way
+        // of endpoints given explicitly (nor of listing the contexts).
+        Some(n)
+            if cli.opts.context.is_none()
+                && !file.contexts.contains_key(&n)
+                && (explicit("endpoints") || matches!(cli.command, Some(Command::Contexts))) =>
+        {
+            let w = format!(
+                "default_context {n:?} in {} names no context: ignored (the endpoints given are used)",
+                path.display()
+            );
+            say(&format!("warning: {w}"));
+            cli.opts.warnings.push(w);
+            None
+        }
+        n => n,
+    };
     if let Some(name) = &name {
         let ctx = file.contexts.get(name).ok_or_else(|| {
+            let what = if cli.opts.context.is_some() {
+                "no context"
+            } else {
+                "default_context names no context"
+            };
             format!(
-                "no context {name:?} in {} (etcdlens contexts lists them)",
+                "{what} {name:?} in {} (etcdlens contexts lists them; --endpoints connects without one)",
                 path.display()
             )
         })?;
-        let explicit = |id: &str| {
-            matches!(
-                matches.value_source(id),
-                Some(
-                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
-                )
-            )
-        };
-        etcdlens::config::apply(&mut cli.opts, ctx, &explicit)?;
+        etcdlens::config::apply(&mut cli.opts, ctx, &explicit)
+            .map_err(|e| format!("context {name:?} in {}: {e}", path.display()))?;
         cli.opts.context_color = ctx
             .color
             .as_deref()

@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub started: Instant,
     pub keymap: crate::app::keymap::Keymap,
     pub theme: crate::ui::theme::Theme,
+    /// Warnings from the start (config.toml), in the status bar all along.
+    pub warnings: Vec<String>,
     /// The contexts `:ctx` switches between (none without config.toml).
     pub contexts: Option<Arc<ContextBook>>,
     /// The context in use at start.
@@ -158,6 +160,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         .map(|b| b.entries())
         .unwrap_or_default();
     state.context = opts.context.clone();
+    state.warnings = opts.warnings.clone();
     if let Some(prefix) = &opts.watch {
         state.watch.prefix = prefix.clone();
     }

@@ -2,7 +2,11 @@
 //!
 //! `ratatui::init()` enters raw mode and the alternate screen and installs a
 //! panic hook that restores the terminal before the panic message is
-//! printed. `Session`'s drop restores it on every other way out.
+//! printed. `Session`'s drop restores it on every other way out, except
+//! an abort (an allocation failure, a stack overflow, `kill -ABRT`), which
+//! runs no Rust code: for that, a SIGABRT/SIGQUIT handler writes the
+//! restoring sequences and puts back the terminal settings saved at the
+//! start, then lets the signal end the process as it would have.
 
 use std::io::{BufRead, Write};
 
@@ -24,7 +28,9 @@ impl Session {
                 "etcdlens needs a terminal (stdin and stdout are not both a tty); for scripts use etcdctl",
             ));
         }
+        abort_restore::install();
         let terminal = ratatui::try_init()?;
+        abort_restore::set_active(true);
         // Pastes arrive as one event (into the editor), not as keystrokes;
         // mouse clicks and the wheel as mouse events.
         enable_input_modes();
@@ -40,8 +46,10 @@ impl Session {
     pub fn suspend_for<T>(&mut self, f: impl FnOnce() -> T) -> T {
         disable_input_modes();
         ratatui::restore();
+        abort_restore::set_active(false);
         let result = f();
         self.terminal = ratatui::init();
+        abort_restore::set_active(true);
         enable_input_modes();
         let _ = self.terminal.clear();
         result
@@ -99,6 +107,78 @@ impl Drop for Session {
     fn drop(&mut self) {
         disable_input_modes();
         ratatui::restore();
+        abort_restore::set_active(false);
+    }
+}
+
+/// The terminal put back from a signal handler when the process aborts
+/// (`std::alloc`'s "memory allocation of N bytes failed" and a stack
+/// overflow both end in `abort()`; no destructor or panic hook runs then).
+/// Only async-signal-safe calls: `write`, `tcsetattr`, `raise`.
+mod abort_restore {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::OnceLock;
+
+    /// The terminal's settings before raw mode (stdin, the fd crossterm
+    /// sets raw when it is a terminal).
+    static SAVED: OnceLock<libc::termios> = OnceLock::new();
+    /// The TUI has the screen now (not before, after, or while `$EDITOR`
+    /// has it).
+    static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+    /// Mouse reports off (every mode crossterm turns on), bracketed paste
+    /// off, the main screen back, the cursor shown.
+    const RESTORE: &[u8] = b"\x1b[?1006l\x1b[?1015l\x1b[?1003l\x1b[?1002l\x1b[?1000l\x1b[?2004l\x1b[?1049l\x1b[?25h\r\n";
+    const NOTE: &[u8] =
+        b"etcdlens: aborted (a fatal error such as running out of memory); the terminal was restored\n";
+
+    pub fn set_active(on: bool) {
+        ACTIVE.store(on, Ordering::SeqCst);
+    }
+
+    /// Saves the terminal's settings (once) and installs the handler.
+    pub fn install() {
+        if SAVED.get().is_none() {
+            // SAFETY: tcgetattr fills a termios we own.
+            let mut t: libc::termios = unsafe { std::mem::zeroed() };
+            if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut t) } != 0 {
+                return;
+            }
+            let _ = SAVED.set(t);
+        }
+        for sig in [libc::SIGABRT, libc::SIGQUIT] {
+            // SAFETY: a plain sigaction with a handler that only makes
+            // async-signal-safe calls.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_fatal as extern "C" fn(libc::c_int) as usize;
+                // Once: the handler's own raise then takes the default
+                // action (and a second abort() never loops back here).
+                sa.sa_flags = libc::SA_RESETHAND | libc::SA_NODEFER;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    }
+
+    extern "C" fn on_fatal(sig: libc::c_int) {
+        if ACTIVE.swap(false, Ordering::SeqCst) {
+            // SAFETY: write, tcsetattr and raise are async-signal-safe;
+            // the buffers are statics.
+            unsafe {
+                libc::write(libc::STDOUT_FILENO, RESTORE.as_ptr().cast(), RESTORE.len());
+                if let Some(t) = SAVED.get() {
+                    libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, t);
+                }
+                libc::write(libc::STDERR_FILENO, NOTE.as_ptr().cast(), NOTE.len());
+            }
+        }
+        // The disposition is the default again (SA_RESETHAND): end as the
+        // signal would have.
+        // SAFETY: raise is async-signal-safe.
+        unsafe {
+            libc::raise(sig);
+        }
     }
 }
 

@@ -188,3 +188,134 @@ async fn ctx_switches_between_two_clusters_in_the_terminal() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// Issue 22.14: a config.toml readable by others that holds a password —
+/// as `password = …` or inside `user = "name:password"` — is warned about
+/// inside the TUI too, for the whole session (the warning on stderr is
+/// hidden by the screen until quitting).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_readable_config_with_a_password_is_warned_about_in_the_tui() {
+    use common::tmux::Tmux;
+    use std::os::unix::fs::PermissionsExt;
+    let etcd = Etcd::single().await;
+    etcd.client().await.put("/app/k", "v", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (text, holders) in [
+        (
+            "[contexts.prod]\nuser = \"root:secret\"\n",
+            "(context prod)",
+        ),
+        (
+            "[contexts.other]\nuser = \"bob\"\npassword = \"pw\"\n",
+            "(context other)",
+        ),
+    ] {
+        let path = config(
+            dir.path(),
+            &format!(
+                "default_context = \"local\"\n\n[contexts.local]\nendpoints = [\"{}\"]\n\n{text}",
+                etcd.endpoints()[0]
+            ),
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let tmux = Tmux::start(&format!(
+            "env -u ETCDCTL_ENDPOINTS ETCDLENS_CONFIG={} {BIN}",
+            path.display()
+        ));
+        let screen = tmux.wait_for("app/");
+        assert!(tmux.alternate_screen_on());
+        assert!(
+            screen.contains(&format!("holds a password {holders} and is readable")),
+            "{screen}"
+        );
+        // Still there while the user goes on.
+        tmux.send(&["j", "l"]);
+        tmux.wait_for("Value /app/k");
+        assert!(tmux.screen().contains("holds a password"));
+        tmux.send(&["q"]);
+        let screen = tmux.wait_for("EXIT=0");
+        assert!(screen.contains("warning: "), "{screen}");
+    }
+}
+
+/// Runs the binary as `lens_with_config` does, in a session of its own:
+/// no controlling terminal, as under cron or a pipeline.
+fn lens_without_tty(config: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(BIN);
+    cmd.env("ETCDLENS_CONFIG", config)
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .env_remove("ETCDCTL_PASSWORD")
+        .env_remove("ETCDCTL_USER")
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    // SAFETY: setsid in the child before exec, nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 22.20: configuration mistakes are one line naming what to fix.
+/// `endpoints = []` names its context (it used to panic); `--user` without
+/// a password and without a terminal says to set ETCDCTL_PASSWORD; a
+/// default_context naming no context gives way, with a warning, to
+/// endpoints given explicitly (and to `etcdlens contexts`), and is still an
+/// error without them.
+#[tokio::test(flavor = "multi_thread")]
+async fn configuration_mistakes_name_what_to_fix() {
+    let etcd = Etcd::single().await;
+    let ep = etcd.endpoints()[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = config(
+        dir.path(),
+        "default_context = \"empty\"\n\n[contexts.empty]\nendpoints = []\n",
+    );
+    let (code, err) = lens_without_tty(&path, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("context \"empty\" in ") && err.contains("endpoints = [] names no endpoint"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let none = dir.path().join("none.toml");
+    let (code, err) = lens_without_tty(&none, &["--endpoints", &ep, "--user", "root"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("cannot ask for the password of root") && err.contains("set ETCDCTL_PASSWORD"),
+        "{err}"
+    );
+
+    let path = config(
+        dir.path(),
+        &format!("default_context = \"gone\"\n\n[contexts.live]\nendpoints = [\"{ep}\"]\n"),
+    );
+    // With endpoints given: a warning, then on (to the terminal it needs).
+    let (code, err) = lens_without_tty(&path, &["--endpoints", &ep]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("warning: default_context \"gone\" in ")
+            && err.contains("names no context: ignored"),
+        "{err}"
+    );
+    assert!(err.contains("needs a terminal"), "{err}");
+    let (code, out, err) = common::lens_with_config(&path, &[], &["contexts"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("live"), "{out}");
+    // Without: still an error, saying what would do.
+    let (code, err) = lens_without_tty(&path, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("default_context names no context \"gone\"")
+            && err.contains("--endpoints connects without one"),
+        "{err}"
+    );
+}

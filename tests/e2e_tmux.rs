@@ -90,6 +90,40 @@ async fn panic_restores_the_terminal() {
     assert!(!tmux.mouse_captured(), "mouse capture released");
 }
 
+/// An abort runs no destructor and no panic hook (an allocation failure,
+/// a stack overflow): the SIGABRT handler puts the terminal back — main
+/// screen, mouse released, the settings from before raw mode — and the
+/// process still ends by SIGABRT (134).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_abort_restores_the_terminal() {
+    let etcd = etcd_with_data().await;
+    let tmux = Tmux::start(&format!("{BIN} --endpoints {}", etcd.endpoints()[0]));
+    let tty = tmux.run(&["display-message", "-p", "-t", "t", "#{pane_tty}"]);
+    let settings = || {
+        let out = Command::new("stty")
+            .args(["-a", "-F", tty.trim()])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tmux.wait_for("app/");
+    let has = |stty: &str, mode: &str| stty.split_whitespace().any(|w| w == mode);
+    assert!(has(&settings(), "-icanon"), "raw while running");
+    let pid = tmux.app_pid();
+    assert!(!pid.is_empty());
+    Command::new("kill").args(["-ABRT", &pid]).status().unwrap();
+    common::wait_until("etcdlens to end", || tmux.app_pid().is_empty());
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=134"), "{screen}");
+    assert!(screen.contains("etcdlens: aborted"), "{screen}");
+    assert!(!tmux.alternate_screen_on(), "{screen}");
+    assert!(!tmux.mouse_captured(), "mouse capture released");
+    let stty = settings();
+    for mode in ["icanon", "echo", "isig", "opost"] {
+        assert!(has(&stty, mode), "{mode} restored: {stty}");
+    }
+}
+
 /// Clicks as a terminal sends them: a double click opens a directory, a
 /// click selects a key and shows its value; the mouse is released on exit.
 #[tokio::test(flavor = "multi_thread")]
@@ -180,6 +214,13 @@ async fn etcdctl_changes_show_in_events_and_tree() {
     etcdctl(&["del", "/app/config"]);
     let screen = tmux.wait_for("DELETE   /app/config");
     assert!(screen.contains("Events /app/ (2)"), "{screen}");
+    // The markers are explained on the pane's border (issue 22.20).
+    assert!(
+        screen.contains(
+            "+ created  ~ value changed  = updated, no change seen  ? previous value not read yet"
+        ),
+        "{screen}"
+    );
     // The tree lost the key (the Value pane title may still name it).
     let keys_pane: String = screen
         .lines()
@@ -595,6 +636,57 @@ async fn find_deletes_all_results_and_the_value_pane_opens_a_lease() {
     tmux.wait_for("Leases (1)");
     tmux.send(&["Enter"]);
     tmux.wait_for(&format!("find: \"lease {lease:x}\" (1)"));
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// Issue 22.17 in a terminal: `D` on 10,001 keys says in the question that
+/// they are too many to journal; the result stays with its hint until a
+/// key (Esc) dismisses it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_big_prefix_delete_warns_first_and_its_result_waits_for_a_key() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let mut ops = Vec::new();
+    for i in 0..10_001 {
+        ops.push(etcd_client::TxnOp::put(format!("/big/k{i:05}"), "v", None));
+        if ops.len() == 128 || i == 10_000 {
+            c.txn(etcd_client::Txn::new().and_then(std::mem::take(&mut ops)))
+                .await
+                .unwrap();
+        }
+    }
+    c.put("/keep", "v", None).await.unwrap();
+    let journal = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {}",
+        journal.path().display(),
+        etcd.endpoints()[0]
+    ));
+    // Rows: /, big/, keep.
+    tmux.wait_for("big/");
+    tmux.send(&["j", "D"]);
+    let screen = tmux.wait_for("Delete a prefix");
+    let text = screen
+        .replace(['│', '┃'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Delete 10,001 keys under /big/ in one transaction? Over 10,000 keys: too many to journal, u cannot restore them."),
+        "{screen}"
+    );
+    tmux.send(&["yes", "Enter"]);
+    let screen = tmux.wait_for("deleted 10001 keys under /big/");
+    assert!(
+        screen.contains("(too many to journal: u cannot restore them) · any key dismisses"),
+        "{screen}"
+    );
+    tmux.send(&["Escape"]);
+    common::wait_until("the result dismissed", || {
+        !tmux.screen().contains("deleted 10001 keys")
+    });
+    assert!(tmux.screen().contains("keep"));
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }

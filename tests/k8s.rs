@@ -904,3 +904,201 @@ async fn e2e_yaml_json_and_the_resource_table_in_tmux() {
     tmux.send(&["Escape"]);
     tmux.send(&["q"]);
 }
+
+/// Nine lines of aliases of aliases ("billion laughs"), as a user might
+/// paste them into the YAML editor: `a` holds 9 strings, `i` 9⁹.
+fn alias_bomb() -> String {
+    let mut text = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (name, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .into_iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+    }
+    text
+}
+
+/// YAML aliases are refused by name and line before anything is expanded
+/// (the loader copies the anchored node for every alias); anchors alone
+/// pass. A small bomb (three levels) shows the refusal without the memory.
+#[test]
+fn yaml_aliases_are_refused_before_they_expand() {
+    use etcdlens::k8s::yaml::parse;
+    let small = "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b]\n";
+    assert_eq!(
+        parse(small).unwrap_err(),
+        "YAML: line 2: aliases (*a) are not supported; write the value out in full"
+    );
+    assert!(parse(&alias_bomb()).unwrap_err().contains("aliases (*a)"));
+    assert_eq!(
+        parse("a: &x 1\nb: \"*not an alias\"\n").unwrap(),
+        serde_json::json!({"a": 1, "b": "*not an alias"})
+    );
+}
+
+/// The binary in a terminal: the alias bomb pasted into a Kubernetes
+/// object's YAML editor and saved with Ctrl-s is refused in one line, the
+/// text stays in the editor, and the process lives on (it used to take
+/// all the memory and abort). The address space is capped so that a
+/// regression fails here rather than taking the machine's memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alias_bomb_in_the_yaml_editor_is_refused_and_the_text_stays() {
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    let key = "/registry/configmaps/kube-system/web-config";
+    c.put(key, built::config_map("hello"), None).await.unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "ulimit -v 4194304; {BIN} --endpoints {ep} --prefix /registry/configmaps/kube-system/"
+    ));
+    tmux.wait_for("greeting: hello");
+    tmux.send(&["e"]);
+    tmux.wait_for("Edit /registry/configmaps/kube-system/web-config");
+    // The bomb as one bracketed paste at the start of the text (its own
+    // top-level keys, before apiVersion).
+    tmux.run(&["set-buffer", "--", &alias_bomb()]);
+    tmux.run(&["paste-buffer", "-p", "-t", "t"]);
+    tmux.wait_for("i: &i [*h,*h");
+    tmux.send(&["C-s"]);
+    let screen = tmux.wait_for("aliases (*a) are not supported");
+    assert!(
+        screen.contains(
+            "not saved: YAML: line 2: aliases (*a) are not supported; write the value out in full; your text stays in the editor"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("greeting: hello"), "{screen}");
+    assert!(screen.contains("b: &b [*a,*a"), "{screen}");
+    assert!(!screen.contains("EXIT="), "{screen}");
+    assert!(!tmux.app_pid().is_empty(), "still running:\n{screen}");
+    // Nothing was written.
+    let stored = c.get(key, None).await.unwrap().kvs()[0].value().to_vec();
+    assert_eq!(stored, built::config_map("hello"));
+    tmux.send(&["Escape", "y", "q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// The screen of `s` at its own size, as text.
+fn screen_at(s: &etcdlens::app::State) -> String {
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(s.size.0, s.size.1)).unwrap();
+    t.draw(|f| etcdlens::ui::draw(f, s)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Issue 22.18: the refusal of a YAML edit is a long line; it wraps onto
+/// more rows of the status bar, `; E edits the raw bytes` included, at
+/// 80×24 and at 160×45 (it used to be cut at the screen's edge).
+#[test]
+fn the_yaml_edit_refusal_wraps_whole_at_80_and_160_columns() {
+    let key = b"/registry/pods/default/pi";
+    for (w, h) in [(80u16, 24u16), (160, 45)] {
+        let mut s = common::fixtures::listed_root(&["/registry/pods/default/pi"]);
+        s.size = (w, h);
+        let v = common::fixtures::loaded(key, &pod("Running"), 7, 0);
+        s.value.key = Some(key.to_vec());
+        s.value.status = ValueStatus::Loaded {
+            value: Box::new(v),
+            fetched_at: s.now,
+        };
+        s.selected = s
+            .tree
+            .rows
+            .iter()
+            .position(|r| s.tree.node(r.node).full.as_ref() == key)
+            .expect("the key's row");
+        etcdlens::app::update(&mut s, common::fixtures::ch('e'));
+        assert!(s.editor.is_none());
+        let text = s.message.as_ref().expect("the refusal").text.clone();
+        assert!(text.ends_with("; E edits the raw bytes"), "{text}");
+        let screen = screen_at(&s);
+        // The whole sentence is on the screen, in the bar's rows.
+        let shown: String = screen
+            .lines()
+            .rev()
+            .take(s.areas().status.height as usize)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(shown.contains(&text), "{text}\n{screen}");
+        insta::assert_snapshot!(format!("yaml_edit_refusal_{w}x{h}"), screen);
+    }
+}
+
+/// Issue 22.18 in a terminal (160 columns): `e` on an object that would
+/// not encode back shows the whole refusal, `; E edits the raw bytes`
+/// included, on the status bar's rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_yaml_edit_refusal_is_whole_in_the_terminal() {
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/registry/pods/default/pi", pod("Running"), None)
+        .await
+        .unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /registry/pods/default/"
+    ));
+    tmux.wait_for("kind: Pod");
+    tmux.send(&["e"]);
+    let screen = tmux.wait_for("cannot edit this Kubernetes object as YAML");
+    let shown = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        shown.contains("215 bytes stored, 217 encoded); E edits the raw bytes"),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}
+
+/// Issue 22.20: a name with an escape sequence in it is still the name:
+/// the header shows it escaped (it used to drop it, `Pod default/`), in
+/// the decoded header and on a real terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_with_escape_sequences_shows_escaped_in_the_header() {
+    let name = "evil\x1b]2;pwned\x07";
+    let bytes = built::pod_in("default", name, "Running", "node-1");
+    let Some(Decoded::Object(o)) = decode(&bytes) else {
+        panic!("not decoded")
+    };
+    assert_eq!(o.title(), format!("Pod default/{name}"));
+
+    use common::tmux::Tmux;
+    const BIN: &str = env!("CARGO_BIN_EXE_etcdlens");
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/registry/pods/default/evil", bytes, None)
+        .await
+        .unwrap();
+    let ep = &etcd.endpoints()[0];
+    let tmux = Tmux::start(&format!(
+        "{BIN} --endpoints {ep} --prefix /registry/pods/default/"
+    ));
+    let screen = tmux.wait_for("kind: Pod");
+    assert!(
+        screen.contains("Pod default/evil\\x1b]2;pwned\\x07  v1"),
+        "{screen}"
+    );
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -768,7 +768,9 @@ fn unverified_tls_is_said_in_the_status_bar_whatever_else_is_there() {
     s.tls_not_verified = true;
     s.error("cannot read /app00/: permission denied, and a message long enough to fill the rest of the bar");
     let buf = render(&s);
-    let areas = etcdlens::ui::layout::areas(buf.area);
+    // The message wraps onto a second row of the bar (issue 22.18).
+    let areas = s.areas();
+    assert_eq!(areas.status.height, 2);
     insta::assert_snapshot!(backgrounds(&buf, areas.status));
     let bar = text(&buf, areas.status);
     let at = bar.find("TLS NOT VERIFIED").expect("the badge is shown");
@@ -780,4 +782,113 @@ fn unverified_tls_is_said_in_the_status_bar_whatever_else_is_there() {
     // Off: not a word of it.
     s.tls_not_verified = false;
     assert!(!text(&render(&s), areas.status).contains("NOT VERIFIED"));
+}
+
+/// `screen` of `s` drawn at `w`×`h`.
+fn screen_at(s: &mut State, w: u16, h: u16) -> String {
+    s.size = (w, h);
+    screen(&render(s))
+}
+
+/// The text of a screen as one line of words (wrapped text joined again,
+/// borders gone).
+fn words(screen: &str) -> String {
+    screen
+        .replace(['│', '┃'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Issue 22.18: the `D` dialog on a long prefix is as tall as its wrapped
+/// text: the question, the journal note and the whole etcdctl line, at
+/// 80×24 and 160×45 (the box used to cut its last lines).
+#[test]
+fn the_delete_prefix_dialog_wraps_its_whole_text() {
+    let prefix =
+        "/registry/apiextensions.k8s.io/customresourcedefinitions/verylongname.example.com/";
+    for (w, h) in [(80u16, 24u16), (160, 45)] {
+        let mut s = state_with(&[prefix.as_bytes(), b"/b"]);
+        update(
+            &mut s,
+            Msg::PrefixCount {
+                prefix: prefix.as_bytes().to_vec(),
+                count: Ok(50_192),
+            },
+        );
+        let screen = screen_at(&mut s, w, h);
+        // Without any space: a path longer than a line is split inside.
+        let text: String = words(&screen).split(' ').collect();
+        for part in [
+            format!("Delete 50,192 keys under {prefix} in one transaction? Over 10,000 keys: too many to journal, u cannot restore them."),
+            format!("= etcdctl del --prefix {prefix}"),
+            "type yes to delete them all:".to_string(),
+            "Enter ok · Tab next field · Esc cancel".to_string(),
+        ] {
+            let part: String = part.split(' ').collect();
+            assert!(text.contains(&part), "{part}\n{screen}");
+        }
+        insta::assert_snapshot!(format!("delete_prefix_dialog_{w}x{h}"), screen);
+    }
+}
+
+/// Issue 22.18: the help wraps a description longer than its box under
+/// itself (after the keys column), at 80×24 and 160×45; scrolled to the
+/// end, every line of it has been shown whole.
+#[test]
+fn the_help_wraps_long_descriptions() {
+    use etcdlens::app::keymap::Keymap;
+    use etcdlens::app::Action;
+    for (w, h) in [(80u16, 24u16), (160, 45)] {
+        let mut s = state_with(&[b"/a"]);
+        s.size = (w, h);
+        update(&mut s, common::fixtures::ch('?'));
+        let mut seen = String::new();
+        let mut first = None;
+        // Line by line to the end.
+        for _ in 0..200 {
+            let screen = screen_at(&mut s, w, h);
+            first.get_or_insert_with(|| screen.clone());
+            seen.push_str(&words(&screen));
+            seen.push(' ');
+            if screen.contains("any other key closes this help") {
+                break;
+            }
+            update(&mut s, common::fixtures::key(KeyCode::Down));
+        }
+        for action in Action::all() {
+            let row = format!("{} :{}", action.about(), action.name());
+            assert!(seen.contains(&row), "{row} not shown whole at {w}x{h}");
+        }
+        let keys = Keymap::default();
+        let width = etcdlens::ui::help::text_width(ratatui::layout::Rect::new(0, 0, w, h));
+        let wrapped = etcdlens::ui::help::wrapped(&keys, width);
+        assert!(wrapped.iter().all(|l| l.width() <= width));
+        insta::assert_snapshot!(format!("help_{w}x{h}"), first.unwrap());
+    }
+}
+
+/// Issue 22.20: the Events rows' markers are explained: on the pane's
+/// bottom border when it is wide enough, and always in the help.
+#[test]
+fn the_events_markers_are_explained() {
+    let legend =
+        "+ created  ~ value changed  = updated, no change seen  ? previous value not read yet";
+    let mut s = state_with(&[b"/a"]);
+    let wide = screen_at(&mut s, 160, 45);
+    assert!(wide.contains(legend), "{wide}");
+    s.help = true;
+    s.help_scroll = usize::MAX / 2;
+    let help = words(&screen_at(&mut s, 80, 24));
+    assert!(
+        help.contains(
+            &format!(
+                "Events markers: {legend} (selecting the row reads it); DELETE rows have none."
+            )
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+        ),
+        "{help}"
+    );
 }

@@ -446,3 +446,48 @@ async fn time_machine_in_a_terminal() {
     tmux.wait_for("EXIT=0");
     std::fs::remove_file(&journal).ok();
 }
+
+/// Issue 22.20: the past revision being browsed is compacted meanwhile: a
+/// directory opened then cannot be read, and its row says `:rev now`
+/// comes back (`r` would only fail again; it used to offer it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_past_revision_compacted_while_browsing_points_to_rev_now() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    put_rev(&mut c, "/t/a", "a").await;
+    for i in 0..3 {
+        put_rev(&mut c, &format!("/t/d/{i}"), "d").await;
+    }
+    let then = put_rev(&mut c, "/t/b", "b").await;
+    let mut app = Headless::start(etcd.connection().await, b"/t/", 100);
+    app.until(10, "listed", all_listed).await;
+    app.command(&format!("rev {then}"));
+    app.until(10, "at the revision", |s| {
+        s.tree.at == Some(then) && all_listed(s)
+    })
+    .await;
+    let now = put_rev(&mut c, "/t/z", "z").await;
+    c.compact(now, None).await.unwrap();
+    app.select(b"/t/d/");
+    app.press(KeyCode::Char('l'));
+    let d = dir_id(&app, b"/t/d/");
+    app.until(10, "the listing to fail", |s| {
+        matches!(
+            s.tree.dir(d).unwrap().listing,
+            etcdlens::app::tree::Listing::Failed(_)
+        )
+    })
+    .await;
+    let screen = common::fixtures::screen(&app.state);
+    assert!(
+        screen.contains(&format!("✗ rev {then} compacted since: :rev now")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "listing failed: revision {then} was compacted since: :rev now comes back to the present"
+        )),
+        "{screen}"
+    );
+    assert!(!screen.contains("r to retry"), "{screen}");
+}

@@ -397,3 +397,43 @@ fn undelete_one_or_all_asks_first_and_reports() {
     update(&mut s, ch('A'));
     assert!(s.prompt.is_none() && message(&s).starts_with("read-only"));
 }
+
+/// Issue 22.17: an undelete's summary stays until a key (not 6 s), a
+/// transient message does not push it out, and Esc dismisses it without
+/// closing the changes view under it.
+#[test]
+fn the_undelete_summary_stays_until_a_key() {
+    let (mut s, _) = with_changes();
+    update(
+        &mut s,
+        Msg::Undeleted {
+            prefix: b"/a/".to_vec(),
+            result: Undeleted {
+                restored: (0..50_192)
+                    .map(|i| (format!("/a/k{i}").into_bytes(), 2000))
+                    .collect(),
+                skipped: vec![],
+                error: None,
+            },
+            journal: Ok(()),
+        },
+    );
+    assert_eq!(message(&s), "50,192 restored");
+    let later = s.now + std::time::Duration::from_secs(600);
+    update(&mut s, Msg::Tick(later));
+    assert_eq!(message(&s), "50,192 restored", "still there");
+    s.info("something transient");
+    assert_eq!(message(&s), "50,192 restored", "not pushed out");
+    let screen = common::fixtures::screen(&s);
+    assert!(
+        screen.contains("│ 50,192 restored · any key dismisses"),
+        "{screen}"
+    );
+    update(&mut s, key(KeyCode::Esc));
+    assert_eq!(message(&s), "", "dismissed");
+    assert!(s.changes.is_some(), "Esc only dismissed the summary");
+    // An ordinary message still goes by itself.
+    s.info("transient");
+    update(&mut s, Msg::Tick(later + std::time::Duration::from_secs(7)));
+    assert_eq!(message(&s), "");
+}

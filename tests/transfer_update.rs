@@ -283,6 +283,10 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
                 .into()
         )
     );
+    // The summary stays until a key (issue 22.17), past any timeout.
+    let later = s.now + std::time::Duration::from_secs(600);
+    update(&mut s, Msg::Tick(later));
+    assert!(message(&s).1.ends_with("changed since the plan"));
     // Applied once: `a` does not ask again.
     update(&mut s, ch('a'));
     assert!(s.prompt.is_none());

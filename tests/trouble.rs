@@ -250,3 +250,41 @@ async fn a_member_cut_off_from_the_majority_hands_its_watch_over() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Issue 22.20: a request no member answers within the command timeout is
+/// said in words, with the timeout (it was "Timeout expired: timeout
+/// expired").
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_without_an_answer_names_the_command_timeout() {
+    let etcd = Etcd::single().await;
+    with_data(&etcd).await;
+    let conn = connect(&ConnSettings {
+        command_timeout: Duration::from_secs(1),
+        ..settings(etcd.endpoints())
+    })
+    .await
+    .unwrap();
+    let mut app = Headless::start(conn, b"/x/", 100);
+    app.until_listed(10).await;
+    etcd.cluster.pause(0);
+    app.select(b"/x/k07");
+    app.until(30, "the read to give up", |s| {
+        matches!(s.value.status, etcdlens::app::value::ValueStatus::Failed(_))
+    })
+    .await;
+    let text = match &app.state.value.status {
+        etcdlens::app::value::ValueStatus::Failed(e) => e.clone(),
+        _ => unreachable!(),
+    };
+    etcd.cluster.resume(0);
+    let screen = common::fixtures::screen(&app.state);
+    assert!(
+        screen.contains("no answer within the command timeout (1s)"),
+        "{screen}"
+    );
+    assert!(
+        text.contains("no answer within the command timeout (1s)"),
+        "{text}"
+    );
+    assert!(!text.to_lowercase().contains("timeout expired"), "{text}");
+}

@@ -877,3 +877,101 @@ fn enter_in_the_value_pane_opens_the_shown_keys_lease() {
         "lease 1234 no longer exists"
     );
 }
+
+/// A paste arrives with the terminal's line breaks (CR, as Enter sends):
+/// in the editor they are line breaks, not CRs inside one line.
+#[test]
+fn a_pasted_text_keeps_its_lines_in_the_editor() {
+    let mut s = showing("/k", b"");
+    update(&mut s, ch('e'));
+    update(
+        &mut s,
+        Msg::Input(crossterm::event::Event::Paste("a: 1\rb: 2\r\nc: 3".into())),
+    );
+    let editor = s.editor.as_ref().unwrap();
+    assert_eq!(editor.textarea.lines(), ["a: 1", "b: 2", "c: 3"]);
+}
+
+/// Issue 22.17: the results of a prefix delete, find's delete-all and an
+/// export stay until a key is pressed; any key dismisses them and still
+/// does what it does.
+#[test]
+fn results_of_long_operations_stay_until_a_key() {
+    use etcdlens::app::msg::PrefixDeleted;
+    use etcdlens::etcd::bulk::DeletedUnchanged;
+    use etcdlens::transfer::export::Exported;
+    let results = [
+        Msg::PrefixDeleted {
+            prefix: b"/big/".to_vec(),
+            result: Ok(PrefixDeleted {
+                deleted: 50_192,
+                revision: 9,
+                journaled: false,
+                journal: Ok(()),
+            }),
+        },
+        Msg::FoundDeleted {
+            id: 1,
+            result: DeletedUnchanged {
+                deleted: vec![(b"/a".to_vec(), 9, None)],
+                skipped: vec![],
+                error: None,
+            },
+            journal: Ok(()),
+        },
+        Msg::Exported {
+            file: "/tmp/x.jsonl".into(),
+            result: Ok(Exported {
+                keys: 3,
+                bytes: 30,
+                revision: 9,
+            }),
+        },
+        Msg::Exported {
+            file: "/tmp/x.jsonl".into(),
+            result: Err("disk full".into()),
+        },
+    ];
+    for msg in results {
+        let mut s = common::fixtures::listed_root(&["/app/", "/key"]);
+        update(&mut s, msg);
+        let text = s.message.as_ref().expect("a result").text.clone();
+        let later = s.now + Duration::from_secs(600);
+        update(&mut s, Msg::Tick(later));
+        assert_eq!(s.message.as_ref().map(|m| &m.text), Some(&text));
+        // Any key dismisses it and still moves.
+        let before = s.selected;
+        update(&mut s, ch('j'));
+        assert!(s.message.is_none(), "{text}");
+        assert_eq!(s.selected, before + 1);
+    }
+}
+
+/// Issue 22.17: `D` on more than 10,000 keys says in the question itself
+/// that they are too many to journal (it used to say so only afterwards).
+#[test]
+fn the_delete_prefix_question_says_when_u_cannot_restore() {
+    for (count, said) in [(50_192, true), (10_000, false)] {
+        let mut s = common::fixtures::listed_root(&["/app/", "/key"]);
+        let cmds = update(&mut s, ch('D'));
+        assert!(matches!(&cmds[..], [Cmd::CountPrefix { .. }]), "{cmds:?}");
+        update(
+            &mut s,
+            Msg::PrefixCount {
+                prefix: b"/app/".to_vec(),
+                count: Ok(count),
+            },
+        );
+        // The dialog's text as one line (it wraps inside the dialog).
+        let screen = common::fixtures::screen(&s)
+            .replace(['│', '┃'], " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            screen.contains("Over 10,000 keys: too many to journal, u cannot restore them."),
+            said,
+            "{screen}"
+        );
+    }
+}

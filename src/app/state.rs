@@ -21,7 +21,8 @@ use super::writes::{Conflict, Prompt};
 use crate::etcd::types::EventKind;
 use crate::ui::layout;
 
-/// How long a status-bar message stays.
+/// How long a transient status-bar message stays (a result stays until a
+/// key is pressed: [`Message::result`]).
 pub const MESSAGE_TTL: Duration = Duration::from_secs(6);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,11 @@ pub struct Message {
     pub at: Instant,
     /// The key the message is about: it goes when another key is selected.
     pub about: Option<Vec<u8>>,
+    /// The result of a long operation (undelete, a prefix delete, find's
+    /// delete-all, an apply, an export): it does not expire, a transient
+    /// message does not replace it, and the next key press dismisses it
+    /// (`Esc` does only that).
+    pub result: bool,
 }
 
 /// A question in the status bar: `y` runs `action`, any other key drops it.
@@ -140,6 +146,10 @@ pub struct State {
     /// Files that could not be written (record, undo journal, log): shown
     /// in the status bar for the rest of the session.
     pub file_warnings: std::collections::BTreeMap<String, String>,
+    /// Warnings from the start (config.toml readable by others with a
+    /// password in it): shown in the status bar for the rest of the
+    /// session, like `file_warnings`.
+    pub warnings: Vec<String>,
     /// The server's request limit as etcdlens knows it (etcd's default
     /// unless `--max-request-bytes` says more): bigger writes are refused
     /// before they are sent.
@@ -217,6 +227,7 @@ impl State {
             command: None,
             command_history: Vec::new(),
             file_warnings: std::collections::BTreeMap::new(),
+            warnings: Vec::new(),
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             find: None,
             usage: None,
@@ -229,9 +240,16 @@ impl State {
         }
     }
 
+    /// Where the panes are at the current terminal size (the status bar
+    /// takes more rows while its text wraps).
+    pub fn areas(&self) -> layout::Areas {
+        let screen = Rect::new(0, 0, self.size.0, self.size.1);
+        layout::areas_with_status(screen, crate::ui::status::height(self, screen))
+    }
+
     /// Rows of text a pane shows at the current terminal size (a page).
     pub fn page_height(&self, pane: Pane) -> usize {
-        let areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1));
+        let areas = self.areas();
         let rows = match pane {
             Pane::Keys => layout::inner_height(areas.keys),
             Pane::Value => layout::value_text_height(areas.value),
@@ -243,8 +261,20 @@ impl State {
 
     /// Columns of value text in the Value pane (where long lines wrap).
     pub fn value_text_width(&self) -> usize {
-        let areas = layout::areas(Rect::new(0, 0, self.size.0, self.size.1));
+        let areas = self.areas();
         layout::value_text_width(areas.value)
+    }
+
+    /// The first row the Keys pane shows: `offset`, moved down when the
+    /// pane just got shorter (a long status message wrapped onto another
+    /// row) so the selection stays in view. Drawing and clicks agree on it.
+    pub fn shown_offset(&self) -> usize {
+        let height = self.page_height(Pane::Keys);
+        if self.selected >= self.offset + height {
+            self.selected + 1 - height
+        } else {
+            self.offset
+        }
     }
 
     pub fn selected_row(&self) -> Option<Row> {
@@ -266,26 +296,49 @@ impl State {
         id
     }
 
+    /// A transient message (it goes after [`MESSAGE_TTL`]). While a
+    /// long operation's result is shown, it waits for no one: dropped.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            text: text.into(),
-            error: false,
-            at: self.now,
-            about: None,
-        });
+        self.say(text.into(), false, false);
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
+        self.say(text.into(), true, false);
+    }
+
+    /// A long operation's result: it stays until a key is pressed.
+    pub fn result(&mut self, text: impl Into<String>) {
+        self.say(text.into(), false, true);
+    }
+
+    /// A long operation's result that is (or ends in) an error.
+    pub fn result_error(&mut self, text: impl Into<String>) {
+        self.say(text.into(), true, true);
+    }
+
+    /// Whether a long operation's result is shown.
+    pub fn showing_result(&self) -> bool {
+        self.message.as_ref().is_some_and(|m| m.result)
+    }
+
+    fn say(&mut self, text: String, error: bool, result: bool) {
+        if !result && self.showing_result() {
+            return;
+        }
         self.message = Some(Message {
-            text: text.into(),
-            error: true,
+            text,
+            error,
             at: self.now,
             about: None,
+            result,
         });
     }
 
     /// An error about `key` only (see [`Message::about`]).
     pub fn error_about(&mut self, key: &[u8], text: impl Into<String>) {
+        if self.showing_result() {
+            return;
+        }
         self.error(text);
         if let Some(m) = self.message.as_mut() {
             m.about = Some(key.to_vec());

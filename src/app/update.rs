@@ -37,7 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     .or_insert_with(|| "the log file cannot be written".into());
             }
             if let Some(m) = &state.message {
-                if now.duration_since(m.at) > MESSAGE_TTL {
+                if !m.result && now.duration_since(m.at) > MESSAGE_TTL {
                     state.message = None;
                 }
             }
@@ -210,6 +210,14 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if state.help {
         return on_help_key(state, key, cmds);
     }
+    // A long operation's result stays until a key: this one dismisses it
+    // (Esc only that; any other key also does what it does).
+    if state.showing_result() {
+        state.message = None;
+        if key.code == KeyCode::Esc && key.modifiers.is_empty() {
+            return;
+        }
+    }
     // Text fields and questions take every key while open.
     if let Some(confirm) = state.confirm.take() {
         return answer(state, confirm, key, cmds);
@@ -249,7 +257,8 @@ fn on_help_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         _ => state.help = false,
     }
     // The drawing clamps it; keep it near the list's length here too.
-    let lines = crate::ui::help::lines(&state.keymap).len();
+    let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
+    let lines = crate::ui::help::wrapped(&state.keymap, crate::ui::help::text_width(screen)).len();
     state.help_scroll = state.help_scroll.min(lines);
 }
 

@@ -114,6 +114,11 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 /// waited for within a dial timeout of their own). The error is one line
 /// naming the cause.
 pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
+    if settings.endpoints.iter().all(|e| e.trim().is_empty()) {
+        return Err(
+            "no endpoint to connect to: give --endpoints a,b,c (or ETCDCTL_ENDPOINTS)".into(),
+        );
+    }
     let label = settings.endpoints.join(",");
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(settings.dial_timeout)
@@ -126,6 +131,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
     // Zero: no per-request timeout (a campaign waits as long as it takes).
     if !settings.command_timeout.is_zero() {
         opts = opts.with_timeout(settings.command_timeout);
+        super::note_command_timeout(settings.command_timeout);
     }
     if let Some((user, password)) = &settings.user {
         // Tokens expire on long sessions: renew them transparently.
@@ -200,8 +206,10 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
                 .filter_map(|a| a.as_ref().err())
                 .find(|e| !super::never_sent(e));
             let first = answers.iter().find_map(|a| a.as_ref().err());
-            let e = reached.or(first).expect("at least one endpoint");
-            return Err(explain(e, wants_client_cert));
+            return Err(match reached.or(first) {
+                Some(e) => explain(e, wants_client_cert),
+                None => "no endpoint to connect to".into(),
+            });
         };
         for (e, a) in endpoints.iter().zip(&answers) {
             if let Err(err) = a {

@@ -182,7 +182,34 @@ where
 /// dump.
 pub fn describe_error(err: &etcd_client::Error) -> String {
     let text = describe_raw(err);
+    if text.to_ascii_lowercase().contains("timeout expired") {
+        // The client's own per-request timeout (tower's "timeout expired").
+        return timed_out();
+    }
     tls_cause(&text).unwrap_or(text)
+}
+
+/// The command timeout of the connection made last (`--command-timeout`,
+/// or a context's), for the words of a request it ended.
+static COMMAND_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Notes the command timeout requests are made with (`connect`).
+pub(crate) fn note_command_timeout(timeout: std::time::Duration) {
+    COMMAND_TIMEOUT_MS.store(
+        timeout.as_millis().min(u64::MAX as u128) as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// "no answer within the command timeout (5s)".
+fn timed_out() -> String {
+    match COMMAND_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => "no answer within the command timeout".into(),
+        ms => format!(
+            "no answer within the command timeout ({})",
+            humantime::format_duration(std::time::Duration::from_millis(ms))
+        ),
+    }
 }
 
 /// TLS failures in words a user can act on.

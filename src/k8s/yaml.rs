@@ -34,11 +34,47 @@ pub fn text(v: &Value) -> String {
 
 /// Reads YAML text (one document) back into a JSON value.
 pub fn parse(text: &str) -> Result<Value, String> {
+    refuse_aliases(text)?;
     let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| format!("YAML: {e}"))?;
     match docs.as_slice() {
         [doc] => to_json(doc),
         [] => Err("YAML: the text is empty".into()),
         _ => Err("YAML: more than one document".into()),
+    }
+}
+
+/// Refuses a text with an alias (`*name`) before it is loaded: the loader
+/// copies the anchored node for every alias, so nine lines of aliases of
+/// aliases ("billion laughs") would expand to billions of nodes and take
+/// all the memory there is. Kubernetes objects never need them (kubectl
+/// writes none). Anchors alone (`&name`) copy nothing and pass.
+fn refuse_aliases(text: &str) -> Result<(), String> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        match parser.next_token() {
+            // A text that does not parse: the loader says where.
+            Ok((Event::StreamEnd, _)) | Err(_) => return Ok(()),
+            Ok((Event::Alias(_), mark)) => {
+                let name: String = text
+                    .lines()
+                    .nth(mark.line().saturating_sub(1))
+                    .and_then(|l| l.get(l.find('*')?..))
+                    .map(|a| {
+                        a.chars()
+                            .take_while(|c| !c.is_whitespace() && !",[]{}".contains(*c))
+                            .take(40)
+                            .collect()
+                    })
+                    .unwrap_or_else(|| "*…".into());
+                return Err(format!(
+                    "YAML: line {}: aliases ({}) are not supported; write the value out in full",
+                    mark.line(),
+                    crate::escape::escape_str(&name)
+                ));
+            }
+            Ok(_) => {}
+        }
     }
 }
 

@@ -111,8 +111,10 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         PromptKind::DeletePrefix { prefix, count } => (
             " Delete a prefix ".to_string(),
             format!(
-                "Delete {count} keys under {} in one transaction?  = {}",
+                "Delete {} keys under {} in one transaction?{}\n= {}",
+                super::keys::thousands((*count).max(0) as u64),
                 escape_bytes(prefix),
+                unjournaled(*count),
                 crate::escape::etcdctl_line("del --prefix", prefix, "")
             ),
         ),
@@ -125,10 +127,11 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         } => (
             " Delete the find's results ".to_string(),
             format!(
-                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.  = {}",
+                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.{}\n= {}",
                 super::keys::thousands(keys.len() as u64),
                 crate::escape::escape_str(query),
                 escape_bytes(dir),
+                unjournaled(keys.len() as i64),
                 found_etcdctl(keys)
             ),
         ),
@@ -141,7 +144,11 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
             ),
         ),
     };
-    let mut lines = vec![Line::raw(intro), Line::raw("")];
+    let mut lines: Vec<Line> = intro
+        .split('\n')
+        .map(|l| Line::raw(l.to_string()))
+        .collect();
+    lines.push(Line::raw(""));
     for (i, (label, value)) in p.fields.iter().enumerate() {
         let active = i == p.active;
         lines.push(Line::from(vec![
@@ -164,12 +171,37 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         "Enter ok · Tab next field · Esc cancel",
         dim(),
     ));
-    let area = centered(screen, 90, lines.len() as u16 + 2);
+    // Wrapped here, so the box is as tall as its text (no line cut off).
+    let width = 90.min(screen.width);
+    let lines: Vec<Line<'static>> = lines
+        .iter()
+        .flat_map(|l| super::wrap::wrap(&l.spans, width.saturating_sub(2) as usize, 0))
+        .collect();
+    let area = centered(
+        screen,
+        width,
+        lines.len().min(u16::MAX as usize - 2) as u16 + 2,
+    );
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .title(title)
         .border_style(Style::new().fg(Color::Yellow));
-    dialog(frame, area, lines, block);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// What a delete of `count` keys says before it is confirmed when they
+/// are too many for the undo journal.
+fn unjournaled(count: i64) -> String {
+    let limit = crate::app::writes::update::JOURNAL_KEYS;
+    if count > limit {
+        format!(
+            " Over {} keys: too many to journal, u cannot restore them.",
+            super::keys::thousands(limit as u64)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Clears `area` and draws wrapped `lines` in `block` over it.

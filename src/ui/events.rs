@@ -17,7 +17,12 @@ const SPARK_SECONDS: usize = 30;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let log = &state.events;
-    let block = pane_block(title(state), focused(state, Pane::Events));
+    let mut block = pane_block(title(state), focused(state, Pane::Events));
+    // What the rows' markers mean, on the bottom border when it fits.
+    let legend = format!(" {} ", crate::app::watch::log::Change::legend());
+    if legend.chars().count() + 4 <= area.width as usize {
+        block = block.title_bottom(Line::styled(legend, dim()).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

@@ -44,14 +44,46 @@ pub fn lines(keys: &Keymap) -> Vec<Line<'static>> {
         " Rebind keys in config.toml [keys] by action name (e.g. edit = \"i\").",
         dim(),
     ));
+    lines.push(Line::styled(
+        format!(
+            " Events markers: {} (selecting the row reads it); DELETE rows have none.",
+            crate::app::watch::log::Change::legend()
+        ),
+        dim(),
+    ));
     lines.push(Line::styled(" any other key closes this help", dim()));
     lines
 }
 
+/// Columns of text inside the help box on `screen`.
+pub fn text_width(screen: Rect) -> usize {
+    WIDTH.min(screen.width).saturating_sub(2) as usize
+}
+
+/// The help's lines wrapped at `width` columns: a description longer than
+/// the box goes on under itself (after the keys column), never cut.
+pub fn wrapped(keys: &Keymap, width: usize) -> Vec<Line<'static>> {
+    lines(keys)
+        .iter()
+        .flat_map(|l| {
+            let indent = if l.spans.len() == 3 {
+                KEYS_WIDTH + 2
+            } else {
+                1
+            };
+            crate::ui::wrap::wrap(&l.spans, width, indent)
+        })
+        .collect()
+}
+
 /// A scrollable list over the screen (`state.help_scroll` lines down).
 pub fn draw(frame: &mut Frame, screen: Rect, keys: &Keymap, scroll: usize) {
-    let lines = lines(keys);
-    let area = centered(screen, WIDTH, lines.len() as u16 + 2);
+    let lines = wrapped(keys, text_width(screen));
+    let area = centered(
+        screen,
+        WIDTH,
+        lines.len().min(u16::MAX as usize - 2) as u16 + 2,
+    );
     let room = area.height.saturating_sub(2) as usize;
     let scroll = scroll.min(lines.len().saturating_sub(room));
     let title = if lines.len() > room {

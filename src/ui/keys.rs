@@ -38,13 +38,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(block, area);
 
     let height = inner.height as usize;
-    let end = (state.offset + height).min(tree.rows.len());
-    let lines: Vec<Line> = tree.rows[state.offset.min(end)..end]
+    let offset = state.shown_offset();
+    let end = (offset + height).min(tree.rows.len());
+    let lines: Vec<Line> = tree.rows[offset.min(end)..end]
         .iter()
         .enumerate()
         .map(|(i, row)| {
             let line = row_line(state, *row, inner.width as usize);
-            if state.offset + i == state.selected {
+            if offset + i == state.selected {
                 line.style(selected_style())
             } else {
                 line
@@ -86,7 +87,12 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
                 return Line::from(vec![
                     Span::raw(indent),
                     Span::styled(
-                        format!("  ✗ {} (r to retry)", crate::escape::escape_str(e)),
+                        match (crate::app::past::compacted_since(tree.at, e), tree.at) {
+                            (Some(_), Some(at)) => {
+                                format!("  ✗ rev {at} compacted since: :rev now")
+                            }
+                            _ => format!("  ✗ {} (r to retry)", crate::escape::escape_str(e)),
+                        },
                         Style::new().fg(Color::Red),
                     ),
                 ])

@@ -12,9 +12,17 @@ pub struct Areas {
     pub status: Rect,
 }
 
+/// The panes over a one-row status bar.
 pub fn areas(screen: Rect) -> Areas {
+    areas_with_status(screen, 1)
+}
+
+/// The panes over a status bar of `status_rows` rows (more than one when
+/// its text wraps: `ui::status::height`; `State::areas` and `ui::draw`).
+pub fn areas_with_status(screen: Rect, status_rows: u16) -> Areas {
     let [main, status] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(screen);
+        Layout::vertical([Constraint::Min(3), Constraint::Length(status_rows.max(1))])
+            .areas(screen);
     let [keys, right] =
         Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(main);
     let [value, events, leader] = Layout::vertical([

@@ -21,6 +21,7 @@ pub mod status;
 pub mod theme;
 pub mod usage;
 pub mod value;
+pub mod wrap;
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -30,7 +31,7 @@ use ratatui::Frame;
 use crate::app::{Pane, State};
 
 pub fn draw(frame: &mut Frame, state: &State) {
-    let areas = layout::areas(frame.area());
+    let areas = layout::areas_with_status(frame.area(), status::height(state, frame.area()));
     keys::draw(frame, areas.keys, state);
     if let Some(editor) = &state.editor {
         editor::draw_editor(frame, areas.value, editor, &state.keymap);

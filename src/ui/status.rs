@@ -1,5 +1,6 @@
 //! The status bar: endpoint, cluster revision, unverified TLS, read-only
-//! marker, messages.
+//! marker, messages. A text wider than the screen wraps onto more rows
+//! (the layout gives them to it), never cut at the edge.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -56,8 +57,40 @@ fn text_on(bg: Color) -> Color {
     }
 }
 
+/// At most this share of the screen's rows for the status bar (a long
+/// message or question wraps onto more rows, up to it).
+const MAX_SHARE: u16 = 3;
+
+/// Rows the status bar takes at `screen`'s size: its text wrapped at the
+/// screen's width (1 when it fits), at most a third of the rows.
+pub fn height(state: &State, screen: Rect) -> u16 {
+    let rows = crate::ui::wrap::height(&left(state), screen.width as usize, 2);
+    (rows.min(u16::MAX as usize) as u16).clamp(1, (screen.height / MAX_SHARE).max(1))
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let bar = Style::new().bg(Color::Black).fg(Color::Gray);
+    let spans = left(state);
+    let lines = crate::ui::wrap::wrap(&spans, area.width as usize, 2);
+    let keys = &state.keymap;
+    let right = Line::from(format!(
+        " {} help  {} commands  {} quit ",
+        keys.label(Action::Help),
+        keys.label(Action::Command),
+        keys.label(Action::Quit)
+    ))
+    .right_aligned();
+    // The hint gives way to a long message.
+    let room = lines.len() == 1 && lines[0].width() + right.width() <= area.width as usize;
+    frame.render_widget(Paragraph::new(lines).style(bar), area);
+    if room {
+        // Unstyled: a style here would paint over the left side's colours.
+        frame.render_widget(Paragraph::new(right), area);
+    }
+}
+
+/// The bar's text: where, what, then messages and warnings.
+fn left(state: &State) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     if let Some(ctx) = &state.context {
         // The context's own colour, with text readable on it.
@@ -142,28 +175,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         };
         spans.push(Span::raw("│ "));
         spans.push(Span::styled(escape_str(&m.text), style));
+        if m.result {
+            spans.push(Span::styled(
+                " · any key dismisses",
+                Style::new().fg(Color::DarkGray),
+            ));
+        }
     }
     // After the message (which comes and goes), for the whole session.
+    for warning in &state.warnings {
+        spans.push(Span::styled(
+            format!(" ⚠ {} ", escape_str(warning)),
+            Style::new().bg(Color::Red).fg(Color::White),
+        ));
+    }
     for (what, error) in &state.file_warnings {
         spans.push(Span::styled(
             format!(" ⚠ {} failed: {} ", escape_str(what), escape_str(error)),
             Style::new().bg(Color::Red).fg(Color::White),
         ));
     }
-    let left = Line::from(spans);
-    let keys = &state.keymap;
-    let right = Line::from(format!(
-        " {} help  {} commands  {} quit ",
-        keys.label(Action::Help),
-        keys.label(Action::Command),
-        keys.label(Action::Quit)
-    ))
-    .right_aligned();
-    // The hint gives way to a long message.
-    let room = left.width() + right.width() <= area.width as usize;
-    frame.render_widget(Paragraph::new(left).style(bar), area);
-    if room {
-        // Unstyled: a style here would paint over the left side's colours.
-        frame.render_widget(Paragraph::new(right), area);
-    }
+    spans
 }

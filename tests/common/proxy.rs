@@ -149,7 +149,6 @@ fn holds_port(pid: u32, port: u16) -> bool {
         return false;
     };
     fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path())
-            .is_ok_and(|t| inodes.contains(t.to_string_lossy().as_ref()))
+        std::fs::read_link(fd.path()).is_ok_and(|t| inodes.contains(t.to_string_lossy().as_ref()))
     })
 }

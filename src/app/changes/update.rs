@@ -186,8 +186,8 @@ pub fn on_undeleted(
         ));
     }
     match result.error {
-        Some(e) => state.error(format!("{text}; then it failed: {e}")),
-        None => state.info(text),
+        Some(e) => state.result_error(format!("{text}; then it failed: {e}")),
+        None => state.result(text),
     }
     if let Err(e) = journal {
         crate::app::writes::update::on_journal_failed(state, e);

@@ -144,6 +144,7 @@ pub fn on_switched(
     next.theme = state.theme;
     next.command_history = std::mem::take(&mut state.command_history);
     next.file_warnings = std::mem::take(&mut state.file_warnings);
+    next.warnings = std::mem::take(&mut state.warnings);
     next.max_request_bytes = state.max_request_bytes;
     next.contexts = std::mem::take(&mut state.contexts);
     next.events = EventLog::new(s.prefix.clone(), state.events.capacity(), now);

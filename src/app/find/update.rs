@@ -257,8 +257,8 @@ pub fn on_deleted(
         text.push_str(" (too many to journal: u cannot restore them)");
     }
     match result.error {
-        Some(e) => state.error(format!("{text}; then it stopped: {e}")),
-        None => state.info(text),
+        Some(e) => state.result_error(format!("{text}; then it stopped: {e}")),
+        None => state.result(text),
     }
     if let Err(e) = journal {
         crate::app::writes::update::on_journal_failed(state, e);

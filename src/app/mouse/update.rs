@@ -8,7 +8,6 @@ use crate::app::action::{Action, Mode};
 use crate::app::msg::Cmd;
 use crate::app::state::{Pane, State};
 use crate::app::update::{mode, run_action};
-use crate::ui::layout;
 
 pub fn on_mouse(state: &mut State, event: MouseEvent, at: std::time::Instant, cmds: &mut Vec<Cmd>) {
     // Text fields, questions, the help and the editor take keys only.
@@ -55,7 +54,7 @@ pub fn on_mouse(state: &mut State, event: MouseEvent, at: std::time::Instant, cm
             if !inner.contains(Position::new(event.column, event.row)) {
                 return;
             }
-            let index = state.offset + (event.row - inner.y) as usize;
+            let index = state.shown_offset() + (event.row - inner.y) as usize;
             if index >= state.tree.rows.len() {
                 return;
             }
@@ -81,7 +80,7 @@ fn plain_panes(state: &State) -> bool {
 
 /// The pane under a cell and that pane's inside (within its border).
 fn pane_at(state: &State, column: u16, row: u16) -> Option<(Pane, Rect)> {
-    let areas = layout::areas(Rect::new(0, 0, state.size.0, state.size.1));
+    let areas = state.areas();
     let at = Position::new(column, row);
     [
         (Pane::Keys, areas.keys),

@@ -20,6 +20,15 @@ pub fn describe(e: &RevisionError) -> String {
     }
 }
 
+/// A listing that failed because the past revision the tree is at was
+/// compacted since: reading it again (`r`) cannot help, only coming back
+/// to the present can. `None` for any other failure.
+pub fn compacted_since(at: Option<i64>, error: &str) -> Option<String> {
+    at.filter(|_| error.contains("compacted")).map(|revision| {
+        format!("revision {revision} was compacted since: :rev now comes back to the present")
+    })
+}
+
 /// Reads a revision as typed: `N`, `-N` (N revisions ago) or `now`.
 pub fn parse_spec(text: &str) -> Result<RevisionSpec, String> {
     let t = text.trim().replace([',', '_'], "");

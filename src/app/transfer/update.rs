@@ -60,14 +60,14 @@ pub fn on_progress(state: &mut State, keys: u64, bytes: u64) {
 pub fn on_exported(state: &mut State, file: String, result: Result<Exported, String>) {
     let prefix = state.export.take().map(|j| j.prefix).unwrap_or_default();
     match result {
-        Ok(done) => state.info(format!(
+        Ok(done) => state.result(format!(
             "exported {} keys under {} at revision {} to {}",
             done.keys,
             escape_bytes(&prefix),
             done.revision,
             escape_str(&file)
         )),
-        Err(e) => state.error(format!(
+        Err(e) => state.result_error(format!(
             "export of {} to {} failed: {e} (no file written)",
             escape_bytes(&prefix),
             escape_str(&file)
@@ -280,7 +280,7 @@ pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
             let line = format!("{}: {}", view.what, summary.line());
             let journal = summary.journal_error.clone();
             view.summary = Some(summary);
-            state.info(line);
+            state.result(line);
             if let Some(e) = journal {
                 crate::app::writes::update::on_journal_failed(state, e);
             }
@@ -290,7 +290,7 @@ pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
         Err(e) => {
             let line = format!("{} failed: {e}", view.what);
             view.error = Some(e);
-            state.error(line);
+            state.result_error(line);
         }
     }
 }

@@ -72,7 +72,8 @@ pub fn on_listed(
                 if dir == ROOT && e.contains("permission denied") {
                     state.error(watch::ROOT_REFUSED.to_string());
                 } else {
-                    state.error(format!("listing failed: {e}"));
+                    let why = crate::app::past::compacted_since(state.tree.at, &e).unwrap_or(e);
+                    state.error(format!("listing failed: {why}"));
                 }
             }
         }

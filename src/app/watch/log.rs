@@ -124,6 +124,25 @@ pub enum Change {
 }
 
 impl Change {
+    /// What the Events rows' markers mean, in the order of the legend
+    /// (the Events pane's bottom border and the help). A delete has none:
+    /// its row says DELETE.
+    pub const LEGEND: [(Change, &'static str); 4] = [
+        (Change::Created, "created"),
+        (Change::Changed, "value changed"),
+        (Change::Same, "updated, no change seen"),
+        (Change::PrevUnknown, "previous value not read yet"),
+    ];
+
+    /// The markers explained in one line: `+ created  ~ value changed …`.
+    pub fn legend() -> String {
+        Self::LEGEND
+            .iter()
+            .map(|(c, what)| format!("{} {what}", c.marker()))
+            .collect::<Vec<_>>()
+            .join("  ")
+    }
+
     /// One character in the Events row.
     pub fn marker(self) -> &'static str {
         match self {

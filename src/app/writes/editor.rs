@@ -195,7 +195,10 @@ impl Editor {
         self.check();
     }
 
+    /// A bracketed paste. Terminals send a pasted line break as CR (the
+    /// Enter key's byte): it is a line break here, not a CR in the line.
     pub fn paste(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
         self.textarea.insert_str(text);
         self.check();
     }

@@ -522,7 +522,7 @@ pub fn on_prefix_deleted(
             } else {
                 ""
             };
-            state.info(format!(
+            state.result(format!(
                 "deleted {deleted} keys under {shown} at rev {revision}{note}"
             ));
             if let Err(e) = journal {
@@ -530,7 +530,7 @@ pub fn on_prefix_deleted(
             }
             state.value_dirty |= state.value.key.is_some();
         }
-        Err(e) => state.error(format!("deleting {shown} failed: {e}")),
+        Err(e) => state.result_error(format!("deleting {shown} failed: {e}")),
     }
 }
 
