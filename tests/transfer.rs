@@ -725,3 +725,87 @@ async fn an_export_cut_per_first_byte_reads_every_key_once_in_order() {
     assert!(read == keys, "keys missing, repeated or out of order");
     assert!(reader.reads > 12, "{} reads", reader.reads);
 }
+
+/// The number before `word` in `text` (`"12 applied"` → 12).
+fn number_before(text: &str, word: &str) -> u64 {
+    let at = text
+        .find(word)
+        .unwrap_or_else(|| panic!("no {word:?} in {text}"));
+    let digits: String = text[..at]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no number before {word:?} in {text}"))
+}
+
+/// Issue 22.9: a copy keeps at most `APPLY_IN_FLIGHT` transactions in
+/// flight however big the source's pages are (a page of 10,000 keys was
+/// sent as ~78 transactions at once), and when a transaction fails the
+/// error counts what committed: the transactions already in flight are
+/// waited for, and the numbers are the keys etcd holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_keeps_its_cap_and_counts_what_committed_after_an_error() {
+    let etcd = Etcd::single().await; // etcd's default request limit, 1.5 MiB
+    let conn = etcd.connection().await;
+    let mut client = etcd.client().await;
+    let keys: Vec<Vec<u8>> = (0..10_000)
+        .map(|i| format!("/s/k{i:05}").into_bytes())
+        .collect();
+    etcd.put_keys(&keys).await;
+    let copy = |to: &[u8]| Transfer {
+        source: Source::Prefix(b"/s/".to_vec()),
+        to: Some(to.to_vec()),
+        moving: false,
+        to_context: None,
+    };
+    let count = |c: &Client, p: &'static str| {
+        let mut c = c.clone();
+        async move {
+            c.get(p, Some(GetOptions::new().with_prefix().with_count_only()))
+                .await
+                .unwrap()
+                .count() as u64
+        }
+    };
+
+    let plan = transfer::plan(&conn.client, &copy(b"/c/"), |_| {})
+        .await
+        .unwrap();
+    let summary = transfer::apply(&conn.client, &copy(b"/c/"), &plan, None, 1 << 20, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.applied, 10_000);
+    assert_eq!(count(&client, "/c/").await, 10_000);
+    assert_eq!(summary.most_in_flight, transfer::APPLY_IN_FLIGHT);
+
+    // Three 1 MiB values side by side: their transaction (about 3 MiB)
+    // is over the server's limit, which etcdlens was told is 4 MiB.
+    for k in ["/s/k05000a", "/s/k05000b", "/s/k05000c"] {
+        client.put(k, vec![b'x'; 1 << 20], None).await.unwrap();
+    }
+    let total = 10_003u64;
+    let plan = transfer::plan(&conn.client, &copy(b"/d/"), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(plan.created, total);
+    let e = transfer::apply(&conn.client, &copy(b"/d/"), &plan, None, 4 << 20, |_| {})
+        .await
+        .unwrap_err();
+    let written = count(&client, "/d/").await;
+    assert_eq!(number_before(&e, " applied"), written, "{e}");
+    let refused = number_before(&e, " in the transaction that failed were not written");
+    let unsent = number_before(&e, " not sent");
+    assert!(refused > 0 && unsent > 0, "{e}");
+    assert_eq!(written + refused + unsent, total, "{e}");
+    let d = dump(&mut client, b"/d/").await;
+    assert!(!d.contains_key(&b"k05000a"[..]), "{e}");
+    // Keys after the failed transaction committed (they were in flight).
+    assert!(d.keys().any(|k| k.as_slice() > &b"k05000c"[..]), "{e}");
+}

@@ -272,7 +272,7 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
             applied: 1,
             deleted: 0,
             skipped: vec![b"/backup/b".to_vec()],
-            journal_error: None,
+            ..Summary::default()
         })),
     );
     assert_eq!(

@@ -89,6 +89,29 @@ pub fn never_sent(err: &etcd_client::Error) -> bool {
     .any(|s| text.contains(s))
 }
 
+/// Whether a write that failed surely did not apply: it never left, or
+/// the server refused it before proposing it (too large, invalid, not
+/// permitted). Anything else — a timeout, a connection lost after the
+/// request went out — may have applied.
+pub fn surely_not_applied(err: &etcd_client::Error) -> bool {
+    if never_sent(err) {
+        return true;
+    }
+    match err {
+        etcd_client::Error::GRpcStatus(s) => matches!(
+            s.code(),
+            tonic::Code::InvalidArgument
+                | tonic::Code::ResourceExhausted
+                | tonic::Code::PermissionDenied
+                | tonic::Code::Unauthenticated
+                | tonic::Code::FailedPrecondition
+                | tonic::Code::OutOfRange
+                | tonic::Code::Unimplemented
+        ),
+        _ => false,
+    }
+}
+
 /// What recent etcd patches answer a non-root user's `Status` with (and
 /// the one wording of it): 3.5.28–3.5.31 and 3.6.0–3.6.11 reserve it to the
 /// root role; 3.5.32, 3.6.12 and 3.7.0 allow any logged-in user again.

@@ -14,6 +14,7 @@ pub mod export;
 pub mod format;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use etcd_client::KvClient;
 
@@ -132,6 +133,9 @@ pub struct Summary {
     pub skipped: Vec<Vec<u8>>,
     /// Journal failure (the writes applied; `u` cannot restore them).
     pub journal_error: Option<String>,
+    /// The most batches that were being written at once (at most
+    /// `APPLY_IN_FLIGHT`).
+    pub most_in_flight: usize,
 }
 
 impl Summary {
@@ -431,7 +435,53 @@ pub async fn apply(
     .await
 }
 
-/// [`apply`] with the writes on `target`'s cluster.
+/// Writes waiting to be sent: the batch being filled, and full batches.
+struct Batches {
+    /// Bytes of keys and values one batch carries at most.
+    budget: usize,
+    filling: Vec<BulkWrite>,
+    ops: usize,
+    bytes: usize,
+    full: std::collections::VecDeque<Vec<BulkWrite>>,
+}
+
+impl Batches {
+    fn push(&mut self, w: BulkWrite) {
+        let size = w.key.len() + w.value.len() + w.source.as_ref().map_or(0, |s| s.0.len());
+        if !self.filling.is_empty()
+            && (self.ops + w.ops() > MAX_TXN_OPS || self.bytes + size > self.budget)
+        {
+            self.close();
+        }
+        self.ops += w.ops();
+        self.bytes += size;
+        self.filling.push(w);
+    }
+
+    /// The batch being filled is full (or the source ended).
+    fn close(&mut self) {
+        if !self.filling.is_empty() {
+            self.full.push_back(std::mem::take(&mut self.filling));
+        }
+        (self.ops, self.bytes) = (0, 0);
+    }
+}
+
+/// Keys of transactions that failed.
+#[derive(Default)]
+struct Failed {
+    /// The first error.
+    error: Option<String>,
+    /// Keys surely not written (the server refused their transaction).
+    not_written: u64,
+    /// Keys whose transaction may have applied all the same (it timed out,
+    /// or the connection was lost after it went out).
+    maybe: u64,
+}
+
+/// [`apply`] with the writes on `target`'s cluster. When a transaction
+/// fails, nothing more is sent; the transactions already in flight are
+/// waited for and counted, so the error says exactly what was written.
 pub async fn apply_between(
     client: &etcd_client::Client,
     target: &etcd_client::Client,
@@ -448,72 +498,80 @@ pub async fn apply_between(
         return Err("the source changed since the plan was made".into());
     }
     let kv = kv_client(target);
-    // Room for the request's own framing and the keys.
-    let budget = max_request_bytes.saturating_sub(64 * 1024).max(1);
     let mut summary = Summary::default();
     let mut entries = plan.entries.iter();
     let mut in_flight = FuturesOrdered::new();
-    let mut pending: Vec<BulkWrite> = Vec::new();
-    let mut pending_bytes = 0;
+    let gauge = Gauge::default();
+    let mut batches = Batches {
+        // Room for the request's own framing and the keys.
+        budget: max_request_bytes.saturating_sub(64 * 1024).max(1),
+        filling: Vec::new(),
+        ops: 0,
+        bytes: 0,
+        full: Default::default(),
+    };
     let mut done = 0u64;
     let mut finished = false;
     let mut unjournaled = 0;
+    // Why it stops before the end: nothing more is sent once set.
+    let mut stop: Option<String> = None;
+    let mut failed = Failed::default();
     loop {
-        // Fill the pipeline with full batches.
-        while in_flight.len() < APPLY_IN_FLIGHT && !finished {
-            let Some(batch) = reader.next_batch().await? else {
-                finished = true;
-                break;
-            };
-            for src in batch {
-                let entry = entries
-                    .next()
-                    .ok_or("the source holds more keys than the plan saw")?;
-                if target_of(&src.key, &from, &plan.to_prefix)? != entry.target {
-                    return Err("the source changed since the plan was made".into());
+        // At most APPLY_IN_FLIGHT batches sent and not answered; the
+        // source is read only when no full batch waits.
+        while stop.is_none() && in_flight.len() < APPLY_IN_FLIGHT {
+            if let Some(batch) = batches.full.pop_front() {
+                in_flight.push_back(send(kv.clone(), batch, gauge.clone()));
+                continue;
+            }
+            if finished {
+                if batches.filling.is_empty() {
+                    break;
                 }
-                if entry.change == Change::Unchanged && !transfer.moving {
-                    done += 1;
+                batches.close();
+                continue;
+            }
+            let batch = match reader.next_batch().await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => {
+                    finished = true;
                     continue;
                 }
-                let w = BulkWrite {
-                    key: entry.target.clone(),
-                    value: src.value,
-                    expect: entry.expect,
-                    put: entry.change != Change::Unchanged,
-                    source: transfer
-                        .moving
-                        .then(|| (src.key.clone(), entry.source_revision)),
-                };
-                let size = w.key.len() + w.value.len() + w.source.as_ref().map_or(0, |s| s.0.len());
-                let ops: usize = pending.iter().map(BulkWrite::ops).sum();
-                if !pending.is_empty()
-                    && (ops + w.ops() > MAX_TXN_OPS || pending_bytes + size > budget)
-                {
-                    in_flight.push_back(send(kv.clone(), std::mem::take(&mut pending)));
-                    pending_bytes = 0;
+                Err(e) => {
+                    stop = Some(e);
+                    break;
                 }
-                pending_bytes += size;
-                pending.push(w);
+            };
+            for src in batch {
+                match write_for(src, entries.next(), transfer, &from, plan) {
+                    Ok(Some(w)) => batches.push(w),
+                    // Already as in the source (a copy): nothing to send.
+                    Ok(None) => done += 1,
+                    Err(e) => {
+                        stop = Some(e);
+                        break;
+                    }
+                }
             }
         }
-        if finished && !pending.is_empty() {
-            in_flight.push_back(send(kv.clone(), std::mem::take(&mut pending)));
-        }
-        let Some((batch, result)) = in_flight.next().await else {
+        let Some((batch, outcomes)) = in_flight.next().await else {
             break;
         };
-        let outcomes = result.map_err(|e| {
-            format!(
-                "{} (stopped after {}; the rest was not written)",
-                crate::etcd::describe_error(&e),
-                summary.line()
-            )
-        })?;
         let mut journaled = Vec::new();
         for (w, o) in batch.iter().zip(outcomes) {
             match o {
                 BulkOutcome::Changed => summary.skipped.push(w.key.clone()),
+                BulkOutcome::Failed {
+                    error,
+                    maybe_applied,
+                } => {
+                    if maybe_applied {
+                        failed.maybe += 1;
+                    } else {
+                        failed.not_written += 1;
+                    }
+                    failed.error.get_or_insert(error);
+                }
                 BulkOutcome::Applied {
                     revision,
                     prev,
@@ -537,6 +595,9 @@ pub async fn apply_between(
                 }
             }
         }
+        if let Some(e) = &failed.error {
+            stop.get_or_insert_with(|| e.clone());
+        }
         done += batch.len() as u64;
         if let (Some(j), false) = (journal, journaled.is_empty()) {
             // Trimmed now and then, not after every batch (it rewrites the file).
@@ -552,10 +613,29 @@ pub async fn apply_between(
         }
         progress(done);
     }
+    summary.most_in_flight = gauge.most();
     if let (Some(j), true) = (journal, unjournaled > 0) {
         if let Err(e) = j.trim() {
             summary.journal_error.get_or_insert(e.to_string());
         }
+    }
+    if let Some(e) = stop {
+        let total = plan.entries.len() as u64;
+        let mut what = format!("{e} (stopped: {}", summary.line());
+        if failed.not_written > 0 {
+            what.push_str(&format!(
+                "; {} in the transaction that failed were not written",
+                failed.not_written
+            ));
+        }
+        if failed.maybe > 0 {
+            what.push_str(&format!(
+                "; {} in a transaction that failed may still have been written (a new plan shows which)",
+                failed.maybe
+            ));
+        }
+        what.push_str(&format!("; {} not sent)", total.saturating_sub(done)));
+        return Err(what);
     }
     if entries.next().is_some() {
         return Err(format!(
@@ -566,10 +646,59 @@ pub async fn apply_between(
     Ok(summary)
 }
 
-type Sent = (Vec<BulkWrite>, Result<Vec<BulkOutcome>, etcd_client::Error>);
+/// The write for one source key and its plan entry (`None`: a copy whose
+/// target already holds the value), or why the source no longer matches
+/// the plan.
+fn write_for(
+    src: ValueRecord,
+    entry: Option<&PlanEntry>,
+    transfer: &Transfer,
+    from: &[u8],
+    plan: &Plan,
+) -> Result<Option<BulkWrite>, String> {
+    let entry = entry.ok_or("the source holds more keys than the plan saw")?;
+    if target_of(&src.key, from, &plan.to_prefix)? != entry.target {
+        return Err("the source changed since the plan was made".into());
+    }
+    if entry.change == Change::Unchanged && !transfer.moving {
+        return Ok(None);
+    }
+    Ok(Some(BulkWrite {
+        key: entry.target.clone(),
+        value: src.value,
+        expect: entry.expect,
+        put: entry.change != Change::Unchanged,
+        source: transfer
+            .moving
+            .then(|| (src.key.clone(), entry.source_revision)),
+    }))
+}
 
-async fn send(kv: KvClient, batch: Vec<BulkWrite>) -> Sent {
+/// Batches being written now, and the most there were at once.
+#[derive(Clone, Default)]
+struct Gauge(std::sync::Arc<(AtomicUsize, AtomicUsize)>);
+
+impl Gauge {
+    fn enter(&self) {
+        let now = self.0 .0.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0 .1.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn most(&self) -> usize {
+        self.0 .1.load(Ordering::SeqCst)
+    }
+}
+
+type Sent = (Vec<BulkWrite>, Vec<BulkOutcome>);
+
+async fn send(kv: KvClient, batch: Vec<BulkWrite>, gauge: Gauge) -> Sent {
+    gauge.enter();
     let r = bulk::apply(&kv, &batch).await;
+    gauge.leave();
     (batch, r)
 }
 
