@@ -541,7 +541,7 @@ impl Tasks {
                     let _ = msgs.send(Msg::Exported { file, result }).await;
                 });
             }
-            Cmd::Plan { transfer } => {
+            Cmd::Plan { transfer, options } => {
                 let msgs = self.msgs.clone();
                 let others = self.others.clone();
                 self.spawn(async move {
@@ -555,8 +555,10 @@ impl Tasks {
                     let result = match others.target(&client, transfer.to_context.as_deref()).await
                     {
                         Ok((target, _)) => {
-                            crate::transfer::plan_between(&client, &target, &transfer, progress)
-                                .await
+                            crate::transfer::plan_between(
+                                &client, &target, &transfer, &options, progress,
+                            )
+                            .await
                         }
                         Err(e) => Err(e),
                     };

@@ -809,3 +809,152 @@ async fn a_copy_keeps_its_cap_and_counts_what_committed_after_an_error() {
     // Keys after the failed transaction committed (they were in flight).
     assert!(d.keys().any(|k| k.as_slice() > &b"k05000c"[..]), "{e}");
 }
+
+/// Key lines of an export file: (key, value).
+type KeyLines<'a> = Vec<(&'a [u8], Vec<u8>)>;
+
+/// An export file of `prefix` holding `lines` (key, value) as written.
+fn export_file(path: &std::path::Path, prefix: &[u8], lines: &[(&[u8], Vec<u8>)]) {
+    let mut out = Vec::new();
+    let mut w = transfer::format::Writer::new(&mut out, transfer::format::Format::Jsonl);
+    w.start(Default::default(), prefix).unwrap();
+    for (k, v) in lines {
+        w.page(&[etcdlens::etcd::types::ValueRecord {
+            key: k.to_vec(),
+            value: v.clone(),
+            mod_revision: 2,
+            create_revision: 2,
+            version: 1,
+            lease: 0,
+            lease_ttl: None,
+        }])
+        .unwrap();
+    }
+    w.finish().unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+/// Issue 22.10: a value over the request limit, or a key twice, passed
+/// the plan and `--dry-run`, then the apply wrote part of the file and
+/// stopped on etcd's error. The plan refuses them, naming the line and
+/// the key, and nothing is written, with or without `--dry-run`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_plan_refuses_what_its_apply_would_fail_on() {
+    let etcd = Etcd::single().await; // etcd's default request limit, 1.5 MiB
+    let mut client = etcd.client().await;
+    client.put("/o/keep", "1", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    let small = |s: &str| s.as_bytes().to_vec();
+    let cases: Vec<(&str, KeyLines, &[&str])> = vec![
+        (
+            "too-big",
+            vec![
+                (b"/i/a", small("1")),
+                (b"/i/b", vec![b'x'; 2 << 20]),
+                (b"/i/c", small("3")),
+            ],
+            &[
+                "line 3: key /i/b",
+                "over the request limit of 1572864 bytes",
+            ],
+        ),
+        (
+            "twice-in-order",
+            vec![
+                (b"/i/a", small("1")),
+                (b"/i/b", small("2")),
+                (b"/i/b", small("3")),
+            ],
+            &["line 4: key /i/b is there twice (line 3 too)"],
+        ),
+        (
+            "twice-out-of-order",
+            vec![
+                (b"/i/b", small("1")),
+                (b"/i/a", small("2")),
+                (b"/i/c", small("3")),
+                (b"/i/b", small("4")),
+            ],
+            &["line 5: key /i/b is there twice (line 2 too)"],
+        ),
+    ];
+    let before = revision(&mut client).await;
+    for (name, lines, says) in cases {
+        let file = dir.path().join(format!("{name}.jsonl"));
+        export_file(&file, b"/i/", &lines);
+        for last in ["--dry-run", "--yes"] {
+            let out = Command::new(BIN)
+                .args(["--endpoints", &etcd.endpoints()[0]])
+                .args(["import", file.to_str().unwrap(), "--to", "/o/", last])
+                .env("ETCDLENS_JOURNAL", &journal)
+                .env_remove("ETCDCTL_ENDPOINTS")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name} {last}: {err}");
+            for s in says {
+                assert!(err.contains(s), "{name} {last}: {err}");
+            }
+            assert!(err.contains("nothing was written"), "{name} {last}: {err}");
+        }
+    }
+    assert_eq!(revision(&mut client).await, before, "nothing written");
+}
+
+/// Issue 22.10: a 200 MB line was read whole (990 MB resident) before
+/// etcd refused it. The reader stops at its cap (a few times the request
+/// limit) and says which line and key; the process never holds the line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_200_mb_line_is_refused_without_holding_it() {
+    use std::io::Write;
+    let etcd = Etcd::single().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.jsonl");
+    export_file(&file, b"/i/", &[(b"/i/a", b"1".to_vec())]);
+    const LINE: usize = 200 << 20;
+    {
+        let mut f = std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .unwrap(),
+        );
+        f.write_all(b"{\"key\":\"/i/huge\",\"value\":\"").unwrap();
+        let chunk = vec![b'v'; 1 << 20];
+        for _ in 0..LINE >> 20 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\"}\n").unwrap();
+    }
+    // Waited for below with wait4, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(BIN)
+        .args(["--endpoints", &etcd.endpoints()[0]])
+        .args(["import", file.to_str().unwrap(), "--to", "/o/", "--dry-run"])
+        .env("ETCDLENS_JOURNAL", dir.path().join("j"))
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let mut stderr = child.stderr.unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
+    // wait4: this child's own peak resident size (KiB on Linux).
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is valid; wait4 on our own child's pid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    assert!(libc::WIFEXITED(status), "{err}");
+    assert_eq!(libc::WEXITSTATUS(status), 1, "{err}");
+    assert!(err.contains("line 3 (key /i/huge) is longer than"), "{err}");
+    let peak = usage.ru_maxrss as usize * 1024;
+    assert!(
+        peak < LINE,
+        "peak resident {} MiB for a {} MiB line: {err}",
+        peak >> 20,
+        LINE >> 20
+    );
+}

@@ -152,6 +152,7 @@ fn three_key_plan(moving: bool) -> Plan {
         from_prefix: b"/app/".to_vec(),
         to_prefix: b"/backup/".to_vec(),
         source_revision: 12,
+        ..Plan::default()
     }
 }
 
@@ -171,7 +172,8 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
     assert_eq!(
         cmds,
         vec![Cmd::Plan {
-            transfer: copy_app(false)
+            transfer: copy_app(false),
+            options: Default::default(),
         }]
     );
     assert_eq!(message(&s).1, "planning copy /app/ → /backup/…");
@@ -297,7 +299,8 @@ fn move_and_import_plan_and_failures_say_why() {
     assert_eq!(
         cmds,
         vec![Cmd::Plan {
-            transfer: copy_app(true)
+            transfer: copy_app(true),
+            options: Default::default(),
         }]
     );
     update(
@@ -326,7 +329,8 @@ fn move_and_import_plan_and_failures_say_why() {
     assert_eq!(
         cmds,
         vec![Cmd::Plan {
-            transfer: import.clone()
+            transfer: import.clone(),
+            options: Default::default(),
         }]
     );
     update(

@@ -123,8 +123,11 @@ pub async fn transfer(
         // Before connecting: a missing or foreign file is the first thing to say.
         let file = std::fs::File::open(path)
             .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-        super::format::Reader::new(std::io::BufReader::new(file))
-            .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", path.display()))))?;
+        super::format::Reader::with_request_limit(
+            std::io::BufReader::new(file),
+            opts.max_request_bytes,
+        )
+        .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", path.display()))))?;
     }
     let client = connect(opts).await?;
     let target_client = match &target {
@@ -137,7 +140,10 @@ pub async fn transfer(
         None => client.clone(),
     };
     let mut progress = Progress::new();
-    let plan = super::plan_between(&client, &target_client, &transfer, |n| {
+    let options = super::PlanOptions {
+        max_request_bytes: opts.max_request_bytes,
+    };
+    let plan = super::plan_between(&client, &target_client, &transfer, &options, |n| {
         progress.show(&format!("planning: {n} keys read"))
     })
     .await

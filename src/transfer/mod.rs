@@ -99,6 +99,9 @@ pub struct Plan {
     pub to_prefix: Vec<u8>,
     /// The revision a cluster source was read at (0 for a file).
     pub source_revision: i64,
+    /// The request limit the plan was checked against (it bounds the
+    /// lines read from a file again).
+    pub max_request_bytes: usize,
 }
 
 impl Plan {
@@ -152,23 +155,47 @@ impl Summary {
     }
 }
 
+/// What a plan is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The server's request limit as etcdlens knows it
+    /// (`--max-request-bytes`): a key whose write would be over it is
+    /// refused by the plan, not by etcd half way through the apply.
+    pub max_request_bytes: usize,
+}
+
+impl Default for PlanOptions {
+    fn default() -> PlanOptions {
+        PlanOptions {
+            max_request_bytes: crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
+        }
+    }
+}
+
 /// Reads the source in order, in batches.
 enum Reader {
-    File(format::Reader<std::io::BufReader<std::fs::File>>),
+    /// An export file, and the line each record of the last batch came
+    /// from.
+    File(
+        Box<format::Reader<std::io::BufReader<std::fs::File>>>,
+        Vec<u64>,
+    ),
     Etcd(Box<PinnedReader>),
 }
 
 impl Reader {
+    /// `max_request_bytes` bounds the lines of a file.
     async fn open(
         client: &etcd_client::Client,
         source: &Source,
         revision: i64,
+        max_request_bytes: usize,
     ) -> Result<(Reader, Vec<u8>), String> {
         match source {
             Source::File(path) => {
-                let r = open_file(path)?;
+                let r = open_file(path, max_request_bytes)?;
                 let prefix = r.header.prefix_bytes()?;
-                Ok((Reader::File(r), prefix))
+                Ok((Reader::File(Box::new(r), Vec::new()), prefix))
             }
             Source::Prefix(p) => {
                 let mut r = PinnedReader::new(client, p);
@@ -184,14 +211,16 @@ impl Reader {
     /// a file; a page for the cluster), `None` at the end.
     async fn next_batch(&mut self) -> Result<Option<Vec<ValueRecord>>, String> {
         match self {
-            Reader::File(r) => {
+            Reader::File(r, lines) => {
                 let mut batch = Vec::new();
                 let mut bytes = 0;
+                lines.clear();
                 while batch.len() < MAX_TXN_OPS && bytes < BATCH_BYTES {
                     match r.next_record()? {
                         Some(rec) => {
                             bytes += rec.value.len() + rec.key.len();
                             batch.push(rec);
+                            lines.push(r.line());
                         }
                         None => break,
                     }
@@ -208,9 +237,20 @@ impl Reader {
         }
     }
 
+    /// Where the `i`th record of the last batch came from, for messages:
+    /// `line N: ` for a file, nothing for the cluster.
+    fn place(&self, i: usize) -> String {
+        match self {
+            Reader::File(_, lines) => lines
+                .get(i)
+                .map_or(String::new(), |l| format!("line {l}: ")),
+            Reader::Etcd(_) => String::new(),
+        }
+    }
+
     fn revision(&self) -> i64 {
         match self {
-            Reader::File(_) => 0,
+            Reader::File(..) => 0,
             Reader::Etcd(r) => r.origin().map_or(0, |o| o.revision),
         }
     }
@@ -218,10 +258,12 @@ impl Reader {
 
 fn open_file(
     path: &std::path::Path,
+    max_request_bytes: usize,
 ) -> Result<format::Reader<std::io::BufReader<std::fs::File>>, String> {
     let file =
         std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    format::Reader::new(std::io::BufReader::with_capacity(1 << 20, file))
+    let input = std::io::BufReader::with_capacity(1 << 20, file);
+    format::Reader::with_request_limit(input, max_request_bytes)
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -272,19 +314,22 @@ pub async fn plan(
     transfer: &Transfer,
     progress: impl FnMut(u64),
 ) -> Result<Plan, String> {
-    plan_between(client, client, transfer, progress).await
+    plan_between(client, client, transfer, &PlanOptions::default(), progress).await
 }
 
 /// [`plan`] with the target on `target`'s cluster (another context's, or
-/// the same).
+/// the same). What the apply would fail on is refused here, naming the
+/// key (and its line): a write over the request limit, a key twice.
 pub async fn plan_between(
     client: &etcd_client::Client,
     target: &etcd_client::Client,
     transfer: &Transfer,
+    options: &PlanOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<Plan, String> {
     transfer.check()?;
-    let (mut reader, from) = Reader::open(client, &transfer.source, 0).await?;
+    let limit = options.max_request_bytes;
+    let (mut reader, from) = Reader::open(client, &transfer.source, 0, limit).await?;
     let to = transfer.to.clone().unwrap_or_else(|| from.clone());
     let same_cluster = transfer.to_context.is_none();
     if same_cluster && matches!(transfer.source, Source::Prefix(_)) && overlapping(&from, &to) {
@@ -298,15 +343,55 @@ pub async fn plan_between(
     let mut plan = Plan {
         from_prefix: from.clone(),
         to_prefix: to.clone(),
+        max_request_bytes: limit,
         ..Plan::default()
     };
     let mut existing = Targets::new(target, &to);
+    // The line of each key of a file, to name both lines of a key twice.
+    let mut lines = Vec::new();
+    let mut ascending = true;
     while let Some(batch) = reader.next_batch().await? {
+        let mut targets = Vec::with_capacity(batch.len());
+        for (i, r) in batch.iter().enumerate() {
+            let place = || {
+                format!(
+                    "{}key {}",
+                    reader.place(i),
+                    crate::escape::escape_bytes(&r.key)
+                )
+            };
+            let target =
+                target_of(&r.key, &from, &to).map_err(|e| format!("{}{e}", reader.place(i)))?;
+            let size = r.value.len()
+                + 2 * target.len()
+                + if transfer.moving { 2 * r.key.len() } else { 0 };
+            if crate::app::writes::editor::over_limit(size, limit) {
+                return Err(format!(
+                    "{}: writing it takes {size} bytes, over the request limit of {limit} bytes ({}); nothing was written",
+                    place(),
+                    limit_name(limit)
+                ));
+            }
+            if let Reader::File(_, l) = &reader {
+                lines.push(l[i]);
+            }
+            let last = targets.last().or(plan.entries.last().map(|e| &e.target));
+            if let Some(last) = last {
+                if target == *last {
+                    let other = lines.len().checked_sub(2).map(|i| lines[i]);
+                    return Err(format!(
+                        "{} is there twice{}: nothing was written",
+                        place(),
+                        other.map_or(String::new(), |l| format!(" (line {l} too)"))
+                    ));
+                }
+                ascending &= target > *last;
+            }
+            targets.push(target);
+        }
+        let mut targets = targets.into_iter();
         for chunk in chunks(&batch, MAX_TXN_OPS, BATCH_BYTES) {
-            let targets = chunk
-                .iter()
-                .map(|r| target_of(&r.key, &from, &to))
-                .collect::<Result<Vec<_>, _>>()?;
+            let targets: Vec<Vec<u8>> = targets.by_ref().take(chunk.len()).collect();
             let now = if existing.in_order(&targets) {
                 existing.lookup(&targets).await?
             } else {
@@ -344,8 +429,42 @@ pub async fn plan_between(
         }
         progress(plan.entries.len() as u64);
     }
+    if !ascending {
+        twice(&plan.entries, &lines, &from, &to)?;
+    }
     plan.source_revision = reader.revision();
     Ok(plan)
+}
+
+/// How the request limit was set, for messages.
+fn limit_name(limit: usize) -> &'static str {
+    if limit == crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES {
+        "etcd's default; --max-request-bytes N when the server allows more"
+    } else {
+        "--max-request-bytes"
+    }
+}
+
+/// A key that is in a file twice (the file is not in key order, so the
+/// keys are sorted to find it): named as the file has it, with both lines.
+fn twice(entries: &[PlanEntry], lines: &[u64], from: &[u8], to: &[u8]) -> Result<(), String> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| entries[a].target.cmp(&entries[b].target).then(a.cmp(&b)));
+    let dup = order
+        .windows(2)
+        .filter(|w| entries[w[0]].target == entries[w[1]].target)
+        .min_by_key(|w| w[1]);
+    let Some(w) = dup else {
+        return Ok(());
+    };
+    let mut key = from.to_vec();
+    key.extend_from_slice(&entries[w[1]].target[to.len()..]);
+    Err(format!(
+        "line {}: key {} is there twice (line {} too): nothing was written",
+        lines.get(w[1]).copied().unwrap_or(0),
+        crate::escape::escape_bytes(&key),
+        lines.get(w[0]).copied().unwrap_or(0)
+    ))
 }
 
 /// The keys under the target prefix, read in order alongside a source in
@@ -493,7 +612,13 @@ pub async fn apply_between(
 ) -> Result<Summary, String> {
     use futures::stream::{FuturesOrdered, StreamExt};
     transfer.check()?;
-    let (mut reader, from) = Reader::open(client, &transfer.source, plan.source_revision).await?;
+    let (mut reader, from) = Reader::open(
+        client,
+        &transfer.source,
+        plan.source_revision,
+        max_request_bytes,
+    )
+    .await?;
     if from != plan.from_prefix {
         return Err("the source changed since the plan was made".into());
     }
@@ -709,6 +834,7 @@ pub struct PlanOrigin {
     pub from_prefix: Vec<u8>,
     pub to_prefix: Vec<u8>,
     pub source_revision: i64,
+    pub max_request_bytes: usize,
 }
 
 impl Plan {
@@ -717,6 +843,7 @@ impl Plan {
             from_prefix: self.from_prefix.clone(),
             to_prefix: self.to_prefix.clone(),
             source_revision: self.source_revision,
+            max_request_bytes: self.max_request_bytes,
         }
     }
 }
@@ -748,7 +875,7 @@ pub async fn key_values(
                 .ok_or("the source key is gone at the plan's revision")?
         }
         Source::File(path) => {
-            let mut r = open_file(path)?;
+            let mut r = open_file(path, plan.max_request_bytes)?;
             loop {
                 match r.next_record()? {
                     Some(rec) if rec.key == source_key => break rec.value,

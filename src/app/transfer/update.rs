@@ -173,7 +173,10 @@ fn open(state: &mut State, transfer: Transfer, what: String, cmds: &mut Vec<Cmd>
     }
     state.info(format!("planning {what}…"));
     state.plan = Some(PlanView::new(transfer.clone(), what));
-    cmds.push(Cmd::Plan { transfer });
+    let options = crate::transfer::PlanOptions {
+        max_request_bytes: state.max_request_bytes,
+    };
+    cmds.push(Cmd::Plan { transfer, options });
 }
 
 /// Source keys planned so far.
