@@ -432,13 +432,22 @@ async fn a_move_killed_half_way_loses_no_key() {
         assert_eq!(a.or(b).unwrap(), k, "value kept");
     }
     assert_eq!(src.len() + dst.len(), keys.len());
-    // Moving again finishes.
-    let out = ok(&lens(
+    // Moving again finishes; it first says the last one was interrupted
+    // (issue 22.11).
+    let again = lens(
         &etcd,
         &dir.path().join("j"),
         &["move", "/from/", "/to/", "--yes"],
-    ));
+    );
+    let out = ok(&again);
     assert!(out.contains("0 skipped"), "{out}");
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("interrupted: the move of /from/ → /to/ started ")
+            && err.contains("each of its 40000 keys is at its source or its destination")
+            && err.contains("`etcdlens move /from/ /to/ --dry-run` shows what is left"),
+        "{err}"
+    );
     assert_eq!(count(&mut client, "/from/").await, 0);
     assert_eq!(dump(&mut client, b"/to/").await.len(), keys.len());
 }
@@ -957,4 +966,116 @@ async fn a_200_mb_line_is_refused_without_holding_it() {
         peak >> 20,
         LINE >> 20
     );
+}
+
+/// Issue 22.11: after a `kill -9` half way through an import, the next
+/// run — the CLI and the TUI — names what was left unfinished: what, when,
+/// where, how many keys it journaled, how to check and finish it. Once
+/// finished, nothing more is said.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_import_killed_half_way_is_named_by_the_next_run() {
+    let etcd = Etcd::single().await;
+    let client = etcd.client().await;
+    let keys: Vec<Vec<u8>> = (0..40_000)
+        .map(|i| format!("/src/d{:02}/k{i:05}", i % 97).into_bytes())
+        .collect();
+    etcd.put_keys(&keys).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    let file = dir.path().join("src.jsonl");
+    let file_s = file.to_str().unwrap();
+    ok(&lens(&etcd, &journal, &["export", "/src/", "-o", file_s]));
+    let count = |c: &Client| {
+        let mut c = c.clone();
+        async move {
+            c.get(
+                "/dst/",
+                Some(GetOptions::new().with_prefix().with_count_only()),
+            )
+            .await
+            .unwrap()
+            .count() as u64
+        }
+    };
+    let mut child = Command::new(BIN)
+        .args(["--endpoints", &etcd.endpoints()[0]])
+        .args(["import", file_s, "--to", "/dst/", "--yes"])
+        .env("ETCDLENS_JOURNAL", &journal)
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once keys are in etcd and the first of them journaled.
+    let journaled = || std::fs::read_to_string(&journal).is_ok_and(|t| t.contains("\"key\":"));
+    while count(&client).await == 0 || !journaled() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import ended before it was seen"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let written = count(&client).await;
+    assert!(written < 40_000, "killed half way: {written} written");
+
+    // The next run of the CLI says it, then plans as usual.
+    let out = lens(
+        &etcd,
+        &journal,
+        &["import", file_s, "--to", "/dst/", "--dry-run"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    let head = format!("etcdlens: interrupted: the import of {file_s} → /dst/ started ");
+    assert!(err.starts_with(&head), "{err}");
+    assert!(
+        err.contains(&format!("(pid {}) never finished", child.id())),
+        "{err}"
+    );
+    let journaled = number_before(&err, " of its 40000 keys were written and journaled");
+    assert!(
+        journaled > 0 && journaled <= written,
+        "{written} written: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "`etcdlens import {file_s} --to /dst/ --dry-run` shows what is left"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // The TUI says it on its status bar.
+    let tmux = common::tmux::Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={} {BIN} --endpoints {}",
+        journal.display(),
+        etcd.endpoints()[0]
+    ));
+    let screen = tmux.wait_for("interrupted: the import of");
+    assert!(screen.contains("never finished"), "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+
+    // Finished: the next run says nothing more.
+    let out = ok(&lens(
+        &etcd,
+        &journal,
+        &["import", file_s, "--to", "/dst/", "--yes"],
+    ));
+    assert!(
+        out.contains(&format!("{} created", 40_000 - written)),
+        "{out}"
+    );
+    assert_eq!(count(&client).await, 40_000);
+    let out = lens(
+        &etcd,
+        &journal,
+        &["import", file_s, "--to", "/dst/", "--dry-run"],
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("interrupted"), "{err}");
 }

@@ -43,6 +43,8 @@ pub struct Message {
     pub at: Instant,
     /// The key the message is about: it goes when another key is selected.
     pub about: Option<Vec<u8>>,
+    /// It stays until another message replaces it (not `MESSAGE_TTL`).
+    pub sticky: bool,
 }
 
 /// A question in the status bar: `y` runs `action`, any other key drops it.
@@ -271,6 +273,7 @@ impl State {
             error: false,
             at: self.now,
             about: None,
+            sticky: false,
         });
     }
 
@@ -280,7 +283,17 @@ impl State {
             error: true,
             at: self.now,
             about: None,
+            sticky: false,
         });
+    }
+
+    /// A warning that stays until another message replaces it (an
+    /// operation a former run left unfinished).
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.error(text);
+        if let Some(m) = self.message.as_mut() {
+            m.sticky = true;
+        }
     }
 
     /// An error about `key` only (see [`Message::about`]).

@@ -37,7 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
                     .or_insert_with(|| "the log file cannot be written".into());
             }
             if let Some(m) = &state.message {
-                if now.duration_since(m.at) > MESSAGE_TTL {
+                if !m.sticky && now.duration_since(m.at) > MESSAGE_TTL {
                     state.message = None;
                 }
             }

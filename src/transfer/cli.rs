@@ -119,6 +119,13 @@ pub async fn transfer(
             "refused: {why} (use --dry-run to see the plan)"
         )));
     }
+    // Writes to the target context's cluster are journaled for it.
+    let context = transfer.to_context.clone().or(opts.context.clone());
+    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
+    // An import, copy or move a former run left unfinished (kill -9).
+    if let Some(left) = journal.as_ref().and_then(|j| j.interrupted()) {
+        eprintln!("etcdlens: {}", left.line());
+    }
     if let Source::File(path) = &transfer.source {
         // Before connecting: a missing or foreign file is the first thing to say.
         let file = std::fs::File::open(path)
@@ -179,8 +186,6 @@ pub async fn transfer(
         println!("not applied");
         return Ok(());
     }
-    let context = transfer.to_context.clone().or(opts.context.clone());
-    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
     let total = plan.entries.len();
     let summary = super::apply_between(
         &client,

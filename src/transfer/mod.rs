@@ -601,6 +601,11 @@ struct Failed {
 /// [`apply`] with the writes on `target`'s cluster. When a transaction
 /// fails, nothing more is sent; the transactions already in flight are
 /// waited for and counted, so the error says exactly what was written.
+///
+/// With a journal, a start marker is written before the first write and
+/// an end marker after the last answer (however it ended), and every
+/// entry carries the operation's id: a start without an end is an apply
+/// that was interrupted, named by the next start of etcdlens.
 pub async fn apply_between(
     client: &etcd_client::Client,
     target: &etcd_client::Client,
@@ -608,10 +613,63 @@ pub async fn apply_between(
     plan: &Plan,
     journal: Option<&Journal>,
     max_request_bytes: usize,
+    progress: impl FnMut(u64),
+) -> Result<Summary, String> {
+    transfer.check()?;
+    let (what, file) = match &transfer.source {
+        Source::File(path) => ("import", Some(path.display().to_string())),
+        Source::Prefix(_) if transfer.moving => ("move", None),
+        Source::Prefix(_) => ("copy", None),
+    };
+    let marker = crate::journal::Marker::start(
+        what,
+        file,
+        &plan.from_prefix,
+        &plan.to_prefix,
+        plan.entries.len() as u64,
+    );
+    let marked = journal.map(|j| j.mark(&marker));
+    let op = matches!(marked, Some(Ok(()))).then_some(marker.op.as_str());
+    let mut result = apply_marked(
+        client,
+        target,
+        transfer,
+        plan,
+        journal,
+        op,
+        max_request_bytes,
+        progress,
+    )
+    .await;
+    let mut journal_error = match marked {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    if let (Some(j), Some(_)) = (journal, op) {
+        if let Err(e) = j.mark(&marker.finish()) {
+            journal_error.get_or_insert(e.to_string());
+        }
+    }
+    if let (Ok(summary), Some(e)) = (&mut result, journal_error) {
+        summary.journal_error.get_or_insert(e);
+    }
+    result
+}
+
+/// [`apply_between`] once the start is marked: `op` is the operation's
+/// id, which its journal entries carry.
+#[allow(clippy::too_many_arguments)]
+async fn apply_marked(
+    client: &etcd_client::Client,
+    target: &etcd_client::Client,
+    transfer: &Transfer,
+    plan: &Plan,
+    journal: Option<&Journal>,
+    op: Option<&str>,
+    max_request_bytes: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<Summary, String> {
     use futures::stream::{FuturesOrdered, StreamExt};
-    transfer.check()?;
     let (mut reader, from) = Reader::open(
         client,
         &transfer.source,
@@ -711,7 +769,9 @@ pub async fn apply_between(
                                 Some((v, l)) => (Some(v.as_slice()), *l),
                                 None => (None, 0),
                             };
-                            journaled.push(Entry::new(&w.key, value, lease, revision));
+                            let mut e = Entry::new(&w.key, value, lease, revision);
+                            e.op = op.map(str::to_string);
+                            journaled.push(e);
                         }
                     }
                     if w.source.is_some() && source_prev.is_some() {
