@@ -243,7 +243,7 @@ pub async fn delete_unchanged(
                 }
                 Ok(Applied::Each(each)) => each,
                 Err(e) => {
-                    done.error = Some(super::describe_error(&e));
+                    done.error = Some(super::describe_write_error(&e));
                     return done;
                 }
             };
@@ -256,7 +256,8 @@ pub async fn delete_unchanged(
                 }
                 Ok(None) => done.skipped.push(k.clone()),
                 Err(e) => {
-                    done.error.get_or_insert_with(|| super::describe_error(&e));
+                    done.error
+                        .get_or_insert_with(|| super::describe_write_error(&e));
                 }
             }
         }

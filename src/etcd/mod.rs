@@ -112,6 +112,32 @@ pub fn surely_not_applied(err: &etcd_client::Error) -> bool {
     }
 }
 
+/// Whether the request's deadline passed (ours, the server's, or etcd's
+/// own proposal timeout): a write may still have applied.
+pub fn timed_out(err: &etcd_client::Error) -> bool {
+    match err {
+        etcd_client::Error::GRpcStatus(s) => {
+            s.code() == tonic::Code::DeadlineExceeded
+                || (s.code() == tonic::Code::Cancelled && s.message().contains("Timeout expired"))
+                || s.message().contains("request timed out")
+        }
+        _ => false,
+    }
+}
+
+/// The one wording of a single write whose deadline passed.
+pub const WRITE_TIMED_OUT: &str = "timed out: it may still have been applied; check with r";
+
+/// One line describing a failed single write (a save, a delete): a
+/// timeout says the write may still apply.
+pub fn describe_write_error(err: &etcd_client::Error) -> String {
+    if timed_out(err) {
+        WRITE_TIMED_OUT.to_string()
+    } else {
+        describe_error(err)
+    }
+}
+
 /// What recent etcd patches answer a non-root user's `Status` with (and
 /// the one wording of it): 3.5.28–3.5.31 and 3.6.0–3.6.11 reserve it to the
 /// root role; 3.5.32, 3.6.12 and 3.7.0 allow any logged-in user again.
