@@ -175,6 +175,10 @@ impl Interrupted {
             .map(|c| format!(" --context {}", word(c.as_bytes())))
             .unwrap_or_default();
         let (what, command) = match (m.what.as_str(), &m.file) {
+            ("import", Some(file)) if file == "-" => (
+                "import of stdin".to_string(),
+                format!("etcdlens{ctx} import - --to {}", word(&to)),
+            ),
             ("import", Some(file)) => (
                 format!("import of {}", escape_str(file)),
                 format!(

@@ -1079,3 +1079,177 @@ async fn an_import_killed_half_way_is_named_by_the_next_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("interrupted"), "{err}");
 }
+
+/// Runs the binary against `etcd` with `args`: (exit code, stdout, stderr).
+fn run(etcd: &Etcd, journal: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = lens(etcd, journal, args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Issue 22.20: empty and odd destinations. `import --to ''` said etcd's
+/// "key is not provided" and `copy /x/ ''` printed a double space: an
+/// empty destination is refused in words (an empty source is shown as
+/// `''`). `move /x/ /xx` made `/xxk1` without a word: the plan warns that
+/// the destination lacks the delimiter and shows the first key as it
+/// would be; `--yes` alone does not confirm it (no one reads the warning
+/// in a script), a person typing yes on a terminal does.
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_and_odd_destinations_are_refused_or_warned_about() {
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client.put("/x/k1", "1", None).await.unwrap();
+    client.put("/x/k2", "2", None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    let file = dir.path().join("x.jsonl");
+    let file_s = file.to_str().unwrap();
+    ok(&lens(&etcd, &journal, &["export", "/x/", "-o", file_s]));
+    let before = revision(&mut client).await;
+    let empty = "the destination prefix is empty: the keys would lose their prefix /x/ and land at the top of the keyspace";
+    for args in [
+        vec!["import", file_s, "--to", "", "--yes"],
+        vec!["copy", "/x/", "", "--yes"],
+        vec!["move", "/x/", "", "--dry-run"],
+    ] {
+        let (code, _, err) = run(&etcd, &journal, &args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(empty), "{args:?}: {err}");
+        assert!(!err.contains("  "), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(&etcd, &journal, &["copy", "", "/y/", "--yes"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("'' (the whole keyspace) and /y/ overlap"),
+        "{err}"
+    );
+    assert!(!err.contains("  "), "{err}");
+
+    let warning = "warning: the destination /xx does not end with / as the source /x/ does: keys will be /xxk1, …";
+    let (code, out, _) = run(&etcd, &journal, &["move", "/x/", "/xx", "--dry-run"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains(warning), "{out}");
+    let (code, out, err) = run(&etcd, &journal, &["move", "/x/", "/xx", "--yes"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.contains(warning), "{out}");
+    assert!(
+        err.contains("not applied: --yes does not confirm a plan with a warning"),
+        "{err}"
+    );
+    assert_eq!(revision(&mut client).await, before, "nothing written");
+
+    // On a terminal, typing yes confirms it.
+    let tmux = common::tmux::Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={} {BIN} --endpoints {} move /x/ /xx",
+        journal.display(),
+        etcd.endpoints()[0]
+    ));
+    let screen = tmux.wait_for("apply this plan? type yes");
+    assert!(screen.contains(warning), "{screen}");
+    tmux.run(&["send-keys", "-t", "t", "-l", "yes"]);
+    tmux.send(&["Enter"]);
+    tmux.wait_for("EXIT=0");
+    let moved = dump(&mut client, b"/xx").await;
+    assert_eq!(
+        moved.keys().cloned().collect::<Vec<_>>(),
+        vec![b"k1".to_vec(), b"k2".to_vec()]
+    );
+}
+
+/// Issue 22.20: `import -` reads standard input, so `export -o -` piped
+/// into it copies a prefix; an export header with a byte order mark is
+/// read, one of an unknown version is named as such (not "not an export
+/// header"); `export ''` (the whole keyspace) works.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_reads_stdin_a_bom_and_names_an_unknown_version() {
+    use std::process::Stdio;
+    let etcd = Etcd::single().await;
+    let mut client = etcd.client().await;
+    client.put("/x/k1", "1", None).await.unwrap();
+    client.put("/x/k2", vec![0u8, 0xff], None).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j");
+    let endpoint = etcd.endpoints()[0].clone();
+    let mut export = Command::new(BIN)
+        .args(["--endpoints", &endpoint, "export", "/x/", "-o", "-"])
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let import = Command::new(BIN)
+        .args([
+            "--endpoints",
+            &endpoint,
+            "import",
+            "-",
+            "--to",
+            "/z/",
+            "--yes",
+        ])
+        .env("ETCDLENS_JOURNAL", &journal)
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .stdin(export.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    assert!(export.wait().unwrap().success());
+    let out = ok(&import);
+    assert!(
+        out.contains("plan: import stdin: /x/ → /z/: 2 created"),
+        "{out}"
+    );
+    assert!(out.contains("2 applied"), "{out}");
+    assert_eq!(
+        dump(&mut client, b"/z/").await,
+        BTreeMap::from([
+            (b"k1".to_vec(), b"1".to_vec()),
+            (b"k2".to_vec(), vec![0u8, 0xff])
+        ])
+    );
+
+    // The whole keyspace ('') exports too (etcd refuses an empty key).
+    let all = dir.path().join("all.jsonl");
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "", "-o", all.to_str().unwrap()],
+    ));
+    let (prefix, keys) = read_export(&all);
+    assert_eq!(prefix, b"");
+    assert_eq!(keys.len(), 4, "/x/ and /z/");
+
+    let file = dir.path().join("x.jsonl");
+    ok(&lens(
+        &etcd,
+        &journal,
+        &["export", "/x/", "-o", file.to_str().unwrap()],
+    ));
+    let text = std::fs::read(&file).unwrap();
+    let bom = dir.path().join("bom.jsonl");
+    std::fs::write(&bom, [&b"\xef\xbb\xbf"[..], &text].concat()).unwrap();
+    let out = ok(&lens(
+        &etcd,
+        &journal,
+        &["import", bom.to_str().unwrap(), "--to", "/b/", "--dry-run"],
+    ));
+    assert!(out.contains("2 created"), "{out}");
+    let v2 = dir.path().join("v2.jsonl");
+    std::fs::write(
+        &v2,
+        "{\"format\":\"etcdlens-export\",\"version\":2,\"origin\":{}}\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        &etcd,
+        &journal,
+        &["import", v2.to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("line 1: an etcdlens export of version 2, which this etcdlens does not know"),
+        "{err}"
+    );
+}

@@ -128,13 +128,15 @@ pub async fn transfer(
     }
     if let Source::File(path) = &transfer.source {
         // Before connecting: a missing or foreign file is the first thing to say.
-        let file = std::fs::File::open(path)
-            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-        super::format::Reader::with_request_limit(
+        let file = super::open_input(path).map_err(Failure::Usage)?;
+        let reader = super::format::Reader::with_request_limit(
             std::io::BufReader::new(file),
             opts.max_request_bytes,
         )
-        .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", path.display()))))?;
+        .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", super::input_name(path)))))?;
+        if let (Ok(from), Some(to)) = (reader.header.prefix_bytes(), &transfer.to) {
+            super::empty_destination(&from, to).map_err(Failure::Usage)?;
+        }
     }
     let client = connect(opts).await?;
     let target_client = match &target {
@@ -149,6 +151,7 @@ pub async fn transfer(
     let mut progress = Progress::new();
     let options = super::PlanOptions {
         max_request_bytes: opts.max_request_bytes,
+        delimiter: opts.delimiter.as_bytes().to_vec(),
     };
     let plan = super::plan_between(&client, &target_client, &transfer, &options, |n| {
         progress.show(&format!("planning: {n} keys read"))
@@ -157,7 +160,7 @@ pub async fn transfer(
     .map_err(Failure::Other)?;
     progress.clear();
     let from = match &transfer.source {
-        Source::File(path) => format!("import {}:", escape_str(&path.display().to_string())),
+        Source::File(path) => format!("import {}:", escape_str(&super::input_name(path))),
         Source::Prefix(_) if transfer.moving => "move".to_string(),
         Source::Prefix(_) => "copy".to_string(),
     };
@@ -169,10 +172,13 @@ pub async fn transfer(
     println!(
         "plan: {} {} → {to_context}{}: {}",
         from,
-        escape_bytes(&plan.from_prefix),
-        escape_bytes(&plan.to_prefix),
+        super::shown_prefix(&plan.from_prefix),
+        super::shown_prefix(&plan.to_prefix),
         plan.summary()
     );
+    for w in &plan.warnings {
+        println!("warning: {w}");
+    }
     print_changes(&plan, if dry_run { usize::MAX } else { LISTED });
     if dry_run {
         println!("dry run: nothing written");
@@ -181,6 +187,13 @@ pub async fn transfer(
     if plan.created + plan.updated + plan.deleted == 0 {
         println!("nothing to do");
         return Ok(());
+    }
+    // A warning needs someone to read it: --yes alone does not confirm it.
+    if yes && !plan.warnings.is_empty() {
+        return Err(Failure::Usage(
+            "not applied: --yes does not confirm a plan with a warning (above); change the destination, or run without --yes on a terminal and type yes"
+                .into(),
+        ));
     }
     if !yes && !ask()? {
         println!("not applied");

@@ -338,18 +338,45 @@ impl<R: io::BufRead> Reader<R> {
     }
 }
 
-/// The header line, checked.
+/// The header line, checked: its format and version first (a newer
+/// version's header may have other fields), then its fields. A UTF-8 byte
+/// order mark (which some editors add) is skipped.
 fn parse_header(line: &[u8]) -> Result<Header, String> {
-    let header: Header = serde_json::from_slice(line).map_err(|_| {
+    let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+    let not_ours = || {
         "line 1 is not an etcdlens export header (export files start with {\"format\":\"etcdlens-export\",…})"
             .to_string()
-    })?;
-    if header.format != FORMAT_NAME || header.version != FORMAT_VERSION {
-        return Err(format!(
-            "line 1: format {:?} version {} is not one this etcdlens reads ({FORMAT_NAME} version {FORMAT_VERSION})",
-            header.format, header.version
-        ));
+    };
+    let value: serde_json::Value = serde_json::from_slice(line).map_err(|_| not_ours())?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT_NAME) => {}
+        Some(other) => {
+            return Err(format!(
+                "line 1: format \"{}\" is not an etcdlens export ({FORMAT_NAME})",
+                crate::escape::escape_str(other)
+            ))
+        }
+        None => return Err(not_ours()),
     }
+    match value.get("version") {
+        Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+        Some(v) => {
+            let v = crate::escape::escape_str(&v.to_string());
+            return Err(format!(
+                "line 1: an etcdlens export of version {v}, which this etcdlens does not know (it reads version {FORMAT_VERSION}); a newer etcdlens reads it"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "line 1: an etcdlens export header without a version (this etcdlens reads version {FORMAT_VERSION})"
+            ))
+        }
+    }
+    let header: Header = serde_json::from_value(value).map_err(|e| {
+        format!(
+            "line 1: an etcdlens export header of version {FORMAT_VERSION} with a bad field: {e}"
+        )
+    })?;
     header.prefix_bytes().map_err(|e| format!("line 1: {e}"))?;
     Ok(header)
 }

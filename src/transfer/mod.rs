@@ -55,8 +55,12 @@ pub struct Transfer {
 
 impl Transfer {
     /// A move between two clusters cannot put a key and delete its source
-    /// in one transaction: it is refused (copy, check, then delete).
+    /// in one transaction: it is refused (copy, check, then delete). An
+    /// empty destination for a prefix is refused (see [`empty_destination`]).
     pub fn check(&self) -> Result<(), String> {
+        if let (Source::Prefix(from), Some(to)) = (&self.source, &self.to) {
+            empty_destination(from, to)?;
+        }
         match &self.to_context {
             Some(ctx) if self.moving => Err(format!(
                 "a move to another cluster (ctx {}) is refused: no transaction spans two clusters; copy, check, then delete the source",
@@ -64,6 +68,53 @@ impl Transfer {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// An empty destination for a non-empty source prefix puts every key at
+/// the top of the keyspace, without its prefix (`/x/a` → `a`): refused, as
+/// no one means it (etcd itself answered "key is not provided").
+pub(crate) fn empty_destination(from: &[u8], to: &[u8]) -> Result<(), String> {
+    if to.is_empty() && !from.is_empty() {
+        return Err(format!(
+            "the destination prefix is empty: the keys would lose their prefix {} and land at the top of the keyspace; give the prefix they go under (e.g. /restore/)",
+            shown_prefix(from)
+        ));
+    }
+    Ok(())
+}
+
+/// A prefix in a message: `''` (the whole keyspace) when empty.
+pub fn shown_prefix(prefix: &[u8]) -> String {
+    if prefix.is_empty() {
+        "'' (the whole keyspace)".into()
+    } else {
+        crate::escape::escape_bytes(prefix)
+    }
+}
+
+/// When the destination ends with the delimiter and the source does not,
+/// or the other way round, keys change shape (`/x/` → `/xx` makes `/x/k1`
+/// into `/xxk1`): the warning that says so, with the first key as it
+/// would be written.
+fn delimiter_warning(from: &[u8], to: &[u8], delimiter: &[u8], first: &[u8]) -> Option<String> {
+    if from.is_empty() || to.is_empty() || delimiter.is_empty() {
+        return None;
+    }
+    let d = crate::escape::escape_bytes(delimiter);
+    let (f, t) = (
+        crate::escape::escape_bytes(from),
+        crate::escape::escape_bytes(to),
+    );
+    let first = crate::escape::escape_bytes(first);
+    match (from.ends_with(delimiter), to.ends_with(delimiter)) {
+        (true, false) => Some(format!(
+            "the destination {t} does not end with {d} as the source {f} does: keys will be {first}, …"
+        )),
+        (false, true) => Some(format!(
+            "the destination {t} ends with {d} and the source {f} does not: keys will be {first}, …"
+        )),
+        _ => None,
     }
 }
 
@@ -102,6 +153,9 @@ pub struct Plan {
     /// The request limit the plan was checked against (it bounds the
     /// lines read from a file again).
     pub max_request_bytes: usize,
+    /// What the plan does that may not be meant (keys change shape): a
+    /// person confirms it (typed yes); `--yes` alone does not.
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -162,12 +216,16 @@ pub struct PlanOptions {
     /// (`--max-request-bytes`): a key whose write would be over it is
     /// refused by the plan, not by etcd half way through the apply.
     pub max_request_bytes: usize,
+    /// The delimiter (`--delimiter`): a destination that does not end with
+    /// it when the source does (or the other way round) is warned about.
+    pub delimiter: Vec<u8>,
 }
 
 impl Default for PlanOptions {
     fn default() -> PlanOptions {
         PlanOptions {
             max_request_bytes: crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
+            delimiter: b"/".to_vec(),
         }
     }
 }
@@ -256,15 +314,50 @@ impl Reader {
     }
 }
 
+/// Whether a file source is `-`: standard input.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A file source opened at its start; `-` is standard input, copied once
+/// into an unnamed temporary file (the plan and the apply each read the
+/// source from its start), each open with an offset of its own.
+pub fn open_input(path: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::os::fd::AsRawFd;
+    static STDIN: std::sync::OnceLock<Result<std::fs::File, String>> = std::sync::OnceLock::new();
+    if !is_stdin(path) {
+        return std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()));
+    }
+    let copy = STDIN.get_or_init(|| {
+        let mut f =
+            tempfile::tempfile().map_err(|e| format!("cannot keep a copy of stdin: {e}"))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut f)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(f)
+    });
+    let f = copy.as_ref().map_err(Clone::clone)?;
+    std::fs::File::open(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .map_err(|e| format!("cannot read the copy of stdin: {e}"))
+}
+
+/// A file source's name in messages (`stdin` for `-`).
+pub fn input_name(path: &std::path::Path) -> String {
+    if is_stdin(path) {
+        "stdin".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
 fn open_file(
     path: &std::path::Path,
     max_request_bytes: usize,
 ) -> Result<format::Reader<std::io::BufReader<std::fs::File>>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = open_input(path)?;
     let input = std::io::BufReader::with_capacity(1 << 20, file);
     format::Reader::with_request_limit(input, max_request_bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| format!("{}: {e}", input_name(path)))
 }
 
 /// Prefixes that overlap: a move or copy into itself would read what it
@@ -331,12 +424,13 @@ pub async fn plan_between(
     let limit = options.max_request_bytes;
     let (mut reader, from) = Reader::open(client, &transfer.source, 0, limit).await?;
     let to = transfer.to.clone().unwrap_or_else(|| from.clone());
+    empty_destination(&from, &to)?;
     let same_cluster = transfer.to_context.is_none();
     if same_cluster && matches!(transfer.source, Source::Prefix(_)) && overlapping(&from, &to) {
         return Err(format!(
             "{} and {} overlap: the destination must be outside the source",
-            crate::escape::escape_bytes(&from),
-            crate::escape::escape_bytes(&to)
+            shown_prefix(&from),
+            shown_prefix(&to)
         ));
     }
     let kv = kv_client(target);
@@ -431,6 +525,14 @@ pub async fn plan_between(
     }
     if !ascending {
         twice(&plan.entries, &lines, &from, &to)?;
+    }
+    if let Some(first) = plan.entries.first() {
+        plan.warnings.extend(delimiter_warning(
+            &from,
+            &to,
+            &options.delimiter,
+            &first.target,
+        ));
     }
     plan.source_revision = reader.revision();
     Ok(plan)
