@@ -4,6 +4,13 @@
 //! `ETCDLENS_JOURNAL` overrides the path). Only keys etcdlens wrote are
 //! recorded; the file is kept to the newest `MAX_ENTRIES` lines and
 //! `MAX_BYTES`, and is private (0600).
+//!
+//! An import, copy or move also writes a [`Marker`] line when it starts
+//! writing and another when it ends (however it ends), and stamps its
+//! entries with its id: a start without its end is an operation that was
+//! interrupted (`kill -9`, a crash, a lost terminal), which the next start
+//! of etcdlens names ([`Journal::interrupted`]). Older etcdlens versions
+//! skip marker lines (they have no `key`).
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -16,6 +23,8 @@ pub const MAX_ENTRIES: usize = 1000;
 pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Values larger than this are not journaled (the entry says so).
 pub const MAX_VALUE: usize = 1024 * 1024;
+/// Operation markers a trim keeps (besides each context's newest).
+const KEPT_MARKERS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -38,6 +47,176 @@ pub struct Entry {
     /// entry only there. `None` (no context, or older entries): anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The operation (import, copy) that made the write: its marker's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+}
+
+/// Whether an operation's marker says it started or ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mark {
+    Started,
+    Finished,
+}
+
+/// The start or the end of an import, copy or move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub marker: Mark,
+    /// Unix seconds.
+    pub at: u64,
+    /// The operation's id: its start, its end and its entries carry it.
+    pub op: String,
+    /// `import`, `copy` or `move`.
+    pub what: String,
+    /// An import's file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Source and destination prefixes, base64.
+    pub from: String,
+    pub to: String,
+    /// The context whose cluster is written (`None`: no context).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// Keys in the plan.
+    #[serde(default)]
+    pub keys: u64,
+    /// The process, and when it started (`/proc`'s clock ticks since
+    /// boot), to tell an operation still running from an interrupted one.
+    pub pid: u32,
+    #[serde(default)]
+    pub pid_start: u64,
+    /// The operation's entries a trim dropped (they still count as
+    /// journaled).
+    #[serde(default)]
+    pub trimmed: u64,
+}
+
+impl Marker {
+    /// A start marker for an operation of this process, with a new id.
+    pub fn start(what: &str, file: Option<String>, from: &[u8], to: &[u8], keys: u64) -> Marker {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let pid = std::process::id();
+        Marker {
+            marker: Mark::Started,
+            at: now.as_secs(),
+            op: format!("{pid}-{}", now.as_nanos()),
+            what: what.into(),
+            file,
+            from: b64.encode(from),
+            to: b64.encode(to),
+            context: None,
+            keys,
+            pid,
+            pid_start: process_start(pid).unwrap_or(0),
+            trimmed: 0,
+        }
+    }
+
+    /// The end marker of this operation.
+    pub fn finish(&self) -> Marker {
+        Marker {
+            marker: Mark::Finished,
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            ..self.clone()
+        }
+    }
+
+    fn prefix(b64: &str) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_default()
+    }
+
+    /// Whether the process that wrote it still runs (it is not
+    /// interrupted, only not finished yet).
+    fn still_running(&self) -> bool {
+        self.pid_start != 0 && process_start(self.pid) == Some(self.pid_start)
+    }
+}
+
+/// When process `pid` started (clock ticks since boot, `/proc/PID/stat`'s
+/// 22nd field), `None` when it does not exist.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// An operation that started and never ended, and its journaled writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub marker: Marker,
+    /// Writes of it in the journal (those a trim dropped included).
+    pub journaled: u64,
+}
+
+impl Interrupted {
+    /// The one line said at start-up: what, when, where, how far, and how
+    /// to check or finish it.
+    pub fn line(&self) -> String {
+        use crate::escape::{escape_bytes, escape_str, shell_word};
+        let m = &self.marker;
+        let (from, to) = (Marker::prefix(&m.from), Marker::prefix(&m.to));
+        let when = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(m.at),
+        );
+        let word = |b: &[u8]| shell_word(b).unwrap_or_else(|| escape_bytes(b));
+        let ctx = m
+            .context
+            .as_ref()
+            .map(|c| format!(" --context {}", word(c.as_bytes())))
+            .unwrap_or_default();
+        let (what, command) = match (m.what.as_str(), &m.file) {
+            ("import", Some(file)) if file == "-" => (
+                "import of stdin".to_string(),
+                format!("etcdlens{ctx} import - --to {}", word(&to)),
+            ),
+            ("import", Some(file)) => (
+                format!("import of {}", escape_str(file)),
+                format!(
+                    "etcdlens{ctx} import {} --to {}",
+                    word(file.as_bytes()),
+                    word(&to)
+                ),
+            ),
+            (verb, _) => (
+                format!("{verb} of {}", escape_bytes(&from)),
+                format!("etcdlens{ctx} {verb} {} {}", word(&from), word(&to)),
+            ),
+        };
+        let head = format!(
+            "interrupted: the {what} → {} started {when} (pid {}) never finished",
+            escape_bytes(&to),
+            m.pid
+        );
+        if m.what == "move" {
+            format!(
+                "{head}; each of its {} keys is at its source or its destination (moves are not journaled); `{command} --dry-run` shows what is left, without --dry-run it finishes",
+                m.keys
+            )
+        } else {
+            format!(
+                "{head}; {} of its {} keys were written and journaled; `{command} --dry-run` shows what is left, without --dry-run it finishes; u on a key puts back what it overwrote",
+                self.journaled, m.keys
+            )
+        }
+    }
+}
+
+/// One line of the journal file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+enum JournalLine {
+    Marker(Marker),
+    Entry(Entry),
 }
 
 impl Entry {
@@ -54,6 +233,7 @@ impl Entry {
             prev_lease,
             revision,
             context: None,
+            op: None,
         }
     }
 
@@ -160,12 +340,67 @@ impl Journal {
     }
 
     pub fn entries(&self) -> Vec<Entry> {
+        self.lines()
+            .into_iter()
+            .filter_map(|(_, l)| match l {
+                JournalLine::Entry(e) => Some(e),
+                JournalLine::Marker(_) => None,
+            })
+            .collect()
+    }
+
+    /// Every line that parses, with its text.
+    fn lines(&self) -> Vec<(String, JournalLine)> {
         let Ok(text) = std::fs::read_to_string(&self.path) else {
             return Vec::new();
         };
         text.lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter_map(|l| Some((l.to_string(), serde_json::from_str(l).ok()?)))
             .collect()
+    }
+
+    /// Appends an operation's start or end marker, stamped with this
+    /// journal's context.
+    pub fn mark(&self, marker: &Marker) -> std::io::Result<()> {
+        let _lock = self.lock()?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&self.path)?;
+        make_private(&file, &self.path)?;
+        let marker = Marker {
+            context: marker.context.clone().or(self.context.clone()),
+            ..marker.clone()
+        };
+        let mut line = serde_json::to_vec(&marker).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        (&file).write_all(&line)
+    }
+
+    /// The operation this context's newest marker started, when it never
+    /// ended and the process that ran it is gone.
+    pub fn interrupted(&self) -> Option<Interrupted> {
+        let lines = self.lines();
+        let marker = lines.iter().rev().find_map(|(_, l)| match l {
+            JournalLine::Marker(m) if m.context == self.context => Some(m),
+            _ => None,
+        })?;
+        if marker.marker != Mark::Started || marker.still_running() {
+            return None;
+        }
+        let op = Some(&marker.op);
+        let written = lines
+            .iter()
+            .filter(|(_, l)| matches!(l, JournalLine::Entry(e) if e.op.as_ref() == op))
+            .count() as u64;
+        Some(Interrupted {
+            marker: marker.clone(),
+            journaled: written + marker.trimmed,
+        })
     }
 
     /// The newest entry for `key` written in this journal's context (or
@@ -185,21 +420,56 @@ impl Journal {
 
     fn trim_unlocked(&self) -> std::io::Result<()> {
         let size = std::fs::metadata(&self.path)?.len();
-        let entries = self.entries();
-        if entries.len() <= MAX_ENTRIES && size <= MAX_BYTES {
+        let lines = self.lines();
+        let is_entry = |l: &JournalLine| matches!(l, JournalLine::Entry(_));
+        let entries = lines.iter().filter(|(_, l)| is_entry(l)).count();
+        if entries <= MAX_ENTRIES && size <= MAX_BYTES {
             return Ok(());
         }
-        let mut keep: Vec<String> = Vec::new();
-        let mut bytes = 0u64;
-        for e in entries.iter().rev().take(MAX_ENTRIES) {
-            let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
-            bytes += line.len() as u64 + 1;
-            if bytes > MAX_BYTES / 2 {
-                break;
+        // The newest entries within the bounds; the newest markers, and
+        // each context's newest (what `interrupted` reads).
+        let mut keep = vec![false; lines.len()];
+        let (mut kept, mut markers, mut bytes) = (0, 0, 0u64);
+        let mut contexts = std::collections::HashSet::new();
+        for (i, (text, line)) in lines.iter().enumerate().rev() {
+            match line {
+                JournalLine::Entry(_) => {
+                    bytes += text.len() as u64 + 1;
+                    if kept < MAX_ENTRIES && bytes <= MAX_BYTES / 2 {
+                        kept += 1;
+                        keep[i] = true;
+                    }
+                }
+                JournalLine::Marker(m) => {
+                    keep[i] = contexts.insert(m.context.clone()) || markers < KEPT_MARKERS;
+                    markers += 1;
+                }
             }
-            keep.push(line);
         }
-        keep.reverse();
+        // Entries of an operation dropped now still count as journaled.
+        let mut dropped: std::collections::HashMap<&str, u64> = Default::default();
+        for ((_, line), &k) in lines.iter().zip(&keep) {
+            if let (JournalLine::Entry(Entry { op: Some(op), .. }), false) = (line, k) {
+                *dropped.entry(op).or_default() += 1;
+            }
+        }
+        let mut out: Vec<String> = Vec::new();
+        for ((text, line), &k) in lines.iter().zip(&keep) {
+            if !k {
+                continue;
+            }
+            match line {
+                JournalLine::Marker(m) if m.marker == Mark::Started => {
+                    let trimmed = m.trimmed + dropped.get(m.op.as_str()).copied().unwrap_or(0);
+                    let m = Marker {
+                        trimmed,
+                        ..m.clone()
+                    };
+                    out.push(serde_json::to_string(&m).map_err(std::io::Error::other)?);
+                }
+                _ => out.push(text.clone()),
+            }
+        }
         // A name of this process's own (the lock already keeps others out).
         let tmp = self
             .path
@@ -212,9 +482,11 @@ impl Journal {
                 .mode(0o600)
                 .open(&tmp)?;
             make_private(&f, &tmp)?;
-            for l in keep {
-                writeln!(f, "{l}")?;
+            let mut w = std::io::BufWriter::new(&mut f);
+            for l in out {
+                writeln!(w, "{l}")?;
             }
+            w.flush()?;
         }
         std::fs::rename(tmp, &self.path)
     }
@@ -345,6 +617,59 @@ mod tests {
             .append(&[Entry::new(b"/only-prod", None, 0, 3)])
             .unwrap();
         assert!(staging.last_for(b"/only-prod").is_none());
+    }
+
+    /// Issue 22.11: an operation's start marker outlives the trims its own
+    /// entries cause, and keeps counting the entries they drop; another
+    /// context, a finished operation, or one whose process still runs is
+    /// not named.
+    #[test]
+    fn an_unfinished_operation_is_found_after_trims() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal {
+            path: dir.path().join("j.jsonl"),
+            context: None,
+        }
+        .in_context(Some("prod".into()));
+        let running = Marker::start("import", Some("f.jsonl".into()), b"/a/", b"/b/", 5000);
+        // The same operation, as a process that is gone would have left it.
+        let gone = Marker {
+            pid_start: 1,
+            ..running.clone()
+        };
+        j.mark(&gone).unwrap();
+        for chunk in 0..30 {
+            let entries: Vec<Entry> = (0..100)
+                .map(|i| Entry {
+                    op: Some(gone.op.clone()),
+                    ..Entry::new(format!("/b/{chunk}/{i}").as_bytes(), None, 0, 9)
+                })
+                .collect();
+            j.append(&entries).unwrap();
+        }
+        assert!(j.entries().len() <= MAX_ENTRIES);
+        let left = j.interrupted().unwrap();
+        assert_eq!((left.journaled, left.marker.keys), (3000, 5000));
+        assert_eq!(left.marker.context.as_deref(), Some("prod"));
+        let line = left.line();
+        assert!(
+            line.starts_with("interrupted: the import of f.jsonl → /b/ started "),
+            "{line}"
+        );
+        assert!(line.contains("3000 of its 5000 keys"), "{line}");
+        assert!(
+            line.contains("`etcdlens --context prod import f.jsonl --to /b/ --dry-run`"),
+            "{line}"
+        );
+        let staging = Journal {
+            path: j.path.clone(),
+            context: Some("staging".into()),
+        };
+        assert!(staging.interrupted().is_none());
+        j.mark(&gone.finish()).unwrap();
+        assert!(j.interrupted().is_none());
+        j.mark(&running).unwrap();
+        assert!(j.interrupted().is_none(), "its process still runs");
     }
 
     #[test]

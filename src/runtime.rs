@@ -169,6 +169,12 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     if let Some(note) = &opts.note {
         state.info(note.clone());
     }
+    // An import, copy or move a former run left unfinished (kill -9).
+    let context = opts.context.as_ref().map(|c| c.name.clone());
+    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
+    if let Some(left) = journal.and_then(|j| j.interrupted()) {
+        state.notice(left.line());
+    }
 
     let mut session = Session::start()?;
     let size = session.terminal.size()?;

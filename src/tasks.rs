@@ -284,7 +284,7 @@ impl Tasks {
                     let result = write::revoke_lease(&mut client, lease).await;
                     Msg::LeaseRevoked {
                         lease,
-                        result: result.map_err(|e| describe_error(&e)),
+                        result: result.map_err(|e| crate::etcd::describe_write_error(&e)),
                     }
                 });
             }
@@ -344,7 +344,7 @@ impl Tasks {
                                 journal,
                             }
                         })
-                        .map_err(|e| describe_error(&e));
+                        .map_err(|e| crate::etcd::describe_write_error(&e));
                     Msg::PrefixDeleted { prefix, result }
                 });
             }
@@ -542,7 +542,7 @@ impl Tasks {
                     let _ = msgs.send(Msg::Exported { file, result }).await;
                 });
             }
-            Cmd::Plan { transfer } => {
+            Cmd::Plan { transfer, options } => {
                 let msgs = self.msgs.clone();
                 let others = self.others.clone();
                 self.spawn(async move {
@@ -556,8 +556,10 @@ impl Tasks {
                     let result = match others.target(&client, transfer.to_context.as_deref()).await
                     {
                         Ok((target, _)) => {
-                            crate::transfer::plan_between(&client, &target, &transfer, progress)
-                                .await
+                            crate::transfer::plan_between(
+                                &client, &target, &transfer, &options, progress,
+                            )
+                            .await
                         }
                         Err(e) => Err(e),
                     };
@@ -803,7 +805,7 @@ fn finish_write(
     lease: i64,
     journal: Option<Journal>,
 ) -> Msg {
-    let result = result.map_err(|e| describe_error(&e));
+    let result = result.map_err(|e| crate::etcd::describe_write_error(&e));
     let outcome = match &result {
         Ok(WriteOutcome::Done { revision }) => format!("done at {revision}"),
         Ok(WriteOutcome::Conflict { .. }) => "conflict: not applied".to_string(),

@@ -370,7 +370,8 @@ fn copy_to_another_context_plans_there_and_heeds_its_read_only() {
                 to: Some(b"/app/".to_vec()),
                 moving: false,
                 to_context: Some("staging".into()),
-            }
+            },
+            options: Default::default(),
         }]
     );
     assert_eq!(
@@ -380,7 +381,7 @@ fn copy_to_another_context_plans_there_and_heeds_its_read_only() {
     s.plan = None;
     let cmds = command(&mut s, "copy ctx:staging /backup/");
     assert!(
-        matches!(&cmds[..], [Cmd::Plan { transfer }] if transfer.to.as_deref() == Some(&b"/backup/"[..]))
+        matches!(&cmds[..], [Cmd::Plan { transfer, .. }] if transfer.to.as_deref() == Some(&b"/backup/"[..]))
     );
     s.plan = None;
     for (line, says) in [

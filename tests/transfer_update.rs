@@ -152,6 +152,7 @@ fn three_key_plan(moving: bool) -> Plan {
         from_prefix: b"/app/".to_vec(),
         to_prefix: b"/backup/".to_vec(),
         source_revision: 12,
+        ..Plan::default()
     }
 }
 
@@ -171,7 +172,8 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
     assert_eq!(
         cmds,
         vec![Cmd::Plan {
-            transfer: copy_app(false)
+            transfer: copy_app(false),
+            options: Default::default(),
         }]
     );
     assert_eq!(message(&s).1, "planning copy /app/ → /backup/…");
@@ -272,7 +274,7 @@ fn copy_plans_shows_asks_yes_applies_and_sums_up() {
             applied: 1,
             deleted: 0,
             skipped: vec![b"/backup/b".to_vec()],
-            journal_error: None,
+            ..Summary::default()
         })),
     );
     assert_eq!(
@@ -301,7 +303,8 @@ fn move_and_import_plan_and_failures_say_why() {
     assert_eq!(
         cmds,
         vec![Cmd::Plan {
-            transfer: copy_app(true)
+            transfer: copy_app(true),
+            options: Default::default(),
         }]
     );
     update(
@@ -330,7 +333,8 @@ fn move_and_import_plan_and_failures_say_why() {
     assert_eq!(
         cmds,
         vec![Cmd::Plan {
-            transfer: import.clone()
+            transfer: import.clone(),
+            options: Default::default(),
         }]
     );
     update(
@@ -418,4 +422,64 @@ fn plan_view_snapshot() {
         screen.push('\n');
     }
     insta::assert_snapshot!(screen);
+}
+
+/// Issue 22.20: a plan's warning (a destination without the delimiter)
+/// is on the status line, in the plan view and in the yes prompt, which
+/// confirms it; `:import -` (standard input: the terminal here) is
+/// refused.
+#[test]
+fn a_plan_warning_is_shown_and_confirmed_and_import_dash_is_refused() {
+    let mut s = listed_state();
+    assert!(command(&mut s, "import -").is_empty());
+    let (error, text) = message(&s);
+    assert!(
+        error && text.starts_with("import - reads standard input"),
+        "{text}"
+    );
+    assert!(s.plan.is_none());
+
+    let cmds = command(&mut s, "move /xx");
+    let [Cmd::Plan { transfer, options }] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(options.delimiter, b"/");
+    let warning =
+        "the destination /xx does not end with / as the source /app/ does: keys will be /xxa, …";
+    let mut plan = three_key_plan(true);
+    plan.warnings = vec![warning.into()];
+    update(
+        &mut s,
+        Msg::Planned {
+            transfer: transfer.clone(),
+            result: Ok(plan),
+        },
+    );
+    let (error, text) = message(&s);
+    assert!(error, "{text}");
+    assert!(
+        text.ends_with(&format!(
+            " · warning: {warning} · a applies it anyway (type yes), Esc closes"
+        )),
+        "{text}"
+    );
+    let mut term = Terminal::new(TestBackend::new(160, 45)).unwrap();
+    term.draw(|f| etcdlens::ui::draw(f, &s)).unwrap();
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains(&format!("warning: {warning}")), "{screen}");
+    update(&mut s, ch('a'));
+    let prompt = s.prompt.as_ref().expect("the yes prompt");
+    assert!(
+        prompt.fields[0]
+            .0
+            .contains(&format!("(warning: {warning})? type yes")),
+        "{:?}",
+        prompt.fields
+    );
 }

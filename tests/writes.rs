@@ -427,3 +427,42 @@ async fn the_etcdctl_command_shown_names_odd_keys_exactly() {
     assert!(shown.contains("NUL"), "{shown}");
     assert!(!shown.starts_with("etcdctl del"), "{shown}");
 }
+
+/// Issue 22.20: a save whose deadline passed did not fail — it may still
+/// apply (the member here is only stopped, its request queued) — and the
+/// message says so instead of "save failed".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_save_that_timed_out_says_it_may_still_have_been_applied() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/t/cfg", "1", None).await.unwrap();
+    c.put("/t/zz-sibling", "z", None).await.unwrap();
+    common::journal_env();
+    let conn = etcdlens::etcd::connect(&etcdlens::etcd::ConnSettings {
+        endpoints: etcd.endpoints(),
+        dial_timeout: Duration::from_secs(5),
+        command_timeout: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut app = Headless::start(conn, b"/t/", 1000);
+    app.until_listed(10).await;
+    open_value(&mut app, b"/t/cfg").await;
+    app.press(KeyCode::Char('e'));
+    app.press(KeyCode::End);
+    app.type_str("2");
+    etcd.cluster.pause(0);
+    ctrl_s(&mut app);
+    app.until(30, "the save's answer", |s| {
+        s.editor.as_ref().is_some_and(|e| !e.saving)
+    })
+    .await;
+    etcd.cluster.resume(0);
+    let m = app.state.message.clone().unwrap();
+    assert!(m.error);
+    assert_eq!(
+        m.text,
+        "save timed out: it may still have been applied; check with r; your text is still in the editor"
+    );
+}

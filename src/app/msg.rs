@@ -427,6 +427,8 @@ pub enum Cmd {
     /// Make the plan of a transfer (`Msg::Planning`, `Msg::Planned`).
     Plan {
         transfer: crate::transfer::Transfer,
+        /// What the plan refuses (a write over the request limit).
+        options: crate::transfer::PlanOptions,
     },
     /// Read one planned key's values for its diff (`Msg::PlanKey`).
     PlanKey {

@@ -334,6 +334,12 @@ impl State {
         });
     }
 
+    /// A warning that stays until a key is pressed (an operation a former
+    /// run left unfinished).
+    pub fn notice(&mut self, text: impl Into<String>) {
+        self.result_error(text);
+    }
+
     /// An error about `key` only (see [`Message::about`]).
     pub fn error_about(&mut self, key: &[u8], text: impl Into<String>) {
         if self.showing_result() {

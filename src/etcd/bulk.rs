@@ -55,7 +55,15 @@ pub enum BulkOutcome {
     },
     /// A guard failed: the target or the source changed since the plan.
     Changed,
+    /// The transaction holding it failed (`error`); `maybe_applied`: it
+    /// may have reached the server and applied all the same (a timeout, a
+    /// connection lost after sending), else it surely did not.
+    Failed { error: String, maybe_applied: bool },
 }
+
+/// Key-by-key transactions of one batch in flight at once (after its
+/// guard failed).
+const SINGLES_IN_FLIGHT: usize = 8;
 
 /// The current state of each key (`None`: absent), in one transaction of
 /// gets (at most `MAX_TXN_OPS` keys), and the revision it was read at.
@@ -109,34 +117,40 @@ fn ops(w: &BulkWrite) -> Vec<TxnOp> {
 }
 
 /// Applies `batch` (at most `MAX_TXN_OPS` operations in all) as one guarded
-/// transaction, or key by key when a guard fails. A transaction that may
-/// have reached the server is never sent twice.
-pub async fn apply(
-    kv: &KvClient,
-    batch: &[BulkWrite],
-) -> Result<Vec<BulkOutcome>, etcd_client::Error> {
-    Ok(match all_or_each(kv, batch, compares, ops).await? {
-        Applied::All(resp) => outcomes(batch, &resp),
-        Applied::Each(each) => batch
+/// transaction, or key by key when a guard fails; one outcome per key, in
+/// order. A transaction that may have reached the server is never sent
+/// twice; one that failed makes its keys `Failed`.
+pub async fn apply(kv: &KvClient, batch: &[BulkWrite]) -> Vec<BulkOutcome> {
+    let failed = |e: &etcd_client::Error| BulkOutcome::Failed {
+        error: super::describe_error(e),
+        maybe_applied: !super::surely_not_applied(e),
+    };
+    match all_or_each(kv, batch, compares, ops).await {
+        Ok(Applied::All(resp)) => outcomes(batch, &resp),
+        Ok(Applied::Each(each)) => batch
             .iter()
             .zip(each)
             .map(|(w, resp)| match resp {
-                Some(resp) => outcomes(std::slice::from_ref(w), &resp).remove(0),
-                None => BulkOutcome::Changed,
+                Ok(Some(resp)) => outcomes(std::slice::from_ref(w), &resp).remove(0),
+                Ok(None) => BulkOutcome::Changed,
+                Err(e) => failed(&e),
             })
             .collect(),
-    })
+        Err(e) => batch.iter().map(|_| failed(&e)).collect(),
+    }
 }
 
 /// How a batch applied: all in one transaction, or item by item (`None`:
-/// that item's guard failed).
+/// that item's guard failed; an error: its transaction failed).
 enum Applied {
     All(TxnResponse),
-    Each(Vec<Option<TxnResponse>>),
+    Each(Vec<Result<Option<TxnResponse>, etcd_client::Error>>),
 }
 
 /// The batch in one transaction of its items' guards and operations; when
-/// a guard fails, each item again in its own transaction.
+/// a guard fails, each item again in its own transaction (at most
+/// `SINGLES_IN_FLIGHT` at once), every one of them sent even when another
+/// fails, so what applied is known key by key.
 async fn all_or_each<T: Sync>(
     kv: &KvClient,
     batch: &[T],
@@ -156,15 +170,31 @@ async fn all_or_each<T: Sync>(
     if resp.succeeded() {
         return Ok(Applied::All(resp));
     }
-    let singles = batch.iter().map(|w| async {
-        let resp = send(Txn::new().when(compares(w)).and_then(ops(w))).await?;
-        Ok::<_, etcd_client::Error>(resp.succeeded().then_some(resp))
+    use futures::stream::{FuturesOrdered, StreamExt};
+    // Boxed: a stream of borrowing futures is not `Send` for every lifetime.
+    let mut singles = batch.iter().map(|w| {
+        let txn = Txn::new().when(compares(w)).and_then(ops(w));
+        let single: futures::future::BoxFuture<'_, _> = Box::pin(async move {
+            let resp = send(txn).await?;
+            Ok::<_, etcd_client::Error>(resp.succeeded().then_some(resp))
+        });
+        single
     });
-    let mut out = Vec::with_capacity(batch.len());
-    for r in futures::future::join_all(singles).await {
-        out.push(r?);
+    let mut running = FuturesOrdered::new();
+    let mut each = Vec::with_capacity(batch.len());
+    loop {
+        while running.len() < SINGLES_IN_FLIGHT {
+            match singles.next() {
+                Some(f) => running.push_back(f),
+                None => break,
+            }
+        }
+        match running.next().await {
+            Some(r) => each.push(r),
+            None => break,
+        }
     }
-    Ok(Applied::Each(out))
+    Ok(Applied::Each(each))
 }
 
 /// A deleted key's value and lease before its delete (when asked for).
@@ -200,31 +230,39 @@ pub async fn delete_unchanged(
         )]
     };
     for batch in keys.chunks(MAX_TXN_OPS) {
-        let each: Vec<Option<TxnResponse>> = match all_or_each(kv, batch, guard, del).await {
-            Ok(Applied::All(resp)) => {
-                let revision = resp.header().map_or(0, |h| h.revision());
-                let prevs = deleted_prevs(&resp);
-                for (i, (k, _)) in batch.iter().enumerate() {
-                    let p = prevs.get(i).cloned().flatten();
-                    done.deleted.push((k.clone(), revision, p));
+        let each: Vec<Result<Option<TxnResponse>, etcd_client::Error>> =
+            match all_or_each(kv, batch, guard, del).await {
+                Ok(Applied::All(resp)) => {
+                    let revision = resp.header().map_or(0, |h| h.revision());
+                    let prevs = deleted_prevs(&resp);
+                    for (i, (k, _)) in batch.iter().enumerate() {
+                        let p = prevs.get(i).cloned().flatten();
+                        done.deleted.push((k.clone(), revision, p));
+                    }
+                    continue;
                 }
-                continue;
-            }
-            Ok(Applied::Each(each)) => each,
-            Err(e) => {
-                done.error = Some(super::describe_error(&e));
-                return done;
-            }
-        };
+                Ok(Applied::Each(each)) => each,
+                Err(e) => {
+                    done.error = Some(super::describe_write_error(&e));
+                    return done;
+                }
+            };
         for ((k, _), resp) in batch.iter().zip(each) {
             match resp {
-                Some(resp) => {
+                Ok(Some(resp)) => {
                     let revision = resp.header().map_or(0, |h| h.revision());
                     let p = deleted_prevs(&resp).pop().flatten();
                     done.deleted.push((k.clone(), revision, p));
                 }
-                None => done.skipped.push(k.clone()),
+                Ok(None) => done.skipped.push(k.clone()),
+                Err(e) => {
+                    done.error
+                        .get_or_insert_with(|| super::describe_write_error(&e));
+                }
             }
+        }
+        if done.error.is_some() {
+            return done;
         }
     }
     done

@@ -475,7 +475,7 @@ async fn put_absent(
             async move { c.txn(txn).await }
         })
         .await
-        .map_err(|e| describe_error(&e))?;
+        .map_err(|e| super::describe_write_error(&e))?;
         if resp.succeeded() {
             let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             done.restored

@@ -85,10 +85,17 @@ impl PinnedReader {
     pub fn new(client: &etcd_client::Client, prefix: &[u8]) -> PinnedReader {
         let kv = client.kv_client().max_decoding_message_size(REPLY_LIMIT);
         let end = prefix_end(prefix);
+        // etcd refuses an empty key ("key is not provided"): the whole
+        // keyspace starts at `\0`.
+        let start = if prefix.is_empty() {
+            vec![0]
+        } else {
+            prefix.to_vec()
+        };
         PinnedReader {
             kv,
             slots: VecDeque::from([Slot::Waiting {
-                range: (prefix.to_vec(), end),
+                range: (start, end),
                 alone: false,
             }]),
             origin: None,

@@ -89,6 +89,55 @@ pub fn never_sent(err: &etcd_client::Error) -> bool {
     .any(|s| text.contains(s))
 }
 
+/// Whether a write that failed surely did not apply: it never left, or
+/// the server refused it before proposing it (too large, invalid, not
+/// permitted). Anything else — a timeout, a connection lost after the
+/// request went out — may have applied.
+pub fn surely_not_applied(err: &etcd_client::Error) -> bool {
+    if never_sent(err) {
+        return true;
+    }
+    match err {
+        etcd_client::Error::GRpcStatus(s) => matches!(
+            s.code(),
+            tonic::Code::InvalidArgument
+                | tonic::Code::ResourceExhausted
+                | tonic::Code::PermissionDenied
+                | tonic::Code::Unauthenticated
+                | tonic::Code::FailedPrecondition
+                | tonic::Code::OutOfRange
+                | tonic::Code::Unimplemented
+        ),
+        _ => false,
+    }
+}
+
+/// Whether the request's deadline passed (ours, the server's, or etcd's
+/// own proposal timeout): a write may still have applied.
+pub fn timed_out(err: &etcd_client::Error) -> bool {
+    match err {
+        etcd_client::Error::GRpcStatus(s) => {
+            s.code() == tonic::Code::DeadlineExceeded
+                || (s.code() == tonic::Code::Cancelled && s.message().contains("Timeout expired"))
+                || s.message().contains("request timed out")
+        }
+        _ => false,
+    }
+}
+
+/// The one wording of a single write whose deadline passed.
+pub const WRITE_TIMED_OUT: &str = "timed out: it may still have been applied; check with r";
+
+/// One line describing a failed single write (a save, a delete): a
+/// timeout says the write may still apply.
+pub fn describe_write_error(err: &etcd_client::Error) -> String {
+    if timed_out(err) {
+        WRITE_TIMED_OUT.to_string()
+    } else {
+        describe_error(err)
+    }
+}
+
 /// What recent etcd patches answer a non-root user's `Status` with (and
 /// the one wording of it): 3.5.28–3.5.31 and 3.6.0–3.6.11 reserve it to the
 /// root role; 3.5.32, 3.6.12 and 3.7.0 allow any logged-in user again.
@@ -184,7 +233,7 @@ pub fn describe_error(err: &etcd_client::Error) -> String {
     let text = describe_raw(err);
     if text.to_ascii_lowercase().contains("timeout expired") {
         // The client's own per-request timeout (tower's "timeout expired").
-        return timed_out();
+        return no_answer_words();
     }
     tls_cause(&text).unwrap_or(text)
 }
@@ -202,7 +251,7 @@ pub(crate) fn note_command_timeout(timeout: std::time::Duration) {
 }
 
 /// "no answer within the command timeout (5s)".
-fn timed_out() -> String {
+fn no_answer_words() -> String {
     match COMMAND_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed) {
         0 => "no answer within the command timeout".into(),
         ms => format!(

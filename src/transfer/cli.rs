@@ -119,12 +119,24 @@ pub async fn transfer(
             "refused: {why} (use --dry-run to see the plan)"
         )));
     }
+    // Writes to the target context's cluster are journaled for it.
+    let context = transfer.to_context.clone().or(opts.context.clone());
+    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
+    // An import, copy or move a former run left unfinished (kill -9).
+    if let Some(left) = journal.as_ref().and_then(|j| j.interrupted()) {
+        eprintln!("etcdlens: {}", left.line());
+    }
     if let Source::File(path) = &transfer.source {
         // Before connecting: a missing or foreign file is the first thing to say.
-        let file = std::fs::File::open(path)
-            .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-        super::format::Reader::new(std::io::BufReader::new(file))
-            .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", path.display()))))?;
+        let file = super::open_input(path).map_err(Failure::Usage)?;
+        let reader = super::format::Reader::with_request_limit(
+            std::io::BufReader::new(file),
+            opts.max_request_bytes,
+        )
+        .map_err(|e| Failure::Usage(escape_str(&format!("{}: {e}", super::input_name(path)))))?;
+        if let (Ok(from), Some(to)) = (reader.header.prefix_bytes(), &transfer.to) {
+            super::empty_destination(&from, to).map_err(Failure::Usage)?;
+        }
     }
     let client = connect(opts).await?;
     let target_client = match &target {
@@ -137,14 +149,18 @@ pub async fn transfer(
         None => client.clone(),
     };
     let mut progress = Progress::new();
-    let plan = super::plan_between(&client, &target_client, &transfer, |n| {
+    let options = super::PlanOptions {
+        max_request_bytes: opts.max_request_bytes,
+        delimiter: opts.delimiter.as_bytes().to_vec(),
+    };
+    let plan = super::plan_between(&client, &target_client, &transfer, &options, |n| {
         progress.show(&format!("planning: {n} keys read"))
     })
     .await
     .map_err(Failure::Other)?;
     progress.clear();
     let from = match &transfer.source {
-        Source::File(path) => format!("import {}:", escape_str(&path.display().to_string())),
+        Source::File(path) => format!("import {}:", escape_str(&super::input_name(path))),
         Source::Prefix(_) if transfer.moving => "move".to_string(),
         Source::Prefix(_) => "copy".to_string(),
     };
@@ -156,10 +172,13 @@ pub async fn transfer(
     println!(
         "plan: {} {} → {to_context}{}: {}",
         from,
-        escape_bytes(&plan.from_prefix),
-        escape_bytes(&plan.to_prefix),
+        super::shown_prefix(&plan.from_prefix),
+        super::shown_prefix(&plan.to_prefix),
         plan.summary()
     );
+    for w in &plan.warnings {
+        println!("warning: {w}");
+    }
     print_changes(&plan, if dry_run { usize::MAX } else { LISTED });
     if dry_run {
         println!("dry run: nothing written");
@@ -169,12 +188,17 @@ pub async fn transfer(
         println!("nothing to do");
         return Ok(());
     }
+    // A warning needs someone to read it: --yes alone does not confirm it.
+    if yes && !plan.warnings.is_empty() {
+        return Err(Failure::Usage(
+            "not applied: --yes does not confirm a plan with a warning (above); change the destination, or run without --yes on a terminal and type yes"
+                .into(),
+        ));
+    }
     if !yes && !ask()? {
         println!("not applied");
         return Ok(());
     }
-    let context = transfer.to_context.clone().or(opts.context.clone());
-    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
     let total = plan.entries.len();
     let summary = super::apply_between(
         &client,

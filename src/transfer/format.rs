@@ -227,57 +227,108 @@ impl<W: Write> Writer<W> {
     }
 }
 
-/// Reads a `jsonl` export line by line.
+/// The longest line read for a request limit of `max_request_bytes`: a
+/// key line holds a key and a value that together fit one request, and
+/// JSON may write a byte as six (`\u0001`), base64 as 4/3; a longer line
+/// cannot be imported, so it is refused before it is held whole.
+pub fn line_cap(max_request_bytes: usize) -> usize {
+    max_request_bytes
+        .saturating_mul(6)
+        .saturating_add(64 * 1024)
+}
+
+/// Reads a `jsonl` export line by line, no line longer than its cap.
 pub struct Reader<R: io::BufRead> {
     input: R,
     pub header: Header,
     line_no: u64,
-    buf: String,
+    buf: Vec<u8>,
+    cap: usize,
 }
 
 impl<R: io::BufRead> Reader<R> {
-    /// Reads and checks the header line.
-    pub fn new(mut input: R) -> Result<Reader<R>, String> {
-        let mut buf = String::new();
-        input
-            .read_line(&mut buf)
-            .map_err(|e| format!("cannot read: {e}"))?;
-        let header: Header = serde_json::from_str(buf.trim_end()).map_err(|_| {
-            "line 1 is not an etcdlens export header (export files start with {\"format\":\"etcdlens-export\",…})"
-                .to_string()
-        })?;
-        if header.format != FORMAT_NAME || header.version != FORMAT_VERSION {
-            return Err(format!(
-                "line 1: format {:?} version {} is not one this etcdlens reads ({FORMAT_NAME} version {FORMAT_VERSION})",
-                header.format, header.version
-            ));
-        }
-        header.prefix_bytes().map_err(|e| format!("line 1: {e}"))?;
-        Ok(Reader {
+    /// Reads and checks the header line (lines capped for etcd's default
+    /// request limit).
+    pub fn new(input: R) -> Result<Reader<R>, String> {
+        Self::with_request_limit(input, crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES)
+    }
+
+    /// Reads and checks the header line; lines longer than
+    /// [`line_cap`]`(max_request_bytes)` are refused.
+    pub fn with_request_limit(input: R, max_request_bytes: usize) -> Result<Reader<R>, String> {
+        let mut r = Reader {
             input,
-            header,
-            line_no: 1,
-            buf,
-        })
+            header: Header::new(Origin::default(), b""),
+            line_no: 0,
+            buf: Vec::new(),
+            cap: line_cap(max_request_bytes),
+        };
+        if !r.read_line()? {
+            return Err("the file is empty (export files start with a header line)".into());
+        }
+        r.header = parse_header(&r.buf)?;
+        Ok(r)
+    }
+
+    /// The number of the line the last record came from.
+    pub fn line(&self) -> u64 {
+        self.line_no
+    }
+
+    /// The next line into `buf` (without its line end); false at the end.
+    /// A line over the cap is refused after reading the cap, not held.
+    fn read_line(&mut self) -> Result<bool, String> {
+        self.buf.clear();
+        let no = self.line_no + 1;
+        loop {
+            let chunk = self
+                .input
+                .fill_buf()
+                .map_err(|e| format!("line {no}: cannot read: {e}"))?;
+            if chunk.is_empty() {
+                if self.buf.is_empty() {
+                    return Ok(false);
+                }
+                break;
+            }
+            let (take, end) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            if self.buf.len() + take > self.cap {
+                let room = self.cap - self.buf.len();
+                self.buf.extend_from_slice(&chunk[..room]);
+                let key = leading_key(&self.buf)
+                    .map(|k| format!(" (key {})", crate::escape::escape_bytes(&k)))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "line {no}{key} is longer than {} bytes: more than one request can carry (--max-request-bytes); nothing was written",
+                    self.cap
+                ));
+            }
+            self.buf.extend_from_slice(&chunk[..take]);
+            self.input.consume(take + usize::from(end));
+            if end {
+                break;
+            }
+        }
+        self.line_no = no;
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        Ok(true)
     }
 
     /// The next key-value, `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<ValueRecord>, String> {
         loop {
-            self.buf.clear();
-            let n = self
-                .input
-                .read_line(&mut self.buf)
-                .map_err(|e| format!("line {}: cannot read: {e}", self.line_no + 1))?;
-            if n == 0 {
+            if !self.read_line()? {
                 return Ok(None);
             }
-            self.line_no += 1;
-            let text = self.buf.trim_end_matches(['\n', '\r']);
-            if text.is_empty() {
+            if self.buf.is_empty() {
                 continue;
             }
-            let line: Line = serde_json::from_str(text)
+            let line: Line = serde_json::from_slice(&self.buf)
                 .map_err(|e| format!("line {}: not a key line: {e}", self.line_no))?;
             return line
                 .record()
@@ -285,6 +336,64 @@ impl<R: io::BufRead> Reader<R> {
                 .map_err(|e| format!("line {}: {e}", self.line_no));
         }
     }
+}
+
+/// The header line, checked: its format and version first (a newer
+/// version's header may have other fields), then its fields. A UTF-8 byte
+/// order mark (which some editors add) is skipped.
+fn parse_header(line: &[u8]) -> Result<Header, String> {
+    let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+    let not_ours = || {
+        "line 1 is not an etcdlens export header (export files start with {\"format\":\"etcdlens-export\",…})"
+            .to_string()
+    };
+    let value: serde_json::Value = serde_json::from_slice(line).map_err(|_| not_ours())?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT_NAME) => {}
+        Some(other) => {
+            return Err(format!(
+                "line 1: format \"{}\" is not an etcdlens export ({FORMAT_NAME})",
+                crate::escape::escape_str(other)
+            ))
+        }
+        None => return Err(not_ours()),
+    }
+    match value.get("version") {
+        Some(v) if v.as_u64() == Some(u64::from(FORMAT_VERSION)) => {}
+        Some(v) => {
+            let v = crate::escape::escape_str(&v.to_string());
+            return Err(format!(
+                "line 1: an etcdlens export of version {v}, which this etcdlens does not know (it reads version {FORMAT_VERSION}); a newer etcdlens reads it"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "line 1: an etcdlens export header without a version (this etcdlens reads version {FORMAT_VERSION})"
+            ))
+        }
+    }
+    let header: Header = serde_json::from_value(value).map_err(|e| {
+        format!(
+            "line 1: an etcdlens export header of version {FORMAT_VERSION} with a bad field: {e}"
+        )
+    })?;
+    header.prefix_bytes().map_err(|e| format!("line 1: {e}"))?;
+    Ok(header)
+}
+
+/// The key of a key line read only in part (`{"key":"…",…` or
+/// `{"key_base64":"…",…`, as the writer puts it first), to name it.
+fn leading_key(part: &[u8]) -> Option<Vec<u8>> {
+    let field = |name: &str| {
+        let rest = part.strip_prefix(format!("{{\"{name}\":").as_bytes())?;
+        let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<String>();
+        values.next()?.ok()
+    };
+    if let Some(k) = field("key") {
+        return Some(k.into_bytes());
+    }
+    let b = field("key_base64")?;
+    b64().decode(b).ok()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod export;
 pub mod format;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use etcd_client::KvClient;
 
@@ -54,8 +55,12 @@ pub struct Transfer {
 
 impl Transfer {
     /// A move between two clusters cannot put a key and delete its source
-    /// in one transaction: it is refused (copy, check, then delete).
+    /// in one transaction: it is refused (copy, check, then delete). An
+    /// empty destination for a prefix is refused (see [`empty_destination`]).
     pub fn check(&self) -> Result<(), String> {
+        if let (Source::Prefix(from), Some(to)) = (&self.source, &self.to) {
+            empty_destination(from, to)?;
+        }
         match &self.to_context {
             Some(ctx) if self.moving => Err(format!(
                 "a move to another cluster (ctx {}) is refused: no transaction spans two clusters; copy, check, then delete the source",
@@ -63,6 +68,53 @@ impl Transfer {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// An empty destination for a non-empty source prefix puts every key at
+/// the top of the keyspace, without its prefix (`/x/a` → `a`): refused, as
+/// no one means it (etcd itself answered "key is not provided").
+pub(crate) fn empty_destination(from: &[u8], to: &[u8]) -> Result<(), String> {
+    if to.is_empty() && !from.is_empty() {
+        return Err(format!(
+            "the destination prefix is empty: the keys would lose their prefix {} and land at the top of the keyspace; give the prefix they go under (e.g. /restore/)",
+            shown_prefix(from)
+        ));
+    }
+    Ok(())
+}
+
+/// A prefix in a message: `''` (the whole keyspace) when empty.
+pub fn shown_prefix(prefix: &[u8]) -> String {
+    if prefix.is_empty() {
+        "'' (the whole keyspace)".into()
+    } else {
+        crate::escape::escape_bytes(prefix)
+    }
+}
+
+/// When the destination ends with the delimiter and the source does not,
+/// or the other way round, keys change shape (`/x/` → `/xx` makes `/x/k1`
+/// into `/xxk1`): the warning that says so, with the first key as it
+/// would be written.
+fn delimiter_warning(from: &[u8], to: &[u8], delimiter: &[u8], first: &[u8]) -> Option<String> {
+    if from.is_empty() || to.is_empty() || delimiter.is_empty() {
+        return None;
+    }
+    let d = crate::escape::escape_bytes(delimiter);
+    let (f, t) = (
+        crate::escape::escape_bytes(from),
+        crate::escape::escape_bytes(to),
+    );
+    let first = crate::escape::escape_bytes(first);
+    match (from.ends_with(delimiter), to.ends_with(delimiter)) {
+        (true, false) => Some(format!(
+            "the destination {t} does not end with {d} as the source {f} does: keys will be {first}, …"
+        )),
+        (false, true) => Some(format!(
+            "the destination {t} ends with {d} and the source {f} does not: keys will be {first}, …"
+        )),
+        _ => None,
     }
 }
 
@@ -98,6 +150,12 @@ pub struct Plan {
     pub to_prefix: Vec<u8>,
     /// The revision a cluster source was read at (0 for a file).
     pub source_revision: i64,
+    /// The request limit the plan was checked against (it bounds the
+    /// lines read from a file again).
+    pub max_request_bytes: usize,
+    /// What the plan does that may not be meant (keys change shape): a
+    /// person confirms it (typed yes); `--yes` alone does not.
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -132,6 +190,9 @@ pub struct Summary {
     pub skipped: Vec<Vec<u8>>,
     /// Journal failure (the writes applied; `u` cannot restore them).
     pub journal_error: Option<String>,
+    /// The most batches that were being written at once (at most
+    /// `APPLY_IN_FLIGHT`).
+    pub most_in_flight: usize,
 }
 
 impl Summary {
@@ -148,23 +209,51 @@ impl Summary {
     }
 }
 
+/// What a plan is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The server's request limit as etcdlens knows it
+    /// (`--max-request-bytes`): a key whose write would be over it is
+    /// refused by the plan, not by etcd half way through the apply.
+    pub max_request_bytes: usize,
+    /// The delimiter (`--delimiter`): a destination that does not end with
+    /// it when the source does (or the other way round) is warned about.
+    pub delimiter: Vec<u8>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> PlanOptions {
+        PlanOptions {
+            max_request_bytes: crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
+            delimiter: b"/".to_vec(),
+        }
+    }
+}
+
 /// Reads the source in order, in batches.
 enum Reader {
-    File(format::Reader<std::io::BufReader<std::fs::File>>),
+    /// An export file, and the line each record of the last batch came
+    /// from.
+    File(
+        Box<format::Reader<std::io::BufReader<std::fs::File>>>,
+        Vec<u64>,
+    ),
     Etcd(Box<PinnedReader>),
 }
 
 impl Reader {
+    /// `max_request_bytes` bounds the lines of a file.
     async fn open(
         client: &etcd_client::Client,
         source: &Source,
         revision: i64,
+        max_request_bytes: usize,
     ) -> Result<(Reader, Vec<u8>), String> {
         match source {
             Source::File(path) => {
-                let r = open_file(path)?;
+                let r = open_file(path, max_request_bytes)?;
                 let prefix = r.header.prefix_bytes()?;
-                Ok((Reader::File(r), prefix))
+                Ok((Reader::File(Box::new(r), Vec::new()), prefix))
             }
             Source::Prefix(p) => {
                 let mut r = PinnedReader::new(client, p);
@@ -180,14 +269,16 @@ impl Reader {
     /// a file; a page for the cluster), `None` at the end.
     async fn next_batch(&mut self) -> Result<Option<Vec<ValueRecord>>, String> {
         match self {
-            Reader::File(r) => {
+            Reader::File(r, lines) => {
                 let mut batch = Vec::new();
                 let mut bytes = 0;
+                lines.clear();
                 while batch.len() < MAX_TXN_OPS && bytes < BATCH_BYTES {
                     match r.next_record()? {
                         Some(rec) => {
                             bytes += rec.value.len() + rec.key.len();
                             batch.push(rec);
+                            lines.push(r.line());
                         }
                         None => break,
                     }
@@ -204,21 +295,69 @@ impl Reader {
         }
     }
 
+    /// Where the `i`th record of the last batch came from, for messages:
+    /// `line N: ` for a file, nothing for the cluster.
+    fn place(&self, i: usize) -> String {
+        match self {
+            Reader::File(_, lines) => lines
+                .get(i)
+                .map_or(String::new(), |l| format!("line {l}: ")),
+            Reader::Etcd(_) => String::new(),
+        }
+    }
+
     fn revision(&self) -> i64 {
         match self {
-            Reader::File(_) => 0,
+            Reader::File(..) => 0,
             Reader::Etcd(r) => r.origin().map_or(0, |o| o.revision),
         }
     }
 }
 
+/// Whether a file source is `-`: standard input.
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A file source opened at its start; `-` is standard input, copied once
+/// into an unnamed temporary file (the plan and the apply each read the
+/// source from its start), each open with an offset of its own.
+pub fn open_input(path: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::os::fd::AsRawFd;
+    static STDIN: std::sync::OnceLock<Result<std::fs::File, String>> = std::sync::OnceLock::new();
+    if !is_stdin(path) {
+        return std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()));
+    }
+    let copy = STDIN.get_or_init(|| {
+        let mut f =
+            tempfile::tempfile().map_err(|e| format!("cannot keep a copy of stdin: {e}"))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut f)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(f)
+    });
+    let f = copy.as_ref().map_err(Clone::clone)?;
+    std::fs::File::open(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .map_err(|e| format!("cannot read the copy of stdin: {e}"))
+}
+
+/// A file source's name in messages (`stdin` for `-`).
+pub fn input_name(path: &std::path::Path) -> String {
+    if is_stdin(path) {
+        "stdin".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
 fn open_file(
     path: &std::path::Path,
+    max_request_bytes: usize,
 ) -> Result<format::Reader<std::io::BufReader<std::fs::File>>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    format::Reader::new(std::io::BufReader::with_capacity(1 << 20, file))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    let file = open_input(path)?;
+    let input = std::io::BufReader::with_capacity(1 << 20, file);
+    format::Reader::with_request_limit(input, max_request_bytes)
+        .map_err(|e| format!("{}: {e}", input_name(path)))
 }
 
 /// Prefixes that overlap: a move or copy into itself would read what it
@@ -268,41 +407,85 @@ pub async fn plan(
     transfer: &Transfer,
     progress: impl FnMut(u64),
 ) -> Result<Plan, String> {
-    plan_between(client, client, transfer, progress).await
+    plan_between(client, client, transfer, &PlanOptions::default(), progress).await
 }
 
 /// [`plan`] with the target on `target`'s cluster (another context's, or
-/// the same).
+/// the same). What the apply would fail on is refused here, naming the
+/// key (and its line): a write over the request limit, a key twice.
 pub async fn plan_between(
     client: &etcd_client::Client,
     target: &etcd_client::Client,
     transfer: &Transfer,
+    options: &PlanOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<Plan, String> {
     transfer.check()?;
-    let (mut reader, from) = Reader::open(client, &transfer.source, 0).await?;
+    let limit = options.max_request_bytes;
+    let (mut reader, from) = Reader::open(client, &transfer.source, 0, limit).await?;
     let to = transfer.to.clone().unwrap_or_else(|| from.clone());
+    empty_destination(&from, &to)?;
     let same_cluster = transfer.to_context.is_none();
     if same_cluster && matches!(transfer.source, Source::Prefix(_)) && overlapping(&from, &to) {
         return Err(format!(
             "{} and {} overlap: the destination must be outside the source",
-            crate::escape::escape_bytes(&from),
-            crate::escape::escape_bytes(&to)
+            shown_prefix(&from),
+            shown_prefix(&to)
         ));
     }
     let kv = kv_client(target);
     let mut plan = Plan {
         from_prefix: from.clone(),
         to_prefix: to.clone(),
+        max_request_bytes: limit,
         ..Plan::default()
     };
     let mut existing = Targets::new(target, &to);
+    // The line of each key of a file, to name both lines of a key twice.
+    let mut lines = Vec::new();
+    let mut ascending = true;
     while let Some(batch) = reader.next_batch().await? {
+        let mut targets = Vec::with_capacity(batch.len());
+        for (i, r) in batch.iter().enumerate() {
+            let place = || {
+                format!(
+                    "{}key {}",
+                    reader.place(i),
+                    crate::escape::escape_bytes(&r.key)
+                )
+            };
+            let target =
+                target_of(&r.key, &from, &to).map_err(|e| format!("{}{e}", reader.place(i)))?;
+            let size = r.value.len()
+                + 2 * target.len()
+                + if transfer.moving { 2 * r.key.len() } else { 0 };
+            if crate::app::writes::editor::over_limit(size, limit) {
+                return Err(format!(
+                    "{}: writing it takes {size} bytes, over the request limit of {limit} bytes ({}); nothing was written",
+                    place(),
+                    limit_name(limit)
+                ));
+            }
+            if let Reader::File(_, l) = &reader {
+                lines.push(l[i]);
+            }
+            let last = targets.last().or(plan.entries.last().map(|e| &e.target));
+            if let Some(last) = last {
+                if target == *last {
+                    let other = lines.len().checked_sub(2).map(|i| lines[i]);
+                    return Err(format!(
+                        "{} is there twice{}: nothing was written",
+                        place(),
+                        other.map_or(String::new(), |l| format!(" (line {l} too)"))
+                    ));
+                }
+                ascending &= target > *last;
+            }
+            targets.push(target);
+        }
+        let mut targets = targets.into_iter();
         for chunk in chunks(&batch, MAX_TXN_OPS, BATCH_BYTES) {
-            let targets = chunk
-                .iter()
-                .map(|r| target_of(&r.key, &from, &to))
-                .collect::<Result<Vec<_>, _>>()?;
+            let targets: Vec<Vec<u8>> = targets.by_ref().take(chunk.len()).collect();
             let now = if existing.in_order(&targets) {
                 existing.lookup(&targets).await?
             } else {
@@ -340,8 +523,50 @@ pub async fn plan_between(
         }
         progress(plan.entries.len() as u64);
     }
+    if !ascending {
+        twice(&plan.entries, &lines, &from, &to)?;
+    }
+    if let Some(first) = plan.entries.first() {
+        plan.warnings.extend(delimiter_warning(
+            &from,
+            &to,
+            &options.delimiter,
+            &first.target,
+        ));
+    }
     plan.source_revision = reader.revision();
     Ok(plan)
+}
+
+/// How the request limit was set, for messages.
+fn limit_name(limit: usize) -> &'static str {
+    if limit == crate::app::writes::editor::DEFAULT_MAX_REQUEST_BYTES {
+        "etcd's default; --max-request-bytes N when the server allows more"
+    } else {
+        "--max-request-bytes"
+    }
+}
+
+/// A key that is in a file twice (the file is not in key order, so the
+/// keys are sorted to find it): named as the file has it, with both lines.
+fn twice(entries: &[PlanEntry], lines: &[u64], from: &[u8], to: &[u8]) -> Result<(), String> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| entries[a].target.cmp(&entries[b].target).then(a.cmp(&b)));
+    let dup = order
+        .windows(2)
+        .filter(|w| entries[w[0]].target == entries[w[1]].target)
+        .min_by_key(|w| w[1]);
+    let Some(w) = dup else {
+        return Ok(());
+    };
+    let mut key = from.to_vec();
+    key.extend_from_slice(&entries[w[1]].target[to.len()..]);
+    Err(format!(
+        "line {}: key {} is there twice (line {} too): nothing was written",
+        lines.get(w[1]).copied().unwrap_or(0),
+        crate::escape::escape_bytes(&key),
+        lines.get(w[0]).copied().unwrap_or(0)
+    ))
 }
 
 /// The keys under the target prefix, read in order alongside a source in
@@ -431,7 +656,58 @@ pub async fn apply(
     .await
 }
 
-/// [`apply`] with the writes on `target`'s cluster.
+/// Writes waiting to be sent: the batch being filled, and full batches.
+struct Batches {
+    /// Bytes of keys and values one batch carries at most.
+    budget: usize,
+    filling: Vec<BulkWrite>,
+    ops: usize,
+    bytes: usize,
+    full: std::collections::VecDeque<Vec<BulkWrite>>,
+}
+
+impl Batches {
+    fn push(&mut self, w: BulkWrite) {
+        let size = w.key.len() + w.value.len() + w.source.as_ref().map_or(0, |s| s.0.len());
+        if !self.filling.is_empty()
+            && (self.ops + w.ops() > MAX_TXN_OPS || self.bytes + size > self.budget)
+        {
+            self.close();
+        }
+        self.ops += w.ops();
+        self.bytes += size;
+        self.filling.push(w);
+    }
+
+    /// The batch being filled is full (or the source ended).
+    fn close(&mut self) {
+        if !self.filling.is_empty() {
+            self.full.push_back(std::mem::take(&mut self.filling));
+        }
+        (self.ops, self.bytes) = (0, 0);
+    }
+}
+
+/// Keys of transactions that failed.
+#[derive(Default)]
+struct Failed {
+    /// The first error.
+    error: Option<String>,
+    /// Keys surely not written (the server refused their transaction).
+    not_written: u64,
+    /// Keys whose transaction may have applied all the same (it timed out,
+    /// or the connection was lost after it went out).
+    maybe: u64,
+}
+
+/// [`apply`] with the writes on `target`'s cluster. When a transaction
+/// fails, nothing more is sent; the transactions already in flight are
+/// waited for and counted, so the error says exactly what was written.
+///
+/// With a journal, a start marker is written before the first write and
+/// an end marker after the last answer (however it ended), and every
+/// entry carries the operation's id: a start without an end is an apply
+/// that was interrupted, named by the next start of etcdlens.
 pub async fn apply_between(
     client: &etcd_client::Client,
     target: &etcd_client::Client,
@@ -439,81 +715,148 @@ pub async fn apply_between(
     plan: &Plan,
     journal: Option<&Journal>,
     max_request_bytes: usize,
+    progress: impl FnMut(u64),
+) -> Result<Summary, String> {
+    transfer.check()?;
+    let (what, file) = match &transfer.source {
+        Source::File(path) => ("import", Some(path.display().to_string())),
+        Source::Prefix(_) if transfer.moving => ("move", None),
+        Source::Prefix(_) => ("copy", None),
+    };
+    let marker = crate::journal::Marker::start(
+        what,
+        file,
+        &plan.from_prefix,
+        &plan.to_prefix,
+        plan.entries.len() as u64,
+    );
+    let marked = journal.map(|j| j.mark(&marker));
+    let op = matches!(marked, Some(Ok(()))).then_some(marker.op.as_str());
+    let mut result = apply_marked(
+        client,
+        target,
+        transfer,
+        plan,
+        journal,
+        op,
+        max_request_bytes,
+        progress,
+    )
+    .await;
+    let mut journal_error = match marked {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    if let (Some(j), Some(_)) = (journal, op) {
+        if let Err(e) = j.mark(&marker.finish()) {
+            journal_error.get_or_insert(e.to_string());
+        }
+    }
+    if let (Ok(summary), Some(e)) = (&mut result, journal_error) {
+        summary.journal_error.get_or_insert(e);
+    }
+    result
+}
+
+/// [`apply_between`] once the start is marked: `op` is the operation's
+/// id, which its journal entries carry.
+#[allow(clippy::too_many_arguments)]
+async fn apply_marked(
+    client: &etcd_client::Client,
+    target: &etcd_client::Client,
+    transfer: &Transfer,
+    plan: &Plan,
+    journal: Option<&Journal>,
+    op: Option<&str>,
+    max_request_bytes: usize,
     mut progress: impl FnMut(u64),
 ) -> Result<Summary, String> {
     use futures::stream::{FuturesOrdered, StreamExt};
-    transfer.check()?;
-    let (mut reader, from) = Reader::open(client, &transfer.source, plan.source_revision).await?;
+    let (mut reader, from) = Reader::open(
+        client,
+        &transfer.source,
+        plan.source_revision,
+        max_request_bytes,
+    )
+    .await?;
     if from != plan.from_prefix {
         return Err("the source changed since the plan was made".into());
     }
     let kv = kv_client(target);
-    // Room for the request's own framing and the keys.
-    let budget = max_request_bytes.saturating_sub(64 * 1024).max(1);
     let mut summary = Summary::default();
     let mut entries = plan.entries.iter();
     let mut in_flight = FuturesOrdered::new();
-    let mut pending: Vec<BulkWrite> = Vec::new();
-    let mut pending_bytes = 0;
+    let gauge = Gauge::default();
+    let mut batches = Batches {
+        // Room for the request's own framing and the keys.
+        budget: max_request_bytes.saturating_sub(64 * 1024).max(1),
+        filling: Vec::new(),
+        ops: 0,
+        bytes: 0,
+        full: Default::default(),
+    };
     let mut done = 0u64;
     let mut finished = false;
     let mut unjournaled = 0;
+    // Why it stops before the end: nothing more is sent once set.
+    let mut stop: Option<String> = None;
+    let mut failed = Failed::default();
     loop {
-        // Fill the pipeline with full batches.
-        while in_flight.len() < APPLY_IN_FLIGHT && !finished {
-            let Some(batch) = reader.next_batch().await? else {
-                finished = true;
-                break;
-            };
-            for src in batch {
-                let entry = entries
-                    .next()
-                    .ok_or("the source holds more keys than the plan saw")?;
-                if target_of(&src.key, &from, &plan.to_prefix)? != entry.target {
-                    return Err("the source changed since the plan was made".into());
+        // At most APPLY_IN_FLIGHT batches sent and not answered; the
+        // source is read only when no full batch waits.
+        while stop.is_none() && in_flight.len() < APPLY_IN_FLIGHT {
+            if let Some(batch) = batches.full.pop_front() {
+                in_flight.push_back(send(kv.clone(), batch, gauge.clone()));
+                continue;
+            }
+            if finished {
+                if batches.filling.is_empty() {
+                    break;
                 }
-                if entry.change == Change::Unchanged && !transfer.moving {
-                    done += 1;
+                batches.close();
+                continue;
+            }
+            let batch = match reader.next_batch().await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => {
+                    finished = true;
                     continue;
                 }
-                let w = BulkWrite {
-                    key: entry.target.clone(),
-                    value: src.value,
-                    expect: entry.expect,
-                    put: entry.change != Change::Unchanged,
-                    source: transfer
-                        .moving
-                        .then(|| (src.key.clone(), entry.source_revision)),
-                };
-                let size = w.key.len() + w.value.len() + w.source.as_ref().map_or(0, |s| s.0.len());
-                let ops: usize = pending.iter().map(BulkWrite::ops).sum();
-                if !pending.is_empty()
-                    && (ops + w.ops() > MAX_TXN_OPS || pending_bytes + size > budget)
-                {
-                    in_flight.push_back(send(kv.clone(), std::mem::take(&mut pending)));
-                    pending_bytes = 0;
+                Err(e) => {
+                    stop = Some(e);
+                    break;
                 }
-                pending_bytes += size;
-                pending.push(w);
+            };
+            for src in batch {
+                match write_for(src, entries.next(), transfer, &from, plan) {
+                    Ok(Some(w)) => batches.push(w),
+                    // Already as in the source (a copy): nothing to send.
+                    Ok(None) => done += 1,
+                    Err(e) => {
+                        stop = Some(e);
+                        break;
+                    }
+                }
             }
         }
-        if finished && !pending.is_empty() {
-            in_flight.push_back(send(kv.clone(), std::mem::take(&mut pending)));
-        }
-        let Some((batch, result)) = in_flight.next().await else {
+        let Some((batch, outcomes)) = in_flight.next().await else {
             break;
         };
-        let outcomes = result.map_err(|e| {
-            format!(
-                "{} (stopped after {}; the rest was not written)",
-                crate::etcd::describe_error(&e),
-                summary.line()
-            )
-        })?;
         let mut journaled = Vec::new();
         for (w, o) in batch.iter().zip(outcomes) {
             match o {
                 BulkOutcome::Changed => summary.skipped.push(w.key.clone()),
+                BulkOutcome::Failed {
+                    error,
+                    maybe_applied,
+                } => {
+                    if maybe_applied {
+                        failed.maybe += 1;
+                    } else {
+                        failed.not_written += 1;
+                    }
+                    failed.error.get_or_insert(error);
+                }
                 BulkOutcome::Applied {
                     revision,
                     prev,
@@ -528,7 +871,9 @@ pub async fn apply_between(
                                 Some((v, l)) => (Some(v.as_slice()), *l),
                                 None => (None, 0),
                             };
-                            journaled.push(Entry::new(&w.key, value, lease, revision));
+                            let mut e = Entry::new(&w.key, value, lease, revision);
+                            e.op = op.map(str::to_string);
+                            journaled.push(e);
                         }
                     }
                     if w.source.is_some() && source_prev.is_some() {
@@ -536,6 +881,9 @@ pub async fn apply_between(
                     }
                 }
             }
+        }
+        if let Some(e) = &failed.error {
+            stop.get_or_insert_with(|| e.clone());
         }
         done += batch.len() as u64;
         if let (Some(j), false) = (journal, journaled.is_empty()) {
@@ -552,10 +900,29 @@ pub async fn apply_between(
         }
         progress(done);
     }
+    summary.most_in_flight = gauge.most();
     if let (Some(j), true) = (journal, unjournaled > 0) {
         if let Err(e) = j.trim() {
             summary.journal_error.get_or_insert(e.to_string());
         }
+    }
+    if let Some(e) = stop {
+        let total = plan.entries.len() as u64;
+        let mut what = format!("{e} (stopped: {}", summary.line());
+        if failed.not_written > 0 {
+            what.push_str(&format!(
+                "; {} in the transaction that failed were not written",
+                failed.not_written
+            ));
+        }
+        if failed.maybe > 0 {
+            what.push_str(&format!(
+                "; {} in a transaction that failed may still have been written (a new plan shows which)",
+                failed.maybe
+            ));
+        }
+        what.push_str(&format!("; {} not sent)", total.saturating_sub(done)));
+        return Err(what);
     }
     if entries.next().is_some() {
         return Err(format!(
@@ -566,10 +933,59 @@ pub async fn apply_between(
     Ok(summary)
 }
 
-type Sent = (Vec<BulkWrite>, Result<Vec<BulkOutcome>, etcd_client::Error>);
+/// The write for one source key and its plan entry (`None`: a copy whose
+/// target already holds the value), or why the source no longer matches
+/// the plan.
+fn write_for(
+    src: ValueRecord,
+    entry: Option<&PlanEntry>,
+    transfer: &Transfer,
+    from: &[u8],
+    plan: &Plan,
+) -> Result<Option<BulkWrite>, String> {
+    let entry = entry.ok_or("the source holds more keys than the plan saw")?;
+    if target_of(&src.key, from, &plan.to_prefix)? != entry.target {
+        return Err("the source changed since the plan was made".into());
+    }
+    if entry.change == Change::Unchanged && !transfer.moving {
+        return Ok(None);
+    }
+    Ok(Some(BulkWrite {
+        key: entry.target.clone(),
+        value: src.value,
+        expect: entry.expect,
+        put: entry.change != Change::Unchanged,
+        source: transfer
+            .moving
+            .then(|| (src.key.clone(), entry.source_revision)),
+    }))
+}
 
-async fn send(kv: KvClient, batch: Vec<BulkWrite>) -> Sent {
+/// Batches being written now, and the most there were at once.
+#[derive(Clone, Default)]
+struct Gauge(std::sync::Arc<(AtomicUsize, AtomicUsize)>);
+
+impl Gauge {
+    fn enter(&self) {
+        let now = self.0 .0.fetch_add(1, Ordering::SeqCst) + 1;
+        self.0 .1.fetch_max(now, Ordering::SeqCst);
+    }
+
+    fn leave(&self) {
+        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn most(&self) -> usize {
+        self.0 .1.load(Ordering::SeqCst)
+    }
+}
+
+type Sent = (Vec<BulkWrite>, Vec<BulkOutcome>);
+
+async fn send(kv: KvClient, batch: Vec<BulkWrite>, gauge: Gauge) -> Sent {
+    gauge.enter();
     let r = bulk::apply(&kv, &batch).await;
+    gauge.leave();
     (batch, r)
 }
 
@@ -580,6 +996,7 @@ pub struct PlanOrigin {
     pub from_prefix: Vec<u8>,
     pub to_prefix: Vec<u8>,
     pub source_revision: i64,
+    pub max_request_bytes: usize,
 }
 
 impl Plan {
@@ -588,6 +1005,7 @@ impl Plan {
             from_prefix: self.from_prefix.clone(),
             to_prefix: self.to_prefix.clone(),
             source_revision: self.source_revision,
+            max_request_bytes: self.max_request_bytes,
         }
     }
 }
@@ -619,7 +1037,7 @@ pub async fn key_values(
                 .ok_or("the source key is gone at the plan's revision")?
         }
         Source::File(path) => {
-            let mut r = open_file(path)?;
+            let mut r = open_file(path, plan.max_request_bytes)?;
             loop {
                 match r.next_record()? {
                     Some(rec) if rec.key == source_key => break rec.value,

@@ -69,6 +69,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
         ));
     }
     lines.push(Line::from(counts));
+    for w in &plan.warnings {
+        lines.push(Line::styled(
+            format!("warning: {}", escape_str(w)),
+            Style::new().fg(Color::Yellow),
+        ));
+    }
     if plan.leased > 0 {
         lines.push(Line::styled(
             format!(

@@ -77,6 +77,11 @@ pub fn on_exported(state: &mut State, file: String, result: Result<Exported, Str
 
 /// `:import FILE`: the file's keys under its own prefix, through a plan.
 pub fn import(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
+    if crate::transfer::is_stdin(std::path::Path::new(file.trim())) {
+        return state.error(
+            "import - reads standard input: from the command line only (etcdlens import - --to PREFIX < FILE)",
+        );
+    }
     let what = format!("import {}", escape_str(&file));
     let transfer = Transfer {
         source: Source::File(file.into()),
@@ -179,7 +184,11 @@ fn open(state: &mut State, transfer: Transfer, what: String, cmds: &mut Vec<Cmd>
     }
     state.info(format!("planning {what}…"));
     state.plan = Some(PlanView::new(transfer.clone(), what));
-    cmds.push(Cmd::Plan { transfer });
+    let options = crate::transfer::PlanOptions {
+        max_request_bytes: state.max_request_bytes,
+        delimiter: state.tree.delimiter.clone(),
+    };
+    cmds.push(Cmd::Plan { transfer, options });
 }
 
 /// Source keys planned so far.
@@ -196,8 +205,17 @@ pub fn on_planned(state: &mut State, transfer: Transfer, result: Result<Plan, St
     match result {
         Ok(plan) => {
             let line = format!("plan: {}: {}", view.what, plan.summary());
+            let warnings: String = plan
+                .warnings
+                .iter()
+                .map(|w| format!(" · warning: {w}"))
+                .collect();
             view.set_plan(plan);
-            if view.has_work() {
+            if view.has_work() && !warnings.is_empty() {
+                state.error(format!(
+                    "{line}{warnings} · a applies it anyway (type yes), Esc closes"
+                ));
+            } else if view.has_work() {
                 state.info(format!("{line} · a applies (type yes), Esc closes"));
             } else {
                 state.info(format!("{line}: nothing to do"));
@@ -225,7 +243,12 @@ pub fn ask_apply(state: &mut State) {
     if !view.has_work() {
         return state.info("nothing to do: every key is already as in the source");
     }
-    let label = format!("{}: {}? type yes", view.what, plan.summary());
+    let warnings: String = plan
+        .warnings
+        .iter()
+        .map(|w| format!(" (warning: {w})"))
+        .collect();
+    let label = format!("{}: {}{warnings}? type yes", view.what, plan.summary());
     let transfer = view.transfer.clone();
     if !target_writable(state, &transfer, "applying a plan") {
         return;

@@ -345,14 +345,18 @@ pub fn on_write_done(
             }
         }
         Err(e) => {
+            // A timeout did not fail: it may still apply.
+            let failed = if e == crate::etcd::WRITE_TIMED_OUT {
+                "save"
+            } else {
+                "save failed:"
+            };
             if let Some(editor) = state.editor.as_mut().filter(|e| e.ctx.key == key) {
                 editor.saving = false;
-                state.error(format!(
-                    "save failed: {e}; your text is still in the editor"
-                ));
+                state.error(format!("{failed} {e}; your text is still in the editor"));
             } else if let Some(conflict) = state.conflict.as_mut().filter(|c| c.ctx.key == key) {
                 conflict.saving = false;
-                state.error(format!("save failed: {e}"));
+                state.error(format!("{failed} {e}"));
             } else {
                 state.error(format!("{shown}: {e}"));
             }
