@@ -447,15 +447,8 @@ impl Tasks {
                 });
             }
             Cmd::ClusterStatus { prefix } => {
-                let settings = self.conn.settings.clone();
-                let kept = self.conn.members.clone();
-                let tunnel = self.conn.tunnel.clone();
-                self.reply(async move {
-                    Msg::Cluster(
-                        cluster::collect(&mut client, &settings, &kept, tunnel.as_ref(), &prefix)
-                            .await,
-                    )
-                });
+                let conn = self.conn.clone();
+                self.reply(async move { Msg::Cluster(cluster::collect(&conn, &prefix).await) });
             }
             Cmd::Find { id, prefix, query } => {
                 if let Some((_, old)) = self.find_task.take() {

@@ -215,15 +215,7 @@ async fn the_oldest_revision_is_the_compaction_point() {
     assert_eq!(oldest_revision(&mut c, b"").await, Ok(at));
     // Through the cluster view's data too.
     let conn = etcd.connection().await;
-    let settings = etcdlens::etcd::ConnSettings {
-        endpoints: etcd.endpoints(),
-        ..Default::default()
-    };
-    let mut client = conn.client.clone();
-    let info =
-        etcdlens::etcd::cluster::collect(&mut client, &settings, &Default::default(), None, b"")
-            .await
-            .unwrap();
+    let info = etcdlens::etcd::cluster::collect(&conn, b"").await.unwrap();
     assert_eq!(info.oldest_revision, Ok(at));
 }
 

@@ -65,15 +65,9 @@ async fn rev_changes_and_the_compaction_point_work_for_a_user_limited_to_a_prefi
     let view = app.state.changes.as_ref().unwrap();
     assert_eq!(view.error, None);
     assert_eq!(view.rows().len(), 2, "config and flags/x changed");
-    let info = etcdlens::etcd::cluster::collect(
-        &mut client,
-        &conn.settings,
-        &conn.members,
-        None,
-        b"/app/",
-    )
-    .await
-    .unwrap();
+    let info = etcdlens::etcd::cluster::collect(&conn, b"/app/")
+        .await
+        .unwrap();
     assert_eq!(info.oldest_revision, Ok(1));
 }
 

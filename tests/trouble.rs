@@ -230,11 +230,9 @@ async fn a_member_cut_off_from_the_majority_hands_its_watch_over() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The cluster view does not call it healthy.
-    let mut client = conn.client.clone();
-    let info =
-        etcdlens::etcd::cluster::collect(&mut client, &conn.settings, &conn.members, None, b"/x/")
-            .await
-            .unwrap();
+    let info = etcdlens::etcd::cluster::collect(&conn, b"/x/")
+        .await
+        .unwrap();
     let cut = info
         .members
         .iter()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmType, Client, ConnectOptions};
 
-use super::connect::{dial, ConnSettings};
+use super::connect::{dial, ConnSettings, Connection};
 use super::describe_error;
 use super::ssh::Tunnel;
 use super::types::{ClusterInfo, MemberInfo, MemberStatus};
@@ -20,13 +20,13 @@ const MEMBER_TIMEOUT: Duration = Duration::from_secs(2);
 /// auth, each login is a bcrypt on the server).
 pub type MemberClients = std::sync::Arc<tokio::sync::Mutex<HashMap<String, Client>>>;
 
-pub async fn collect(
-    client: &mut Client,
-    settings: &ConnSettings,
-    kept: &MemberClients,
-    tunnel: Option<&Arc<Tunnel>>,
-    prefix: &[u8],
-) -> Result<ClusterInfo, String> {
+/// The cluster as `conn` sees it: its members (each asked over the
+/// connection's own kept client of that member, through its tunnel), the
+/// alarms, and the compaction point probed at `prefix` (one the user may
+/// read).
+pub async fn collect(conn: &Connection, prefix: &[u8]) -> Result<ClusterInfo, String> {
+    let client = &mut conn.client.clone();
+    let (settings, kept, tunnel) = (&conn.settings, &conn.members, conn.tunnel.as_ref());
     let list = super::retry_read(|| {
         let mut c = client.clone();
         async move { c.member_list().await }
