@@ -693,6 +693,8 @@ async fn deployment_yaml_screen() {
         )
     })
     .await;
+    // The value can decode before the listing's last page has arrived.
+    app.until_listed(10).await;
     app.state.focus = etcdlens::app::Pane::Value;
     let screen = common::fixtures::screen(&app.state);
     // The revision numbers of a fresh etcd are stable; the clock is not

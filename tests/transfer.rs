@@ -956,7 +956,16 @@ async fn a_200_mb_line_is_refused_without_holding_it() {
     let mut status = 0;
     // SAFETY: a zeroed rusage is valid; wait4 on our own child's pid.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    // A signal delivered to this thread (the test process runs many
+    // tests) interrupts wait4 with EINTR: wait again.
+    loop {
+        let got = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if got == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "wait4: {e}");
+    }
     assert!(libc::WIFEXITED(status), "{err}");
     assert_eq!(libc::WEXITSTATUS(status), 1, "{err}");
     assert!(err.contains("line 3 (key /i/huge) is longer than"), "{err}");
