@@ -12,6 +12,7 @@ pub mod command;
 pub mod contexts;
 pub mod elections;
 pub mod find;
+mod guards;
 pub mod history;
 pub mod keymap;
 pub mod leases;

@@ -117,7 +117,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             find::update::on_write_done(state, op, &key, &result);
             writes::update::on_write_done(state, op, key, result);
             if let Err(e) = journal {
-                writes::update::on_journal_failed(state, e);
+                state.journal_failed(e);
             }
         }
         Msg::FileFailed { what, error } => {

@@ -5,7 +5,6 @@ use super::{can_restore, ChangesView, DEFAULT_SPAN};
 use crate::app::action::Action;
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
-use crate::app::writes::update::writable;
 use crate::app::writes::{Prompt, PromptKind};
 use crate::app::{history, tree};
 use crate::escape::{escape_bytes, etcdctl_line};
@@ -110,7 +109,7 @@ fn history_of_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 /// `U`: put the selected deleted key back (asks first).
 fn undelete_one(state: &mut State) {
-    if !writable(state, "undelete") {
+    if !state.writable("undelete") {
         return;
     }
     let Some(view) = state.changes.as_ref() else {
@@ -141,7 +140,7 @@ fn undelete_one(state: &mut State) {
 
 /// `A`: put back every key deleted in the range (type yes).
 fn undelete_all(state: &mut State) {
-    if !writable(state, "undelete") {
+    if !state.writable("undelete") {
         return;
     }
     let Some(view) = state.changes.as_ref() else {
@@ -190,6 +189,6 @@ pub fn on_undeleted(
         None => state.result(text),
     }
     if let Err(e) = journal {
-        crate::app::writes::update::on_journal_failed(state, e);
+        state.journal_failed(e);
     }
 }

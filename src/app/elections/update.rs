@@ -7,7 +7,6 @@ use crate::app::action::Action;
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, State};
 use crate::app::watch::log::LogEntry;
-use crate::app::writes::update::writable;
 use crate::escape::escape_bytes;
 use crate::etcd::types::ElectionSnapshot;
 
@@ -55,10 +54,7 @@ pub fn follow_named(state: &mut State, name: Vec<u8>, cmds: &mut Vec<Cmd>) {
 
 /// `S`: ask to revoke the selected election's leader lease.
 pub fn step_down(state: &mut State) {
-    if !writable(
-        state,
-        "making a leader step down (it revokes the leader's lease)",
-    ) {
+    if !state.writable("making a leader step down (it revokes the leader's lease)") {
         return;
     }
     let Some(view) = state.elections.get(

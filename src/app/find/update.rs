@@ -261,7 +261,7 @@ pub fn on_deleted(
         None => state.result(text),
     }
     if let Err(e) = journal {
-        crate::app::writes::update::on_journal_failed(state, e);
+        state.journal_failed(e);
     }
     state.value_dirty |= state.value.key.is_some();
 }

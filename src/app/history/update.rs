@@ -5,7 +5,6 @@ use super::{HistoryView, Row};
 use crate::app::action::Action;
 use crate::app::msg::{Cmd, WriteOp};
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
-use crate::app::writes::update::writable;
 use crate::escape::{escape_bytes, etcdctl_line};
 use crate::etcd::history::KeyHistory;
 use crate::etcd::types::{EventKind, Expect, WriteOutcome};
@@ -112,7 +111,7 @@ fn mark(state: &mut State) {
 /// `R`: write the selected revision's value back, guarded on the key being
 /// as the history saw it (a DELETE row deletes the key again).
 fn restore(state: &mut State) {
-    if !writable(state, "restoring an old revision") {
+    if !state.writable("restoring an old revision") {
         return;
     }
     let Some(view) = state.history.as_ref() else {

@@ -8,7 +8,6 @@ use crate::app::find::{FindBatch, FindView, Hit, Query};
 use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::state::{Confirm, ConfirmAction, Pane, State};
-use crate::app::writes::update::writable;
 use crate::etcd::leases::{LeaseInfo, LeaseKeys};
 
 /// The leases' actions: `leases` opens (or refreshes) the list; `revoke`
@@ -164,7 +163,7 @@ fn revoke(state: &mut State) {
         return state.info("revoke: open :leases and select a lease");
     };
     let (id, keys) = (row.info.id, row.info.keys);
-    if !writable(state, "revoking a lease") {
+    if !state.writable("revoking a lease") {
         return;
     }
     let vanish = match keys {
@@ -184,7 +183,7 @@ fn keep_alive(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(id) = state.leases.as_ref().and_then(|v| v.selected_id()) else {
         return state.info("keep-alive: open :leases and select a lease");
     };
-    if !writable(state, "keeping a lease alive") {
+    if !state.writable("keeping a lease alive") {
         return;
     }
     cmds.push(Cmd::KeepAliveOnce { id });

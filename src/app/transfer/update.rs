@@ -8,7 +8,6 @@ use crate::app::action::Action;
 use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::state::Pane;
-use crate::app::writes::update::writable;
 use crate::app::writes::{Prompt, PromptKind};
 use crate::app::State;
 use crate::escape::{escape_bytes, escape_str};
@@ -152,7 +151,7 @@ pub fn parse_dest(dest: &str) -> (Option<String>, Option<&str>) {
 /// `--read-only`, which every context carries).
 fn target_writable(state: &mut State, transfer: &Transfer, what: &str) -> bool {
     let Some(ctx) = &transfer.to_context else {
-        return writable(state, what);
+        return state.writable(what);
     };
     match state.contexts.iter().find(|c| &c.name == ctx) {
         None => {
@@ -305,7 +304,7 @@ pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
             view.summary = Some(summary);
             state.result(line);
             if let Some(e) = journal {
-                crate::app::writes::update::on_journal_failed(state, e);
+                state.journal_failed(e);
             }
             // What the tree shows may have changed.
             state.value_dirty |= state.value.key.is_some();

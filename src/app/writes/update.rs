@@ -37,21 +37,6 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
     true
 }
 
-/// Refuses a write in read-only mode or at a past revision (before
-/// anything is sent).
-pub fn writable(state: &mut State, what: &str) -> bool {
-    if let Some(at) = state.tree.at {
-        state.error(format!(
-            "at rev {at} (the past): {what} refused, nothing sent; :rev now comes back"
-        ));
-        return false;
-    }
-    if state.read_only {
-        state.error(format!("read-only: {what} refused; nothing was sent"));
-    }
-    !state.read_only
-}
-
 /// The shown value when it belongs to the selected key row.
 fn selected_value(state: &State) -> Option<&ValueRecord> {
     let key: &[u8] = match crate::app::find::update::selection(state) {
@@ -119,7 +104,7 @@ fn context_for(record: &ValueRecord, yaml: bool) -> Result<EditContext, String> 
 /// What editing the selected value starts from, or `None` (and a message)
 /// when it cannot be edited. `yaml`: a Kubernetes object as YAML.
 fn edit_target(state: &mut State, yaml: bool) -> Option<EditContext> {
-    if !writable(state, "editing") {
+    if !state.writable("editing") {
         return None;
     }
     let Some(record) = selected_value(state) else {
@@ -364,17 +349,6 @@ pub fn on_write_done(
     }
 }
 
-/// A write applied but what it replaced could not be journaled: the
-/// message says so (`u` will not find it) and a warning stays.
-pub fn on_journal_failed(state: &mut State, error: String) {
-    if let Some(m) = state.message.as_mut() {
-        m.text
-            .push_str(" — the undo copy was NOT kept (u cannot restore it)");
-        m.error = true;
-    }
-    state.file_warnings.insert("undo journal".into(), error);
-}
-
 /// The conflict view's actions: `overwrite` (guarded again), `reopen` the
 /// editor on the current value with your text aside, `drop` your text.
 pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) {
@@ -447,7 +421,7 @@ pub const JOURNAL_KEYS: i64 = 10_000;
 
 /// `d`: delete the selected key (after `y`), guarded on the shown revision.
 pub fn delete_key(state: &mut State) {
-    if !writable(state, "deleting") {
+    if !state.writable("deleting") {
         return;
     }
     let Some(record) = selected_value(state) else {
@@ -474,12 +448,12 @@ pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
         if found.is_some() {
             return state.info("d deletes this key; D on the find's own row deletes every result");
         }
-        if writable(state, "deleting the find's results") {
+        if state.writable("deleting the find's results") {
             crate::app::find::update::delete_all(state);
         }
         return;
     }
-    if !writable(state, "deleting a prefix") {
+    if !state.writable("deleting a prefix") {
         return;
     }
     let Some(row) = state.selected_row() else {
@@ -530,7 +504,7 @@ pub fn on_prefix_deleted(
                 "deleted {deleted} keys under {shown} at rev {revision}{note}"
             ));
             if let Err(e) = journal {
-                on_journal_failed(state, e);
+                state.journal_failed(e);
             }
             state.value_dirty |= state.value.key.is_some();
         }
@@ -540,7 +514,7 @@ pub fn on_prefix_deleted(
 
 /// `n`: a new key under the selected directory.
 pub fn new_key(state: &mut State) {
-    if !writable(state, "creating a key") {
+    if !state.writable("creating a key") {
         return;
     }
     let dir = match state.selected_row() {
@@ -667,7 +641,7 @@ fn set_prompt_error(state: &mut State, e: &str) {
 
 /// `u`: look up what etcdlens last overwrote on the selected key.
 pub fn undo(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if !writable(state, "restoring") {
+    if !state.writable("restoring") {
         return;
     }
     let Some(row) = state.selected_row() else {
