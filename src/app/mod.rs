@@ -15,6 +15,7 @@ pub mod find;
 mod guards;
 pub mod history;
 pub mod keymap;
+pub mod layer;
 pub mod leases;
 pub mod list;
 pub mod mouse;

@@ -6,6 +6,7 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Mode};
+use super::layer::{self, Layer};
 use super::msg::{Cmd, Msg};
 use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
 use super::{
@@ -182,23 +183,9 @@ fn on_paste(state: &mut State, text: &str) {
     }
 }
 
-/// The mode whose key table applies now.
+/// The mode whose key table applies now (see `layer::mode`).
 pub fn mode(state: &State) -> Mode {
-    if state.editor.is_some() {
-        Mode::Editor
-    } else if state.conflict.is_some() {
-        Mode::Conflict
-    } else if state.history.is_some() {
-        Mode::History
-    } else if state.changes.is_some() {
-        Mode::Changes
-    } else if state.leases.is_some() {
-        Mode::Leases
-    } else if state.plan.is_some() {
-        Mode::Plan
-    } else {
-        Mode::Browse
-    }
+    layer::mode(state)
 }
 
 fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
@@ -207,7 +194,8 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         run_action(state, Action::Quit, cmds);
         return;
     }
-    if state.help {
+    let top = layer::layer(state);
+    if top == Layer::Help {
         return on_help_key(state, key, cmds);
     }
     // A long operation's result stays until a key: this one dismisses it
@@ -218,26 +206,26 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
             return;
         }
     }
-    // Text fields and questions take every key while open.
-    if let Some(confirm) = state.confirm.take() {
-        return answer(state, confirm, key, cmds);
-    }
-    if state.prompt.is_some() {
-        return writes::update::on_prompt_key(state, key, cmds);
-    }
-    if state.command.is_some() {
-        return command::update::on_key(state, key, cmds);
-    }
-    if state.filter.editing {
-        return tree::update::on_filter_key(state, key, cmds);
-    }
-    let mode = mode(state);
-    match state.keymap.action(mode, &key) {
-        Some(action) => {
-            run_action(state, action, cmds);
+    match top {
+        // Text fields and questions take every key while open.
+        Layer::Confirm => {
+            if let Some(confirm) = state.confirm.take() {
+                answer(state, confirm, key, cmds);
+            }
         }
-        None if mode == Mode::Editor => writes::update::on_editor_input(state, key),
-        None => {}
+        Layer::Prompt => writes::update::on_prompt_key(state, key, cmds),
+        Layer::Command => command::update::on_key(state, key, cmds),
+        Layer::Filter => tree::update::on_filter_key(state, key, cmds),
+        _ => {
+            let mode = top.mode();
+            match state.keymap.action(mode, &key) {
+                Some(action) => {
+                    run_action(state, action, cmds);
+                }
+                None if mode == Mode::Editor => writes::update::on_editor_input(state, key),
+                None => {}
+            }
+        }
     }
 }
 
@@ -289,51 +277,92 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
         Action::Command => command::update::open(state),
         Action::NextPane => cycle_focus(state, 1),
         Action::PrevPane => cycle_focus(state, Pane::ALL.len() - 1),
-        // Moving: the cluster view takes `back` while open, else the
-        // focused pane decides what moves.
+        // Moving: the open views, top first, then the focused pane.
         _ if action.is_moving() => {
-            if cluster::update::on_action(state, action, cmds)
-                || usage::update::on_pane_action(state, action, cmds)
-                || contexts::update::on_pane_action(state, action, cmds)
-                || leases::update::on_pane_action(state, action, cmds)
-                || transfer::update::on_pane_action(state, action, cmds)
-                || history::update::on_pane_action(state, action)
-                || changes::update::on_pane_action(state, action, cmds)
-                || resources::update::on_pane_action(state, action, cmds)
-                || find::update::on_pane_action(state, action, cmds)
-            {
-                return true;
-            }
-            match state.focus {
-                Pane::Keys => tree::update::on_pane_action(state, action, cmds),
-                Pane::Value => value::update::on_pane_action(state, action, cmds),
-                Pane::Events => watch::update::on_pane_action(state, action, cmds),
-                Pane::Leader => elections::update::on_pane_action(state, action),
+            for l in layer::open(state).collect::<Vec<_>>() {
+                if layer_moving(state, l, action, cmds) {
+                    return true;
+                }
             }
         }
+        // Other actions: the open views top first, then the closed ones
+        // (which take only the action that opens them), then the features
+        // that are always there.
         _ => {
-            let features = [
-                cluster::update::on_action,
-                changes::update::on_action,
-                history::update::on_action,
-                resources::update::on_action,
-                find::update::on_action,
-                usage::update::on_action,
-                leases::update::on_action,
-                contexts::update::on_action,
-                transfer::update::on_action,
+            let (open, closed): (Vec<Layer>, Vec<Layer>) =
+                layer::PRECEDENCE.iter().partition(|l| l.is_open(state));
+            let always = [
                 writes::update::on_action,
                 tree::update::on_action,
                 value::update::on_action,
                 watch::update::on_action,
                 elections::update::on_action,
             ];
-            return features
-                .iter()
-                .any(|on_action| on_action(state, action, cmds));
+            return open
+                .into_iter()
+                .chain(closed)
+                .any(|l| layer_action(state, l, action, cmds))
+                || always.iter().any(|on_action| on_action(state, action, cmds));
         }
     }
     true
+}
+
+/// A layer's own actions (its `on_action`); layers without any take none.
+fn layer_action(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    let on_action = match layer {
+        Layer::Cluster => cluster::update::on_action,
+        Layer::Contexts => contexts::update::on_action,
+        Layer::Usage => usage::update::on_action,
+        Layer::Leases => leases::update::on_action,
+        Layer::Plan => transfer::update::on_action,
+        Layer::History => history::update::on_action,
+        Layer::Changes => changes::update::on_action,
+        Layer::Resources => resources::update::on_action,
+        Layer::Find => find::update::on_action,
+        Layer::Help
+        | Layer::Confirm
+        | Layer::Prompt
+        | Layer::Command
+        | Layer::Filter
+        | Layer::Editor
+        | Layer::Conflict
+        | Layer::Panes => return false,
+    };
+    on_action(state, action, cmds)
+}
+
+/// A moving key in an open layer: the view moves its own list; the panes
+/// let the focused pane decide.
+fn layer_moving(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    match layer {
+        // The cluster view takes only `back`; the rest moves what is under it.
+        Layer::Cluster => cluster::update::on_action(state, action, cmds),
+        Layer::Contexts => contexts::update::on_pane_action(state, action, cmds),
+        Layer::Usage => usage::update::on_pane_action(state, action, cmds),
+        Layer::Leases => leases::update::on_pane_action(state, action, cmds),
+        Layer::Plan => transfer::update::on_pane_action(state, action, cmds),
+        Layer::History => history::update::on_pane_action(state, action),
+        Layer::Changes => changes::update::on_pane_action(state, action, cmds),
+        Layer::Resources => resources::update::on_pane_action(state, action, cmds),
+        Layer::Find => find::update::on_pane_action(state, action, cmds),
+        Layer::Panes => {
+            match state.focus {
+                Pane::Keys => tree::update::on_pane_action(state, action, cmds),
+                Pane::Value => value::update::on_pane_action(state, action, cmds),
+                Pane::Events => watch::update::on_pane_action(state, action, cmds),
+                Pane::Leader => elections::update::on_pane_action(state, action),
+            }
+            true
+        }
+        Layer::Help
+        | Layer::Confirm
+        | Layer::Prompt
+        | Layer::Command
+        | Layer::Filter
+        | Layer::Editor
+        | Layer::Conflict => false,
+    }
 }
 
 fn cycle_focus(state: &mut State, step: usize) {

@@ -28,95 +28,114 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Block, BorderType, Borders};
 use ratatui::Frame;
 
+use crate::app::layer::{self, Layer};
 use crate::app::{Pane, State};
 
 pub fn draw(frame: &mut Frame, state: &State) {
     let areas = layout::areas_with_status(frame.area(), status::height(state, frame.area()));
-    keys::draw(frame, areas.keys, state);
-    if let Some(editor) = &state.editor {
-        editor::draw_editor(frame, areas.value, editor, &state.keymap);
-    } else if let Some(conflict) = &state.conflict {
-        editor::draw_conflict(frame, areas.value, conflict, &state.keymap);
-    } else if let Some(ev) = selected_event(state) {
-        let detail = state
-            .events
-            .detail
-            .as_ref()
-            .filter(|(seq, _)| Some(*seq) == state.events.selected)
-            .map(|(_, d)| d);
-        event_detail::draw(frame, areas.value, ev, detail);
-    } else {
-        value::draw(frame, areas.value, state);
+    // Bottom to top: the layers inside the panes' area, the context's
+    // colour on every pane border (before the theme, so NO_COLOR takes it
+    // off again), the status bar, then the layers over the whole screen.
+    let layers: Vec<Layer> = layer::open(state).rev().collect();
+    for l in layers.iter().filter(|l| !l.over_screen()) {
+        draw_layer(frame, &areas, state, *l);
     }
-    events::draw(frame, areas.events, state);
-    leader::draw(frame, areas.leader, state);
-    // Under the editor and the conflict view (they take the keys first);
-    // a key's history over the changes view it was opened from.
-    if let Some(view) = state
-        .changes
-        .as_ref()
-        .filter(|_| state.editor.is_none() && state.conflict.is_none())
-    {
-        let right = areas.value.union(areas.events).union(areas.leader);
-        changes::draw(frame, right, view, &state.keymap);
-    }
-    if let Some(view) = state
-        .history
-        .as_ref()
-        .filter(|_| state.editor.is_none() && state.conflict.is_none())
-    {
-        let right = areas.value.union(areas.events).union(areas.leader);
-        history::draw(frame, right, view, &state.keymap);
-    }
-    if let Some(view) = state
-        .resources
-        .as_ref()
-        .filter(|_| state.editor.is_none() && state.conflict.is_none())
-    {
-        let all = areas
-            .keys
-            .union(areas.value)
-            .union(areas.events)
-            .union(areas.leader);
-        resources::draw(frame, all, view, &state.keymap);
-    }
-    if let Some(view) = &state.leases {
-        let right = areas.value.union(areas.events).union(areas.leader);
-        leases::draw(frame, right, state, view, &state.keymap);
-    }
-    if let Some(view) = &state.plan {
-        let right = areas.value.union(areas.events).union(areas.leader);
-        plan::draw(frame, right, view, &state.keymap);
-    }
-    if let Some(view) = &state.usage {
-        let right = areas.value.union(areas.events).union(areas.leader);
-        usage::draw(frame, right, state, view);
-    }
-    if let Some(view) = &state.contexts_view {
-        let right = areas.value.union(areas.events).union(areas.leader);
-        contexts::draw(frame, right, state, view);
-    }
-    // The context's colour on every pane border (before the theme, so
-    // NO_COLOR takes it off again).
     if let Some(color) = state.context.as_ref().and_then(|c| c.color) {
         for area in [areas.keys, areas.value, areas.events, areas.leader] {
             tint_border(frame.buffer_mut(), area, color);
         }
     }
     status::draw(frame, areas.status, state);
-    if let Some(line) = &state.command {
-        command::draw(frame, areas.status, line);
-    }
-    if state.cluster.open {
-        cluster::draw(frame, frame.area(), state);
-    }
-    if let Some(prompt) = &state.prompt {
-        editor::draw_prompt(frame, frame.area(), prompt);
-    }
-    if state.help {
-        help::draw(frame, frame.area(), &state.keymap, state.help_scroll);
+    for l in layers.iter().filter(|l| l.over_screen()) {
+        draw_layer(frame, &areas, state, *l);
     }
     theme::apply(frame.buffer_mut(), state.theme);
+}
+
+/// Draws one open layer where it goes.
+fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: Layer) {
+    let right = areas.value.union(areas.events).union(areas.leader);
+    let keys = &state.keymap;
+    match layer {
+        Layer::Panes => {
+            keys::draw(frame, areas.keys, state);
+            match selected_event(state) {
+                Some(ev) => {
+                    let detail = state
+                        .events
+                        .detail
+                        .as_ref()
+                        .filter(|(seq, _)| Some(*seq) == state.events.selected)
+                        .map(|(_, d)| d);
+                    event_detail::draw(frame, areas.value, ev, detail);
+                }
+                None => value::draw(frame, areas.value, state),
+            }
+            events::draw(frame, areas.events, state);
+            leader::draw(frame, areas.leader, state);
+        }
+        // Drawn by the Keys pane (`keys::draw`), which they fill.
+        Layer::Find | Layer::Filter => {}
+        // Drawn by the status bar.
+        Layer::Confirm => {}
+        Layer::Resources => {
+            if let Some(view) = &state.resources {
+                resources::draw(frame, areas.keys.union(right), view, keys);
+            }
+        }
+        Layer::Changes => {
+            if let Some(view) = &state.changes {
+                changes::draw(frame, right, view, keys);
+            }
+        }
+        Layer::History => {
+            if let Some(view) = &state.history {
+                history::draw(frame, right, view, keys);
+            }
+        }
+        Layer::Plan => {
+            if let Some(view) = &state.plan {
+                plan::draw(frame, right, view, keys);
+            }
+        }
+        Layer::Leases => {
+            if let Some(view) = &state.leases {
+                leases::draw(frame, right, state, view, keys);
+            }
+        }
+        Layer::Usage => {
+            if let Some(view) = &state.usage {
+                usage::draw(frame, right, state, view);
+            }
+        }
+        Layer::Contexts => {
+            if let Some(view) = &state.contexts_view {
+                contexts::draw(frame, right, state, view);
+            }
+        }
+        Layer::Conflict => {
+            if let Some(conflict) = &state.conflict {
+                editor::draw_conflict(frame, areas.value, conflict, keys);
+            }
+        }
+        Layer::Editor => {
+            if let Some(editor) = &state.editor {
+                editor::draw_editor(frame, areas.value, editor, keys);
+            }
+        }
+        Layer::Cluster => cluster::draw(frame, frame.area(), state),
+        Layer::Command => {
+            if let Some(line) = &state.command {
+                command::draw(frame, areas.status, line);
+            }
+        }
+        Layer::Prompt => {
+            if let Some(prompt) = &state.prompt {
+                editor::draw_prompt(frame, frame.area(), prompt);
+            }
+        }
+        Layer::Help => help::draw(frame, frame.area(), keys, state.help_scroll),
+    }
 }
 
 /// The Events row shown in the Value pane: the selected one while the

@@ -4,23 +4,19 @@ use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::{Click, WHEEL_ROWS};
-use crate::app::action::{Action, Mode};
+use crate::app::action::Action;
+use crate::app::layer::layer;
 use crate::app::msg::Cmd;
 use crate::app::state::{Pane, State};
-use crate::app::update::{mode, run_action};
+use crate::app::update::run_action;
 
 pub fn on_mouse(state: &mut State, event: MouseEvent, at: std::time::Instant, cmds: &mut Vec<Cmd>) {
     // Text fields, questions, the help and the editor take keys only.
-    if state.help
-        || state.confirm.is_some()
-        || state.prompt.is_some()
-        || state.command.is_some()
-        || state.filter.editing
-        || matches!(mode(state), Mode::Editor | Mode::Conflict)
-    {
+    let top = layer(state);
+    if top.takes_keys() {
         return;
     }
-    let plain = plain_panes(state);
+    let plain = top.plain_panes();
     let under = pane_at(state, event.column, event.row);
     match event.kind {
         MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
@@ -67,15 +63,6 @@ pub fn on_mouse(state: &mut State, event: MouseEvent, at: std::time::Instant, cm
         }
         _ => {}
     }
-}
-
-/// Whether the four panes are what is on screen (no view over them).
-fn plain_panes(state: &State) -> bool {
-    mode(state) == Mode::Browse
-        && state.resources.is_none()
-        && state.usage.is_none()
-        && state.contexts_view.is_none()
-        && !state.cluster.open
 }
 
 /// The pane under a cell and that pane's inside (within its border).

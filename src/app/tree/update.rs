@@ -221,6 +221,9 @@ pub fn set_filter(state: &mut State, text: String, cmds: &mut Vec<Cmd>) {
 /// The tree's own actions: `filter`, `reload`.
 pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
     match action {
+        Action::Filter if !crate::app::layer::keys_pane_shown(state) => {
+            state.info("the filter is the Keys pane's: close the view over it first")
+        }
         Action::Filter => {
             state.focus = Pane::Keys;
             state.filter.editing = true;
