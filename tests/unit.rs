@@ -6,6 +6,7 @@ mod common;
 
 mod contexts_update;
 mod find_update;
+mod layers;
 mod mouse_update;
 mod render;
 mod time_machine_update;

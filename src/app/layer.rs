@@ -176,6 +176,8 @@ mod tests {
     #[test]
     fn screen_layers_come_before_pane_layers() {
         let first_in_panes = PRECEDENCE.iter().position(|l| !l.over_screen()).unwrap();
-        assert!(PRECEDENCE[first_in_panes..].iter().all(|l| !l.over_screen()));
+        assert!(PRECEDENCE[first_in_panes..]
+            .iter()
+            .all(|l| !l.over_screen()));
     }
 }

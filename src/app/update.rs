@@ -302,7 +302,9 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
                 .into_iter()
                 .chain(closed)
                 .any(|l| layer_action(state, l, action, cmds))
-                || always.iter().any(|on_action| on_action(state, action, cmds));
+                || always
+                    .iter()
+                    .any(|on_action| on_action(state, action, cmds));
         }
     }
     true

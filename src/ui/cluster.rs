@@ -12,14 +12,18 @@ use super::value::human_size;
 use crate::app::State;
 use crate::escape::escape_str;
 
-pub fn draw(frame: &mut Frame, screen: Rect, state: &State) {
-    let view = &state.cluster;
-    let area = Rect {
+/// Where the cluster view goes on `screen` (above the status bar).
+pub fn area(screen: Rect) -> Rect {
+    Rect {
         x: screen.x + 2,
         y: screen.y + 2,
         width: screen.width.saturating_sub(4),
         height: screen.height.saturating_sub(5).min(20),
-    };
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let view = &state.cluster;
     let age = view
         .asked_at
         .map(|at| state.now.saturating_duration_since(at).as_secs())

@@ -52,9 +52,29 @@ pub fn draw(frame: &mut Frame, state: &State) {
     theme::apply(frame.buffer_mut(), state.theme);
 }
 
+/// Where a layer is drawn (the layers drawn by the Keys pane or the
+/// status bar: that pane's or bar's area).
+pub fn layer_area(screen: Rect, areas: &layout::Areas, layer: Layer) -> Rect {
+    let right = areas.value.union(areas.events).union(areas.leader);
+    match layer {
+        Layer::Help | Layer::Prompt | Layer::Panes => screen,
+        Layer::Cluster => cluster::area(screen),
+        Layer::Confirm | Layer::Command => areas.status,
+        Layer::Filter | Layer::Find => areas.keys,
+        Layer::Editor | Layer::Conflict => areas.value,
+        Layer::Resources => areas.keys.union(right),
+        Layer::Contexts
+        | Layer::Usage
+        | Layer::Leases
+        | Layer::Plan
+        | Layer::History
+        | Layer::Changes => right,
+    }
+}
+
 /// Draws one open layer where it goes.
 fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: Layer) {
-    let right = areas.value.union(areas.events).union(areas.leader);
+    let area = layer_area(frame.area(), areas, layer);
     let keys = &state.keymap;
     match layer {
         Layer::Panes => {
@@ -80,61 +100,61 @@ fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: La
         Layer::Confirm => {}
         Layer::Resources => {
             if let Some(view) = &state.resources {
-                resources::draw(frame, areas.keys.union(right), view, keys);
+                resources::draw(frame, area, view, keys);
             }
         }
         Layer::Changes => {
             if let Some(view) = &state.changes {
-                changes::draw(frame, right, view, keys);
+                changes::draw(frame, area, view, keys);
             }
         }
         Layer::History => {
             if let Some(view) = &state.history {
-                history::draw(frame, right, view, keys);
+                history::draw(frame, area, view, keys);
             }
         }
         Layer::Plan => {
             if let Some(view) = &state.plan {
-                plan::draw(frame, right, view, keys);
+                plan::draw(frame, area, view, keys);
             }
         }
         Layer::Leases => {
             if let Some(view) = &state.leases {
-                leases::draw(frame, right, state, view, keys);
+                leases::draw(frame, area, state, view, keys);
             }
         }
         Layer::Usage => {
             if let Some(view) = &state.usage {
-                usage::draw(frame, right, state, view);
+                usage::draw(frame, area, state, view);
             }
         }
         Layer::Contexts => {
             if let Some(view) = &state.contexts_view {
-                contexts::draw(frame, right, state, view);
+                contexts::draw(frame, area, state, view);
             }
         }
         Layer::Conflict => {
             if let Some(conflict) = &state.conflict {
-                editor::draw_conflict(frame, areas.value, conflict, keys);
+                editor::draw_conflict(frame, area, conflict, keys);
             }
         }
         Layer::Editor => {
             if let Some(editor) = &state.editor {
-                editor::draw_editor(frame, areas.value, editor, keys);
+                editor::draw_editor(frame, area, editor, keys);
             }
         }
-        Layer::Cluster => cluster::draw(frame, frame.area(), state),
+        Layer::Cluster => cluster::draw(frame, area, state),
         Layer::Command => {
             if let Some(line) = &state.command {
-                command::draw(frame, areas.status, line);
+                command::draw(frame, area, line);
             }
         }
         Layer::Prompt => {
             if let Some(prompt) = &state.prompt {
-                editor::draw_prompt(frame, frame.area(), prompt);
+                editor::draw_prompt(frame, area, prompt);
             }
         }
-        Layer::Help => help::draw(frame, frame.area(), keys, state.help_scroll),
+        Layer::Help => help::draw(frame, area, keys, state.help_scroll),
     }
 }
 
