@@ -22,6 +22,7 @@ pub mod mouse;
 pub mod msg;
 pub mod past;
 pub mod resources;
+pub mod selection;
 pub mod state;
 pub mod transfer;
 pub mod tree;

@@ -12,12 +12,10 @@ use crate::etcd::types::ElectionSnapshot;
 
 /// `L`: follow (or stop following) the selected directory as an election.
 pub fn toggle_follow(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let Some(row) = state.selected_row() else {
+    if state.selected_row().is_none() {
         return;
-    };
-    let node = state.tree.node(row.node);
-    let dir = if node.is_dir() { row.node } else { node.parent };
-    let full = &state.tree.node(dir).full;
+    }
+    let full = state.tree_dir_full();
     let delimiter = &state.tree.delimiter;
     let Some(name) = full
         .strip_suffix(delimiter.as_slice())

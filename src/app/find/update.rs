@@ -46,12 +46,7 @@ pub fn selection(state: &State) -> Option<Option<&[u8]>> {
 /// The directory a find starts from: the selected directory, or the
 /// selected key's directory, or the tree's root.
 pub fn search_dir(state: &State) -> Vec<u8> {
-    let tree = &state.tree;
-    match state.selected_row() {
-        Some(row) if row.more || tree.node(row.node).is_dir() => tree.node(row.node).full.to_vec(),
-        Some(row) => tree.node(tree.node(row.node).parent).full.to_vec(),
-        None => tree.node(crate::app::tree::ROOT).full.to_vec(),
-    }
+    state.tree_dir_full().to_vec()
 }
 
 /// `:find QUERY`: search the selected directory's subtree.

@@ -23,17 +23,8 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 
 /// `H`: read the selected key's history.
 pub fn open(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let key = match state.selected_row() {
-        _ if crate::app::find::update::takes_keys(state) => {
-            match crate::app::find::update::selection(state).flatten() {
-                Some(k) => k.to_vec(),
-                None => return state.info("select a key to see its history"),
-            }
-        }
-        Some(row) if !row.more && !state.tree.node(row.node).is_dir() => {
-            state.tree.node(row.node).full.to_vec()
-        }
-        _ => return state.info("select a key to see its history"),
+    let Some(key) = state.selected_key().map(<[u8]>::to_vec) else {
+        return state.info("select a key to see its history");
     };
     open_key(state, key, cmds);
 }

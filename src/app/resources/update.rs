@@ -4,6 +4,7 @@
 use super::{Loaded, ResourceView, Row};
 use crate::app::action::Action;
 use crate::app::msg::Cmd;
+use crate::app::selection::Selection;
 use crate::app::state::{Pane, State};
 
 /// `K` / `:k8s`: open the table on the selected directory (or close it).
@@ -14,10 +15,8 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
     if state.resources.take().is_some() {
         return true;
     }
-    let dir = match state.selected_row() {
-        Some(row) if !row.more && state.tree.node(row.node).is_dir() => {
-            state.tree.node(row.node).full.to_vec()
-        }
+    let dir = match state.tree_selection() {
+        Selection::Dir(n) => state.tree.node(n).full.to_vec(),
         _ => {
             state.info("select a directory (e.g. /registry/pods/) for its resource table");
             return true;

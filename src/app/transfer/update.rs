@@ -7,6 +7,7 @@ use super::{ExportJob, PlanView};
 use crate::app::action::Action;
 use crate::app::list;
 use crate::app::msg::Cmd;
+use crate::app::selection::Selection;
 use crate::app::state::Pane;
 use crate::app::writes::{Prompt, PromptKind};
 use crate::app::State;
@@ -26,15 +27,10 @@ pub fn export(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
     if on_root && state.watch.refused.is_some() {
         return state.error(crate::app::watch::ROOT_REFUSED.to_string());
     }
-    let prefix = match state.selected_row() {
-        None => state.tree.node(crate::app::tree::ROOT).full.to_vec(),
-        Some(row) => {
-            let node = state.tree.node(row.node);
-            if row.more || !node.is_dir() {
-                return state.info("select a directory to export everything under it");
-            }
-            node.full.to_vec()
-        }
+    let prefix = match state.tree_selection() {
+        Selection::None => state.tree.node(crate::app::tree::ROOT).full.to_vec(),
+        Selection::Dir(n) => state.tree.node(n).full.to_vec(),
+        _ => return state.info("select a directory to export everything under it"),
     };
     let job = ExportJob {
         prefix: prefix.clone(),
@@ -95,14 +91,13 @@ pub fn import(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
 /// a plan.
 pub fn copy(state: &mut State, dest: String, moving: bool, cmds: &mut Vec<Cmd>) {
     let verb = if moving { "move" } else { "copy" };
-    let Some(row) = state.selected_row() else {
-        return state.info(format!("select a directory to {verb} everything under it"));
+    let from = match state.tree_selection() {
+        Selection::Dir(n) => state.tree.node(n).full.to_vec(),
+        _ => Vec::new(),
     };
-    let node = state.tree.node(row.node);
-    if row.more || !node.is_dir() || node.full.is_empty() {
+    if from.is_empty() {
         return state.info(format!("select a directory to {verb} everything under it"));
     }
-    let from = node.full.to_vec();
     let (to_context, to) = match parse_dest(&dest) {
         // Another context: the same prefix there unless one is given.
         (Some(ctx), None) => (Some(ctx), from.clone()),

@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{Listing, Row, ROOT};
 use crate::app::action::Action;
 use crate::app::msg::Cmd;
+use crate::app::selection::Selection;
 use crate::app::state::{Pane, State};
 use crate::app::{value, watch};
 use crate::etcd::types::ChildPage;
@@ -159,24 +160,17 @@ pub fn expand(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
 /// The selected directory: the row's own, or a key's directory (`None`:
 /// no row).
 pub fn selected_dir(state: &State) -> Option<Vec<u8>> {
-    let row = state.selected_row()?;
-    let node = state.tree.node(row.node);
-    Some(if row.more || node.is_dir() {
-        node.full.to_vec()
-    } else {
-        state.tree.node(node.parent).full.to_vec()
-    })
+    let dir = state.tree_selection().dir(state)?;
+    state.selected_row()?;
+    Some(state.tree.node(dir).full.to_vec())
 }
 
 /// Fetches the value when the selection landed on a key row.
 pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if crate::app::find::update::takes_keys(state) {
-        return; // the find results own the Keys pane's selection
-    }
-    let key = match state.selected_row() {
-        Some(row) if !row.more && !state.tree.node(row.node).is_dir() => {
-            state.tree.node(row.node).full.to_vec()
-        }
+    let key = match state.selection() {
+        // The find results own the Keys pane's selection.
+        Selection::Found | Selection::FoundDir => return,
+        Selection::Key(n) => state.tree.node(n).full.to_vec(),
         _ => {
             state.selection_is(None);
             return value::update::clear(state);
@@ -342,18 +336,18 @@ pub fn relist(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 /// `r`: list the selected directory again, or fetch the key again.
 pub fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let Some(row) = state.selected_row() else {
-        return;
+    let row = state.selected_row();
+    let dir = match state.tree_selection() {
+        Selection::Key(n) => {
+            let key = state.tree.node(n).full.to_vec();
+            return value::update::fetch(state, key, cmds);
+        }
+        Selection::Dir(n) | Selection::More(n) => n,
+        _ => return,
     };
-    let is_dir = state.tree.node(row.node).is_dir();
-    if !row.more && !is_dir {
-        let key = state.tree.node(row.node).full.to_vec();
-        value::update::fetch(state, key, cmds);
-        return;
-    }
-    cancel_loading(state, row.node, cmds);
-    state.tree.reset(row.node);
-    request_page(state, row.node, cmds);
-    rebuild(state, Some(row));
+    cancel_loading(state, dir, cmds);
+    state.tree.reset(dir);
+    request_page(state, dir, cmds);
+    rebuild(state, row);
     state.info("reloading…");
 }

@@ -22,12 +22,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 pub fn start(state: &mut State, cmds: &mut Vec<Cmd>) {
     cancel(state, cmds);
     let tree = &state.tree;
-    let node = match state.selected_row() {
-        _ if crate::app::find::update::takes_keys(state) => None,
-        Some(row) if row.more || tree.node(row.node).is_dir() => Some(row.node),
-        Some(row) => Some(tree.node(row.node).parent),
-        None => Some(ROOT),
-    };
+    let node = state.selection().dir(state);
     if node == Some(ROOT) && state.watch.refused.is_some() {
         return state.error(crate::app::watch::ROOT_REFUSED.to_string());
     }

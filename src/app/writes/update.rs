@@ -7,6 +7,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use crate::app::action::Action;
+use crate::app::selection::Selection;
 
 use super::editor::{is_json, reformat, EditContext, Editor};
 use super::{conflict_reason, Conflict, Prompt, PromptKind};
@@ -39,17 +40,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 
 /// The shown value when it belongs to the selected key row.
 fn selected_value(state: &State) -> Option<&ValueRecord> {
-    let key: &[u8] = match crate::app::find::update::selection(state) {
-        Some(found) => found?,
-        None => {
-            let row = state.selected_row()?;
-            let node = state.tree.node(row.node);
-            if row.more || node.is_dir() {
-                return None;
-            }
-            &node.full
-        }
-    };
+    let key = state.selected_key()?;
     match &state.value.status {
         ValueStatus::Loaded { value, .. } if value.record.key.as_slice() == key => {
             Some(&value.record)
@@ -456,16 +447,15 @@ pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
     if !state.writable("deleting a prefix") {
         return;
     }
-    let Some(row) = state.selected_row() else {
-        return;
+    let dir = match state.tree_selection() {
+        Selection::Dir(n) | Selection::More(n) => state.tree.node(n).full.to_vec(),
+        Selection::None => return,
+        _ => Vec::new(),
     };
-    let node = state.tree.node(row.node);
-    if !node.is_dir() || node.full.is_empty() {
+    if dir.is_empty() {
         return state.info("select a directory to delete everything under it");
     }
-    cmds.push(Cmd::CountPrefix {
-        prefix: node.full.to_vec(),
-    });
+    cmds.push(Cmd::CountPrefix { prefix: dir });
 }
 
 pub fn on_prefix_count(state: &mut State, prefix: Vec<u8>, count: Result<i64, String>) {
@@ -517,12 +507,7 @@ pub fn new_key(state: &mut State) {
     if !state.writable("creating a key") {
         return;
     }
-    let dir = match state.selected_row() {
-        Some(row) if row.more || state.tree.node(row.node).is_dir() => row.node,
-        Some(row) => state.tree.node(row.node).parent,
-        None => 0,
-    };
-    let prefix = String::from_utf8_lossy(&state.tree.node(dir).full).into_owned();
+    let prefix = String::from_utf8_lossy(state.tree_dir_full()).into_owned();
     state.prompt = Some(Prompt {
         kind: PromptKind::NewKey,
         fields: vec![
@@ -644,16 +629,12 @@ pub fn undo(state: &mut State, cmds: &mut Vec<Cmd>) {
     if !state.writable("restoring") {
         return;
     }
-    let Some(row) = state.selected_row() else {
-        return;
+    let key = match state.tree_selection() {
+        Selection::Key(n) => state.tree.node(n).full.to_vec(),
+        Selection::None => return,
+        _ => return state.info("select a key to restore its previous value"),
     };
-    let node = state.tree.node(row.node);
-    if row.more || node.is_dir() {
-        return state.info("select a key to restore its previous value");
-    }
-    cmds.push(Cmd::FindUndo {
-        key: node.full.to_vec(),
-    });
+    cmds.push(Cmd::FindUndo { key });
 }
 
 pub fn on_undo_found(state: &mut State, key: Vec<u8>, entry: Option<Entry>) {
