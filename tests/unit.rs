@@ -7,6 +7,7 @@ mod common;
 mod contexts_update;
 mod find_update;
 mod mouse_update;
+mod reference;
 mod render;
 mod time_machine_update;
 mod transfer_update;
