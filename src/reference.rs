@@ -13,11 +13,8 @@ use crate::app::keymap::Keymap;
 use crate::app::{Action, Mode};
 
 /// Each generated part: its marker name and what it holds now.
-pub const SECTIONS: &[(&str, fn() -> String)] = &[
-    ("actions", actions),
-    ("commands", commands),
-    ("cli", cli),
-];
+pub const SECTIONS: &[(&str, fn() -> String)] =
+    &[("actions", actions), ("commands", commands), ("cli", cli)];
 
 /// Text for one cell of a Markdown table: `|` escaped, on one line.
 fn cell(text: &str) -> String {
@@ -48,10 +45,7 @@ pub fn actions() -> String {
         }
         out.push_str("| keys | command | what it does |\n|---|---|---|\n");
         for action in Action::all().filter(|a| a.mode() == mode) {
-            let keys: Vec<String> = keymap
-                .keys(action)
-                .map(|k| code(&k.to_string()))
-                .collect();
+            let keys: Vec<String> = keymap.keys(action).map(|k| code(&k.to_string())).collect();
             out.push_str(&format!(
                 "| {} | {} | {} |\n",
                 cell(&keys.join(" ")),
