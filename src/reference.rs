@@ -12,8 +12,11 @@ use crate::app::command::WITH_ARGUMENT;
 use crate::app::keymap::Keymap;
 use crate::app::{Action, Mode};
 
+/// Makes one generated part's text.
+pub type Generator = fn() -> String;
+
 /// Each generated part: its marker name and what it holds now.
-pub const SECTIONS: &[(&str, fn() -> String)] =
+pub const SECTIONS: &[(&str, Generator)] =
     &[("actions", actions), ("commands", commands), ("cli", cli)];
 
 /// Text for one cell of a Markdown table: `|` escaped, on one line.
