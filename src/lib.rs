@@ -17,6 +17,7 @@ pub mod k8s;
 pub mod lock;
 pub mod logging;
 pub mod record;
+pub mod reference;
 pub mod runtime;
 pub mod search;
 pub mod tasks;

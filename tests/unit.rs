@@ -8,6 +8,7 @@ mod contexts_update;
 mod find_update;
 mod layers;
 mod mouse_update;
+mod reference;
 mod render;
 mod time_machine_update;
 mod transfer_update;
