@@ -194,7 +194,7 @@ fn a_gap_is_logged_once_and_the_tree_is_listed_again() {
         s.events.get(0),
         Some(LogEntry::Gap { from: 11, to: 40 })
     ));
-    assert!(s.watch.reopen.contains(b"/d/".as_slice()));
+    assert!(s.tree.will_reopen(b"/d/"));
     let Some(Cmd::ListChildren { request, .. }) = cmds
         .into_iter()
         .find(|c| matches!(c, Cmd::ListChildren { .. }))

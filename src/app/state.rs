@@ -1,6 +1,5 @@
 //! The one `State` of the application.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::Rect;
@@ -203,7 +202,6 @@ impl State {
                 started: false,
                 prefix: prefix.to_vec(),
                 status: None,
-                reopen: HashSet::new(),
                 refused: None,
             },
             pending_tree: Vec::new(),

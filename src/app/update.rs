@@ -47,7 +47,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             dir,
             generation,
             result,
-        } => tree::update::on_listed(state, dir, generation, result, &mut cmds),
+        } => {
+            if dir == tree::ROOT {
+                watch::update::on_root_listed(state, &result, &mut cmds);
+            }
+            tree::update::on_listed(state, dir, generation, result, &mut cmds)
+        }
         Msg::Value {
             req,
             result,

@@ -8,7 +8,7 @@
 pub mod live;
 pub mod update;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use crate::etcd::types::{looks_like_session_key, ChildPage, EventKind};
 
@@ -115,9 +115,50 @@ pub struct Tree {
     /// The tree as it was at this past revision (`:rev N`): listed there,
     /// and live events do not change it. `None`: now.
     pub at: Option<i64>,
+    /// Directories that were open when the tree had to be listed again:
+    /// each opens again when its parent's listing brings it back.
+    reopen: HashSet<Vec<u8>>,
 }
 
 impl Tree {
+    /// Before listing the whole tree again: remember which directories
+    /// are open.
+    pub fn remember_open(&mut self) {
+        self.reopen = self
+            .nodes_iter()
+            .filter(|(_, n)| n.dir.as_deref().is_some_and(|d| d.expanded))
+            .map(|(_, n)| n.full.to_vec())
+            .collect();
+    }
+
+    /// Whether the directory `full` opens again when a re-list brings it back.
+    pub fn will_reopen(&self, full: &[u8]) -> bool {
+        self.reopen.contains(full)
+    }
+
+    /// Directories to open again after a re-list: `dir`'s children whose
+    /// path was open before and that are not listed yet.
+    pub fn reopen_children(&self, dir: NodeId) -> Vec<NodeId> {
+        if self.reopen.is_empty() {
+            return Vec::new();
+        }
+        let Some(d) = self.dir(dir) else {
+            return Vec::new();
+        };
+        d.children
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let n = self.node(c);
+                self.reopen.contains(n.full.as_ref())
+                    && matches!(
+                        n.dir.as_deref().map(|d| &d.listing),
+                        Some(Listing::NotLoaded)
+                    )
+            })
+            .collect()
+    }
+
     pub fn new(prefix: &[u8], delimiter: &[u8]) -> Self {
         let root = Node {
             full: prefix.into(),
@@ -139,6 +180,7 @@ impl Tree {
             loaded: 0,
             recent: VecDeque::new(),
             at: None,
+            reopen: HashSet::new(),
         }
     }
 

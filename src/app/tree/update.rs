@@ -22,22 +22,6 @@ pub fn on_listed(
     // At the top row the selection stays at the top while rows are found
     // above it (the user has not moved yet); elsewhere it stays on its row.
     let selected = state.selected_row().filter(|_| state.selected > 0);
-    // The watch starts from the first listing of the root, so the tree and
-    // the event log agree from that revision on.
-    if dir == ROOT && !state.watch.started {
-        match &result {
-            Err(e) if e.contains("permission denied") => {
-                // A watch on what the user may not read is refused too.
-                state.watch.started = true;
-                state.watch.refused = Some(e.clone());
-            }
-            _ => {
-                let start = result.as_ref().ok().map(|p| p.revision + 1);
-                let prefix = state.watch.prefix.clone();
-                watch::update::start_watch(state, prefix, start, cmds);
-            }
-        }
-    }
     match result {
         Ok(page) => {
             state.revision = state.revision.max(page.revision);
@@ -51,7 +35,7 @@ pub fn on_listed(
                 on_selection_changed(state, cmds);
                 return;
             }
-            for child in watch::update::reopen_children(state, dir) {
+            for child in state.tree.reopen_children(dir) {
                 expand(state, child, cmds);
             }
             if dir != ROOT && state.tree.looks_like_election(dir) {
@@ -318,12 +302,7 @@ fn close(state: &mut State, cmds: &mut Vec<Cmd>) {
 /// Lists the whole tree again from its root (after a watch gap, or at
 /// another revision); the directories that were open open again.
 pub fn relist(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let tree = &state.tree;
-    state.watch.reopen = tree
-        .nodes_iter()
-        .filter(|(_, n)| n.dir.as_deref().is_some_and(|d| d.expanded))
-        .map(|(_, n)| n.full.to_vec())
-        .collect();
+    state.tree.remember_open();
     cancel_loading(state, ROOT, cmds);
     state.tree.reset(ROOT);
     // Older than the listing to come: superseded by it.

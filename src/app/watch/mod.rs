@@ -4,8 +4,6 @@
 pub mod log;
 pub mod update;
 
-use std::collections::HashSet;
-
 use crate::etcd::types::WatchStatus;
 
 /// The watch as the UI knows it.
@@ -19,8 +17,6 @@ pub struct WatchView {
     pub prefix: Vec<u8>,
     /// `None` until the watch task reports.
     pub status: Option<WatchStatus>,
-    /// Directories that were open when the tree had to be listed again.
-    pub reopen: HashSet<Vec<u8>>,
     /// The root listing was refused for the user's permissions: no watch
     /// is started (it would be refused too), and this says why.
     pub refused: Option<String>,

@@ -7,10 +7,10 @@ use super::log::{EventLog, LogEntry};
 use crate::app::action::Action;
 use crate::app::msg::Cmd;
 use crate::app::state::{Pane, State};
-use crate::app::tree::{live::Probe, Listing, ROOT};
+use crate::app::tree::{live::Probe, ROOT};
 use crate::app::value::ValueStatus;
 use crate::app::{tree, value};
-use crate::etcd::types::{EventKind, WatchEvent};
+use crate::etcd::types::{ChildPage, EventKind, WatchEvent};
 
 /// Starts (or restarts) the watch on `prefix`; the log starts afresh.
 pub fn start_watch(
@@ -198,29 +198,25 @@ pub fn watch_prefix(state: &mut State, prefix: Vec<u8>, cmds: &mut Vec<Cmd>) {
     ));
 }
 
-/// Directories to open again after a re-list: `dir`'s children whose path
-/// was open before.
-pub fn reopen_children(state: &mut State, dir: u32) -> Vec<u32> {
-    if state.watch.reopen.is_empty() {
-        return Vec::new();
+/// The root's listing came: the first one starts the watch from its
+/// revision, so the tree and the event log agree from then on (the router
+/// calls this before the tree takes the page).
+pub fn on_root_listed(state: &mut State, result: &Result<ChildPage, String>, cmds: &mut Vec<Cmd>) {
+    if state.watch.started {
+        return;
     }
-    let children = state
-        .tree
-        .dir(dir)
-        .map(|d| d.children.clone())
-        .unwrap_or_default();
-    children
-        .into_iter()
-        .filter(|&c| {
-            let n = state.tree.node(c);
-            n.is_dir()
-                && state.watch.reopen.contains(n.full.as_ref())
-                && matches!(
-                    n.dir.as_deref().map(|d| &d.listing),
-                    Some(Listing::NotLoaded)
-                )
-        })
-        .collect()
+    match result {
+        Err(e) if e.contains("permission denied") => {
+            // A watch on what the user may not read is refused too.
+            state.watch.started = true;
+            state.watch.refused = Some(e.clone());
+        }
+        _ => {
+            let start = result.as_ref().ok().map(|p| p.revision + 1);
+            let prefix = state.watch.prefix.clone();
+            start_watch(state, prefix, start, cmds);
+        }
+    }
 }
 
 /// The loop is about to draw: apply the events gathered since the last
