@@ -44,7 +44,7 @@ pub fn open(
     cmds: &mut Vec<Cmd>,
 ) {
     let prefix = prefix
-        .or_else(|| tree::update::selected_dir(state))
+        .or_else(|| state.selected_row().map(|_| state.tree_dir_full().to_vec()))
         .unwrap_or_else(|| state.tree.node(tree::ROOT).full.to_vec());
     let id = state.next_request_id();
     state.history = None;

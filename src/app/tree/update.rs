@@ -141,14 +141,6 @@ pub fn expand(state: &mut State, dir: u32, cmds: &mut Vec<Cmd>) {
     }
 }
 
-/// The selected directory: the row's own, or a key's directory (`None`:
-/// no row).
-pub fn selected_dir(state: &State) -> Option<Vec<u8>> {
-    let dir = state.tree_selection().dir(state)?;
-    state.selected_row()?;
-    Some(state.tree.node(dir).full.to_vec())
-}
-
 /// Fetches the value when the selection landed on a key row.
 pub fn on_selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
     let key = match state.selection() {

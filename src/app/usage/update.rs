@@ -28,7 +28,7 @@ pub fn start(state: &mut State, cmds: &mut Vec<Cmd>) {
     }
     let dir = match node {
         Some(id) => tree.node(id).full.to_vec(),
-        None => crate::app::find::update::search_dir(state),
+        None => state.tree_dir_full().to_vec(),
     };
     // What the listing already knows: the children, and their key counts.
     let known: Vec<(Vec<u8>, Option<u64>)> = node

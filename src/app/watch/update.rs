@@ -179,7 +179,7 @@ pub fn toggle_pause(state: &mut State) {
 
 /// `w`: watch the selected directory (or the key's directory).
 pub fn watch_selected(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if let Some(prefix) = tree::update::selected_dir(state) {
+    if let Some(prefix) = state.selected_row().map(|_| state.tree_dir_full().to_vec()) {
         watch_prefix(state, prefix, cmds);
     }
 }
