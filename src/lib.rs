@@ -19,6 +19,7 @@ pub mod logging;
 pub mod record;
 pub mod runtime;
 pub mod search;
+pub mod settings;
 pub mod tasks;
 pub mod terminal;
 pub mod transfer;
