@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::etcd::ConnSettings;
+use crate::settings::{ContextBook, Flags, Settings, DEFAULT_DELIMITER, DEFAULT_ENDPOINT};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -111,11 +112,13 @@ pub struct Options {
     pub theme: crate::ui::theme::Theme,
     /// The contexts of config.toml, for `:ctx` (none without the file).
     #[arg(skip)]
-    pub contexts: Option<std::sync::Arc<crate::config::ContextBook>>,
-    /// The context in use at start (`--context` or the file's default) and
-    /// its colour.
+    pub contexts: Option<std::sync::Arc<ContextBook>>,
+    /// What the session starts with: the flags below (those given) over
+    /// the context (`--context` or the file's default) over the defaults,
+    /// by `settings::resolve` (`main` sets it). Everything after start-up
+    /// reads these, not the connection flags themselves.
     #[arg(skip)]
-    pub context_color: Option<ratatui::style::Color>,
+    pub settings: Settings,
     /// What reading config.toml warned about (a password readable by
     /// others): also shown in the status bar for the whole session.
     #[arg(skip)]
@@ -125,7 +128,7 @@ pub struct Options {
         long,
         env = "ETCDCTL_ENDPOINTS",
         value_delimiter = ',',
-        default_value = "127.0.0.1:2379",
+        default_value = DEFAULT_ENDPOINT,
         global = true
     )]
     pub endpoints: Vec<String>,
@@ -170,7 +173,7 @@ pub struct Options {
     #[arg(long, default_value = "", global = true)]
     pub prefix: String,
     /// Splits keys into directories.
-    #[arg(long, default_value = "/", value_parser = non_empty, global = true)]
+    #[arg(long, default_value = DEFAULT_DELIMITER, value_parser = non_empty, global = true)]
     pub delimiter: String,
     /// Refuse every write.
     #[arg(long, global = true)]
@@ -214,31 +217,6 @@ pub struct Options {
     pub bench_events: Option<u64>,
 }
 
-/// `name` or `name:password` (etcdctl's `--user`).
-pub fn split_user(user: &str) -> (String, Option<String>) {
-    match user.split_once(':') {
-        Some((n, p)) => (n.to_string(), Some(p.to_string())),
-        None => (user.to_string(), None),
-    }
-}
-
-/// The user and password to authenticate with: `user` may carry its
-/// password (`name:password`), else `password`, else what `missing` gives
-/// for the name (a prompt, or a refusal).
-pub fn credentials(
-    user: Option<&str>,
-    password: Option<String>,
-    missing: impl FnOnce(&str) -> Result<String, String>,
-) -> Result<Option<(String, String)>, String> {
-    let Some(user) = user else { return Ok(None) };
-    let (name, inline) = split_user(user);
-    let password = match inline.or(password) {
-        Some(p) => p,
-        None => missing(&name)?,
-    };
-    Ok(Some((name, password)))
-}
-
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (use e.g. 2s or 500ms)"))
 }
@@ -259,12 +237,43 @@ fn non_empty(s: &str) -> Result<String, String> {
 }
 
 impl Options {
-    /// What the UI loop needs from the flags.
+    /// The connection flags given on the command line or in their
+    /// `ETCDCTL_*` variables (`None` where clap used its default): the top
+    /// layer of `settings::resolve`.
+    pub fn given(&self, matches: &clap::ArgMatches) -> Flags {
+        let given = |id: &str| {
+            matches!(
+                matches.value_source(id),
+                Some(
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
+            )
+        };
+        let when = |id: &str| given(id).then_some(());
+        Flags {
+            endpoints: when("endpoints").map(|()| self.endpoints.clone()),
+            user: self.user.clone(),
+            password: self.password.clone(),
+            cacert: self.cacert.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            insecure_skip_tls_verify: when("insecure_skip_tls_verify")
+                .map(|()| self.insecure_skip_tls_verify),
+            tls_server_name: self.tls_server_name.clone(),
+            ssh: self.ssh.clone(),
+            ssh_config: self.ssh_config.clone(),
+            dial_timeout: when("dial_timeout").map(|()| self.dial_timeout),
+            command_timeout: when("command_timeout").map(|()| self.command_timeout),
+            prefix: when("prefix").map(|()| self.prefix.clone()),
+            delimiter: when("delimiter").map(|()| self.delimiter.clone()),
+            read_only: self.read_only,
+        }
+    }
+
+    /// What the UI loop needs from the flags and the settings.
     pub fn run_options(&self, started: std::time::Instant) -> crate::runtime::RunOptions {
         crate::runtime::RunOptions {
-            prefix: self.prefix.clone().into_bytes(),
-            delimiter: self.delimiter.clone().into_bytes(),
-            read_only: self.read_only,
+            settings: self.settings.clone(),
             max_request_bytes: self.max_request_bytes,
             note: None,
             watch: self.watch.clone().map(String::into_bytes),
@@ -283,38 +292,18 @@ impl Options {
             theme: self.theme,
             warnings: self.warnings.clone(),
             contexts: self.contexts.clone(),
-            context: self
-                .context
-                .clone()
-                .map(|name| crate::app::contexts::Current {
-                    name,
-                    color: self.context_color,
-                }),
         }
     }
 
-    /// Connection settings; asks for the password (without echo) when a user
-    /// is given without one.
+    /// The settings' connection; asks for the password (without echo) when
+    /// a user is given without one.
     pub fn conn_settings(&self) -> Result<ConnSettings, String> {
-        let user = credentials(self.user.as_deref(), self.password.clone(), |name| {
+        self.settings.connection(|name| {
             crate::terminal::prompt_password(&format!("Password for {name}: ")).map_err(|e| {
                 format!(
                     "cannot ask for the password of {name} ({e}: no terminal to ask on): set ETCDCTL_PASSWORD, or give --password"
                 )
             })
-        })?;
-        Ok(ConnSettings {
-            endpoints: self.endpoints.clone(),
-            user,
-            cacert: self.cacert.clone(),
-            cert: self.cert.clone(),
-            key: self.key.clone(),
-            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
-            tls_server_name: self.tls_server_name.clone(),
-            ssh: self.ssh.clone(),
-            ssh_config: self.ssh_config.clone(),
-            dial_timeout: self.dial_timeout,
-            command_timeout: self.command_timeout,
         })
     }
 }
@@ -323,9 +312,18 @@ impl Options {
 mod tests {
     use super::*;
 
+    /// The options and the flags given, as `main` reads them.
+    fn parsed(args: &[&str]) -> (Options, Flags) {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().try_get_matches_from(args).unwrap();
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        let flags = cli.opts.given(&matches);
+        (cli.opts, flags)
+    }
+
     #[test]
     fn flags_parse_like_etcdctl() {
-        let cli = Cli::try_parse_from([
+        let (mut opts, flags) = parsed(&[
             "etcdlens",
             "--endpoints",
             "a:1,b:2",
@@ -335,16 +333,45 @@ mod tests {
             "root:pw",
             "--prefix",
             "/app/",
-        ])
-        .unwrap();
-        assert_eq!(cli.opts.endpoints, ["a:1", "b:2"]);
-        assert_eq!(cli.opts.dial_timeout, Duration::from_millis(500));
+        ]);
         assert_eq!(
-            cli.opts.conn_settings().unwrap().user,
+            flags.endpoints.as_deref(),
+            Some(&["a:1".into(), "b:2".into()][..])
+        );
+        assert_eq!(flags.dial_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(flags.prefix.as_deref(), Some("/app/"));
+        // Left at clap's default: not given (no variable reads these two).
+        assert_eq!((flags.delimiter.as_deref(), flags.read_only), (None, false));
+        opts.settings = crate::settings::resolve(&flags, None, &Default::default()).unwrap();
+        assert_eq!(
+            opts.conn_settings().unwrap().user,
             Some(("root".into(), "pw".into()))
         );
         assert!(Cli::try_parse_from(["etcdlens", "--dial-timeout", "soon"]).is_err());
         assert!(Cli::try_parse_from(["etcdlens", "--delimiter", ""]).is_err());
+    }
+
+    /// What `--help` says the defaults are is what the resolver uses.
+    #[test]
+    fn clap_defaults_are_the_resolvers() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let default = |id: &str| {
+            let arg = cmd.get_arguments().find(|a| a.get_id() == id).unwrap();
+            let values: Vec<_> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect();
+            values.join(",")
+        };
+        let duration = |id: &str| parse_duration(&default(id)).unwrap();
+        let d = crate::settings::Defaults::default();
+        assert_eq!(default("endpoints"), d.endpoints.join(","));
+        assert_eq!(duration("dial_timeout"), d.dial_timeout);
+        assert_eq!(duration("command_timeout"), d.command_timeout);
+        assert_eq!(default("prefix"), d.prefix);
+        assert_eq!(default("delimiter"), d.delimiter);
     }
 
     #[test]

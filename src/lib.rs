@@ -20,6 +20,7 @@ pub mod record;
 pub mod reference;
 pub mod runtime;
 pub mod search;
+pub mod settings;
 pub mod tasks;
 pub mod terminal;
 pub mod transfer;

@@ -4,6 +4,7 @@ use std::time::Instant;
 use etcdlens::cli::{Cli, Command};
 use etcdlens::escape::escape_str;
 use etcdlens::runtime;
+use etcdlens::settings::{self, ContextBook, Defaults};
 use etcdlens::{demo, etcd, Failure};
 
 /// One line on stderr, terminal-safe: messages carry user- and
@@ -127,7 +128,10 @@ fn parse_cli() -> Result<Cli, String> {
         }
     };
     let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?;
+    let flags = cli.opts.given(&matches);
+    let defaults = Defaults::default();
     let Some(path) = etcdlens::config::path() else {
+        cli.opts.settings = settings::resolve(&flags, None, &defaults)?;
         return Ok(cli);
     };
     let file = etcdlens::config::load(&path)?;
@@ -140,27 +144,14 @@ fn parse_cli() -> Result<Cli, String> {
     cli.opts.keymap = file.keymap(&path)?;
     cli.opts.theme = file.theme.unwrap_or_default();
     let name = cli.opts.context.clone().or(file.default_context.clone());
-    // What a switch (`:ctx`) keeps: the flag's read-only, the start's timeouts.
-    let book = etcdlens::config::ContextBook {
-        path: path.clone(),
-        file: Default::default(),
-        read_only: cli.opts.read_only,
-        dial_timeout: cli.opts.dial_timeout,
-        command_timeout: cli.opts.command_timeout,
-    };
-    let explicit = |id: &str| {
-        matches!(
-            matches.value_source(id),
-            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
-        )
-    };
     let name = match name {
         // A default_context naming no context does not stand in the way
         // of endpoints given explicitly (nor of listing the contexts).
         Some(n)
             if cli.opts.context.is_none()
                 && !file.contexts.contains_key(&n)
-                && (explicit("endpoints") || matches!(cli.command, Some(Command::Contexts))) =>
+                && (flags.endpoints.is_some()
+                    || matches!(cli.command, Some(Command::Contexts))) =>
         {
             let w = format!(
                 "default_context {n:?} in {} names no context: ignored (the endpoints given are used)",
@@ -172,31 +163,31 @@ fn parse_cli() -> Result<Cli, String> {
         }
         n => n,
     };
-    if let Some(name) = &name {
-        let ctx = file.contexts.get(name).ok_or_else(|| {
-            let what = if cli.opts.context.is_some() {
-                "no context"
-            } else {
-                "default_context names no context"
-            };
-            format!(
-                "{what} {name:?} in {} (etcdlens contexts lists them; --endpoints connects without one)",
-                path.display()
-            )
-        })?;
-        etcdlens::config::apply(&mut cli.opts, ctx, &explicit)
-            .map_err(|e| format!("context {name:?} in {}: {e}", path.display()))?;
-        cli.opts.context_color = ctx
-            .color
-            .as_deref()
-            .and_then(|c| etcdlens::config::parse_color(c).ok());
-        cli.opts.context = Some(name.clone());
-    }
+    let context = match &name {
+        Some(name) => {
+            let ctx = file.contexts.get(name).ok_or_else(|| {
+                let what = if cli.opts.context.is_some() {
+                    "no context"
+                } else {
+                    "default_context names no context"
+                };
+                format!(
+                    "{what} {name:?} in {} (etcdlens contexts lists them; --endpoints connects without one)",
+                    path.display()
+                )
+            })?;
+            Some((name.as_str(), ctx))
+        }
+        None => None,
+    };
+    cli.opts.settings = settings::resolve(&flags, context, &defaults).map_err(|e| match &name {
+        Some(name) => format!("context {name:?} in {}: {e}", path.display()),
+        None => e,
+    })?;
     if !file.contexts.is_empty() {
-        cli.opts.contexts = Some(std::sync::Arc::new(etcdlens::config::ContextBook {
-            file,
-            ..book
-        }));
+        // What a switch (`:ctx`) keeps: the flag's read-only, the start's timeouts.
+        let book = ContextBook::new(path, file, &flags, &defaults);
+        cli.opts.contexts = Some(std::sync::Arc::new(book));
     }
     Ok(cli)
 }

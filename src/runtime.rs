@@ -16,17 +16,17 @@ use crate::app::contexts::Switched;
 use crate::app::tree::{Listing, ROOT};
 use crate::app::{update, Cmd, Msg, State};
 use crate::bench_probe::Probe;
-use crate::config::ContextBook;
 use crate::etcd::Connection;
+use crate::settings::{ContextBook, Settings};
 use crate::tasks;
 use crate::terminal::Session;
 
 const FRAME: Duration = Duration::from_millis(16);
 
 pub struct RunOptions {
-    pub prefix: Vec<u8>,
-    pub delimiter: Vec<u8>,
-    pub read_only: bool,
+    /// The start's settings (`settings::resolve`): context, colour,
+    /// prefix, delimiter, read-only.
+    pub settings: Settings,
     /// The server's request limit (`--max-request-bytes`).
     pub max_request_bytes: usize,
     /// A first status-bar message (e.g. the demo's ports).
@@ -51,8 +51,6 @@ pub struct RunOptions {
     pub warnings: Vec<String>,
     /// The contexts `:ctx` switches between (none without config.toml).
     pub contexts: Option<Arc<ContextBook>>,
-    /// The context in use at start.
-    pub context: Option<crate::app::contexts::Current>,
 }
 
 /// One connection's worker and the channels to it: replaced whole when the
@@ -100,11 +98,11 @@ fn connect_context(
     done: mpsc::Sender<Connected>,
 ) -> Result<tokio::task::JoinHandle<()>, String> {
     let book = book.ok_or("no config file with contexts")?;
-    let r = book.resolve(&name, std::env::var("ETCDCTL_PASSWORD").ok())?;
+    let (s, settings) = book.connection(&name, std::env::var("ETCDCTL_PASSWORD").ok())?;
     // The list shows the endpoints: the line says only why.
-    let label = format!("cannot connect to {}: ", r.settings.endpoints.join(","));
+    let label = format!("cannot connect to {}: ", settings.endpoints.join(","));
     Ok(tokio::spawn(async move {
-        let connected = crate::etcd::connect(&r.settings)
+        let connected = crate::etcd::connect(&settings)
             .await
             .map_err(|e| e.strip_prefix(&label).map_or(e.clone(), str::to_string));
         let result = connected.map(|conn| {
@@ -112,10 +110,10 @@ fn connect_context(
                 name,
                 endpoints: conn.label(),
                 revision: conn.revision,
-                prefix: r.prefix,
-                delimiter: r.delimiter,
-                read_only: r.read_only,
-                color: r.color,
+                prefix: s.prefix.into_bytes(),
+                delimiter: s.delimiter.into_bytes(),
+                read_only: s.read_only,
+                color: s.color,
                 tls_not_verified: conn.settings.insecure_skip_tls_verify,
             };
             (conn, switched)
@@ -132,11 +130,12 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let (endpoints, revision) = (conn.label(), conn.revision);
     let tls_not_verified = conn.settings.insecure_skip_tls_verify;
     // The link holds the only handle on the connection: a switch closes it.
+    let start = &opts.settings;
     let mut link = Link::start(
         conn,
-        opts.delimiter.clone(),
+        start.delimiter.clone().into_bytes(),
         opts.record.clone(),
-        contexts(opts.context.as_ref().map(|c| c.name.clone())),
+        contexts(start.context.clone()),
     );
     // Signals outlive any one connection: their own channel.
     let (signal_tx, mut signal_rx) = mpsc::channel::<Msg>(16);
@@ -145,9 +144,14 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut connecting: Option<tokio::task::JoinHandle<()>> = None;
 
     let now = Instant::now();
-    let mut state = State::new(&opts.prefix, &opts.delimiter, endpoints, now);
+    let mut state = State::new(
+        start.prefix.as_bytes(),
+        start.delimiter.as_bytes(),
+        endpoints,
+        now,
+    );
     state.revision = revision;
-    state.read_only = opts.read_only;
+    state.read_only = start.read_only;
     state.tls_not_verified = tls_not_verified;
     state.keymap = opts.keymap.clone();
     state.theme = opts
@@ -159,7 +163,13 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         .as_ref()
         .map(|b| b.entries())
         .unwrap_or_default();
-    state.context = opts.context.clone();
+    state.context = start
+        .context
+        .clone()
+        .map(|name| crate::app::contexts::Current {
+            name,
+            color: start.color,
+        });
     state.warnings = opts.warnings.clone();
     if let Some(prefix) = &opts.watch {
         state.watch.prefix = prefix.clone();
@@ -170,8 +180,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         state.info(note.clone());
     }
     // An import, copy or move a former run left unfinished (kill -9).
-    let context = opts.context.as_ref().map(|c| c.name.clone());
-    let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
+    let journal =
+        crate::journal::Journal::open_default().map(|j| j.in_context(start.context.clone()));
     if let Some(left) = journal.and_then(|j| j.interrupted()) {
         state.notice(left.line());
     }

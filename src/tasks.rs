@@ -15,7 +15,6 @@ use tokio::task::{AbortHandle, JoinSet};
 use crate::app::msg::{PrefixDeleted, WriteOp};
 use crate::app::tree::{LoadRequest, NodeId};
 use crate::app::{Cmd, LoadedValue, Msg};
-use crate::config::ContextBook;
 use crate::etcd::connect::{Connection, MAX_RESPONSE_BYTES};
 use crate::etcd::types::WriteOutcome;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
@@ -25,6 +24,7 @@ use crate::etcd::{
 };
 use crate::journal::{Entry, Journal};
 use crate::record::Recorder;
+use crate::settings::ContextBook;
 use crate::value_doc::Document;
 
 /// A prefix delete journals the previous values only up to this many keys.
@@ -100,8 +100,8 @@ impl OtherClusters {
             return Ok(known.clone());
         }
         let book = self.book.as_ref().ok_or("no config file with contexts")?;
-        let r = book.resolve(name, std::env::var("ETCDCTL_PASSWORD").ok())?;
-        let conn = crate::etcd::connect(&r.settings)
+        let (r, settings) = book.connection(name, std::env::var("ETCDCTL_PASSWORD").ok())?;
+        let conn = crate::etcd::connect(&settings)
             .await
             .map_err(|e| format!("ctx {}: {e}", crate::escape::escape_str(name)))?;
         conns.insert(name.to_string(), (conn.client.clone(), r.read_only));

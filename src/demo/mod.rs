@@ -55,8 +55,11 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
     let endpoints = cluster.endpoints();
     let settings = ConnSettings {
         endpoints: endpoints.clone(),
-        dial_timeout: opts.dial_timeout.max(std::time::Duration::from_secs(5)),
-        command_timeout: opts.command_timeout,
+        dial_timeout: opts
+            .settings
+            .dial_timeout
+            .max(std::time::Duration::from_secs(5)),
+        command_timeout: opts.settings.command_timeout,
         ..ConnSettings::default()
     };
     let result = async {

@@ -101,17 +101,17 @@ pub async fn transfer(
                 Failure::Usage("--to-context needs contexts in etcdlens/config.toml".into())
             })?;
             Some(
-                book.resolve(name, std::env::var("ETCDCTL_PASSWORD").ok())
+                book.connection(name, std::env::var("ETCDCTL_PASSWORD").ok())
                     .map_err(Failure::Usage)?,
             )
         }
         None => None,
     };
     let refused = match (&target, &transfer.to_context) {
-        (Some(t), Some(name)) if t.read_only => {
+        (Some((t, _)), Some(name)) if t.read_only => {
             Some(format!("ctx {} is read-only", escape_str(name)))
         }
-        (None, _) if opts.read_only => Some("--read-only".to_string()),
+        (None, _) if opts.settings.read_only => Some("--read-only".to_string()),
         _ => None,
     };
     if let (Some(why), false) = (refused, dry_run) {
@@ -120,7 +120,10 @@ pub async fn transfer(
         )));
     }
     // Writes to the target context's cluster are journaled for it.
-    let context = transfer.to_context.clone().or(opts.context.clone());
+    let context = transfer
+        .to_context
+        .clone()
+        .or(opts.settings.context.clone());
     let journal = crate::journal::Journal::open_default().map(|j| j.in_context(context));
     // An import, copy or move a former run left unfinished (kill -9).
     if let Some(left) = journal.as_ref().and_then(|j| j.interrupted()) {
@@ -140,8 +143,8 @@ pub async fn transfer(
     }
     let client = connect(opts).await?;
     let target_client = match &target {
-        Some(t) => {
-            crate::etcd::connect(&t.settings)
+        Some((_, settings)) => {
+            crate::etcd::connect(settings)
                 .await
                 .map_err(Failure::Usage)?
                 .client
@@ -151,7 +154,7 @@ pub async fn transfer(
     let mut progress = Progress::new();
     let options = super::PlanOptions {
         max_request_bytes: opts.max_request_bytes,
-        delimiter: opts.delimiter.as_bytes().to_vec(),
+        delimiter: opts.settings.delimiter.as_bytes().to_vec(),
     };
     let plan = super::plan_between(&client, &target_client, &transfer, &options, |n| {
         progress.show(&format!("planning: {n} keys read"))

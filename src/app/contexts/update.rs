@@ -133,21 +133,11 @@ pub fn on_switched(
             ));
         }
     };
-    let now = state.now;
-    let mut next = State::new(&s.prefix, &s.delimiter, s.endpoints.clone(), now);
-    next.continue_ids(state);
-    next.size = state.size;
+    let mut next = State::new(&s.prefix, &s.delimiter, s.endpoints.clone(), state.now);
+    carry(state, &mut next);
     next.revision = s.revision;
     next.read_only = s.read_only;
     next.tls_not_verified = s.tls_not_verified;
-    next.keymap = std::mem::take(&mut state.keymap);
-    next.theme = state.theme;
-    next.command_history = std::mem::take(&mut state.command_history);
-    next.file_warnings = std::mem::take(&mut state.file_warnings);
-    next.warnings = std::mem::take(&mut state.warnings);
-    next.max_request_bytes = state.max_request_bytes;
-    next.contexts = std::mem::take(&mut state.contexts);
-    next.events = EventLog::new(s.prefix.clone(), state.events.capacity(), now);
     next.info(format!(
         "switched to ctx {} ({}){}",
         escape_str(&s.name),
@@ -160,4 +150,23 @@ pub fn on_switched(
     });
     *state = next;
     cmds.extend(tree::update::start(state));
+}
+
+/// What the session keeps across a switch, taken from the state it leaves
+/// into the fresh one: the size, keys, theme, command history, file
+/// warnings, status-bar warnings, request limit, the context list and the
+/// event log's capacity; request ids, listing generations and the watch
+/// epoch continue after the old state's. Everything else is the new
+/// context's.
+pub fn carry(old: &mut State, next: &mut State) {
+    next.continue_ids(old);
+    next.size = old.size;
+    next.keymap = std::mem::take(&mut old.keymap);
+    next.theme = old.theme;
+    next.command_history = std::mem::take(&mut old.command_history);
+    next.file_warnings = std::mem::take(&mut old.file_warnings);
+    next.warnings = std::mem::take(&mut old.warnings);
+    next.max_request_bytes = old.max_request_bytes;
+    next.contexts = std::mem::take(&mut old.contexts);
+    next.events = EventLog::new(next.watch.prefix.clone(), old.events.capacity(), next.now);
 }
