@@ -98,6 +98,15 @@ fn main() -> ExitCode {
     });
     // Do not wait for lingering etcd tasks (keep-alives, streams).
     rt.shutdown_background();
+    // A subcommand's own peak memory, for the tests (the TUI writes its
+    // whole report itself). The kernel's figure for a child also counts
+    // the spawning process's memory; this one is this program's only.
+    if let (Some(path), Some(_)) = (&cli.opts.bench_report, &cli.command) {
+        let peak = etcdlens::bench_probe::rss_kb("VmHWM:").unwrap_or(0);
+        if let Err(e) = std::fs::write(path, format!("peak_rss_kb={peak}\n")) {
+            say(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
