@@ -793,7 +793,7 @@ async fn fetch_and_format(
 fn finish_write(
     op: WriteOp,
     key: Vec<u8>,
-    result: Result<WriteOutcome, etcd_client::Error>,
+    result: Result<WriteOutcome, crate::etcd::Error>,
     prev: Option<Vec<u8>>,
     lease: i64,
     journal: Option<Journal>,

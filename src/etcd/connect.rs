@@ -191,7 +191,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
                 && answers
                     .iter()
                     .filter_map(|a| a.as_ref().err())
-                    .any(super::leaderless);
+                    .any(|e| super::Error::from(e).leaderless());
             if !electing || tokio::time::Instant::now() + Duration::from_millis(200) > deadline {
                 break (ends, answers);
             }
@@ -204,7 +204,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
             let reached = answers
                 .iter()
                 .filter_map(|a| a.as_ref().err())
-                .find(|e| !super::never_sent(e));
+                .find(|e| !super::Error::from(*e).never_sent());
             let first = answers.iter().find_map(|a| a.as_ref().err());
             return Err(match reached.or(first) {
                 Some(e) => explain(e, wants_client_cert),
@@ -213,7 +213,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         };
         for (e, a) in endpoints.iter().zip(&answers) {
             if let Err(err) = a {
-                tracing::warn!(endpoint = %e, error = %super::describe_error(err), "endpoint left out at start-up");
+                tracing::warn!(endpoint = %e, error = %super::Error::from(err), "endpoint left out at start-up");
             }
         }
         let serving: Vec<bool> = answers.iter().map(Result::is_ok).collect();
@@ -541,7 +541,7 @@ impl ServerCertVerifier for AnyServerCert {
 /// One line for a failed connection check.
 fn explain(e: &etcd_client::Error, client_cert: bool) -> String {
     tracing::debug!(error = ?e, "connection check failed");
-    let text = super::describe_error(e);
+    let text = super::Error::from(e).to_string();
     // With TLS 1.3 the server checks the client certificate (and that the
     // key signs for it) after the handshake: a rejection only shows as a
     // closed connection.
