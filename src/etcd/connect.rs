@@ -94,6 +94,15 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A key-value client of the connection for one request or scan
+    /// (cheap: it shares the connection's channel), accepting answers up
+    /// to [`MAX_RESPONSE_BYTES`].
+    pub fn kv(&self) -> etcd_client::KvClient {
+        self.client
+            .kv_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
     /// Where it is connected, as the status bar says it: the endpoints,
     /// and the jump host they are reached through.
     pub fn label(&self) -> String {
@@ -103,6 +112,19 @@ impl Connection {
             None => endpoints,
         }
     }
+}
+
+/// Whether the member at `endpoint` answers a read on its own (within
+/// about a second and a half): the demo cluster waits for its members so.
+pub async fn member_answers(endpoint: &str) -> bool {
+    let opts = ConnectOptions::new()
+        .with_connect_timeout(Duration::from_millis(500))
+        .with_timeout(Duration::from_millis(1000));
+    let Ok(mut client) = Client::connect([endpoint], Some(opts)).await else {
+        return false;
+    };
+    // A member answers reads only once the cluster has a leader.
+    client.get("health-probe", None).await.is_ok()
 }
 
 /// Largest response accepted (tonic's default of 4 MiB is too small for a

@@ -16,6 +16,7 @@ pub mod lock;
 pub mod resources;
 pub mod revision;
 pub mod scan;
+pub mod seed;
 pub mod segments;
 pub mod session;
 pub mod ssh;

@@ -4,6 +4,9 @@
 
 use super::lister::prefix_end;
 
+/// Keys read per page of the resources view (keys only).
+pub const PAGE_KEYS: i64 = 500;
+
 /// Up to `limit` keys under `prefix` after `after` (from the start when
 /// `None`), in order, and whether more follow. Keys only. (etcd walks the
 /// rest of the range to count it, whatever the limit.)
