@@ -14,13 +14,12 @@
 use std::time::Instant;
 
 use clap::Parser;
-use etcd_client::Client;
 use tokio::sync::mpsc;
 
 use etcdlens::app::find::{FindBatch, Query};
-use etcdlens::etcd::connect::MAX_RESPONSE_BYTES;
+
 use etcdlens::etcd::scan::ScanStats;
-use etcdlens::etcd::Reports;
+use etcdlens::etcd::{Connection, Reports};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -51,20 +50,22 @@ fn rss_kb() -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let client = Client::connect(&args.endpoints, None).await?;
+    let settings = etcdlens::etcd::ConnSettings {
+        endpoints: args.endpoints.clone(),
+        dial_timeout: std::time::Duration::from_secs(5),
+        ..Default::default()
+    };
+    let conn = etcdlens::etcd::connect(&settings).await?;
     if args.du {
-        return du(client, &args.prefix).await;
+        return du(conn, &args.prefix).await;
     }
     let query = Query::parse(&args.query)?;
-    let kv = client
-        .kv_client()
-        .max_decoding_message_size(MAX_RESPONSE_BYTES);
     let rss0 = rss_kb();
     let t0 = Instant::now();
     let (tx, mut rx) = mpsc::channel::<FindBatch>(1024);
     let reports = Reports::new(tx, |b| b);
     let scan = tokio::spawn(etcdlens::search::find(
-        kv,
+        conn,
         args.prefix.clone().into_bytes(),
         query,
         reports,
@@ -86,13 +87,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn du(client: Client, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn du(conn: Connection, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
     use etcdlens::app::usage::UsageBatch;
     let rss0 = rss_kb();
     let t0 = Instant::now();
     let (tx, mut rx) = mpsc::channel::<UsageBatch>(1024);
     let scan = tokio::spawn(etcdlens::search::usage(
-        client,
+        conn,
         prefix.as_bytes().to_vec(),
         b"/".to_vec(),
         Reports::new(tx, |b| b),

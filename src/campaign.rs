@@ -10,12 +10,13 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::cli::Options;
 use crate::etcd::election::{self, CampaignEnd};
+use crate::etcd::Connection;
 use crate::Failure;
 
 pub async fn run(opts: &Options, name: &str, proposal: &str, ttl: i64) -> Result<(), Failure> {
-    let mut client = connect_unbounded(opts).await?;
+    let mut client = connect_unbounded(opts).await?.client;
     let stop = until_signal();
-    let on_elected = |_: &etcd_client::LeaderKey| {
+    let on_elected = || {
         println!("leader: {}", crate::escape::escape_str(proposal));
         let _ = std::io::stdout().flush();
     };
@@ -39,13 +40,12 @@ pub async fn run(opts: &Options, name: &str, proposal: &str, ttl: i64) -> Result
 
 /// A client for a command that waits (to be elected, for a lock): no
 /// per-request timeout.
-pub(crate) async fn connect_unbounded(opts: &Options) -> Result<etcd_client::Client, Failure> {
+pub(crate) async fn connect_unbounded(opts: &Options) -> Result<Connection, Failure> {
     let mut settings = opts.conn_settings().map_err(Failure::Usage)?;
     settings.command_timeout = Duration::ZERO;
-    let conn = crate::etcd::connect(&settings)
+    crate::etcd::connect(&settings)
         .await
-        .map_err(Failure::Usage)?;
-    Ok(conn.client.clone())
+        .map_err(Failure::Usage)
 }
 
 /// Returns on SIGTERM, SIGINT (Ctrl-C) or SIGHUP.

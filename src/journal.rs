@@ -20,6 +20,9 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 pub const MAX_ENTRIES: usize = 1000;
+/// At most this many deleted values are journaled at once: a prefix
+/// delete of more keys is not read back (nor undoable).
+pub const PREFIX_DELETE_KEYS: i64 = 10_000;
 pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Values larger than this are not journaled (the entry says so).
 pub const MAX_VALUE: usize = 1024 * 1024;

@@ -10,7 +10,7 @@ use crate::Failure;
 
 pub async fn run(opts: &Options, name: &str, ttl: i64) -> Result<(), Failure> {
     // Waiting for the lock can take any time: no per-request timeout.
-    let mut client = crate::campaign::connect_unbounded(opts).await?;
+    let mut client = crate::campaign::connect_unbounded(opts).await?.client;
     let stop = crate::campaign::until_signal();
     let on_locked = |_: &[u8]| {
         println!("locked");

@@ -198,6 +198,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let mut quitting = false;
     // Read once, not every frame.
     let test_panic = std::env::var_os("ETCDLENS_TEST_PANIC").is_some();
     let mut last_draw = Instant::now() - FRAME;
@@ -209,7 +210,9 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     let result: Result<()> = loop {
         for cmd in std::mem::take(&mut pending) {
             match cmd {
-                Cmd::Quit => {}
+                // `update` set `state.quit` too (checked below, after the
+                // commands that came with it).
+                Cmd::Quit => quitting = true,
                 // The terminal is ours: these run here, not in the worker.
                 Cmd::ExternalEdit { text } => {
                     drop(events);
@@ -239,7 +242,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
                 }
             }
         }
-        if state.quit {
+        if quitting || state.quit {
             break Ok(());
         }
         let frame_due = tokio::time::Instant::from_std(last_draw + FRAME);

@@ -6,12 +6,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use etcd_client::KvClient;
-
 use crate::app::find::{FindBatch, Hit, Query};
 use crate::app::usage::UsageBatch;
 use crate::etcd::scan::{ScanStats, Scanner};
-use crate::etcd::{describe_error, Reports};
+use crate::etcd::{describe_error, Connection, Reports};
 
 /// Reports at most this often while nothing matches (progress only).
 const QUIET: Duration = Duration::from_millis(50);
@@ -20,12 +18,12 @@ const QUIET: Duration = Duration::from_millis(50);
 /// matches (and at least every [`QUIET`] otherwise), then a last one with
 /// `done`. Returns the scan's counters.
 pub async fn find<M: Send>(
-    kv: KvClient,
+    conn: Connection,
     prefix: Vec<u8>,
     query: Query,
     reports: Reports<FindBatch, M>,
 ) -> ScanStats {
-    let mut scanner = Scanner::new(kv, &prefix, query.values);
+    let mut scanner = Scanner::new(conn.kv(), &prefix, query.values);
     let mut last = Instant::now();
     while let Some(page) = scanner.next().await {
         let page = match page {
@@ -59,6 +57,20 @@ pub async fn find<M: Send>(
     scanner.stats()
 }
 
+/// [`find`] for a query as typed (`update` parsed it before sending it:
+/// one that does not parse finds nothing).
+pub async fn find_typed<M: Send>(
+    conn: Connection,
+    prefix: Vec<u8>,
+    query: String,
+    reports: Reports<FindBatch, M>,
+) -> ScanStats {
+    match Query::parse(&query) {
+        Ok(query) => find(conn, prefix, query, reports).await,
+        Err(_) => ScanStats::default(),
+    }
+}
+
 fn batch(stats: ScanStats, hits: Vec<Hit>, done: Option<Result<(), String>>) -> FindBatch {
     FindBatch {
         hits,
@@ -74,12 +86,12 @@ fn batch(stats: ScanStats, hits: Vec<Hit>, done: Option<Result<(), String>>) -> 
 /// then a [`UsageBatch`] per page (its children's counts to add), then a
 /// last one with `done`. Returns the scan's counters.
 pub async fn usage<M: Send>(
-    mut client: etcd_client::Client,
+    conn: Connection,
     prefix: Vec<u8>,
     delimiter: Vec<u8>,
     reports: Reports<UsageBatch, M>,
 ) -> ScanStats {
-    let db = crate::etcd::usage::db_status(&mut client).await;
+    let db = crate::etcd::usage::db_status(&mut conn.client.clone()).await;
     let first = UsageBatch {
         db: Some(db),
         ..UsageBatch::default()
@@ -87,10 +99,7 @@ pub async fn usage<M: Send>(
     if !reports.send(first).await {
         return ScanStats::default();
     }
-    let kv = client
-        .kv_client()
-        .max_decoding_message_size(crate::etcd::connect::MAX_RESPONSE_BYTES);
-    let mut scanner = Scanner::new(kv, &prefix, true);
+    let mut scanner = Scanner::new(conn.kv(), &prefix, true);
     let mut adds: HashMap<Vec<u8>, (u64, u64)> = HashMap::new();
     let mut last = Instant::now();
     while let Some(page) = scanner.next().await {

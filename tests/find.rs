@@ -133,11 +133,11 @@ async fn scan_is_pinned_to_its_first_revision() {
 
 /// Every key of a find, as the UI would receive them.
 async fn find(etcd: &Etcd, prefix: &[u8], query: &str) -> Vec<Vec<u8>> {
-    let kv = etcd.client().await.kv_client();
+    let conn = etcd.connection().await;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<FindBatch>(64);
     let q = Query::parse(query).expect("query");
     let task = tokio::spawn(etcdlens::search::find(
-        kv,
+        conn,
         prefix.to_vec(),
         q,
         Reports::new(tx, |b| b),

@@ -16,7 +16,7 @@ async fn put_on(client: &mut etcd_client::Client, lease: i64, keys: impl Iterato
     let ops: Vec<etcd_client::TxnOp> = keys
         .map(|k| etcd_client::TxnOp::put(k, "v", Some(PutOptions::new().with_lease(lease))))
         .collect();
-    etcdlens::demo::data::put_batched(client, ops)
+    etcdlens::etcd::seed::put_batched(client, ops)
         .await
         .unwrap();
 }

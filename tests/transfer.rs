@@ -311,7 +311,7 @@ async fn keys_changed_after_the_plan_are_skipped() {
         moving: false,
         to_context: None,
     };
-    let plan = transfer::plan(&conn.client, &copy, |_| {}).await.unwrap();
+    let plan = transfer::plan(&conn, &copy, |_| {}).await.unwrap();
     assert_eq!((plan.created, plan.updated), (299, 1));
     // Someone writes two target keys between the plan and the apply.
     client.put("/t/k007", "changed again", None).await.unwrap();
@@ -321,7 +321,7 @@ async fn keys_changed_after_the_plan_are_skipped() {
         .unwrap();
     // And the source changes too: the plan's revision is what is copied.
     client.put("/s/k100", "later", None).await.unwrap();
-    let summary = transfer::apply(&conn.client, &copy, &plan, Some(&journal), 1 << 20, |_| {})
+    let summary = transfer::apply(&conn, &copy, &plan, Some(&journal), 1 << 20, |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -348,9 +348,9 @@ async fn keys_changed_after_the_plan_are_skipped() {
         moving: true,
         to_context: None,
     };
-    let plan = transfer::plan(&conn.client, &moving, |_| {}).await.unwrap();
+    let plan = transfer::plan(&conn, &moving, |_| {}).await.unwrap();
     client.put("/s/k050", "edited", None).await.unwrap();
-    let summary = transfer::apply(&conn.client, &moving, &plan, None, 1 << 20, |_| {})
+    let summary = transfer::apply(&conn, &moving, &plan, None, 1 << 20, |_| {})
         .await
         .unwrap();
     assert_eq!(summary.skipped, vec![b"/m/k050".to_vec()]);
@@ -785,10 +785,8 @@ async fn a_copy_keeps_its_cap_and_counts_what_committed_after_an_error() {
         }
     };
 
-    let plan = transfer::plan(&conn.client, &copy(b"/c/"), |_| {})
-        .await
-        .unwrap();
-    let summary = transfer::apply(&conn.client, &copy(b"/c/"), &plan, None, 1 << 20, |_| {})
+    let plan = transfer::plan(&conn, &copy(b"/c/"), |_| {}).await.unwrap();
+    let summary = transfer::apply(&conn, &copy(b"/c/"), &plan, None, 1 << 20, |_| {})
         .await
         .unwrap();
     assert_eq!(summary.applied, 10_000);
@@ -801,11 +799,9 @@ async fn a_copy_keeps_its_cap_and_counts_what_committed_after_an_error() {
         client.put(k, vec![b'x'; 1 << 20], None).await.unwrap();
     }
     let total = 10_003u64;
-    let plan = transfer::plan(&conn.client, &copy(b"/d/"), |_| {})
-        .await
-        .unwrap();
+    let plan = transfer::plan(&conn, &copy(b"/d/"), |_| {}).await.unwrap();
     assert_eq!(plan.created, total);
-    let e = transfer::apply(&conn.client, &copy(b"/d/"), &plan, None, 4 << 20, |_| {})
+    let e = transfer::apply(&conn, &copy(b"/d/"), &plan, None, 4 << 20, |_| {})
         .await
         .unwrap_err();
     let written = count(&client, "/d/").await;

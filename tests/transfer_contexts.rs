@@ -68,15 +68,9 @@ async fn a_copy_to_another_cluster_plans_against_it_and_writes_only_there() {
         moving: false,
         to_context: Some("b".into()),
     };
-    let plan = transfer::plan_between(
-        &conn_a.client,
-        &conn_b.client,
-        &copy,
-        &Default::default(),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let plan = transfer::plan_between(&conn_a, &conn_b, &copy, &Default::default(), |_| {})
+        .await
+        .unwrap();
     assert_eq!((plan.created, plan.updated, plan.unchanged), (298, 1, 1));
     // Someone creates a target key between the plan and the apply.
     cb.put("/app/k010", "theirs", None).await.unwrap();
@@ -88,8 +82,8 @@ async fn a_copy_to_another_cluster_plans_against_it_and_writes_only_there() {
     }
     .in_context(Some("b".into()));
     let summary = transfer::apply_between(
-        &conn_a.client,
-        &conn_b.client,
+        &conn_a,
+        &conn_b,
         &copy,
         &plan,
         Some(&journal),
@@ -123,15 +117,9 @@ async fn a_copy_to_another_cluster_plans_against_it_and_writes_only_there() {
         moving: true,
         ..copy
     };
-    let e = transfer::plan_between(
-        &conn_a.client,
-        &conn_b.client,
-        &moving,
-        &Default::default(),
-        |_| {},
-    )
-    .await
-    .unwrap_err();
+    let e = transfer::plan_between(&conn_a, &conn_b, &moving, &Default::default(), |_| {})
+        .await
+        .unwrap_err();
     assert!(
         e.contains("a move to another cluster (ctx b) is refused"),
         "{e}"

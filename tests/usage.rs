@@ -41,7 +41,7 @@ async fn du_figures_match_a_reference_from_the_key_set() {
         .iter()
         .map(|(k, v)| etcd_client::TxnOp::put(k.clone(), v.clone(), None))
         .collect();
-    etcdlens::demo::data::put_batched(&mut client, ops)
+    etcdlens::etcd::seed::put_batched(&mut client, ops)
         .await
         .unwrap();
 
@@ -59,7 +59,7 @@ async fn du_figures_match_a_reference_from_the_key_set() {
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<UsageBatch>(64);
     let task = tokio::spawn(etcdlens::search::usage(
-        client.clone(),
+        etcd.connection().await,
         b"/r/".to_vec(),
         b"/".to_vec(),
         Reports::new(tx, |b| b),

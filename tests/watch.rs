@@ -321,7 +321,7 @@ async fn a_watch_catches_up_over_responses_larger_than_4_mib() {
                 etcd_client::TxnOp::put(format!("/big/k{i:04}"), format!("{round}{value}"), None)
             })
             .collect();
-        etcdlens::demo::data::put_batched(&mut c, ops)
+        etcdlens::etcd::seed::put_batched(&mut c, ops)
             .await
             .unwrap();
     }

@@ -79,10 +79,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             }
         }
         Msg::WatchGap {
-            epoch, from, to, ..
+            epoch,
+            from,
+            to,
+            compacted,
         } => {
             if epoch == state.watch.epoch {
-                watch::update::on_gap(state, from, to, &mut cmds);
+                watch::update::on_gap(state, from, to, compacted, &mut cmds);
                 tree::update::rebuild(state, None);
             }
         }

@@ -5,22 +5,22 @@
 
 use std::time::Duration;
 
-use etcd_client::Client;
-
 use crate::etcd::election::{self, CampaignEnd};
+use crate::etcd::Connection;
 
 pub const ELECTION: &str = "/testelection";
 const TTL: i64 = 5;
 
 /// Campaigns as `proposal` forever (until the task is aborted).
-pub async fn run(mut client: Client, proposal: &'static str) {
+pub async fn run(conn: Connection, proposal: &'static str) {
+    let mut client = conn.client.clone();
     loop {
         let end = election::campaign(
             &mut client,
             ELECTION.as_bytes(),
             proposal.as_bytes(),
             TTL,
-            |_| {},
+            || {},
             std::future::pending(),
         )
         .await;

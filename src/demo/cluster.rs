@@ -358,12 +358,5 @@ impl Drop for LocalCluster {
 }
 
 async fn member_answers(endpoint: &str) -> bool {
-    let opts = etcd_client::ConnectOptions::new()
-        .with_connect_timeout(Duration::from_millis(500))
-        .with_timeout(Duration::from_millis(1000));
-    let Ok(mut client) = etcd_client::Client::connect([endpoint], Some(opts)).await else {
-        return false;
-    };
-    // A member answers reads only once the cluster has a leader.
-    client.get("health-probe", None).await.is_ok()
+    crate::etcd::connect::member_answers(endpoint).await
 }

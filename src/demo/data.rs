@@ -1,15 +1,10 @@
-//! The demo's sample data, described in `assets/demo.json` and written in
-//! transactions of at most 128 operations.
-
-use std::collections::BTreeMap;
+//! The demo's sample data, described in `assets/demo.json` (written by
+//! `etcd::seed::load`, in transactions of at most 128 operations).
 
 use base64::Engine;
-use etcd_client::{Client, PutOptions, Txn, TxnOp};
 use serde::Deserialize;
 
 const DEMO_DATA: &str = include_str!("../../assets/demo.json");
-/// etcd's limit of operations per transaction.
-pub const TXN_OPS: usize = 128;
 
 #[derive(Deserialize)]
 struct DataFile {
@@ -37,11 +32,8 @@ struct Generated {
     template: String,
 }
 
-pub struct Item {
-    pub key: Vec<u8>,
-    pub value: Vec<u8>,
-    pub ttl: Option<i64>,
-}
+/// One sample key (written by `etcd::seed::load`).
+pub use crate::etcd::seed::Item;
 
 /// Every sample key, in file order.
 pub fn items() -> Result<Vec<Item>, String> {
@@ -82,37 +74,4 @@ pub fn items() -> Result<Vec<Item>, String> {
         }
     }
     Ok(out)
-}
-
-/// Writes the items; keys with a TTL share one lease per TTL.
-pub async fn load(client: &mut Client, items: Vec<Item>) -> Result<(), etcd_client::Error> {
-    let mut leases = BTreeMap::new();
-    for ttl in items.iter().filter_map(|i| i.ttl) {
-        if let std::collections::btree_map::Entry::Vacant(v) = leases.entry(ttl) {
-            v.insert(client.lease_grant(ttl, None).await?.id());
-        }
-    }
-    let ops: Vec<TxnOp> = items
-        .into_iter()
-        .map(|item| {
-            let opts = item
-                .ttl
-                .map(|ttl| PutOptions::new().with_lease(leases[&ttl]));
-            TxnOp::put(item.key, item.value, opts)
-        })
-        .collect();
-    put_batched(client, ops).await
-}
-
-/// Runs the operations in transactions of at most `TXN_OPS`.
-pub async fn put_batched(
-    client: &mut Client,
-    mut ops: Vec<TxnOp>,
-) -> Result<(), etcd_client::Error> {
-    while !ops.is_empty() {
-        let rest = ops.split_off(ops.len().min(TXN_OPS));
-        client.txn(Txn::new().and_then(ops)).await?;
-        ops = rest;
-    }
-    Ok(())
 }

@@ -66,8 +66,7 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         let conn = connect(&settings).await.map_err(Failure::Usage)?;
         eprintln!("etcdlens demo: loading sample data from assets/demo.json…");
         let items = data::items().map_err(Failure::Other)?;
-        let mut client = conn.client.clone();
-        data::load(&mut client, items)
+        crate::etcd::seed::load(&conn, items)
             .await
             .map_err(|e| Failure::Other(format!("loading the sample data failed: {e}")))?;
         eprintln!(
@@ -79,12 +78,12 @@ pub async fn run(opts: &Options, started: Instant) -> Result<(), Failure> {
         let mut campaign_settings = settings.clone();
         campaign_settings.command_timeout = std::time::Duration::ZERO;
         let campaign_conn = connect(&campaign_settings).await.map_err(Failure::Usage)?;
-        let node1 = tokio::spawn(candidates::run(campaign_conn.client.clone(), "node1"));
+        let node1 = tokio::spawn(candidates::run(campaign_conn.clone(), "node1"));
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let node2 = tokio::spawn(candidates::run(campaign_conn.client.clone(), "node2"));
+        let node2 = tokio::spawn(candidates::run(campaign_conn.clone(), "node2"));
         eprintln!("etcdlens demo: starting a slow background writer…");
         let writer = tokio::spawn(writer::run(
-            conn.client.clone(),
+            conn.clone(),
             std::time::Duration::from_millis(1500),
         ));
         let mut run = opts.run_options(started);

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use etcd_client::Client;
+use crate::etcd::{seed, Connection};
 
 /// Writes one change every `every` until the task is aborted.
-pub async fn run(mut client: Client, every: Duration) {
+pub async fn run(conn: Connection, every: Duration) {
     let services = [
         ("api", "10.0.1.11:8080"),
         ("billing", "10.0.2.21:9090"),
@@ -27,14 +27,8 @@ pub async fn run(mut client: Client, every: Duration) {
                     "name": name, "addr": ip, "port": port.parse::<u16>().unwrap_or(0),
                     "healthy": !step.is_multiple_of(7), "last_seen_step": step,
                 });
-                client
-                    .put(
-                        format!("/demo/services/{name}/{addr}"),
-                        value.to_string(),
-                        None,
-                    )
-                    .await
-                    .map(|_| ())
+                let key = format!("/demo/services/{name}/{addr}");
+                seed::put(&conn, key.as_bytes(), value.to_string().as_bytes()).await
             }
             // The new-checkout rollout creeps up and starts again.
             1 => {
@@ -43,10 +37,8 @@ pub async fn run(mut client: Client, every: Duration) {
                     "enabled": true, "rollout_percent": percent,
                     "segments": ["beta", "staff"], "updated_by": "demo-writer",
                 });
-                client
-                    .put("/demo/features/new-checkout", value.to_string(), None)
-                    .await
-                    .map(|_| ())
+                let key = b"/demo/features/new-checkout";
+                seed::put(&conn, key, value.to_string().as_bytes()).await
             }
             // A session arrives, an old one leaves.
             _ => {
@@ -57,8 +49,8 @@ pub async fn run(mut client: Client, every: Duration) {
                     r#"{{"user":"user-{n}","ip":"10.9.0.{}","scopes":["read"]}}"#,
                     step % 250
                 );
-                match client.put(new, value, None).await {
-                    Ok(_) => client.delete(old, None).await.map(|_| ()),
+                match seed::put(&conn, new.as_bytes(), value.as_bytes()).await {
+                    Ok(()) => seed::delete(&conn, old.as_bytes()).await,
                     Err(e) => Err(e),
                 }
             }

@@ -70,7 +70,7 @@ const SINGLES_IN_FLIGHT: usize = 8;
 pub async fn get_many(
     kv: &KvClient,
     keys: &[Vec<u8>],
-) -> Result<(Vec<Option<ValueRecord>>, i64), etcd_client::Error> {
+) -> Result<(Vec<Option<ValueRecord>>, i64), crate::etcd::Error> {
     let ops: Vec<TxnOp> = keys.iter().map(|k| TxnOp::get(k.clone(), None)).collect();
     let txn = Txn::new().and_then(ops);
     let resp = super::retry_read(|| {
@@ -121,9 +121,9 @@ fn ops(w: &BulkWrite) -> Vec<TxnOp> {
 /// order. A transaction that may have reached the server is never sent
 /// twice; one that failed makes its keys `Failed`.
 pub async fn apply(kv: &KvClient, batch: &[BulkWrite]) -> Vec<BulkOutcome> {
-    let failed = |e: &etcd_client::Error| BulkOutcome::Failed {
+    let failed = |e: &super::Error| BulkOutcome::Failed {
         error: super::describe_error(e),
-        maybe_applied: !super::surely_not_applied(e),
+        maybe_applied: !e.surely_not_applied(),
     };
     match all_or_each(kv, batch, compares, ops).await {
         Ok(Applied::All(resp)) => outcomes(batch, &resp),
@@ -144,7 +144,7 @@ pub async fn apply(kv: &KvClient, batch: &[BulkWrite]) -> Vec<BulkOutcome> {
 /// that item's guard failed; an error: its transaction failed).
 enum Applied {
     All(TxnResponse),
-    Each(Vec<Result<Option<TxnResponse>, etcd_client::Error>>),
+    Each(Vec<Result<Option<TxnResponse>, crate::etcd::Error>>),
 }
 
 /// The batch in one transaction of its items' guards and operations; when
@@ -156,7 +156,7 @@ async fn all_or_each<T: Sync>(
     batch: &[T],
     compares: impl Fn(&T) -> Vec<Compare> + Sync,
     ops: impl Fn(&T) -> Vec<TxnOp> + Sync,
-) -> Result<Applied, etcd_client::Error> {
+) -> Result<Applied, crate::etcd::Error> {
     let send = |txn: Txn| {
         super::retry_unsent(move || {
             let (mut kv, txn) = (kv.clone(), txn.clone());
@@ -176,7 +176,7 @@ async fn all_or_each<T: Sync>(
         let txn = Txn::new().when(compares(w)).and_then(ops(w));
         let single: futures::future::BoxFuture<'_, _> = Box::pin(async move {
             let resp = send(txn).await?;
-            Ok::<_, etcd_client::Error>(resp.succeeded().then_some(resp))
+            Ok::<_, crate::etcd::Error>(resp.succeeded().then_some(resp))
         });
         single
     });
@@ -230,7 +230,7 @@ pub async fn delete_unchanged(
         )]
     };
     for batch in keys.chunks(MAX_TXN_OPS) {
-        let each: Vec<Result<Option<TxnResponse>, etcd_client::Error>> =
+        let each: Vec<Result<Option<TxnResponse>, crate::etcd::Error>> =
             match all_or_each(kv, batch, guard, del).await {
                 Ok(Applied::All(resp)) => {
                     let revision = resp.header().map_or(0, |h| h.revision());

@@ -154,7 +154,7 @@ async fn read_inner<M: Send>(
     to: RevisionSpec,
     reports: &Reports<ChangesUpdate, M>,
 ) -> Result<Option<Changes>, RevisionError> {
-    let other = |e: &etcd_client::Error| RevisionError::Other(describe_error(e));
+    let other = |e: &crate::etcd::Error| RevisionError::Other(describe_error(e));
     let current = probe_read(client, prefix, 0).await.map_err(|e| other(&e))?;
     // Before the first revision: from the beginning.
     let a = resolve(from, current).max(0);
@@ -209,7 +209,7 @@ async fn read_inner<M: Send>(
             }
             Ok(Ok(Some(r))) => r,
             Ok(Ok(None)) => return Err(RevisionError::Other("the watch stream ended".into())),
-            Ok(Err(e)) => return Err(other(&e)),
+            Ok(Err(e)) => return Err(other(&e.into())),
         };
         if resp.compact_revision() > 0 {
             return Err(RevisionError::Compacted {

@@ -94,6 +94,15 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A key-value client of the connection for one request or scan
+    /// (cheap: it shares the connection's channel), accepting answers up
+    /// to [`MAX_RESPONSE_BYTES`].
+    pub fn kv(&self) -> etcd_client::KvClient {
+        self.client
+            .kv_client()
+            .max_decoding_message_size(MAX_RESPONSE_BYTES)
+    }
+
     /// Where it is connected, as the status bar says it: the endpoints,
     /// and the jump host they are reached through.
     pub fn label(&self) -> String {
@@ -103,6 +112,19 @@ impl Connection {
             None => endpoints,
         }
     }
+}
+
+/// Whether the member at `endpoint` answers a read on its own (within
+/// about a second and a half): the demo cluster waits for its members so.
+pub async fn member_answers(endpoint: &str) -> bool {
+    let opts = ConnectOptions::new()
+        .with_connect_timeout(Duration::from_millis(500))
+        .with_timeout(Duration::from_millis(1000));
+    let Ok(mut client) = Client::connect([endpoint], Some(opts)).await else {
+        return false;
+    };
+    // A member answers reads only once the cluster has a leader.
+    client.get("health-probe", None).await.is_ok()
 }
 
 /// Largest response accepted (tonic's default of 4 MiB is too small for a
@@ -191,7 +213,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
                 && answers
                     .iter()
                     .filter_map(|a| a.as_ref().err())
-                    .any(super::leaderless);
+                    .any(|e| super::Error::from(e).leaderless());
             if !electing || tokio::time::Instant::now() + Duration::from_millis(200) > deadline {
                 break (ends, answers);
             }
@@ -204,7 +226,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
             let reached = answers
                 .iter()
                 .filter_map(|a| a.as_ref().err())
-                .find(|e| !super::never_sent(e));
+                .find(|e| !super::Error::from(*e).never_sent());
             let first = answers.iter().find_map(|a| a.as_ref().err());
             return Err(match reached.or(first) {
                 Some(e) => explain(e, wants_client_cert),
@@ -213,7 +235,7 @@ pub async fn connect(settings: &ConnSettings) -> Result<Connection, String> {
         };
         for (e, a) in endpoints.iter().zip(&answers) {
             if let Err(err) = a {
-                tracing::warn!(endpoint = %e, error = %super::describe_error(err), "endpoint left out at start-up");
+                tracing::warn!(endpoint = %e, error = %super::Error::from(err), "endpoint left out at start-up");
             }
         }
         let serving: Vec<bool> = answers.iter().map(Result::is_ok).collect();
@@ -541,7 +563,7 @@ impl ServerCertVerifier for AnyServerCert {
 /// One line for a failed connection check.
 fn explain(e: &etcd_client::Error, client_cert: bool) -> String {
     tracing::debug!(error = ?e, "connection check failed");
-    let text = super::describe_error(e);
+    let text = super::Error::from(e).to_string();
     // With TLS 1.3 the server checks the client certificate (and that the
     // key signs for it) after the handshake: a rejection only shows as a
     // closed connection.

@@ -190,9 +190,9 @@ pub async fn campaign<F>(
     name: &[u8],
     proposal: &[u8],
     ttl: i64,
-    on_elected: impl FnOnce(&LeaderKey),
+    on_elected: impl FnOnce(),
     stop: F,
-) -> Result<CampaignEnd, String>
+) -> Result<CampaignEnd, super::Error>
 where
     F: std::future::Future<Output = ()>,
 {
@@ -201,15 +201,12 @@ where
         client,
         ttl,
         |mut c, lease| async move {
-            let resp = c
-                .campaign(name, proposal, lease)
-                .await
-                .map_err(|e| describe_error(&e))?;
-            resp.leader()
-                .cloned()
-                .ok_or_else(|| "the election service answered without a leader key".to_string())
+            let resp = c.campaign(name, proposal, lease).await?;
+            resp.leader().cloned().ok_or_else(|| {
+                super::Error::Other("the election service answered without a leader key".into())
+            })
         },
-        on_elected,
+        |_: &LeaderKey| on_elected(),
         |mut c, leader| async move {
             let _ = c
                 .resign(Some(ResignOptions::new().with_leader(leader)))

@@ -63,7 +63,7 @@ enum Slot {
     },
 }
 
-type ReadResult = Result<GetResponse, etcd_client::Error>;
+type ReadResult = Result<GetResponse, crate::etcd::Error>;
 
 /// Pages of key-values under a prefix at one revision.
 pub struct PinnedReader {
@@ -119,7 +119,7 @@ impl PinnedReader {
     }
 
     /// The next page in key order (possibly empty), `None` at the end.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<ValueRecord>>, etcd_client::Error> {
+    pub async fn next_page(&mut self) -> Result<Option<Vec<ValueRecord>>, crate::etcd::Error> {
         loop {
             // The first read fixes the revision: nothing else runs before it.
             let ahead = if self.revision == 0 { 1 } else { READ_AHEAD };
@@ -132,7 +132,7 @@ impl PinnedReader {
             };
             let result = match task.await {
                 Ok(r) => r,
-                Err(e) => return Err(etcd_client::Error::IoError(std::io::Error::other(e))),
+                Err(e) => return Err(crate::etcd::Error::Other(e.to_string())),
             };
             let mut resp = match result {
                 Ok(resp) => resp,
@@ -253,13 +253,8 @@ impl Drop for PinnedReader {
     }
 }
 
-fn too_large(e: &etcd_client::Error) -> bool {
-    match e {
-        etcd_client::Error::GRpcStatus(s) => {
-            s.code() == tonic::Code::OutOfRange || s.message().contains("message length too large")
-        }
-        _ => false,
-    }
+fn too_large(e: &crate::etcd::Error) -> bool {
+    e.too_large()
 }
 
 /// The end of the range of keys starting with `prefix` (empty: no end,

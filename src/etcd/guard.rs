@@ -61,7 +61,7 @@ pub async fn probe(client: &Client, timeout: Duration) -> Result<i64, etcd_clien
     let opts = GetOptions::new().with_keys_only().with_count_only();
     match tokio::time::timeout(timeout, c.get("health", Some(opts))).await {
         Ok(Ok(r)) => Ok(r.header().map(|h| h.revision()).unwrap_or(0)),
-        Ok(Err(e)) if super::is_permission_denied(&e) => Ok(0),
+        Ok(Err(e)) if super::Error::from(&e).is_permission_denied() => Ok(0),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(etcd_client::Error::GRpcStatus(
             tonic::Status::deadline_exceeded("no answer"),

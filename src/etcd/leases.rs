@@ -21,7 +21,7 @@ pub struct LeaseInfo {
 
 /// Every live lease (one that expires between the list and its own
 /// question is left out).
-pub async fn list(client: &mut Client) -> Result<Vec<LeaseInfo>, etcd_client::Error> {
+pub async fn list(client: &mut Client) -> Result<Vec<LeaseInfo>, crate::etcd::Error> {
     let ids: Vec<i64> = super::retry_read(|| {
         let mut c = client.clone();
         async move { c.leases().await }
@@ -52,7 +52,7 @@ pub async fn list(client: &mut Client) -> Result<Vec<LeaseInfo>, etcd_client::Er
 pub type LeaseKeys = (LeaseInfo, Vec<Vec<u8>>);
 
 /// One lease and its keys; `None` when it does not exist (any more).
-pub async fn info(client: &mut Client, id: i64) -> Result<Option<LeaseKeys>, etcd_client::Error> {
+pub async fn info(client: &mut Client, id: i64) -> Result<Option<LeaseKeys>, crate::etcd::Error> {
     let r = super::retry_read(|| {
         let mut c = client.clone();
         async move {
@@ -79,13 +79,13 @@ pub async fn info(client: &mut Client, id: i64) -> Result<Option<LeaseKeys>, etc
 /// Refreshes the lease now (two keep-alives on one stream: the one that
 /// opens it and one whose answer tells the TTL); returns its new TTL (0: it
 /// no longer exists).
-pub async fn keep_alive_once(client: &mut Client, id: i64) -> Result<i64, etcd_client::Error> {
+pub async fn keep_alive_once(client: &mut Client, id: i64) -> Result<i64, crate::etcd::Error> {
     // Opening the stream sends a keep-alive and reads its answer (which
     // etcd-client keeps to itself); one more tells the TTL it set.
     let (mut keeper, mut stream) = match client.lease_keep_alive(id).await {
         Ok(pair) => pair,
         Err(etcd_client::Error::LeaseKeepAliveError(_)) => return Ok(0),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     keeper.keep_alive().await?;
     Ok(stream.message().await?.map(|r| r.ttl()).unwrap_or(0))

@@ -175,7 +175,7 @@ pub async fn list_children(
     dir: &[u8],
     delimiter: &[u8],
     spec: PageSpec,
-) -> Result<ChildPage, etcd_client::Error> {
+) -> Result<ChildPage, crate::etcd::Error> {
     let (tx, mut rx) = mpsc::channel(64);
     let list = list_streaming(kv.clone(), dir, delimiter, spec, tx);
     let mut parts = Vec::new();
@@ -217,7 +217,7 @@ pub async fn list_streaming(
     delimiter: &[u8],
     spec: PageSpec,
     progress: mpsc::Sender<ChildPage>,
-) -> Result<ChildPage, etcd_client::Error> {
+) -> Result<ChildPage, crate::etcd::Error> {
     let PageSpec {
         cursor,
         want,
@@ -433,7 +433,7 @@ async fn read(
     range: Range,
     limit: i64,
     revision: i64,
-) -> Result<(Range, GetResponse), etcd_client::Error> {
+) -> Result<(Range, GetResponse), crate::etcd::Error> {
     let _permit = permits().acquire().await.expect("never closed");
     let mut opts = GetOptions::new()
         .with_keys_only()
@@ -453,7 +453,7 @@ async fn read(
         match got {
             Ok(resp) => return Ok(counted(range, resp)),
             // A member behind that revision: ask for a linearizable read.
-            Err(e) if e.to_string().contains("future revision") => {}
+            Err(e) if e.is_future_revision() => {}
             Err(e) => return Err(e),
         }
     }

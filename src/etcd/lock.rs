@@ -6,8 +6,6 @@
 
 use etcd_client::{Client, LockOptions};
 
-use super::describe_error;
-
 /// How holding a lock ended.
 pub type LockEnd = super::session::SessionEnd;
 
@@ -20,7 +18,7 @@ pub async fn hold<F>(
     ttl: i64,
     on_locked: impl FnOnce(&[u8]),
     stop: F,
-) -> Result<LockEnd, String>
+) -> Result<LockEnd, super::Error>
 where
     F: std::future::Future<Output = ()>,
 {
@@ -31,8 +29,7 @@ where
         |mut c, lease| async move {
             let resp = c
                 .lock(name, Some(LockOptions::new().with_lease(lease)))
-                .await
-                .map_err(|e| describe_error(&e))?;
+                .await?;
             Ok(resp.key().to_vec())
         },
         |key: &Vec<u8>| on_locked(key),

@@ -6,6 +6,7 @@ pub mod changes;
 pub mod cluster;
 pub mod connect;
 pub mod election;
+pub mod error;
 pub mod export;
 pub mod guard;
 pub mod history;
@@ -15,6 +16,7 @@ pub mod lock;
 pub mod resources;
 pub mod revision;
 pub mod scan;
+pub mod seed;
 pub mod segments;
 pub mod session;
 pub mod ssh;
@@ -25,6 +27,7 @@ pub mod watch;
 pub mod write;
 
 pub use connect::{connect, ConnSettings, Connection};
+pub use error::Error;
 
 use std::sync::Arc;
 
@@ -74,67 +77,21 @@ pub(crate) fn record(kv: &etcd_client::KeyValue) -> types::ValueRecord {
     }
 }
 
-/// Whether the request surely never reached a server (the connection to
-/// the endpoint the balancer picked could not even be made): safe to send
-/// again, even for a write.
-pub fn never_sent(err: &etcd_client::Error) -> bool {
-    let text = describe_raw(err);
-    [
-        "tcp connect error",
-        "connection refused",
-        "error trying to connect",
-        "endpoint unavailable",
-    ]
-    .iter()
-    .any(|s| text.contains(s))
-}
-
-/// Whether a write that failed surely did not apply: it never left, or
-/// the server refused it before proposing it (too large, invalid, not
-/// permitted). Anything else — a timeout, a connection lost after the
-/// request went out — may have applied.
-pub fn surely_not_applied(err: &etcd_client::Error) -> bool {
-    if never_sent(err) {
-        return true;
-    }
-    match err {
-        etcd_client::Error::GRpcStatus(s) => matches!(
-            s.code(),
-            tonic::Code::InvalidArgument
-                | tonic::Code::ResourceExhausted
-                | tonic::Code::PermissionDenied
-                | tonic::Code::Unauthenticated
-                | tonic::Code::FailedPrecondition
-                | tonic::Code::OutOfRange
-                | tonic::Code::Unimplemented
-        ),
-        _ => false,
-    }
-}
-
-/// Whether the request's deadline passed (ours, the server's, or etcd's
-/// own proposal timeout): a write may still have applied.
-pub fn timed_out(err: &etcd_client::Error) -> bool {
-    match err {
-        etcd_client::Error::GRpcStatus(s) => {
-            s.code() == tonic::Code::DeadlineExceeded
-                || (s.code() == tonic::Code::Cancelled && s.message().contains("Timeout expired"))
-                || s.message().contains("request timed out")
-        }
-        _ => false,
-    }
-}
-
 /// The one wording of a single write whose deadline passed.
 pub const WRITE_TIMED_OUT: &str = "timed out: it may still have been applied; check with r";
 
 /// One line describing a failed single write (a save, a delete): a
 /// timeout says the write may still apply.
-pub fn describe_write_error(err: &etcd_client::Error) -> String {
-    if timed_out(err) {
+pub fn describe_write_error<E>(err: &E) -> String
+where
+    for<'a> &'a E: Into<Error>,
+{
+    let err: Error = err.into();
+    let err = &err;
+    if err.timed_out() {
         WRITE_TIMED_OUT.to_string()
     } else {
-        describe_error(err)
+        err.to_string()
     }
 }
 
@@ -146,23 +103,50 @@ pub const STATUS_NEEDS_ROOT: &str =
 
 /// Whether etcd refused the request for the user's permissions (the
 /// server answered: the connection and the login are fine).
-pub fn is_permission_denied(err: &etcd_client::Error) -> bool {
-    matches!(err, etcd_client::Error::GRpcStatus(s) if s.code() == tonic::Code::PermissionDenied)
+pub fn is_permission_denied<E>(err: &E) -> bool
+where
+    for<'a> &'a E: Into<Error>,
+{
+    let err: Error = err.into();
+    let err = &err;
+    err.is_permission_denied()
+}
+
+/// Whether the request's deadline passed: a write may still have applied.
+pub fn timed_out<E>(err: &E) -> bool
+where
+    for<'a> &'a E: Into<Error>,
+{
+    let err: Error = err.into();
+    let err = &err;
+    err.timed_out()
+}
+
+/// Whether the member answered that the cluster has no leader.
+pub fn leaderless<E>(err: &E) -> bool
+where
+    for<'a> &'a E: Into<Error>,
+{
+    let err: Error = err.into();
+    let err = &err;
+    err.leaderless()
 }
 
 /// Runs `op` again (up to 6 times, backing off from 50 ms) while it fails
-/// without having reached a server — the balanced channel still picks a
-/// member that just died until it notices; another pick reaches a live one.
-pub async fn retry_unsent<T, F, Fut>(mut op: F) -> Result<T, etcd_client::Error>
+/// without having reached a server ([`Error::never_sent`]) — the balanced
+/// channel still picks a member that just died until it notices; another
+/// pick reaches a live one.
+pub async fn retry_unsent<T, E, F, Fut>(mut op: F) -> Result<T, Error>
 where
+    E: Into<Error>,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut delay = std::time::Duration::from_millis(50);
     let mut attempt = 0;
     loop {
-        match op().await {
-            Err(e) if attempt < 5 && never_sent(&e) => {
+        match op().await.map_err(Into::into) {
+            Err(e) if attempt < 5 && e.never_sent() => {
                 attempt += 1;
                 tokio::time::sleep(delay).await;
                 delay *= 2;
@@ -172,54 +156,29 @@ where
     }
 }
 
-/// Whether a read may be sent again to another member: it never left
-/// (as [`never_sent`]), or the member it reached did not answer in time,
-/// was unavailable, or had no leader. Reads only: a write that timed out
-/// may still apply.
-fn read_again(err: &etcd_client::Error) -> bool {
-    if never_sent(err) {
-        return true;
-    }
-    match err {
-        etcd_client::Error::GRpcStatus(s) => {
-            matches!(
-                s.code(),
-                tonic::Code::DeadlineExceeded | tonic::Code::Unavailable | tonic::Code::Cancelled
-            ) || leaderless(err)
-        }
-        etcd_client::Error::TransportError(_) => true,
-        _ => false,
-    }
-}
-
-/// Whether the member answered that the cluster has no leader (an
-/// election is running, or the member is cut off from the majority).
-pub fn leaderless(err: &etcd_client::Error) -> bool {
-    matches!(err, etcd_client::Error::GRpcStatus(s)
-        if s.message().contains("no leader") || s.message().contains("leader changed"))
-}
-
-/// Runs a read `op` again when [`read_again`] says it may: up to 6 times
-/// while it never left, and twice more after a member did not answer or
-/// had no leader (by then the connection's guard has usually taken that
-/// member out of the balanced client, so the next try reaches another).
-pub async fn retry_read<T, F, Fut>(mut op: F) -> Result<T, etcd_client::Error>
+/// Runs a read `op` again when [`Error::read_again`] says it may: up to 6
+/// times while it never left, and twice more after a member did not
+/// answer or had no leader (by then the connection's guard has usually
+/// taken that member out of the balanced client, so the next try reaches
+/// another).
+pub async fn retry_read<T, E, F, Fut>(mut op: F) -> Result<T, Error>
 where
+    E: Into<Error>,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, etcd_client::Error>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut delay = std::time::Duration::from_millis(50);
     let (mut unsent, mut failed) = (0, 0);
     loop {
-        match op().await {
-            Err(e) if unsent < 5 && never_sent(&e) => {
+        match op().await.map_err(Into::into) {
+            Err(e) if unsent < 5 && e.never_sent() => {
                 unsent += 1;
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }
-            Err(e) if failed < 2 && read_again(&e) => {
+            Err(e) if failed < 2 && e.read_again() => {
                 failed += 1;
-                tracing::info!(error = %describe_error(&e), "read failed on one member: asking again");
+                tracing::info!(error = %e, "read failed on one member: asking again");
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
             result => return result,
@@ -227,15 +186,16 @@ where
     }
 }
 
-/// One line describing an etcd-client error: the innermost cause, not a gRPC
-/// dump.
-pub fn describe_error(err: &etcd_client::Error) -> String {
-    let text = describe_raw(err);
-    if text.to_ascii_lowercase().contains("timeout expired") {
-        // The client's own per-request timeout (tower's "timeout expired").
-        return no_answer_words();
-    }
-    tls_cause(&text).unwrap_or(text)
+/// One line describing an etcd error (its `Display`): the innermost
+/// cause, not a gRPC dump — worded when etcd-client's error was
+/// classified ([`Error::from`]).
+pub fn describe_error<E>(err: &E) -> String
+where
+    for<'a> &'a E: Into<Error>,
+{
+    let err: Error = err.into();
+    let err = &err;
+    err.to_string()
 }
 
 /// The command timeout of the connection made last (`--command-timeout`,
@@ -251,7 +211,7 @@ pub(crate) fn note_command_timeout(timeout: std::time::Duration) {
 }
 
 /// "no answer within the command timeout (5s)".
-fn no_answer_words() -> String {
+pub(crate) fn no_answer_words() -> String {
     match COMMAND_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed) {
         0 => "no answer within the command timeout".into(),
         ms => format!(
@@ -262,7 +222,7 @@ fn no_answer_words() -> String {
 }
 
 /// TLS failures in words a user can act on.
-fn tls_cause(text: &str) -> Option<String> {
+pub(crate) fn tls_cause(text: &str) -> Option<String> {
     let t = text.to_ascii_lowercase();
     let cause = if t.contains("unknownissuer") || t.contains("unknown issuer") {
         "TLS: the server's certificate is not signed by the CA given (--cacert)".to_string()
@@ -299,7 +259,8 @@ fn tls_cause(text: &str) -> Option<String> {
     Some(cause)
 }
 
-fn describe_raw(err: &etcd_client::Error) -> String {
+/// etcd-client's error as one raw line (read by the classification only).
+pub(crate) fn describe_raw(err: &etcd_client::Error) -> String {
     match err {
         etcd_client::Error::GRpcStatus(status) => {
             let msg = status.message();

@@ -4,6 +4,9 @@
 
 use super::lister::prefix_end;
 
+/// Keys read per page of the resources view (keys only).
+pub const PAGE_KEYS: i64 = 500;
+
 /// Up to `limit` keys under `prefix` after `after` (from the start when
 /// `None`), in order, and whether more follow. Keys only. (etcd walks the
 /// rest of the range to count it, whatever the limit.)
@@ -12,7 +15,7 @@ pub async fn list_keys(
     prefix: &[u8],
     after: Option<&[u8]>,
     limit: i64,
-) -> Result<(Vec<Vec<u8>>, bool), etcd_client::Error> {
+) -> Result<(Vec<Vec<u8>>, bool), crate::etcd::Error> {
     let start = match after {
         Some(k) => [k, &[0]].concat(),
         None => prefix.to_vec(),
@@ -37,7 +40,7 @@ pub async fn read_run(
     client: &mut etcd_client::Client,
     first: &[u8],
     last: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, etcd_client::Error> {
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, crate::etcd::Error> {
     let end = [last, &[0]].concat();
     let resp = super::retry_read(|| {
         let mut c = client

@@ -43,13 +43,12 @@ pub enum RevisionSpec {
 }
 
 /// Whether etcd's error says the revision was compacted.
-pub fn is_compacted(e: &etcd_client::Error) -> bool {
-    e.to_string()
-        .contains("required revision has been compacted")
+pub fn is_compacted(e: &crate::etcd::Error) -> bool {
+    e.is_compacted()
 }
 
-fn is_future(e: &etcd_client::Error) -> bool {
-    e.to_string().contains("future revision")
+fn is_future(e: &crate::etcd::Error) -> bool {
+    e.is_future_revision()
 }
 
 /// The key the probes read: one the user may read (the prefix browsed; a
@@ -69,7 +68,7 @@ pub(super) async fn probe_read(
     client: &mut Client,
     prefix: &[u8],
     revision: i64,
-) -> Result<i64, etcd_client::Error> {
+) -> Result<i64, crate::etcd::Error> {
     let key = probe_key(prefix);
     let resp = retry_read(|| {
         let mut c = client.clone();

@@ -89,7 +89,7 @@ pub struct ScanStats {
     pub work: u64,
 }
 
-type Read = Pin<Box<dyn Future<Output = (Window, Result<GetResponse, etcd_client::Error>)> + Send>>;
+type Read = Pin<Box<dyn Future<Output = (Window, Result<GetResponse, crate::etcd::Error>)> + Send>>;
 
 /// A range being read, for lane `lane`.
 #[derive(Debug, Clone)]
@@ -155,7 +155,7 @@ impl Scanner {
 
     /// The next page of keys (in no particular order between pages), or
     /// `None` when every key was delivered.
-    pub async fn next(&mut self) -> Option<Result<ScanPage, etcd_client::Error>> {
+    pub async fn next(&mut self) -> Option<Result<ScanPage, crate::etcd::Error>> {
         if !self.started {
             self.started = true;
             if let Err(e) = self.first().await {
@@ -182,7 +182,7 @@ impl Scanner {
 
     /// The first read: the whole range with a limit; its count is the
     /// total, its revision the one every later read uses.
-    async fn first(&mut self) -> Result<(), etcd_client::Error> {
+    async fn first(&mut self) -> Result<(), crate::etcd::Error> {
         let limit = if self.values { 256 } else { self.target as i64 };
         let window = Window {
             lane: usize::MAX,
@@ -365,7 +365,7 @@ async fn read(
     window: Window,
     values: bool,
     revision: i64,
-) -> (Window, Result<GetResponse, etcd_client::Error>) {
+) -> (Window, Result<GetResponse, crate::etcd::Error>) {
     let mut opts = GetOptions::new()
         .with_range(window.hi.clone().unwrap_or_else(|| vec![0]))
         .with_limit(window.limit);
@@ -384,7 +384,7 @@ async fn read(
         .await;
         match got {
             // A member behind that revision: ask for a linearizable read.
-            Err(e) if e.to_string().contains("future revision") => {}
+            Err(e) if e.is_future_revision() => {}
             other => return (window, other),
         }
     }

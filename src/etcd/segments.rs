@@ -29,7 +29,7 @@ pub(super) async fn open(
     key: &[u8],
     prefix: bool,
     starts: &[i64],
-) -> Result<(etcd_client::WatchRequestSender, WatchResponseStream), etcd_client::Error> {
+) -> Result<(etcd_client::WatchRequestSender, WatchResponseStream), crate::etcd::Error> {
     let opts = |s: i64| {
         let o = WatchOptions::new().with_start_revision(s);
         Some(if prefix { o.with_prefix() } else { o })

@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use etcd_client::Client;
 
-use super::describe_error;
-
 /// How holding ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionEnd {
@@ -33,19 +31,15 @@ pub async fn hold<H, A, AF, R, RF, S>(
     on_held: impl FnOnce(&H),
     release: R,
     stop: S,
-) -> Result<SessionEnd, String>
+) -> Result<SessionEnd, super::Error>
 where
     A: FnOnce(Client, i64) -> AF,
-    AF: Future<Output = Result<H, String>>,
+    AF: Future<Output = Result<H, super::Error>>,
     R: FnOnce(Client, H) -> RF,
     RF: Future<Output = ()>,
     S: Future<Output = ()>,
 {
-    let lease = client
-        .lease_grant(ttl, None)
-        .await
-        .map_err(|e| describe_error(&e))?
-        .id();
+    let lease = client.lease_grant(ttl, None).await?.id();
     let keep = keep_alive(client.clone(), lease, ttl);
     let acquired = acquire(client.clone(), lease);
     tokio::pin!(keep, stop, acquired);

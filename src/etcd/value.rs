@@ -10,7 +10,7 @@ pub async fn fetch_value(
     client: &mut etcd_client::Client,
     key: &[u8],
     at: i64,
-) -> Result<(Option<ValueRecord>, i64), etcd_client::Error> {
+) -> Result<(Option<ValueRecord>, i64), crate::etcd::Error> {
     let kv: KvClient = client
         .kv_client()
         .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
@@ -37,16 +37,20 @@ pub async fn fetch_value(
     Ok((Some(record), revision))
 }
 
-/// `key`'s value as it was at `revision` (`None`: it did not exist then).
+/// `key`'s value as it was at `revision` (0: now; `None`: it did not exist
+/// then).
 pub async fn fetch_at(
     client: &mut etcd_client::Client,
     key: &[u8],
     revision: i64,
-) -> Result<Option<Vec<u8>>, etcd_client::Error> {
+) -> Result<Option<Vec<u8>>, crate::etcd::Error> {
+    let kv: KvClient = client
+        .kv_client()
+        .max_decoding_message_size(super::connect::MAX_RESPONSE_BYTES);
     let resp = super::retry_read(|| {
-        let mut c = client.clone();
+        let mut kv = kv.clone();
         let opts = etcd_client::GetOptions::new().with_revision(revision);
-        async move { c.get(key.to_vec(), Some(opts)).await }
+        async move { kv.get(key.to_vec(), Some(opts)).await }
     })
     .await?;
     Ok(resp.kvs().first().map(|kv| kv.value().to_vec()))
@@ -56,7 +60,7 @@ pub async fn fetch_at(
 pub async fn any_under(
     client: &mut etcd_client::Client,
     prefix: &[u8],
-) -> Result<bool, etcd_client::Error> {
+) -> Result<bool, crate::etcd::Error> {
     let resp = super::retry_read(|| {
         let mut c = client.clone();
         let opts = etcd_client::GetOptions::new()

@@ -25,7 +25,7 @@ pub async fn put(
     expect: Expect,
     lease: i64,
     ttl: Option<i64>,
-) -> Result<WriteOutcome, etcd_client::Error> {
+) -> Result<WriteOutcome, crate::etcd::Error> {
     let lease = match ttl {
         Some(ttl) => client.lease_grant(ttl, None).await?.id(),
         None => lease,
@@ -55,7 +55,7 @@ pub async fn delete(
     client: &mut Client,
     key: &[u8],
     expect: Expect,
-) -> Result<WriteOutcome, etcd_client::Error> {
+) -> Result<WriteOutcome, crate::etcd::Error> {
     let txn = Txn::new()
         .when(vec![guard(key, expect)])
         .and_then(vec![TxnOp::delete(key.to_vec(), None)])
@@ -72,7 +72,7 @@ pub async fn delete(
 pub async fn count_prefix(
     client: &mut Client,
     prefix: &[u8],
-) -> Result<(i64, i64), etcd_client::Error> {
+) -> Result<(i64, i64), crate::etcd::Error> {
     let resp = super::retry_read(|| {
         let mut c = client.clone();
         let opts = GetOptions::new().with_prefix().with_count_only();
@@ -92,7 +92,7 @@ pub async fn delete_prefix(
     client: &mut Client,
     prefix: &[u8],
     keep_prev: i64,
-) -> Result<(i64, i64, Vec<ValueRecord>), etcd_client::Error> {
+) -> Result<(i64, i64, Vec<ValueRecord>), crate::etcd::Error> {
     // Ask for the previous values only when few enough to journal.
     let (count, _) = count_prefix(client, prefix).await?;
     let mut opts = DeleteOptions::new().with_prefix();
@@ -124,7 +124,7 @@ fn outcome(resp: &etcd_client::TxnResponse) -> WriteOutcome {
 }
 
 /// Revokes `lease`: every key on it is deleted (a leader steps down).
-pub async fn revoke_lease(client: &mut Client, lease: i64) -> Result<(), etcd_client::Error> {
+pub async fn revoke_lease(client: &mut Client, lease: i64) -> Result<(), crate::etcd::Error> {
     super::retry_unsent(|| {
         let mut c = client.clone();
         async move { c.lease_revoke(lease).await.map(|_| ()) }

@@ -42,12 +42,11 @@ impl Progress {
     }
 }
 
-async fn connect(opts: &Options) -> Result<etcd_client::Client, Failure> {
+async fn connect(opts: &Options) -> Result<crate::etcd::Connection, Failure> {
     let settings = opts.conn_settings().map_err(Failure::Usage)?;
-    let conn = crate::etcd::connect(&settings)
+    crate::etcd::connect(&settings)
         .await
-        .map_err(Failure::Usage)?;
-    Ok(conn.client)
+        .map_err(Failure::Usage)
 }
 
 /// `etcdlens export PREFIX [-o FILE] [--format jsonl|etcdctl]` (`-`:
@@ -143,12 +142,9 @@ pub async fn transfer(
     }
     let client = connect(opts).await?;
     let target_client = match &target {
-        Some((_, settings)) => {
-            crate::etcd::connect(settings)
-                .await
-                .map_err(Failure::Usage)?
-                .client
-        }
+        Some((_, settings)) => crate::etcd::connect(settings)
+            .await
+            .map_err(Failure::Usage)?,
         None => client.clone(),
     };
     let mut progress = Progress::new();

@@ -21,13 +21,13 @@ pub struct Exported {
 /// Streams the keys under `prefix` into `out`; `progress(keys, bytes)`
 /// after each page.
 pub async fn write_export(
-    client: &etcd_client::Client,
+    client: &crate::etcd::Connection,
     prefix: &[u8],
     out: impl Write,
     format: Format,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Exported, String> {
-    let mut reader = PinnedReader::new(client, prefix);
+    let mut reader = PinnedReader::new(&client.client, prefix);
     let mut writer = Writer::new(std::io::BufWriter::with_capacity(1 << 20, out), format);
     let io = |e: std::io::Error| format!("cannot write the export: {e}");
     let mut started = false;
@@ -57,7 +57,7 @@ pub async fn write_export(
 /// it (0600: values may be secrets) and renamed once complete, so a failed
 /// export never leaves a file that looks whole.
 pub async fn export_file(
-    client: &etcd_client::Client,
+    client: &crate::etcd::Connection,
     prefix: &[u8],
     path: &Path,
     format: Format,

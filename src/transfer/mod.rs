@@ -16,11 +16,10 @@ pub mod format;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use etcd_client::KvClient;
-
 use crate::etcd::bulk::{self, BulkOutcome, BulkWrite, MAX_TXN_OPS};
 use crate::etcd::export::PinnedReader;
 use crate::etcd::types::{Expect, ValueRecord};
+use crate::etcd::{value, Connection};
 use crate::journal::{Entry, Journal};
 
 /// Bytes of values one batch read or written carries at most (one batch
@@ -244,7 +243,7 @@ enum Reader {
 impl Reader {
     /// `max_request_bytes` bounds the lines of a file.
     async fn open(
-        client: &etcd_client::Client,
+        client: &Connection,
         source: &Source,
         revision: i64,
         max_request_bytes: usize,
@@ -256,7 +255,7 @@ impl Reader {
                 Ok((Reader::File(Box::new(r), Vec::new()), prefix))
             }
             Source::Prefix(p) => {
-                let mut r = PinnedReader::new(client, p);
+                let mut r = PinnedReader::new(&client.client, p);
                 if revision != 0 {
                     r = r.at_revision(revision);
                 }
@@ -403,7 +402,7 @@ fn chunks(records: &[ValueRecord], keys: usize, bytes: usize) -> Vec<&[ValueReco
 /// Makes the plan: reads the whole source once and each target key as it
 /// is now. `progress(keys planned)` after each batch.
 pub async fn plan(
-    client: &etcd_client::Client,
+    client: &Connection,
     transfer: &Transfer,
     progress: impl FnMut(u64),
 ) -> Result<Plan, String> {
@@ -414,8 +413,8 @@ pub async fn plan(
 /// the same). What the apply would fail on is refused here, naming the
 /// key (and its line): a write over the request limit, a key twice.
 pub async fn plan_between(
-    client: &etcd_client::Client,
-    target: &etcd_client::Client,
+    client: &Connection,
+    target: &Connection,
     transfer: &Transfer,
     options: &PlanOptions,
     mut progress: impl FnMut(u64),
@@ -433,7 +432,7 @@ pub async fn plan_between(
             shown_prefix(&to)
         ));
     }
-    let kv = kv_client(target);
+    let kv = target.kv();
     let mut plan = Plan {
         from_prefix: from.clone(),
         to_prefix: to.clone(),
@@ -580,9 +579,9 @@ struct Targets {
 }
 
 impl Targets {
-    fn new(client: &etcd_client::Client, prefix: &[u8]) -> Targets {
+    fn new(client: &Connection, prefix: &[u8]) -> Targets {
         Targets {
-            reader: PinnedReader::new(client, prefix),
+            reader: PinnedReader::new(&client.client, prefix),
             page: Default::default(),
             done: false,
             last: None,
@@ -626,18 +625,12 @@ impl Targets {
     }
 }
 
-fn kv_client(client: &etcd_client::Client) -> KvClient {
-    client
-        .kv_client()
-        .max_decoding_message_size(crate::etcd::connect::MAX_RESPONSE_BYTES)
-}
-
 /// Applies `plan`: reads the source again (a cluster prefix at the plan's
 /// revision), writes batches of at most 128 guarded operations and about
 /// `max_request_bytes` (at most `APPLY_IN_FLIGHT` at once), journals what
 /// each write replaced. `progress(keys done)` after each batch.
 pub async fn apply(
-    client: &etcd_client::Client,
+    client: &Connection,
     transfer: &Transfer,
     plan: &Plan,
     journal: Option<&Journal>,
@@ -709,8 +702,8 @@ struct Failed {
 /// entry carries the operation's id: a start without an end is an apply
 /// that was interrupted, named by the next start of etcdlens.
 pub async fn apply_between(
-    client: &etcd_client::Client,
-    target: &etcd_client::Client,
+    client: &Connection,
+    target: &Connection,
     transfer: &Transfer,
     plan: &Plan,
     journal: Option<&Journal>,
@@ -762,8 +755,8 @@ pub async fn apply_between(
 /// id, which its journal entries carry.
 #[allow(clippy::too_many_arguments)]
 async fn apply_marked(
-    client: &etcd_client::Client,
-    target: &etcd_client::Client,
+    client: &Connection,
+    target: &Connection,
     transfer: &Transfer,
     plan: &Plan,
     journal: Option<&Journal>,
@@ -782,7 +775,6 @@ async fn apply_marked(
     if from != plan.from_prefix {
         return Err("the source changed since the plan was made".into());
     }
-    let kv = kv_client(target);
     let mut summary = Summary::default();
     let mut entries = plan.entries.iter();
     let mut in_flight = FuturesOrdered::new();
@@ -806,7 +798,7 @@ async fn apply_marked(
         // source is read only when no full batch waits.
         while stop.is_none() && in_flight.len() < APPLY_IN_FLIGHT {
             if let Some(batch) = batches.full.pop_front() {
-                in_flight.push_back(send(kv.clone(), batch, gauge.clone()));
+                in_flight.push_back(send(target.clone(), batch, gauge.clone()));
                 continue;
             }
             if finished {
@@ -982,9 +974,9 @@ impl Gauge {
 
 type Sent = (Vec<BulkWrite>, Vec<BulkOutcome>);
 
-async fn send(kv: KvClient, batch: Vec<BulkWrite>, gauge: Gauge) -> Sent {
+async fn send(target: Connection, batch: Vec<BulkWrite>, gauge: Gauge) -> Sent {
     gauge.enter();
-    let r = bulk::apply(&kv, &batch).await;
+    let r = bulk::apply(&target.kv(), &batch).await;
     gauge.leave();
     (batch, r)
 }
@@ -1014,8 +1006,8 @@ impl Plan {
 /// absent) and the value the source would write (a cluster prefix at the
 /// plan's revision; an export file read up to the key).
 pub async fn key_values(
-    client: &etcd_client::Client,
-    target_client: &etcd_client::Client,
+    client: &Connection,
+    target_client: &Connection,
     source: &Source,
     plan: &PlanOrigin,
     target: &[u8],
@@ -1025,17 +1017,16 @@ pub async fn key_values(
         .ok_or("the key is not under the plan's target")?;
     let mut source_key = plan.from_prefix.clone();
     source_key.extend_from_slice(rest);
-    let mut kv = kv_client(client);
-    let describe = |e: etcd_client::Error| crate::etcd::describe_error(&e);
+    let describe = |e: crate::etcd::Error| crate::etcd::describe_error(&e);
     let new = match source {
-        Source::Prefix(_) => {
-            let opts = etcd_client::GetOptions::new().with_revision(plan.source_revision);
-            let resp = kv.get(source_key, Some(opts)).await.map_err(describe)?;
-            resp.kvs()
-                .first()
-                .map(|kv| kv.value().to_vec())
-                .ok_or("the source key is gone at the plan's revision")?
-        }
+        Source::Prefix(_) => value::fetch_at(
+            &mut client.client.clone(),
+            &source_key,
+            plan.source_revision,
+        )
+        .await
+        .map_err(describe)?
+        .ok_or("the source key is gone at the plan's revision")?,
         Source::File(path) => {
             let mut r = open_file(path, plan.max_request_bytes)?;
             loop {
@@ -1047,10 +1038,8 @@ pub async fn key_values(
             }
         }
     };
-    let resp = kv_client(target_client)
-        .get(target.to_vec(), None)
+    let old = value::fetch_at(&mut target_client.client.clone(), target, 0)
         .await
         .map_err(describe)?;
-    let old = resp.kvs().first().map(|kv| kv.value().to_vec());
     Ok((old, new))
 }

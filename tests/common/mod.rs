@@ -139,7 +139,7 @@ impl Etcd {
             .iter()
             .map(|k| etcd_client::TxnOp::put(k.clone(), k.clone(), None))
             .collect();
-        etcdlens::demo::data::put_batched(&mut client, ops)
+        etcdlens::etcd::seed::put_batched(&mut client, ops)
             .await
             .expect("put");
     }

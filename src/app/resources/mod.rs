@@ -11,9 +11,6 @@ use crate::k8s::TableRow;
 /// and the wall clock (seconds since the epoch) when read.
 pub type ReadValues = (Vec<(Vec<u8>, Vec<u8>)>, i64);
 
-/// Keys read per page (keys only).
-pub const PAGE_KEYS: i64 = 500;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub key: Vec<u8>,

@@ -73,12 +73,13 @@ pub fn apply_pending(state: &mut State, cmds: &mut Vec<Cmd>) -> bool {
     changed
 }
 
-/// History was compacted while the watch was away: mark the gap and list
-/// the tree again (the directories that were open open again).
-pub fn on_gap(state: &mut State, from: i64, to: i64, cmds: &mut Vec<Cmd>) {
+/// History was compacted (at revision `compacted`) while the watch was
+/// away: mark the gap and list the tree again (the directories that were
+/// open open again).
+pub fn on_gap(state: &mut State, from: i64, to: i64, compacted: i64, cmds: &mut Vec<Cmd>) {
     state.events.push(LogEntry::Gap { from, to });
     state.error(format!(
-        "watch history compacted: revisions {from}..{to} missed; tree listed again"
+        "watch history compacted at revision {compacted}: revisions {from}..{to} missed; tree listed again"
     ));
     tree::update::relist(state, cmds);
 }

@@ -408,7 +408,7 @@ pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>
 
 /// At most this many deleted values are journaled at once (as a prefix
 /// delete does).
-pub const JOURNAL_KEYS: i64 = 10_000;
+pub const JOURNAL_KEYS: i64 = crate::journal::PREFIX_DELETE_KEYS;
 
 /// `d`: delete the selected key (after `y`), guarded on the shown revision.
 pub fn delete_key(state: &mut State) {
