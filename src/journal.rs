@@ -20,12 +20,13 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 pub const MAX_ENTRIES: usize = 1000;
-/// At most this many deleted values are journaled at once: a prefix
-/// delete of more keys is not read back (nor undoable).
-pub const PREFIX_DELETE_KEYS: i64 = 10_000;
 pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Values larger than this are not journaled (the entry says so).
 pub const MAX_VALUE: usize = 1024 * 1024;
+/// A bulk delete (a prefix, find's results) journals its deleted values
+/// only when it deletes at most this many keys: a prefix delete of more
+/// keys is not read back (nor undoable).
+pub const MAX_BULK_KEYS: i64 = 10_000;
 /// Operation markers a trim keeps (besides each context's newest).
 const KEPT_MARKERS: usize = 64;
 

@@ -183,7 +183,7 @@ fn a_compacted_revision_is_one_line_and_changes_nothing() {
     assert!(message(&s).contains(":rev needs N"));
 }
 
-use etcdlens::app::writes::PromptKind;
+use etcdlens::app::dialogs::Submit;
 use etcdlens::etcd::changes::{Changes, ChangesUpdate, KeyChange, Undeleted};
 
 fn change(key: &str, puts: u32, deletes: u32, existed: bool, exists: bool, last: i64) -> KeyChange {
@@ -359,8 +359,11 @@ fn undelete_one_or_all_asks_first_and_reports() {
     update(&mut s, ch('A'));
     let p = s.prompt.clone().expect("a dialog");
     assert_eq!(p.fields[0].0, "restore 2 keys under /a/? type yes");
-    let PromptKind::Undelete { items, .. } = &p.kind else {
-        panic!("{:?}", p.kind)
+    let Submit::Yes { cmds, .. } = &p.submit else {
+        panic!("{:?}", p.submit)
+    };
+    let [Cmd::Undelete { items, .. }] = &cmds[..] else {
+        panic!("{cmds:?}")
     };
     assert_eq!(
         items,

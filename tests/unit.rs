@@ -5,6 +5,7 @@
 mod common;
 
 mod contexts_update;
+mod dialogs_update;
 mod find_update;
 mod layers;
 mod mouse_update;

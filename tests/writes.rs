@@ -180,9 +180,16 @@ async fn deleting_a_prefix_of_10000_keys_is_one_revision() {
     app.select(b"/p/big/");
     app.press(KeyCode::Char('D'));
     app.until(10, "the count", |s| s.prompt.is_some()).await;
+    let prompt = app.state.prompt.as_ref().unwrap();
+    assert!(
+        prompt.intro.starts_with("Delete 10,000 keys under /p/big/"),
+        "{}",
+        prompt.intro
+    );
     assert!(matches!(
-        app.state.prompt.as_ref().unwrap().kind,
-        etcdlens::app::writes::PromptKind::DeletePrefix { count: 10_000, .. }
+        &prompt.submit,
+        etcdlens::app::dialogs::Submit::Yes { cmds, .. }
+            if matches!(&cmds[..], [etcdlens::app::Cmd::DeletePrefix { prefix }] if prefix == b"/p/big/")
     ));
     let before = revision(&mut c).await;
     app.type_str("yes");

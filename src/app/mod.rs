@@ -10,6 +10,7 @@ pub mod changes;
 pub mod cluster;
 pub mod command;
 pub mod contexts;
+pub mod dialogs;
 pub mod elections;
 pub mod find;
 mod guards;

@@ -7,16 +7,19 @@ use ratatui::layout::Rect;
 use super::changes::ChangesView;
 use super::cluster::ClusterView;
 use super::command::CommandLine;
+use super::dialogs::Prompt;
 use super::elections::ElectionView;
 use super::history::HistoryView;
 use super::keymap::Keymap;
-use super::msg::Cmd;
 use super::tree::{Row, Tree};
 use super::value::{ValueStatus, ValueView};
 use super::watch::log::{EventLog, DEFAULT_CAPACITY};
 use super::watch::WatchView;
 use super::writes::editor::{EditContext, Editor};
-use super::writes::{Conflict, Prompt};
+use super::writes::Conflict;
+// The y/N question lives in `dialogs`; named here too for the features
+// that import it from `state`.
+pub use super::dialogs::{Confirm, ConfirmAction};
 use crate::etcd::types::EventKind;
 use crate::ui::layout;
 
@@ -48,24 +51,6 @@ pub struct Message {
     /// message does not replace it, and the next key press dismisses it
     /// (`Esc` does only that).
     pub result: bool,
-}
-
-/// A question in the status bar: `y` runs `action`, any other key drops it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Confirm {
-    pub question: String,
-    /// The equivalent etcdctl command, shown for audit.
-    pub etcdctl: String,
-    pub action: ConfirmAction,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfirmAction {
-    Run(Cmd),
-    /// Close the editor, dropping its text.
-    DiscardEdit,
-    /// Quit, dropping the editor's (or the conflict view's) text.
-    DiscardAndQuit,
 }
 
 #[derive(Debug, Default)]
@@ -117,7 +102,7 @@ pub struct State {
     pub editor: Option<Editor>,
     /// A save that did not apply, under review.
     pub conflict: Option<Conflict>,
-    /// A dialog form (new key, delete prefix).
+    /// A boxed dialog: a typed `yes` or a small form (`dialogs`).
     pub prompt: Option<Prompt>,
     /// An edit in the external editor, waiting for it to return.
     pub external: Option<EditContext>,

@@ -8,10 +8,10 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::{Action, Mode};
 use super::layer::{self, Layer};
 use super::msg::{Cmd, Msg};
-use super::state::{Confirm, ConfirmAction, Pane, State, MESSAGE_TTL};
+use super::state::{Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, contexts, elections, find, history, leases, mouse, past, resources,
-    transfer, tree, usage, value, watch, writes,
+    changes, cluster, command, contexts, dialogs, elections, find, history, leases, mouse, past,
+    resources, transfer, tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -218,10 +218,10 @@ fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
         // Text fields and questions take every key while open.
         Layer::Confirm => {
             if let Some(confirm) = state.confirm.take() {
-                answer(state, confirm, key, cmds);
+                dialogs::update::answer(state, confirm, key, cmds);
             }
         }
-        Layer::Prompt => writes::update::on_prompt_key(state, key, cmds),
+        Layer::Prompt => dialogs::update::on_prompt_key(state, key, cmds),
         Layer::Command => command::update::on_key(state, key, cmds),
         Layer::Filter => tree::update::on_filter_key(state, key, cmds),
         _ => {
@@ -256,19 +256,6 @@ fn on_help_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     let screen = ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1);
     let lines = crate::ui::help::wrapped(&state.keymap, crate::ui::help::text_width(screen)).len();
     state.help_scroll = state.help_scroll.min(lines);
-}
-
-/// A y/N question: `y` does it, anything else drops it.
-fn answer(state: &mut State, confirm: Confirm, key: KeyEvent, cmds: &mut Vec<Cmd>) {
-    match (key.code, confirm.action) {
-        (KeyCode::Char('y'), ConfirmAction::Run(cmd)) => cmds.push(cmd),
-        (KeyCode::Char('y'), ConfirmAction::DiscardEdit) => {
-            state.editor = None;
-            state.info("changes discarded; nothing was written");
-        }
-        (KeyCode::Char('y'), ConfirmAction::DiscardAndQuit) => quit(state, cmds),
-        _ => state.info("cancelled: nothing was written"),
-    }
 }
 
 /// Does `action`, from a key or from the `:` line: the screen's own

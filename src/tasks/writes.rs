@@ -9,7 +9,7 @@ use crate::etcd::bulk::{self, DeletedUnchanged};
 use crate::etcd::changes::{self, Undeleted};
 use crate::etcd::types::{ValueRecord, WriteOutcome};
 use crate::etcd::{describe_error, describe_write_error, leases, write};
-use crate::journal::{Entry, Journal, PREFIX_DELETE_KEYS};
+use crate::journal::{Entry, Journal, MAX_BULK_KEYS};
 
 use super::Tasks;
 
@@ -48,7 +48,7 @@ impl Tasks {
             Cmd::DeletePrefix { prefix } => {
                 let journal = self.journal();
                 self.reply(async move {
-                    let result = write::delete_prefix(&mut client, &prefix, PREFIX_DELETE_KEYS)
+                    let result = write::delete_prefix(&mut client, &prefix, MAX_BULK_KEYS)
                         .await
                         .map(|(deleted, revision, prev)| {
                             let entries = prefix_deleted_entries(&prev, revision);
@@ -134,7 +134,7 @@ impl Tasks {
 }
 
 /// What a prefix delete journals: each value it removed (only when they
-/// were few enough to read back: `PREFIX_DELETE_KEYS`).
+/// were few enough to read back: `MAX_BULK_KEYS`).
 fn prefix_deleted_entries(prev: &[ValueRecord], revision: i64) -> Vec<Entry> {
     prev.iter()
         .map(|kv| Entry::new(&kv.key, Some(&kv.value), kv.lease, revision))

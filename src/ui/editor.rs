@@ -7,9 +7,10 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{centered, dim, pane_block};
+use crate::app::dialogs::Prompt;
 use crate::app::keymap::Keymap;
 use crate::app::writes::editor::Editor;
-use crate::app::writes::{Conflict, Prompt, PromptKind};
+use crate::app::writes::Conflict;
 use crate::app::Action;
 use crate::escape::{escape_bytes, escape_str};
 
@@ -101,50 +102,11 @@ pub fn draw_conflict(frame: &mut Frame, area: Rect, c: &Conflict, keys: &Keymap)
     dialog(frame, area, lines, block);
 }
 
+/// A prompt: its title on the border, its intro, its fields (the active
+/// one with a cursor), its error, the keys.
 pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
-    let (title, intro) = match &p.kind {
-        PromptKind::NewKey => (
-            " New key ".to_string(),
-            "Enter opens the editor for its value; it is created only if it does not exist."
-                .to_string(),
-        ),
-        PromptKind::DeletePrefix { prefix, count } => (
-            " Delete a prefix ".to_string(),
-            format!(
-                "Delete {} keys under {} in one transaction?{}\n= {}",
-                super::keys::thousands((*count).max(0) as u64),
-                escape_bytes(prefix),
-                unjournaled(*count),
-                crate::escape::etcdctl_line("del --prefix", prefix, "")
-            ),
-        ),
-        PromptKind::ApplyPlan => (
-            " Apply the plan ".to_string(),
-            "Each key is written only if it is still as the plan saw it (transactions of at most 128); the others are skipped and counted.".to_string(),
-        ),
-        PromptKind::DeleteFound {
-            dir, query, keys, ..
-        } => (
-            " Delete the find's results ".to_string(),
-            format!(
-                "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.{}\n= {}",
-                super::keys::thousands(keys.len() as u64),
-                crate::escape::escape_str(query),
-                escape_bytes(dir),
-                unjournaled(keys.len() as i64),
-                found_etcdctl(keys)
-            ),
-        ),
-        PromptKind::Undelete { prefix, items } => (
-            " Undelete ".to_string(),
-            format!(
-                "Put back {} keys deleted under {}, each with its last value and only if still absent (transactions of at most 128; u deletes one again).",
-                super::keys::thousands(items.len() as u64),
-                escape_bytes(prefix)
-            ),
-        ),
-    };
-    let mut lines: Vec<Line> = intro
+    let mut lines: Vec<Line> = p
+        .intro
         .split('\n')
         .map(|l| Line::raw(l.to_string()))
         .collect();
@@ -184,24 +146,10 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
     );
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
-        .title(title)
+        .title(p.title.as_str())
         .border_style(Style::new().fg(Color::Yellow));
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
-/// What a delete of `count` keys says before it is confirmed when they
-/// are too many for the undo journal.
-fn unjournaled(count: i64) -> String {
-    let limit = crate::app::writes::update::JOURNAL_KEYS;
-    if count > limit {
-        format!(
-            " Over {} keys: too many to journal, u cannot restore them.",
-            super::keys::thousands(limit as u64)
-        )
-    } else {
-        String::new()
-    }
 }
 
 /// Clears `area` and draws wrapped `lines` in `block` over it.
@@ -213,22 +161,4 @@ fn dialog(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, block: Block
             .block(block),
         area,
     );
-}
-
-/// The etcdctl equivalent of deleting the find's results: `etcdctl txn`'s
-/// interactive input for the first key (compare, then delete), and how
-/// many more keys go the same way.
-fn found_etcdctl(keys: &[(Vec<u8>, i64)]) -> String {
-    let Some((key, rev)) = keys.first() else {
-        return String::new();
-    };
-    let shown = escape_bytes(key);
-    let more = match keys.len() - 1 {
-        0 => String::new(),
-        n => format!(
-            "  (and {} more keys, up to 128 per txn)",
-            super::keys::thousands(n as u64)
-        ),
-    };
-    format!("etcdctl txn -i: mod(\"{shown}\") = \"{rev}\" → del {shown}{more}")
 }

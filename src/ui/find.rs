@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &FindView) {
 pub fn title(view: &FindView) -> String {
     format!(
         "find: \"{}\" ({})",
-        escape_str(&view.query.text),
+        escape_str(&view.source.label()),
         thousands(view.matches)
     )
 }
@@ -80,7 +80,8 @@ fn row(view: &FindView, i: usize) -> Line<'static> {
         .fg(Color::Black)
         .bg(Color::Yellow)
         .add_modifier(Modifier::BOLD);
-    for (s, e) in view.query.spans(name) {
+    let spans_of = view.source.query().map(|q| q.spans(name));
+    for (s, e) in spans_of.unwrap_or_default() {
         if s < at || e > name.len() {
             continue;
         }

@@ -3,9 +3,9 @@
 
 use super::{can_restore, ChangesView, DEFAULT_SPAN};
 use crate::app::action::Action;
+use crate::app::dialogs::{Confirm, ConfirmAction, Prompt, Submit};
 use crate::app::msg::Cmd;
-use crate::app::state::{Confirm, ConfirmAction, Pane, State};
-use crate::app::writes::{Prompt, PromptKind};
+use crate::app::state::{Pane, State};
 use crate::app::{history, tree};
 use crate::escape::{escape_bytes, etcdctl_line};
 use crate::etcd::changes::{ChangesUpdate, Undeleted};
@@ -150,20 +150,21 @@ fn undelete_all(state: &mut State) {
     if items.is_empty() {
         return state.info("no deleted keys to put back");
     }
-    let label = format!(
-        "restore {} keys under {}? type yes",
-        thousands(items.len() as u64),
-        escape_bytes(&view.prefix)
+    let (count, shown) = (thousands(items.len() as u64), escape_bytes(&view.prefix));
+    let intro = format!(
+        "Put back {count} keys deleted under {shown}, each with its last value and only if still absent (transactions of at most 128; u deletes one again)."
     );
-    state.prompt = Some(Prompt {
-        kind: PromptKind::Undelete {
+    let submit = Submit::Yes {
+        info: format!("putting back {count} keys under {shown}…"),
+        cmds: vec![Cmd::Undelete {
             prefix: view.prefix.clone(),
             items,
-        },
-        fields: vec![(label, String::new())],
-        active: 0,
-        error: None,
-    });
+            max_request_bytes: state.max_request_bytes,
+        }],
+        then: None,
+    };
+    let label = format!("restore {count} keys under {shown}? type yes");
+    state.prompt = Some(Prompt::yes(" Undelete ", intro, label, submit));
 }
 
 /// An undelete finished: the summary, the restored rows marked.

@@ -9,6 +9,10 @@
 //! directory's prefix (what the rows show). Values are matched as the Value
 //! pane shows them: JSON pretty-printed, Kubernetes objects decoded, binary
 //! values as their hex dump.
+//!
+//! The same virtual directory lists a lease's keys (`:leases`, Enter):
+//! [`Source`] says which it is, and the rules that differ (a lease's keys
+//! have no revision to guard a delete on, no query to highlight) are on it.
 
 pub mod update;
 
@@ -153,7 +157,37 @@ fn fuzzy_spans(hay: &[u8], needle: &[u8]) -> Option<Vec<(usize, usize)>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     pub key: Vec<u8>,
+    /// As the scan saw it (a search). A lease's keys come without one
+    /// (0): [`Source::Lease`] never uses it.
     pub mod_revision: i64,
+}
+
+/// What the virtual directory lists.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A search's matches, each with the `mod_revision` the scan saw.
+    Search(Query),
+    /// A lease's keys (`:leases`, Enter): names only, nothing to guard a
+    /// delete on.
+    Lease(i64),
+}
+
+impl Source {
+    /// What the title quotes: the query as typed, or `lease ID`.
+    pub fn label(&self) -> String {
+        match self {
+            Source::Search(q) => q.text.clone(),
+            Source::Lease(id) => format!("lease {id:x}"),
+        }
+    }
+
+    /// The search's query (a lease's keys have none).
+    pub fn query(&self) -> Option<&Query> {
+        match self {
+            Source::Search(q) => Some(q),
+            Source::Lease(_) => None,
+        }
+    }
 }
 
 /// Where a find stands.
@@ -181,8 +215,9 @@ pub struct FindBatch {
 #[derive(Debug)]
 pub struct FindView {
     pub id: u64,
-    pub query: Query,
-    /// The directory searched (its full prefix).
+    pub source: Source,
+    /// The directory searched (its full prefix; a lease's keys: the
+    /// tree's root).
     pub dir: Vec<u8>,
     /// Matches kept, in key order (at most [`MAX_KEPT`]).
     pub hits: Vec<Hit>,
@@ -202,10 +237,39 @@ pub struct FindView {
 }
 
 impl FindView {
+    /// A search starting (its results come in batches).
     pub fn new(id: u64, query: Query, dir: Vec<u8>, now: Instant) -> FindView {
+        FindView::of(id, Source::Search(query), dir, now)
+    }
+
+    /// The keys attached to `lease`, all known at once (names under the
+    /// tree's root `dir`).
+    pub fn lease(id: u64, lease: i64, keys: Vec<Vec<u8>>, dir: Vec<u8>, now: Instant) -> FindView {
+        let mut view = FindView::of(id, Source::Lease(lease), dir, now);
+        let total = keys.len() as u64;
+        view.add(
+            FindBatch {
+                hits: keys
+                    .into_iter()
+                    .map(|key| Hit {
+                        key,
+                        mod_revision: 0,
+                    })
+                    .collect(),
+                scanned: total,
+                total,
+                revision: 0,
+                done: Some(Ok(())),
+            },
+            now,
+        );
+        view
+    }
+
+    fn of(id: u64, source: Source, dir: Vec<u8>, now: Instant) -> FindView {
         FindView {
             id,
-            query,
+            source,
             dir,
             hits: Vec::new(),
             matches: 0,
@@ -265,6 +329,22 @@ impl FindView {
                 Ok(()) => Progress::Done,
                 Err(e) => Progress::Failed(e),
             };
+        }
+    }
+
+    /// Every kept result with the revision a delete is guarded on (each
+    /// key deleted only while still at it), or why they cannot be: a
+    /// lease's keys have no revision.
+    pub fn guarded_keys(&self) -> Result<Vec<(Vec<u8>, i64)>, &'static str> {
+        match self.source {
+            Source::Search(_) => Ok(self
+                .hits
+                .iter()
+                .map(|h| (h.key.clone(), h.mod_revision))
+                .collect()),
+            Source::Lease(_) => Err(
+                "these keys come from a lease, not a search: x in :leases revokes it (its keys go with it)",
+            ),
         }
     }
 
@@ -373,5 +453,35 @@ mod tests {
         let keys: Vec<&[u8]> = v.hits.iter().map(|h| h.key.as_slice()).collect();
         assert_eq!(keys, [&b"/a"[..], b"/b", b"/c"]);
         assert_eq!(v.selected_key(), Some(&b"/c"[..]));
+    }
+
+    #[test]
+    fn a_lease_s_keys_cannot_be_deleted_as_found() {
+        let now = Instant::now();
+        let v = FindView::lease(
+            1,
+            0x1a,
+            vec![b"/b".to_vec(), b"/a".to_vec()],
+            b"/".to_vec(),
+            now,
+        );
+        assert_eq!(v.source.label(), "lease 1a");
+        assert!(v.source.query().is_none(), "nothing to highlight");
+        assert_eq!((v.hits.len(), v.matches), (2, 2));
+        assert_eq!(v.hits[0].key, b"/a");
+        assert_eq!(v.progress, Progress::Done);
+        assert!(v.guarded_keys().unwrap_err().contains("x in :leases"));
+        let mut v = FindView::new(2, Query::parse("a").unwrap(), b"/".to_vec(), now);
+        v.add(
+            FindBatch {
+                hits: vec![Hit {
+                    key: b"/a".to_vec(),
+                    mod_revision: 7,
+                }],
+                ..Default::default()
+            },
+            now,
+        );
+        assert_eq!(v.guarded_keys(), Ok(vec![(b"/a".to_vec(), 7)]));
     }
 }

@@ -1,22 +1,23 @@
 //! Find: starting a search on the selected directory, its batches,
 //! cancelling it (`Esc`), moving in its results, copying their names,
-//! deleting them all (`D`).
+//! deleting them all (`D`, which find takes while its results fill the
+//! Keys pane).
 
 use super::{FindBatch, FindView, Progress, Query};
 use crate::app::action::Action;
 use crate::app::command::CommandLine;
+use crate::app::dialogs::{unjournaled, Prompt, Submit};
 use crate::app::list;
 use crate::app::msg::{Cmd, WriteOp};
 use crate::app::state::{Pane, State};
 use crate::app::value;
-use crate::app::writes::{Prompt, PromptKind};
-use crate::escape::escape_bytes;
+use crate::escape::{escape_bytes, escape_str};
 use crate::etcd::bulk::DeletedUnchanged;
 use crate::etcd::types::WriteOutcome;
 use crate::ui::keys::thousands;
 
 /// Find's actions: `find` opens the `:` line on `find `; `copy` on the
-/// results copies their names.
+/// results copies their names; `delete-prefix` on them deletes them all.
 pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
     match action {
         Action::Find => {
@@ -26,6 +27,7 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
             });
         }
         Action::Copy if takes_keys(state) => copy_names(state, cmds),
+        Action::DeletePrefix if takes_keys(state) => delete_prefix(state),
         _ => return false,
     }
     true
@@ -34,13 +36,6 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
 /// Whether the find results fill the Keys pane now.
 pub fn takes_keys(state: &State) -> bool {
     state.find.is_some()
-}
-
-/// What the Keys pane has selected while the results fill it: `Some(key)`
-/// on a result, `Some(None)` on the directory's own row; `None` when the
-/// tree shows.
-pub fn selection(state: &State) -> Option<Option<&[u8]>> {
-    state.find.as_ref().map(|v| v.selected_key())
 }
 
 /// The directory a find starts from: the selected directory, or the
@@ -191,9 +186,24 @@ fn copy_names(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.info(format!("{what} to the clipboard (OSC 52)"));
 }
 
+/// `D` while the results fill the Keys pane: on their own row, every
+/// result (type yes); on a result, nothing (`d` deletes that one).
+fn delete_prefix(state: &mut State) {
+    if state
+        .find
+        .as_ref()
+        .is_some_and(|v| v.selected_key().is_some())
+    {
+        return state.info("d deletes this key; D on the find's own row deletes every result");
+    }
+    if state.writable("deleting the find's results") {
+        delete_all(state);
+    }
+}
+
 /// `D` on the results' own row: ask for `yes` before deleting every kept
 /// result, each only if unchanged since the scan.
-pub fn delete_all(state: &mut State) {
+fn delete_all(state: &mut State) {
     let Some(view) = state.find.as_ref() else {
         return;
     };
@@ -206,28 +216,55 @@ pub fn delete_all(state: &mut State) {
     if view.hits.is_empty() {
         return state.info("no results to delete");
     }
-    if view.hits.iter().any(|h| h.mod_revision == 0) {
-        // A lease's keys come without revisions: nothing to guard them on.
-        return state.info(
-            "these keys come from a lease, not a search: x in :leases revokes it (its keys go with it)",
-        );
-    }
-    let keys = view
-        .hits
-        .iter()
-        .map(|h| (h.key.clone(), h.mod_revision))
-        .collect();
-    state.prompt = Some(Prompt {
-        kind: PromptKind::DeleteFound {
+    let keys = match view.guarded_keys() {
+        Ok(keys) => keys,
+        Err(why) => return state.info(why),
+    };
+    let count = keys.len();
+    let intro = format!(
+        "delete {} keys found for \"{}\" under {}? Each only if unchanged since the search, at most 128 per transaction.{}\n= {}",
+        thousands(count as u64),
+        escape_str(&view.source.label()),
+        escape_bytes(&view.dir),
+        unjournaled(count as i64),
+        found_etcdctl(&keys)
+    );
+    let submit = Submit::Yes {
+        info: format!(
+            "deleting {} keys (each only if unchanged since the search)…",
+            thousands(count as u64)
+        ),
+        cmds: vec![Cmd::DeleteFound {
             id: view.id,
-            dir: view.dir.clone(),
-            query: view.query.text.clone(),
+            journal: count as i64 <= crate::journal::MAX_BULK_KEYS,
             keys,
-        },
-        fields: vec![("type yes to delete them all".into(), String::new())],
-        active: 0,
-        error: None,
-    });
+        }],
+        then: None,
+    };
+    state.prompt = Some(Prompt::yes(
+        " Delete the find's results ",
+        intro,
+        "type yes to delete them all".into(),
+        submit,
+    ));
+}
+
+/// The etcdctl equivalent of deleting the find's results: `etcdctl txn`'s
+/// interactive input for the first key (compare, then delete), and how
+/// many more keys go the same way.
+fn found_etcdctl(keys: &[(Vec<u8>, i64)]) -> String {
+    let Some((key, rev)) = keys.first() else {
+        return String::new();
+    };
+    let shown = escape_bytes(key);
+    let more = match keys.len() - 1 {
+        0 => String::new(),
+        n => format!(
+            "  (and {} more keys, up to 128 per txn)",
+            thousands(n as u64)
+        ),
+    };
+    format!("etcdctl txn -i: mod(\"{shown}\") = \"{rev}\" → del {shown}{more}")
 }
 
 /// The results were deleted: their rows go, the summary says what was

@@ -4,10 +4,11 @@
 
 use super::{hex, LeasesView};
 use crate::app::action::Action;
-use crate::app::find::{FindBatch, FindView, Hit, Query};
+use crate::app::dialogs::{Confirm, ConfirmAction};
+use crate::app::find::FindView;
 use crate::app::list;
 use crate::app::msg::Cmd;
-use crate::app::state::{Confirm, ConfirmAction, Pane, State};
+use crate::app::state::{Pane, State};
 use crate::etcd::leases::{LeaseInfo, LeaseKeys};
 
 /// The leases' actions: `leases` opens (or refreshes) the list; `revoke`
@@ -81,36 +82,17 @@ pub fn on_revoked(state: &mut State, cmds: &mut Vec<Cmd>) {
     refresh(state, cmds);
 }
 
-/// One lease's keys: they become a virtual directory in the Keys pane.
+/// One lease's keys: they become a virtual directory in the Keys pane
+/// (find's view, its source the lease: see `find::Source`).
 pub fn on_lease_keys(state: &mut State, id: i64, result: Result<Option<LeaseKeys>, String>) {
     let (_, keys) = match result {
         Ok(Some(found)) => found,
         Ok(None) => return state.error(format!("lease {} no longer exists", hex(id))),
         Err(e) => return state.error(format!("cannot read lease {}: {e}", hex(id))),
     };
-    let Ok(query) = Query::parse(&format!("lease {}", hex(id))) else {
-        return;
-    };
     let req = state.next_request_id();
     let root = state.tree.node(crate::app::tree::ROOT).full.to_vec();
-    let mut view = FindView::new(req, query, root, state.now);
-    let total = keys.len() as u64;
-    view.add(
-        FindBatch {
-            hits: keys
-                .into_iter()
-                .map(|key| Hit {
-                    key,
-                    mod_revision: 0,
-                })
-                .collect(),
-            scanned: total,
-            total,
-            revision: 0,
-            done: Some(Ok(())),
-        },
-        state.now,
-    );
+    let view = FindView::lease(req, id, keys, root, state.now);
     state.find = Some(view);
     state.leases = None;
     state.focus = Pane::Keys;

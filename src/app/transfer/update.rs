@@ -5,11 +5,11 @@
 
 use super::{ExportJob, PlanView};
 use crate::app::action::Action;
+use crate::app::dialogs::{Prompt, Submit};
 use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::selection::Selection;
 use crate::app::state::Pane;
-use crate::app::writes::{Prompt, PromptKind};
 use crate::app::State;
 use crate::escape::{escape_bytes, escape_str};
 use crate::transfer::export::Exported;
@@ -247,15 +247,17 @@ pub fn ask_apply(state: &mut State) {
     if !target_writable(state, &transfer, "applying a plan") {
         return;
     }
-    state.prompt = Some(Prompt {
-        kind: PromptKind::ApplyPlan,
-        fields: vec![(label, String::new())],
-        active: 0,
-        error: None,
-    });
+    let intro = "Each key is written only if it is still as the plan saw it (transactions of at most 128); the others are skipped and counted.";
+    let submit = Submit::Yes {
+        info: String::new(),
+        cmds: Vec::new(),
+        then: Some(apply),
+    };
+    state.prompt = Some(Prompt::yes(" Apply the plan ", intro.into(), label, submit));
 }
 
-/// `yes` typed: the writes start.
+/// `yes` typed (the prompt of [`ask_apply`] carries this): the writes
+/// start.
 pub fn apply(state: &mut State, cmds: &mut Vec<Cmd>) {
     let max_request_bytes = state.max_request_bytes;
     let Some(view) = state.plan.as_mut() else {

@@ -1,4 +1,4 @@
-//! Writes: the inline editor, the conflict view and dialog forms. Every
+//! Writes: the inline editor and the conflict view. Every
 //! write is a guarded transaction (see `etcd::write`), refused up front in
 //! `--read-only` mode, and shown as the equivalent etcdctl command first.
 
@@ -69,37 +69,4 @@ impl Conflict {
         self.current = current;
         self.saving = false;
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PromptKind {
-    /// Fields: key, TTL.
-    NewKey,
-    /// Field: the confirmation word.
-    DeletePrefix { prefix: Vec<u8>, count: i64 },
-    /// Field: the confirmation word. The find `id`'s results under `dir`
-    /// for `query`: each `(key, mod_revision)` as the scan saw it.
-    DeleteFound {
-        id: u64,
-        dir: Vec<u8>,
-        query: String,
-        keys: Vec<(Vec<u8>, i64)>,
-    },
-    /// Field: the confirmation word. Keys deleted under `prefix`, with the
-    /// revision of each one's delete (`:changes`).
-    Undelete {
-        prefix: Vec<u8>,
-        items: Vec<(Vec<u8>, i64)>,
-    },
-    /// Field: the confirmation word. Applies the plan shown (`state.plan`).
-    ApplyPlan,
-}
-
-/// A small form in a dialog.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub fields: Vec<(String, String)>,
-    pub active: usize,
-    pub error: Option<String>,
 }

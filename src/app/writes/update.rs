@@ -4,19 +4,21 @@
 //! one is a guarded transaction (see `etcd::write`) and is shown as the
 //! equivalent etcdctl command before it runs.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use crate::app::action::Action;
 use crate::app::selection::Selection;
 
 use super::editor::{is_json, reformat, EditContext, Editor};
-use super::{conflict_reason, Conflict, Prompt, PromptKind};
+use super::{conflict_reason, Conflict};
+use crate::app::dialogs::{unjournaled, Confirm, ConfirmAction, Prompt, Submit};
 use crate::app::msg::{Cmd, PrefixDeleted, WriteOp};
-use crate::app::state::{Confirm, ConfirmAction, State};
+use crate::app::state::State;
 use crate::app::value::ValueStatus;
 use crate::escape::escape_bytes;
 use crate::etcd::types::{Expect, ValueRecord, WriteOutcome};
 use crate::journal::Entry;
+use crate::ui::keys::thousands;
 
 /// The write actions, the editor's and the conflict view's.
 pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
@@ -200,12 +202,18 @@ pub fn on_editor_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) 
             state.confirm = Some(Confirm {
                 question: "discard your changes? y/N".into(),
                 etcdctl: "nothing is written".into(),
-                action: ConfirmAction::DiscardEdit,
+                action: ConfirmAction::Then(discard_edit),
             });
         }
         Action::Cancel => state.editor = None,
         _ => {}
     }
+}
+
+/// `y` to "discard your changes?": the editor closes, its text dropped.
+fn discard_edit(state: &mut State, _: &mut Vec<Cmd>) {
+    state.editor = None;
+    state.info("changes discarded; nothing was written");
 }
 
 /// A key the editor's actions do not take: typing.
@@ -222,7 +230,7 @@ pub fn ask_before_quit(state: &mut State) -> bool {
     let asked = state
         .confirm
         .as_ref()
-        .is_some_and(|c| c.action == ConfirmAction::DiscardAndQuit);
+        .is_some_and(|c| matches!(c.action, ConfirmAction::Quit));
     let unsaved = state.editor.as_ref().is_some_and(|e| e.modified()) || state.conflict.is_some();
     if asked || !unsaved {
         return false;
@@ -230,7 +238,7 @@ pub fn ask_before_quit(state: &mut State) -> bool {
     state.confirm = Some(Confirm {
         question: "discard your changes and quit? y/N".into(),
         etcdctl: "nothing is written".into(),
-        action: ConfirmAction::DiscardAndQuit,
+        action: ConfirmAction::Quit,
     });
     true
 }
@@ -408,7 +416,7 @@ pub fn on_conflict_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>
 
 /// At most this many deleted values are journaled at once (as a prefix
 /// delete does).
-pub const JOURNAL_KEYS: i64 = crate::journal::PREFIX_DELETE_KEYS;
+pub const JOURNAL_KEYS: i64 = crate::journal::MAX_BULK_KEYS;
 
 /// `d`: delete the selected key (after `y`), guarded on the shown revision.
 pub fn delete_key(state: &mut State) {
@@ -435,15 +443,6 @@ pub fn delete_key(state: &mut State) {
 
 /// `D`: count the selected directory's keys, then ask for `yes`.
 pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if let Some(found) = crate::app::find::update::selection(state) {
-        if found.is_some() {
-            return state.info("d deletes this key; D on the find's own row deletes every result");
-        }
-        if state.writable("deleting the find's results") {
-            crate::app::find::update::delete_all(state);
-        }
-        return;
-    }
     if !state.writable("deleting a prefix") {
         return;
     }
@@ -461,12 +460,24 @@ pub fn delete_prefix(state: &mut State, cmds: &mut Vec<Cmd>) {
 pub fn on_prefix_count(state: &mut State, prefix: Vec<u8>, count: Result<i64, String>) {
     match count {
         Ok(count) => {
-            state.prompt = Some(Prompt {
-                kind: PromptKind::DeletePrefix { prefix, count },
-                fields: vec![("type yes to delete them all".into(), String::new())],
-                active: 0,
-                error: None,
-            });
+            let shown = escape_bytes(&prefix);
+            let intro = format!(
+                "Delete {} keys under {shown} in one transaction?{}\n= {}",
+                thousands(count.max(0) as u64),
+                unjournaled(count),
+                crate::escape::etcdctl_line("del --prefix", &prefix, "")
+            );
+            let submit = Submit::Yes {
+                info: format!("deleting {count} keys under {shown}…"),
+                cmds: vec![Cmd::DeletePrefix { prefix }],
+                then: None,
+            };
+            state.prompt = Some(Prompt::yes(
+                " Delete a prefix ",
+                intro,
+                "type yes to delete them all".into(),
+                submit,
+            ));
         }
         Err(e) => state.error(format!("cannot count the keys: {e}")),
     }
@@ -508,120 +519,46 @@ pub fn new_key(state: &mut State) {
         return;
     }
     let prefix = String::from_utf8_lossy(state.tree_dir_full()).into_owned();
-    state.prompt = Some(Prompt {
-        kind: PromptKind::NewKey,
-        fields: vec![
-            ("key".into(), prefix),
-            ("TTL seconds (empty: no lease)".into(), String::new()),
-        ],
-        active: 0,
-        error: None,
-    });
+    let mut prompt = Prompt::form(
+        " New key ",
+        "Enter opens the editor for its value; it is created only if it does not exist.".into(),
+        vec!["key".into(), "TTL seconds (empty: no lease)".into()],
+        Submit::Form(create_key),
+    );
+    prompt.fields[0].1 = prefix;
+    state.prompt = Some(prompt);
 }
 
-pub fn on_prompt_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
-    let Some(prompt) = state.prompt.as_mut() else {
-        return;
+/// `Enter` on the new key's form (key, TTL): the editor opens on the new
+/// key, or the form stays open with what is wrong.
+fn create_key(state: &mut State, fields: &[String]) -> Result<(), String> {
+    let [key, ttl] = fields else {
+        return Err("the form has two fields: key and TTL".into());
     };
-    match key.code {
-        KeyCode::Esc => {
-            state.prompt = None;
-            state.info("cancelled: nothing was written");
-        }
-        KeyCode::Tab | KeyCode::Down => prompt.active = (prompt.active + 1) % prompt.fields.len(),
-        KeyCode::BackTab | KeyCode::Up => {
-            prompt.active = (prompt.active + prompt.fields.len() - 1) % prompt.fields.len()
-        }
-        KeyCode::Backspace => {
-            prompt.fields[prompt.active].1.pop();
-        }
-        KeyCode::Char(c) => prompt.fields[prompt.active].1.push(c),
-        KeyCode::Enter => submit_prompt(state, cmds),
-        _ => {}
-    }
-}
-
-fn submit_prompt(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let Some(prompt) = state.prompt.clone() else {
-        return;
+    let ttl = match ttl.trim() {
+        "" => None,
+        t => match t.parse::<i64>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err("TTL must be a whole number of seconds".into()),
+        },
     };
-    match prompt.kind {
-        PromptKind::NewKey => {
-            let key = prompt.fields[0].1.clone();
-            let ttl = prompt.fields[1].1.trim();
-            let ttl = match ttl {
-                "" => None,
-                t => match t.parse::<i64>() {
-                    Ok(n) if n > 0 => Some(n),
-                    _ => return set_prompt_error(state, "TTL must be a whole number of seconds"),
-                },
-            };
-            if key.is_empty()
-                || key.ends_with(&String::from_utf8_lossy(&state.tree.delimiter).into_owned())
-            {
-                return set_prompt_error(state, "give the key a name (it ends with the delimiter)");
-            }
-            state.prompt = None;
-            let ctx = EditContext {
-                key: key.into_bytes(),
-                expect: Expect::Absent,
-                lease: 0,
-                ttl,
-                prev: None,
-                original: String::new(),
-                json: false,
-                kube: None,
-            };
-            state.editor = Some(Editor::new(ctx, ""));
-            state.info(
-                "new key: type its value, Ctrl-s saves (only if the key still does not exist)",
-            );
-        }
-        _ if prompt.fields[0].1 != "yes" => set_prompt_error(state, "type yes (or Esc to cancel)"),
-        PromptKind::DeletePrefix { prefix, count } => {
-            state.prompt = None;
-            state.info(format!(
-                "deleting {count} keys under {}…",
-                escape_bytes(&prefix)
-            ));
-            cmds.push(Cmd::DeletePrefix { prefix });
-        }
-        PromptKind::ApplyPlan => {
-            state.prompt = None;
-            crate::app::transfer::update::apply(state, cmds);
-        }
-        PromptKind::DeleteFound { id, keys, .. } => {
-            state.prompt = None;
-            state.info(format!(
-                "deleting {} keys (each only if unchanged since the search)…",
-                crate::ui::keys::thousands(keys.len() as u64)
-            ));
-            cmds.push(Cmd::DeleteFound {
-                id,
-                journal: keys.len() as i64 <= JOURNAL_KEYS,
-                keys,
-            });
-        }
-        PromptKind::Undelete { prefix, items } => {
-            state.prompt = None;
-            state.info(format!(
-                "putting back {} keys under {}…",
-                crate::ui::keys::thousands(items.len() as u64),
-                escape_bytes(&prefix)
-            ));
-            cmds.push(Cmd::Undelete {
-                prefix,
-                items,
-                max_request_bytes: state.max_request_bytes,
-            });
-        }
+    if key.is_empty() || key.ends_with(&String::from_utf8_lossy(&state.tree.delimiter).into_owned())
+    {
+        return Err("give the key a name (it ends with the delimiter)".into());
     }
-}
-
-fn set_prompt_error(state: &mut State, e: &str) {
-    if let Some(p) = state.prompt.as_mut() {
-        p.error = Some(e.to_string());
-    }
+    let ctx = EditContext {
+        key: key.clone().into_bytes(),
+        expect: Expect::Absent,
+        lease: 0,
+        ttl,
+        prev: None,
+        original: String::new(),
+        json: false,
+        kube: None,
+    };
+    state.editor = Some(Editor::new(ctx, ""));
+    state.info("new key: type its value, Ctrl-s saves (only if the key still does not exist)");
+    Ok(())
 }
 
 /// `u`: look up what etcdlens last overwrote on the selected key.
