@@ -164,3 +164,102 @@ fn the_mouse_is_ignored_or_left_to_a_view_on_top() {
     );
     assert_eq!(s.selected, 1);
 }
+
+/// Paging reaches the last row a view draws, and no further: the moving
+/// keys' page is the number of rows drawn (`ui::list_rows`, which each
+/// view's drawing uses too).
+#[test]
+fn a_views_page_is_the_rows_it_draws() {
+    use etcdlens::app::find::{FindBatch, FindView, Hit, Query};
+    let names: Vec<Vec<u8>> = (0..200)
+        .map(|i| format!("/app/k{i:03}").into_bytes())
+        .collect();
+    for view in [Layer::Usage, Layer::Find, Layer::Leases] {
+        let mut s = base();
+        match view {
+            Layer::Leases => {
+                let mut v = etcdlens::app::leases::LeasesView::loading(s.now);
+                v.set(
+                    (0..200)
+                        .map(|i| etcdlens::etcd::leases::LeaseInfo {
+                            id: 0x1000 + i,
+                            granted: 60,
+                            ttl: 60,
+                            keys: 1000 - i as u64,
+                        })
+                        .collect(),
+                    s.now,
+                );
+                s.leases = Some(v);
+            }
+            Layer::Usage => {
+                let mut v = UsageView::new(1, b"/".to_vec(), vec![], s.now);
+                v.add(
+                    UsageBatch {
+                        // Sorted by size: k000 first.
+                        adds: names
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| (n.clone(), 1, 10_000 - i as u64))
+                            .collect(),
+                        scanned: 200,
+                        total: 200,
+                        revision: 40,
+                        db: None,
+                        done: Some(Ok(())),
+                    },
+                    s.now,
+                );
+                s.usage = Some(v);
+            }
+            _ => {
+                let mut v = FindView::new(1, Query::parse("k").unwrap(), b"/app/".to_vec(), s.now);
+                v.add(
+                    FindBatch {
+                        hits: names
+                            .iter()
+                            .map(|n| Hit {
+                                key: n.clone(),
+                                mod_revision: 3,
+                            })
+                            .collect(),
+                        scanned: 200,
+                        total: 200,
+                        revision: 40,
+                        done: Some(Ok(())),
+                    },
+                    s.now,
+                );
+                s.find = Some(v);
+            }
+        }
+        let page = etcdlens::ui::list_rows(&s, view);
+        let offset = |s: &State| match view {
+            Layer::Usage => s.usage.as_ref().unwrap().offset,
+            Layer::Leases => s.leases.as_ref().unwrap().offset,
+            _ => s.find.as_ref().unwrap().offset,
+        };
+        // The rows drawn: as many as a page.
+        let screen = render(&s);
+        let drawn = (0..s.size.1)
+            .filter(|&y| {
+                let line: String = (0..s.size.0).map(|x| screen[(x, y)].symbol()).collect();
+                line.contains("k0") || line.contains("k1") || line.contains(" 60 s")
+            })
+            .count();
+        // Find's own row (its directory) comes first.
+        let own_row = usize::from(view == Layer::Find);
+        assert_eq!(drawn + own_row, page, "{view:?}: rows drawn vs a page");
+        // Moving down stays on the first screen until the last row drawn.
+        for _ in 0..page - 1 {
+            update(&mut s, key(KeyCode::Down));
+        }
+        assert_eq!(
+            offset(&s),
+            0,
+            "{view:?}: scrolled before the last row drawn"
+        );
+        update(&mut s, key(KeyCode::Down));
+        assert_eq!(offset(&s), 1, "{view:?}: the row below the last drawn one");
+    }
+}

@@ -13,6 +13,9 @@ use crate::app::contexts::ContextsView;
 use crate::app::{Action, State};
 use crate::escape::escape_str;
 
+/// Rows above the list (its column titles).
+pub const HEADER_ROWS: usize = 1;
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
     frame.render_widget(Clear, area);
     let keys = &state.keymap;
@@ -55,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &ContextsView) {
         dim(),
     )];
     let current = state.context.as_ref().map(|c| c.name.as_str());
-    let room = (inner.height as usize).saturating_sub(1);
+    let room = (inner.height as usize).saturating_sub(HEADER_ROWS);
     let cut = |s: &str, w: usize| -> String {
         let s = escape_str(s);
         if s.chars().count() > w {

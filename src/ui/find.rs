@@ -13,6 +13,9 @@ use crate::app::find::{FindView, Progress, MAX_KEPT};
 use crate::app::{Pane, State};
 use crate::escape::{escape_bytes, escape_str};
 
+/// Rows under the list (progress and totals).
+pub const FOOTER_ROWS: usize = 2;
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &FindView) {
     let title = format!(" Keys {} ", title(view));
     let block = pane_block(title, focused(state, Pane::Keys));
@@ -22,12 +25,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &FindView) {
         return;
     }
     let list = Rect {
-        height: inner.height - 2,
+        height: inner.height - FOOTER_ROWS as u16,
         ..inner
     };
     let status = Rect {
-        y: inner.y + inner.height - 2,
-        height: 2,
+        y: inner.y + inner.height - FOOTER_ROWS as u16,
+        height: FOOTER_ROWS as u16,
         ..inner
     };
     let end = (view.offset + list.height as usize).min(view.rows());

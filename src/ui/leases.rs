@@ -14,6 +14,9 @@ use crate::app::leases::{hex, LeasesView};
 use crate::app::{Action, State};
 use crate::escape::escape_str;
 
+/// Rows above the list (its column titles).
+pub const HEADER_ROWS: usize = 1;
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &LeasesView, keys: &Keymap) {
     frame.render_widget(Clear, area);
     let title = format!(" Leases ({}) ", thousands(view.rows.len() as u64));
@@ -51,7 +54,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &LeasesView, key
         };
         lines.push(Line::styled(text, dim()));
     }
-    let room = (inner.height as usize).saturating_sub(1);
+    let room = (inner.height as usize).saturating_sub(HEADER_ROWS);
     for (i, row) in view.rows.iter().enumerate().skip(view.offset).take(room) {
         let left = row.remaining(state.now);
         let remaining = if left == 0 {

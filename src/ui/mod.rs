@@ -72,6 +72,26 @@ pub fn layer_area(screen: Rect, areas: &layout::Areas, layer: Layer) -> Rect {
     }
 }
 
+/// Rows of an open view's list as drawn at the current size: a page of
+/// moving keys (every view's paging asks here, so it reaches the last row
+/// drawn and no further).
+pub fn list_rows(state: &State, layer: Layer) -> usize {
+    let screen = Rect::new(0, 0, state.size.0, state.size.1);
+    let inner = layout::inner_height(layer_area(screen, &state.areas(), layer));
+    let rows = match layer {
+        Layer::Leases => inner.saturating_sub(leases::HEADER_ROWS),
+        Layer::Contexts => inner.saturating_sub(contexts::HEADER_ROWS),
+        Layer::Usage => inner.saturating_sub(usage::HEADER_ROWS),
+        Layer::Find => inner.saturating_sub(find::FOOTER_ROWS),
+        Layer::Plan => state
+            .plan
+            .as_ref()
+            .map_or(inner, |v| plan::list_rows(v, inner)),
+        _ => inner,
+    };
+    rows.max(1)
+}
+
 /// Draws one open layer where it goes.
 fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: Layer) {
     let area = layer_area(frame.area(), areas, layer);

@@ -16,6 +16,26 @@ use crate::app::Action;
 use crate::escape::{escape_bytes, escape_str};
 use crate::transfer::Change;
 
+/// Rows above the list of changed keys: prefixes, counts, warnings, the
+/// leased keys' line, the status and the list's title.
+fn header_rows(plan: &crate::transfer::Plan) -> usize {
+    4 + plan.warnings.len() + usize::from(plan.leased > 0)
+}
+
+/// Rows of the changed keys' list in a view `inner_height` rows tall (an
+/// opened key's diff takes the lower half).
+pub fn list_rows(view: &PlanView, inner_height: usize) -> usize {
+    let Some(plan) = &view.plan else {
+        return inner_height;
+    };
+    let room = inner_height.saturating_sub(header_rows(plan));
+    if view.diff.is_some() {
+        room / 2
+    } else {
+        room
+    }
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
     frame.render_widget(Clear, area);
     let title = format!(" Plan: {} ", view.what);
@@ -113,11 +133,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PlanView, keys: &Keymap) {
         dim(),
     ));
     let skipped = view.summary.as_ref().map(|s| &s.skipped);
-    let mut room = (inner.height as usize).saturating_sub(lines.len());
-    // An opened key's diff takes the lower half.
-    if view.diff.is_some() {
-        room /= 2;
-    }
+    debug_assert_eq!(lines.len(), header_rows(plan));
+    let room = list_rows(view, inner.height as usize);
     for (i, &index) in view.changed.iter().enumerate().skip(view.offset).take(room) {
         let entry = &plan.entries[index];
         let word = match entry.change {

@@ -18,6 +18,9 @@ use crate::escape::{escape_bytes, escape_str};
 /// Columns of a row's bar.
 const BAR: usize = 20;
 
+/// Rows above the list (DB, totals, progress, a blank line).
+pub const HEADER_ROWS: usize = 4;
+
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &UsageView) {
     frame.render_widget(Clear, area);
     let title = format!(" Usage {} ", escape_bytes(&view.dir));
@@ -37,7 +40,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &UsageView) {
     let width = inner.width as usize;
     let name_width = width.saturating_sub(BAR + 36).clamp(8, 60);
     let top = view.rows.first().map(|r| r.bytes).unwrap_or(0).max(1);
-    let room = (inner.height as usize).saturating_sub(lines.len());
+    debug_assert_eq!(lines.len(), HEADER_ROWS);
+    let room = (inner.height as usize).saturating_sub(HEADER_ROWS);
     for (i, row) in view.rows.iter().enumerate().skip(view.offset).take(room) {
         let name = escape_bytes(
             row.full

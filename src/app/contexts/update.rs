@@ -5,7 +5,7 @@ use super::{ContextsView, Current, Switched, Switching};
 use crate::app::action::Action;
 use crate::app::list;
 use crate::app::msg::Cmd;
-use crate::app::state::{Pane, State};
+use crate::app::state::State;
 use crate::app::tree;
 use crate::app::watch::log::EventLog;
 use crate::escape::escape_str;
@@ -39,7 +39,7 @@ fn open(state: &mut State) {
 }
 
 fn page(state: &State) -> usize {
-    state.page_height(Pane::Keys).saturating_sub(2).max(1)
+    crate::ui::list_rows(state, crate::app::layer::Layer::Contexts)
 }
 
 /// Moving keys while the list is open; `Enter` switches to the selected

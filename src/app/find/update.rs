@@ -113,7 +113,7 @@ pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) ->
     if state.focus != Pane::Keys {
         return false;
     }
-    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
+    let page = crate::ui::list_rows(state, crate::app::layer::Layer::Find);
     let Some(view) = state.find.as_mut() else {
         return false;
     };
@@ -159,7 +159,7 @@ fn selection_changed(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 fn scroll_into_view(state: &mut State) {
     // Two rows of the pane are the progress lines.
-    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
+    let page = crate::ui::list_rows(state, crate::app::layer::Layer::Find);
     if let Some(v) = state.find.as_mut() {
         v.offset = list::offset_for(v.selected, v.offset, page);
     }

@@ -6,6 +6,7 @@ use super::{hex, LeasesView};
 use crate::app::action::Action;
 use crate::app::dialogs::{Confirm, ConfirmAction};
 use crate::app::find::FindView;
+use crate::app::layer::Layer;
 use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::state::{Pane, State};
@@ -57,7 +58,7 @@ pub fn open_lease(state: &mut State, id: i64, cmds: &mut Vec<Cmd>) {
 /// The list's answer.
 pub fn on_leases(state: &mut State, result: Result<Vec<LeaseInfo>, String>) {
     let now = state.now;
-    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
+    let page = crate::ui::list_rows(state, Layer::Leases);
     let Some(v) = state.leases.as_mut() else {
         return;
     };
@@ -120,7 +121,7 @@ pub fn on_kept_alive(state: &mut State, id: i64, result: Result<i64, String>) {
 
 /// Moving keys while the list is open. True when it took the action.
 pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
-    let page = state.page_height(Pane::Keys).saturating_sub(2).max(1);
+    let page = crate::ui::list_rows(state, Layer::Leases);
     let Some(v) = state.leases.as_mut() else {
         return false;
     };

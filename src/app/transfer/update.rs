@@ -9,7 +9,6 @@ use crate::app::dialogs::{Prompt, Submit};
 use crate::app::list;
 use crate::app::msg::Cmd;
 use crate::app::selection::Selection;
-use crate::app::state::Pane;
 use crate::app::State;
 use crate::escape::{escape_bytes, escape_str};
 use crate::transfer::export::Exported;
@@ -318,7 +317,7 @@ pub fn on_applied(state: &mut State, result: Result<Summary, String>) {
 /// diff, `back` closes the diff, then the view (not while applying). True
 /// when it took the action.
 pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
-    let page = state.page_height(Pane::Keys).saturating_sub(4).max(1);
+    let page = crate::ui::list_rows(state, crate::app::layer::Layer::Plan);
     let Some(view) = state.plan.as_mut() else {
         return false;
     };

@@ -6,7 +6,7 @@ use crate::app::action::Action;
 use crate::app::find::Progress;
 use crate::app::list;
 use crate::app::msg::Cmd;
-use crate::app::state::{Pane, State};
+use crate::app::state::State;
 use crate::app::tree::ROOT;
 
 /// Usage's action: `du`.
@@ -79,7 +79,7 @@ pub fn on_usage(state: &mut State, id: u64, batch: UsageBatch) {
 
 /// Moving keys while the view is open. True when it took the action.
 pub fn on_pane_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
-    let page = state.page_height(Pane::Keys).saturating_sub(4).max(1);
+    let page = crate::ui::list_rows(state, crate::app::layer::Layer::Usage);
     let Some(v) = state.usage.as_mut() else {
         return false;
     };
