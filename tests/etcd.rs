@@ -16,6 +16,7 @@ mod k8s;
 mod leases;
 mod lister;
 mod lock;
+mod maint;
 mod peer_clientv3;
 mod restricted;
 mod ssh;

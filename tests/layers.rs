@@ -20,7 +20,13 @@ use ratatui::Terminal;
 use crate::common::fixtures::{key, page_at};
 
 /// The views this test opens, each in a way that `Esc` closes at once.
-const VIEWS: [Layer; 4] = [Layer::Help, Layer::Cluster, Layer::Usage, Layer::History];
+const VIEWS: [Layer; 5] = [
+    Layer::Help,
+    Layer::Cluster,
+    Layer::Maint,
+    Layer::Usage,
+    Layer::History,
+];
 
 fn base() -> State {
     let mut s = State::new(b"/", b"/", "127.0.0.1:2379".into(), Instant::now());
@@ -37,6 +43,7 @@ fn open(s: &mut State, view: Layer) {
     match view {
         Layer::Help => s.help = true,
         Layer::Cluster => s.cluster.open = true,
+        Layer::Maint => s.maint = Some(Default::default()),
         Layer::Usage => {
             let mut v = UsageView::new(1, b"/".to_vec(), vec![], s.now);
             v.add(

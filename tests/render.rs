@@ -419,6 +419,7 @@ fn cluster_view() {
                 version: "3.5.1".into(),
                 db_size: 2 << 20,
                 db_size_in_use: 1 << 20,
+                quota: 0,
                 leader: 1,
                 raft_term: 4,
                 raft_index: 1234,
@@ -436,6 +437,51 @@ fn cluster_view() {
                 member(1, "infra1", 2379, true),
                 member(2, "infra2", 22379, true),
                 member(3, "infra3", 32379, false),
+            ],
+            alarms: vec![(2, "NOSPACE".into())],
+            alarms_unknown: None,
+            oldest_revision: Ok(812),
+        })),
+    );
+    insta::assert_snapshot!(screen(&render(&s)));
+}
+
+/// The maintenance view: a member with a NOSPACE alarm, one down, the
+/// quota reported (etcd 3.6 and later).
+#[test]
+fn maint_view() {
+    use etcdlens::etcd::types::{ClusterInfo, MemberInfo, MemberStatus};
+    let mut s = state_with(&[b"/a"]);
+    s.size = (140, 20);
+    let member = |id: u64, name: &str, up: bool| MemberInfo {
+        id,
+        name: name.into(),
+        client_urls: vec![format!("http://127.0.0.1:{}", 2379 + id)],
+        is_learner: false,
+        hidden: None,
+        status: if up {
+            Ok(MemberStatus {
+                version: "3.6.16".into(),
+                db_size: 60 << 20,
+                db_size_in_use: 15 << 20,
+                quota: 64 << 20,
+                leader: 1,
+                raft_term: 4,
+                raft_index: 1234,
+                latency_ms: 3,
+            })
+        } else {
+            Err("tcp connect error: connection refused".into())
+        },
+    };
+    update(&mut s, common::fixtures::ch('M'));
+    update(
+        &mut s,
+        Msg::Cluster(Ok(ClusterInfo {
+            members: vec![
+                member(1, "infra1", true),
+                member(2, "infra2", true),
+                member(3, "infra3", false),
             ],
             alarms: vec![(2, "NOSPACE".into())],
             alarms_unknown: None,

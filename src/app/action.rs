@@ -123,6 +123,7 @@ actions! {
     Copy, Browse, "copy", ["y"], "copy the value to the clipboard (OSC 52)";
     KubeJson, Browse, "k8s-json", ["J"], "Kubernetes objects: show as JSON / as YAML again";
     Cluster, Browse, "cluster", ["C"], "cluster view: members, leader, health, DB size, alarms";
+    Maint, Browse, "maint", ["M"], "maintenance view: each member's health, sizes, fragmentation, quota use, raft term/index, alarms";
     Resources, Browse, "k8s", ["K"], "Kubernetes table of the selected /registry/ dir (again: close)";
     History, Browse, "history", ["H"], "every revision of the selected key etcd still holds";
     Help, Browse, "help", ["?"], "this help";

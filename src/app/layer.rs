@@ -28,6 +28,8 @@ pub enum Layer {
     Editor,
     /// A save that did not apply, under review (over the Value pane).
     Conflict,
+    /// The maintenance view (over the right panes).
+    Maint,
     /// `:ctx`'s list (over the right panes).
     Contexts,
     /// `:du` (over the right panes).
@@ -50,7 +52,7 @@ pub enum Layer {
 
 /// Top first. Layers drawn over the whole screen (the status bar included)
 /// come before those drawn inside the panes' area (a test holds this).
-pub const PRECEDENCE: [Layer; 17] = [
+pub const PRECEDENCE: [Layer; 18] = [
     Layer::Help,
     Layer::Confirm,
     Layer::Prompt,
@@ -59,6 +61,7 @@ pub const PRECEDENCE: [Layer; 17] = [
     Layer::Filter,
     Layer::Editor,
     Layer::Conflict,
+    Layer::Maint,
     Layer::Contexts,
     Layer::Usage,
     Layer::Leases,
@@ -81,6 +84,7 @@ impl Layer {
             Layer::Cluster => s.cluster.open,
             Layer::Editor => s.editor.is_some(),
             Layer::Conflict => s.conflict.is_some(),
+            Layer::Maint => s.maint.is_some(),
             Layer::Contexts => s.contexts_view.is_some(),
             Layer::Usage => s.usage.is_some(),
             Layer::Leases => s.leases.is_some(),

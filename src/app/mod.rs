@@ -19,6 +19,7 @@ pub mod keymap;
 pub mod layer;
 pub mod leases;
 pub mod list;
+pub mod maint;
 pub mod mouse;
 pub mod msg;
 pub mod past;

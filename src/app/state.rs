@@ -142,6 +142,8 @@ pub struct State {
     pub find: Option<super::find::FindView>,
     /// The usage view (`:du`), when open.
     pub usage: Option<super::usage::UsageView>,
+    /// The maintenance view (`:maint`), when open.
+    pub maint: Option<super::maint::MaintView>,
     /// The leases list (`:leases`), when open.
     pub leases: Option<super::leases::LeasesView>,
     /// The contexts of config.toml (`:ctx`), in name order.
@@ -214,6 +216,7 @@ impl State {
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             find: None,
             usage: None,
+            maint: None,
             leases: None,
             contexts: Vec::new(),
             context: None,

@@ -10,8 +10,8 @@ use super::layer::{self, Layer};
 use super::msg::{Cmd, Msg};
 use super::state::{Pane, State, MESSAGE_TTL};
 use super::{
-    changes, cluster, command, contexts, dialogs, elections, find, history, leases, mouse, past,
-    resources, transfer, tree, usage, value, watch, writes,
+    changes, cluster, command, contexts, dialogs, elections, find, history, leases, maint, mouse,
+    past, resources, transfer, tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -309,6 +309,7 @@ pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> boo
 fn layer_action(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<Cmd>) -> bool {
     let on_action = match layer {
         Layer::Cluster => cluster::update::on_action,
+        Layer::Maint => maint::update::on_action,
         Layer::Contexts => contexts::update::on_action,
         Layer::Usage => usage::update::on_action,
         Layer::Leases => leases::update::on_action,
@@ -335,6 +336,7 @@ fn layer_moving(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<
     match layer {
         // The cluster view takes only `back`; the rest moves what is under it.
         Layer::Cluster => cluster::update::on_action(state, action, cmds),
+        Layer::Maint => maint::update::on_pane_action(state, action, cmds),
         Layer::Contexts => contexts::update::on_pane_action(state, action, cmds),
         Layer::Usage => usage::update::on_pane_action(state, action, cmds),
         Layer::Leases => leases::update::on_pane_action(state, action, cmds),

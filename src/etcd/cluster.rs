@@ -132,6 +132,7 @@ async fn member_status(
             version: s.version().to_string(),
             db_size: s.db_size(),
             db_size_in_use: s.raft_used_db_size(),
+            quota: s.db_size_quota(),
             leader: s.leader(),
             raft_term: s.raft_term(),
             raft_index: s.raft_index(),

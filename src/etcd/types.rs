@@ -177,6 +177,22 @@ pub struct MemberStatus {
     pub raft_term: u64,
     pub raft_index: u64,
     pub latency_ms: u64,
+    /// Its `--quota-backend-bytes` (0: it does not say; etcd before 3.6).
+    pub quota: i64,
+}
+
+impl MemberStatus {
+    /// The share of the database file that is free pages (what a
+    /// defragmentation gives back): 1 − in use ÷ size.
+    pub fn fragmentation(&self) -> Option<f64> {
+        (self.db_size > 0).then(|| 1.0 - self.db_size_in_use.max(0) as f64 / self.db_size as f64)
+    }
+
+    /// How full the database is against its quota (`None`: the quota is
+    /// not reported).
+    pub fn quota_use(&self) -> Option<f64> {
+        (self.quota > 0).then(|| self.db_size.max(0) as f64 / self.quota as f64)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

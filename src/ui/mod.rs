@@ -15,6 +15,7 @@ pub mod keys;
 pub mod layout;
 pub mod leader;
 pub mod leases;
+pub mod maint;
 pub mod plan;
 pub mod resources;
 pub mod status;
@@ -63,7 +64,8 @@ pub fn layer_area(screen: Rect, areas: &layout::Areas, layer: Layer) -> Rect {
         Layer::Filter | Layer::Find => areas.keys,
         Layer::Editor | Layer::Conflict => areas.value,
         Layer::Resources => areas.keys.union(right),
-        Layer::Contexts
+        Layer::Maint
+        | Layer::Contexts
         | Layer::Usage
         | Layer::Leases
         | Layer::Plan
@@ -81,6 +83,7 @@ pub fn list_rows(state: &State, layer: Layer) -> usize {
     let rows = match layer {
         Layer::Leases => inner.saturating_sub(leases::HEADER_ROWS),
         Layer::Contexts => inner.saturating_sub(contexts::HEADER_ROWS),
+        Layer::Maint => inner.saturating_sub(maint::HEADER_ROWS),
         Layer::Usage => inner.saturating_sub(usage::HEADER_ROWS),
         Layer::Find => inner.saturating_sub(find::FOOTER_ROWS),
         Layer::Plan => state
@@ -146,6 +149,11 @@ fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: La
         Layer::Usage => {
             if let Some(view) = &state.usage {
                 usage::draw(frame, area, state, view);
+            }
+        }
+        Layer::Maint => {
+            if let Some(view) = &state.maint {
+                maint::draw(frame, area, state, view);
             }
         }
         Layer::Contexts => {

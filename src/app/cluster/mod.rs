@@ -4,6 +4,7 @@ pub mod update;
 
 use std::time::{Duration, Instant};
 
+use crate::app::msg::Cmd;
 use crate::etcd::types::ClusterInfo;
 
 /// How often the cluster is asked while the view is open.
@@ -26,6 +27,19 @@ pub struct ClusterView {
 }
 
 impl ClusterView {
+    /// Asks the cluster now (unless an answer is awaited): the command to
+    /// send, for the listing's `prefix`.
+    pub fn ask(&mut self, now: Instant, prefix: &[u8]) -> Option<Cmd> {
+        if self.in_flight {
+            return None;
+        }
+        self.in_flight = true;
+        self.asked_at = Some(now);
+        Some(Cmd::ClusterStatus {
+            prefix: prefix.to_vec(),
+        })
+    }
+
     /// A view whose first background look comes `FIRST_LOOK_AFTER` from
     /// `now`.
     pub fn new(now: Instant) -> ClusterView {

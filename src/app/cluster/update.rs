@@ -27,7 +27,8 @@ pub fn toggle(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 /// The clock moved on: ask again when it is time.
 pub fn on_tick(state: &mut State, cmds: &mut Vec<Cmd>) {
-    let every = if state.cluster.open {
+    // Often while a view shows the members (this one or maintenance).
+    let every = if state.cluster.open || state.maint.is_some() {
         OPEN_EVERY
     } else {
         BACKGROUND_EVERY
@@ -54,12 +55,6 @@ pub fn on_cluster(state: &mut State, result: Result<ClusterInfo, String>) {
 }
 
 fn ask(state: &mut State, cmds: &mut Vec<Cmd>) {
-    if state.cluster.in_flight {
-        return;
-    }
-    state.cluster.in_flight = true;
-    state.cluster.asked_at = Some(state.now);
-    cmds.push(Cmd::ClusterStatus {
-        prefix: state.tree.root_prefix().to_vec(),
-    });
+    let prefix = state.tree.root_prefix().to_vec();
+    cmds.extend(state.cluster.ask(state.now, &prefix));
 }
