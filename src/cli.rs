@@ -149,7 +149,15 @@ pub struct Options {
     pub key: Option<PathBuf>,
     /// Do not verify the servers' certificates (any certificate is
     /// accepted; the status bar says TLS NOT VERIFIED). Implies TLS.
-    #[arg(long, env = "ETCDCTL_INSECURE_SKIP_TLS_VERIFY", global = true)]
+    /// (`ETCDCTL_INSECURE_SKIP_TLS_VERIFY` reads `1`/`0`, `true`/`false`,
+    /// `t`/`f` as etcdctl does, and `yes`/`no`, `on`/`off`.)
+    #[arg(
+        long,
+        env = "ETCDCTL_INSECURE_SKIP_TLS_VERIFY",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub insecure_skip_tls_verify: bool,
     /// Check the servers' certificates against this name instead of each
     /// endpoint's host (e.g. behind a proxy or a tunnel). Implies TLS.
@@ -319,6 +327,30 @@ mod tests {
         let cli = Cli::from_arg_matches(&matches).unwrap();
         let flags = cli.opts.given(&matches);
         (cli.opts, flags)
+    }
+
+    /// etcdctl reads the variable with Go's ParseBool: `1` and `t` too.
+    /// (Read here from a variable of this test's own, so that no other
+    /// test sees it.)
+    #[test]
+    fn insecure_skip_tls_verify_reads_what_etcdctl_reads() {
+        use clap::{CommandFactory, FromArgMatches};
+        const VAR: &str = "ETCDLENS_TEST_INSECURE_SKIP_TLS_VERIFY";
+        for (value, want) in [
+            ("1", true),
+            ("t", true),
+            ("TRUE", true),
+            ("0", false),
+            ("false", false),
+        ] {
+            // clap reads the variable when the argument is built.
+            std::env::set_var(VAR, value);
+            let command = Cli::command().mut_arg("insecure_skip_tls_verify", |a| a.env(VAR));
+            let matches = command.try_get_matches_from(["etcdlens"]).unwrap();
+            let cli = Cli::from_arg_matches(&matches).unwrap();
+            assert_eq!(cli.opts.insecure_skip_tls_verify, want, "{value}");
+        }
+        std::env::remove_var(VAR);
     }
 
     #[test]
