@@ -94,3 +94,55 @@ async fn every_member_with_its_sizes_fragmentation_and_quota() {
     app.press(crossterm::event::KeyCode::Esc);
     assert!(app.state.maint.is_none());
 }
+
+/// A member's NOSPACE alarm is said in the status bar on every screen,
+/// with the key of the view that shows it per member.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nospace_alarm_is_said_on_every_screen() {
+    let etcd = Etcd {
+        cluster: LocalCluster::start_with(
+            1,
+            Extra {
+                args: vec!["--quota-backend-bytes".into(), (16u64 << 20).to_string()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap(),
+    };
+    let mut c = etcd.client().await;
+    let value = vec![b'x'; 1 << 20];
+    let mut full = false;
+    for i in 0..64 {
+        match c.put(format!("/fill/{i:02}"), value.clone(), None).await {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("database space exceeded") => {
+                full = true;
+                break;
+            }
+            Err(e) => panic!("put {i}: {e}"),
+        }
+    }
+    assert!(full, "64 MiB written under a 16 MiB quota without NOSPACE");
+
+    let mut app = Headless::start(etcd.connection().await, b"", 100);
+    app.until_listed(10).await;
+    app.press(crossterm::event::KeyCode::Char('M'));
+    app.until(15, "the alarm", |s| {
+        s.cluster
+            .info
+            .as_ref()
+            .is_some_and(|i| i.alarms.iter().any(|(_, a)| a == "NOSPACE"))
+    })
+    .await;
+    let screen = common::fixtures::screen(&app.state);
+    assert!(screen.contains("NOSPACE"), "{screen}");
+    // Closed, the panes show; the status bar still says it.
+    app.press(crossterm::event::KeyCode::Esc);
+    assert!(app.state.maint.is_none());
+    let screen = common::fixtures::screen(&app.state);
+    assert!(
+        screen.contains("NOSPACE: database space exceeded on 1 of 1 members"),
+        "{screen}"
+    );
+}

@@ -1,5 +1,5 @@
-//! The status bar: endpoint, cluster revision, unverified TLS, read-only
-//! marker, messages. A text wider than the screen wraps onto more rows
+//! The status bar: endpoint, cluster revision, unverified TLS, a NOSPACE
+//! alarm, read-only marker, messages. A text wider than the screen wraps onto more rows
 //! (the layout gives them to it), never cut at the edge.
 
 use ratatui::layout::Rect;
@@ -128,6 +128,25 @@ fn left(state: &State) -> Vec<Span<'static>> {
                 .fg(Color::White)
                 .add_modifier(Modifier::BOLD),
         ));
+    }
+    // A member's NOSPACE alarm: the cluster takes no writes until it is
+    // recovered; said on every screen, with the key of the view that shows
+    // it per member.
+    if let Some(info) = &state.cluster.info {
+        let nospace = info.alarms.iter().filter(|(_, a)| a == "NOSPACE").count();
+        if nospace > 0 {
+            spans.push(Span::styled(
+                format!(
+                    " NOSPACE: database space exceeded on {nospace} of {} members, writes fail ({} shows them) ",
+                    info.members.len(),
+                    state.keymap.label(Action::Maint)
+                ),
+                Style::new()
+                    .bg(Color::Red)
+                    .fg(Color::White)
+                    .add_modifier(Modifier::BOLD),
+            ));
+        }
     }
     if let Some(at) = state.tree.at {
         spans.push(Span::styled(
