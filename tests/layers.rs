@@ -126,28 +126,28 @@ fn every_consumer_follows_the_one_precedence() {
     }
 }
 
+/// A left click on the Keys pane's second row.
+fn click_second_row(s: &mut State) {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let keys = s.areas().keys;
+    let event = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: keys.x + 2,
+        row: keys.y + 2,
+        modifiers: KeyModifiers::NONE,
+    };
+    let at = Instant::now();
+    update(s, etcdlens::app::Msg::Mouse { event, at });
+}
+
 /// A click is the panes' only while nothing covers them.
 #[test]
 fn the_mouse_is_ignored_or_left_to_a_view_on_top() {
-    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
     for view in VIEWS {
         let mut s = base();
         open(&mut s, view);
         let before = s.selected;
-        let keys = s.areas().keys;
-        let click = MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left),
-            column: keys.x + 2,
-            row: keys.y + 2,
-            modifiers: KeyModifiers::NONE,
-        };
-        update(
-            &mut s,
-            etcdlens::app::Msg::Mouse {
-                event: click,
-                at: Instant::now(),
-            },
-        );
+        click_second_row(&mut s);
         assert_eq!(
             s.selected, before,
             "a click went through {view:?} to the Keys pane"
@@ -155,20 +155,7 @@ fn the_mouse_is_ignored_or_left_to_a_view_on_top() {
     }
     // With nothing over the panes, the same click selects the row.
     let mut s = base();
-    let keys = s.areas().keys;
-    let click = MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column: keys.x + 2,
-        row: keys.y + 2,
-        modifiers: KeyModifiers::NONE,
-    };
-    update(
-        &mut s,
-        etcdlens::app::Msg::Mouse {
-            event: click,
-            at: Instant::now(),
-        },
-    );
+    click_second_row(&mut s);
     assert_eq!(s.selected, 1);
 }
 

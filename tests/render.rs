@@ -403,46 +403,68 @@ fn dialogs() {
     insta::assert_snapshot!("delete_prefix_dialog", screen(&render(&s)));
 }
 
+/// A member for the cluster and maintenance views: up with `status`, or
+/// down (connection refused).
+fn member(
+    id: u64,
+    name: &str,
+    status: Option<etcdlens::etcd::types::MemberStatus>,
+) -> etcdlens::etcd::types::MemberInfo {
+    etcdlens::etcd::types::MemberInfo {
+        id,
+        name: name.into(),
+        // infra1 2379, infra2 22379, infra3 32379.
+        client_urls: vec![format!(
+            "http://127.0.0.1:{}",
+            2379 + if id == 1 { 0 } else { 10_000 * id }
+        )],
+        is_learner: false,
+        hidden: None,
+        status: status.ok_or_else(|| "tcp connect error: connection refused".into()),
+    }
+}
+
+/// A member's status: `version`, DB size and in use (MiB), quota (MiB; 0:
+/// not reported), leader 1.
+fn member_status(
+    version: &str,
+    db: i64,
+    in_use: i64,
+    quota: i64,
+) -> etcdlens::etcd::types::MemberStatus {
+    etcdlens::etcd::types::MemberStatus {
+        version: version.into(),
+        db_size: db << 20,
+        db_size_in_use: in_use << 20,
+        quota: quota << 20,
+        leader: 1,
+        raft_term: 4,
+        raft_index: 1234,
+        latency_ms: 3,
+    }
+}
+
+/// Three members, the third down, a NOSPACE alarm on the second.
+fn cluster_info(up: etcdlens::etcd::types::MemberStatus) -> etcdlens::etcd::types::ClusterInfo {
+    etcdlens::etcd::types::ClusterInfo {
+        members: vec![
+            member(1, "infra1", Some(up.clone())),
+            member(2, "infra2", Some(up)),
+            member(3, "infra3", None),
+        ],
+        alarms: vec![(2, "NOSPACE".into())],
+        alarms_unknown: None,
+        oldest_revision: Ok(812),
+    }
+}
+
 /// The cluster view with one member down and an alarm.
 #[test]
 fn cluster_view() {
-    use etcdlens::etcd::types::{ClusterInfo, MemberInfo, MemberStatus};
     let mut s = state_with(&[b"/a"]);
-    let member = |id: u64, name: &str, port: u16, up: bool| MemberInfo {
-        id,
-        name: name.into(),
-        client_urls: vec![format!("http://127.0.0.1:{port}")],
-        is_learner: false,
-        hidden: None,
-        status: if up {
-            Ok(MemberStatus {
-                version: "3.5.1".into(),
-                db_size: 2 << 20,
-                db_size_in_use: 1 << 20,
-                quota: 0,
-                leader: 1,
-                raft_term: 4,
-                raft_index: 1234,
-                latency_ms: 3,
-            })
-        } else {
-            Err("tcp connect error: connection refused".into())
-        },
-    };
     update(&mut s, common::fixtures::ch('C'));
-    update(
-        &mut s,
-        Msg::Cluster(Ok(ClusterInfo {
-            members: vec![
-                member(1, "infra1", 2379, true),
-                member(2, "infra2", 22379, true),
-                member(3, "infra3", 32379, false),
-            ],
-            alarms: vec![(2, "NOSPACE".into())],
-            alarms_unknown: None,
-            oldest_revision: Ok(812),
-        })),
-    );
+    let info = cluster_info(member_status("3.5.1", 2, 1, 0));
+    update(&mut s, Msg::Cluster(Ok(info)));
     insta::assert_snapshot!(screen(&render(&s)));
 }
 
@@ -450,44 +472,11 @@ fn cluster_view() {
 /// quota reported (etcd 3.6 and later).
 #[test]
 fn maint_view() {
-    use etcdlens::etcd::types::{ClusterInfo, MemberInfo, MemberStatus};
     let mut s = state_with(&[b"/a"]);
     s.size = (140, 20);
-    let member = |id: u64, name: &str, up: bool| MemberInfo {
-        id,
-        name: name.into(),
-        client_urls: vec![format!("http://127.0.0.1:{}", 2379 + id)],
-        is_learner: false,
-        hidden: None,
-        status: if up {
-            Ok(MemberStatus {
-                version: "3.6.16".into(),
-                db_size: 60 << 20,
-                db_size_in_use: 15 << 20,
-                quota: 64 << 20,
-                leader: 1,
-                raft_term: 4,
-                raft_index: 1234,
-                latency_ms: 3,
-            })
-        } else {
-            Err("tcp connect error: connection refused".into())
-        },
-    };
     update(&mut s, common::fixtures::ch('M'));
-    update(
-        &mut s,
-        Msg::Cluster(Ok(ClusterInfo {
-            members: vec![
-                member(1, "infra1", true),
-                member(2, "infra2", true),
-                member(3, "infra3", false),
-            ],
-            alarms: vec![(2, "NOSPACE".into())],
-            alarms_unknown: None,
-            oldest_revision: Ok(812),
-        })),
-    );
+    let info = cluster_info(member_status("3.6.16", 60, 15, 64));
+    update(&mut s, Msg::Cluster(Ok(info)));
     insta::assert_snapshot!(screen(&render(&s)));
 }
 

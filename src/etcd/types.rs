@@ -209,6 +209,18 @@ pub struct ClusterInfo {
 }
 
 impl ClusterInfo {
+    /// A member's role as the views name it: `learner`, `LEADER` or
+    /// `follower`.
+    pub fn role(&self, member: &MemberInfo) -> &'static str {
+        if member.is_learner {
+            "learner"
+        } else if Some(member.id) == self.leader() {
+            "LEADER"
+        } else {
+            "follower"
+        }
+    }
+
     /// The leader, as the answering members see it.
     pub fn leader(&self) -> Option<u64> {
         self.members

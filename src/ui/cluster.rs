@@ -46,7 +46,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
-    let leader = info.leader();
     let header = Row::new([
         "member",
         "id",
@@ -59,13 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     ])
     .style(Style::new().add_modifier(Modifier::BOLD));
     let rows = info.members.iter().map(|m| {
-        let role = if m.is_learner {
-            "learner"
-        } else if Some(m.id) == leader {
-            "LEADER"
-        } else {
-            "follower"
-        };
+        let role = info.role(m);
         let (health, version, db, raft, style) = match &m.status {
             Ok(s) => (
                 format!("ok {} ms", s.latency_ms),

@@ -57,9 +57,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &MaintView) {
         dim(),
     )];
     let room = (inner.height as usize).saturating_sub(HEADER_ROWS);
-    let leader = info.leader();
     for (i, m) in info.members.iter().enumerate().skip(view.offset).take(room) {
-        let line = Line::from(member_line(info, m, leader));
+        let line = Line::from(member_line(info, m));
         lines.push(if i == view.selected {
             line.style(selected_style())
         } else {
@@ -72,14 +71,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &MaintView) {
 }
 
 /// One member's row.
-fn member_line(info: &ClusterInfo, m: &MemberInfo, leader: Option<u64>) -> String {
-    let role = if m.is_learner {
-        "learner"
-    } else if Some(m.id) == leader {
-        "LEADER"
-    } else {
-        "follower"
-    };
+fn member_line(info: &ClusterInfo, m: &MemberInfo) -> String {
+    let role = info.role(m);
     let alarms: Vec<&str> = info
         .alarms
         .iter()
