@@ -173,9 +173,14 @@ fn reload_discards_answers_of_the_old_listing() {
     let cmds = update(&mut s, ch('r'));
     let (_, g_new, _, _) = list_cmd(&cmds);
     assert_ne!(g_old, g_new);
+    let said = |s: &State| s.message.as_ref().map(|m| m.text.clone());
+    assert_eq!(said(&s).as_deref(), Some("reloading…"));
     update(&mut s, listed(a, g_old, page(&["/a/stale"], None)));
     assert_eq!(s.tree.dir(a).unwrap().children.len(), 0);
+    // The stale answer did not end the reload; the fresh one does.
+    assert_eq!(said(&s).as_deref(), Some("reloading…"));
     update(&mut s, listed(a, g_new, page(&["/a/fresh"], None)));
+    assert_eq!(said(&s).as_deref(), Some("reloaded /a/"));
     assert_eq!(
         s.tree
             .node(s.tree.dir(a).unwrap().children[0])

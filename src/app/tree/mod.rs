@@ -118,6 +118,9 @@ pub struct Tree {
     /// Directories that were open when the tree had to be listed again:
     /// each opens again when its parent's listing brings it back.
     reopen: HashSet<Vec<u8>>,
+    /// The directory `r` is listing again (its "reloading…" goes when the
+    /// listing is complete).
+    pub reloading: Option<NodeId>,
 }
 
 impl Tree {
@@ -181,6 +184,7 @@ impl Tree {
             recent: VecDeque::new(),
             at: None,
             reopen: HashSet::new(),
+            reloading: None,
         }
     }
 

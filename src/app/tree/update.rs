@@ -45,10 +45,19 @@ pub fn on_listed(
             // A directory holding a single directory opens it too, so a
             // keyspace under `/` or `/registry/` shows its content at once.
             let d = state.tree.dir(dir).expect("dir");
-            if d.listing == Listing::Complete && d.children.len() == 1 {
+            let complete = d.listing == Listing::Complete;
+            if complete && d.children.len() == 1 {
                 let only = d.children[0];
                 if state.tree.node(only).is_dir() {
                     expand(state, only, cmds);
+                }
+            }
+            // `r` on this directory: its "reloading…" goes when it is done.
+            if complete && state.tree.reloading == Some(dir) {
+                state.tree.reloading = None;
+                if state.message.as_ref().is_some_and(|m| m.text == RELOADING) {
+                    let shown = crate::escape::escape_bytes(&state.tree.node(dir).full);
+                    state.info(format!("reloaded {shown}"));
                 }
             }
         }
@@ -305,6 +314,9 @@ pub fn relist(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.value_dirty = state.value.key.is_some();
 }
 
+/// The status line while `r` lists a directory again.
+const RELOADING: &str = "reloading…";
+
 /// `r`: list the selected directory again, or fetch the key again.
 pub fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
     let row = state.selected_row();
@@ -320,5 +332,6 @@ pub fn reload(state: &mut State, cmds: &mut Vec<Cmd>) {
     state.tree.reset(dir);
     request_page(state, dir, cmds);
     rebuild(state, row);
-    state.info("reloading…");
+    state.tree.reloading = Some(dir);
+    state.info(RELOADING);
 }
