@@ -16,8 +16,45 @@ use crate::app::{Action, Mode};
 pub type Generator = fn() -> String;
 
 /// Each generated part: its marker name and what it holds now.
-pub const SECTIONS: &[(&str, Generator)] =
-    &[("actions", actions), ("commands", commands), ("cli", cli)];
+pub const SECTIONS: &[(&str, Generator)] = &[
+    ("actions", actions),
+    ("commands", commands),
+    ("cli", cli),
+    ("layers", layers),
+];
+
+/// Which view is on top when several are open: `app::layer::PRECEDENCE`,
+/// in words.
+pub fn layers() -> String {
+    use crate::app::layer::{Layer, PRECEDENCE};
+    let words: Vec<&str> = PRECEDENCE
+        .iter()
+        .map(|l| match l {
+            Layer::Help => "help",
+            Layer::Confirm => "a question",
+            Layer::Prompt => "a dialog",
+            Layer::Command => "the `:` line",
+            Layer::Cluster => "the cluster view",
+            Layer::Filter => "the filter",
+            Layer::Editor => "the editor",
+            Layer::Conflict => "the conflict view",
+            Layer::Maint => "maintenance",
+            Layer::Contexts => "contexts",
+            Layer::Usage => "usage",
+            Layer::Leases => "leases",
+            Layer::Plan => "plan",
+            Layer::History => "history",
+            Layer::Changes => "changes",
+            Layer::Resources => "the Kubernetes table",
+            Layer::Find => "find's results",
+            Layer::Panes => "the panes",
+        })
+        .collect();
+    format!(
+        "When several are open, one order decides which is on top and takes\nthe keys (top first): {}.\n",
+        words.join(", ")
+    )
+}
 
 /// Text for one cell of a Markdown table: `|` escaped, on one line.
 fn cell(text: &str) -> String {
