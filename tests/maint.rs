@@ -146,3 +146,88 @@ async fn a_nospace_alarm_is_said_on_every_screen() {
         "{screen}"
     );
 }
+
+/// `:compact N`: a plan naming what becomes unreadable and the etcdctl
+/// equivalent, then typed `yes`; etcd's compaction point is then N, the
+/// cluster's figures say so, and compacting there again sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn compact_shows_its_plan_then_compacts_after_yes() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    for i in 0..20 {
+        c.put("/c/k", format!("v{i}"), None).await.unwrap();
+    }
+    let mut app = Headless::start(etcd.connection().await, b"", 100);
+    app.until_listed(10).await;
+    app.until(10, "the revision", |s| s.revision >= 21).await;
+    app.command("compact 10");
+    let prompt = app.state.prompt.as_ref().expect("a plan to confirm");
+    assert!(prompt.intro.contains("up to rev 10"), "{}", prompt.intro);
+    assert!(
+        prompt.intro.contains("etcdctl compact 10 --physical"),
+        "{}",
+        prompt.intro
+    );
+    // Anything but yes keeps it; nothing is sent.
+    app.type_str("no");
+    app.press(crossterm::event::KeyCode::Enter);
+    assert!(app.state.prompt.is_some());
+    for _ in 0..2 {
+        app.press(crossterm::event::KeyCode::Backspace);
+    }
+    app.type_str("yes");
+    app.press(crossterm::event::KeyCode::Enter);
+    app.until(15, "compacted", |s| {
+        s.message
+            .as_ref()
+            .is_some_and(|m| m.text.starts_with("compacted at rev 10"))
+    })
+    .await;
+    // etcd's own view: rev 9 is gone, rev 10 is readable.
+    let old = c
+        .get(
+            "/c/k",
+            Some(etcd_client::GetOptions::new().with_revision(9)),
+        )
+        .await;
+    assert!(
+        old.unwrap_err().to_string().contains("compacted"),
+        "rev 9 still readable"
+    );
+    c.get(
+        "/c/k",
+        Some(etcd_client::GetOptions::new().with_revision(10)),
+    )
+    .await
+    .unwrap();
+    app.until(15, "the new compaction point", |s| {
+        s.cluster
+            .info
+            .as_ref()
+            .is_some_and(|i| i.oldest_revision == Ok(10))
+    })
+    .await;
+    // Again at 10: nothing older is held, nothing is sent.
+    app.command("compact 10");
+    assert!(app.state.prompt.is_none());
+    assert!(
+        app.state
+            .message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("already compacted at rev 10")),
+        "{:?}",
+        app.state.message
+    );
+    // Read-only: refused before anything is asked.
+    app.state.read_only = true;
+    app.command("compact 15");
+    assert!(app.state.prompt.is_none());
+    assert!(
+        app.state
+            .message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("read-only: compacting refused")),
+        "{:?}",
+        app.state.message
+    );
+}

@@ -157,6 +157,11 @@ pub enum Msg {
     /// How reading the changes of `:changes` number `id` goes.
     Changes { id: u64, update: ChangesUpdate },
     /// An undelete under `prefix` finished.
+    /// A compaction's answer (`Cmd::Compact`).
+    Compacted {
+        revision: i64,
+        result: Result<(), String>,
+    },
     Undeleted {
         prefix: Vec<u8>,
         result: Undeleted,
@@ -380,6 +385,12 @@ pub enum Cmd {
     },
     /// Stop reading changes (the view was closed).
     StopChanges,
+    /// Compact the history up to `revision`, waiting until it is applied
+    /// (`physical`).
+    Compact {
+        revision: i64,
+        physical: bool,
+    },
     /// Put deleted keys back: (key, revision of its delete), each only if
     /// still absent; transactions within `max_request_bytes`.
     Undelete {

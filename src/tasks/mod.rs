@@ -184,6 +184,7 @@ impl Tasks {
             | Cmd::DeletePrefix { .. }
             | Cmd::DeleteFound { .. }
             | Cmd::Undelete { .. }
+            | Cmd::Compact { .. }
             | Cmd::RevokeLease { .. }
             | Cmd::KeepAliveOnce { .. }
             | Cmd::FindUndo { .. } => self.write(cmd),

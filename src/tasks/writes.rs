@@ -98,6 +98,14 @@ impl Tasks {
                     }
                 });
             }
+            Cmd::Compact { revision, physical } => {
+                self.reply(async move {
+                    let result = crate::etcd::revision::compact(&mut client, revision, physical)
+                        .await
+                        .map_err(|e| describe_write_error(&e));
+                    Msg::Compacted { revision, result }
+                });
+            }
             Cmd::FindUndo { key } => {
                 let journal = self.journal();
                 // Reading the journal file blocks: off the async threads.

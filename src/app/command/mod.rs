@@ -31,6 +31,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "browse the keys as they were at revision N (-N: N revisions ago; now: back), read-only",
     ),
     (
+        "compact",
+        "N|-N|now",
+        "compact the history up to revision N (-N: keep the last N revisions; now: up to the current one): a plan, then type yes",
+    ),
+    (
         "find",
         "QUERY",
         "find QUERY under the selected directory (re:REGEX, ~fuzzy, v: values too)",
@@ -69,6 +74,8 @@ pub enum Command {
     Watch(Vec<u8>),
     Election(Vec<u8>),
     Rev(RevisionSpec),
+    /// `:compact N|-N|now`.
+    Compact(RevisionSpec),
     /// `:changes A B PREFIX`.
     Changes(super::changes::Range),
     Find(String),
@@ -99,6 +106,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("election", None) => Err(":election needs a NAME (e.g. :election /testelection)".into()),
         ("rev", Some(r)) => super::past::parse_spec(r).map(Command::Rev),
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
+        ("compact", Some(r)) => super::past::parse_spec(r).map(Command::Compact),
+        ("compact", None) => Err(":compact needs N, -N (keep the last N revisions) or now".into()),
         ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
         ("export", Some(file)) => Ok(Command::Export(file.to_string())),
         ("export", None) => Err(":export needs a FILE (e.g. :export /tmp/app.jsonl)".into()),

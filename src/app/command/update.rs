@@ -70,6 +70,7 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         Ok(Command::Watch(prefix)) => watch::update::watch_prefix(state, prefix, cmds),
         Ok(Command::Election(name)) => elections::update::follow_named(state, name, cmds),
         Ok(Command::Rev(spec)) => past::update::go(state, spec, cmds),
+        Ok(Command::Compact(spec)) => crate::app::maint::update::compact(state, spec),
         Ok(Command::Changes((from, to, prefix))) => {
             changes::update::open(state, from, to, prefix, cmds)
         }
