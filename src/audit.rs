@@ -107,7 +107,9 @@ mod tests {
         audit
             .append(Some("prod"), 0xabc, "etcdctl alarm disarm", "ok")
             .unwrap();
-        audit.append(None, 0xabc, "etcdctl compact 5", "boom").unwrap();
+        audit
+            .append(None, 0xabc, "etcdctl compact 5", "boom")
+            .unwrap();
         let records = audit.records();
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].context.as_deref(), Some("prod"));

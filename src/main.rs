@@ -105,8 +105,14 @@ fn main() -> ExitCode {
                 min_fragmentation,
                 apply,
             }) => {
-                etcdlens::maint_cli::defrag(&cli.opts, *wait, *leader_last, *min_fragmentation, apply)
-                    .await
+                etcdlens::maint_cli::defrag(
+                    &cli.opts,
+                    *wait,
+                    *leader_last,
+                    *min_fragmentation,
+                    apply,
+                )
+                .await
             }
             Some(Command::Alarm { action }) => match action {
                 AlarmCommand::List => etcdlens::maint_cli::alarm_list(&cli.opts).await,

@@ -38,7 +38,11 @@ impl std::str::FromStr for Target {
         }
         if let Some(n) = s.strip_prefix('-') {
             let n: i64 = n.parse().map_err(|_| bad())?;
-            return if n >= 0 { Ok(Target::Keep(n)) } else { Err(bad()) };
+            return if n >= 0 {
+                Ok(Target::Keep(n))
+            } else {
+                Err(bad())
+            };
         }
         match s.parse::<i64>() {
             Ok(n) if n > 0 => Ok(Target::At(n)),
@@ -143,7 +147,9 @@ pub async fn compact(
         "etcdctl compact {to}{}",
         if physical { " --physical" } else { "" }
     );
-    println!("plan: compact the history of cluster {id:x} to revision {to} (current revision {current})");
+    println!(
+        "plan: compact the history of cluster {id:x} to revision {to} (current revision {current})"
+    );
     println!(
         "  revisions {oldest}…{} become unreadable: a key's history (H) starts at {to}, :rev and :changes cannot go before {to}",
         to - 1
@@ -219,9 +225,7 @@ pub async fn defrag(
         println!("  {}. {}", i + 1, escape_str(&step.line()));
     }
     if plan.defragmented().is_empty() {
-        println!(
-            "nothing to do: every member's fragmentation is below {min_fragmentation:.0} %"
-        );
+        println!("nothing to do: every member's fragmentation is below {min_fragmentation:.0} %");
         return Ok(());
     }
     if apply.dry_run {
@@ -369,7 +373,19 @@ pub async fn check_hash(opts: &Options) -> Result<(), Failure> {
     for line in check.lines() {
         println!("  {}", escape_str(&line));
     }
-    if check.matched() {
+    if check.incomplete() {
+        let missing: Vec<String> = check
+            .members
+            .iter()
+            .filter(|(_, h)| h.is_err())
+            .map(|(m, _)| m.label())
+            .collect();
+        Err(Failure::Other(escape_str(&format!(
+            "incomplete: no hash from {} at revision {}",
+            missing.join(", "),
+            check.revision
+        ))))
+    } else if check.matched() {
         println!(
             "match: every member holds the same data at revision {}",
             check.revision
@@ -377,7 +393,7 @@ pub async fn check_hash(opts: &Options) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::Other(format!(
-            "MISMATCH: the members' hashes at revision {} differ (or a member did not answer)",
+            "MISMATCH: the members' hashes at revision {} differ",
             check.revision
         )))
     }
