@@ -680,7 +680,7 @@ pub async fn run_rolling(
             tokio::time::sleep(opts.wait).await;
         }
         let health = gate(&mut clients, plan, m, &done).await?;
-        let leader = health.iter().find_map(|(_, h)| Some(h.leader)).unwrap_or(0);
+        let leader = health.first().map_or(0, |(_, h)| h.leader);
         let Some(before) = health.iter().find(|(x, _)| x.id == m.id).map(|(_, h)| h) else {
             return Err(format!("{} left the member list", m.label()));
         };
