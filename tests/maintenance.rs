@@ -354,3 +354,72 @@ async fn hash_check_matches_while_writes_continue() {
         "{out}"
     );
 }
+
+/// A member stopped (SIGSTOP) in the middle of a run (during the wait after
+/// the first member): the run aborts before the next member with a clear
+/// line naming what was defragmented, and defragments nothing else.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_stopped_midway_aborts_before_the_next() {
+    use tokio::io::AsyncBufReadExt;
+    let etcd = cluster(&[]).await;
+    fragment(&etcd).await;
+    let journal = tempfile::tempdir().unwrap();
+    let eps = etcd.endpoints();
+    let names: Vec<String> = statuses(&etcd).await.into_iter().map(|s| s.0).collect();
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["--endpoints", &eps[0]])
+        .args([
+            "defrag",
+            "--rolling",
+            "--wait",
+            "5",
+            "--min-fragmentation",
+            "0",
+            "--yes",
+        ])
+        .env("ETCDLENS_JOURNAL", journal.path().join("journal.jsonl"))
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = String::new();
+    let first = loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("no first member defragmented within 60 s")
+            .unwrap()
+            .expect("the run ended before a member was defragmented");
+        out.push_str(&line);
+        out.push('\n');
+        if let Some(rest) = line.strip_prefix("defragmented ") {
+            break rest.split(':').next().unwrap().to_string();
+        }
+    };
+    // Stop a member not defragmented yet, while the run waits.
+    let victim = names.iter().position(|n| *n != first).unwrap();
+    etcd.cluster.pause(victim);
+    while let Ok(Some(line)) = lines.next_line().await {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let status = child.wait().await.unwrap();
+    let mut err = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut err)
+        .await
+        .unwrap();
+    etcd.cluster.resume(victim);
+    assert_eq!(status.code(), Some(1), "stdout: {out}\nstderr: {err}");
+    assert!(
+        err.contains("aborted: member")
+            && err.contains("is not healthy")
+            && err.contains(&format!("defragmented before: {first}")),
+        "{err}"
+    );
+    let started = out.lines().filter(|l| l.starts_with("defragmenting "));
+    assert_eq!(started.count(), 1, "{out}");
+    let done = out.lines().filter(|l| l.starts_with("defragmented "));
+    assert_eq!(done.count(), 1, "{out}");
+}
