@@ -213,8 +213,7 @@ pub async fn defrag(
         .map_err(|e| Failure::Other(escape_str(&e)))?;
     let id = plan.cluster_id;
     println!(
-        "plan: rolling defragmentation of cluster {id:x}, one member at a time, {:.0} s between members{}",
-        wait,
+        "plan: rolling defragmentation of cluster {id:x}, one member at a time, {wait} s between members{}",
         if leader_last {
             ", the leader last without a move"
         } else {

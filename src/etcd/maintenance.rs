@@ -731,15 +731,18 @@ pub async fn run_rolling(
                     .await
                     .map_err(|e| aborted(&format!("defragmenting {}: {e}", m.label()), &done))?;
                 let took = started.elapsed();
-                let after = clients.health(m).await.map(|h| h.db_size).map_err(|e| {
-                    aborted(
-                        &format!(
-                            "{} is not healthy after its defragmentation: {e}",
-                            m.label()
-                        ),
-                        &done,
-                    )
-                })?;
+                let after = settled(&mut clients, m)
+                    .await
+                    .map(|h| h.db_size)
+                    .map_err(|e| {
+                        aborted(
+                            &format!(
+                                "{} is not healthy after its defragmentation: {e}",
+                                m.label()
+                            ),
+                            &done,
+                        )
+                    })?;
                 report(Report::Defragmented {
                     member: m.clone(),
                     before: before.db_size,
@@ -753,6 +756,21 @@ pub async fn run_rolling(
         }
     }
     Ok(done)
+}
+
+/// A member's health just after its defragmentation: asked up to five
+/// times a second apart (it may take a moment to serve again).
+async fn settled(clients: &mut MemberClients<'_>, m: &Member) -> Result<Health, String> {
+    let mut tries = 0;
+    loop {
+        match clients.health(m).await {
+            Err(_) if tries < 4 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Every member's health before acting on `next`: all of them, or the
