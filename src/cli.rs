@@ -89,6 +89,66 @@ pub enum Command {
         #[command(flatten)]
         apply: ApplyFlags,
     },
+    /// Compact the history to revision N, to N revisions before the current
+    /// one (-N: keep the last N), or to the current one (now): the plan
+    /// says which revisions become unreadable. Cluster-wide: asks for yes.
+    Compact {
+        /// N, -N or now.
+        #[arg(allow_hyphen_values = true)]
+        revision: String,
+        /// Wait until every member applied it (etcdctl's --physical).
+        #[arg(long)]
+        physical: bool,
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+    /// Defragment the members one at a time, only while every member is
+    /// healthy: followers first, then leadership moved to a defragmented
+    /// follower and the old leader (or the leader last, --leader-last).
+    Defrag {
+        /// One member at a time (the only mode; etcdctl's --cluster is not offered).
+        #[arg(long, required = true)]
+        rolling: bool,
+        /// Seconds to wait between two members.
+        #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+        wait: f64,
+        /// Defragment the leader last, without moving leadership away.
+        #[arg(long)]
+        leader_last: bool,
+        /// Skip members whose fragmentation (1 − in use ÷ size) is below this percentage.
+        #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
+        min_fragmentation: f64,
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+    /// List or disarm the cluster's alarms (NOSPACE, CORRUPT).
+    Alarm {
+        #[command(subcommand)]
+        action: AlarmCommand,
+    },
+    /// Check the members' consistency.
+    Check {
+        #[command(subcommand)]
+        what: CheckCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlarmCommand {
+    /// The active alarms.
+    List,
+    /// Deactivate every active alarm (as `etcdctl alarm disarm`).
+    Disarm {
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// HashKV of every member at one common revision: match or mismatch per
+    /// member (exit 1 on a mismatch).
+    Hash,
 }
 
 /// How a plan is applied.

@@ -5,6 +5,7 @@
 //! them together), `demo` (local clusters and sample data).
 
 pub mod app;
+pub mod audit;
 pub mod bench_probe;
 pub mod campaign;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod journal;
 pub mod k8s;
 pub mod lock;
 pub mod logging;
+pub mod maint_cli;
 pub mod record;
 pub mod reference;
 pub mod runtime;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use etcdlens::cli::{Cli, Command};
+use etcdlens::cli::{AlarmCommand, CheckCommand, Cli, Command};
 use etcdlens::escape::escape_str;
 use etcdlens::runtime;
 use etcdlens::settings::{self, ContextBook, Defaults};
@@ -93,6 +93,36 @@ fn main() -> ExitCode {
                 };
                 etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
             }
+            Some(Command::Compact {
+                revision,
+                physical,
+                apply,
+            }) => etcdlens::maint_cli::compact(&cli.opts, revision, *physical, apply).await,
+            Some(Command::Defrag {
+                rolling: _,
+                wait,
+                leader_last,
+                min_fragmentation,
+                apply,
+            }) => {
+                etcdlens::maint_cli::defrag(
+                    &cli.opts,
+                    *wait,
+                    *leader_last,
+                    *min_fragmentation,
+                    apply,
+                )
+                .await
+            }
+            Some(Command::Alarm { action }) => match action {
+                AlarmCommand::List => etcdlens::maint_cli::alarm_list(&cli.opts).await,
+                AlarmCommand::Disarm { apply } => {
+                    etcdlens::maint_cli::alarm_disarm(&cli.opts, apply).await
+                }
+            },
+            Some(Command::Check {
+                what: CheckCommand::Hash,
+            }) => etcdlens::maint_cli::check_hash(&cli.opts).await,
             None => browse(&cli, started).await,
         }
     });

@@ -17,6 +17,7 @@ mod leases;
 mod lister;
 mod lock;
 mod maint;
+mod maintenance;
 mod peer_clientv3;
 mod restricted;
 mod ssh;

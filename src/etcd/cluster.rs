@@ -107,7 +107,9 @@ async fn member_status(
         let mut c = match known {
             Some(c) => c,
             None => {
-                let c = member_client(urls, settings, tunnel).await?;
+                let c = member_client(urls, settings, tunnel, MEMBER_TIMEOUT)
+                    .await
+                    .map_err(Failed)?;
                 kept.lock().await.insert(id.clone(), c.clone());
                 c
             }
@@ -144,16 +146,28 @@ async fn member_status(
         .unwrap_or_else(|_| Err(Failed("no answer".into())))
 }
 
+/// A new client of one member alone (its client URLs), logged in as `conn`
+/// is, through its SSH tunnel; each request may take `timeout` (a
+/// defragmentation takes long). Maintenance asks members through these.
+pub(crate) async fn dial_member(
+    conn: &Connection,
+    urls: &[String],
+    timeout: Duration,
+) -> Result<Client, String> {
+    member_client(urls, &conn.settings, conn.tunnel.as_ref(), timeout).await
+}
+
 /// A client of one member (its client URLs), logged in as the connection,
 /// through the connection's SSH tunnel for the members it forwards.
 async fn member_client(
     urls: &[String],
     settings: &ConnSettings,
     tunnel: Option<&Arc<Tunnel>>,
-) -> Result<Client, Missing> {
+    timeout: Duration,
+) -> Result<Client, String> {
     let mut opts = ConnectOptions::new()
         .with_connect_timeout(MEMBER_TIMEOUT)
-        .with_timeout(MEMBER_TIMEOUT);
+        .with_timeout(timeout);
     if let Some((user, password)) = &settings.user {
         opts = opts
             .with_user(user.clone(), password.clone())
@@ -162,5 +176,5 @@ async fn member_client(
     let tls = urls.iter().any(|u| u.starts_with("https://"));
     dial(urls, settings, tls, opts, tunnel)
         .await
-        .map_err(|e| Failed(e.explain(false)))
+        .map_err(|e| e.explain(false))
 }

@@ -13,6 +13,7 @@ pub mod history;
 pub mod leases;
 pub mod lister;
 pub mod lock;
+pub mod maintenance;
 pub mod resources;
 pub mod revision;
 pub mod scan;

@@ -257,8 +257,9 @@ fn print_changes(plan: &Plan, max: usize) {
     }
 }
 
-/// Asks for `yes` on the terminal; without one, `--yes` is needed.
-fn ask() -> Result<bool, Failure> {
+/// Asks for `yes` on the terminal; without one, `--yes` is needed (also
+/// the maintenance subcommands' question).
+pub(crate) fn ask() -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(Failure::Usage(
             "not applied: no terminal to ask on (pass --yes to apply the plan)".into(),

@@ -1,0 +1,940 @@
+//! Maintenance of a cluster (issue 24): compaction, alarms, the
+//! defragmentation of one member, leader moves, `HashKV`, and the rolling
+//! defragmentation — one member at a time, only while every member is
+//! healthy, followers first and the leader last (or after leadership moved
+//! to a defragmented follower), reported step by step to a callback so a
+//! CLI or the TUI can drive it.
+//!
+//! Requests that concern one member (its status, its defragmentation, its
+//! hash) go over a client of that member alone ([`super::cluster::dial_member`]).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use etcd_client::{AlarmAction, AlarmOptions, AlarmType, Client, CompactionOptions};
+
+use super::cluster::dial_member;
+use super::{Connection, Error};
+
+/// How long one member may take to defragment (it serves nothing meanwhile).
+const DEFRAG_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a member may take to answer a health check (its status).
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A member as the member list names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: u64,
+    pub name: String,
+    pub urls: Vec<String>,
+}
+
+impl Member {
+    /// Its name, or its id in hex when it has none (not started).
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            format!("{:x}", self.id)
+        } else {
+            self.name.clone()
+        }
+    }
+
+    /// Its first client URL (what the etcdctl equivalents name).
+    pub fn url(&self) -> &str {
+        self.urls.first().map_or("", String::as_str)
+    }
+}
+
+/// A healthy member's figures: it answered `Status`, knows a leader, and
+/// reports no error but (at most) a NOSPACE alarm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub version: String,
+    pub db_size: i64,
+    pub in_use: i64,
+    /// The leader it knows of.
+    pub leader: u64,
+    /// Its current revision.
+    pub revision: i64,
+    /// The NOSPACE alarms it reports (they do not make it unhealthy).
+    pub nospace: bool,
+}
+
+impl Health {
+    /// What a defragmentation gives back: size − in use.
+    pub fn gain(&self) -> i64 {
+        (self.db_size - self.in_use).max(0)
+    }
+
+    /// 1 − in use ÷ size (0 for an empty file).
+    pub fn fragmentation(&self) -> f64 {
+        if self.db_size <= 0 {
+            0.0
+        } else {
+            self.gain() as f64 / self.db_size as f64
+        }
+    }
+}
+
+/// Bytes as MiB with one decimal ("12.3 MiB").
+pub fn mib(bytes: i64) -> String {
+    format!("{:.1} MiB", bytes as f64 / 1048576.0)
+}
+
+/// The cluster id and its members, in the member list's order.
+pub async fn members(conn: &Connection) -> Result<(u64, Vec<Member>), Error> {
+    let client = conn.client.clone();
+    let list = super::retry_read(|| {
+        let mut c = client.clone();
+        async move { c.member_list().await }
+    })
+    .await?;
+    let cluster_id = list.header().map_or(0, |h| h.cluster_id());
+    let members = list
+        .members()
+        .iter()
+        .map(|m| Member {
+            id: m.id(),
+            name: m.name().to_string(),
+            urls: m.client_urls().to_vec(),
+        })
+        .collect();
+    Ok((cluster_id, members))
+}
+
+/// Clients of single members, dialed once per run (with auth each dial is
+/// a login), each allowed a defragmentation's time per request: a health
+/// check bounds its own wait.
+pub struct MemberClients<'a> {
+    conn: &'a Connection,
+    clients: HashMap<u64, Client>,
+}
+
+impl<'a> MemberClients<'a> {
+    pub fn new(conn: &'a Connection) -> Self {
+        MemberClients {
+            conn,
+            clients: HashMap::new(),
+        }
+    }
+
+    async fn client(&mut self, m: &Member) -> Result<Client, String> {
+        if let Some(c) = self.clients.get(&m.id) {
+            return Ok(c.clone());
+        }
+        if m.urls.is_empty() {
+            return Err("not started (no client URL)".into());
+        }
+        let dial = dial_member(self.conn, &m.urls, DEFRAG_TIMEOUT);
+        let c = tokio::time::timeout(HEALTH_TIMEOUT * 2, dial)
+            .await
+            .unwrap_or_else(|_| Err("no answer".into()))?;
+        self.clients.insert(m.id, c.clone());
+        Ok(c)
+    }
+
+    /// The member's health ([`Health`]), or why it is not healthy.
+    pub async fn health(&mut self, m: &Member) -> Result<Health, String> {
+        let attempt = async {
+            let mut c = self.client(m).await?;
+            let s = c.status().await.map_err(|e| Error::from(e).to_string())?;
+            let (nospace, errors): (Vec<&String>, Vec<&String>) =
+                s.errors().iter().partition(|e| e.contains("NOSPACE"));
+            if !errors.is_empty() {
+                let errors: Vec<&str> = errors.iter().map(|e| e.as_str()).collect();
+                return Err(errors.join("; "));
+            }
+            if s.leader() == 0 {
+                return Err("no leader".into());
+            }
+            Ok(Health {
+                version: s.version().to_string(),
+                db_size: s.db_size(),
+                in_use: s.raft_used_db_size(),
+                leader: s.leader(),
+                revision: s.header().map_or(0, |h| h.revision()),
+                nospace: !nospace.is_empty(),
+            })
+        };
+        tokio::time::timeout(HEALTH_TIMEOUT, attempt)
+            .await
+            .unwrap_or_else(|_| Err("no answer".into()))
+    }
+
+    /// Every member's health, in order.
+    pub async fn health_all(&mut self, members: &[Member]) -> Vec<Result<Health, String>> {
+        let mut out = Vec::new();
+        for m in members {
+            out.push(self.health(m).await);
+        }
+        out
+    }
+
+    /// Defragments `m` (through its own client): it serves nothing while it
+    /// runs.
+    pub async fn defragment(&mut self, m: &Member) -> Result<(), Error> {
+        let mut c = self.client(m).await.map_err(Error::Other)?;
+        c.defragment().await?;
+        Ok(())
+    }
+
+    /// Moves leadership from `leader` (the current leader: etcd takes the
+    /// request only there) to the member `target`.
+    pub async fn move_leader(&mut self, leader: &Member, target: u64) -> Result<(), Error> {
+        let mut c = self.client(leader).await.map_err(Error::Other)?;
+        c.move_leader(target).await?;
+        Ok(())
+    }
+
+    /// `m`'s hash of the key-value store at `revision`.
+    pub async fn hash_kv(&mut self, m: &Member, revision: i64) -> Result<HashKv, Error> {
+        let mut c = self.client(m).await.map_err(Error::Other)?;
+        let ask = c.hash_kv(revision);
+        let r = tokio::time::timeout(DEFRAG_TIMEOUT, ask)
+            .await
+            .map_err(|_| Error::Timeout(super::no_answer_words()))??;
+        Ok(HashKv {
+            hash: r.hash(),
+            compact_revision: r.compact_version(),
+        })
+    }
+}
+
+/// A member's `HashKV` answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashKv {
+    pub hash: u32,
+    /// The compaction revision the hash starts from.
+    pub compact_revision: i64,
+}
+
+/// Compacts the history to `revision`; `physical`: waits until every
+/// member applied it (`etcdctl compact N --physical`).
+pub async fn compact(conn: &Connection, revision: i64, physical: bool) -> Result<(), Error> {
+    let opts = physical.then(|| CompactionOptions::new().with_physical());
+    conn.client.clone().compact(revision, opts).await?;
+    Ok(())
+}
+
+/// The active alarms: (member id, alarm name, e.g. `NOSPACE`).
+pub async fn alarms(conn: &Connection) -> Result<Vec<(u64, String)>, Error> {
+    let client = conn.client.clone();
+    let r = super::retry_read(|| {
+        let mut c = client.clone();
+        async move { c.alarm(AlarmAction::Get, AlarmType::None, None).await }
+    })
+    .await?;
+    Ok(r.alarms()
+        .iter()
+        .map(|a| (a.member_id(), alarm_name(a.alarm())))
+        .collect())
+}
+
+fn alarm_name(a: AlarmType) -> String {
+    format!("{a:?}").to_uppercase()
+}
+
+/// Deactivates every active alarm (as `etcdctl alarm disarm`): the ones
+/// disarmed.
+pub async fn disarm_all(conn: &Connection) -> Result<Vec<(u64, String)>, Error> {
+    let mut client = conn.client.clone();
+    let active = client
+        .alarm(AlarmAction::Get, AlarmType::None, None)
+        .await?;
+    let mut done = Vec::new();
+    for a in active.alarms() {
+        let mut opts = AlarmOptions::new();
+        opts.with_member(a.member_id());
+        client
+            .alarm(AlarmAction::Deactivate, a.alarm(), Some(opts))
+            .await?;
+        done.push((a.member_id(), alarm_name(a.alarm())));
+    }
+    Ok(done)
+}
+
+/// Defragments one member (by its client URLs) through a client of that
+/// member alone.
+pub async fn defragment(conn: &Connection, member: &Member) -> Result<(), Error> {
+    MemberClients::new(conn).defragment(member).await
+}
+
+/// Moves leadership to the member `target`: asked of the current leader
+/// (found from the members' own statuses).
+pub async fn move_leader(conn: &Connection, target: u64) -> Result<(), Error> {
+    let (_, members) = members(conn).await?;
+    let mut clients = MemberClients::new(conn);
+    let mut leader = None;
+    for m in &members {
+        if let Ok(h) = clients.health(m).await {
+            leader = Some(h.leader);
+            break;
+        }
+    }
+    let leader = leader.ok_or_else(|| Error::Other("no member knows a leader".into()))?;
+    let leader = members
+        .iter()
+        .find(|m| m.id == leader)
+        .ok_or_else(|| Error::Other(format!("the leader {leader:x} is not in the member list")))?;
+    clients.move_leader(leader, target).await
+}
+
+/// One member's hash of the key-value store at `revision`.
+pub async fn hash_kv(conn: &Connection, member: &Member, revision: i64) -> Result<HashKv, Error> {
+    MemberClients::new(conn).hash_kv(member, revision).await
+}
+
+/// The hash check's answer: every member's hash at one revision.
+#[derive(Debug, Clone)]
+pub struct HashCheck {
+    pub cluster_id: u64,
+    pub revision: i64,
+    pub members: Vec<(Member, Result<HashKv, String>)>,
+}
+
+impl HashCheck {
+    /// Whether every member answered with the same hash.
+    pub fn matched(&self) -> bool {
+        let mut hashes = self.members.iter().map(|(_, h)| h.as_ref().ok());
+        match hashes.next() {
+            Some(Some(first)) => hashes.all(|h| h == Some(first)),
+            _ => false,
+        }
+    }
+
+    /// Whether a member did not answer (its hash is not known).
+    pub fn incomplete(&self) -> bool {
+        self.members.iter().any(|(_, h)| h.is_err())
+    }
+
+    /// The hash most members answered with.
+    fn common(&self) -> Option<HashKv> {
+        let mut counts: Vec<(HashKv, usize)> = Vec::new();
+        for h in self.members.iter().filter_map(|(_, h)| h.as_ref().ok()) {
+            match counts.iter_mut().find(|(x, _)| x == h) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((*h, 1)),
+            }
+        }
+        counts.into_iter().max_by_key(|(_, n)| *n).map(|(h, _)| h)
+    }
+
+    /// One line per member: its hash and `match` (the hash most members
+    /// answered with), `MISMATCH`, or the error.
+    pub fn lines(&self) -> Vec<String> {
+        let common = self.common();
+        self.members
+            .iter()
+            .map(|(m, h)| match h {
+                Ok(h) => format!(
+                    "{}  {}  hash {:08x}  compacted at {}  {}",
+                    m.label(),
+                    m.url(),
+                    h.hash,
+                    h.compact_revision,
+                    if Some(*h) == common {
+                        "match"
+                    } else {
+                        "MISMATCH"
+                    }
+                ),
+                Err(e) => format!("{}  {}  error: {e}", m.label(), m.url()),
+            })
+            .collect()
+    }
+}
+
+/// `HashKV` of every member at one revision: the lowest current revision
+/// of the members (it is at least the compaction point, which every
+/// member shares). Asked again once when a compaction ran in between (the
+/// members' compaction revisions differ).
+pub async fn check_hash(conn: &Connection) -> Result<HashCheck, String> {
+    let (cluster_id, members) = members(conn).await.map_err(|e| e.to_string())?;
+    let mut clients = MemberClients::new(conn);
+    let mut attempt = 0;
+    loop {
+        let health = clients.health_all(&members).await;
+        let revision = health
+            .iter()
+            .filter_map(|h| h.as_ref().ok().map(|h| h.revision))
+            .min()
+            .ok_or("no member answered")?;
+        let mut out = Vec::new();
+        for (m, h) in members.iter().zip(health) {
+            let hash = match h {
+                Ok(_) => clients
+                    .hash_kv(m, revision)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            out.push((m.clone(), hash));
+        }
+        let compactions: std::collections::BTreeSet<i64> = out
+            .iter()
+            .filter_map(|(_, h)| h.as_ref().ok().map(|h| h.compact_revision))
+            .collect();
+        if compactions.len() > 1 && attempt == 0 {
+            attempt += 1;
+            continue;
+        }
+        return Ok(HashCheck {
+            cluster_id,
+            revision,
+            members: out,
+        });
+    }
+}
+
+/// How a rolling defragmentation runs.
+#[derive(Debug, Clone)]
+pub struct RollingOptions {
+    /// The pause between two members.
+    pub wait: Duration,
+    /// Defragment the leader last, keeping its leadership (no move).
+    pub leader_last: bool,
+    /// Members whose fragmentation is below this share are skipped.
+    pub min_fragmentation: f64,
+}
+
+impl Default for RollingOptions {
+    fn default() -> Self {
+        RollingOptions {
+            wait: Duration::from_secs(5),
+            leader_last: false,
+            min_fragmentation: 0.10,
+        }
+    }
+}
+
+/// What a step of the rolling defragmentation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Defragment,
+    /// Left as it is, and why.
+    Skip(String),
+    /// Leadership moves from this member (the leader) to `to`.
+    MoveLeader {
+        to: Member,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub member: Member,
+    pub action: Action,
+    /// The member's figures when planned.
+    pub health: Health,
+    pub leader: bool,
+}
+
+impl Step {
+    /// What etcdctl runs for this step (none for a skip).
+    pub fn etcdctl(&self) -> Option<String> {
+        match &self.action {
+            Action::Defragment => Some(format!("etcdctl --endpoints={} defrag", self.member.url())),
+            Action::MoveLeader { to } => Some(format!(
+                "etcdctl --endpoints={} move-leader {:x}",
+                self.member.url(),
+                to.id
+            )),
+            Action::Skip(_) => None,
+        }
+    }
+
+    /// The step as one plan line.
+    pub fn line(&self) -> String {
+        let who = format!(
+            "{} ({}{})",
+            self.member.label(),
+            self.member.url(),
+            if self.leader { ", leader" } else { "" }
+        );
+        let sizes = format!(
+            "size {}, in use {}, fragmentation {:.0} %",
+            mib(self.health.db_size),
+            mib(self.health.in_use),
+            self.health.fragmentation() * 100.0
+        );
+        match &self.action {
+            Action::Defragment => format!(
+                "defragment {who}: {sizes}, expected gain {}  [{}]",
+                mib(self.health.gain()),
+                self.etcdctl().unwrap_or_default()
+            ),
+            Action::Skip(why) => format!("skip {who}: {sizes}: {why}"),
+            Action::MoveLeader { to } => format!(
+                "move leadership from {} to {}  [{}]",
+                self.member.label(),
+                to.label(),
+                self.etcdctl().unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// The rolling defragmentation's plan: its steps in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub cluster_id: u64,
+    pub members: Vec<Member>,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// The members it defragments, in order.
+    pub fn defragmented(&self) -> Vec<&Member> {
+        self.steps
+            .iter()
+            .filter(|s| s.action == Action::Defragment)
+            .map(|s| &s.member)
+            .collect()
+    }
+}
+
+/// The order of a rolling defragmentation over healthy members (in the
+/// member list's order with their figures): followers one at a time, then
+/// the leader — after leadership moved to a follower (one defragmented, if
+/// any is), or last without a move under `leader_last`. A member whose
+/// fragmentation is below `min_fragmentation` is skipped (a skipped leader
+/// is not moved) — unless a NOSPACE alarm stands: then none is.
+pub fn plan_rolling(cluster_id: u64, members: &[(Member, Health)], opts: &RollingOptions) -> Plan {
+    // The leader the most members know of.
+    let mut votes: HashMap<u64, usize> = HashMap::new();
+    for (_, h) in members {
+        *votes.entry(h.leader).or_default() += 1;
+    }
+    let leader = votes
+        .into_iter()
+        .max_by_key(|(id, n)| (*n, *id))
+        .map_or(0, |(id, _)| id);
+    // While a NOSPACE alarm stands every member is defragmented: the
+    // in-use figure lags a compaction, and a member left above the quota
+    // raises the alarm again.
+    let nospace = members.iter().any(|(_, h)| h.nospace);
+    let action = |h: &Health| {
+        if !nospace && h.fragmentation() < opts.min_fragmentation {
+            Action::Skip(format!(
+                "fragmentation below {:.0} %",
+                opts.min_fragmentation * 100.0
+            ))
+        } else {
+            Action::Defragment
+        }
+    };
+    let mut steps: Vec<Step> = members
+        .iter()
+        .filter(|(m, _)| m.id != leader)
+        .map(|(m, h)| Step {
+            member: m.clone(),
+            action: action(h),
+            health: h.clone(),
+            leader: false,
+        })
+        .collect();
+    if let Some((m, h)) = members.iter().find(|(m, _)| m.id == leader) {
+        let act = action(h);
+        if act == Action::Defragment && !opts.leader_last {
+            let to = steps
+                .iter()
+                .find(|s| s.action == Action::Defragment)
+                .or(steps.first())
+                .map(|s| s.member.clone());
+            if let Some(to) = to {
+                steps.push(Step {
+                    member: m.clone(),
+                    action: Action::MoveLeader { to },
+                    health: h.clone(),
+                    leader: true,
+                });
+            }
+        }
+        steps.push(Step {
+            member: m.clone(),
+            action: act,
+            health: h.clone(),
+            leader: true,
+        });
+    }
+    Plan {
+        cluster_id,
+        members: members.iter().map(|(m, _)| m.clone()).collect(),
+        steps,
+    }
+}
+
+/// The plan for `conn`'s cluster, refused (with the line that says why)
+/// unless every member is healthy.
+pub async fn plan_for(conn: &Connection, opts: &RollingOptions) -> Result<Plan, String> {
+    let (cluster_id, members) = members(conn).await.map_err(|e| e.to_string())?;
+    let mut clients = MemberClients::new(conn);
+    let health = clients.health_all(&members).await;
+    let mut healthy = Vec::new();
+    for (m, h) in members.iter().zip(health) {
+        match h {
+            Ok(h) => healthy.push((m.clone(), h)),
+            Err(e) => {
+                return Err(format!(
+                    "refused: member {} ({}) is not healthy: {e}; nothing defragmented",
+                    m.label(),
+                    m.url()
+                ))
+            }
+        }
+    }
+    Ok(plan_rolling(cluster_id, &healthy, opts))
+}
+
+/// What a rolling defragmentation reports as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// A member left alone (the plan's reason).
+    Skipped { member: Member, why: String },
+    /// Leadership moved (`from` was not the leader any more: nothing done).
+    Moved {
+        from: Member,
+        to: Member,
+        took: Duration,
+        done: bool,
+    },
+    /// A member's defragmentation starts.
+    Started { member: Member },
+    /// … and ended: its size before and after, the time it took.
+    Defragmented {
+        member: Member,
+        before: i64,
+        after: i64,
+        took: Duration,
+    },
+    /// The pause before the next member.
+    Waiting(Duration),
+}
+
+impl Report {
+    /// The report as one progress line.
+    pub fn line(&self) -> String {
+        match self {
+            Report::Skipped { member, why } => format!("skipped {}: {why}", member.label()),
+            Report::Moved {
+                from,
+                to,
+                took,
+                done: true,
+            } => format!(
+                "moved leadership from {} to {} in {:.1} s",
+                from.label(),
+                to.label(),
+                took.as_secs_f64()
+            ),
+            Report::Moved { from, .. } => format!(
+                "{} is not the leader any more: leadership not moved",
+                from.label()
+            ),
+            Report::Started { member } => {
+                format!("defragmenting {} ({})…", member.label(), member.url())
+            }
+            Report::Defragmented {
+                member,
+                before,
+                after,
+                took,
+            } => format!(
+                "defragmented {}: {} → {} in {:.2} s",
+                member.label(),
+                mib(*before),
+                mib(*after),
+                took.as_secs_f64()
+            ),
+            Report::Waiting(d) => format!("waiting {:.1} s", d.as_secs_f64()),
+        }
+    }
+}
+
+/// Runs `plan` one step at a time, reporting each to `report`. Before each
+/// member every member's health is checked again: the run stops there
+/// (`Err` with the line that says why and what was done) when one is not
+/// healthy. A member that became leader meanwhile has leadership moved
+/// away first (unless `leader_last`). Never two members at once.
+pub async fn run_rolling(
+    conn: &Connection,
+    plan: &Plan,
+    opts: &RollingOptions,
+    mut report: impl FnMut(Report),
+) -> Result<Vec<Member>, String> {
+    let mut clients = MemberClients::new(conn);
+    let mut done: Vec<Member> = Vec::new();
+    // A defragmentation done and not yet followed by the pause.
+    let mut pause_due = false;
+    let last = plan.steps.len();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let m = &step.member;
+        if let Action::Skip(why) = &step.action {
+            report(Report::Skipped {
+                member: m.clone(),
+                why: why.clone(),
+            });
+            continue;
+        }
+        if std::mem::take(&mut pause_due) && !opts.wait.is_zero() {
+            report(Report::Waiting(opts.wait));
+            tokio::time::sleep(opts.wait).await;
+        }
+        let health = gate(&mut clients, plan, m, &done).await?;
+        let leader = health.first().map_or(0, |(_, h)| h.leader);
+        let Some(before) = health.iter().find(|(x, _)| x.id == m.id).map(|(_, h)| h) else {
+            return Err(format!("{} left the member list", m.label()));
+        };
+        match &step.action {
+            Action::MoveLeader { to } => {
+                let started = Instant::now();
+                let moved = leader == m.id;
+                if moved {
+                    clients.move_leader(m, to.id).await.map_err(|e| {
+                        aborted(&format!("moving leadership to {}: {e}", to.label()), &done)
+                    })?;
+                }
+                report(Report::Moved {
+                    from: m.clone(),
+                    to: to.clone(),
+                    took: started.elapsed(),
+                    done: moved,
+                });
+            }
+            Action::Defragment => {
+                // A member that became leader since the plan gives it up
+                // first (unless it is meant to be defragmented as leader).
+                let last_step = i + 1 == last;
+                if leader == m.id && !opts.leader_last && !(last_step && plan.members.len() == 1) {
+                    if let Some(to) = done
+                        .iter()
+                        .chain(plan.members.iter())
+                        .find(|x| x.id != m.id)
+                        .cloned()
+                    {
+                        let started = Instant::now();
+                        clients.move_leader(m, to.id).await.map_err(|e| {
+                            aborted(&format!("moving leadership to {}: {e}", to.label()), &done)
+                        })?;
+                        report(Report::Moved {
+                            from: m.clone(),
+                            to,
+                            took: started.elapsed(),
+                            done: true,
+                        });
+                        gate(&mut clients, plan, m, &done).await?;
+                    }
+                }
+                report(Report::Started { member: m.clone() });
+                let started = Instant::now();
+                clients
+                    .defragment(m)
+                    .await
+                    .map_err(|e| aborted(&format!("defragmenting {}: {e}", m.label()), &done))?;
+                let took = started.elapsed();
+                let after = settled(&mut clients, m)
+                    .await
+                    .map(|h| h.db_size)
+                    .map_err(|e| {
+                        aborted(
+                            &format!(
+                                "{} is not healthy after its defragmentation: {e}",
+                                m.label()
+                            ),
+                            &done,
+                        )
+                    })?;
+                report(Report::Defragmented {
+                    member: m.clone(),
+                    before: before.db_size,
+                    after,
+                    took,
+                });
+                done.push(m.clone());
+                pause_due = true;
+            }
+            Action::Skip(_) => {}
+        }
+    }
+    Ok(done)
+}
+
+/// A member's health just after its defragmentation: asked up to five
+/// times a second apart (it may take a moment to serve again).
+async fn settled(clients: &mut MemberClients<'_>, m: &Member) -> Result<Health, String> {
+    let mut tries = 0;
+    loop {
+        match clients.health(m).await {
+            Err(_) if tries < 4 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Every member's health before acting on `next`: all of them, or the
+/// abort line naming the first that is not healthy.
+async fn gate(
+    clients: &mut MemberClients<'_>,
+    plan: &Plan,
+    next: &Member,
+    done: &[Member],
+) -> Result<Vec<(Member, Health)>, String> {
+    let mut out = Vec::new();
+    for m in &plan.members {
+        match clients.health(m).await {
+            Ok(h) => out.push((m.clone(), h)),
+            Err(e) => {
+                return Err(aborted(
+                    &format!(
+                        "member {} ({}) is not healthy: {e}; stopped before {}",
+                        m.label(),
+                        m.url(),
+                        next.label()
+                    ),
+                    done,
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The line that ends an aborted run: why, and what was defragmented.
+fn aborted(why: &str, done: &[Member]) -> String {
+    let done = if done.is_empty() {
+        "nothing defragmented".to_string()
+    } else {
+        let names: Vec<String> = done.iter().map(Member::label).collect();
+        format!("defragmented before: {}", names.join(", "))
+    };
+    format!("aborted: {why}; {done}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: u64) -> Member {
+        Member {
+            id,
+            name: format!("m{id}"),
+            urls: vec![format!("http://127.0.0.1:{id}")],
+        }
+    }
+
+    fn health(size: i64, in_use: i64, leader: u64) -> Health {
+        Health {
+            version: "3.5.0".into(),
+            db_size: size,
+            in_use,
+            leader,
+            revision: 10,
+            nospace: false,
+        }
+    }
+
+    fn order(plan: &Plan) -> Vec<String> {
+        plan.steps
+            .iter()
+            .map(|s| match &s.action {
+                Action::Defragment => format!("defrag {}", s.member.id),
+                Action::Skip(_) => format!("skip {}", s.member.id),
+                Action::MoveLeader { to } => format!("move {}->{}", s.member.id, to.id),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn followers_first_then_a_move_then_the_old_leader() {
+        let ms = vec![
+            (member(1), health(100, 10, 2)),
+            (member(2), health(100, 10, 2)),
+            (member(3), health(100, 10, 2)),
+        ];
+        let plan = plan_rolling(7, &ms, &RollingOptions::default());
+        assert_eq!(
+            order(&plan),
+            ["defrag 1", "defrag 3", "move 2->1", "defrag 2"]
+        );
+        assert_eq!(
+            plan.steps[2].etcdctl().unwrap(),
+            "etcdctl --endpoints=http://127.0.0.1:2 move-leader 1"
+        );
+        assert_eq!(
+            plan.steps[0].etcdctl().unwrap(),
+            "etcdctl --endpoints=http://127.0.0.1:1 defrag"
+        );
+    }
+
+    #[test]
+    fn leader_last_keeps_leadership() {
+        let ms = vec![
+            (member(1), health(100, 10, 1)),
+            (member(2), health(100, 10, 1)),
+            (member(3), health(100, 10, 1)),
+        ];
+        let opts = RollingOptions {
+            leader_last: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &opts)),
+            ["defrag 2", "defrag 3", "defrag 1"]
+        );
+    }
+
+    #[test]
+    fn members_below_the_fragmentation_threshold_are_skipped() {
+        let ms = vec![
+            (member(1), health(100, 95, 3)),
+            (member(2), health(100, 10, 3)),
+            (member(3), health(100, 95, 3)),
+        ];
+        // The skipped leader is not moved; the move goes to a defragmented follower.
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &RollingOptions::default())),
+            ["skip 1", "defrag 2", "skip 3"]
+        );
+        let ms = vec![
+            (member(1), health(100, 95, 3)),
+            (member(2), health(100, 10, 3)),
+            (member(3), health(100, 10, 3)),
+        ];
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &RollingOptions::default())),
+            ["skip 1", "defrag 2", "move 3->2", "defrag 3"]
+        );
+        let mut ms = ms;
+        ms[0].1.nospace = true;
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &RollingOptions::default())),
+            ["defrag 1", "defrag 2", "move 3->1", "defrag 3"]
+        );
+    }
+
+    #[test]
+    fn hashes_match_only_when_all_answer_alike() {
+        let h = |hash| {
+            Ok(HashKv {
+                hash,
+                compact_revision: 1,
+            })
+        };
+        let mut check = HashCheck {
+            cluster_id: 1,
+            revision: 5,
+            members: vec![(member(1), h(9)), (member(2), h(9))],
+        };
+        assert!(check.matched());
+        check.members.push((member(3), h(8)));
+        assert!(!check.matched());
+        assert!(check.lines()[2].ends_with("MISMATCH"));
+        assert!(check.lines()[0].ends_with("match"));
+        check.members[2].1 = Err("no answer".into());
+        assert!(!check.matched());
+        assert!(check.incomplete());
+        assert!(check.lines()[0].ends_with("match"));
+    }
+}
