@@ -152,6 +152,8 @@ async fn a_nospace_alarm_is_said_on_every_screen() {
 /// cluster's figures say so, and compacting there again sends nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn compact_shows_its_plan_then_compacts_after_yes() {
+    // The audit log goes beside the tests' journal, not the user's.
+    common::journal_env();
     let etcd = Etcd::single().await;
     let mut c = etcd.client().await;
     for i in 0..20 {
@@ -200,6 +202,17 @@ async fn compact_shows_its_plan_then_compacts_after_yes() {
     )
     .await
     .unwrap();
+    // In the audit log beside the journal, with this cluster's id.
+    let id = c.status().await.unwrap().header().unwrap().cluster_id();
+    let records = etcdlens::audit::Audit::open_default().unwrap().records();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.action == "etcdctl compact 10 --physical"
+                && r.result == "ok"
+                && r.cluster_id == format!("{id:x}")),
+        "{records:?}"
+    );
     app.until(15, "the new compaction point", |s| {
         s.cluster
             .info

@@ -161,6 +161,8 @@ pub enum Msg {
     Compacted {
         revision: i64,
         result: Result<(), String>,
+        /// Writing the audit log failed (the compaction stands).
+        audit: Result<(), String>,
     },
     Undeleted {
         prefix: Vec<u8>,

@@ -212,7 +212,13 @@ pub struct HashKv {
 /// member applied it (`etcdctl compact N --physical`).
 pub async fn compact(conn: &Connection, revision: i64, physical: bool) -> Result<(), Error> {
     let opts = physical.then(|| CompactionOptions::new().with_physical());
-    conn.client.clone().compact(revision, opts).await?;
+    // Sent again only when it surely never reached a server.
+    super::retry_unsent(|| {
+        let mut c = conn.client.clone();
+        let opts = opts.clone();
+        async move { c.compact(revision, opts).await }
+    })
+    .await?;
     Ok(())
 }
 

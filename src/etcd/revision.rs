@@ -150,21 +150,3 @@ pub async fn check(
         Err(e) => Err(RevisionError::Other(describe_error(&e))),
     }
 }
-
-/// Compacts the keyspace's history up to `revision` (revisions before it
-/// can no longer be read); `physical` waits until the members have applied
-/// it. Sent once: a compaction that may have applied is not sent again.
-pub async fn compact(
-    client: &mut Client,
-    revision: i64,
-    physical: bool,
-) -> Result<(), super::Error> {
-    let opts = physical.then(|| etcd_client::CompactionOptions::new().with_physical());
-    super::retry_unsent(|| {
-        let mut c = client.clone();
-        let opts = opts.clone();
-        async move { c.compact(revision, opts).await }
-    })
-    .await
-    .map(|_| ())
-}

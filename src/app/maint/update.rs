@@ -102,8 +102,12 @@ pub fn on_compacted(
     state: &mut State,
     revision: i64,
     result: Result<(), String>,
+    audit: Result<(), String>,
     cmds: &mut Vec<Cmd>,
 ) {
+    if let Err(e) = audit {
+        state.file_warnings.insert("audit log".into(), e);
+    }
     match result {
         Ok(()) => state.result(format!(
             "compacted at rev {revision}: older revisions can no longer be read"
