@@ -172,6 +172,44 @@ fn default(arg: &clap::Arg) -> String {
 /// The options every command takes (flag, environment variable, default,
 /// help), then each subcommand with its own arguments; hidden ones left
 /// out.
+/// One subcommand's section (and its own subcommands', after it): its
+/// usage line (optional flags in brackets), what it does, its arguments.
+fn subcommand(out: &mut String, parent: &str, sub: &clap::Command) {
+    let args: Vec<&clap::Arg> = sub.get_arguments().filter(|a| !a.is_hide_set()).collect();
+    let name = format!("{parent} {}", sub.get_name());
+    let mut line = name.clone();
+    for a in &args {
+        let u = usage(a);
+        if a.is_positional() || a.is_required_set() {
+            line.push_str(&format!(" {u}"));
+        } else {
+            line.push_str(&format!(" [{u}]"));
+        }
+    }
+    let nested: Vec<&clap::Command> = sub.get_subcommands().filter(|s| !s.is_hide_set()).collect();
+    if !nested.is_empty() {
+        line.push_str(" SUBCOMMAND");
+    }
+    out.push_str(&format!("\n### `{line}`\n\n"));
+    if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+        out.push_str(&format!("{}\n", about.to_string().trim()));
+    }
+    if !args.is_empty() {
+        out.push_str("\n| argument | default | what it does |\n|---|---|---|\n");
+        for a in args {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                cell(&code(&usage(a))),
+                cell(&default(a)),
+                cell(&about(a))
+            ));
+        }
+    }
+    for n in nested {
+        subcommand(out, &name, n);
+    }
+}
+
 pub fn cli() -> String {
     let command = crate::cli::Cli::command();
     let mut out = String::from("### Options (every command)\n\n");
@@ -190,31 +228,7 @@ pub fn cli() -> String {
         ));
     }
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let args: Vec<&clap::Arg> = sub.get_arguments().filter(|a| !a.is_hide_set()).collect();
-        let mut line = format!("etcdlens {}", sub.get_name());
-        for a in &args {
-            let u = usage(a);
-            if a.is_positional() {
-                line.push_str(&format!(" {u}"));
-            } else {
-                line.push_str(&format!(" [{u}]"));
-            }
-        }
-        out.push_str(&format!("\n### `{line}`\n\n"));
-        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
-            out.push_str(&format!("{}\n", about.to_string().trim()));
-        }
-        if !args.is_empty() {
-            out.push_str("\n| argument | default | what it does |\n|---|---|---|\n");
-            for a in args {
-                out.push_str(&format!(
-                    "| {} | {} | {} |\n",
-                    cell(&code(&usage(a))),
-                    cell(&default(a)),
-                    cell(&about(a))
-                ));
-            }
-        }
+        subcommand(&mut out, "etcdlens", sub);
     }
     out
 }
