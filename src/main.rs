@@ -93,6 +93,7 @@ fn main() -> ExitCode {
                 };
                 etcdlens::transfer::cli::transfer(&cli.opts, t, apply.dry_run, apply.yes).await
             }
+            Some(Command::Snapshot(cmd)) => etcdlens::snapshot_cli::run(&cli.opts, cmd).await,
             None => browse(&cli, started).await,
         }
     });

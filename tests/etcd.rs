@@ -19,6 +19,7 @@ mod lock;
 mod maint;
 mod peer_clientv3;
 mod restricted;
+mod snapshot;
 mod ssh;
 mod time_machine;
 mod tls;
