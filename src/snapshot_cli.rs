@@ -108,9 +108,10 @@ async fn save(
 
 fn status_line(st: &Status) -> String {
     format!(
-        "revision {}, {} keys, size {}, hash {:x}",
+        "revision {}, {} keys ({} entries), size {}, hash {:x}",
         st.revision,
         st.total_key,
+        st.entries,
         bytes(st.total_size),
         st.hash
     )
@@ -133,6 +134,10 @@ fn status(file: &Path, format: StatusFormat) -> Result<(), Failure> {
             println!("hash: {:x}", st.hash);
             println!("revision: {}", st.revision);
             println!("total keys: {}", st.total_key);
+            println!(
+                "entries: {} (every revision in every bucket: etcdutl before 3.6 prints this as total keys)",
+                st.entries
+            );
             println!("total size: {} ({})", st.total_size, bytes(st.total_size));
             if !st.version.is_empty() {
                 println!("version: {}", escape_str(&st.version));

@@ -280,9 +280,13 @@ pub struct Status {
     pub hash: u32,
     /// The main revision of the `key` bucket's last key.
     pub revision: i64,
-    /// Entries of all top-level buckets.
+    /// Live keys: the user keys whose latest revision is not a deletion
+    /// (what `etcdutl snapshot status` ≥ 3.6 prints as total keys).
     #[serde(rename = "totalKey")]
     pub total_key: u64,
+    /// Entries of all top-level buckets, every revision of every key
+    /// included (what etcdutl / etcdctl ≤ 3.5 print as total keys).
+    pub entries: u64,
     /// Pages in use × page size (bbolt's `Tx.Size`).
     #[serde(rename = "totalSize")]
     pub total_size: u64,
@@ -300,6 +304,7 @@ pub fn status(path: &Path) -> Result<Status, BoltError> {
         hash: 0,
         revision: 0,
         total_key: 0,
+        entries: 0,
         total_size: db.size(),
         version: String::new(),
     };
@@ -316,6 +321,7 @@ pub fn status(path: &Path) -> Result<Status, BoltError> {
         }
         Ok(())
     })?;
+    let mut live = std::collections::HashSet::new();
     for (name, bucket) in &buckets {
         crc.update(name);
         let is_key = name == b"key";
@@ -329,16 +335,67 @@ pub fn status(path: &Path) -> Result<Status, BoltError> {
                 }
             }
             if is_key {
-                if let Some(main) = k.get(..8) {
-                    st.revision = i64::from_be_bytes(main.try_into().unwrap());
+                let main = k.get(..8).ok_or_else(|| {
+                    BoltError::Corrupt(format!("a revision key of {} bytes", k.len()))
+                })?;
+                st.revision = i64::from_be_bytes(main.try_into().unwrap());
+                if let Entry::Value(v) = e {
+                    let key = user_key(v).ok_or_else(|| {
+                        BoltError::Corrupt(format!("revision {}: not a key-value", st.revision))
+                    })?;
+                    // A deletion's revision key is marked with a 't'.
+                    if k.len() == 18 && k[17] == b't' {
+                        live.remove(key);
+                    } else {
+                        live.insert(key.to_vec());
+                    }
                 }
             }
-            st.total_key += 1;
+            st.entries += 1;
             Ok(())
         })?;
     }
+    st.total_key = live.len() as u64;
     st.hash = crc.finish();
     Ok(st)
+}
+
+/// The user key of an mvccpb.KeyValue (protobuf field 1), read without a
+/// protobuf library: the fields are walked until it.
+fn user_key(mut b: &[u8]) -> Option<&[u8]> {
+    fn varint(b: &mut &[u8]) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = b.split_first()?;
+            *b = rest;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    while !b.is_empty() {
+        let tag = varint(&mut b)?;
+        match tag & 7 {
+            0 => {
+                varint(&mut b)?;
+            }
+            1 => b = b.get(8..)?,
+            5 => b = b.get(4..)?,
+            2 => {
+                let len = varint(&mut b)? as usize;
+                let field = b.get(..len)?;
+                if tag >> 3 == 1 {
+                    return Some(field);
+                }
+                b = &b[len..];
+            }
+            _ => return None,
+        }
+    }
+    // A KeyValue whose key is empty has no field 1.
+    Some(&[])
 }
 
 /// CRC-32C (Castagnoli), as Go's `crc32.MakeTable(crc32.Castagnoli)`.
@@ -414,6 +471,16 @@ mod tests {
         c.update(b"1234");
         c.update(b"56789");
         assert_eq!(c.finish(), 0xE306_9283);
+    }
+
+    #[test]
+    fn user_key_of_a_key_value() {
+        // key "ab" (field 1), create_revision 5 (field 2), value "x" (field 5).
+        let kv = [0x0a, 2, b'a', b'b', 0x10, 5, 0x2a, 1, b'x'];
+        assert_eq!(user_key(&kv), Some(&b"ab"[..]));
+        let later = [0x10, 5, 0x0a, 1, b'z'];
+        assert_eq!(user_key(&later), Some(&b"z"[..]));
+        assert_eq!(user_key(&[0x0a, 9, b'a']), None);
     }
 
     #[test]
