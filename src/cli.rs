@@ -131,6 +131,10 @@ pub enum Command {
         #[command(subcommand)]
         what: CheckCommand,
     },
+    /// Save a verified snapshot (backup) of one member, or show a
+    /// snapshot file's revision, keys, size and hash.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +153,40 @@ pub enum CheckCommand {
     /// HashKV of every member at one common revision: match or mismatch per
     /// member (exit 1 on a mismatch).
     Hash,
+}
+
+/// `etcdlens snapshot …`.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Stream one member's snapshot into FILE, as `etcdctl snapshot save`
+    /// writes it: sha256 checked, written to a temporary file (mode 0600)
+    /// renamed when whole, nothing left on failure.
+    Save {
+        file: PathBuf,
+        /// The member to save from: one of the cluster's client URLs
+        /// (default: the first of --endpoints that answers).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Replace FILE if it exists (it is never overwritten otherwise).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Revision, total keys, total size and hash of a snapshot file (or a
+    /// member's member/snap/db): the numbers `etcdutl snapshot status`
+    /// prints.
+    Status {
+        file: PathBuf,
+        /// simple, or json (etcdutl's `-w json` fields).
+        #[arg(short = 'w', long = "write-out", default_value = "simple")]
+        write_out: StatusFormat,
+    },
+}
+
+/// How `snapshot status` prints.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StatusFormat {
+    Simple,
+    Json,
 }
 
 /// How a plan is applied.

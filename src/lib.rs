@@ -23,6 +23,7 @@ pub mod reference;
 pub mod runtime;
 pub mod search;
 pub mod settings;
+pub mod snapshot_cli;
 pub mod tasks;
 pub mod terminal;
 pub mod transfer;

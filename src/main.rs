@@ -123,6 +123,7 @@ fn main() -> ExitCode {
             Some(Command::Check {
                 what: CheckCommand::Hash,
             }) => etcdlens::maint_cli::check_hash(&cli.opts).await,
+            Some(Command::Snapshot(cmd)) => etcdlens::snapshot_cli::run(&cli.opts, cmd).await,
             None => browse(&cli, started).await,
         }
     });

@@ -91,7 +91,7 @@ fn confirmed(apply: &ApplyFlags) -> Result<bool, Failure> {
 }
 
 /// Writes one audit record (a failure to write it is said, not fatal).
-fn audit(opts: &Options, cluster_id: u64, action: &str, result: &str) {
+pub(crate) fn audit(opts: &Options, cluster_id: u64, action: &str, result: &str) {
     let Some(log) = Audit::open_default() else {
         eprintln!("etcdlens: no place for the audit log (HOME unset)");
         return;

@@ -20,6 +20,7 @@ mod maint;
 mod maintenance;
 mod peer_clientv3;
 mod restricted;
+mod snapshot;
 mod ssh;
 mod time_machine;
 mod tls;

@@ -1,6 +1,7 @@
 //! All etcd I/O lives here. Everything above this module sees only the
 //! app's own types (`types`), never etcd-client's.
 
+pub mod bbolt;
 pub mod bulk;
 pub mod changes;
 pub mod cluster;
@@ -20,6 +21,7 @@ pub mod scan;
 pub mod seed;
 pub mod segments;
 pub mod session;
+pub mod snapshot;
 pub mod ssh;
 pub mod types;
 pub mod usage;
