@@ -6,7 +6,6 @@
 //! `ETCDLENS_JOURNAL`) and is private (0600) as the journal is.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -56,15 +55,7 @@ impl Audit {
             action: action.to_string(),
             result: result.to_string(),
         };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)?;
-        crate::journal::make_private(&file, &self.path)?;
+        let file = crate::journal::open_private_append(&self.path)?;
         let mut line = serde_json::to_vec(&record).map_err(std::io::Error::other)?;
         line.push(b'\n');
         // One write: lines of two processes do not interleave.

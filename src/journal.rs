@@ -315,15 +315,7 @@ impl Journal {
     }
 
     fn append_unlocked(&self, entries: &[Entry]) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)?;
-        make_private(&file, &self.path)?;
+        let file = open_private_append(&self.path)?;
         let mut out = std::io::BufWriter::new(file);
         for e in entries {
             let stamped;
@@ -367,15 +359,7 @@ impl Journal {
     /// journal's context.
     pub fn mark(&self, marker: &Marker) -> std::io::Result<()> {
         let _lock = self.lock()?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)?;
-        make_private(&file, &self.path)?;
+        let file = open_private_append(&self.path)?;
         let marker = Marker {
             context: marker.context.clone().or(self.context.clone()),
             ..marker.clone()
@@ -499,6 +483,22 @@ impl Journal {
 /// The journal holds before-images (possibly secrets): an existing file
 /// readable or writable by others is set to 0600 before anything is
 /// written to it, or refused when that is not possible.
+/// Opens `path` for appending, made (with its directory) when missing:
+/// mode 0600 from creation, and made private if others could read it
+/// (the journal, the audit log).
+pub(crate) fn open_private_append(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    make_private(&file, path)?;
+    Ok(file)
+}
+
 pub(crate) fn make_private(file: &std::fs::File, path: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let meta = file.metadata()?;

@@ -987,18 +987,7 @@ async fn an_alias_bomb_in_the_yaml_editor_is_refused_and_the_text_stays() {
 
 /// The screen of `s` at its own size, as text.
 fn screen_at(s: &etcdlens::app::State) -> String {
-    let mut t =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(s.size.0, s.size.1)).unwrap();
-    t.draw(|f| etcdlens::ui::draw(f, s)).unwrap();
-    let buf = t.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    common::fixtures::screen_sized(s, s.size.0, s.size.1)
 }
 
 /// Issue 22.18: the refusal of a YAML edit is a long line; it wraps onto

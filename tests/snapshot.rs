@@ -28,17 +28,8 @@ fn snapshot_tool() -> Command {
 fn lens(args: &[&str]) -> (Option<i32>, String, String) {
     // The journal and the audit log beside it: the tests', not the user's.
     crate::common::journal_env();
-    let out = Command::new(env!("CARGO_BIN_EXE_etcdlens"))
-        .env("ETCDLENS_CONFIG", "/nonexistent/etcdlens-test/config.toml")
-        .env_remove("ETCDCTL_ENDPOINTS")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let config = std::path::Path::new("/nonexistent/etcdlens-test/config.toml");
+    crate::common::lens_with_config(config, &[], args)
 }
 
 /// The (hash, revision, totalKey, totalSize) of a status JSON line.

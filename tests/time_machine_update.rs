@@ -268,10 +268,7 @@ fn changes_open_read_move_and_show_a_history() {
     let (mut s, id) = with_changes();
     let view = s.changes.as_ref().unwrap();
     assert_eq!(view.summary, [1, 1, 2, 1]);
-    assert_eq!(
-        etcdlens::app::update::mode(&s),
-        etcdlens::app::Mode::Changes
-    );
+    assert_eq!(etcdlens::app::layer::mode(&s), etcdlens::app::Mode::Changes);
     // A late answer of another reading is dropped.
     update(
         &mut s,

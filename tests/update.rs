@@ -552,7 +552,7 @@ fn ctrl_c_with_unsaved_text_asks_and_twice_quits() {
 }
 
 fn mode(s: &State) -> Mode {
-    etcdlens::app::update::mode(s)
+    etcdlens::app::layer::mode(s)
 }
 
 /// No action falls through: each is taken by the screen, a feature or the

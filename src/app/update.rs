@@ -196,11 +196,6 @@ fn on_paste(state: &mut State, text: &str) {
     }
 }
 
-/// The mode whose key table applies now (see `layer::mode`).
-pub fn mode(state: &State) -> Mode {
-    layer::mode(state)
-}
-
 fn on_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         // Asks first with unsaved text; Ctrl-c on that question quits.

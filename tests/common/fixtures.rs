@@ -79,7 +79,12 @@ pub fn command(s: &mut etcdlens::app::State, line: &str) -> Vec<etcdlens::app::C
 
 /// The whole screen at 160×45, as text.
 pub fn screen(state: &etcdlens::app::State) -> String {
-    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).unwrap();
+    screen_sized(state, 160, 45)
+}
+
+/// The whole screen at `w`×`h`, as text.
+pub fn screen_sized(state: &etcdlens::app::State, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
     t.draw(|f| etcdlens::ui::draw(f, state)).unwrap();
     let buf = t.backend().buffer().clone();
     let mut out = String::new();

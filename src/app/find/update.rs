@@ -38,12 +38,6 @@ pub fn takes_keys(state: &State) -> bool {
     state.find.is_some()
 }
 
-/// The directory a find starts from: the selected directory, or the
-/// selected key's directory, or the tree's root.
-pub fn search_dir(state: &State) -> Vec<u8> {
-    state.tree_dir_full().to_vec()
-}
-
 /// `:find QUERY`: search the selected directory's subtree.
 pub fn start(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
     let query = match Query::parse(text) {
@@ -53,7 +47,8 @@ pub fn start(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
     let dir = match &state.find {
         // A new query over the results searches the same directory.
         Some(v) => v.dir.clone(),
-        None => search_dir(state),
+        // The selected directory, or the selected key's, or the root.
+        None => state.tree_dir_full().to_vec(),
     };
     cancel(state, cmds);
     let id = state.next_request_id();
