@@ -206,6 +206,7 @@ pub async fn defrag(
         wait: Duration::from_secs_f64(wait),
         leader_last,
         min_fragmentation: min_fragmentation / 100.0,
+        stop: None,
     };
     let conn = connect(opts).await?;
     let plan = maintenance::plan_for(&conn, &rolling)

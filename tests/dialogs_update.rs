@@ -74,13 +74,14 @@ fn a_yes_prompt_then_runs_its_feature_s_function() {
 }
 
 /// A form's function gets the fields' texts; its `Err` keeps the form
-/// open with the error, `Ok` closes it.
+/// open with the error, `Ok` closes it (with the commands it sent).
 #[test]
 fn a_form_is_checked_by_its_own_function() {
-    fn form(state: &mut State, fields: &[String]) -> Result<(), String> {
+    fn form(state: &mut State, fields: &[String], cmds: &mut Vec<Cmd>) -> Result<(), String> {
         match fields {
             [a, b] if a == "x" => {
                 state.info(format!("got {a} {b}"));
+                cmds.push(Cmd::StopChanges);
                 Ok(())
             }
             _ => Err("a must be x".into()),
@@ -104,7 +105,7 @@ fn a_form_is_checked_by_its_own_function() {
     update(&mut s, key(KeyCode::BackTab));
     update(&mut s, key(KeyCode::Backspace));
     type_in(&mut s, "x");
-    assert!(update(&mut s, key(KeyCode::Enter)).is_empty());
+    assert_eq!(update(&mut s, key(KeyCode::Enter)), vec![Cmd::StopChanges]);
     assert!(s.prompt.is_none());
     assert_eq!(s.message.as_ref().unwrap().text, "got x 2");
     // Esc cancels a prompt.

@@ -5,7 +5,7 @@ use crate::common;
 use std::fmt::Write;
 use std::time::{Duration, Instant};
 
-use common::fixtures::{loaded, page_at};
+use common::fixtures::{cluster_info, loaded, member_status, page_at};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use etcdlens::app::tree::ROOT;
 use etcdlens::app::{update, Msg, State};
@@ -403,61 +403,6 @@ fn dialogs() {
     insta::assert_snapshot!("delete_prefix_dialog", screen(&render(&s)));
 }
 
-/// A member for the cluster and maintenance views: up with `status`, or
-/// down (connection refused).
-fn member(
-    id: u64,
-    name: &str,
-    status: Option<etcdlens::etcd::types::MemberStatus>,
-) -> etcdlens::etcd::types::MemberInfo {
-    etcdlens::etcd::types::MemberInfo {
-        id,
-        name: name.into(),
-        // infra1 2379, infra2 22379, infra3 32379.
-        client_urls: vec![format!(
-            "http://127.0.0.1:{}",
-            2379 + if id == 1 { 0 } else { 10_000 * id }
-        )],
-        is_learner: false,
-        hidden: None,
-        status: status.ok_or_else(|| "tcp connect error: connection refused".into()),
-    }
-}
-
-/// A member's status: `version`, DB size and in use (MiB), quota (MiB; 0:
-/// not reported), leader 1.
-fn member_status(
-    version: &str,
-    db: i64,
-    in_use: i64,
-    quota: i64,
-) -> etcdlens::etcd::types::MemberStatus {
-    etcdlens::etcd::types::MemberStatus {
-        version: version.into(),
-        db_size: db << 20,
-        db_size_in_use: in_use << 20,
-        quota: quota << 20,
-        leader: 1,
-        raft_term: 4,
-        raft_index: 1234,
-        latency_ms: 3,
-    }
-}
-
-/// Three members, the third down, a NOSPACE alarm on the second.
-fn cluster_info(up: etcdlens::etcd::types::MemberStatus) -> etcdlens::etcd::types::ClusterInfo {
-    etcdlens::etcd::types::ClusterInfo {
-        members: vec![
-            member(1, "infra1", Some(up.clone())),
-            member(2, "infra2", Some(up)),
-            member(3, "infra3", None),
-        ],
-        alarms: vec![(2, "NOSPACE".into())],
-        alarms_unknown: None,
-        oldest_revision: Ok(812),
-    }
-}
-
 /// The cluster view with one member down and an alarm.
 #[test]
 fn cluster_view() {
@@ -480,12 +425,40 @@ fn maint_view() {
     insta::assert_snapshot!(screen(&render(&s)));
 }
 
+/// The maintenance view during a NOSPACE recovery: what comes next and
+/// its keys, then the log's end (long lines wrapped).
+#[test]
+fn maint_view_during_a_recovery() {
+    use etcdlens::app::maint::{MaintMsg, MaintOp};
+    let mut s = state_with(&[b"/a"]);
+    s.size = (140, 26);
+    s.revision = 5000;
+    update(&mut s, common::fixtures::ch('M'));
+    let info = cluster_info(member_status("3.6.16", 60, 15, 64));
+    update(&mut s, Msg::Cluster(Ok(info)));
+    update(&mut s, common::fixtures::ch('R'));
+    for m in common::fixtures::typed("yes") {
+        update(&mut s, m);
+    }
+    update(&mut s, common::fixtures::key(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::Maint(MaintMsg::Done {
+            op: MaintOp::Compact,
+            lines: vec![],
+            result: Ok("compacted at rev 5000: older revisions can no longer be read".into()),
+            audit: Ok(()),
+        }),
+    );
+    insta::assert_snapshot!(screen(&render(&s)));
+}
+
 /// The `:` line with Tab's candidates above it.
 #[test]
 fn command_line_with_candidates() {
     use common::fixtures::{key, typed};
     let mut s = state_with(&[b"/a"]);
-    press(&mut s, typed(":de"));
+    press(&mut s, typed(":del"));
     press(&mut s, vec![key(KeyCode::Tab), key(KeyCode::Tab)]);
     let area = Rect::new(0, s.size.1 - 2, s.size.0, 2);
     insta::assert_snapshot!(text(&render(&s), area));

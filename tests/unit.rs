@@ -8,6 +8,7 @@ mod contexts_update;
 mod dialogs_update;
 mod find_update;
 mod layers;
+mod maint_update;
 mod mouse_update;
 mod reference;
 mod render;

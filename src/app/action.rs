@@ -19,15 +19,18 @@ pub enum Mode {
     /// A transfer's plan (`:import`, `:copy`, `:move`); keys it does not
     /// bind work as when browsing.
     Plan,
+    /// The maintenance view; keys it does not bind work as when browsing.
+    Maint,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 7] = [
+    pub const ALL: [Mode; 8] = [
         Mode::Browse,
         Mode::History,
         Mode::Changes,
         Mode::Leases,
         Mode::Plan,
+        Mode::Maint,
         Mode::Editor,
         Mode::Conflict,
     ];
@@ -36,7 +39,7 @@ impl Mode {
     pub fn parent(self) -> Option<Mode> {
         matches!(
             self,
-            Mode::History | Mode::Changes | Mode::Leases | Mode::Plan
+            Mode::History | Mode::Changes | Mode::Leases | Mode::Plan | Mode::Maint
         )
         .then_some(Mode::Browse)
     }
@@ -54,6 +57,7 @@ impl Mode {
                 "in the leases list (moving keys move, Enter lists a lease's keys, Esc closes)"
             }
             Mode::Plan => "in a transfer's plan (moving keys move, Esc closes)",
+            Mode::Maint => "in the maintenance view (moving keys select a member, Esc closes)",
         }
     }
 }
@@ -124,6 +128,7 @@ actions! {
     KubeJson, Browse, "k8s-json", ["J"], "Kubernetes objects: show as JSON / as YAML again";
     Cluster, Browse, "cluster", ["C"], "cluster view: members, leader, health, DB size, alarms";
     Maint, Browse, "maint", ["M"], "maintenance view: each member's health, sizes, fragmentation, quota use, raft term/index, alarms";
+    Recover, Browse, "recover", ["R"], "NOSPACE recovery: compact, defragment every member, disarm, check — step by step (a plan first; type yes)";
     Resources, Browse, "k8s", ["K"], "Kubernetes table of the selected /registry/ dir (again: close)";
     History, Browse, "history", ["H"], "every revision of the selected key etcd still holds";
     Help, Browse, "help", ["?"], "this help";
@@ -145,6 +150,13 @@ actions! {
     Leases, Browse, "leases", ["T"], "leases: id, granted and remaining TTL, keys held (most first)";
     Revoke, Leases, "revoke", ["x"], "revoke the selected lease: its keys are deleted (asks first)";
     KeepAlive, Leases, "keep-alive", ["k"], "keep the selected lease alive once";
+    Defrag, Maint, "defrag", ["d"], "rolling defragmentation: one member at a time while all are healthy, the leader after a move (a plan first; type yes; :defrag all|leader-last|wait=S)";
+    MoveLeader, Maint, "move-leader", ["m"], "move leadership to the selected member (type yes)";
+    CheckHash, Maint, "check-hash", ["c"], "check that every member holds the same data (HashKV at one revision)";
+    Disarm, Maint, "disarm", ["a"], "disarm every alarm (type yes)";
+    Snapshot, Maint, "snapshot", ["s"], "save a snapshot of the selected member to a new file (:snapshot FILE)";
+    NextStep, Maint, "next-step", ["n"], "run the NOSPACE recovery's next step";
+    StopMaint, Maint, "stop", ["x"], "stop the defragmentation before its next member, or the recovery between steps";
     ApplyPlan, Plan, "apply", ["a"], "apply the plan shown (type yes; keys changed since the plan are skipped)";
     Contexts, Browse, "ctx", ["X"], "contexts of config.toml: Enter switches to the selected one (:ctx NAME switches at once)";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";

@@ -106,6 +106,7 @@ impl Layer {
             Layer::Changes => Mode::Changes,
             Layer::Leases => Mode::Leases,
             Layer::Plan => Mode::Plan,
+            Layer::Maint => Mode::Maint,
             _ => Mode::Browse,
         }
     }

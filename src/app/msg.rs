@@ -156,14 +156,9 @@ pub enum Msg {
     },
     /// How reading the changes of `:changes` number `id` goes.
     Changes { id: u64, update: ChangesUpdate },
+    /// A maintenance action's plan, progress or end (`Cmd::Maint`).
+    Maint(super::maint::MaintMsg),
     /// An undelete under `prefix` finished.
-    /// A compaction's answer (`Cmd::Compact`).
-    Compacted {
-        revision: i64,
-        result: Result<(), String>,
-        /// Writing the audit log failed (the compaction stands).
-        audit: Result<(), String>,
-    },
     Undeleted {
         prefix: Vec<u8>,
         result: Undeleted,
@@ -387,12 +382,10 @@ pub enum Cmd {
     },
     /// Stop reading changes (the view was closed).
     StopChanges,
-    /// Compact the history up to `revision`, waiting until it is applied
-    /// (`physical`).
-    Compact {
-        revision: i64,
-        physical: bool,
-    },
+    /// A maintenance action (the maintenance view's: compaction, rolling
+    /// defragmentation, leader move, hash check, alarms, snapshot, the
+    /// NOSPACE recovery's check).
+    Maint(super::maint::MaintCmd),
     /// Put deleted keys back: (key, revision of its delete), each only if
     /// still absent; transactions within `max_request_bytes`.
     Undelete {

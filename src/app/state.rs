@@ -144,6 +144,9 @@ pub struct State {
     pub usage: Option<super::usage::UsageView>,
     /// The maintenance view (`:maint`), when open.
     pub maint: Option<super::maint::MaintView>,
+    /// The maintenance actions of this session (the one running, the log,
+    /// the NOSPACE recovery), kept while the view is closed.
+    pub maintenance: super::maint::Maintenance,
     /// The leases list (`:leases`), when open.
     pub leases: Option<super::leases::LeasesView>,
     /// The contexts of config.toml (`:ctx`), in name order.
@@ -217,6 +220,7 @@ impl State {
             find: None,
             usage: None,
             maint: None,
+            maintenance: Default::default(),
             leases: None,
             contexts: Vec::new(),
             context: None,

@@ -152,11 +152,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             past::update::on_checked(state, spec, result, &mut cmds)
         }
         Msg::Changes { id, update } => changes::update::on_changes(state, id, update),
-        Msg::Compacted {
-            revision,
-            result,
-            audit,
-        } => maint::update::on_compacted(state, revision, result, audit, &mut cmds),
+        Msg::Maint(msg) => maint::update::on_msg(state, msg, &mut cmds),
         Msg::Undeleted {
             prefix,
             result,

@@ -9,6 +9,8 @@
 //! hash) go over a client of that member alone ([`super::cluster::dial_member`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_client::{AlarmAction, AlarmOptions, AlarmType, Client, CompactionOptions};
@@ -58,6 +60,8 @@ pub struct Health {
     pub revision: i64,
     /// The NOSPACE alarms it reports (they do not make it unhealthy).
     pub nospace: bool,
+    /// Its `--quota-backend-bytes` (0: it does not say; etcd before 3.6).
+    pub quota: i64,
 }
 
 impl Health {
@@ -154,6 +158,7 @@ impl<'a> MemberClients<'a> {
                 leader: s.leader(),
                 revision: s.header().map_or(0, |h| h.revision()),
                 nospace: !nospace.is_empty(),
+                quota: s.db_size_quota(),
             })
         };
         tokio::time::timeout(HEALTH_TIMEOUT, attempt)
@@ -392,6 +397,118 @@ pub async fn check_hash(conn: &Connection) -> Result<HashCheck, String> {
     }
 }
 
+/// What the NOSPACE recovery's last step found: one line per finding,
+/// and whether all was well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryCheck {
+    pub lines: Vec<String>,
+    pub ok: bool,
+}
+
+/// The NOSPACE recovery's check: no alarm active, every member healthy
+/// and in use below its quota (where it reports one), and — when
+/// `test_key` is given — one guarded write of that key (only if absent)
+/// and its guarded delete (only if still that write), so nothing that
+/// existed is touched.
+pub async fn recovery_check(conn: &Connection, test_key: Option<&[u8]>) -> RecoveryCheck {
+    let mut lines = Vec::new();
+    let mut ok = true;
+    match alarms(conn).await {
+        Ok(a) if a.is_empty() => lines.push("alarms: none active".to_string()),
+        Ok(a) => {
+            ok = false;
+            let names: Vec<String> = a.iter().map(|(id, n)| format!("{n} on {id:x}")).collect();
+            lines.push(format!("alarms: still active: {}", names.join(", ")));
+        }
+        Err(e) => {
+            ok = false;
+            lines.push(format!("alarms: cannot be read: {e}"));
+        }
+    }
+    match members(conn).await {
+        Ok((_, list)) => {
+            let mut clients = MemberClients::new(conn);
+            for m in &list {
+                match clients.health(m).await {
+                    Ok(h) if h.quota > 0 => {
+                        let share = h.in_use as f64 / h.quota as f64;
+                        ok &= h.in_use < h.quota;
+                        lines.push(format!(
+                            "{}: in use {} of its quota {} ({:.0} %), file {}",
+                            m.label(),
+                            mib(h.in_use),
+                            mib(h.quota),
+                            share * 100.0,
+                            mib(h.db_size)
+                        ));
+                    }
+                    Ok(h) => lines.push(format!(
+                        "{}: in use {}, file {} (the quota is not reported before etcd 3.6)",
+                        m.label(),
+                        mib(h.in_use),
+                        mib(h.db_size)
+                    )),
+                    Err(e) => {
+                        ok = false;
+                        lines.push(format!("{}: not healthy: {e}", m.label()));
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            ok = false;
+            lines.push(format!("members: cannot be listed: {e}"));
+        }
+    }
+    match test_key {
+        None => lines.push("test write: none (declined)".to_string()),
+        Some(key) => {
+            let shown = crate::escape::escape_bytes(key);
+            match test_write(conn, key).await {
+                Ok((put, deleted)) => lines.push(format!(
+                    "test write: {shown} written at rev {put} and deleted at rev {deleted}"
+                )),
+                Err(e) => {
+                    ok = false;
+                    lines.push(format!("test write: {shown}: {e}"));
+                }
+            }
+        }
+    }
+    RecoveryCheck { lines, ok }
+}
+
+/// Writes `key` (only if absent), then deletes it (only if still that
+/// write): the revisions of both.
+async fn test_write(conn: &Connection, key: &[u8]) -> Result<(i64, i64), String> {
+    use super::types::{Expect, WriteOutcome};
+    let mut client = conn.client.clone();
+    let value = b"etcdlens: NOSPACE recovery check (deleted at once)";
+    let put = super::write::put(&mut client, key, value, Expect::Absent, 0, None)
+        .await
+        .map_err(|e| super::describe_write_error(&e))?;
+    let put = match put {
+        WriteOutcome::Done { revision } => revision,
+        WriteOutcome::Conflict { .. } => {
+            return Err("the key exists: not written, nothing touched".into())
+        }
+    };
+    let deleted = super::write::delete(&mut client, key, Expect::ModRevision(put))
+        .await
+        .map_err(|e| {
+            format!(
+                "written at rev {put} but not deleted: {}",
+                super::describe_write_error(&e)
+            )
+        })?;
+    match deleted {
+        WriteOutcome::Done { revision } => Ok((put, revision)),
+        WriteOutcome::Conflict { .. } => Err(format!(
+            "written at rev {put}, then changed by someone else: left as it is"
+        )),
+    }
+}
+
 /// How a rolling defragmentation runs.
 #[derive(Debug, Clone)]
 pub struct RollingOptions {
@@ -401,6 +518,9 @@ pub struct RollingOptions {
     pub leader_last: bool,
     /// Members whose fragmentation is below this share are skipped.
     pub min_fragmentation: f64,
+    /// Set by the user to stop before the next member (the TUI's `x`): a
+    /// defragmentation under way is never interrupted.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for RollingOptions {
@@ -409,6 +529,7 @@ impl Default for RollingOptions {
             wait: Duration::from_secs(5),
             leader_last: false,
             min_fragmentation: 0.10,
+            stop: None,
         }
     }
 }
@@ -685,6 +806,16 @@ pub async fn run_rolling(
             report(Report::Waiting(opts.wait));
             tokio::time::sleep(opts.wait).await;
         }
+        if opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+        {
+            return Err(aborted(
+                &format!("stopped by the user before {}", m.label()),
+                &done,
+            ));
+        }
         let health = gate(&mut clients, plan, m, &done).await?;
         let leader = health.first().map_or(0, |(_, h)| h.leader);
         let Some(before) = health.iter().find(|(x, _)| x.id == m.id).map(|(_, h)| h) else {
@@ -838,6 +969,7 @@ mod tests {
             leader,
             revision: 10,
             nospace: false,
+            quota: 0,
         }
     }
 

@@ -8,9 +8,11 @@
 //! cluster a command goes to (`OtherClusters`), where its writes are
 //! journaled. The commands themselves are in `reads` (values, listings,
 //! the watch, elections, leases, history), `writes` (guarded writes and
-//! what each journals), `transfers` (export, plan, apply) and `scans`
-//! (find, usage, `:changes`).
+//! what each journals), `transfers` (export, plan, apply), `scans`
+//! (find, usage, `:changes`) and `maint` (the maintenance view's actions,
+//! each audit-logged).
 
+mod maint;
 mod reads;
 mod scans;
 mod transfers;
@@ -71,6 +73,7 @@ pub async fn run(
         changes_task: None,
         find_task: None,
         usage_task: None,
+        maint_stop: Default::default(),
         tasks: JoinSet::new(),
     };
     while let Some(cmd) = cmds.recv().await {
@@ -151,6 +154,9 @@ struct Tasks {
     find_task: Option<(u64, AbortHandle)>,
     /// The usage scan in flight (its id): a new one replaces it.
     usage_task: Option<(u64, AbortHandle)>,
+    /// The running rolling defragmentation's stop flag (`x`): a new one
+    /// per run.
+    maint_stop: Arc<std::sync::atomic::AtomicBool>,
     /// Every task started for a command (finished ones are reaped as new
     /// ones start); aborted together when the worker is dropped.
     tasks: JoinSet<()>,
@@ -184,13 +190,13 @@ impl Tasks {
             | Cmd::DeletePrefix { .. }
             | Cmd::DeleteFound { .. }
             | Cmd::Undelete { .. }
-            | Cmd::Compact { .. }
             | Cmd::RevokeLease { .. }
             | Cmd::KeepAliveOnce { .. }
             | Cmd::FindUndo { .. } => self.write(cmd),
             Cmd::Export { .. } | Cmd::Plan { .. } | Cmd::PlanKey { .. } | Cmd::ApplyPlan { .. } => {
                 self.transfer(cmd)
             }
+            Cmd::Maint(cmd) => self.maint(cmd),
             Cmd::Find { .. }
             | Cmd::CancelFind { .. }
             | Cmd::Usage { .. }

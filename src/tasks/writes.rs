@@ -8,7 +8,7 @@ use crate::app::Msg;
 use crate::etcd::bulk::{self, DeletedUnchanged};
 use crate::etcd::changes::{self, Undeleted};
 use crate::etcd::types::{ValueRecord, WriteOutcome};
-use crate::etcd::{describe_error, describe_write_error, leases, maintenance, write};
+use crate::etcd::{describe_error, describe_write_error, leases, write};
 use crate::journal::{Entry, Journal, MAX_BULK_KEYS};
 
 use super::Tasks;
@@ -95,25 +95,6 @@ impl Tasks {
                         prefix,
                         result,
                         journal,
-                    }
-                });
-            }
-            Cmd::Compact { revision, physical } => {
-                let conn = self.conn.clone();
-                let context = self.context.clone();
-                self.reply(async move {
-                    let result = maintenance::compact(&conn, revision, physical)
-                        .await
-                        .map_err(|e| describe_write_error(&e));
-                    let action = format!(
-                        "etcdctl compact {revision}{}",
-                        if physical { " --physical" } else { "" }
-                    );
-                    let audit = audit_maintenance(&conn, context, &action, &result).await;
-                    Msg::Compacted {
-                        revision,
-                        result,
-                        audit,
                     }
                 });
             }
@@ -243,29 +224,4 @@ pub(super) fn journal_append(journal: Option<Journal>, entries: &[Entry]) -> Res
         tracing::warn!(error = %e, "journal not written");
         format!("{}: {e}", j.path.display())
     })
-}
-
-/// Appends a maintenance action taken from the TUI to the audit log
-/// (beside the journal): the cluster's id is asked for it. A failure to
-/// write it is returned, to be said; the action stands.
-async fn audit_maintenance(
-    conn: &crate::etcd::connect::Connection,
-    context: Option<String>,
-    action: &str,
-    result: &Result<(), String>,
-) -> Result<(), String> {
-    let cluster_id = maintenance::members(conn).await.map_or(0, |(id, _)| id);
-    let outcome = match result {
-        Ok(()) => "ok".to_string(),
-        Err(e) => format!("failed: {e}"),
-    };
-    let log =
-        crate::audit::Audit::open_default().ok_or("no place for the audit log (HOME unset)")?;
-    let (action, context) = (action.to_string(), context);
-    tokio::task::spawn_blocking(move || {
-        log.append(context.as_deref(), cluster_id, &action, &outcome)
-            .map_err(|e| format!("the audit log could not be written: {e}"))
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()))
 }

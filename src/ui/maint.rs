@@ -2,7 +2,8 @@
 //! decides on — role, alarms, version, DB size, in use, fragmentation
 //! (1 − in use ÷ size), quota use, raft term/index; a member that did not
 //! answer says why in place of its figures — then the compaction point
-//! and each alarm by name.
+//! and each alarm by name, the keys of its actions (or what is running),
+//! and the log of the actions taken (as much of its end as fits).
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -12,7 +13,7 @@ use ratatui::Frame;
 
 use super::value::human_size;
 use super::{dim, pane_block, selected_style};
-use crate::app::maint::MaintView;
+use crate::app::maint::{LineKind, MaintView, Maintenance};
 use crate::app::{Action, State};
 use crate::escape::escape_str;
 use crate::etcd::types::{ClusterInfo, MemberInfo};
@@ -67,7 +68,64 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &MaintView) {
     }
     lines.push(Line::raw(""));
     lines.extend(footer(info));
+    lines.push(Line::raw(""));
+    let width = inner.width as usize;
+    lines.extend(super::wrap::wrap(
+        &[hints(state, &state.maintenance)],
+        width,
+        2,
+    ));
+    // The log's end, as much as fits (long lines wrapped, indented).
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    let mut log: Vec<Line<'static>> = Vec::new();
+    for l in state.maintenance.log.iter().rev() {
+        if log.len() >= room {
+            break;
+        }
+        let style = match l.kind {
+            LineKind::Step => Style::new().add_modifier(Modifier::BOLD),
+            LineKind::Progress => Style::new(),
+            LineKind::Ok => Style::new().fg(Color::Green),
+            LineKind::Error => Style::new().fg(Color::Red),
+        };
+        let span = ratatui::text::Span::styled(escape_str(&l.text), style);
+        for w in super::wrap::wrap(&[span], width, 2).into_iter().rev() {
+            log.push(w);
+        }
+    }
+    log.truncate(room);
+    lines.extend(log.into_iter().rev());
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The keys of the view's actions, or what is running and how to stop it.
+fn hints(state: &State, m: &Maintenance) -> ratatui::text::Span<'static> {
+    let k = |a: Action| state.keymap.label(a);
+    let text = match (m.running, &m.recovery) {
+        (Some(op), _) if m.stopping => format!("running: {} — stopping before the next member…", op.name()),
+        (Some(crate::app::maint::MaintOp::Defrag), _) => format!(
+            "running: the rolling defragmentation — {} stops before the next member",
+            k(Action::StopMaint)
+        ),
+        (Some(op), _) => format!("running: {}…", op.name()),
+        (None, Some(r)) => format!(
+            "NOSPACE recovery: step {} of {} next — {} runs it, {} stops the plan",
+            r.next.number(),
+            crate::app::maint::RecoveryStep::ALL.len(),
+            k(Action::NextStep),
+            k(Action::StopMaint)
+        ),
+        (None, None) => format!(
+            "{} defrag · {} move leader here · {} hash check · {} disarm · {} snapshot · {} recovery · :compact",
+            k(Action::Defrag),
+            k(Action::MoveLeader),
+            k(Action::CheckHash),
+            k(Action::Disarm),
+            k(Action::Snapshot),
+            k(Action::Recover)
+        ),
+    };
+    ratatui::text::Span::styled(text, Style::new().fg(Color::Cyan))
 }
 
 /// One member's row.

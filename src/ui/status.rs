@@ -130,16 +130,15 @@ fn left(state: &State) -> Vec<Span<'static>> {
         ));
     }
     // A member's NOSPACE alarm: the cluster takes no writes until it is
-    // recovered; said on every screen, with the key of the view that shows
-    // it per member.
+    // recovered; said on every screen, with the key of the recovery plan.
     if let Some(info) = &state.cluster.info {
         let nospace = info.alarms.iter().filter(|(_, a)| a == "NOSPACE").count();
         if nospace > 0 {
             spans.push(Span::styled(
                 format!(
-                    " NOSPACE: database space exceeded on {nospace} of {} members, writes fail ({} shows them) ",
+                    " NOSPACE: database space exceeded on {nospace} of {} members, writes fail ({}: recovery plan) ",
                     info.members.len(),
-                    state.keymap.label(Action::Maint)
+                    state.keymap.label(Action::Recover)
                 ),
                 Style::new()
                     .bg(Color::Red)

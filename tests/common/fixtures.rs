@@ -131,3 +131,58 @@ pub fn listed_root(children: &[&str]) -> etcdlens::app::State {
     );
     s
 }
+
+/// A member for the cluster and maintenance views: up with `status`, or
+/// down (connection refused).
+pub fn member(
+    id: u64,
+    name: &str,
+    status: Option<etcdlens::etcd::types::MemberStatus>,
+) -> etcdlens::etcd::types::MemberInfo {
+    etcdlens::etcd::types::MemberInfo {
+        id,
+        name: name.into(),
+        // infra1 2379, infra2 22379, infra3 32379.
+        client_urls: vec![format!(
+            "http://127.0.0.1:{}",
+            2379 + if id == 1 { 0 } else { 10_000 * id }
+        )],
+        is_learner: false,
+        hidden: None,
+        status: status.ok_or_else(|| "tcp connect error: connection refused".into()),
+    }
+}
+
+/// A member's status: `version`, DB size and in use (MiB), quota (MiB; 0:
+/// not reported), leader 1.
+pub fn member_status(
+    version: &str,
+    db: i64,
+    in_use: i64,
+    quota: i64,
+) -> etcdlens::etcd::types::MemberStatus {
+    etcdlens::etcd::types::MemberStatus {
+        version: version.into(),
+        db_size: db << 20,
+        db_size_in_use: in_use << 20,
+        quota: quota << 20,
+        leader: 1,
+        raft_term: 4,
+        raft_index: 1234,
+        latency_ms: 3,
+    }
+}
+
+/// Three members, the third down, a NOSPACE alarm on the second.
+pub fn cluster_info(up: etcdlens::etcd::types::MemberStatus) -> etcdlens::etcd::types::ClusterInfo {
+    etcdlens::etcd::types::ClusterInfo {
+        members: vec![
+            member(1, "infra1", Some(up.clone())),
+            member(2, "infra2", Some(up)),
+            member(3, "infra3", None),
+        ],
+        alarms: vec![(2, "NOSPACE".into())],
+        alarms_unknown: None,
+        oldest_revision: Ok(812),
+    }
+}

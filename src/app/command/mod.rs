@@ -36,6 +36,16 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "compact the history up to revision N (-N: keep the last N revisions; now: up to the current one): a plan, then type yes",
     ),
     (
+        "defrag",
+        "[all] [leader-last] [wait=S]",
+        "rolling defragmentation (all: no member skipped; leader-last: no leadership move; wait=S: seconds between members, default 5): a plan, then type yes",
+    ),
+    (
+        "snapshot",
+        "FILE",
+        "save a snapshot of the member selected in the maintenance view to FILE (never over an existing file)",
+    ),
+    (
         "find",
         "QUERY",
         "find QUERY under the selected directory (re:REGEX, ~fuzzy, v: values too)",
@@ -76,6 +86,10 @@ pub enum Command {
     Rev(RevisionSpec),
     /// `:compact N|-N|now`.
     Compact(RevisionSpec),
+    /// `:defrag [all] [leader-last] [wait=S]` (with arguments).
+    Defrag(super::maint::DefragChoice),
+    /// `:snapshot FILE`.
+    Snapshot(String),
     /// `:changes A B PREFIX`.
     Changes(super::changes::Range),
     Find(String),
@@ -108,6 +122,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("rev", None) => Err(":rev needs N, -N (N revisions ago) or now".into()),
         ("compact", Some(r)) => super::past::parse_spec(r).map(Command::Compact),
         ("compact", None) => Err(":compact needs N, -N (keep the last N revisions) or now".into()),
+        ("defrag", Some(args)) => super::maint::parse_defrag(args).map(Command::Defrag),
+        ("snapshot", Some(file)) => Ok(Command::Snapshot(file.to_string())),
         ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
         ("export", Some(file)) => Ok(Command::Export(file.to_string())),
         ("export", None) => Err(":export needs a FILE (e.g. :export /tmp/app.jsonl)".into()),

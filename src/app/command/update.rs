@@ -71,6 +71,12 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         Ok(Command::Election(name)) => elections::update::follow_named(state, name, cmds),
         Ok(Command::Rev(spec)) => past::update::go(state, spec, cmds),
         Ok(Command::Compact(spec)) => crate::app::maint::update::compact(state, spec),
+        Ok(Command::Defrag(choice)) => crate::app::maint::update::defrag(state, choice, cmds),
+        Ok(Command::Snapshot(file)) => {
+            if let Err(e) = crate::app::maint::update::snapshot(state, &file, cmds) {
+                state.error(format!("snapshot: {e}"));
+            }
+        }
         Ok(Command::Changes((from, to, prefix))) => {
             changes::update::open(state, from, to, prefix, cmds)
         }
@@ -128,7 +134,10 @@ fn complete(state: &mut State) {
             )
         }
         // A file name is not completed from the tree.
-        Some((name, arg)) if takes_argument(name) && !matches!(name, "export" | "import") => {
+        Some((name, arg))
+            if takes_argument(name)
+                && !matches!(name, "export" | "import" | "snapshot" | "defrag") =>
+        {
             let arg = arg.trim_start();
             (
                 format!("{name} "),

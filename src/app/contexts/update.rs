@@ -86,6 +86,9 @@ pub fn switch(state: &mut State, name: &str, cmds: &mut Vec<Cmd>) {
     if state.export.is_some() || state.plan.as_ref().is_some_and(|p| p.applying.is_some()) {
         return state.error("an export or a plan is running: switch when it is done");
     }
+    if let Some(op) = state.maintenance.running {
+        return state.error(format!("{} is running: switch when it is done", op.name()));
+    }
     let id = state.next_request_id();
     state.switching = Some(Switching {
         id,

@@ -46,6 +46,10 @@ pub struct Prompt {
     pub submit: Submit,
 }
 
+/// A form's function: the fields' texts in, the commands it sends out;
+/// `Err` keeps the form open with that error.
+pub type FormFn = fn(&mut State, &[String], &mut Vec<Cmd>) -> Result<(), String>;
+
 /// What `Enter` on a prompt does.
 #[derive(Debug, Clone)]
 pub enum Submit {
@@ -60,7 +64,7 @@ pub enum Submit {
     /// The fields' texts go to the asking feature's function: `Ok` closes
     /// the dialog (the function did what it does), `Err` keeps it open
     /// with that error.
-    Form(fn(&mut State, &[String]) -> Result<(), String>),
+    Form(FormFn),
 }
 
 impl Prompt {

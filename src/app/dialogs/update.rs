@@ -68,7 +68,7 @@ fn submit(state: &mut State, cmds: &mut Vec<Cmd>) {
             }
         }
         Submit::Form(form) => {
-            if let Err(e) = form(state, &prompt.values()) {
+            if let Err(e) = form(state, &prompt.values(), cmds) {
                 refuse(state, prompt, e);
             }
         }

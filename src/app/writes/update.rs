@@ -531,7 +531,7 @@ pub fn new_key(state: &mut State) {
 
 /// `Enter` on the new key's form (key, TTL): the editor opens on the new
 /// key, or the form stays open with what is wrong.
-fn create_key(state: &mut State, fields: &[String]) -> Result<(), String> {
+fn create_key(state: &mut State, fields: &[String], _cmds: &mut Vec<Cmd>) -> Result<(), String> {
     let [key, ttl] = fields else {
         return Err("the form has two fields: key and TTL".into());
     };

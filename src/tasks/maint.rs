@@ -1,0 +1,320 @@
+//! The maintenance view's actions (`Cmd::Maint`): each calls
+//! `etcd::maintenance` (or `etcd::snapshot`), sends its progress as lines
+//! and ends with one `MaintMsg::Done` — after the action was appended to
+//! the audit log beside the journal.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::app::maint::{DefragChoice, MaintCmd, MaintMsg, MaintOp};
+use crate::app::Msg;
+use crate::etcd::connect::Connection;
+use crate::etcd::maintenance::{self, Plan, Report, RollingOptions};
+use crate::etcd::{describe_write_error, snapshot};
+
+use super::Tasks;
+
+impl Tasks {
+    pub(super) fn maint(&mut self, cmd: MaintCmd) {
+        let conn = self.conn.clone();
+        let context = self.context.clone();
+        match cmd {
+            MaintCmd::Stop => self.maint_stop.store(true, Ordering::Relaxed),
+            MaintCmd::PlanDefrag(choice) => {
+                self.reply(async move {
+                    let result = maintenance::plan_for(&conn, &rolling(choice, None)).await;
+                    Msg::Maint(MaintMsg::Planned { choice, result })
+                });
+            }
+            MaintCmd::Defrag { plan, choice } => {
+                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                self.maint_stop = stop.clone();
+                let progress = self.progress_lines();
+                self.reply(async move {
+                    let opts = rolling(choice, Some(stop));
+                    let (lines, result) = defrag(&conn, plan, &opts, &progress).await;
+                    let audit = audit(&conn, context, "etcdlens defrag --rolling", &result).await;
+                    done(MaintOp::Defrag, lines, result, audit)
+                });
+            }
+            MaintCmd::Compact { revision, physical } => {
+                self.reply(async move {
+                    let action = format!(
+                        "etcdctl compact {revision}{}",
+                        if physical { " --physical" } else { "" }
+                    );
+                    let result = maintenance::compact(&conn, revision, physical)
+                        .await
+                        .map(|()| {
+                            format!("compacted at rev {revision}: older revisions can no longer be read")
+                        })
+                        .map_err(|e| {
+                            format!("compacting to rev {revision} failed: {}", describe_write_error(&e))
+                        });
+                    let audit = audit(&conn, context, &action, &result).await;
+                    done(MaintOp::Compact, Vec::new(), result, audit)
+                });
+            }
+            MaintCmd::MoveLeader { to, name } => {
+                self.reply(async move {
+                    let result = maintenance::move_leader(&conn, to)
+                        .await
+                        .map(|()| format!("leadership moved to {name}"))
+                        .map_err(|e| {
+                            format!(
+                                "moving leadership to {name} failed: {}",
+                                describe_write_error(&e)
+                            )
+                        });
+                    let action = format!("etcdctl move-leader {to:x}");
+                    let audit = audit(&conn, context, &action, &result).await;
+                    done(MaintOp::MoveLeader, Vec::new(), result, audit)
+                });
+            }
+            MaintCmd::CheckHash => {
+                self.reply(async move {
+                    let (lines, result) = match maintenance::check_hash(&conn).await {
+                        Ok(check) if check.matched() => (
+                            check.lines(),
+                            Ok(format!(
+                                "every member holds the same data at rev {}",
+                                check.revision
+                            )),
+                        ),
+                        Ok(check) if check.incomplete() => (
+                            check.lines(),
+                            Err(format!(
+                                "not every member answered at rev {}: no verdict",
+                                check.revision
+                            )),
+                        ),
+                        Ok(check) => (
+                            check.lines(),
+                            Err(format!(
+                                "the members' data differ at rev {}",
+                                check.revision
+                            )),
+                        ),
+                        Err(e) => (Vec::new(), Err(format!("the hash check failed: {e}"))),
+                    };
+                    // A read: nothing to audit.
+                    done(MaintOp::CheckHash, lines, result, Ok(()))
+                });
+            }
+            MaintCmd::Disarm => {
+                self.reply(async move {
+                    let result = match maintenance::disarm_all(&conn).await {
+                        Ok(d) if d.is_empty() => Ok("no alarm was active".to_string()),
+                        Ok(d) => {
+                            let names: Vec<String> =
+                                d.iter().map(|(id, a)| format!("{a} on {id:x}")).collect();
+                            Ok(format!("disarmed: {}", names.join(", ")))
+                        }
+                        Err(e) => Err(format!("disarming failed: {}", describe_write_error(&e))),
+                    };
+                    let audit = audit(&conn, context, "etcdctl alarm disarm", &result).await;
+                    done(MaintOp::Disarm, Vec::new(), result, audit)
+                });
+            }
+            MaintCmd::Check { test_key } => {
+                self.reply(async move {
+                    let check = maintenance::recovery_check(&conn, test_key.as_deref()).await;
+                    let result = if check.ok {
+                        Ok("recovered: no alarm, every member below its quota".to_string())
+                    } else {
+                        Err("the check found a problem (above)".to_string())
+                    };
+                    let audit = match &test_key {
+                        Some(k) => {
+                            let action = format!(
+                                "etcdlens recovery check: test write and delete of {}",
+                                crate::escape::escape_bytes(k)
+                            );
+                            audit(&conn, context, &action, &result).await
+                        }
+                        None => Ok(()),
+                    };
+                    done(MaintOp::Check, check.lines, result, audit)
+                });
+            }
+            MaintCmd::Snapshot { path, endpoint } => {
+                let progress = self.progress_lines();
+                self.reply(async move {
+                    let (lines, result) = save(&conn, &path, &endpoint, &progress).await;
+                    let action = format!("etcdctl --endpoints={endpoint} snapshot save {path}");
+                    let audit = audit(&conn, context, &action, &result).await;
+                    done(MaintOp::Snapshot, lines, result, audit)
+                });
+            }
+        }
+    }
+
+    /// A sender of progress lines, forwarded in order to the UI (none is
+    /// dropped: they are few).
+    fn progress_lines(&mut self) -> mpsc::UnboundedSender<String> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let msgs = self.msgs.clone();
+        self.spawn(async move {
+            while let Some(line) = rx.recv().await {
+                if msgs
+                    .send(Msg::Maint(MaintMsg::Progress(line)))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        tx
+    }
+}
+
+fn done(
+    op: MaintOp,
+    lines: Vec<String>,
+    result: Result<String, String>,
+    audit: Result<(), String>,
+) -> Msg {
+    Msg::Maint(MaintMsg::Done {
+        op,
+        lines,
+        result,
+        audit,
+    })
+}
+
+/// The rolling defragmentation's options for the TUI's choice.
+fn rolling(
+    choice: DefragChoice,
+    stop: Option<Arc<std::sync::atomic::AtomicBool>>,
+) -> RollingOptions {
+    let defaults = RollingOptions::default();
+    RollingOptions {
+        wait: Duration::from_secs(choice.wait_secs),
+        leader_last: choice.leader_last,
+        min_fragmentation: if choice.all {
+            0.0
+        } else {
+            defaults.min_fragmentation
+        },
+        stop,
+    }
+}
+
+/// Runs a rolling defragmentation (planned here when `plan` is `None`,
+/// its steps then sent first), each report a progress line.
+async fn defrag(
+    conn: &Connection,
+    plan: Option<Plan>,
+    opts: &RollingOptions,
+    progress: &mpsc::UnboundedSender<String>,
+) -> (Vec<String>, Result<String, String>) {
+    let plan = match plan {
+        Some(p) => p,
+        None => match maintenance::plan_for(conn, opts).await {
+            Ok(p) => {
+                for (i, step) in p.steps.iter().enumerate() {
+                    let _ = progress.send(format!("  {}. {}", i + 1, step.line()));
+                }
+                p
+            }
+            Err(e) => return (Vec::new(), Err(e)),
+        },
+    };
+    let report = |r: Report| {
+        let _ = progress.send(r.line());
+    };
+    let result = maintenance::run_rolling(conn, &plan, opts, report)
+        .await
+        .map(|done| {
+            let names: Vec<String> = done.iter().map(|m| m.label()).collect();
+            format!(
+                "done: {} of {} members defragmented ({})",
+                done.len(),
+                plan.members.len(),
+                names.join(", ")
+            )
+        });
+    (Vec::new(), result)
+}
+
+/// Saves a snapshot of the member at `endpoint` to `path` (never over an
+/// existing file), then reads its status back.
+async fn save(
+    conn: &Connection,
+    path: &str,
+    endpoint: &str,
+    progress: &mpsc::UnboundedSender<String>,
+) -> (Vec<String>, Result<String, String>) {
+    let file = std::path::PathBuf::from(path);
+    let member = match snapshot::choose_member(conn, Some(endpoint)).await {
+        Ok(m) => m,
+        Err(e) => return (Vec::new(), Err(format!("snapshot: {e}"))),
+    };
+    let mut last = std::time::Instant::now();
+    let mut report = |got: u64, total: u64| {
+        if last.elapsed() >= Duration::from_secs(1) {
+            last = std::time::Instant::now();
+            let _ = progress.send(format!(
+                "received {} of {}",
+                maintenance::mib(got as i64),
+                maintenance::mib(total.max(got) as i64)
+            ));
+        }
+    };
+    let saved = match snapshot::save(conn, &member, &file, false, &mut report).await {
+        Ok(s) => s,
+        Err(e) => return (Vec::new(), Err(format!("snapshot: {e}"))),
+    };
+    let status = tokio::task::spawn_blocking(move || snapshot::status(&file))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    let mut lines = vec![format!(
+        "sha256 {} checked, {} written",
+        snapshot::hex(&saved.sha256),
+        maintenance::mib(saved.bytes as i64)
+    )];
+    match status {
+        Ok(s) => lines.push(format!(
+            "status: revision {}, {} keys, {}, hash {:08x}",
+            s.revision,
+            s.total_key,
+            maintenance::mib(s.total_size as i64),
+            s.hash
+        )),
+        Err(e) => lines.push(format!("status: cannot be read back: {e}")),
+    }
+    (
+        lines,
+        Ok(format!("snapshot of {} saved to {path}", member.url)),
+    )
+}
+
+/// Appends the action to the audit log (beside the journal): the
+/// cluster's id is asked for it. A failure to write it is returned, to be
+/// said; the action stands.
+async fn audit(
+    conn: &Connection,
+    context: Option<String>,
+    action: &str,
+    result: &Result<String, String>,
+) -> Result<(), String> {
+    let cluster_id = maintenance::members(conn).await.map_or(0, |(id, _)| id);
+    let outcome = match result {
+        Ok(line) => format!("ok: {line}"),
+        Err(e) => format!("failed: {e}"),
+    };
+    let log =
+        crate::audit::Audit::open_default().ok_or("no place for the audit log (HOME unset)")?;
+    let action = action.to_string();
+    tokio::task::spawn_blocking(move || {
+        log.append(context.as_deref(), cluster_id, &action, &outcome)
+            .map_err(|e| format!("the audit log could not be written: {e}"))
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()))
+}
