@@ -35,7 +35,8 @@ impl Tasks {
                 let progress = self.progress_lines();
                 self.reply(async move {
                     let opts = rolling(choice, Some(stop));
-                    let (lines, result) = defrag(&conn, plan, &opts, &progress).await;
+                    let (lines, result) = defrag(&conn, plan, &opts, &progress.tx).await;
+                    progress.flush().await;
                     let audit = audit(&conn, context, "etcdlens defrag --rolling", &result).await;
                     done(MaintOp::Defrag, lines, result, audit)
                 });
@@ -143,7 +144,8 @@ impl Tasks {
             MaintCmd::Snapshot { path, endpoint } => {
                 let progress = self.progress_lines();
                 self.reply(async move {
-                    let (lines, result) = save(&conn, &path, &endpoint, &progress).await;
+                    let (lines, result) = save(&conn, &path, &endpoint, &progress.tx).await;
+                    progress.flush().await;
                     let action = format!("etcdctl --endpoints={endpoint} snapshot save {path}");
                     let audit = audit(&conn, context, &action, &result).await;
                     done(MaintOp::Snapshot, lines, result, audit)
@@ -153,22 +155,36 @@ impl Tasks {
     }
 
     /// A sender of progress lines, forwarded in order to the UI (none is
-    /// dropped: they are few).
-    fn progress_lines(&mut self) -> mpsc::UnboundedSender<String> {
+    /// dropped: they are few), and what says they all went: awaited after
+    /// the sender is dropped, so the action's end comes after its lines.
+    fn progress_lines(&mut self) -> Progress {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let (sent, all_sent) = tokio::sync::oneshot::channel();
         let msgs = self.msgs.clone();
         self.spawn(async move {
             while let Some(line) = rx.recv().await {
-                if msgs
-                    .send(Msg::Maint(MaintMsg::Progress(line)))
-                    .await
-                    .is_err()
-                {
+                let progress = Msg::Maint(MaintMsg::Progress(line));
+                if msgs.send(progress).await.is_err() {
                     break;
                 }
             }
+            let _ = sent.send(());
         });
-        tx
+        Progress { tx, all_sent }
+    }
+}
+
+/// Progress lines of one action ([`Tasks::progress_lines`]).
+struct Progress {
+    tx: mpsc::UnboundedSender<String>,
+    all_sent: tokio::sync::oneshot::Receiver<()>,
+}
+
+impl Progress {
+    /// Waits until every line sent went to the UI.
+    async fn flush(self) {
+        drop(self.tx);
+        let _ = self.all_sent.await;
     }
 }
 

@@ -87,6 +87,33 @@ pub fn journal_env() {
     std::env::set_var("ETCDLENS_JOURNAL", dir.path().join("journal.jsonl"));
 }
 
+/// Puts 1 MiB values (over `slots` keys, so old revisions pile up) until
+/// etcd refuses one with NOSPACE; panics if `tries` puts never reach it.
+pub async fn fill_to_nospace(c: &mut Client, slots: usize, tries: usize) {
+    let value = vec![b'x'; 1 << 20];
+    for i in 0..tries {
+        match c
+            .put(format!("/fill/{:03}", i % slots), value.clone(), None)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.to_string().contains("database space exceeded") => return,
+            Err(e) => panic!("put {i}: {e}"),
+        }
+    }
+    panic!("{tries} MiB written without NOSPACE");
+}
+
+/// Each member's DB size, by endpoint order, from its own status.
+pub async fn db_sizes(etcd: &Etcd) -> Vec<i64> {
+    let mut out = Vec::new();
+    for ep in etcd.endpoints() {
+        let mut c = Client::connect([ep], None).await.expect("connect");
+        out.push(c.status().await.expect("status").db_size());
+    }
+    out
+}
+
 /// Tests never read the developer's own config file.
 pub fn isolate_from_user_config() {
     std::env::set_var("ETCDLENS_CONFIG", "/nonexistent/etcdlens-test/config.toml");
