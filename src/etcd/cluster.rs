@@ -123,9 +123,12 @@ async fn member_status(
             }
         })?;
         // A member cut off from the majority still answers, but serves
-        // nothing: it says so in its errors, or knows no leader.
-        if !s.errors().is_empty() {
-            return Err(Failed(s.errors().join("; ")));
+        // nothing: it says so in its errors, or knows no leader. A NOSPACE
+        // alarm is not such an error (etcd 3.4 lists it in every member's
+        // status): the alarms are shown on their own.
+        let (_, errors) = alarm_errors(s.errors());
+        if !errors.is_empty() {
+            return Err(Failed(errors.join("; ")));
         }
         if s.leader() == 0 {
             return Err(Failed("no leader".into()));
@@ -144,6 +147,17 @@ async fn member_status(
     tokio::time::timeout(MEMBER_TIMEOUT * 2, attempt)
         .await
         .unwrap_or_else(|_| Err(Failed("no answer".into())))
+}
+
+/// A member's status errors split: whether one is a NOSPACE alarm, and
+/// the others (which mean it does not serve).
+pub(crate) fn alarm_errors(errors: &[String]) -> (bool, Vec<&str>) {
+    let (nospace, others): (Vec<&String>, Vec<&String>) =
+        errors.iter().partition(|e| e.contains("NOSPACE"));
+    (
+        !nospace.is_empty(),
+        others.into_iter().map(String::as_str).collect(),
+    )
 }
 
 /// A new client of one member alone (its client URLs), logged in as `conn`

@@ -80,9 +80,13 @@ impl Health {
     }
 }
 
-/// Bytes as MiB with one decimal ("12.3 MiB").
+/// Bytes as MiB with one decimal ("12.3 MiB"), under 1 MiB as KiB.
 pub fn mib(bytes: i64) -> String {
-    format!("{:.1} MiB", bytes as f64 / 1048576.0)
+    if bytes.abs() < 1 << 20 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / 1048576.0)
+    }
 }
 
 /// The cluster id and its members, in the member list's order.
@@ -142,10 +146,8 @@ impl<'a> MemberClients<'a> {
         let attempt = async {
             let mut c = self.client(m).await?;
             let s = c.status().await.map_err(|e| Error::from(e).to_string())?;
-            let (nospace, errors): (Vec<&String>, Vec<&String>) =
-                s.errors().iter().partition(|e| e.contains("NOSPACE"));
+            let (nospace, errors) = super::cluster::alarm_errors(s.errors());
             if !errors.is_empty() {
-                let errors: Vec<&str> = errors.iter().map(|e| e.as_str()).collect();
                 return Err(errors.join("; "));
             }
             if s.leader() == 0 {
@@ -157,7 +159,7 @@ impl<'a> MemberClients<'a> {
                 in_use: s.raft_used_db_size(),
                 leader: s.leader(),
                 revision: s.header().map_or(0, |h| h.revision()),
-                nospace: !nospace.is_empty(),
+                nospace,
                 quota: s.db_size_quota(),
             })
         };
@@ -201,6 +203,7 @@ impl<'a> MemberClients<'a> {
         Ok(HashKv {
             hash: r.hash(),
             compact_revision: r.compact_version(),
+            revision: r.header().map_or(0, |h| h.revision()),
         })
     }
 }
@@ -211,6 +214,9 @@ pub struct HashKv {
     pub hash: u32,
     /// The compaction revision the hash starts from.
     pub compact_revision: i64,
+    /// The member's revision when it answered (what a hash asked at
+    /// revision 0, the latest, covers).
+    pub revision: i64,
 }
 
 /// Compacts the history to `revision`; `physical`: waits until every
@@ -362,39 +368,66 @@ impl HashCheck {
 pub async fn check_hash(conn: &Connection) -> Result<HashCheck, String> {
     let (cluster_id, members) = members(conn).await.map_err(|e| e.to_string())?;
     let mut clients = MemberClients::new(conn);
-    let mut attempt = 0;
-    loop {
+    // Asked at the lowest current revision; when that is the compaction
+    // point itself (nothing written since a compaction), etcd refuses it
+    // as compacted: then at the latest revision (0), which is one common
+    // revision when every member answers at the same one.
+    let mut latest = false;
+    for attempt in 0..4 {
         let health = clients.health_all(&members).await;
-        let revision = health
+        let lowest = health
             .iter()
             .filter_map(|h| h.as_ref().ok().map(|h| h.revision))
             .min()
             .ok_or("no member answered")?;
+        let asked = if latest { 0 } else { lowest };
         let mut out = Vec::new();
         for (m, h) in members.iter().zip(health) {
             let hash = match h {
-                Ok(_) => clients
-                    .hash_kv(m, revision)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e),
+                Ok(_) => clients.hash_kv(m, asked).await,
+                Err(e) => Err(Error::Other(e)),
             };
             out.push((m.clone(), hash));
         }
-        let compactions: std::collections::BTreeSet<i64> = out
+        let last = attempt == 3;
+        let compacted = out
             .iter()
-            .filter_map(|(_, h)| h.as_ref().ok().map(|h| h.compact_revision))
-            .collect();
-        if compactions.len() > 1 && attempt == 0 {
-            attempt += 1;
+            .any(|(_, h)| matches!(h, Err(Error::Compacted(_))));
+        if !latest && compacted && !last {
+            latest = true;
             continue;
         }
+        let answered: Vec<&HashKv> = out.iter().filter_map(|(_, h)| h.as_ref().ok()).collect();
+        let compactions: std::collections::BTreeSet<i64> =
+            answered.iter().map(|h| h.compact_revision).collect();
+        let revisions: std::collections::BTreeSet<i64> =
+            answered.iter().map(|h| h.revision).collect();
+        // A compaction between the answers, or (at the latest revision)
+        // a write between them: asked again (at the lowest revision, which
+        // a write moved past the compaction point).
+        if !last && (compactions.len() > 1 || (latest && revisions.len() > 1)) {
+            latest = false;
+            continue;
+        }
+        if latest && revisions.len() > 1 {
+            return Err("the members answered at different revisions on every try (writes keep coming after a compaction): run the check again".into());
+        }
+        let revision = if latest {
+            revisions.iter().next().copied().unwrap_or(lowest)
+        } else {
+            lowest
+        };
+        let members = out
+            .into_iter()
+            .map(|(m, h)| (m, h.map_err(|e| e.to_string())))
+            .collect();
         return Ok(HashCheck {
             cluster_id,
             revision,
-            members: out,
+            members,
         });
     }
+    Err("no common revision found".into())
 }
 
 /// What the NOSPACE recovery's last step found: one line per finding,
@@ -1058,6 +1091,7 @@ mod tests {
             Ok(HashKv {
                 hash,
                 compact_revision: 1,
+                revision: 5,
             })
         };
         let mut check = HashCheck {

@@ -35,9 +35,17 @@ impl Tasks {
                 let progress = self.progress_lines();
                 self.reply(async move {
                     let opts = rolling(choice, Some(stop));
-                    let (lines, result) = defrag(&conn, plan, &opts, &progress.tx).await;
+                    let (steps, result) = defrag(&conn, plan, &opts, &progress.tx).await;
                     progress.flush().await;
-                    let audit = audit(&conn, context, "etcdlens defrag --rolling", &result).await;
+                    // Each member's defragmentation and each move, then the run.
+                    let mut audited = Ok(());
+                    for (action, line) in steps {
+                        let step = audit(&conn, context.clone(), &action, &Ok(line)).await;
+                        audited = audited.and(step);
+                    }
+                    let run = audit(&conn, context, "etcdlens defrag --rolling", &result).await;
+                    let audit = audited.and(run);
+                    let lines = Vec::new();
                     done(MaintOp::Defrag, lines, result, audit)
                 });
             }
@@ -107,11 +115,21 @@ impl Tasks {
             }
             MaintCmd::Disarm => {
                 self.reply(async move {
+                    let members = maintenance::members(&conn).await.map(|(_, m)| m);
+                    let name = |id: u64| {
+                        let m = members
+                            .as_ref()
+                            .ok()
+                            .and_then(|ms| ms.iter().find(|m| m.id == id));
+                        m.map_or_else(|| format!("{id:x}"), |m| m.label())
+                    };
                     let result = match maintenance::disarm_all(&conn).await {
                         Ok(d) if d.is_empty() => Ok("no alarm was active".to_string()),
                         Ok(d) => {
-                            let names: Vec<String> =
-                                d.iter().map(|(id, a)| format!("{a} on {id:x}")).collect();
+                            let names: Vec<String> = d
+                                .iter()
+                                .map(|(id, a)| format!("{a} on {}", name(*id)))
+                                .collect();
                             Ok(format!("disarmed: {}", names.join(", ")))
                         }
                         Err(e) => Err(format!("disarming failed: {}", describe_write_error(&e))),
@@ -221,13 +239,15 @@ fn rolling(
 }
 
 /// Runs a rolling defragmentation (planned here when `plan` is `None`,
-/// its steps then sent first), each report a progress line.
+/// its steps then sent first), each report a progress line. With its
+/// outcome, the steps taken as the audit log words them: (etcdctl
+/// equivalent, what happened).
 async fn defrag(
     conn: &Connection,
     plan: Option<Plan>,
     opts: &RollingOptions,
     progress: &mpsc::UnboundedSender<String>,
-) -> (Vec<String>, Result<String, String>) {
+) -> (Vec<(String, String)>, Result<String, String>) {
     let plan = match plan {
         Some(p) => p,
         None => match maintenance::plan_for(conn, opts).await {
@@ -240,7 +260,24 @@ async fn defrag(
             Err(e) => return (Vec::new(), Err(e)),
         },
     };
+    let mut steps = Vec::new();
     let report = |r: Report| {
+        match &r {
+            Report::Defragmented { member, .. } => steps.push((
+                format!("etcdctl --endpoints={} defrag", member.url()),
+                r.line(),
+            )),
+            Report::Moved {
+                from,
+                to,
+                done: true,
+                ..
+            } => steps.push((
+                format!("etcdctl --endpoints={} move-leader {:x}", from.url(), to.id),
+                r.line(),
+            )),
+            _ => {}
+        }
         let _ = progress.send(r.line());
     };
     let result = maintenance::run_rolling(conn, &plan, opts, report)
@@ -254,7 +291,7 @@ async fn defrag(
                 names.join(", ")
             )
         });
-    (Vec::new(), result)
+    (steps, result)
 }
 
 /// Saves a snapshot of the member at `endpoint` to `path` (never over an

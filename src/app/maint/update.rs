@@ -439,7 +439,14 @@ fn recover(state: &mut State, cmds: &mut Vec<Cmd>) {
         ],
         Submit::Form(start_recovery),
     );
-    prompt.fields[0].1 = String::from_utf8_lossy(state.tree.root_prefix()).into_owned();
+    // Offered: the browsed prefix (or the delimiter at the top).
+    let root = state.tree.root_prefix();
+    let offered = if root.is_empty() {
+        &state.tree.delimiter[..]
+    } else {
+        root
+    };
+    prompt.fields[0].1 = String::from_utf8_lossy(offered).into_owned();
     prompt.active = 1;
     state.prompt = Some(prompt);
 }
