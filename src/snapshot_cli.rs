@@ -107,6 +107,12 @@ async fn save(
         .map_or(0, |(id, _)| id);
     crate::maint_cli::audit(opts, id, &action, &outcome);
     let saved = saved.map_err(failure)?;
+    for part in &saved.removed {
+        println!(
+            "removed {}: the partial file of an earlier save that was killed",
+            part.display()
+        );
+    }
     println!(
         "saved {}: {} in {:.1}s, sha256 {} checked",
         file.display(),

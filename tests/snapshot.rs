@@ -290,4 +290,32 @@ async fn snapshot_save_fails_whole_and_keeps_an_existing_file() {
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert_ne!(std::fs::read(&file).unwrap(), b"precious");
     assert_eq!(leftovers(dir.path()), vec![file.clone()]);
+
+    // A save killed midway leaves its partial file: the next save of that
+    // name removes it and says so; one another save still holds (locked)
+    // is left alone.
+    let stale = dir.path().join(".second.db.k1ll3d.part");
+    std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+    let held = dir.path().join(".second.db.runn1n.part");
+    let holder = std::fs::File::create(&held).unwrap();
+    holder.lock().unwrap();
+    let second = dir.path().join("second.db");
+    let (code, out, err) = lens(&[
+        "--endpoints",
+        &alive,
+        "snapshot",
+        "save",
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        out.contains(&format!(
+            "removed {}: the partial file of an earlier save that was killed",
+            stale.display()
+        )),
+        "{out}"
+    );
+    assert!(!stale.exists());
+    assert!(held.exists(), "a running save's file was removed");
+    drop(holder);
 }

@@ -43,6 +43,8 @@ pub struct Saved {
     /// The sha256 of the database, as the stream ended with it and as
     /// checked.
     pub sha256: [u8; SHA_LEN],
+    /// Partial files of earlier saves that were killed, removed first.
+    pub removed: Vec<PathBuf>,
 }
 
 fn member_options(conn: &Connection) -> ConnectOptions {
@@ -186,13 +188,19 @@ pub async fn save(
             path.display()
         )));
     }
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let removed = remove_stale_parts(&dir, &prefix);
     // tempfile creates it with mode 0600 and removes it when dropped
-    // unless persisted.
+    // unless persisted; locked while this save writes it, so another
+    // save's sweep leaves it alone.
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .prefix(&prefix)
         .suffix(".part")
         .tempfile_in(&dir)
         .map_err(|e| file_error("create a file in", &dir, e))?;
+    temp.as_file()
+        .lock()
+        .map_err(|e| file_error("lock", temp.path(), e))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, temp.as_file());
 
     let client = member_client(conn, &member.url).await?;
@@ -264,7 +272,34 @@ pub async fn save(
     Ok(Saved {
         bytes: received,
         sha256: sha,
+        removed,
     })
+}
+
+/// Removes the temporary files (`.NAME.*.part` in `dir`) of saves that
+/// were killed before they finished — those no running save holds locked
+/// — and returns them.
+fn remove_stale_parts(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(prefix) && name.ends_with(".part")) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            continue;
+        };
+        // Held by a save still running: not ours to remove.
+        if file.try_lock().is_ok() && std::fs::remove_file(&path).is_ok() {
+            removed.push(path);
+        }
+    }
+    removed
 }
 
 /// Lower-case hex.

@@ -326,11 +326,21 @@ async fn save(
         .await
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()));
-    let mut lines = vec![format!(
+    let mut lines: Vec<String> = saved
+        .removed
+        .iter()
+        .map(|p| {
+            format!(
+                "removed {}: the partial file of an earlier save that was killed",
+                p.display()
+            )
+        })
+        .collect();
+    lines.push(format!(
         "sha256 {} checked, {} written",
         snapshot::hex(&saved.sha256),
         maintenance::mib(saved.bytes as i64)
-    )];
+    ));
     match status {
         Ok(s) => lines.push(format!(
             "status: revision {}, {} keys, {}, hash {:08x}",
