@@ -690,3 +690,69 @@ async fn a_big_prefix_delete_warns_first_and_its_result_waits_for_a_key() {
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");
 }
+
+/// A 3-member cluster filled until NOSPACE, recovered in a real terminal:
+/// the status bar names `R`, the plan's four steps, `yes`, then `n` after
+/// each step's result; afterwards no alarm and puts succeed.
+#[tokio::test(flavor = "multi_thread")]
+async fn nospace_recovery_in_a_real_terminal() {
+    use etcdlens::demo::cluster::{Extra, LocalCluster};
+    let etcd = Etcd {
+        cluster: LocalCluster::start_with(
+            3,
+            Extra {
+                args: vec!["--quota-backend-bytes".into(), (16u64 << 20).to_string()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap(),
+    };
+    let mut c = etcd.client().await;
+    common::fill_to_nospace(&mut c, 4, 100).await;
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={}/j.jsonl {BIN} --endpoints {}",
+        dir.path().display(),
+        etcd.endpoints().join(",")
+    ));
+    tmux.wait_for("fill/");
+    tmux.send(&["M"]);
+    tmux.wait_for("writes fail (R: recovery plan)");
+    tmux.send(&["R"]);
+    let screen = tmux.wait_for("NOSPACE recovery");
+    assert!(screen.contains("4. check"), "{screen}");
+    // The test write under /check/ (the offered prefix replaced).
+    tmux.send(&["Up", "BSpace"]);
+    tmux.send_raw("/check/");
+    tmux.send(&["Down"]);
+    tmux.send_raw("yes");
+    tmux.send(&["Enter"]);
+    tmux.wait_for_secs("step 1 of 4 done", 30);
+    tmux.send(&["n"]);
+    tmux.wait_for_secs("step 2 of 4 done", 90);
+    tmux.send(&["n"]);
+    tmux.wait_for_secs("step 3 of 4 done", 30);
+    tmux.send(&["n"]);
+    let screen = tmux.wait_for_secs("NOSPACE recovery: every step done", 30);
+    assert!(
+        screen.contains("test write: /check/etcdlens-recovery-check-"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("NOSPACE: database space exceeded"),
+        "{screen}"
+    );
+    let alarms = c
+        .alarm(
+            etcd_client::AlarmAction::Get,
+            etcd_client::AlarmType::None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(alarms.alarms().is_empty());
+    c.put("/after", "ok", None).await.unwrap();
+    tmux.send(&["q"]);
+    tmux.wait_for("EXIT=0");
+}

@@ -74,7 +74,12 @@ impl Tmux {
 
     /// Waits until the screen contains `needle`; panics with the screen.
     pub fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        self.wait_for_secs(needle, 15)
+    }
+
+    /// [`Tmux::wait_for`], waiting up to `secs`.
+    pub fn wait_for_secs(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let screen = self.screen();
             if screen.contains(needle) {
