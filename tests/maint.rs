@@ -412,3 +412,267 @@ async fn hash_check_right_after_a_compaction_matches() {
         "{text}"
     );
 }
+
+/// An etcd process the test started from the command the view printed,
+/// killed on drop.
+struct Started(std::process::Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The 3-member cluster gets a fourth member as a learner through the view
+/// (`+`): the view prints the command, the test starts etcd with exactly
+/// that; `P` is refused until it has caught up, then promotes it; `-`
+/// removes it again. A writer keeps writing throughout. With a member
+/// stopped, a removal that would leave fewer healthy voters than a quorum
+/// is refused. Removing the member etcdlens reached first leaves it
+/// working through the others.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_learner_is_added_promoted_and_removed() {
+    use crossterm::event::KeyCode;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    common::journal_env();
+    let etcd = Etcd::members(3).await;
+    let eps = etcd.endpoints();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let writer = {
+        let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
+        let mut c = etcd.client().await;
+        tokio::spawn(async move {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                match c.put(format!("/w/{}", i % 50), i.to_string(), None).await {
+                    Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                i += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+    };
+
+    let mut app = Headless::start(etcd.connection().await, b"", 100);
+    app.until_listed(10).await;
+    app.press(KeyCode::Char('M'));
+    app.until(15, "the members", |s| s.cluster.info.is_some())
+        .await;
+    // etcd takes membership changes once every member has been connected
+    // for 5 s (--strict-reconfig-check).
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+
+    // `+`: name, peer URL, yes.
+    let ports = etcdlens::demo::cluster::free_ports(2).unwrap();
+    let peer = format!("http://127.0.0.1:{}", ports[0]);
+    let client = format!("http://127.0.0.1:{}", ports[1]);
+    app.press(KeyCode::Char('+'));
+    app.type_str("infra4");
+    app.press(KeyCode::Tab);
+    app.type_str(&peer);
+    app.press(KeyCode::Tab);
+    app.type_str("yes");
+    app.press(KeyCode::Enter);
+    app.until(15, "the member added", |s| s.maintenance.running.is_none())
+        .await;
+    let command = app
+        .state
+        .maintenance
+        .log
+        .iter()
+        .find(|l| l.text.starts_with("etcd --name infra4 "))
+        .unwrap_or_else(|| panic!("no command: {:?}", app.state.maintenance.log))
+        .text
+        .clone();
+    assert!(
+        command.contains("--initial-cluster-state existing"),
+        "{command}"
+    );
+    for m in &etcd.cluster.members {
+        let own = format!("{}=http://127.0.0.1:{}", m.name, m.peer_port);
+        assert!(command.contains(&own), "{command} lacks {own}");
+    }
+    assert!(command.contains(&format!("infra4={peer}")), "{command}");
+
+    // Not started yet: the promotion is refused with the reason.
+    app.until_ticking(20, "the learner listed", |s| {
+        s.cluster
+            .info
+            .as_ref()
+            .is_some_and(|i| i.members.len() == 4)
+    })
+    .await;
+    let row = |s: &etcdlens::app::State, name: &str| {
+        s.cluster.info.as_ref().and_then(|i| {
+            i.members
+                .iter()
+                .position(|m| m.name == name || (name.is_empty() && m.is_learner))
+        })
+    };
+    let select = |app: &mut Headless, i: usize| {
+        app.press(KeyCode::Char('g'));
+        for _ in 0..i {
+            app.press(KeyCode::Char('j'));
+        }
+    };
+    let learner = row(&app.state, "").expect("a learner row");
+    select(&mut app, learner);
+    app.press(KeyCode::Char('P'));
+    assert!(app.state.prompt.is_none());
+    let said = app.state.message.as_ref().unwrap().text.clone();
+    assert!(
+        said.contains("does not answer") || said.contains("not started"),
+        "{said}"
+    );
+
+    // Started with the printed command (its placeholders filled in).
+    let dir = tempfile::tempdir().unwrap();
+    let command = command
+        .replace("DATA_DIR", dir.path().join("infra4").to_str().unwrap())
+        .replace("CLIENT_URL", &client);
+    let mut words = command.split_whitespace();
+    assert_eq!(words.next(), Some("etcd"));
+    let binary = etcdlens::demo::cluster::etcd_binary().unwrap();
+    let _infra4 = Started(
+        std::process::Command::new(binary)
+            .args(words)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    app.until_ticking(60, "the learner caught up", |s| {
+        s.cluster.info.as_ref().is_some_and(|i| {
+            i.members
+                .iter()
+                .find(|m| m.name == "infra4")
+                .is_some_and(|m| etcdlens::etcd::members::promotion(&i.members, m.id).is_ok())
+        })
+    })
+    .await;
+    let infra4 = row(&app.state, "infra4").unwrap();
+    select(&mut app, infra4);
+    app.press(KeyCode::Char('P'));
+    let intro = app.state.prompt.as_ref().expect("the plan").intro.clone();
+    assert!(intro.contains("voting members 3 → 4"), "{intro}");
+    app.type_str("yes");
+    app.press(KeyCode::Enter);
+    app.until(30, "the promotion", |s| s.maintenance.running.is_none())
+        .await;
+    let mut c = etcd.client().await;
+    let list = c.member_list().await.unwrap();
+    let m4 = list
+        .members()
+        .iter()
+        .find(|m| m.name() == "infra4")
+        .unwrap();
+    assert!(!m4.is_learner(), "{:?}", app.state.maintenance.log);
+
+    // Removed again.
+    app.until_ticking(20, "the promotion seen", |s| {
+        s.cluster.info.as_ref().is_some_and(|i| {
+            i.members
+                .iter()
+                .any(|m| m.name == "infra4" && !m.is_learner)
+        })
+    })
+    .await;
+    let infra4 = row(&app.state, "infra4").unwrap();
+    select(&mut app, infra4);
+    app.press(KeyCode::Char('-'));
+    let intro = app.state.prompt.as_ref().expect("the plan").intro.clone();
+    assert!(
+        intro.contains("voting members 4 → 3, quorum 3 → 2"),
+        "{intro}"
+    );
+    app.type_str("yes");
+    app.press(KeyCode::Enter);
+    app.until(30, "the removal", |s| s.maintenance.running.is_none())
+        .await;
+    assert_eq!(c.member_list().await.unwrap().members().len(), 3);
+    assert!(ok.load(Ordering::Relaxed) > 0);
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "writes failed while the membership changed"
+    );
+
+    // infra3 stopped: removing infra2 would leave infra1 alone of 2.
+    etcd.cluster.pause(2);
+    app.until_ticking(30, "infra3 seen down", |s| {
+        s.cluster.info.as_ref().is_some_and(|i| {
+            i.members.len() == 3
+                && i.members
+                    .iter()
+                    .any(|m| m.name == "infra3" && m.status.is_err())
+        })
+    })
+    .await;
+    let infra2 = row(&app.state, "infra2").unwrap();
+    select(&mut app, infra2);
+    app.press(KeyCode::Char('-'));
+    assert!(app.state.prompt.is_none());
+    let said = app.state.message.as_ref().unwrap().text.clone();
+    assert!(said.contains("fewer than the quorum"), "{said}");
+    etcd.cluster.resume(2);
+
+    // The member etcdlens reached first removed: it keeps working.
+    app.until_ticking(30, "infra3 back", |s| {
+        s.cluster.info.as_ref().is_some_and(|i| i.down() == 0)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let first = etcd.cluster.members[0].name.clone();
+    assert!(eps[0].ends_with(&etcd.cluster.members[0].client_port.to_string()));
+    let i = row(&app.state, &first).unwrap();
+    select(&mut app, i);
+    app.press(KeyCode::Char('-'));
+    app.type_str("yes");
+    app.press(KeyCode::Enter);
+    app.until(30, "the removal", |s| s.maintenance.running.is_none())
+        .await;
+    assert!(
+        app.state
+            .maintenance
+            .log
+            .iter()
+            .any(|l| l.text == format!("{first} removed from the cluster")),
+        "{:?}",
+        app.state.maintenance.log
+    );
+    app.until_ticking(30, "two members listed", |s| {
+        s.cluster
+            .info
+            .as_ref()
+            .is_some_and(|i| i.members.len() == 2 && i.down() == 0)
+    })
+    .await;
+    // Reads and writes still go through the others.
+    app.press(KeyCode::Esc);
+    app.press(KeyCode::Char('r'));
+    app.until_listed(20).await;
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    // Each change is in the audit log.
+    let actions: Vec<String> = etcdlens::audit::Audit::open_default()
+        .unwrap()
+        .records()
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    for want in [
+        "etcdctl member add infra4 --peer-urls=",
+        "etcdctl member promote ",
+        "etcdctl member remove ",
+    ] {
+        assert!(
+            actions.iter().any(|a| a.starts_with(want)),
+            "{want}: {actions:?}"
+        );
+    }
+}

@@ -369,3 +369,95 @@ fn snapshot_to_a_new_file_only() {
         }]
     );
 }
+
+/// Members: `+` checks its form (a bad URL keeps it open with the
+/// reason), `P` refuses a voting member, `-` refuses a removal that would
+/// lose quorum and plans one that does not, `e` offers the URLs as they
+/// are; read-only refuses all four before anything is sent.
+#[test]
+fn membership_changes_are_checked_before_anything_is_sent() {
+    use common::fixtures::key;
+    use crossterm::event::KeyCode;
+    let mut s = open();
+    update(&mut s, ch('+'));
+    for m in typed("infra4") {
+        update(&mut s, m);
+    }
+    update(&mut s, key(KeyCode::Tab));
+    for m in typed("10.0.0.4:2380") {
+        update(&mut s, m);
+    }
+    update(&mut s, key(KeyCode::Tab));
+    let cmds = type_yes(&mut s);
+    assert!(maint_cmds(&cmds).is_empty());
+    let err = s.prompt.as_ref().expect("kept open").error.clone().unwrap();
+    assert!(err.contains("starts with http://"), "{err}");
+    update(&mut s, key(KeyCode::BackTab));
+    for _ in 0.."10.0.0.4:2380".len() {
+        update(&mut s, key(KeyCode::Backspace));
+    }
+    for m in typed("http://10.0.0.4:2380") {
+        update(&mut s, m);
+    }
+    update(&mut s, key(KeyCode::Enter));
+    assert!(
+        s.prompt.is_none(),
+        "{:?}",
+        s.prompt.as_ref().map(|p| &p.error)
+    );
+    assert_eq!(s.maintenance.running, Some(MaintOp::AddMember));
+    done(&mut s, MaintOp::AddMember, Ok("added"));
+
+    // infra1 votes already.
+    update(&mut s, ch('P'));
+    assert!(s.prompt.is_none());
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("voting member already"));
+    // infra3 is down: removing infra2 would leave infra1 alone of 2.
+    update(&mut s, ch('j'));
+    update(&mut s, ch('-'));
+    assert!(s.prompt.is_none());
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("fewer than the quorum"));
+    // Removing infra3 (down) keeps a quorum.
+    update(&mut s, ch('j'));
+    update(&mut s, ch('-'));
+    let intro = &s.prompt.as_ref().expect("the plan").intro;
+    assert!(
+        intro.contains("voting members 3 → 2, quorum 2 → 2"),
+        "{intro}"
+    );
+    assert!(intro.contains("= etcdctl member remove 3"), "{intro}");
+    assert_eq!(
+        maint_cmds(&type_yes(&mut s)),
+        vec![MaintCmd::RemoveMember {
+            id: 3,
+            name: "infra3".into()
+        }]
+    );
+    done(&mut s, MaintOp::RemoveMember, Ok("removed"));
+    update(&mut s, ch('e'));
+    assert_eq!(
+        s.prompt.as_ref().unwrap().fields[0].1,
+        "http://127.0.0.1:22380"
+    );
+    update(&mut s, key(KeyCode::Esc));
+
+    s.read_only = true;
+    for k in ['+', 'P', '-', 'e'] {
+        update(&mut s, ch(k));
+        assert!(s.prompt.is_none(), "{k}");
+        assert!(
+            s.message.as_ref().unwrap().text.starts_with("read-only:"),
+            "{k}"
+        );
+    }
+}

@@ -156,6 +156,10 @@ actions! {
     Disarm, Maint, "disarm", ["a"], "disarm every alarm (type yes)";
     Snapshot, Maint, "snapshot", ["s"], "save a snapshot of the selected member to a new file (:snapshot FILE)";
     NextStep, Maint, "next-step", ["n"], "run the NOSPACE recovery's next step";
+    AddMember, Maint, "member-add", ["+"], "add a member as a learner: its name and peer URLs, then the command that starts it (type yes)";
+    PromoteMember, Maint, "member-promote", ["P"], "promote the selected learner once it has caught up (type yes)";
+    RemoveMember, Maint, "member-remove", ["-"], "remove the selected member: refused when the healthy voting members left would lose quorum (type yes)";
+    UpdateMember, Maint, "member-update", ["e"], "set the selected member's peer URLs (type yes)";
     StopMaint, Maint, "stop", ["x"], "stop the defragmentation before its next member, or the recovery between steps";
     ApplyPlan, Plan, "apply", ["a"], "apply the plan shown (type yes; keys changed since the plan are skipped)";
     Contexts, Browse, "ctx", ["X"], "contexts of config.toml: Enter switches to the selected one (:ctx NAME switches at once)";

@@ -54,6 +54,7 @@ pub async fn collect(conn: &Connection, prefix: &[u8]) -> Result<ClusterInfo, St
             id: m.id(),
             name: m.name().to_string(),
             client_urls: m.client_urls().to_vec(),
+            peer_urls: m.peer_urls().to_vec(),
             is_learner: m.is_learner(),
             status: if m.client_urls().is_empty() {
                 Err("not started (no client URL)".into())

@@ -15,6 +15,7 @@ pub mod leases;
 pub mod lister;
 pub mod lock;
 pub mod maintenance;
+pub mod members;
 pub mod resources;
 pub mod revision;
 pub mod scan;

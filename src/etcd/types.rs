@@ -159,6 +159,7 @@ pub struct MemberInfo {
     pub id: u64,
     pub name: String,
     pub client_urls: Vec<String>,
+    pub peer_urls: Vec<String>,
     pub is_learner: bool,
     /// Its own answer to a status request, or why there was none.
     pub status: Result<MemberStatus, String>,

@@ -13,7 +13,7 @@ use crate::app::maint::{DefragChoice, MaintCmd, MaintMsg, MaintOp};
 use crate::app::Msg;
 use crate::etcd::connect::Connection;
 use crate::etcd::maintenance::{self, Plan, Report, RollingOptions};
-use crate::etcd::{describe_write_error, snapshot};
+use crate::etcd::{describe_write_error, members, snapshot};
 
 use super::Tasks;
 
@@ -157,6 +157,75 @@ impl Tasks {
                         None => Ok(()),
                     };
                     done(MaintOp::Check, check.lines, result, audit)
+                });
+            }
+            MaintCmd::AddMember { name, peer_urls } => {
+                self.reply(async move {
+                    let urls = peer_urls.join(",");
+                    let (lines, result) = match members::add_learner(&conn, &name, &peer_urls).await {
+                        Ok(added) => (
+                            vec![
+                                "start it with (DATA_DIR and CLIENT_URL yours to choose):".to_string(),
+                                added.command,
+                            ],
+                            Ok(format!(
+                                "{name} added as learner {:x}: start it, then promote it once it has caught up",
+                                added.id
+                            )),
+                        ),
+                        Err(e) => (Vec::new(), Err(format!("adding {name} failed: {}", members::explain(&e)))),
+                    };
+                    let action = format!("etcdctl member add {name} --peer-urls={urls} --learner");
+                    let audit = audit(&conn, context, &action, &result).await;
+                    done(MaintOp::AddMember, lines, result, audit)
+                });
+            }
+            MaintCmd::Promote { id, name } => {
+                self.reply(async move {
+                    let result = members::promote(&conn, id)
+                        .await
+                        .map(|()| format!("{name} promoted: it votes now"))
+                        .map_err(|e| format!("promoting {name} failed: {}", members::explain(&e)));
+                    let audit = audit(
+                        &conn,
+                        context,
+                        &format!("etcdctl member promote {id:x}"),
+                        &result,
+                    )
+                    .await;
+                    done(MaintOp::Promote, Vec::new(), result, audit)
+                });
+            }
+            MaintCmd::RemoveMember { id, name } => {
+                self.reply(async move {
+                    let result = members::remove(&conn, id)
+                        .await
+                        .map(|()| format!("{name} removed from the cluster"))
+                        .map_err(|e| format!("removing {name} failed: {}", members::explain(&e)));
+                    let audit = audit(
+                        &conn,
+                        context,
+                        &format!("etcdctl member remove {id:x}"),
+                        &result,
+                    )
+                    .await;
+                    done(MaintOp::RemoveMember, Vec::new(), result, audit)
+                });
+            }
+            MaintCmd::UpdateMember {
+                id,
+                name,
+                peer_urls,
+            } => {
+                self.reply(async move {
+                    let urls = peer_urls.join(",");
+                    let result = members::update(&conn, id, &peer_urls)
+                        .await
+                        .map(|()| format!("{name}'s peer URLs are {urls}"))
+                        .map_err(|e| format!("updating {name} failed: {}", members::explain(&e)));
+                    let action = format!("etcdctl member update {id:x} --peer-urls={urls}");
+                    let audit = audit(&conn, context, &action, &result).await;
+                    done(MaintOp::UpdateMember, Vec::new(), result, audit)
                 });
             }
             MaintCmd::Snapshot { path, endpoint } => {

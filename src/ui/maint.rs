@@ -116,13 +116,17 @@ fn hints(state: &State, m: &Maintenance) -> ratatui::text::Span<'static> {
             k(Action::StopMaint)
         ),
         (None, None) => format!(
-            "{} defrag · {} move leader here · {} hash check · {} disarm · {} snapshot · {} recovery · :compact",
+            "{} defrag · {} move leader here · {} hash check · {} disarm · {} snapshot · {} recovery · :compact · members: {} add · {} promote · {} remove · {} peer URLs",
             k(Action::Defrag),
             k(Action::MoveLeader),
             k(Action::CheckHash),
             k(Action::Disarm),
             k(Action::Snapshot),
-            k(Action::Recover)
+            k(Action::Recover),
+            k(Action::AddMember),
+            k(Action::PromoteMember),
+            k(Action::RemoveMember),
+            k(Action::UpdateMember)
         ),
     };
     ratatui::text::Span::styled(text, Style::new().fg(Color::Cyan))
@@ -142,10 +146,20 @@ fn member_line(info: &ClusterInfo, m: &MemberInfo) -> String {
     } else {
         alarms.join(",")
     };
-    let name = escape_str(&m.name);
+    let name = if m.name.is_empty() {
+        format!("{:x}", m.id)
+    } else {
+        escape_str(&m.name)
+    };
+    // A learner: how far it has caught up.
+    let progress = if m.is_learner {
+        crate::etcd::members::progress(&info.members, m).map_or(String::new(), |p| format!("  {p}"))
+    } else {
+        String::new()
+    };
     match &m.status {
         Ok(s) => format!(
-            "{name:<10} {role:<8} {alarms:<8} {:<7} {:>9} {:>9} {:>5} {:>6} {:>13}",
+            "{name:<10} {role:<8} {alarms:<8} {:<7} {:>9} {:>9} {:>5} {:>6} {:>13}{progress}",
             escape_str(&s.version),
             human_size(s.db_size.max(0) as usize),
             human_size(s.db_size_in_use.max(0) as usize),

@@ -147,6 +147,7 @@ pub fn member(
             "http://127.0.0.1:{}",
             2379 + if id == 1 { 0 } else { 10_000 * id }
         )],
+        peer_urls: vec![format!("http://127.0.0.1:{}", 2380 + 10_000 * (id - 1))],
         is_learner: false,
         hidden: None,
         status: status.ok_or_else(|| "tcp connect error: connection refused".into()),

@@ -345,6 +345,34 @@ impl Headless {
         }
     }
 
+    /// As [`Headless::until`], with the clock ticking (the UI loop's 1 s
+    /// tick, every 500 ms here): what is asked again on the tick (the
+    /// cluster's figures) is.
+    pub async fn until_ticking(
+        &mut self,
+        secs: u64,
+        what: &str,
+        done: impl Fn(&etcdlens::app::State) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !done(&self.state) {
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; message {:?}",
+                    self.state.message
+                );
+            }
+            self.apply(etcdlens::app::Msg::Tick(std::time::Instant::now()));
+            let slice = tokio::time::Instant::now() + Duration::from_millis(500);
+            while let Ok(Some(msg)) = tokio::time::timeout_at(slice, self.msgs.recv()).await {
+                self.apply(msg);
+                if done(&self.state) {
+                    return;
+                }
+            }
+        }
+    }
+
     /// Processes messages until every open directory is wholly listed
     /// (rows come from concurrent reads in any order until then).
     pub async fn until_listed(&mut self, secs: u64) {

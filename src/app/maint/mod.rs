@@ -73,6 +73,10 @@ pub enum MaintOp {
     Disarm,
     Check,
     Snapshot,
+    AddMember,
+    Promote,
+    RemoveMember,
+    UpdateMember,
 }
 
 impl MaintOp {
@@ -85,6 +89,10 @@ impl MaintOp {
             MaintOp::Disarm => "disarming the alarms",
             MaintOp::Check => "the check",
             MaintOp::Snapshot => "the snapshot",
+            MaintOp::AddMember => "adding a member",
+            MaintOp::Promote => "the promotion",
+            MaintOp::RemoveMember => "removing a member",
+            MaintOp::UpdateMember => "updating a member's peer URLs",
         }
     }
 }
@@ -168,6 +176,27 @@ pub enum MaintCmd {
     },
     /// Stop the running defragmentation before its next member.
     Stop,
+    /// `etcdctl member add NAME --peer-urls=… --learner`.
+    AddMember {
+        name: String,
+        peer_urls: Vec<String>,
+    },
+    /// `etcdctl member promote ID`.
+    Promote {
+        id: u64,
+        name: String,
+    },
+    /// `etcdctl member remove ID`.
+    RemoveMember {
+        id: u64,
+        name: String,
+    },
+    /// `etcdctl member update ID --peer-urls=…`.
+    UpdateMember {
+        id: u64,
+        name: String,
+        peer_urls: Vec<String>,
+    },
 }
 
 /// What the task runner answers (`Msg::Maint`).

@@ -16,6 +16,7 @@ use crate::app::msg::Cmd;
 use crate::app::state::State;
 use crate::escape::escape_str;
 use crate::etcd::maintenance::Plan;
+use crate::etcd::members;
 use crate::etcd::revision::RevisionSpec;
 use crate::etcd::types::MemberInfo;
 
@@ -36,6 +37,10 @@ pub fn on_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool
         Action::Snapshot => snapshot_prompt(state, cmds),
         Action::NextStep => next_step(state, cmds),
         Action::StopMaint => stop(state, cmds),
+        Action::AddMember => add_member(state, cmds),
+        Action::PromoteMember => promote_member(state, cmds),
+        Action::RemoveMember => remove_member(state, cmds),
+        Action::UpdateMember => update_member(state, cmds),
         _ => return false,
     }
     true
@@ -394,6 +399,163 @@ pub fn snapshot(state: &mut State, file: &str, cmds: &mut Vec<Cmd>) -> Result<()
         endpoint,
     }));
     Ok(())
+}
+
+/// `+`: a member added as a learner (a form: its name, its peer URLs,
+/// `yes`); its answer logs the command that starts it.
+fn add_member(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !state.writable("adding a member") || !idle(state) {
+        return;
+    }
+    open(state, cmds);
+    let intro = "Add a member as a learner: it receives the log but does not vote until it is promoted (P, once it has caught up). Then start its etcd with the command shown here.\n= etcdctl member add NAME --peer-urls=URLS --learner".to_string();
+    state.prompt = Some(Prompt::form(
+        " Add a member ",
+        intro,
+        vec![
+            "name".into(),
+            "peer URLs (http://host:port, comma-separated)".into(),
+            "add? type yes".into(),
+        ],
+        Submit::Form(|state, values, cmds| {
+            let name = values[0].trim();
+            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '=' || c == ',')
+            {
+                return Err("a name without spaces, = or ,".into());
+            }
+            let peer_urls = members::parse_peer_urls(&values[1])?;
+            if values[2] != "yes" {
+                return Err("type yes in the last field (or Esc to cancel)".into());
+            }
+            start(
+                state,
+                MaintOp::AddMember,
+                format!(
+                    "adding {name} as a learner (etcdctl member add {name} --peer-urls={} --learner)…",
+                    peer_urls.join(",")
+                ),
+            );
+            cmds.push(Cmd::Maint(MaintCmd::AddMember {
+                name: name.to_string(),
+                peer_urls,
+            }));
+            Ok(())
+        }),
+    ));
+}
+
+/// `P`: the selected learner promoted (refused, with the reason, until it
+/// has caught up).
+fn promote_member(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !state.writable("promoting a member") || !idle(state) {
+        return;
+    }
+    open(state, cmds);
+    let (Some(info), Some(m)) = (state.cluster.info.clone(), selected_member(state).cloned())
+    else {
+        return state.error("promote: the members are not known yet; nothing sent");
+    };
+    let plan = match members::promotion(&info.members, m.id) {
+        Ok(p) => p,
+        Err(why) => return state.error(format!("promote: {why}; nothing sent")),
+    };
+    let intro = format!("{plan}\n= etcdctl member promote {:x}", m.id);
+    let name = member_name(&m);
+    let submit = Submit::Yes {
+        info: format!("promoting {name}…"),
+        cmds: vec![Cmd::Maint(MaintCmd::Promote { id: m.id, name })],
+        then: Some(|state, _| start(state, MaintOp::Promote, "promoting the learner…".into())),
+    };
+    state.prompt = Some(Prompt::yes(
+        " Promote a learner ",
+        intro,
+        "promote? type yes".into(),
+        submit,
+    ));
+}
+
+/// `-`: the selected member removed (refused when the healthy voting
+/// members left would lose quorum).
+fn remove_member(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !state.writable("removing a member") || !idle(state) {
+        return;
+    }
+    open(state, cmds);
+    let (Some(info), Some(m)) = (state.cluster.info.clone(), selected_member(state).cloned())
+    else {
+        return state.error("remove: the members are not known yet; nothing sent");
+    };
+    let plan = match members::removal(&info.members, m.id) {
+        Ok(p) => p,
+        Err(why) => return state.error(format!("remove: {why}; nothing sent")),
+    };
+    let intro = format!("{plan}\n= etcdctl member remove {:x}", m.id);
+    let name = member_name(&m);
+    let submit = Submit::Yes {
+        info: format!("removing {name}…"),
+        cmds: vec![Cmd::Maint(MaintCmd::RemoveMember { id: m.id, name })],
+        then: Some(|state, _| start(state, MaintOp::RemoveMember, "removing the member…".into())),
+    };
+    state.prompt = Some(Prompt::yes(
+        " Remove a member ",
+        intro,
+        "remove? type yes".into(),
+        submit,
+    ));
+}
+
+/// `e`: the selected member's peer URLs set (a form: the URLs, offered as
+/// they are, and `yes`).
+fn update_member(state: &mut State, cmds: &mut Vec<Cmd>) {
+    if !state.writable("updating a member") || !idle(state) {
+        return;
+    }
+    open(state, cmds);
+    let Some(m) = selected_member(state).cloned() else {
+        return state.error("update: the members are not known yet; nothing sent");
+    };
+    let intro = format!(
+        "Set the peer URLs of {}: the other members reach it there from now on (its own etcd must listen there).\n= etcdctl member update {:x} --peer-urls=URLS",
+        member_name(&m),
+        m.id
+    );
+    let mut prompt = Prompt::form(
+        " Update a member ",
+        intro,
+        vec!["peer URLs".into(), "update? type yes".into()],
+        Submit::Form(|state, values, cmds| {
+            let peer_urls = members::parse_peer_urls(&values[0])?;
+            if values[1] != "yes" {
+                return Err("type yes in the last field (or Esc to cancel)".into());
+            }
+            let Some(m) = selected_member(state).cloned() else {
+                return Err("the member is gone from the list".into());
+            };
+            start(
+                state,
+                MaintOp::UpdateMember,
+                format!("setting the peer URLs of {}…", member_name(&m)),
+            );
+            cmds.push(Cmd::Maint(MaintCmd::UpdateMember {
+                id: m.id,
+                name: member_name(&m),
+                peer_urls,
+            }));
+            Ok(())
+        }),
+    );
+    prompt.fields[0].1 = m.peer_urls.join(",");
+    prompt.active = 1;
+    state.prompt = Some(prompt);
+}
+
+/// A member's name, or its id when it has none (a learner not started).
+fn member_name(m: &MemberInfo) -> String {
+    if m.name.is_empty() {
+        format!("{:x}", m.id)
+    } else {
+        escape_str(&m.name)
+    }
 }
 
 /// `R`: the NOSPACE recovery's plan; typed `yes` and the prefix of the
