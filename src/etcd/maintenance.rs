@@ -219,6 +219,14 @@ pub struct HashKv {
     pub revision: i64,
 }
 
+impl HashKv {
+    /// The same data: the same hash from the same compaction point (the
+    /// revision each member answered at may differ while writes go on).
+    pub fn same_data(&self, other: &HashKv) -> bool {
+        self.hash == other.hash && self.compact_revision == other.compact_revision
+    }
+}
+
 /// Compacts the history to `revision`; `physical`: waits until every
 /// member applied it (`etcdctl compact N --physical`).
 pub async fn compact(conn: &Connection, revision: i64, physical: bool) -> Result<(), Error> {
@@ -314,7 +322,7 @@ impl HashCheck {
     pub fn matched(&self) -> bool {
         let mut hashes = self.members.iter().map(|(_, h)| h.as_ref().ok());
         match hashes.next() {
-            Some(Some(first)) => hashes.all(|h| h == Some(first)),
+            Some(Some(first)) => hashes.all(|h| h.is_some_and(|h| h.same_data(first))),
             _ => false,
         }
     }
@@ -328,7 +336,7 @@ impl HashCheck {
     fn common(&self) -> Option<HashKv> {
         let mut counts: Vec<(HashKv, usize)> = Vec::new();
         for h in self.members.iter().filter_map(|(_, h)| h.as_ref().ok()) {
-            match counts.iter_mut().find(|(x, _)| x == h) {
+            match counts.iter_mut().find(|(x, _)| x.same_data(h)) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((*h, 1)),
             }
@@ -349,7 +357,7 @@ impl HashCheck {
                     m.url(),
                     h.hash,
                     h.compact_revision,
-                    if Some(*h) == common {
+                    if common.is_some_and(|c| c.same_data(h)) {
                         "match"
                     } else {
                         "MISMATCH"
@@ -1100,6 +1108,13 @@ mod tests {
             members: vec![(member(1), h(9)), (member(2), h(9))],
         };
         assert!(check.matched());
+        // Answered at another revision (writes go on): the same data.
+        let mut later = h(9).unwrap();
+        later.revision = 7;
+        check.members.push((member(4), Ok(later)));
+        assert!(check.matched());
+        assert!(check.lines()[2].ends_with("  match"));
+        check.members.pop();
         check.members.push((member(3), h(8)));
         assert!(!check.matched());
         assert!(check.lines()[2].ends_with("MISMATCH"));
