@@ -468,6 +468,7 @@ fn meta(meta: &[Field]) -> Meta {
     m
 }
 
+#[derive(Clone, Copy)]
 enum Raw<'a> {
     Varint(u64),
     Fixed64(u64),
@@ -607,7 +608,7 @@ impl Object {
             let value = serde_json::from_slice(&self.raw).map_err(|e| format!("not JSON: {e}"))?;
             return Ok(typed::Typed {
                 value,
-                empties: typed::Empties::default(),
+                carried: typed::Carried::default(),
             });
         }
         typed::decode(&self.api_version, &self.kind, &self.raw)
@@ -663,11 +664,12 @@ pub fn object_json(bytes: &[u8]) -> Option<serde_json::Value> {
 }
 
 /// A Kubernetes object ready to be edited as YAML: the text, and what
-/// encoding it back needs (the empty fields the text leaves out).
+/// encoding it back needs (the empty fields the text leaves out, the
+/// fields the schema does not know).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Editable {
     pub text: String,
-    empties: typed::Empties,
+    carried: typed::Carried,
     /// Custom resources: JSON text that ends with a line break.
     json_newline: bool,
 }
@@ -687,7 +689,7 @@ pub fn editable(bytes: &[u8]) -> Result<Editable, String> {
     let t = o.typed()?;
     let e = Editable {
         text: yaml::text(&t.value),
-        empties: t.empties,
+        carried: t.carried,
         json_newline: is_json(&o.raw) && o.raw.ends_with(b"\n"),
     };
     let again = encode_object(bytes, &t.value, &e)?;
@@ -735,26 +737,14 @@ fn encode_object(bytes: &[u8], value: &serde_json::Value, e: &Editable) -> Resul
         }
         raw
     } else {
-        typed::encode(value, &e.empties)?.2
+        typed::encode(value, &e.carried)?.2
     };
     // The envelope again, field by field, with the new object.
     let mut out = MAGIC.to_vec();
     for (number, v) in fields(body).map_err(|e| format!("corrupt envelope: {e}"))? {
         match v {
             Raw::Bytes(_) if number == 2 => typed::length_delimited(2, &raw, &mut out),
-            Raw::Bytes(b) => typed::length_delimited(number, b, &mut out),
-            Raw::Varint(x) => {
-                typed::varint(u64::from(number) << 3, &mut out);
-                typed::varint(x, &mut out);
-            }
-            Raw::Fixed64(x) => {
-                typed::varint(u64::from(number) << 3 | 1, &mut out);
-                out.extend_from_slice(&x.to_le_bytes());
-            }
-            Raw::Fixed32(x) => {
-                typed::varint(u64::from(number) << 3 | 5, &mut out);
-                out.extend_from_slice(&x.to_le_bytes());
-            }
+            v => typed::write_raw(number, &v, &mut out),
         }
     }
     Ok(out)

@@ -348,6 +348,15 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
             match o.typed() {
                 Ok(t) => {
                     hex = false;
+                    let unknown = t.carried.unknown_fields;
+                    if unknown > 0 {
+                        let line = format!(
+                            "{unknown} field{} unknown to the schema (Kubernetes {}): shown in place as ?NUMBER, kept as stored",
+                            if unknown == 1 { "" } else { "s" },
+                            crate::k8s::typed::SCHEMA_VERSION
+                        );
+                        push_chunked(&mut lines, &line, Tok::Null);
+                    }
                     match style {
                         KubeStyle::Yaml => {
                             for line in crate::k8s::yaml::lines(&t.value) {

@@ -7,6 +7,7 @@ mod common;
 mod contexts_update;
 mod dialogs_update;
 mod find_update;
+mod k8s_unknown;
 mod layers;
 mod maint_update;
 mod mouse_update;

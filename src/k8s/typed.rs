@@ -10,7 +10,14 @@
 //! order, map entries sorted by key, and always writes a Go struct's
 //! non-pointer fields, even empty. The JSON view hides empty strings (as
 //! kubectl does), so decoding remembers which fields of which messages
-//! were written empty ([`Empties`]) and encoding writes them again.
+//! were written empty ([`Carried`]) and encoding writes them again.
+//!
+//! A field the schema does not know (written by an older or newer
+//! Kubernetes), or one whose wire type is not the schema's, never costs
+//! the object: it is shown in place as `?NUMBER` (`?15:initializers` when
+//! the name of a removed field is known), decoded generically, and its
+//! bytes are carried so that encoding writes them back exactly where they
+//! were; an edit of such a field is refused.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -21,6 +28,18 @@ use serde_json::{Map, Number, Value};
 use super::{fields, Raw};
 
 const SCHEMA_TEXT: &str = include_str!("schema.txt");
+/// The Kubernetes release `schema.txt` was generated from.
+pub const SCHEMA_VERSION: &str = "1.34";
+/// Fields removed from Kubernetes that objects written before still carry
+/// (they are never rewritten): (message, number, name).
+const REMOVED: &[(&str, u32, &str)] = &[
+    // Removed in 1.14 (alpha initializers).
+    (
+        "apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        15,
+        "initializers",
+    ),
+];
 /// Nested messages deeper than this are refused (a hostile value).
 const MAX_DEPTH: usize = 100;
 
@@ -155,37 +174,49 @@ pub fn known(api_version: &str, kind: &str) -> bool {
     message_of(api_version, kind).is_some()
 }
 
-/// Fields the encoder writes empty when the JSON leaves them out: (message,
-/// field number) of strings and bytes that were on the wire empty.
+/// What encoding needs beyond the JSON: the fields written empty, which
+/// the JSON leaves out ((message, field number) of strings and bytes that
+/// were on the wire empty), and the fields the schema does not know, with
+/// their bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Empties(HashSet<(&'static str, u32)>);
+pub struct Carried {
+    empty: HashSet<(&'static str, u32)>,
+    /// (message, number) → each place such fields were found: what the
+    /// JSON shows there and the fields' bytes (tags included), in order.
+    unknown: HashMap<(&'static str, u32), Vec<Place>>,
+    /// How many fields were shown as unknown.
+    pub unknown_fields: usize,
+}
+
+/// Where unknown fields were found: what the JSON shows there, their bytes.
+type Place = (Value, Vec<u8>);
 
 /// A decoded object: `apiVersion`, `kind`, then its fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Typed {
     pub value: Value,
-    pub empties: Empties,
+    pub carried: Carried,
 }
 
 /// Decodes the object's bytes (`raw` of the envelope) as `kind`.
 pub fn decode(api_version: &str, kind: &str, raw: &[u8]) -> Result<Typed, String> {
     let message = message_of(api_version, kind)
         .ok_or_else(|| format!("no schema for {kind} ({api_version})"))?;
-    let mut empties = Empties::default();
-    let body = decode_message(raw, message, 0, &mut empties)?;
+    let mut carried = Carried::default();
+    let body = decode_message(raw, message, 0, &mut carried)?;
     let mut obj = Map::new();
     obj.insert("apiVersion".into(), Value::String(api_version.into()));
     obj.insert("kind".into(), Value::String(kind.into()));
     obj.extend(body);
     Ok(Typed {
         value: Value::Object(obj),
-        empties,
+        carried,
     })
 }
 
 /// Encodes an object (`apiVersion`, `kind` and its fields) back to
 /// protobuf: (apiVersion, kind, the object's bytes).
-pub fn encode(value: &Value, empties: &Empties) -> Result<(String, String, Vec<u8>), String> {
+pub fn encode(value: &Value, carried: &Carried) -> Result<(String, String, Vec<u8>), String> {
     let obj = value.as_object().ok_or("the object is not a mapping")?;
     let text = |k: &str| {
         obj.get(k)
@@ -200,7 +231,7 @@ pub fn encode(value: &Value, empties: &Empties) -> Result<(String, String, Vec<u
     body.remove("apiVersion");
     body.remove("kind");
     let mut out = Vec::new();
-    encode_message(&body, message, empties, &mut out, 0)?;
+    encode_message(&body, message, carried, &mut out, 0)?;
     Ok((api_version, kind, out))
 }
 
@@ -224,77 +255,213 @@ fn decode_message(
     buf: &[u8],
     message: &'static str,
     depth: usize,
-    empties: &mut Empties,
+    carried: &mut Carried,
 ) -> Result<Map<String, Value>, String> {
     let defs = fields_of(message, depth)?;
     let mut out = Map::new();
+    // Fields the schema does not know here, in order: (number, value, bytes).
+    let mut unknown: Vec<(u32, Value, Vec<u8>)> = Vec::new();
     for (number, raw) in fields(buf).map_err(|e| format!("{}: {e}", short(message)))? {
         let Some(def) = defs.iter().find(|d| d.number == number) else {
-            return Err(format!("{}: unknown field {number}", short(message)));
+            unknown.push((number, generic(&raw, depth), raw_bytes(number, &raw)));
+            continue;
         };
-        let what = || format!("{}.{}", short(message), def.name);
-        match def.card {
-            Card::Inline => {
-                let (Ty::Message(m), Raw::Bytes(b)) = (def.ty, raw) else {
-                    return Err(format!("{}: unexpected wire type", what()));
+        let kept = out.clone();
+        let known = decode_field(def, &raw, message, depth, carried, &mut out);
+        if known.is_err() {
+            // Not what the schema says (a wire type, a string that is not
+            // UTF-8, …): shown generically in place.
+            out = kept;
+            unknown.push((number, generic(&raw, depth), raw_bytes(number, &raw)));
+        }
+    }
+    // Each unknown number once: one value, or the list of its repeats.
+    let mut numbers: Vec<u32> = unknown.iter().map(|u| u.0).collect();
+    numbers.dedup();
+    numbers.sort_unstable();
+    numbers.dedup();
+    for n in numbers {
+        let (shown, bytes): (Vec<Value>, Vec<Vec<u8>>) = unknown
+            .iter()
+            .filter(|u| u.0 == n)
+            .map(|u| (u.1.clone(), u.2.clone()))
+            .unzip();
+        carried.unknown_fields += shown.len();
+        let shown = if shown.len() == 1 {
+            shown.into_iter().next().unwrap_or(Value::Null)
+        } else {
+            Value::Array(shown)
+        };
+        carried
+            .unknown
+            .entry((message, n))
+            .or_default()
+            .push((shown.clone(), bytes.concat()));
+        out.insert(unknown_key(message, n), shown);
+    }
+    Ok(out)
+}
+
+/// One known field into `out`; `Err` when it is not what the schema says.
+fn decode_field(
+    def: &FieldDef,
+    raw: &Raw<'_>,
+    message: &'static str,
+    depth: usize,
+    carried: &mut Carried,
+    out: &mut Map<String, Value>,
+) -> Result<(), String> {
+    let raw = *raw;
+    match def.card {
+        Card::Inline => {
+            let (Ty::Message(m), Raw::Bytes(b)) = (def.ty, raw) else {
+                return Err("unexpected wire type".into());
+            };
+            // The embedded struct's unknown fields keep its name
+            // (`?VolumeSource.40`): the parent may have its own `?40`.
+            for (k, v) in decode_message(b, m, depth + 1, carried)? {
+                match k.strip_prefix('?') {
+                    Some(rest) => out.insert(format!("?{}.{rest}", short(m)), v),
+                    None => out.insert(k, v),
                 };
-                out.extend(decode_message(b, m, depth + 1, empties)?);
             }
-            Card::One => {
-                if let Raw::Bytes(b) = raw {
-                    if b.is_empty() && matches!(def.ty, Ty::String | Ty::Bytes) {
-                        empties.0.insert((message, number));
-                        continue;
-                    }
-                }
-                let v = decode_value(raw, def.ty, depth, empties)
-                    .map_err(|e| format!("{}: {e}", what()))?;
-                out.insert(def.name.to_string(), v);
-            }
-            Card::Repeated => {
-                let v = decode_value(raw, def.ty, depth, empties)
-                    .map_err(|e| format!("{}: {e}", what()))?;
-                match out
-                    .entry(def.name)
-                    .or_insert_with(|| Value::Array(Vec::new()))
-                {
-                    Value::Array(a) => a.push(v),
-                    _ => unreachable!("repeated fields are arrays"),
+        }
+        Card::One => {
+            if let Raw::Bytes(b) = raw {
+                if b.is_empty() && matches!(def.ty, Ty::String | Ty::Bytes) {
+                    carried.empty.insert((message, def.number));
+                    return Ok(());
                 }
             }
-            Card::Map => {
-                let Raw::Bytes(entry) = raw else {
-                    return Err(format!("{}: a map entry that is not a message", what()));
-                };
-                let mut key = String::new();
-                let mut value = None;
-                for (n, r) in fields(entry).map_err(|e| format!("{}: {e}", what()))? {
-                    match (n, r) {
-                        (1, Raw::Bytes(k)) => {
-                            key = String::from_utf8(k.to_vec())
-                                .map_err(|_| format!("{}: a key that is not UTF-8", what()))?
-                        }
-                        (2, r) => value = Some(decode_value(r, def.ty, depth, empties)?),
-                        _ => return Err(format!("{}: a malformed map entry", what())),
+            let v = decode_value(raw, def.ty, depth, carried)?;
+            out.insert(def.name.to_string(), v);
+        }
+        Card::Repeated => {
+            let v = decode_value(raw, def.ty, depth, carried)?;
+            match out
+                .entry(def.name)
+                .or_insert_with(|| Value::Array(Vec::new()))
+            {
+                Value::Array(a) => a.push(v),
+                _ => return Err("a repeated field that is not a list".into()),
+            }
+        }
+        Card::Map => {
+            let Raw::Bytes(entry) = raw else {
+                return Err("a map entry that is not a message".into());
+            };
+            let mut key = String::new();
+            let mut value = None;
+            for (n, r) in fields(entry)? {
+                match (n, r) {
+                    (1, Raw::Bytes(k)) => {
+                        key = String::from_utf8(k.to_vec())
+                            .map_err(|_| "a key that is not UTF-8".to_string())?
                     }
+                    (2, r) => value = Some(decode_value(r, def.ty, depth, carried)?),
+                    _ => return Err("a malformed map entry".into()),
                 }
-                let value = match value {
-                    Some(v) => v,
-                    None => empty_value(def.ty),
-                };
-                match out
-                    .entry(def.name)
-                    .or_insert_with(|| Value::Object(Map::new()))
-                {
-                    Value::Object(m) => {
-                        m.insert(key, value);
-                    }
-                    _ => unreachable!("map fields are objects"),
+            }
+            let value = match value {
+                Some(v) => v,
+                None => empty_value(def.ty),
+            };
+            match out
+                .entry(def.name)
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                Value::Object(m) => {
+                    m.insert(key, value);
                 }
+                _ => return Err("a map field that is not a mapping".into()),
             }
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The JSON key of an unknown field: `?NUMBER`, with the name of a removed
+/// field when known (`?15:initializers`).
+fn unknown_key(message: &str, number: u32) -> String {
+    match REMOVED
+        .iter()
+        .find(|(m, n, _)| *m == message && *n == number)
+    {
+        Some((_, _, name)) => format!("?{number}:{name}"),
+        None => format!("?{number}"),
+    }
+}
+
+/// The number of an unknown field's key (`?15`, `?15:initializers`).
+fn unknown_number(key: &str) -> Option<u32> {
+    let rest = key.strip_prefix('?')?;
+    rest.split(':').next()?.parse().ok()
+}
+
+/// A field's bytes as the wire has them (tag included).
+fn raw_bytes(number: u32, raw: &Raw<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_raw(number, raw, &mut out);
+    out
+}
+
+/// Writes one field as it was read.
+pub(super) fn write_raw(number: u32, raw: &Raw<'_>, out: &mut Vec<u8>) {
+    match *raw {
+        Raw::Bytes(b) => length_delimited(number, b, out),
+        Raw::Varint(x) => {
+            tag(number, 0, out);
+            varint(x, out);
+        }
+        Raw::Fixed64(x) => {
+            tag(number, 1, out);
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        Raw::Fixed32(x) => {
+            tag(number, 5, out);
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+}
+
+/// A field decoded without a schema: numbers as numbers; bytes as text
+/// when they are printable UTF-8, else as nested fields (`?N` keys) when
+/// they parse as a message, else as `base64:…`.
+fn generic(raw: &Raw<'_>, depth: usize) -> Value {
+    match *raw {
+        Raw::Varint(v) | Raw::Fixed64(v) => Value::Number(v.into()),
+        Raw::Fixed32(v) => Value::Number(v.into()),
+        Raw::Bytes(b) => {
+            if let Ok(text) = std::str::from_utf8(b) {
+                if !text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\t')
+                {
+                    return Value::String(text.to_string());
+                }
+            }
+            match fields(b) {
+                Ok(fs) if !fs.is_empty() && depth < MAX_DEPTH => {
+                    let mut m = Map::new();
+                    for (n, r) in fs {
+                        let v = generic(&r, depth + 1);
+                        match m.get_mut(&format!("?{n}")) {
+                            Some(Value::Array(a)) => a.push(v),
+                            Some(first) => *first = Value::Array(vec![first.take(), v]),
+                            None => {
+                                m.insert(format!("?{n}"), v);
+                            }
+                        }
+                    }
+                    Value::Object(m)
+                }
+                _ => Value::String(format!(
+                    "base64:{}",
+                    base64::engine::general_purpose::STANDARD.encode(b)
+                )),
+            }
+        }
+    }
 }
 
 fn empty_value(ty: Ty) -> Value {
@@ -310,7 +477,7 @@ fn decode_value(
     raw: Raw<'_>,
     ty: Ty,
     depth: usize,
-    empties: &mut Empties,
+    carried: &mut Carried,
 ) -> Result<Value, String> {
     let wrong = || Err("unexpected wire type".to_string());
     Ok(match (ty, raw) {
@@ -328,7 +495,7 @@ fn decode_value(
         }
         (Ty::Message(m), Raw::Bytes(b)) => match special_decode(m, b)? {
             Some(v) => v,
-            None => Value::Object(decode_message(b, m, depth + 1, empties)?),
+            None => Value::Object(decode_message(b, m, depth + 1, carried)?),
         },
         _ => return wrong(),
     })
@@ -522,51 +689,80 @@ pub(super) fn length_delimited(number: u32, body: &[u8], out: &mut Vec<u8>) {
 fn encode_message(
     obj: &Map<String, Value>,
     message: &'static str,
-    empties: &Empties,
+    carried: &Carried,
     out: &mut Vec<u8>,
     depth: usize,
 ) -> Result<(), String> {
     let defs = fields_of(message, depth)?;
-    let known = |k: &str| {
-        defs.iter().any(|d| match (d.card, d.ty) {
-            (Card::Inline, Ty::Message(m)) => schema().messages[m].iter().any(|c| c.name == k),
-            _ => d.name == k,
+    let inline_of = |k: &str| {
+        defs.iter().find_map(|d| match (d.card, d.ty) {
+            (Card::Inline, Ty::Message(m))
+                if schema().messages[m].iter().any(|c| c.name == k)
+                    || k.strip_prefix('?')
+                        .and_then(|r| r.strip_prefix(short(m)))
+                        .is_some_and(|r| r.starts_with('.')) =>
+            {
+                Some(m)
+            }
+            _ => None,
         })
     };
-    if let Some(k) = obj.keys().find(|k| !known(k)) {
-        return Err(format!("{}: unknown field {k:?}", short(message)));
+    // This message's own unknown fields, by number: their bytes.
+    let mut unknown: Vec<(u32, Vec<u8>)> = Vec::new();
+    for (k, v) in obj {
+        if k.starts_with('?') && inline_of(k).is_none() {
+            let n = unknown_number(k).ok_or_else(|| {
+                format!("{}: {k:?} is not an unknown field's name", short(message))
+            })?;
+            unknown.push((n, carried_bytes(carried, message, n, k, v)?));
+        } else if !defs.iter().any(|d| d.name == k.as_str()) && inline_of(k).is_none() {
+            return Err(format!("{}: unknown field {k:?}", short(message)));
+        }
     }
+    unknown.sort_by_key(|u| u.0);
+    let mut pending = unknown.into_iter().peekable();
     for def in defs {
+        // Unknown fields go back where their number puts them.
+        while let Some((_, bytes)) = pending.next_if(|u| u.0 < def.number) {
+            out.extend_from_slice(&bytes);
+        }
         if let (Card::Inline, Ty::Message(m)) = (def.card, def.ty) {
             // Always written (a Go value, not a pointer), from the
-            // parent's fields that are its own.
+            // parent's fields that are its own (its unknown ones named
+            // `?Short.N`).
+            let prefix = format!("?{}.", short(m));
             let own: Map<String, Value> = obj
                 .iter()
-                .filter(|(k, _)| schema().messages[m].iter().any(|c| c.name == k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .filter_map(|(k, v)| match k.strip_prefix(&prefix) {
+                    Some(rest) => Some((format!("?{rest}"), v.clone())),
+                    None => schema().messages[m]
+                        .iter()
+                        .any(|c| c.name == k.as_str())
+                        .then(|| (k.clone(), v.clone())),
+                })
                 .collect();
             let mut body = Vec::new();
-            encode_message(&own, m, empties, &mut body, depth + 1)?;
+            encode_message(&own, m, carried, &mut body, depth + 1)?;
             length_delimited(def.number, &body, out);
             continue;
         }
         let what = || format!("{}.{}", short(message), def.name);
         let Some(v) = obj.get(def.name) else {
-            if def.card == Card::One && empties.0.contains(&(message, def.number)) {
+            if def.card == Card::One && carried.empty.contains(&(message, def.number)) {
                 length_delimited(def.number, &[], out);
             }
             continue;
         };
         match def.card {
             Card::Inline => unreachable!("inline fields are written above"),
-            Card::One => encode_value(def.number, def.ty, v, empties, out, depth)
+            Card::One => encode_value(def.number, def.ty, v, carried, out, depth)
                 .map_err(|e| format!("{}: {e}", what()))?,
             Card::Repeated => {
                 let items = v
                     .as_array()
                     .ok_or_else(|| format!("{}: expected a list", what()))?;
                 for item in items {
-                    encode_value(def.number, def.ty, item, empties, out, depth)
+                    encode_value(def.number, def.ty, item, carried, out, depth)
                         .map_err(|e| format!("{}: {e}", what()))?;
                 }
             }
@@ -579,21 +775,47 @@ fn encode_message(
                 for k in keys {
                     let mut entry = Vec::new();
                     length_delimited(1, k.as_bytes(), &mut entry);
-                    encode_value(2, def.ty, &map[k], empties, &mut entry, depth)
+                    encode_value(2, def.ty, &map[k], carried, &mut entry, depth)
                         .map_err(|e| format!("{}[{k}]: {e}", what()))?;
                     length_delimited(def.number, &entry, out);
                 }
             }
         }
     }
+    for (_, bytes) in pending {
+        out.extend_from_slice(&bytes);
+    }
     Ok(())
+}
+
+/// The bytes of the unknown field `key` of `message` showing `shown`: as
+/// decoded, or refused when it was changed (the schema does not say how
+/// to write it).
+fn carried_bytes(
+    carried: &Carried,
+    message: &'static str,
+    number: u32,
+    key: &str,
+    shown: &Value,
+) -> Result<Vec<u8>, String> {
+    carried
+        .unknown
+        .get(&(message, number))
+        .and_then(|places| places.iter().find(|(v, _)| v == shown))
+        .map(|(_, bytes)| bytes.clone())
+        .ok_or_else(|| {
+            format!(
+                "{}: {key} is a field the schema (Kubernetes {SCHEMA_VERSION}) does not know: it cannot be edited or added, only kept as it was",
+                short(message)
+            )
+        })
 }
 
 fn encode_value(
     number: u32,
     ty: Ty,
     v: &Value,
-    empties: &Empties,
+    carried: &Carried,
     out: &mut Vec<u8>,
     depth: usize,
 ) -> Result<(), String> {
@@ -642,7 +864,7 @@ fn encode_value(
             let mut body = Vec::new();
             if !special_encode(m, v, &mut body)? {
                 let obj = v.as_object().ok_or_else(|| expected("a mapping"))?;
-                encode_message(obj, m, empties, &mut body, depth + 1)?;
+                encode_message(obj, m, carried, &mut body, depth + 1)?;
             }
             length_delimited(number, &body, out);
         }

@@ -1,0 +1,279 @@
+//! Kubernetes objects with fields the schema does not know (written by an
+//! older or newer Kubernetes), with a removed field (`initializers`) and a
+//! field whose wire type is not the schema's: each shows its kind, name and
+//! known fields by name, the unknown ones in place; unchanged, it encodes
+//! back to the stored bytes; an edit of a known field keeps every unknown
+//! field byte-exactly; an edit of an unknown field is refused.
+
+#[path = "common/k8s_objects.rs"]
+#[allow(dead_code)]
+mod built;
+
+use built::{envelope, object_meta};
+
+use etcdlens::k8s;
+use k8s_pb::api::core::v1 as core;
+use prost::Message;
+
+fn varint(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// A length-delimited field.
+fn ld(number: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    varint(u64::from(number) << 3 | 2, &mut out);
+    varint(body.len() as u64, &mut out);
+    out.extend_from_slice(body);
+    out
+}
+
+/// A varint field.
+fn vi(number: u32, v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    varint(u64::from(number) << 3, &mut out);
+    varint(v, &mut out);
+    out
+}
+
+/// The fields of a message: (number, its bytes with the tag).
+fn split(msg: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    let read = |pos: &mut usize| {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let b = msg[*pos];
+            *pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return v;
+            }
+            shift += 7;
+        }
+    };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < msg.len() {
+        let start = pos;
+        let tag = read(&mut pos);
+        match tag & 7 {
+            0 => {
+                read(&mut pos);
+            }
+            1 => pos += 8,
+            2 => {
+                let n = read(&mut pos) as usize;
+                pos += n;
+            }
+            5 => pos += 4,
+            w => panic!("wire type {w}"),
+        }
+        out.push(((tag >> 3) as u32, msg[start..pos].to_vec()));
+    }
+    out
+}
+
+/// `msg` with `field` (numbered `number`) where an encoder writing in
+/// field-number order puts it.
+fn insert(msg: &[u8], number: u32, field: &[u8]) -> Vec<u8> {
+    let mut fields = split(msg);
+    let at = fields
+        .iter()
+        .position(|(n, _)| *n > number)
+        .unwrap_or(fields.len());
+    fields.insert(at, (number, field.to_vec()));
+    fields.into_iter().flat_map(|(_, b)| b).collect()
+}
+
+const FUTURE: &[u8] = b"a field from Kubernetes 1.40";
+
+/// A Pod carrying: `initializers` (ObjectMeta 15, removed in 1.14) and an
+/// unknown ObjectMeta 99; an unknown string in a container (a list item);
+/// an unknown nested message in the spec; a container whose `image` is a
+/// varint (the schema says string); an unknown field in the status.
+fn skewed_pod() -> Vec<u8> {
+    skewed(true)
+}
+
+/// The same Pod, without the wrongly typed field when `mismatch` is off
+/// (prost, which checks wire types, then reads it).
+fn skewed(mismatch: bool) -> Vec<u8> {
+    let meta = object_meta("default", "old-pod").encode_to_vec();
+    let initializers = ld(15, &ld(1, &ld(1, b"init.example.com")));
+    let meta = insert(&meta, 15, &initializers);
+    let meta = insert(&meta, 99, &vi(99, 7));
+    let app = core::Container {
+        name: Some("app".into()),
+        image: Some("nginx:1.27".into()),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let app = insert(&app, 200, &ld(200, FUTURE));
+    let side = if mismatch {
+        [ld(1, b"side"), vi(2, 42)].concat()
+    } else {
+        ld(1, b"side")
+    };
+    let spec = [
+        ld(2, &app),
+        ld(2, &side),
+        ld(300, &[ld(1, b"x"), vi(2, 5)].concat()),
+    ]
+    .concat();
+    let status = [ld(1, b"Running"), vi(400, 1)].concat();
+    let pod = [ld(1, &meta), ld(2, &spec), ld(3, &status)].concat();
+    // The envelope (prost's) around an empty Pod, its object replaced by
+    // these bytes prost would not write.
+    let value = envelope("v1", "Pod", &core::Pod::default());
+    let mut out = b"k8s\0".to_vec();
+    for (n, f) in split(&value[4..]) {
+        if n == 2 {
+            out.extend(ld(2, &pod));
+        } else {
+            out.extend(f);
+        }
+    }
+    out
+}
+
+/// The object's bytes inside the envelope.
+fn object_bytes(value: &[u8]) -> Vec<u8> {
+    let unknown =
+        k8s_pb::apimachinery::pkg::runtime::Unknown::decode(&value[4..]).expect("an envelope");
+    unknown.raw.unwrap_or_default()
+}
+
+fn object(bytes: &[u8]) -> Box<k8s::Object> {
+    match k8s::decode(bytes) {
+        Some(k8s::Decoded::Object(o)) => o,
+        other => panic!("not an object: {other:?}"),
+    }
+}
+
+#[test]
+fn unknown_fields_are_shown_in_place_and_the_rest_by_name() {
+    let bytes = skewed_pod();
+    let o = object(&bytes);
+    assert!(
+        o.header().starts_with("Pod default/old-pod"),
+        "{}",
+        o.header()
+    );
+    let t = o.typed().expect("decoded field by field");
+    let v = &t.value;
+    assert_eq!(v["kind"], "Pod");
+    assert_eq!(v["metadata"]["name"], "old-pod");
+    assert_eq!(v["metadata"]["labels"]["app"], "web");
+    // The removed field, by its old name, decoded generically.
+    assert_eq!(
+        v["metadata"]["?15:initializers"]["?1"]["?1"],
+        "init.example.com"
+    );
+    assert_eq!(v["metadata"]["?99"], 7);
+    let containers = v["spec"]["containers"].as_array().unwrap();
+    assert_eq!(containers[0]["name"], "app");
+    assert_eq!(containers[0]["image"], "nginx:1.27");
+    assert_eq!(containers[0]["?200"], "a field from Kubernetes 1.40");
+    // A known field of the wrong wire type: generic, in place.
+    assert_eq!(containers[1]["name"], "side");
+    assert_eq!(containers[1]["?2"], 42);
+    assert!(containers[1].get("image").is_none());
+    assert_eq!(v["spec"]["?300"]["?1"], "x");
+    assert_eq!(v["spec"]["?300"]["?2"], 5);
+    assert_eq!(v["status"]["phase"], "Running");
+    assert_eq!(v["status"]["?400"], 1);
+    assert_eq!(t.carried.unknown_fields, 6);
+    assert_eq!(
+        object(&skewed(false))
+            .typed()
+            .unwrap()
+            .carried
+            .unknown_fields,
+        5
+    );
+
+    // The Value pane: the header line, then the YAML with names.
+    let text = etcdlens::value_doc::Document::build(&bytes)
+        .text_lines()
+        .join("\n");
+    assert!(
+        text.contains(
+            "6 fields unknown to the schema (Kubernetes 1.34): shown in place as ?NUMBER"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("kind: Pod"), "{text}");
+    assert!(
+        text.contains("  \"?15:initializers\":\n    \"?1\":"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    \"?200\": a field from Kubernetes 1.40"),
+        "{text}"
+    );
+    assert!(!text.contains("not decoded with the schema"), "{text}");
+}
+
+#[test]
+fn unknown_fields_survive_an_edit_byte_for_byte() {
+    let bytes = skewed_pod();
+    let e = k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
+    let edited = e.text.replace("nginx:1.27", "nginx:1.28");
+    assert_ne!(edited, e.text);
+    let saved = k8s::apply_edit(&bytes, &edited, &e).expect("a known field edits");
+    // Every unknown field's bytes are still there, exactly.
+    for field in [
+        ld(15, &ld(1, &ld(1, b"init.example.com"))),
+        vi(99, 7),
+        ld(200, FUTURE),
+        vi(2, 42),
+        ld(300, &[ld(1, b"x"), vi(2, 5)].concat()),
+        vi(400, 1),
+    ] {
+        assert!(
+            saved.windows(field.len()).any(|w| w == field),
+            "{field:?} lost"
+        );
+    }
+    // What prost (k8s-pb) reads of an edit: the edit, the known fields
+    // (prost checks wire types: the object without the mismatched one).
+    let bytes = skewed(false);
+    let e = k8s::editable(&bytes).unwrap();
+    let saved = k8s::apply_edit(&bytes, &e.text.replace("nginx:1.27", "nginx:1.28"), &e).unwrap();
+    let pod = core::Pod::decode(&object_bytes(&saved)[..]).expect("prost decodes the saved object");
+    let spec = pod.spec.unwrap();
+    assert_eq!(spec.containers[0].image.as_deref(), Some("nginx:1.28"));
+    assert_eq!(pod.metadata.unwrap().name.as_deref(), Some("old-pod"));
+    // Decoded again: only the image changed.
+    let again = object(&saved).typed().unwrap().value;
+    let mut before = object(&bytes).typed().unwrap().value;
+    before["spec"]["containers"][0]["image"] = "nginx:1.28".into();
+    assert_eq!(again, before);
+}
+
+#[test]
+fn an_unknown_field_cannot_be_edited_or_added() {
+    let bytes = skewed_pod();
+    let e = k8s::editable(&bytes).unwrap();
+    let edited = e
+        .text
+        .replace("a field from Kubernetes 1.40", "changed by hand");
+    let err = k8s::apply_edit(&bytes, &edited, &e).unwrap_err();
+    assert!(
+        err.contains("?200 is a field the schema (Kubernetes 1.34) does not know"),
+        "{err}"
+    );
+    let added = e
+        .text
+        .replacen("  name: old-pod", "  name: old-pod\n  \"?77\": 1", 1);
+    assert_ne!(added, e.text);
+    let err = k8s::apply_edit(&bytes, &added, &e).unwrap_err();
+    assert!(err.contains("?77"), "{err}");
+}
