@@ -6,7 +6,6 @@
 //! field byte-exactly; an edit of an unknown field is refused.
 
 #[path = "common/k8s_objects.rs"]
-#[allow(dead_code)]
 mod built;
 
 use built::{envelope, object_meta};
