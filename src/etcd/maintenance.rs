@@ -854,15 +854,15 @@ pub async fn run_rolling(
     Ok(done)
 }
 
-/// A member's health just after its defragmentation: asked up to five
-/// times a second apart (it may take a moment to serve again).
+/// A member's health just after its defragmentation: asked again every
+/// 100 ms for up to 4 s (it may take a moment to serve again; a second's
+/// sleep after a failed ask would cost the run up to a second for nothing).
 async fn settled(clients: &mut MemberClients<'_>, m: &Member) -> Result<Health, String> {
-    let mut tries = 0;
+    let deadline = Instant::now() + Duration::from_secs(4);
     loop {
         match clients.health(m).await {
-            Err(_) if tries < 4 => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             result => return result,
         }
