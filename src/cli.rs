@@ -118,6 +118,18 @@ pub enum Command {
         /// Skip members whose fragmentation (1 − in use ÷ size) is below this percentage.
         #[arg(long, value_name = "PERCENT", default_value_t = 10.0)]
         min_fragmentation: f64,
+        /// Skip members whose defragmentation would give back (size − in use)
+        /// less than this many MiB (0: this rule skips none).
+        #[arg(long, value_name = "MIB", default_value_t = 64.0)]
+        min_gain: f64,
+        #[command(flatten)]
+        apply: ApplyFlags,
+    },
+    /// Move the cluster's leadership to MEMBER (its name, or its id in hex as
+    /// `etcdctl member list` prints it), asked of the current leader.
+    MoveLeader {
+        /// The member's name or hex id.
+        member: String,
         #[command(flatten)]
         apply: ApplyFlags,
     },

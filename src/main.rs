@@ -103,6 +103,7 @@ fn main() -> ExitCode {
                 wait,
                 leader_last,
                 min_fragmentation,
+                min_gain,
                 apply,
             }) => {
                 etcdlens::maint_cli::defrag(
@@ -110,9 +111,13 @@ fn main() -> ExitCode {
                     *wait,
                     *leader_last,
                     *min_fragmentation,
+                    *min_gain,
                     apply,
                 )
                 .await
+            }
+            Some(Command::MoveLeader { member, apply }) => {
+                etcdlens::maint_cli::move_leader(&cli.opts, member, apply).await
             }
             Some(Command::Alarm { action }) => match action {
                 AlarmCommand::List => etcdlens::maint_cli::alarm_list(&cli.opts).await,

@@ -1,5 +1,5 @@
 //! The maintenance subcommands for scripts: `compact`, `defrag --rolling`,
-//! `alarm list|disarm`, `check hash`. Each prints its plan and the etcdctl
+//! `move-leader`, `alarm list|disarm`, `check hash`. Each prints its plan and the etcdctl
 //! equivalent before acting; an action on the cluster is refused in a
 //! read-only session, asks for `yes` (unless `--yes`), and is written to the
 //! audit log ([`crate::audit`]). The work itself is `etcd::maintenance`'s.
@@ -183,12 +183,13 @@ pub async fn compact(
 }
 
 /// `etcdlens defrag --rolling [--dry-run] [--wait SECS] [--leader-last]
-/// [--min-fragmentation PERCENT]`.
+/// [--min-fragmentation PERCENT] [--min-gain MIB]`.
 pub async fn defrag(
     opts: &Options,
     wait: f64,
     leader_last: bool,
     min_fragmentation: f64,
+    min_gain: f64,
     apply: &ApplyFlags,
 ) -> Result<(), Failure> {
     if !(wait.is_finite() && wait >= 0.0) {
@@ -201,12 +202,18 @@ pub async fn defrag(
             "defrag: --min-fragmentation {min_fragmentation} is not a percentage"
         )));
     }
+    if !(min_gain.is_finite() && min_gain >= 0.0) {
+        return Err(Failure::Usage(format!(
+            "defrag: --min-gain {min_gain} is not a number of MiB"
+        )));
+    }
     refuse_read_only(opts, apply.dry_run)?;
     let rolling = RollingOptions {
         wait: Duration::from_secs_f64(wait),
         leader_last,
         min_fragmentation: min_fragmentation / 100.0,
         stop: None,
+        min_gain: (min_gain * 1048576.0) as i64,
     };
     let conn = connect(opts).await?;
     let plan = maintenance::plan_for(&conn, &rolling)
@@ -225,7 +232,10 @@ pub async fn defrag(
         println!("  {}. {}", i + 1, escape_str(&step.line()));
     }
     if plan.defragmented().is_empty() {
-        println!("nothing to do: every member's fragmentation is below {min_fragmentation:.0} %");
+        println!(
+            "nothing to do: every member's fragmentation is below {min_fragmentation:.0} % (--min-fragmentation) or its expected gain below {} (--min-gain)",
+            maintenance::mib(rolling.min_gain)
+        );
         return Ok(());
     }
     if apply.dry_run {
@@ -274,6 +284,73 @@ pub async fn defrag(
         Err(line) => {
             audit(opts, id, "etcdlens defrag --rolling", &line);
             Err(Failure::Other(line))
+        }
+    }
+}
+
+/// `etcdlens move-leader MEMBER [--dry-run] [--yes]`: leadership moved to
+/// MEMBER (a name, or an id in hex), asked of the current leader.
+pub async fn move_leader(opts: &Options, wanted: &str, apply: &ApplyFlags) -> Result<(), Failure> {
+    refuse_read_only(opts, apply.dry_run)?;
+    let conn = connect(opts).await?;
+    let (id, members) = cluster_id(&conn).await?;
+    let target = maintenance::resolve_member(&members, wanted)
+        .map_err(|e| Failure::Usage(escape_str(&format!("move-leader: {e}"))))?;
+    let mut clients = maintenance::MemberClients::new(&conn);
+    let leader = clients
+        .leader(&members)
+        .await
+        .map_err(|e| Failure::Other(escape_str(&format!("move-leader: {e}"))))?;
+    if leader.id == target.id {
+        println!(
+            "{}",
+            escape_str(&format!(
+                "nothing to do: {} ({:x}) is already the leader of cluster {id:x}",
+                target.label(),
+                target.id
+            ))
+        );
+        return Ok(());
+    }
+    let etcdctl = format!(
+        "etcdctl --endpoints={} move-leader {:x}",
+        leader.url(),
+        target.id
+    );
+    println!(
+        "{}",
+        escape_str(&format!(
+            "plan: move the leadership of cluster {id:x} from {} ({:x}) to {} ({:x}, {})  [{etcdctl}]",
+            leader.label(),
+            leader.id,
+            target.label(),
+            target.id,
+            target.url()
+        ))
+    );
+    if apply.dry_run {
+        println!("{DRY_RUN}");
+        return Ok(());
+    }
+    if !confirmed(apply)? {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    match clients.move_leader(&leader, target.id).await {
+        Ok(()) => {
+            let line = format!(
+                "moved leadership from {} to {} in {:.1} s",
+                leader.label(),
+                target.label(),
+                started.elapsed().as_secs_f64()
+            );
+            audit(opts, id, &etcdctl, &format!("ok: {line}"));
+            println!("{}", escape_str(&line));
+            Ok(())
+        }
+        Err(e) => {
+            audit(opts, id, &etcdctl, &e.to_string());
+            Err(Failure::Other(escape_str(&format!("move-leader: {e}"))))
         }
     }
 }

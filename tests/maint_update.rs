@@ -234,6 +234,7 @@ fn the_rolling_defragmentation_shows_its_plan_first() {
                     id,
                     name: format!("infra{id}"),
                     urls: vec![format!("http://127.0.0.1:{id}")],
+                    learner: false,
                 },
                 Health {
                     version: "3.6.16".into(),

@@ -259,12 +259,16 @@ impl LocalCluster {
         Ok(())
     }
 
-    fn log_tail(&self, i: usize) -> String {
-        let path = self
-            .dir
+    /// Where member `i`'s stdout and stderr go (its etcd log: zap JSON
+    /// lines, warnings and above unless `--log-level` is given again).
+    pub fn log_path(&self, i: usize) -> PathBuf {
+        self.dir
             .path()
-            .join(format!("{}.log", self.members[i].name));
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+            .join(format!("{}.log", self.members[i].name))
+    }
+
+    fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(self.log_path(i)).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(3).collect();
         tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
     }

@@ -29,6 +29,8 @@ pub struct Member {
     pub id: u64,
     pub name: String,
     pub urls: Vec<String>,
+    /// A learner (a non-voting member: it cannot lead).
+    pub learner: bool,
 }
 
 impl Member {
@@ -105,6 +107,7 @@ pub async fn members(conn: &Connection) -> Result<(u64, Vec<Member>), Error> {
             id: m.id(),
             name: m.name().to_string(),
             urls: m.client_urls().to_vec(),
+            learner: m.is_learner(),
         })
         .collect();
     Ok((cluster_id, members))
@@ -289,19 +292,88 @@ pub async fn defragment(conn: &Connection, member: &Member) -> Result<(), Error>
 pub async fn move_leader(conn: &Connection, target: u64) -> Result<(), Error> {
     let (_, members) = members(conn).await?;
     let mut clients = MemberClients::new(conn);
-    let mut leader = None;
-    for m in &members {
-        if let Ok(h) = clients.health(m).await {
-            leader = Some(h.leader);
-            break;
+    let leader = clients.leader(&members).await.map_err(Error::Other)?;
+    clients.move_leader(&leader, target).await
+}
+
+impl MemberClients<'_> {
+    /// The current leader, as the first member that answers knows it.
+    pub async fn leader(&mut self, members: &[Member]) -> Result<Member, String> {
+        let mut why = "no member answered".to_string();
+        for m in members {
+            match self.health(m).await {
+                Ok(h) => {
+                    return members
+                        .iter()
+                        .find(|x| x.id == h.leader)
+                        .cloned()
+                        .ok_or_else(|| {
+                            format!("the leader {:x} is not in the member list", h.leader)
+                        })
+                }
+                Err(e) => why = format!("{} ({}): {e}", m.label(), m.url()),
+            }
         }
+        Err(format!("no member knows a leader: {why}"))
     }
-    let leader = leader.ok_or_else(|| Error::Other("no member knows a leader".into()))?;
-    let leader = members
+}
+
+/// The member `wanted` names: its name, or its id in hex as `etcdctl
+/// member list` prints it (a name wins over an id). Refused (the line that
+/// says why) when no member or more than one has that name, or when it
+/// cannot lead: not started (no name, no client URL) or a learner.
+pub fn resolve_member<'a>(members: &'a [Member], wanted: &str) -> Result<&'a Member, String> {
+    let named: Vec<&Member> = members
         .iter()
-        .find(|m| m.id == leader)
-        .ok_or_else(|| Error::Other(format!("the leader {leader:x} is not in the member list")))?;
-    clients.move_leader(leader, target).await
+        .filter(|m| !m.name.is_empty() && m.name == wanted)
+        .collect();
+    let m = match named[..] {
+        [m] => m,
+        [] => {
+            let id = u64::from_str_radix(wanted.trim_start_matches("0x"), 16).ok();
+            match members.iter().find(|m| Some(m.id) == id) {
+                Some(m) => m,
+                None => {
+                    return Err(format!(
+                        "no member is named {wanted:?} or has that id; the members: {}",
+                        member_names(members)
+                    ))
+                }
+            }
+        }
+        _ => {
+            return Err(format!(
+                "{} members are named {wanted:?}: name one by its id; the members: {}",
+                named.len(),
+                member_names(members)
+            ))
+        }
+    };
+    if m.name.is_empty() || m.urls.is_empty() {
+        return Err(format!(
+            "member {:x} is not started (no name or client URL yet): it cannot lead",
+            m.id
+        ));
+    }
+    if m.learner {
+        return Err(format!(
+            "member {} ({:x}) is a learner: it cannot lead (promote it first)",
+            m.name, m.id
+        ));
+    }
+    Ok(m)
+}
+
+/// "infra1 (8e9e05c52164694d), …" — every member, for a refusal.
+pub fn member_names(members: &[Member]) -> String {
+    let names: Vec<String> = members
+        .iter()
+        .map(|m| {
+            let kind = if m.learner { ", learner" } else { "" };
+            format!("{} ({:x}{kind})", m.label(), m.id)
+        })
+        .collect();
+    names.join(", ")
 }
 
 /// One member's hash of the key-value store at `revision`.
@@ -550,6 +622,9 @@ async fn test_write(conn: &Connection, key: &[u8]) -> Result<(i64, i64), String>
     }
 }
 
+/// The default of [`RollingOptions::min_gain`]: 64 MiB.
+pub const DEFAULT_MIN_GAIN: i64 = 64 << 20;
+
 /// How a rolling defragmentation runs.
 #[derive(Debug, Clone)]
 pub struct RollingOptions {
@@ -562,6 +637,9 @@ pub struct RollingOptions {
     /// Set by the user to stop before the next member (the TUI's `x`): a
     /// defragmentation under way is never interrupted.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Members whose defragmentation would give back less than this many
+    /// bytes ([`Health::gain`]) are skipped (0: none is for this rule).
+    pub min_gain: i64,
 }
 
 impl Default for RollingOptions {
@@ -571,6 +649,7 @@ impl Default for RollingOptions {
             leader_last: false,
             min_fragmentation: 0.10,
             stop: None,
+            min_gain: DEFAULT_MIN_GAIN,
         }
     }
 }
@@ -663,9 +742,10 @@ impl Plan {
 /// The order of a rolling defragmentation over healthy members (in the
 /// member list's order with their figures): followers one at a time, then
 /// the leader — after leadership moved to a follower (one defragmented, if
-/// any is), or last without a move under `leader_last`. A member whose
-/// fragmentation is below `min_fragmentation` is skipped (a skipped leader
-/// is not moved) — unless a NOSPACE alarm stands: then none is.
+/// any is; never a learner), or last without a move under `leader_last`.
+/// A member whose fragmentation is below `min_fragmentation`, or whose
+/// expected gain (size − in use) is below `min_gain`, is skipped (a skipped
+/// leader is not moved) — unless a NOSPACE alarm stands: then none is.
 pub fn plan_rolling(cluster_id: u64, members: &[(Member, Health)], opts: &RollingOptions) -> Plan {
     // The leader the most members know of.
     let mut votes: HashMap<u64, usize> = HashMap::new();
@@ -680,16 +760,8 @@ pub fn plan_rolling(cluster_id: u64, members: &[(Member, Health)], opts: &Rollin
     // in-use figure lags a compaction, and a member left above the quota
     // raises the alarm again.
     let nospace = members.iter().any(|(_, h)| h.nospace);
-    let action = |h: &Health| {
-        if !nospace && h.fragmentation() < opts.min_fragmentation {
-            Action::Skip(format!(
-                "fragmentation below {:.0} %",
-                opts.min_fragmentation * 100.0
-            ))
-        } else {
-            Action::Defragment
-        }
-    };
+    let action =
+        |h: &Health| skip_reason(h, nospace, opts).map_or(Action::Defragment, Action::Skip);
     let mut steps: Vec<Step> = members
         .iter()
         .filter(|(m, _)| m.id != leader)
@@ -703,10 +775,11 @@ pub fn plan_rolling(cluster_id: u64, members: &[(Member, Health)], opts: &Rollin
     if let Some((m, h)) = members.iter().find(|(m, _)| m.id == leader) {
         let act = action(h);
         if act == Action::Defragment && !opts.leader_last {
-            let to = steps
-                .iter()
+            // Only a voting member can take leadership.
+            let voters = || steps.iter().filter(|s| !s.member.learner);
+            let to = voters()
                 .find(|s| s.action == Action::Defragment)
-                .or(steps.first())
+                .or(voters().next())
                 .map(|s| s.member.clone());
             if let Some(to) = to {
                 steps.push(Step {
@@ -728,6 +801,23 @@ pub fn plan_rolling(cluster_id: u64, members: &[(Member, Health)], opts: &Rollin
         cluster_id,
         members: members.iter().map(|(m, _)| m.clone()).collect(),
         steps,
+    }
+}
+
+/// Why a member with figures `h` is left alone, by the rule that skips it
+/// (none while a NOSPACE alarm stands).
+fn skip_reason(h: &Health, nospace: bool, opts: &RollingOptions) -> Option<String> {
+    if nospace {
+        None
+    } else if h.fragmentation() < opts.min_fragmentation {
+        Some(format!(
+            "fragmentation below {:.0} %",
+            opts.min_fragmentation * 100.0
+        ))
+    } else if h.gain() < opts.min_gain {
+        Some(format!("expected gain below {}", mib(opts.min_gain)))
+    } else {
+        None
     }
 }
 
@@ -886,7 +976,7 @@ pub async fn run_rolling(
                     if let Some(to) = done
                         .iter()
                         .chain(plan.members.iter())
-                        .find(|x| x.id != m.id)
+                        .find(|x| x.id != m.id && !x.learner)
                         .cloned()
                     {
                         let started = Instant::now();
@@ -936,15 +1026,15 @@ pub async fn run_rolling(
     Ok(done)
 }
 
-/// A member's health just after its defragmentation: asked up to five
-/// times a second apart (it may take a moment to serve again).
+/// A member's health just after its defragmentation: asked again every
+/// 100 ms for up to 4 s (it may take a moment to serve again; a second's
+/// sleep after a failed ask would cost the run up to a second for nothing).
 async fn settled(clients: &mut MemberClients<'_>, m: &Member) -> Result<Health, String> {
-    let mut tries = 0;
+    let deadline = Instant::now() + Duration::from_secs(4);
     loop {
         match clients.health(m).await {
-            Err(_) if tries < 4 => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             result => return result,
         }
@@ -994,11 +1084,15 @@ fn aborted(why: &str, done: &[Member]) -> String {
 mod tests {
     use super::*;
 
+    /// A MiB.
+    const M: i64 = 1 << 20;
+
     fn member(id: u64) -> Member {
         Member {
             id,
             name: format!("m{id}"),
             urls: vec![format!("http://127.0.0.1:{id}")],
+            learner: false,
         }
     }
 
@@ -1028,9 +1122,9 @@ mod tests {
     #[test]
     fn followers_first_then_a_move_then_the_old_leader() {
         let ms = vec![
-            (member(1), health(100, 10, 2)),
-            (member(2), health(100, 10, 2)),
-            (member(3), health(100, 10, 2)),
+            (member(1), health(100 * M, 10 * M, 2)),
+            (member(2), health(100 * M, 10 * M, 2)),
+            (member(3), health(100 * M, 10 * M, 2)),
         ];
         let plan = plan_rolling(7, &ms, &RollingOptions::default());
         assert_eq!(
@@ -1050,9 +1144,9 @@ mod tests {
     #[test]
     fn leader_last_keeps_leadership() {
         let ms = vec![
-            (member(1), health(100, 10, 1)),
-            (member(2), health(100, 10, 1)),
-            (member(3), health(100, 10, 1)),
+            (member(1), health(100 * M, 10 * M, 1)),
+            (member(2), health(100 * M, 10 * M, 1)),
+            (member(3), health(100 * M, 10 * M, 1)),
         ];
         let opts = RollingOptions {
             leader_last: true,
@@ -1067,9 +1161,9 @@ mod tests {
     #[test]
     fn members_below_the_fragmentation_threshold_are_skipped() {
         let ms = vec![
-            (member(1), health(100, 95, 3)),
-            (member(2), health(100, 10, 3)),
-            (member(3), health(100, 95, 3)),
+            (member(1), health(100 * M, 95 * M, 3)),
+            (member(2), health(100 * M, 10 * M, 3)),
+            (member(3), health(100 * M, 95 * M, 3)),
         ];
         // The skipped leader is not moved; the move goes to a defragmented follower.
         assert_eq!(
@@ -1077,9 +1171,9 @@ mod tests {
             ["skip 1", "defrag 2", "skip 3"]
         );
         let ms = vec![
-            (member(1), health(100, 95, 3)),
-            (member(2), health(100, 10, 3)),
-            (member(3), health(100, 10, 3)),
+            (member(1), health(100 * M, 95 * M, 3)),
+            (member(2), health(100 * M, 10 * M, 3)),
+            (member(3), health(100 * M, 10 * M, 3)),
         ];
         assert_eq!(
             order(&plan_rolling(7, &ms, &RollingOptions::default())),
@@ -1091,6 +1185,104 @@ mod tests {
             order(&plan_rolling(7, &ms, &RollingOptions::default())),
             ["defrag 1", "defrag 2", "move 3->1", "defrag 3"]
         );
+    }
+
+    #[test]
+    fn members_that_would_give_back_little_are_skipped() {
+        // 50 % fragmented but only 10 MiB to give back: under the 64 MiB default.
+        let ms = vec![
+            (member(1), health(20 * M, 10 * M, 2)),
+            (member(2), health(200 * M, 100 * M, 2)),
+            (member(3), health(200 * M, 100 * M, 2)),
+        ];
+        let plan = plan_rolling(7, &ms, &RollingOptions::default());
+        assert_eq!(
+            order(&plan),
+            ["skip 1", "defrag 3", "move 2->3", "defrag 2"]
+        );
+        assert_eq!(
+            plan.steps[0].action,
+            Action::Skip("expected gain below 64.0 MiB".into())
+        );
+        // The fragmentation rule is named when it is the one that skips.
+        let ms2 = vec![(member(1), health(1000 * M, 950 * M, 1))];
+        assert_eq!(
+            plan_rolling(7, &ms2, &RollingOptions::default()).steps[0].action,
+            Action::Skip("fragmentation below 10 %".into())
+        );
+        // 0 turns the rule off.
+        let opts = RollingOptions {
+            min_gain: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &opts)),
+            ["defrag 1", "defrag 3", "move 2->1", "defrag 2"]
+        );
+        // Never while a NOSPACE alarm stands.
+        let mut ms = ms;
+        ms[2].1.nospace = true;
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &RollingOptions::default())),
+            ["defrag 1", "defrag 3", "move 2->1", "defrag 2"]
+        );
+    }
+
+    #[test]
+    fn leadership_never_moves_to_a_learner() {
+        let mut ms = vec![
+            (member(1), health(100 * M, 10 * M, 3)),
+            (member(2), health(100 * M, 10 * M, 3)),
+            (member(3), health(100 * M, 10 * M, 3)),
+        ];
+        ms[0].0.learner = true;
+        assert_eq!(
+            order(&plan_rolling(7, &ms, &RollingOptions::default())),
+            ["defrag 1", "defrag 2", "move 3->2", "defrag 3"]
+        );
+    }
+
+    #[test]
+    fn members_are_named_by_name_or_hex_id() {
+        let mut ms = vec![member(0x8e9e05c52164694d), member(0x2a), member(0x3b)];
+        ms[0].name = "infra1".into();
+        ms[1].name = "3b".into();
+        assert_eq!(
+            resolve_member(&ms, "infra1").unwrap().id,
+            0x8e9e05c52164694d
+        );
+        assert_eq!(
+            resolve_member(&ms, "8e9e05c52164694d").unwrap().id,
+            0x8e9e05c52164694d
+        );
+        assert_eq!(resolve_member(&ms, "2a").unwrap().id, 0x2a);
+        // A name wins over an id.
+        assert_eq!(resolve_member(&ms, "3b").unwrap().id, 0x2a);
+        let e = resolve_member(&ms, "infra9").unwrap_err();
+        assert_eq!(
+            e,
+            "no member is named \"infra9\" or has that id; the members: infra1 (8e9e05c52164694d), 3b (2a), m59 (3b)"
+        );
+        ms[2].name = "infra1".into();
+        assert!(resolve_member(&ms, "infra1")
+            .unwrap_err()
+            .starts_with("2 members are named \"infra1\""));
+        assert_eq!(resolve_member(&ms, "3b").unwrap().id, 0x2a);
+        // Not started: no name, no client URL.
+        ms.push(Member {
+            id: 0x77,
+            name: String::new(),
+            urls: vec![],
+            learner: false,
+        });
+        assert!(resolve_member(&ms, "77")
+            .unwrap_err()
+            .contains("is not started"));
+        ms[1].learner = true;
+        assert!(resolve_member(&ms, "2a")
+            .unwrap_err()
+            .contains("is a learner: it cannot lead"));
+        assert!(member_names(&ms).contains("3b (2a, learner)"));
     }
 
     #[test]

@@ -303,6 +303,7 @@ fn rolling(
         } else {
             defaults.min_fragmentation
         },
+        min_gain: if choice.all { 0 } else { defaults.min_gain },
         stop,
     }
 }
