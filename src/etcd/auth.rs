@@ -239,6 +239,8 @@ pub struct AuthSnapshot {
     pub enabled: Option<bool>,
     pub users: Vec<User>,
     pub roles: Vec<Role>,
+    /// The user this connection logs in as (`None`: none).
+    pub me: Option<String>,
 }
 
 impl AuthSnapshot {
@@ -600,6 +602,7 @@ pub async fn snapshot(conn: &Connection) -> Result<AuthSnapshot, Error> {
         enabled,
         users,
         roles,
+        me: conn.settings.user.as_ref().map(|(u, _)| u.clone()),
     })
 }
 
@@ -671,6 +674,16 @@ pub async fn apply(conn: &Connection, op: &AuthOp) -> Result<(), Error> {
     }
 }
 
+/// The cluster's id for the audit log (0 when it cannot be read).
+pub async fn cluster_id(conn: &Connection) -> u64 {
+    let mut c = conn.client.clone();
+    c.member_list()
+        .await
+        .ok()
+        .and_then(|r| r.header().map(|h| h.cluster_id()))
+        .unwrap_or(0)
+}
+
 /// Why auth cannot be enabled yet (the one wording).
 pub const ENABLE_NEEDS_ROOT: &str =
     "auth enable refused: etcd needs a user root holding the role root first";
@@ -690,6 +703,7 @@ mod tests {
     fn snap(roles: Vec<(&str, Vec<Perm>)>, users: Vec<(&str, Vec<&str>)>) -> AuthSnapshot {
         AuthSnapshot {
             enabled: Some(true),
+            me: None,
             users: users
                 .into_iter()
                 .map(|(n, r)| User {
