@@ -228,7 +228,7 @@ fn hints(state: &State, view: &AuthView) -> Line<'static> {
     let text = match &view.running {
         Some(what) => format!("running: {}…", escape_str(what)),
         None => format!(
-            "{} user · {} role · {} delete · {} password · {} grant · {} revoke · {} enable · {} disable · {} who can touch",
+            "{} user · {} role · {} delete · {} passwd · {} grant · {} revoke · {} enable · {} disable · {} who",
             k(Action::AddUser),
             k(Action::AddRole),
             k(Action::AuthDelete),
