@@ -149,6 +149,7 @@ fn ask_yes(state: &mut State, title: &str, intro: String, label: String, op: Aut
     state.prompt = Some(Prompt::yes(title, intro, label, submit));
 }
 
+#[allow(clippy::ptr_arg)] // the signature `Submit::Yes`'s `then` takes
 fn mark_running(state: &mut State, cmds: &mut Vec<Cmd>) {
     if let (Some(v), Some(Cmd::Auth(AuthCmd::Run(ops)))) = (state.auth.as_mut(), cmds.last()) {
         v.running = Some(etcdctl(ops));
