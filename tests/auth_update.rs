@@ -352,3 +352,60 @@ fn snapshot_without_the_root_role() {
     );
     insta::assert_snapshot!("auth_needs_root", screen(&s));
 }
+
+#[test]
+fn a_directory_the_user_may_not_read_says_denied_on_its_row() {
+    let mut s = listed_root(&["/app/", "/secret/"]);
+    update(&mut s, ch('j'));
+    let cmds = update(&mut s, ch('l'));
+    let (dir, generation) = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::ListChildren { dir, request } => Some((*dir, request.generation)),
+            _ => None,
+        })
+        .expect("/secret/ is listed");
+    s.message = None;
+    update(
+        &mut s,
+        Msg::Listed {
+            dir,
+            generation,
+            result: Err("etcdserver: permission denied".into()),
+        },
+    );
+    assert!(s.message.is_none(), "no error line: {:?}", s.message);
+    let shown = screen(&s);
+    let row = shown
+        .lines()
+        .find(|l| l.contains("secret/"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(row.contains("secret/  denied"), "{row}");
+    assert!(!shown.contains("✗"), "no error row: {shown}");
+    // Any other failure keeps its error row and line.
+    let mut s = listed_root(&["/app/", "/secret/"]);
+    update(&mut s, ch('j'));
+    let cmds = update(&mut s, ch('l'));
+    let (dir, generation) = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::ListChildren { dir, request } => Some((*dir, request.generation)),
+            _ => None,
+        })
+        .unwrap();
+    update(
+        &mut s,
+        Msg::Listed {
+            dir,
+            generation,
+            result: Err("no answer within the command timeout".into()),
+        },
+    );
+    assert!(s
+        .message
+        .as_ref()
+        .unwrap()
+        .text
+        .starts_with("listing failed"));
+    assert!(screen(&s).contains("✗ no answer"));
+}

@@ -451,3 +451,63 @@ async fn revoke_and_delete_in_the_view_and_read_only_refuses() {
     let roles = c.role_list().await.unwrap();
     assert_eq!(roles.roles(), ["kept"]);
 }
+
+/// A directory the user may no longer read (its role changed while
+/// browsing) says `denied` on its row when opened, with no error line;
+/// its siblings still open.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_directory_the_user_may_not_read_shows_denied_in_place() {
+    let etcd = Etcd::single().await;
+    let mut c = etcd.client().await;
+    c.put("/app/config", "1", None).await.unwrap();
+    c.put("/app/flags/x", "on", None).await.unwrap();
+    c.put("/app/other/y", "y", None).await.unwrap();
+    common::alice_reads_app(&mut c).await;
+    let alice = as_user(&etcd, "alice", "alicepw").await;
+    let mut app = Headless::start(alice, b"/app/", 100);
+    app.until_listed(10).await;
+    // Now: everything under /app/ but /app/flags/.
+    let mut root = as_user(&etcd, "root", "rootpw").await.client;
+    root.role_revoke_permission(
+        "app-reader",
+        "/app/",
+        Some(etcd_client::RoleRevokePermissionOptions::new().with_prefix()),
+    )
+    .await
+    .unwrap();
+    for (from, to) in [("/app/", "/app/flags/"), ("/app/flags0", "/app0")] {
+        root.role_grant_permission(
+            "app-reader",
+            etcd_client::Permission::read(from).with_range_end(to),
+        )
+        .await
+        .unwrap();
+    }
+    app.state.message = None;
+    app.select(b"/app/flags/");
+    app.press(KeyCode::Char('l'));
+    app.until(10, "refused", |s| {
+        s.tree.nodes_iter().any(|(_, n)| {
+            n.full.as_ref() == b"/app/flags/" && n.dir.as_ref().is_some_and(|d| d.listing.denied())
+        })
+    })
+    .await;
+    assert!(app.state.message.is_none(), "{:?}", app.state.message);
+    let screen = common::fixtures::screen(&app.state);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("flags/"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("flags/  denied"), "{row}");
+    assert!(!screen.contains("✗"), "{screen}");
+    // The sibling opens.
+    app.select(b"/app/other/");
+    app.press(KeyCode::Char('l'));
+    app.until(10, "other/ listed", |s| {
+        s.tree
+            .rows
+            .iter()
+            .any(|r| s.tree.node(r.node).full.as_ref() == b"/app/other/y")
+    })
+    .await;
+}
