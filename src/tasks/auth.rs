@@ -50,6 +50,8 @@ async fn run(
             Ok(line) => format!("ok: {line}"),
             Err(e) => format!("failed: {e}"),
         };
+        // The etcdctl equivalent carries no password.
+        tracing::info!(action = %op.etcdctl(), %outcome, "auth change");
         audited = audited.and(audit(conn, context.clone(), &op.etcdctl(), outcome).await);
         match result {
             Ok(line) => done.push(line),

@@ -143,13 +143,22 @@ fn header(snap: &AuthSnapshot) -> Line<'static> {
         Span::styled(status, style.add_modifier(Modifier::BOLD)),
         Span::styled(
             format!(
-                " · {me} · {} users · {} roles",
-                snap.users.len(),
-                snap.roles.len()
+                " · {me} · {} · {}",
+                count(snap.users.len(), "user"),
+                count(snap.roles.len(), "role")
             ),
             dim(),
         ),
     ])
+}
+
+/// `1 user`, `3 users`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// The "who can touch" panel's lines: its title, then one line per role.
