@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod auth_view;
 mod contexts;
 mod counts;
 mod e2e_find;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod auth_update;
 mod contexts_update;
 mod dialogs_update;
 mod find_update;

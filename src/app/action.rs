@@ -21,16 +21,20 @@ pub enum Mode {
     Plan,
     /// The maintenance view; keys it does not bind work as when browsing.
     Maint,
+    /// The access-control view (`:auth`); keys it does not bind work as
+    /// when browsing.
+    Auth,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 8] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Browse,
         Mode::History,
         Mode::Changes,
         Mode::Leases,
         Mode::Plan,
         Mode::Maint,
+        Mode::Auth,
         Mode::Editor,
         Mode::Conflict,
     ];
@@ -39,7 +43,7 @@ impl Mode {
     pub fn parent(self) -> Option<Mode> {
         matches!(
             self,
-            Mode::History | Mode::Changes | Mode::Leases | Mode::Plan | Mode::Maint
+            Mode::History | Mode::Changes | Mode::Leases | Mode::Plan | Mode::Maint | Mode::Auth
         )
         .then_some(Mode::Browse)
     }
@@ -58,6 +62,7 @@ impl Mode {
             }
             Mode::Plan => "in a transfer's plan (moving keys move, Esc closes)",
             Mode::Maint => "in the maintenance view (moving keys select a member, Esc closes)",
+            Mode::Auth => "in the auth view (moving keys select a user or a role, Esc closes)",
         }
     }
 }
@@ -163,6 +168,16 @@ actions! {
     StopMaint, Maint, "stop", ["x"], "stop the defragmentation before its next member, or the recovery between steps";
     ApplyPlan, Plan, "apply", ["a"], "apply the plan shown (type yes; keys changed since the plan are skipped)";
     Contexts, Browse, "ctx", ["X"], "contexts of config.toml: Enter switches to the selected one (:ctx NAME switches at once)";
+    Auth, Browse, "auth", ["A"], "access control: auth on or off, users with their roles, roles with their permissions";
+    Who, Browse, "who", ["W"], "who can touch the selected key or directory: roles (read/write, whole or part) and their users (root role needed)";
+    AddUser, Auth, "user-add", ["a"], "add a user (password asked twice, never shown)";
+    AddRole, Auth, "role-add", ["o"], "add a role";
+    AuthDelete, Auth, "auth-delete", ["x"], "delete the selected user or role (type yes)";
+    Password, Auth, "passwd", ["p"], "change the selected user's password (asked twice, never shown)";
+    AuthGrant, Auth, "grant", ["+"], "grant a role to the selected user, or a permission (key, prefix or range) to the selected role";
+    AuthRevoke, Auth, "auth-revoke", ["-"], "revoke a role from the selected user, or a permission from the selected role";
+    AuthEnable, Auth, "auth-enable", ["E"], "enable auth (type yes; needs user root with role root: offered)";
+    AuthDisable, Auth, "auth-disable", ["O"], "disable auth (type yes)";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 

@@ -30,6 +30,8 @@ pub enum Layer {
     Conflict,
     /// The maintenance view (over the right panes).
     Maint,
+    /// The access-control view (over the right panes).
+    Auth,
     /// `:ctx`'s list (over the right panes).
     Contexts,
     /// `:du` (over the right panes).
@@ -52,7 +54,7 @@ pub enum Layer {
 
 /// Top first. Layers drawn over the whole screen (the status bar included)
 /// come before those drawn inside the panes' area (a test holds this).
-pub const PRECEDENCE: [Layer; 18] = [
+pub const PRECEDENCE: [Layer; 19] = [
     Layer::Help,
     Layer::Confirm,
     Layer::Prompt,
@@ -62,6 +64,7 @@ pub const PRECEDENCE: [Layer; 18] = [
     Layer::Editor,
     Layer::Conflict,
     Layer::Maint,
+    Layer::Auth,
     Layer::Contexts,
     Layer::Usage,
     Layer::Leases,
@@ -85,6 +88,7 @@ impl Layer {
             Layer::Editor => s.editor.is_some(),
             Layer::Conflict => s.conflict.is_some(),
             Layer::Maint => s.maint.is_some(),
+            Layer::Auth => s.auth.is_some(),
             Layer::Contexts => s.contexts_view.is_some(),
             Layer::Usage => s.usage.is_some(),
             Layer::Leases => s.leases.is_some(),
@@ -107,6 +111,7 @@ impl Layer {
             Layer::Leases => Mode::Leases,
             Layer::Plan => Mode::Plan,
             Layer::Maint => Mode::Maint,
+            Layer::Auth => Mode::Auth,
             _ => Mode::Browse,
         }
     }

@@ -6,6 +6,7 @@
 //! messages. `action` names every user action, `keymap` binds keys to them.
 
 pub mod action;
+pub mod auth;
 pub mod changes;
 pub mod cluster;
 pub mod command;

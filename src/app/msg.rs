@@ -158,6 +158,8 @@ pub enum Msg {
     Changes { id: u64, update: ChangesUpdate },
     /// A maintenance action's plan, progress or end (`Cmd::Maint`).
     Maint(super::maint::MaintMsg),
+    /// Users and roles read, or a change's result (`Cmd::Auth`).
+    Auth(super::auth::AuthMsg),
     /// An undelete under `prefix` finished.
     Undeleted {
         prefix: Vec<u8>,
@@ -386,6 +388,8 @@ pub enum Cmd {
     /// defragmentation, leader move, hash check, alarms, snapshot, the
     /// NOSPACE recovery's check).
     Maint(super::maint::MaintCmd),
+    /// The access-control view's reads and changes.
+    Auth(super::auth::AuthCmd),
     /// Put deleted keys back: (key, revision of its delete), each only if
     /// still absent; transactions within `max_request_bytes`.
     Undelete {

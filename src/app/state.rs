@@ -147,6 +147,8 @@ pub struct State {
     /// The maintenance actions of this session (the one running, the log,
     /// the NOSPACE recovery), kept while the view is closed.
     pub maintenance: super::maint::Maintenance,
+    /// The access-control view (`:auth`, `:who`), when open.
+    pub auth: Option<super::auth::AuthView>,
     /// The leases list (`:leases`), when open.
     pub leases: Option<super::leases::LeasesView>,
     /// The contexts of config.toml (`:ctx`), in name order.
@@ -221,6 +223,7 @@ impl State {
             usage: None,
             maint: None,
             maintenance: Default::default(),
+            auth: None,
             leases: None,
             contexts: Vec::new(),
             context: None,

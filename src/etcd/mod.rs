@@ -1,6 +1,7 @@
 //! All etcd I/O lives here. Everything above this module sees only the
 //! app's own types (`types`), never etcd-client's.
 
+pub mod auth;
 pub mod bbolt;
 pub mod bulk;
 pub mod changes;

@@ -12,6 +12,7 @@
 //! (find, usage, `:changes`) and `maint` (the maintenance view's actions,
 //! each audit-logged).
 
+mod auth;
 mod maint;
 mod reads;
 mod scans;
@@ -197,6 +198,7 @@ impl Tasks {
                 self.transfer(cmd)
             }
             Cmd::Maint(cmd) => self.maint(cmd),
+            Cmd::Auth(cmd) => self.auth(cmd),
             Cmd::Find { .. }
             | Cmd::CancelFind { .. }
             | Cmd::Usage { .. }

@@ -111,12 +111,16 @@ pub fn draw_prompt(frame: &mut Frame, screen: Rect, p: &Prompt) {
         .map(|l| Line::raw(l.to_string()))
         .collect();
     lines.push(Line::raw(""));
-    for (i, (label, value)) in p.fields.iter().enumerate() {
+    for (i, (label, _)) in p.fields.iter().enumerate() {
         let active = i == p.active;
         lines.push(Line::from(vec![
             Span::styled(format!("{label}: "), dim()),
             Span::styled(
-                format!("{}{}", escape_str(value), if active { "▏" } else { "" }),
+                format!(
+                    "{}{}",
+                    escape_str(&p.shown(i)),
+                    if active { "▏" } else { "" }
+                ),
                 if active {
                     Style::new().fg(Color::White).add_modifier(Modifier::BOLD)
                 } else {

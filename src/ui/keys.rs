@@ -120,6 +120,8 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
                     format!("  loading… {} found", thousands(d.children.len() as u64)),
                     dim(),
                 ));
+            } else if d.listing.denied() {
+                spans.push(Span::styled("  denied", Style::new().fg(Color::Red)));
             } else if let Some(n) = d.keys {
                 spans.push(Span::styled(format!("  {}", thousands(n)), dim()));
             }

@@ -1,5 +1,6 @@
 //! Drawing: every widget is a pure function of `&State`.
 
+pub mod auth;
 pub mod changes;
 pub mod cluster;
 pub mod command;
@@ -65,6 +66,7 @@ pub fn layer_area(screen: Rect, areas: &layout::Areas, layer: Layer) -> Rect {
         Layer::Editor | Layer::Conflict => areas.value,
         Layer::Resources => areas.keys.union(right),
         Layer::Maint
+        | Layer::Auth
         | Layer::Contexts
         | Layer::Usage
         | Layer::Leases
@@ -84,6 +86,10 @@ pub fn list_rows(state: &State, layer: Layer) -> usize {
         Layer::Leases => inner.saturating_sub(leases::HEADER_ROWS),
         Layer::Contexts => inner.saturating_sub(contexts::HEADER_ROWS),
         Layer::Maint => inner.saturating_sub(maint::HEADER_ROWS),
+        Layer::Auth => state
+            .auth
+            .as_ref()
+            .map_or(inner, |v| auth::list_rows(v, inner)),
         Layer::Usage => inner.saturating_sub(usage::HEADER_ROWS),
         Layer::Find => inner.saturating_sub(find::FOOTER_ROWS),
         Layer::Plan => state
@@ -154,6 +160,11 @@ fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: La
         Layer::Maint => {
             if let Some(view) = &state.maint {
                 maint::draw(frame, area, state, view);
+            }
+        }
+        Layer::Auth => {
+            if let Some(view) = &state.auth {
+                auth::draw(frame, area, state, view);
             }
         }
         Layer::Contexts => {

@@ -32,7 +32,7 @@ pub enum ConfirmAction {
 
 /// A boxed dialog: a title, an explanation, fields to type in, and what
 /// `Enter` does with them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Prompt {
     /// On the box's border (` Delete a prefix `).
     pub title: String,
@@ -44,6 +44,36 @@ pub struct Prompt {
     /// Why the last `Enter` was refused (the dialog stays open).
     pub error: Option<String>,
     pub submit: Submit,
+    /// The fields (by index) whose text is a secret: drawn as `•`, and
+    /// `***` in this type's `Debug`.
+    pub masked: Vec<usize>,
+}
+
+impl std::fmt::Debug for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, (label, text))| {
+                let shown = if self.masked.contains(&i) {
+                    "***"
+                } else {
+                    text
+                };
+                (label.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("Prompt")
+            .field("title", &self.title)
+            .field("intro", &self.intro)
+            .field("fields", &fields)
+            .field("active", &self.active)
+            .field("error", &self.error)
+            .field("submit", &self.submit)
+            .field("masked", &self.masked)
+            .finish()
+    }
 }
 
 /// A form's function: the fields' texts in, the commands it sends out;
@@ -82,6 +112,24 @@ impl Prompt {
             active: 0,
             error: None,
             submit,
+            masked: Vec::new(),
+        }
+    }
+
+    /// The same prompt with the fields at `indices` masked (a password:
+    /// never shown, never in `Debug`).
+    pub fn masking(mut self, indices: &[usize]) -> Prompt {
+        self.masked = indices.to_vec();
+        self
+    }
+
+    /// The field's text as drawn: `•` per character when masked.
+    pub fn shown(&self, i: usize) -> String {
+        let text = self.fields.get(i).map_or("", |(_, v)| v.as_str());
+        if self.masked.contains(&i) {
+            "•".repeat(text.chars().count())
+        } else {
+            text.to_string()
         }
     }
 

@@ -62,6 +62,14 @@ pub enum Listing {
     Failed(String),
 }
 
+impl Listing {
+    /// Whether etcd refused the listing for the user's permissions: the
+    /// directory's row says `denied` in place (no error row, no line).
+    pub fn denied(&self) -> bool {
+        matches!(self, Listing::Failed(e) if e.contains("permission denied"))
+    }
+}
+
 impl Node {
     /// The row label: the last segment, with the trailing delimiter for a
     /// directory (`app00/`).
@@ -468,7 +476,10 @@ impl Tree {
                     stack.push((child, 0));
                 }
             } else {
-                if d.listing != Listing::Complete {
+                // A denied directory says so on its own row; the root has
+                // none, so its error row stays.
+                let denied_row = *dir != ROOT && d.listing.denied();
+                if d.listing != Listing::Complete && !denied_row {
                     rows.push(Row {
                         node: *dir,
                         more: true,

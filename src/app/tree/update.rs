@@ -65,6 +65,8 @@ pub fn on_listed(
             if state.tree.fail_load(dir, generation, e.clone()) {
                 if dir == ROOT && e.contains("permission denied") {
                     state.error(watch::ROOT_REFUSED.to_string());
+                } else if e.contains("permission denied") {
+                    // Said on the directory's row (`denied`), not in a line.
                 } else {
                     let why = crate::app::past::compacted_since(state.tree.at, &e).unwrap_or(e);
                     state.error(format!("listing failed: {why}"));
