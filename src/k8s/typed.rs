@@ -266,12 +266,10 @@ fn decode_message(
             unknown.push((number, generic(&raw, depth), raw_bytes(number, &raw)));
             continue;
         };
-        let kept = out.clone();
-        let known = decode_field(def, &raw, message, depth, carried, &mut out);
-        if known.is_err() {
+        // `decode_field` changes `out` only once the field decoded whole.
+        if decode_field(def, &raw, message, depth, carried, &mut out).is_err() {
             // Not what the schema says (a wire type, a string that is not
             // UTF-8, …): shown generically in place.
-            out = kept;
             unknown.push((number, generic(&raw, depth), raw_bytes(number, &raw)));
         }
     }
@@ -302,7 +300,8 @@ fn decode_message(
     Ok(out)
 }
 
-/// One known field into `out`; `Err` when it is not what the schema says.
+/// One known field into `out`; `Err` (with `out` as it was) when it is
+/// not what the schema says.
 fn decode_field(
     def: &FieldDef,
     raw: &Raw<'_>,
