@@ -62,6 +62,23 @@ impl Audit {
         (&file).write_all(&line)
     }
 
+    /// [`Audit::append`] off the async threads, in the audit log beside
+    /// the journal; a failure (no place for it, a write error) in words.
+    pub async fn append_default(
+        context: Option<String>,
+        cluster_id: u64,
+        action: String,
+        result: String,
+    ) -> Result<(), String> {
+        let log = Audit::open_default().ok_or("no place for the audit log (HOME unset)")?;
+        tokio::task::spawn_blocking(move || {
+            log.append(context.as_deref(), cluster_id, &action, &result)
+                .map_err(|e| format!("the audit log could not be written: {e}"))
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+    }
+
     /// Every record, oldest first (lines that do not parse are left out).
     pub fn records(&self) -> Vec<Record> {
         std::fs::read_to_string(&self.path)

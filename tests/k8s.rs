@@ -11,33 +11,7 @@ use etcdlens::app::value::ValueStatus;
 use etcdlens::k8s::{decode, Decoded};
 use etcdlens::value_doc::{Document, Format, KubeStyle};
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-/// A length-delimited field.
-fn ld(n: u32, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(u64::from(n) << 3 | 2, &mut out);
-    varint(body.len() as u64, &mut out);
-    out.extend_from_slice(body);
-    out
-}
-
-fn int(n: u32, v: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(u64::from(n) << 3, &mut out);
-    varint(v, &mut out);
-    out
-}
+use built::wire::{int, ld};
 
 /// A Pod: metadata (name, namespace, uid, resourceVersion,
 /// creationTimestamp, a label), spec (a container with an image and a

@@ -14,34 +14,7 @@ use etcdlens::k8s;
 use k8s_pb::api::core::v1 as core;
 use prost::Message;
 
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-/// A length-delimited field.
-fn ld(number: u32, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(u64::from(number) << 3 | 2, &mut out);
-    varint(body.len() as u64, &mut out);
-    out.extend_from_slice(body);
-    out
-}
-
-/// A varint field.
-fn vi(number: u32, v: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(u64::from(number) << 3, &mut out);
-    varint(v, &mut out);
-    out
-}
+use built::wire::{int as vi, ld};
 
 /// The fields of a message: (number, its bytes with the tag).
 fn split(msg: &[u8]) -> Vec<(u32, Vec<u8>)> {

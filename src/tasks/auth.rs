@@ -76,13 +76,5 @@ async fn audit(
     outcome: String,
 ) -> Result<(), String> {
     let cluster_id = auth::cluster_id(conn).await;
-    let log =
-        crate::audit::Audit::open_default().ok_or("no place for the audit log (HOME unset)")?;
-    let action = action.to_string();
-    tokio::task::spawn_blocking(move || {
-        log.append(context.as_deref(), cluster_id, &action, &outcome)
-            .map_err(|e| format!("the audit log could not be written: {e}"))
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()))
+    crate::audit::Audit::append_default(context, cluster_id, action.to_string(), outcome).await
 }

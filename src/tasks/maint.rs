@@ -441,13 +441,5 @@ async fn audit(
         Ok(line) => format!("ok: {line}"),
         Err(e) => format!("failed: {e}"),
     };
-    let log =
-        crate::audit::Audit::open_default().ok_or("no place for the audit log (HOME unset)")?;
-    let action = action.to_string();
-    tokio::task::spawn_blocking(move || {
-        log.append(context.as_deref(), cluster_id, &action, &outcome)
-            .map_err(|e| format!("the audit log could not be written: {e}"))
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()))
+    crate::audit::Audit::append_default(context, cluster_id, action.to_string(), outcome).await
 }

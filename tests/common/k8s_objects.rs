@@ -315,3 +315,36 @@ pub fn lease() -> Vec<u8> {
     };
     envelope("coordination.k8s.io/v1", "Lease", &lease)
 }
+
+/// Protobuf fields written by hand (objects prost would not write: fields
+/// of other Kubernetes versions, wrong wire types).
+pub mod wire {
+    pub fn varint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// A length-delimited field.
+    pub fn ld(number: u32, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(u64::from(number) << 3 | 2, &mut out);
+        varint(body.len() as u64, &mut out);
+        out.extend_from_slice(body);
+        out
+    }
+
+    /// A varint field.
+    pub fn int(number: u32, v: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(u64::from(number) << 3, &mut out);
+        varint(v, &mut out);
+        out
+    }
+}

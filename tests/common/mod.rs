@@ -104,6 +104,23 @@ pub async fn fill_to_nospace(c: &mut Client, slots: usize, tries: usize) {
     panic!("{tries} MiB written without NOSPACE");
 }
 
+/// Asserts that the audit log (beside the tests' journal) holds an
+/// action starting with each of `wanted`.
+pub fn assert_audited(wanted: &[&str]) {
+    let actions: Vec<String> = etcdlens::audit::Audit::open_default()
+        .unwrap()
+        .records()
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    for want in wanted {
+        assert!(
+            actions.iter().any(|a| a.starts_with(want)),
+            "{want}: {actions:?}"
+        );
+    }
+}
+
 /// Each member's DB size, by endpoint order, from its own status.
 pub async fn db_sizes(etcd: &Etcd) -> Vec<i64> {
     let mut out = Vec::new();
