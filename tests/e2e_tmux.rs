@@ -696,18 +696,7 @@ async fn a_big_prefix_delete_warns_first_and_its_result_waits_for_a_key() {
 /// each step's result; afterwards no alarm and puts succeed.
 #[tokio::test(flavor = "multi_thread")]
 async fn nospace_recovery_in_a_real_terminal() {
-    use etcdlens::demo::cluster::{Extra, LocalCluster};
-    let etcd = Etcd {
-        cluster: LocalCluster::start_with(
-            3,
-            Extra {
-                args: vec!["--quota-backend-bytes".into(), (16u64 << 20).to_string()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap(),
-    };
+    let etcd = Etcd::small_quota(3).await;
     let mut c = etcd.client().await;
     common::fill_to_nospace(&mut c, 4, 100).await;
     let dir = tempfile::tempdir().unwrap();

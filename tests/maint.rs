@@ -99,17 +99,7 @@ async fn every_member_with_its_sizes_fragmentation_and_quota() {
 /// with the key of the view that shows it per member.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_nospace_alarm_is_said_on_every_screen() {
-    let etcd = Etcd {
-        cluster: LocalCluster::start_with(
-            1,
-            Extra {
-                args: vec!["--quota-backend-bytes".into(), (16u64 << 20).to_string()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap(),
-    };
+    let etcd = Etcd::small_quota(1).await;
     let mut c = etcd.client().await;
     common::fill_to_nospace(&mut c, 64, 64).await;
 
@@ -242,17 +232,7 @@ async fn nospace_is_recovered_through_the_tui() {
     use crossterm::event::KeyCode;
     use etcdlens::app::maint::RecoveryStep;
     common::journal_env();
-    let etcd = Etcd {
-        cluster: LocalCluster::start_with(
-            3,
-            Extra {
-                args: vec!["--quota-backend-bytes".into(), (16u64 << 20).to_string()],
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap(),
-    };
+    let etcd = Etcd::small_quota(3).await;
     let mut c = etcd.client().await;
     common::fill_to_nospace(&mut c, 4, 100).await;
     let before = common::db_sizes(&etcd).await;

@@ -154,6 +154,20 @@ impl Etcd {
         Etcd { cluster }
     }
 
+    /// `n` members started with `--quota-backend-bytes` of 16 MiB (to be
+    /// filled until NOSPACE: [`fill_to_nospace`]).
+    pub async fn small_quota(n: usize) -> Etcd {
+        isolate_from_user_config();
+        let extra = etcdlens::demo::cluster::Extra {
+            args: vec!["--quota-backend-bytes".into(), (16u64 << 20).to_string()],
+            ..Default::default()
+        };
+        let cluster = LocalCluster::start_with(n, extra)
+            .await
+            .unwrap_or_else(|e| panic!("cannot start etcd: {e}"));
+        Etcd { cluster }
+    }
+
     pub fn endpoints(&self) -> Vec<String> {
         self.cluster.endpoints()
     }
