@@ -348,7 +348,7 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
             match o.typed() {
                 Ok(t) => {
                     hex = false;
-                    let unknown = t.carried.unknown_fields;
+                    let unknown = t.carried.unknown_fields();
                     if unknown > 0 {
                         let line = format!(
                             "{unknown} field{} unknown to the schema (Kubernetes {}): shown in place as ?NUMBER, kept as stored",

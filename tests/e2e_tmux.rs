@@ -732,15 +732,7 @@ async fn nospace_recovery_in_a_real_terminal() {
         !screen.contains("NOSPACE: database space exceeded"),
         "{screen}"
     );
-    let alarms = c
-        .alarm(
-            etcd_client::AlarmAction::Get,
-            etcd_client::AlarmType::None,
-            None,
-        )
-        .await
-        .unwrap();
-    assert!(alarms.alarms().is_empty());
+    common::assert_no_alarm(&mut c).await;
     c.put("/after", "ok", None).await.unwrap();
     tmux.send(&["q"]);
     tmux.wait_for("EXIT=0");

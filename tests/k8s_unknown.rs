@@ -161,13 +161,13 @@ fn unknown_fields_are_shown_in_place_and_the_rest_by_name() {
     assert_eq!(v["spec"]["?300"]["?2"], 5);
     assert_eq!(v["status"]["phase"], "Running");
     assert_eq!(v["status"]["?400"], 1);
-    assert_eq!(t.carried.unknown_fields, 6);
+    assert_eq!(t.carried.unknown_fields(), 6);
     assert_eq!(
         object(&skewed(false))
             .typed()
             .unwrap()
             .carried
-            .unknown_fields,
+            .unknown_fields(),
         5
     );
 

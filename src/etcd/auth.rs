@@ -674,16 +674,6 @@ pub async fn apply(conn: &Connection, op: &AuthOp) -> Result<(), Error> {
     }
 }
 
-/// The cluster's id for the audit log (0 when it cannot be read).
-pub async fn cluster_id(conn: &Connection) -> u64 {
-    let mut c = conn.client.clone();
-    c.member_list()
-        .await
-        .ok()
-        .and_then(|r| r.header().map(|h| h.cluster_id()))
-        .unwrap_or(0)
-}
-
 /// Why auth cannot be enabled yet (the one wording).
 pub const ENABLE_NEEDS_ROOT: &str =
     "auth enable refused: etcd needs a user root holding the role root first";

@@ -150,6 +150,17 @@ async fn member_status(
         .unwrap_or_else(|_| Err(Failed("no answer".into())))
 }
 
+/// The cluster's id, for an audit record (0 when the member list cannot
+/// be read).
+pub async fn cluster_id(conn: &Connection) -> u64 {
+    let mut c = conn.client.clone();
+    c.member_list()
+        .await
+        .ok()
+        .and_then(|r| r.header().map(|h| h.cluster_id()))
+        .unwrap_or(0)
+}
+
 /// A member's status errors split: whether one is a NOSPACE alarm, and
 /// the others (which mean it does not serve).
 pub(crate) fn alarm_errors(errors: &[String]) -> (bool, Vec<&str>) {

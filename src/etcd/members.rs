@@ -227,9 +227,9 @@ fn up(m: &MemberInfo) -> bool {
 
 fn label(m: &MemberInfo) -> String {
     if m.name.is_empty() {
-        format!("{:x} (not started)", m.id)
+        format!("{} (not started)", m.label())
     } else {
-        crate::escape::escape_str(&m.name)
+        m.label()
     }
 }
 

@@ -182,6 +182,18 @@ pub struct MemberStatus {
     pub quota: i64,
 }
 
+impl MemberInfo {
+    /// Its name as shown (escaped), or its id in hex when it has none (a
+    /// learner not started yet).
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            format!("{:x}", self.id)
+        } else {
+            crate::escape::escape_str(&self.name)
+        }
+    }
+}
+
 impl MemberStatus {
     /// The share of the database file that is free pages (what a
     /// defragmentation gives back): 1 − in use ÷ size.

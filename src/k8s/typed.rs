@@ -184,8 +184,18 @@ pub struct Carried {
     /// (message, number) → each place such fields were found: what the
     /// JSON shows there and the fields' bytes (tags included), in order.
     unknown: HashMap<(&'static str, u32), Vec<Place>>,
-    /// How many fields were shown as unknown.
-    pub unknown_fields: usize,
+}
+
+impl Carried {
+    /// How many fields were shown as unknown (a repeated one once per
+    /// occurrence).
+    pub fn unknown_fields(&self) -> usize {
+        self.unknown
+            .values()
+            .flatten()
+            .map(|(shown, _)| shown.as_array().map_or(1, Vec::len))
+            .sum()
+    }
 }
 
 /// Where unknown fields were found: what the JSON shows there, their bytes.
@@ -275,7 +285,6 @@ fn decode_message(
     }
     // Each unknown number once: one value, or the list of its repeats.
     let mut numbers: Vec<u32> = unknown.iter().map(|u| u.0).collect();
-    numbers.dedup();
     numbers.sort_unstable();
     numbers.dedup();
     for n in numbers {
@@ -284,7 +293,6 @@ fn decode_message(
             .filter(|u| u.0 == n)
             .map(|u| (u.1.clone(), u.2.clone()))
             .unzip();
-        carried.unknown_fields += shown.len();
         let shown = if shown.len() == 1 {
             shown.into_iter().next().unwrap_or(Value::Null)
         } else {

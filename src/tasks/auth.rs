@@ -10,6 +10,7 @@ use crate::etcd::connect::Connection;
 use crate::etcd::Error;
 
 use super::Tasks;
+use crate::audit::Audit;
 
 impl Tasks {
     pub(super) fn auth(&mut self, cmd: AuthCmd) {
@@ -44,6 +45,7 @@ async fn run(
 ) -> (Result<String, String>, Result<(), String>) {
     let mut done = Vec::new();
     let mut audited = Ok(());
+    let cluster_id = crate::etcd::cluster::cluster_id(conn).await;
     for op in ops {
         let result = auth::apply(conn, op).await.map(|()| op.done());
         let outcome = match &result {
@@ -52,7 +54,8 @@ async fn run(
         };
         // The etcdctl equivalent carries no password.
         tracing::info!(action = %op.etcdctl(), %outcome, "auth change");
-        audited = audited.and(audit(conn, context.clone(), &op.etcdctl(), outcome).await);
+        let record = Audit::append_default(context.clone(), cluster_id, op.etcdctl(), outcome);
+        audited = audited.and(record.await);
         match result {
             Ok(line) => done.push(line),
             Err(e) => {
@@ -66,15 +69,4 @@ async fn run(
         }
     }
     (Ok(done.join("; ")), audited)
-}
-
-/// Appends one record to the audit log beside the journal.
-async fn audit(
-    conn: &Connection,
-    context: Option<String>,
-    action: &str,
-    outcome: String,
-) -> Result<(), String> {
-    let cluster_id = auth::cluster_id(conn).await;
-    crate::audit::Audit::append_default(context, cluster_id, action.to_string(), outcome).await
 }

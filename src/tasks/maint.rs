@@ -38,15 +38,13 @@ impl Tasks {
                     let (steps, result) = defrag(&conn, plan, &opts, &progress.tx).await;
                     progress.flush().await;
                     // Each member's defragmentation and each move, then the run.
-                    let mut audited = Ok(());
-                    for (action, line) in steps {
-                        let step = audit(&conn, context.clone(), &action, &Ok(line)).await;
-                        audited = audited.and(step);
-                    }
-                    let run = audit(&conn, context, "etcdlens defrag --rolling", &result).await;
-                    let audit = audited.and(run);
-                    let lines = Vec::new();
-                    done(MaintOp::Defrag, lines, result, audit)
+                    let mut records: Vec<(String, Result<String, String>)> = steps
+                        .into_iter()
+                        .map(|(action, line)| (action, Ok(line)))
+                        .collect();
+                    records.push(("etcdlens defrag --rolling".into(), result.clone()));
+                    let audit = audit_all(&conn, context, records).await;
+                    done(MaintOp::Defrag, Vec::new(), result, audit)
                 });
             }
             MaintCmd::Compact { revision, physical } => {
@@ -427,19 +425,34 @@ async fn save(
     )
 }
 
-/// Appends the action to the audit log (beside the journal): the
-/// cluster's id is asked for it. A failure to write it is returned, to be
-/// said; the action stands.
+/// Appends the action to the audit log (beside the journal). A failure
+/// to write it is returned, to be said; the action stands.
 async fn audit(
     conn: &Connection,
     context: Option<String>,
     action: &str,
     result: &Result<String, String>,
 ) -> Result<(), String> {
-    let cluster_id = maintenance::members(conn).await.map_or(0, |(id, _)| id);
-    let outcome = match result {
-        Ok(line) => format!("ok: {line}"),
-        Err(e) => format!("failed: {e}"),
-    };
-    crate::audit::Audit::append_default(context, cluster_id, action.to_string(), outcome).await
+    audit_all(conn, context, vec![(action.to_string(), result.clone())]).await
+}
+
+/// Appends each (action, its result) in order; the cluster's id is asked
+/// once for all of them.
+async fn audit_all(
+    conn: &Connection,
+    context: Option<String>,
+    records: Vec<(String, Result<String, String>)>,
+) -> Result<(), String> {
+    let cluster_id = crate::etcd::cluster::cluster_id(conn).await;
+    let mut written = Ok(());
+    for (action, result) in records {
+        let outcome = match result {
+            Ok(line) => format!("ok: {line}"),
+            Err(e) => format!("failed: {e}"),
+        };
+        let record =
+            crate::audit::Audit::append_default(context.clone(), cluster_id, action, outcome);
+        written = written.and(record.await);
+    }
+    written
 }

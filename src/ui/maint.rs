@@ -146,11 +146,7 @@ fn member_line(info: &ClusterInfo, m: &MemberInfo) -> String {
     } else {
         alarms.join(",")
     };
-    let name = if m.name.is_empty() {
-        format!("{:x}", m.id)
-    } else {
-        escape_str(&m.name)
-    };
+    let name = m.label();
     // A learner: how far it has caught up.
     let progress = if m.is_learner {
         crate::etcd::members::progress(&info.members, m).map_or(String::new(), |p| format!("  {p}"))

@@ -121,6 +121,27 @@ pub fn assert_audited(wanted: &[&str]) {
     }
 }
 
+/// Whether the view's figures show a NOSPACE alarm.
+pub fn nospace_shown(s: &etcdlens::app::State) -> bool {
+    s.cluster
+        .info
+        .as_ref()
+        .is_some_and(|i| i.alarms.iter().any(|(_, a)| a == "NOSPACE"))
+}
+
+/// Asserts that etcd lists no alarm.
+pub async fn assert_no_alarm(c: &mut Client) {
+    let alarms = c
+        .alarm(
+            etcd_client::AlarmAction::Get,
+            etcd_client::AlarmType::None,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(alarms.alarms().is_empty(), "an alarm is left: {alarms:?}");
+}
+
 /// Each member's DB size, by endpoint order, from its own status.
 pub async fn db_sizes(etcd: &Etcd) -> Vec<i64> {
     let mut out = Vec::new();

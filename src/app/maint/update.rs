@@ -245,7 +245,7 @@ fn move_leader(state: &mut State, cmds: &mut Vec<Cmd>) {
     let Some(target) = selected_member(state).cloned() else {
         return state.error("move leader: select a member first; nothing sent");
     };
-    let name = escape_str(&target.name);
+    let name = target.label();
     let leader = info.leader();
     let why_not = if target.is_learner {
         Some(format!("{name} is a learner: it cannot lead"))
@@ -460,7 +460,7 @@ fn promote_member(state: &mut State, cmds: &mut Vec<Cmd>) {
         Err(why) => return state.error(format!("promote: {why}; nothing sent")),
     };
     let intro = format!("{plan}\n= etcdctl member promote {:x}", m.id);
-    let name = member_name(&m);
+    let name = m.label();
     let submit = Submit::Yes {
         info: format!("promoting {name}…"),
         cmds: vec![Cmd::Maint(MaintCmd::Promote { id: m.id, name })],
@@ -490,7 +490,7 @@ fn remove_member(state: &mut State, cmds: &mut Vec<Cmd>) {
         Err(why) => return state.error(format!("remove: {why}; nothing sent")),
     };
     let intro = format!("{plan}\n= etcdctl member remove {:x}", m.id);
-    let name = member_name(&m);
+    let name = m.label();
     let submit = Submit::Yes {
         info: format!("removing {name}…"),
         cmds: vec![Cmd::Maint(MaintCmd::RemoveMember { id: m.id, name })],
@@ -516,7 +516,7 @@ fn update_member(state: &mut State, cmds: &mut Vec<Cmd>) {
     };
     let intro = format!(
         "Set the peer URLs of {}: the other members reach it there from now on (its own etcd must listen there).\n= etcdctl member update {:x} --peer-urls=URLS",
-        member_name(&m),
+        m.label(),
         m.id
     );
     let mut prompt = Prompt::form(
@@ -534,11 +534,11 @@ fn update_member(state: &mut State, cmds: &mut Vec<Cmd>) {
             start(
                 state,
                 MaintOp::UpdateMember,
-                format!("setting the peer URLs of {}…", member_name(&m)),
+                format!("setting the peer URLs of {}…", m.label()),
             );
             cmds.push(Cmd::Maint(MaintCmd::UpdateMember {
                 id: m.id,
-                name: member_name(&m),
+                name: m.label(),
                 peer_urls,
             }));
             Ok(())
@@ -547,15 +547,6 @@ fn update_member(state: &mut State, cmds: &mut Vec<Cmd>) {
     prompt.fields[0].1 = m.peer_urls.join(",");
     prompt.active = 1;
     state.prompt = Some(prompt);
-}
-
-/// A member's name, or its id when it has none (a learner not started).
-fn member_name(m: &MemberInfo) -> String {
-    if m.name.is_empty() {
-        format!("{:x}", m.id)
-    } else {
-        escape_str(&m.name)
-    }
 }
 
 /// `R`: the NOSPACE recovery's plan; typed `yes` and the prefix of the
