@@ -151,6 +151,8 @@ fn the_nospace_recovery_goes_step_by_step() {
     );
     assert_eq!(maint_cmds(&update(&mut s, ch('n'))), vec![MaintCmd::Disarm]);
     done(&mut s, MaintOp::Disarm, Ok("disarmed: NOSPACE on 2"));
+    // Said at once: the status bar no longer claims NOSPACE.
+    assert!(s.cluster.info.as_ref().unwrap().alarms.is_empty());
     let cmds = update(&mut s, ch('n'));
     assert_eq!(
         maint_cmds(&cmds),

@@ -757,6 +757,13 @@ fn on_done(
     if let Err(e) = audit {
         state.file_warnings.insert("audit log".into(), e);
     }
+    // Disarmed: the status bar stops saying NOSPACE now, not at the next
+    // answer of the members (asked below).
+    if op == MaintOp::Disarm && result.is_ok() {
+        if let Some(info) = state.cluster.info.as_mut() {
+            info.alarms.clear();
+        }
+    }
     let next = step_done(state, op, result.is_ok());
     match (&result, next) {
         (_, Some(next)) => state.result(next),
