@@ -50,9 +50,31 @@ pub async fn promote(conn: &Connection, id: u64) -> Result<(), Error> {
 }
 
 /// Removes the member `id`.
+///
+/// When the request reached the member being removed, that member may
+/// apply its own removal and stop before it answers (`server stopped`, or
+/// the connection dropped): the member list, asked again through the
+/// others, says whether the removal took effect.
 pub async fn remove(conn: &Connection, id: u64) -> Result<(), Error> {
-    conn.client.clone().member_remove(id).await?;
-    Ok(())
+    let e: Error = match conn.client.clone().member_remove(id).await {
+        Ok(_) => return Ok(()),
+        Err(e) => e.into(),
+    };
+    let may_have_applied = matches!(e, Error::Unavailable(_) | Error::Timeout(_))
+        || e.to_string().contains("server stopped");
+    if !may_have_applied {
+        return Err(e);
+    }
+    for _ in 0..5 {
+        if let Ok(list) = conn.client.clone().member_list().await {
+            if list.members().iter().all(|m| m.id() != id) {
+                return Ok(());
+            }
+            return Err(e);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    Err(e)
 }
 
 /// Sets the member `id`'s peer URLs.
