@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::app::find::{FindBatch, Hit, Query};
 use crate::app::usage::UsageBatch;
-use crate::etcd::scan::{ScanStats, Scanner};
+use crate::etcd::permitted::ReadableScanner;
+use crate::etcd::scan::ScanStats;
 use crate::etcd::{describe_error, Connection, Reports};
 
 /// Reports at most this often while nothing matches (progress only).
@@ -23,7 +24,7 @@ pub async fn find<M: Send>(
     query: Query,
     reports: Reports<FindBatch, M>,
 ) -> ScanStats {
-    let mut scanner = Scanner::new(conn.kv(), &prefix, query.values);
+    let mut scanner = ReadableScanner::new(&conn, &prefix, query.values);
     let mut last = Instant::now();
     while let Some(page) = scanner.next().await {
         let page = match page {
@@ -51,9 +52,9 @@ pub async fn find<M: Send>(
             return scanner.stats();
         }
     }
-    reports
-        .send(batch(scanner.stats(), Vec::new(), Some(Ok(()))))
-        .await;
+    let mut last = batch(scanner.stats(), Vec::new(), Some(Ok(())));
+    last.skipped = scanner.skipped();
+    reports.send(last).await;
     scanner.stats()
 }
 
@@ -78,6 +79,7 @@ fn batch(stats: ScanStats, hits: Vec<Hit>, done: Option<Result<(), String>>) -> 
         total: stats.total,
         revision: stats.revision,
         done,
+        skipped: None,
     }
 }
 
@@ -99,7 +101,7 @@ pub async fn usage<M: Send>(
     if !reports.send(first).await {
         return ScanStats::default();
     }
-    let mut scanner = Scanner::new(conn.kv(), &prefix, true);
+    let mut scanner = ReadableScanner::new(&conn, &prefix, true);
     let mut adds: HashMap<Vec<u8>, (u64, u64)> = HashMap::new();
     let mut last = Instant::now();
     while let Some(page) = scanner.next().await {
@@ -128,6 +130,7 @@ pub async fn usage<M: Send>(
     }
     let mut b = usage_batch(scanner.stats(), &mut adds);
     b.done = Some(Ok(()));
+    b.skipped = scanner.skipped();
     reports.send(b).await;
     scanner.stats()
 }
@@ -152,5 +155,6 @@ fn usage_batch(stats: ScanStats, adds: &mut HashMap<Vec<u8>, (u64, u64)>) -> Usa
         revision: stats.revision,
         db: None,
         done: None,
+        skipped: None,
     }
 }

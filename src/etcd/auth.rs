@@ -112,6 +112,20 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 }
 
 impl Perm {
+    /// A permission as etcd-client gives it.
+    pub fn from_etcd(p: &etcd_client::Permission) -> Perm {
+        Perm {
+            // etcd's authpb.Permission.Type: READ = 0, WRITE = 1, READWRITE = 2.
+            kind: match p.get_type() {
+                0 => PermKind::Read,
+                1 => PermKind::Write,
+                _ => PermKind::ReadWrite,
+            },
+            key: p.key().to_vec(),
+            range_end: p.range_end().to_vec(),
+        }
+    }
+
     /// How the view shows its keys (and what [`parse_keys`] reads back):
     /// `/app/x` (the key alone), `/app/*` (a prefix), `every key`,
     /// `every key from /app/x`, `[/a, /b)`.
@@ -581,16 +595,7 @@ pub async fn snapshot(conn: &Connection) -> Result<AuthSnapshot, Error> {
         let perms = got
             .permissions()
             .iter()
-            .map(|p| Perm {
-                // etcd's authpb.Permission.Type: READ = 0, WRITE = 1, READWRITE = 2.
-                kind: match p.get_type() {
-                    0 => PermKind::Read,
-                    1 => PermKind::Write,
-                    _ => PermKind::ReadWrite,
-                },
-                key: p.key().to_vec(),
-                range_end: p.range_end().to_vec(),
-            })
+            .map(Perm::from_etcd)
             .collect();
         roles.push(Role {
             name: name.clone(),

@@ -107,6 +107,23 @@ impl PinnedReader {
         }
     }
 
+    /// Pages of the key-values of `ranges` (in key order, not
+    /// overlapping), one after the other, at one revision.
+    pub fn ranges(
+        client: &etcd_client::Client,
+        ranges: &[crate::etcd::permitted::KeyRange],
+    ) -> PinnedReader {
+        let mut reader = PinnedReader::new(client, b"");
+        reader.slots = ranges
+            .iter()
+            .map(|r| Slot::Waiting {
+                range: (r.lo.clone(), r.end()),
+                alone: false,
+            })
+            .collect();
+        reader
+    }
+
     /// Reads at `revision` instead of the first read's.
     pub fn at_revision(mut self, revision: i64) -> PinnedReader {
         self.revision = revision;

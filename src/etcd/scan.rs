@@ -120,7 +120,13 @@ struct Lane {
 /// returns `None`.
 pub struct Scanner {
     kv: KvClient,
+    /// Where fractions are counted from: the scanned prefix (for a range,
+    /// the bytes its two ends share).
     prefix: Vec<u8>,
+    /// The first key read.
+    start: Vec<u8>,
+    /// The revision every read is pinned to (0: the first read's).
+    at: i64,
     end: Option<Vec<u8>>,
     values: bool,
     target: u64,
@@ -138,6 +144,13 @@ impl Scanner {
         Scanner {
             kv,
             prefix: prefix.to_vec(),
+            // etcd wants a key: the whole keyspace starts at \0.
+            start: if prefix.is_empty() {
+                vec![0]
+            } else {
+                prefix.to_vec()
+            },
+            at: 0,
             end: prefix_end(prefix),
             values,
             target: TARGET,
@@ -147,6 +160,20 @@ impl Scanner {
             started: false,
             ready: VecDeque::new(),
         }
+    }
+
+    /// A scan of the keys from `lo` up to `hi` (excluded; `None`: to the
+    /// end of the keyspace), read at revision `at` (0: now).
+    pub fn range(kv: KvClient, lo: &[u8], hi: Option<&[u8]>, values: bool, at: i64) -> Self {
+        let shared = match hi {
+            Some(hi) => lo.iter().zip(hi).take_while(|(a, b)| a == b).count(),
+            None => 0,
+        };
+        let mut s = Scanner::new(kv, &lo[..shared], values);
+        s.start = lo.to_vec();
+        s.end = hi.map(<[u8]>::to_vec);
+        s.at = at;
+        s
     }
 
     pub fn stats(&self) -> ScanStats {
@@ -186,18 +213,16 @@ impl Scanner {
         let limit = if self.values { 256 } else { self.target as i64 };
         let window = Window {
             lane: usize::MAX,
-            // etcd wants a key: the whole keyspace starts at \0.
-            lo: if self.prefix.is_empty() {
-                vec![0]
-            } else {
-                self.prefix.clone()
-            },
+            lo: self.start.clone(),
             hi: self.end.clone(),
             limit,
         };
-        let (window, resp) = read(self.kv.clone(), window, self.values, 0).await;
+        let (window, resp) = read(self.kv.clone(), window, self.values, self.at).await;
         let resp = resp?;
-        self.stats.revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        self.stats.revision = match self.at {
+            0 => resp.header().map(|h| h.revision()).unwrap_or(0),
+            at => at,
+        };
         self.stats.total = resp.count().max(0) as u64;
         if self.values {
             // Aim at a number of bytes per window.

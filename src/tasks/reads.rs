@@ -9,9 +9,10 @@ use crate::app::tree::{LoadRequest, NodeId};
 use crate::app::{Cmd, LoadedValue, Msg};
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{
-    cluster, describe_error, election, history, leases, lister, resources, revision, value, write,
-    Connection, Reports,
+    cluster, describe_error, election, history, leases, lister, permitted, resources, revision,
+    value, write, Connection, Reports,
 };
+use crate::etcd::types::ChildPage;
 use crate::record::Recorder;
 use crate::value_doc::Document;
 
@@ -253,6 +254,7 @@ async fn list(
     msgs: mpsc::Sender<Msg>,
 ) {
     let generation = request.generation;
+    let first_page = request.cursor.is_none();
     let (tx, mut rx) = mpsc::channel(16);
     let listing = lister::list_streaming(
         conn.kv(),
@@ -279,6 +281,14 @@ async fn list(
         }
     };
     let (result, ()) = tokio::join!(listing, forward);
+    let result = match result {
+        Err(e) if e.is_permission_denied() && first_page => {
+            readable_part(&conn, &request.prefix, &delimiter, request.revision)
+                .await
+                .unwrap_or(Err(e))
+        }
+        other => other,
+    };
     let result = result.map_err(|e| describe_error(&e));
     let _ = msgs
         .send(Msg::Listed {
@@ -287,6 +297,23 @@ async fn list(
             result,
         })
         .await;
+}
+
+/// What the user may read of a directory etcd refused to list whole:
+/// `None` when its roles allow none of it (or cannot be known), so the
+/// refusal stands (`denied` on the row).
+async fn readable_part(
+    conn: &Connection,
+    dir: &[u8],
+    delimiter: &[u8],
+    revision: i64,
+) -> Option<Result<ChildPage, crate::etcd::Error>> {
+    let want = permitted::KeyRange::prefix(dir);
+    let parts = permitted::parts(conn, &want).await.ok()??;
+    if parts.readable.is_empty() || parts.whole() {
+        return None;
+    }
+    Some(permitted::list_readable(conn.kv(), dir, delimiter, &parts, revision).await)
 }
 
 /// A watch report as the message of watch `epoch`.

@@ -73,11 +73,12 @@ pub async fn export(
     eprintln!(
         "{}",
         escape_str(&format!(
-            "exported {} keys ({:.1} MiB) under {prefix} at revision {} to {to} in {:.1} s",
+            "exported {} keys ({:.1} MiB) under {prefix} at revision {} to {to} in {:.1} s{}",
             done.keys,
             done.bytes as f64 / 1048576.0,
             done.revision,
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            done.skipped.map(|s| format!(" ({s})")).unwrap_or_default()
         ))
     );
     Ok(())

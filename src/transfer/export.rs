@@ -8,14 +8,17 @@ use std::path::{Path, PathBuf};
 
 use super::format::{Format, Writer};
 use crate::etcd::export::PinnedReader;
+use crate::etcd::permitted;
 
 /// What an export wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exported {
     pub keys: u64,
     /// Key and value bytes.
     pub bytes: u64,
     pub revision: i64,
+    /// What was left out: the parts the user may not read.
+    pub skipped: Option<String>,
 }
 
 /// Streams the keys under `prefix` into `out`; `progress(keys, bytes)`
@@ -31,11 +34,25 @@ pub async fn write_export(
     let mut writer = Writer::new(std::io::BufWriter::with_capacity(1 << 20, out), format);
     let io = |e: std::io::Error| format!("cannot write the export: {e}");
     let mut started = false;
-    while let Some(page) = reader
-        .next_page()
-        .await
-        .map_err(|e| crate::etcd::describe_error(&e))?
-    {
+    let mut skipped = None;
+    loop {
+        let page = match reader.next_page().await {
+            Ok(Some(page)) => page,
+            Ok(None) => break,
+            // Refused as a whole: the parts the user may read, if any.
+            Err(e) if e.is_permission_denied() && !started && skipped.is_none() => {
+                let want = permitted::KeyRange::prefix(prefix);
+                match permitted::parts(client, &want).await {
+                    Ok(Some(p)) if !p.readable.is_empty() && !p.whole() => {
+                        skipped = p.skipped();
+                        reader = PinnedReader::ranges(&client.client, &p.readable);
+                        continue;
+                    }
+                    _ => return Err(crate::etcd::describe_error(&e)),
+                }
+            }
+            Err(e) => return Err(crate::etcd::describe_error(&e)),
+        };
         if !started {
             writer
                 .start(reader.origin().unwrap_or_default(), prefix)
@@ -50,6 +67,7 @@ pub async fn write_export(
         keys,
         bytes: reader.bytes,
         revision: reader.origin().map_or(0, |o| o.revision),
+        skipped,
     })
 }
 

@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 format!("reconnecting… ({})", escape_str(error))
             }
             None if state.watch.refused.is_some() => {
-                "no watch: the root is not readable by this user (permission denied); start with --prefix".to_string()
+                "no watch: this user may not read the whole keyspace (permission denied); start with --prefix".to_string()
             }
             None => "starting the watch…".to_string(),
         };

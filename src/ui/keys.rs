@@ -122,6 +122,8 @@ fn row_line(state: &State, row: Row, width: usize) -> Line<'static> {
                 ));
             } else if d.listing.denied() {
                 spans.push(Span::styled("  denied", Style::new().fg(Color::Red)));
+            } else if d.partly_denied {
+                spans.push(Span::styled("  partly denied", Style::new().fg(Color::Red)));
             } else if let Some(n) = d.keys {
                 spans.push(Span::styled(format!("  {}", thousands(n)), dim()));
             }

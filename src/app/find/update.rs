@@ -81,9 +81,12 @@ pub fn on_found(state: &mut State, id: u64, batch: FindBatch, cmds: &mut Vec<Cmd
         Some(Err(e)) => Some(e.clone()),
         _ => None,
     };
+    let skipped = batch.skipped.clone();
     view.add(batch, now);
     if let Some(e) = failed {
         state.error(format!("find failed: {e}"));
+    } else if let Some(s) = skipped {
+        state.info(format!("find: {s}"));
     }
     selection_changed(state, cmds);
 }

@@ -23,7 +23,8 @@ pub fn export(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
     let on_root = state
         .selected_row()
         .is_none_or(|r| r.node == crate::app::tree::ROOT);
-    if on_root && state.watch.refused.is_some() {
+    let root_denied = state.tree.dir(crate::app::tree::ROOT).is_some_and(|d| d.listing.denied());
+    if on_root && root_denied {
         return state.error(crate::app::watch::ROOT_REFUSED.to_string());
     }
     let prefix = match state.tree_selection() {
@@ -55,11 +56,12 @@ pub fn on_exported(state: &mut State, file: String, result: Result<Exported, Str
     let prefix = state.export.take().map(|j| j.prefix).unwrap_or_default();
     match result {
         Ok(done) => state.result(format!(
-            "exported {} keys under {} at revision {} to {}",
+            "exported {} keys under {} at revision {} to {}{}",
             done.keys,
             escape_bytes(&prefix),
             done.revision,
-            escape_str(&file)
+            escape_str(&file),
+            done.skipped.map(|s| format!(" ({s})")).unwrap_or_default()
         )),
         Err(e) => state.result_error(format!(
             "export of {} to {} failed: {e} (no file written)",

@@ -49,7 +49,9 @@ pub struct Dir {
     pub keys: Option<u64>,
     /// The revision of the listing `keys` came from: later events are
     /// applied to it, earlier ones are in it.
-    pub keys_rev: i64,
+    pub keys_rev: i64,    /// The user may read only part of it: its children are what the
+    /// user's roles allow (the row says `partly denied`).
+    pub partly_denied: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -316,6 +318,7 @@ impl Tree {
         }
         let d = self.dir_mut(dir).expect("checked above");
         d.in_flight = None;
+        d.partly_denied = page.partly_denied;
         d.listing = match page.next {
             Some(cursor) => Listing::Partial(cursor),
             None => Listing::Complete,

@@ -35,6 +35,9 @@ pub fn on_listed(
                 on_selection_changed(state, cmds);
                 return;
             }
+            if dir == ROOT && state.tree.dir(ROOT).is_some_and(|d| d.partly_denied) {
+                state.info(watch::ROOT_PARTLY.to_string());
+            }
             for child in state.tree.reopen_children(dir) {
                 expand(state, child, cmds);
             }

@@ -23,7 +23,7 @@ pub fn start(state: &mut State, cmds: &mut Vec<Cmd>) {
     cancel(state, cmds);
     let tree = &state.tree;
     let node = state.selection().dir(state);
-    if node == Some(ROOT) && state.watch.refused.is_some() {
+    if node == Some(ROOT) && tree.dir(ROOT).is_some_and(|d| d.listing.denied()) {
         return state.error(crate::app::watch::ROOT_REFUSED.to_string());
     }
     let dir = match node {
@@ -72,7 +72,11 @@ pub fn on_usage(state: &mut State, id: u64, batch: UsageBatch) {
             v.add(batch, now);
             state.error(format!("du failed: {e}"));
         } else {
+            let skipped = batch.skipped.clone();
             v.add(batch, now);
+            if let Some(s) = skipped {
+                state.info(format!("du: {s}"));
+            }
         }
     }
 }

@@ -212,6 +212,10 @@ pub fn on_root_listed(state: &mut State, result: &Result<ChildPage, String>, cmd
             state.watch.started = true;
             state.watch.refused = Some(e.clone());
         }
+        Ok(page) if page.partly_denied => {
+            state.watch.started = true;
+            state.watch.refused = Some("permission denied on part of the keyspace".into());
+        }
         _ => {
             let start = result.as_ref().ok().map(|p| p.revision + 1);
             let prefix = state.watch.prefix.clone();
