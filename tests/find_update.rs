@@ -66,6 +66,7 @@ fn batch(keys: &[&str], scanned: u64, done: bool) -> FindBatch {
         total: 1000,
         revision: 77,
         done: done.then_some(Ok(())),
+        skipped: None,
     }
 }
 

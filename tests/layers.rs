@@ -56,6 +56,7 @@ fn open(s: &mut State, view: Layer) {
                     revision: 40,
                     db: None,
                     done: Some(Ok(())),
+                    skipped: None,
                 },
                 s.now,
             );
@@ -203,6 +204,7 @@ fn a_views_page_is_the_rows_it_draws() {
                         revision: 40,
                         db: None,
                         done: Some(Ok(())),
+                        skipped: None,
                     },
                     s.now,
                 );
@@ -223,6 +225,7 @@ fn a_views_page_is_the_rows_it_draws() {
                         total: 200,
                         revision: 40,
                         done: Some(Ok(())),
+                        skipped: None,
                     },
                     s.now,
                 );

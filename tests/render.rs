@@ -572,6 +572,7 @@ fn find_results_as_a_virtual_directory_with_progress_and_highlights() {
             total: 1_000_000,
             revision: 99,
             done: None,
+            skipped: None,
         },
         started,
     );
@@ -613,6 +614,7 @@ fn usage_view_sorted_by_size_with_bars_and_quota() {
                 quota: 8 << 30,
             })),
             done: None,
+            skipped: None,
         },
         started,
     );

@@ -64,6 +64,7 @@ fn export_runs_on_the_selected_directory_with_progress() {
                 keys: 2000,
                 bytes: 4 << 20,
                 revision: 77,
+                skipped: None,
             }),
         },
     );

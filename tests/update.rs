@@ -930,6 +930,7 @@ fn results_of_long_operations_stay_until_a_key() {
                 keys: 3,
                 bytes: 30,
                 revision: 9,
+                skipped: None,
             }),
         },
         Msg::Exported {

@@ -128,6 +128,7 @@ fn du_on_a_directory_reuses_known_counts_and_esc_stops_then_closes() {
                     quota: 0,
                 })),
                 done: None,
+                skipped: None,
             },
         },
     );

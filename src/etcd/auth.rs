@@ -592,11 +592,7 @@ pub async fn snapshot(conn: &Connection) -> Result<AuthSnapshot, Error> {
             .role_get(name.clone())
             .await
             .map_err(|e| Error::from(&e))?;
-        let perms = got
-            .permissions()
-            .iter()
-            .map(Perm::from_etcd)
-            .collect();
+        let perms = got.permissions().iter().map(Perm::from_etcd).collect();
         roles.push(Role {
             name: name.clone(),
             perms,

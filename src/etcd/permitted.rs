@@ -169,7 +169,9 @@ fn clip(r: &KeyRange, want: &KeyRange) -> Option<KeyRange> {
         (None, h) | (h, None) => h.clone(),
         (Some(a), Some(b)) => Some(a.clone().min(b.clone())),
     };
-    hi.as_ref().is_none_or(|h| lo < *h).then_some(KeyRange { lo, hi })
+    hi.as_ref()
+        .is_none_or(|h| lo < *h)
+        .then_some(KeyRange { lo, hi })
 }
 
 fn max_end(a: &Option<Vec<u8>>, b: &Option<Vec<u8>>) -> Option<Vec<u8>> {
@@ -187,7 +189,10 @@ pub async fn my_read_perms(conn: &Connection) -> Result<Option<Vec<Perm>>, Error
         return Ok(None);
     };
     let mut c = conn.client.clone();
-    let me = c.user_get(user.clone()).await.map_err(|e| Error::from(&e))?;
+    let me = c
+        .user_get(user.clone())
+        .await
+        .map_err(|e| Error::from(&e))?;
     if me.roles().iter().any(|r| r == "root") {
         return Ok(None);
     }
@@ -333,7 +338,11 @@ impl ReadableScanner {
         ScanStats {
             total: b.total + now.total,
             scanned: b.scanned + now.scanned,
-            revision: if b.revision > 0 { b.revision } else { now.revision },
+            revision: if b.revision > 0 {
+                b.revision
+            } else {
+                now.revision
+            },
             reads: b.reads + now.reads,
             work: b.work + now.work,
         }
@@ -368,5 +377,64 @@ impl ReadableScanner {
                 self.before.revision,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::etcd::auth::PermKind;
+
+    fn perm(kind: PermKind, key: &str, end: &str) -> Perm {
+        Perm {
+            kind,
+            key: key.into(),
+            range_end: end.into(),
+        }
+    }
+
+    fn words(rs: &[KeyRange]) -> Vec<String> {
+        rs.iter().map(KeyRange::words).collect()
+    }
+
+    #[test]
+    fn a_directory_is_cut_by_read_permissions_only() {
+        let perms = [
+            perm(PermKind::Read, "/a/", "/a0"),
+            perm(PermKind::ReadWrite, "/a/x/", "/a/x0"), // inside /a/*
+            perm(PermKind::Write, "/b/", "/b0"),         // write only
+            perm(PermKind::Read, "/c/k", ""),            // one key
+            perm(PermKind::Read, "/q", "1"),             // a range past the end
+        ];
+        let p = split(&perms, &KeyRange::prefix(b"/"));
+        assert_eq!(words(&p.readable), ["/a/*", "/c/k", "[/q, 0)"]);
+        assert_eq!(
+            words(&p.denied),
+            ["[/, /a/)", "[/a0, /c/k)", "[/c/k\\x00, /q)"]
+        );
+        assert!(!p.whole());
+        assert_eq!(
+            p.skipped().unwrap(),
+            "skipped 3 ranges this user may not read: [/, /a/), [/a0, /c/k), [/c/k\\x00, /q)"
+        );
+    }
+
+    #[test]
+    fn touching_ranges_join_and_a_covered_directory_is_whole() {
+        let perms = [
+            perm(PermKind::Read, "/a/", "/a/m"),
+            perm(PermKind::Read, "/a/m", "/a0"),
+        ];
+        let p = split(&perms, &KeyRange::prefix(b"/a/"));
+        assert_eq!(words(&p.readable), ["/a/*"]);
+        assert!(p.whole() && p.skipped().is_none());
+        // Every key from /a/ onwards covers /a/ and the whole rest.
+        let p = split(&[perm(PermKind::Read, "/a/", "\0")], &KeyRange::prefix(b""));
+        assert_eq!(words(&p.readable), ["every key from /a/"]);
+        assert_eq!(words(&p.denied), ["[\\x00, /a/)"]);
+        // Nothing readable: one denied range, the whole of it.
+        let p = split(&[], &KeyRange::prefix(b"/s/"));
+        assert!(p.readable.is_empty());
+        assert_eq!(words(&p.denied), ["/s/*"]);
     }
 }

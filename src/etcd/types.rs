@@ -34,7 +34,8 @@ pub struct ChildPage {
     pub work: u64,
     /// A batch of children found while the listing goes on; the request's
     /// last message has `partial` false and says where the next page starts.
-    pub partial: bool,    /// The user may read only part of the directory: these children are
+    pub partial: bool,
+    /// The user may read only part of the directory: these children are
     /// what its roles allow (see `etcd::permitted`), the rest was skipped.
     pub partly_denied: bool,
 }

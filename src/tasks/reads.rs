@@ -7,12 +7,12 @@ use tokio::sync::mpsc;
 
 use crate::app::tree::{LoadRequest, NodeId};
 use crate::app::{Cmd, LoadedValue, Msg};
+use crate::etcd::types::ChildPage;
 use crate::etcd::watch::{self, WatchSpec, WatchUpdate};
 use crate::etcd::{
     cluster, describe_error, election, history, leases, lister, permitted, resources, revision,
     value, write, Connection, Reports,
 };
-use crate::etcd::types::ChildPage;
 use crate::record::Recorder;
 use crate::value_doc::Document;
 

@@ -208,7 +208,8 @@ pub struct FindBatch {
     pub total: u64,
     pub revision: i64,
     /// The last report: the scan ended (or failed).
-    pub done: Option<Result<(), String>>,    /// What the scan left out: the parts the user may not read.
+    pub done: Option<Result<(), String>>,
+    /// What the scan left out: the parts the user may not read.
     pub skipped: Option<String>,
 }
 

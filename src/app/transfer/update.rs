@@ -23,7 +23,10 @@ pub fn export(state: &mut State, file: String, cmds: &mut Vec<Cmd>) {
     let on_root = state
         .selected_row()
         .is_none_or(|r| r.node == crate::app::tree::ROOT);
-    let root_denied = state.tree.dir(crate::app::tree::ROOT).is_some_and(|d| d.listing.denied());
+    let root_denied = state
+        .tree
+        .dir(crate::app::tree::ROOT)
+        .is_some_and(|d| d.listing.denied());
     if on_root && root_denied {
         return state.error(crate::app::watch::ROOT_REFUSED.to_string());
     }

@@ -49,7 +49,8 @@ pub struct Dir {
     pub keys: Option<u64>,
     /// The revision of the listing `keys` came from: later events are
     /// applied to it, earlier ones are in it.
-    pub keys_rev: i64,    /// The user may read only part of it: its children are what the
+    pub keys_rev: i64,
+    /// The user may read only part of it: its children are what the
     /// user's roles allow (the row says `partly denied`).
     pub partly_denied: bool,
 }

@@ -37,7 +37,8 @@ pub struct UsageBatch {
     pub revision: i64,
     /// The database's status (sent once, first).
     pub db: Option<Result<DbStatus, String>>,
-    pub done: Option<Result<(), String>>,    /// What the scan left out: the parts the user may not read.
+    pub done: Option<Result<(), String>>,
+    /// What the scan left out: the parts the user may not read.
     pub skipped: Option<String>,
 }
 
