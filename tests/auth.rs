@@ -168,3 +168,93 @@ async fn the_log_file_names_the_user_never_the_password() {
     );
     assert!(!text.contains("rootpw"), "{text}");
 }
+
+/// The cluster view tells a user without the root role what it may use
+/// on the connected version; every claim is tried as that user here, on
+/// each release of the matrix.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cluster_view_says_what_needs_root_and_etcd_agrees() {
+    use etcd_client::{AlarmAction, AlarmType};
+    // Three members: a leader can be moved.
+    let etcd = Etcd::members(3).await;
+    let mut c = etcd.client().await;
+    c.put("/app/config", "1", None).await.unwrap();
+    c.put("/app/config", "2", None).await.unwrap();
+    common::alice_reads_app(&mut c).await;
+    let mut root = connect(&settings(&etcd, "root", "rootpw"))
+        .await
+        .expect("root connects")
+        .client;
+    let leader = root.status().await.unwrap().leader();
+    let members = root.member_list().await.unwrap();
+    let at_leader = members.members().iter().find(|m| m.id() == leader).unwrap();
+    let follower = members
+        .members()
+        .iter()
+        .find(|m| m.id() != leader)
+        .unwrap()
+        .id();
+    // Alice at the leader (etcd moves leadership from there only).
+    let conn = connect(&ConnSettings {
+        endpoints: at_leader.client_urls().to_vec(),
+        ..settings(&etcd, "alice", "alicepw")
+    })
+    .await
+    .expect("alice connects");
+    let info = etcdlens::etcd::cluster::collect(&conn, b"/app/")
+        .await
+        .unwrap();
+    assert_eq!(info.user.as_deref(), Some("alice"));
+    let (any, root) = etcdlens::etcd::cluster::access_without_root(info.version());
+    let mut c = conn.client.clone();
+    let mut checked = Vec::new();
+    for what in any.iter().chain(&root) {
+        let allowed = match *what {
+            "members" => c.member_list().await.is_ok(),
+            "alarms" => c
+                .alarm(AlarmAction::Get, AlarmType::None, None)
+                .await
+                .is_ok(),
+            "alarm disarm" => c
+                .alarm(AlarmAction::Deactivate, AlarmType::Nospace, None)
+                .await
+                .is_ok(),
+            "status (version, leader, sizes)" => c.status().await.is_ok(),
+            "compaction" => c.compact(2, None).await.is_ok(),
+            "hash check" => c.hash_kv(0).await.is_ok(),
+            "defragmentation" => c.defragment().await.is_ok(),
+            "snapshot" => match c.snapshot().await {
+                Ok(mut s) => s.message().await.is_ok(),
+                Err(_) => false,
+            },
+            "move leader" => c.move_leader(follower).await.is_ok(),
+            "member changes" => c
+                .member_add(
+                    ["http://127.0.0.1:1"],
+                    Some(etcd_client::MemberAddOptions::new().with_is_learner()),
+                )
+                .await
+                .is_ok(),
+            "users and roles" => c.user_list().await.is_ok(),
+            other => panic!("no check for {other}"),
+        };
+        assert_eq!(
+            allowed,
+            any.contains(what),
+            "{what} on {:?}: etcd {}",
+            info.version(),
+            if allowed { "allowed it" } else { "refused it" }
+        );
+        checked.push(*what);
+    }
+    assert_eq!(checked.len(), 11);
+    // The view says it.
+    let mut app = Headless::start(conn, b"/app/", 100);
+    app.until_listed(10).await;
+    app.press(crossterm::event::KeyCode::Char('C'));
+    app.until_ticking(20, "the cluster", |s| s.cluster.info.is_some())
+        .await;
+    let screen = common::fixtures::screen(&app.state);
+    assert!(screen.contains("logged in as alice on etcd "), "{screen}");
+    assert!(screen.contains("the root role is needed for"), "{screen}");
+}

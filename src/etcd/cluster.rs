@@ -84,7 +84,52 @@ pub async fn collect(conn: &Connection, prefix: &[u8]) -> Result<ClusterInfo, St
         alarms,
         alarms_unknown,
         oldest_revision,
+        user: settings.user.as_ref().map(|(u, _)| u.clone()),
     })
+}
+
+/// What a logged-in user without the root role may use of the cluster
+/// and maintenance views on etcd `version` (`None`: unknown because its
+/// status was refused, which only the releases reserving `Status` to
+/// root do): (what any user may, what needs the root role). Checked
+/// against each release of the test matrix (`tests/auth.rs`).
+pub fn access_without_root(version: Option<&str>) -> (Vec<&'static str>, Vec<&'static str>) {
+    // major.minor.patch (a suffix such as `-alpha.0` ignored).
+    let v: Option<(u32, u32, u32)> = version.and_then(|v| {
+        let mut n = v.split(['.', '-']).map(|p| p.parse::<u32>().ok());
+        Some((n.next()??, n.next()??, n.next()??))
+    });
+    let status_needs_root = match v {
+        None => true,
+        Some((3, 5, p)) => (28..=31).contains(&p),
+        Some((3, 6, p)) => p <= 11,
+        Some(_) => false,
+    };
+    // etcd 3.4 lets any user compact, move the leader and disarm alarms;
+    // 3.5 and later want the root role.
+    let since_3_5 = v.is_none_or(|(major, minor, _)| (major, minor) >= (3, 5));
+    let mut any = vec!["members", "alarms"];
+    let mut root = Vec::new();
+    for (what, needs_root) in [
+        ("status (version, leader, sizes)", status_needs_root),
+        ("compaction", since_3_5),
+        ("move leader", since_3_5),
+        ("alarm disarm", since_3_5),
+    ] {
+        if needs_root {
+            root.push(what);
+        } else {
+            any.push(what);
+        }
+    }
+    root.extend([
+        "hash check",
+        "defragmentation",
+        "snapshot",
+        "member changes",
+        "users and roles",
+    ]);
+    (any, root)
 }
 
 /// Why a member's status is missing.

@@ -222,9 +222,19 @@ pub struct ClusterInfo {
     /// The oldest revision etcd still holds (its compaction point; 1 when
     /// nothing was compacted), or why it is not known.
     pub oldest_revision: Result<i64, String>,
+    /// The user the connection logs in as (`None`: no login).
+    pub user: Option<String>,
 }
 
 impl ClusterInfo {
+    /// The etcd version the answering members report (the first).
+    pub fn version(&self) -> Option<&str> {
+        self.members
+            .iter()
+            .find_map(|m| m.status.as_ref().ok())
+            .map(|s| s.version.as_str())
+    }
+
     /// A member's role as the views name it: `learner`, `LEADER` or
     /// `follower`.
     pub fn role(&self, member: &MemberInfo) -> &'static str {

@@ -154,6 +154,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
+    if let Some(user) = info.user.as_deref().filter(|u| *u != "root") {
+        let (any, root) = crate::etcd::cluster::access_without_root(info.version());
+        let on = info
+            .version()
+            .map_or("this version".to_string(), |v| format!("etcd {v}"));
+        lines.push(Line::styled(
+            format!(
+                "logged in as {} on {on}: any user may use {}",
+                escape_str(user),
+                any.join(", ")
+            ),
+            dim(),
+        ));
+        lines.push(Line::styled(
+            format!("  the root role is needed for {}", root.join(", ")),
+            dim(),
+        ));
+    }
     if let Some(e) = &view.error {
         lines.push(Line::styled(
             format!("last refresh failed: {}", escape_str(e)),

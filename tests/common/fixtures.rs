@@ -185,5 +185,6 @@ pub fn cluster_info(up: etcdlens::etcd::types::MemberStatus) -> etcdlens::etcd::
         alarms: vec![(2, "NOSPACE".into())],
         alarms_unknown: None,
         oldest_revision: Ok(812),
+        user: None,
     }
 }
