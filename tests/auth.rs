@@ -258,3 +258,68 @@ async fn the_cluster_view_says_what_needs_root_and_etcd_agrees() {
     assert!(screen.contains("logged in as alice on etcd "), "{screen}");
     assert!(screen.contains("the root role is needed for"), "{screen}");
 }
+
+/// Passwords typed in the TUI (the login prompt, then a new user's in
+/// `:auth`, each asked twice) appear in no file etcdlens writes — the
+/// journal, the audit log, the record, the log file — nor in the
+/// process's arguments or environment.
+#[tokio::test(flavor = "multi_thread")]
+async fn typed_passwords_reach_no_file_nor_the_process_arguments() {
+    const NEW_PW: &str = "Tr0ub4dor-xyzzy";
+    let etcd = etcd_with_auth().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, log, record) = (
+        dir.path().join("journal.jsonl"),
+        dir.path().join("etcdlens.log"),
+        dir.path().join("record.jsonl"),
+    );
+    let tmux = common::tmux::Tmux::start(&format!(
+        "ETCDLENS_JOURNAL={} {BIN} --endpoints {} --user root --prefix /app/ --log-file {} --record {}",
+        journal.display(),
+        etcd.endpoints()[0],
+        log.display(),
+        record.display()
+    ));
+    tmux.wait_for("Password for root:");
+    tmux.send(&["rootpw", "Enter"]);
+    tmux.wait_for("config");
+    // A watch event for the record.
+    let mut root = connect(&settings(&etcd, "root", "rootpw"))
+        .await
+        .unwrap()
+        .client;
+    root.put("/app/config", "2", None).await.unwrap();
+    tmux.send(&["A"]);
+    tmux.wait_for("2 users");
+    tmux.send(&["a"]);
+    tmux.send(&["erin", "Tab", NEW_PW, "Tab", NEW_PW]);
+    let screen = tmux.wait_for(&"•".repeat(NEW_PW.len()));
+    assert!(!screen.contains(NEW_PW), "{screen}");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("user erin added");
+    let pid = tmux.app_pid();
+    for what in ["cmdline", "environ"] {
+        let text = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/{what}")).unwrap())
+            .into_owned();
+        for pw in [NEW_PW, "rootpw"] {
+            assert!(!text.contains(pw), "{what} holds a password: {text}");
+        }
+    }
+    tmux.send(&["Escape", "q"]);
+    tmux.wait_for("EXIT=0");
+    // erin logs in with what was typed.
+    assert!(connect(&settings(&etcd, "erin", NEW_PW)).await.is_ok());
+    // The journal holds key writes only: none were made, it may be absent.
+    let audit = dir.path().join("audit.jsonl");
+    for path in [&journal, &log, &record, &audit] {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            assert_eq!(path, &journal, "{} not written", path.display());
+            continue;
+        };
+        assert!(!text.is_empty(), "{} is empty", path.display());
+        for pw in [NEW_PW, "rootpw"] {
+            assert!(!text.contains(pw), "{} holds a password", path.display());
+        }
+    }
+    assert!(std::fs::read_to_string(&audit).unwrap().contains("erin"));
+}
