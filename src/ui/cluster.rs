@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table};
+use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::dim;
@@ -158,7 +158,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         let (any, root) = crate::etcd::cluster::access_without_root(info.version());
         let on = info
             .version()
-            .map_or("this version".to_string(), |v| format!("etcd {v}"));
+            .map_or("this version (its status is refused)".to_string(), |v| {
+                format!("etcd {v}")
+            });
         lines.push(Line::styled(
             format!(
                 "logged in as {} on {on}: any user may use {}",
@@ -183,5 +185,5 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         height: inner.height.saturating_sub(table_height),
         ..inner
     };
-    frame.render_widget(Paragraph::new(lines), rest);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), rest);
 }
