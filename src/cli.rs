@@ -26,6 +26,12 @@ pub struct Cli {
 pub enum Command {
     /// Start a local 3-member etcd cluster with sample data and browse it.
     Demo,
+    /// Browse a snapshot file or a member's member/snap/db, offline and
+    /// read-only: no etcd needed.
+    Open {
+        /// The snapshot (`etcdctl snapshot save`) or `member/snap/db`.
+        file: PathBuf,
+    },
     /// List the named contexts of the config file.
     Contexts,
     /// Campaign for leadership like Go's concurrency.Election; print
@@ -310,6 +316,9 @@ pub struct Options {
     /// Append every watch event to this file as a JSON line.
     #[arg(long, global = true)]
     pub record: Option<PathBuf>,
+    /// Browse this snapshot file offline (as `etcdlens open FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
     /// Rows the Events pane keeps (older ones are dropped; counts stay exact).
     #[arg(long, default_value_t = crate::app::watch::log::DEFAULT_CAPACITY, global = true)]
     pub event_log_size: usize,
@@ -410,6 +419,7 @@ impl Options {
             theme: self.theme,
             warnings: self.warnings.clone(),
             contexts: self.contexts.clone(),
+            offline: None,
         }
     }
 

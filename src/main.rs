@@ -45,6 +45,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match &cli.command {
             Some(Command::Demo) => demo::run(&cli.opts, started).await,
+            Some(Command::Open { file }) => open(&cli, file, started).await,
             Some(Command::Contexts) => list_contexts(),
             Some(Command::Campaign {
                 election,
@@ -129,7 +130,10 @@ fn main() -> ExitCode {
                 what: CheckCommand::Hash,
             }) => etcdlens::maint_cli::check_hash(&cli.opts).await,
             Some(Command::Snapshot(cmd)) => etcdlens::snapshot_cli::run(&cli.opts, cmd).await,
-            None => browse(&cli, started).await,
+            None => match &cli.opts.snapshot {
+                Some(file) => open(&cli, file, started).await,
+                None => browse(&cli, started).await,
+            },
         }
     });
     // Do not wait for lingering etcd tasks (keep-alives, streams).
@@ -243,6 +247,31 @@ fn list_contexts() -> Result<(), Failure> {
     let file = etcdlens::config::load(&path).map_err(Failure::Usage)?;
     print!("{}", etcdlens::config::list(&path, &file));
     Ok(())
+}
+
+/// `etcdlens open FILE`: the file served on a loopback port as etcd's API
+/// (`etcd::offline`), browsed read-only.
+async fn open(cli: &Cli, file: &std::path::Path, started: Instant) -> Result<(), Failure> {
+    let shown = escape_str(&file.display().to_string());
+    let store = etcd::offline::Store::open(file)
+        .map_err(|e| Failure::Usage(format!("cannot open {shown}: {e}")))?;
+    let label = format!("offline: {shown} @ rev {} (read-only)", store.revision);
+    let addr = etcd::offline::serve(store)
+        .await
+        .map_err(|e| Failure::Other(format!("cannot serve {shown}: {e}")))?;
+    let mut opts = cli.opts.run_options(started);
+    opts.settings.read_only = true;
+    opts.offline = Some(label);
+    let settings = etcd::ConnSettings {
+        endpoints: vec![format!("http://{addr}")],
+        dial_timeout: cli.opts.settings.dial_timeout,
+        command_timeout: cli.opts.settings.command_timeout,
+        ..etcd::ConnSettings::default()
+    };
+    let conn = etcd::connect(&settings).await.map_err(Failure::Usage)?;
+    runtime::run(conn, opts)
+        .await
+        .map_err(|e| Failure::Other(format!("{e:#}")))
 }
 
 async fn browse(cli: &Cli, started: Instant) -> Result<(), Failure> {

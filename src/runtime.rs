@@ -51,6 +51,8 @@ pub struct RunOptions {
     pub warnings: Vec<String>,
     /// The contexts `:ctx` switches between (none without config.toml).
     pub contexts: Option<Arc<ContextBook>>,
+    /// Browsing a file (`etcdlens open`): the status bar's words for it.
+    pub offline: Option<String>,
 }
 
 /// One connection's worker and the channels to it: replaced whole when the
@@ -151,7 +153,8 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         now,
     );
     state.revision = revision;
-    state.read_only = start.read_only;
+    state.read_only = start.read_only || opts.offline.is_some();
+    state.offline = opts.offline.clone();
     state.tls_not_verified = tls_not_verified;
     state.keymap = opts.keymap.clone();
     state.theme = opts

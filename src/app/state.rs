@@ -75,6 +75,9 @@ pub struct State {
     pub endpoints: String,
     pub revision: i64,
     pub read_only: bool,
+    /// Browsing a file, not a cluster (`etcdlens open FILE`): the status
+    /// bar's `offline: FILE @ rev N (read-only)`; no live watch.
+    pub offline: Option<String>,
     /// The servers' certificates are not checked
     /// (`--insecure-skip-tls-verify`): said in the status bar, always.
     pub tls_not_verified: bool,
@@ -181,6 +184,7 @@ impl State {
             endpoints,
             revision: 0,
             read_only: false,
+            offline: None,
             tls_not_verified: false,
             message: None,
             help: false,

@@ -34,6 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Some(WatchStatus::Reconnecting { error, .. }) => {
                 format!("reconnecting… ({})", escape_str(error))
             }
+            None if state.offline.is_some() => crate::app::watch::OFFLINE.to_string(),
             None if state.watch.refused.is_some() => {
                 "no watch: this user may not read the whole keyspace (permission denied); start with --prefix".to_string()
             }

@@ -153,7 +153,12 @@ fn left(state: &State) -> Vec<Span<'static>> {
             Style::new().bg(Color::Magenta).fg(Color::White),
         ));
     }
-    if state.read_only {
+    if let Some(offline) = &state.offline {
+        spans.push(Span::styled(
+            format!(" {} ", escape_str(offline)),
+            Style::new().bg(Color::Yellow).fg(Color::Black),
+        ));
+    } else if state.read_only {
         spans.push(Span::styled(
             " READ-ONLY ",
             Style::new().bg(Color::Yellow).fg(Color::Black),

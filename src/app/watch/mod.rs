@@ -25,5 +25,8 @@ pub struct WatchView {
 /// The one wording for a user who may read only part of the keyspace.
 pub const ROOT_REFUSED: &str = "this user may read only part of the keyspace: the root listing was refused (permission denied); start etcdlens with --prefix set to a prefix the user may read";
 
+/// Why a file has no live watch (the Events pane says it).
+pub const OFFLINE: &str = "offline: a file does not change, there is no live watch";
+
 /// The root listed in part: what the user's roles allow.
 pub const ROOT_PARTLY: &str = "this user may read only part of the keyspace: the tree shows what its roles allow; no live watch of the root (start etcdlens with --prefix to watch one)";

@@ -206,6 +206,13 @@ pub fn on_root_listed(state: &mut State, result: &Result<ChildPage, String>, cmd
     if state.watch.started {
         return;
     }
+    if state.offline.is_some() {
+        // A file never changes: no watch (history and :changes replay
+        // the file's events on their own).
+        state.watch.started = true;
+        state.watch.refused = Some(super::OFFLINE.into());
+        return;
+    }
     match result {
         Err(e) if e.contains("permission denied") => {
             // A watch on what the user may not read is refused too.

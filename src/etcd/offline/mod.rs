@@ -1,0 +1,345 @@
+//! A snapshot file or a member's `member/snap/db`, read without etcd
+//! (issue 27): every revision the file holds, indexed in memory by key,
+//! answering etcd's reads — ranges at any revision the file holds, the
+//! events of a watch replayed from a revision, leases as stored.
+//!
+//! [`serve`] puts it behind etcd's own gRPC API on a loopback port, so the
+//! whole browser (and every feature of `etcd/`) reads a file exactly as a
+//! cluster: the interface between the two is etcd's API itself, not a
+//! trait each feature would have to go through. Writes are refused there.
+
+mod serve;
+
+pub use serve::serve;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use etcd_client::proto::{PbEvent, PbKeyValue, PbRangeResponse, PbResponseHeader};
+use prost::Message;
+
+use super::bbolt::{BoltError, Db, Entry};
+
+/// One revision of a key as the file stores it.
+#[derive(Debug, Clone)]
+struct Rev {
+    main: i64,
+    sub: i64,
+    /// A deletion (its revision key ends with `t`).
+    tombstone: bool,
+    /// The stored `mvccpb.KeyValue`, encoded.
+    kv: Box<[u8]>,
+}
+
+/// A file's keyspace: every key with the revisions the file holds.
+pub struct Store {
+    pub path: PathBuf,
+    /// The last revision written (the `key` bucket's last main revision).
+    pub revision: i64,
+    /// The compaction point (`meta`'s `finishedCompactRev`; 0: none).
+    pub compacted: i64,
+    /// Bytes of the file in use.
+    pub size: u64,
+    keys: BTreeMap<Vec<u8>, Vec<Rev>>,
+    /// Lease id → TTL as granted.
+    leases: BTreeMap<i64, i64>,
+}
+
+/// Why a range is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    Compacted,
+    Future,
+}
+
+impl ReadError {
+    /// etcd's words for it (the client classifies them).
+    pub fn words(&self) -> &'static str {
+        match self {
+            ReadError::Compacted => "etcdserver: mvcc: required revision has been compacted",
+            ReadError::Future => "etcdserver: mvcc: required revision is a future revision",
+        }
+    }
+}
+
+/// What a range asks for (the fields of etcd's `RangeRequest` it uses).
+#[derive(Debug, Clone, Default)]
+pub struct RangeAsk {
+    pub key: Vec<u8>,
+    pub range_end: Vec<u8>,
+    pub revision: i64,
+    pub limit: i64,
+    pub keys_only: bool,
+    pub count_only: bool,
+    /// etcd's `SortOrder` (0 none, 1 ascend, 2 descend) and
+    /// `SortTarget` (0 key, 1 version, 2 create, 3 mod, 4 value).
+    pub sort_order: i32,
+    pub sort_target: i32,
+    pub min_mod_revision: i64,
+    pub max_mod_revision: i64,
+    pub min_create_revision: i64,
+    pub max_create_revision: i64,
+}
+
+impl Store {
+    /// Reads `path` whole into memory. The file is only read.
+    pub fn open(path: &Path) -> Result<Store, BoltError> {
+        let db = Db::open(path)?;
+        let key = db.bucket(b"key")?.ok_or_else(|| {
+            BoltError::Corrupt(
+                "no `key` bucket: not an etcd backend (a bbolt file of something else?)".into(),
+            )
+        })?;
+        let mut keys: BTreeMap<Vec<u8>, Vec<Rev>> = BTreeMap::new();
+        let mut revision = 0;
+        db.for_each(&key, &mut |k, e| {
+            let Entry::Value(v) = e else {
+                return Err(BoltError::Corrupt("a bucket inside `key`".into()));
+            };
+            let (main, sub, tombstone) = parse_rev(k).ok_or_else(|| {
+                BoltError::Corrupt(format!("a revision key of {} bytes", k.len()))
+            })?;
+            let kv = PbKeyValue::decode(v).map_err(|e| {
+                BoltError::Corrupt(format!("revision {main}: not a key-value ({e})"))
+            })?;
+            revision = revision.max(main);
+            keys.entry(kv.key).or_default().push(Rev {
+                main,
+                sub,
+                tombstone,
+                kv: v.into(),
+            });
+            Ok(())
+        })?;
+        let mut compacted = 0;
+        if let Some(meta) = db.bucket(b"meta")? {
+            db.for_each(&meta, &mut |k, e| {
+                if let (b"finishedCompactRev", Entry::Value(v)) = (k, e) {
+                    if let Some(b) = v.get(..8) {
+                        compacted = i64::from_be_bytes(b.try_into().expect("8 bytes"));
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        let mut leases = BTreeMap::new();
+        if let Some(bucket) = db.bucket(b"lease")? {
+            db.for_each(&bucket, &mut |_, e| {
+                if let Entry::Value(v) = e {
+                    let l = StoredLease::decode(v).map_err(|e| {
+                        BoltError::Corrupt(format!("a lease that does not decode ({e})"))
+                    })?;
+                    leases.insert(l.id, l.ttl);
+                }
+                Ok(())
+            })?;
+        }
+        // Revisions come in order from the bucket: each key's list is sorted.
+        Ok(Store {
+            path: path.to_path_buf(),
+            revision,
+            compacted,
+            size: db.size(),
+            keys,
+            leases,
+        })
+    }
+
+    /// Keys whose latest revision is not a deletion.
+    pub fn live_keys(&self) -> usize {
+        self.keys
+            .values()
+            .filter(|revs| revs.last().is_some_and(|r| !r.tombstone))
+            .count()
+    }
+
+    fn header(&self) -> PbResponseHeader {
+        PbResponseHeader {
+            revision: self.revision,
+            ..PbResponseHeader::default()
+        }
+    }
+
+    /// The revision a read at `asked` reads (0 or less: the latest).
+    fn at(&self, asked: i64) -> Result<i64, ReadError> {
+        let rev = if asked <= 0 { self.revision } else { asked };
+        if rev > self.revision {
+            Err(ReadError::Future)
+        } else if rev < self.compacted {
+            Err(ReadError::Compacted)
+        } else {
+            Ok(rev)
+        }
+    }
+
+    /// The keys from `key` to `range_end` as etcd reads them: `range_end`
+    /// empty is the key alone, `"\0"` every key from `key`.
+    fn span<'a>(
+        &'a self,
+        key: &[u8],
+        range_end: &[u8],
+    ) -> Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Vec<Rev>)> + 'a> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        if range_end.is_empty() {
+            return Box::new(self.keys.get_key_value(key).into_iter());
+        }
+        let hi = if range_end == [0] {
+            Unbounded
+        } else if range_end <= key {
+            return Box::new(std::iter::empty());
+        } else {
+            Excluded(range_end.to_vec())
+        };
+        Box::new(self.keys.range((Included(key.to_vec()), hi)))
+    }
+
+    /// A key's revision live at `rev`: the latest at or before it, unless a
+    /// deletion.
+    fn live_at(revs: &[Rev], rev: i64) -> Option<&Rev> {
+        let i = revs.partition_point(|r| r.main <= rev);
+        revs[..i].last().filter(|r| !r.tombstone)
+    }
+
+    /// etcd's `Range`.
+    pub fn range(&self, ask: &RangeAsk) -> Result<PbRangeResponse, ReadError> {
+        let rev = self.at(ask.revision)?;
+        let mut kvs: Vec<PbKeyValue> = Vec::new();
+        for (_, revs) in self.span(&ask.key, &ask.range_end) {
+            let Some(r) = Self::live_at(revs, rev) else {
+                continue;
+            };
+            let kv = PbKeyValue::decode(&*r.kv).expect("decoded once at open");
+            let keep = (ask.min_mod_revision == 0 || kv.mod_revision >= ask.min_mod_revision)
+                && (ask.max_mod_revision == 0 || kv.mod_revision <= ask.max_mod_revision)
+                && (ask.min_create_revision == 0 || kv.create_revision >= ask.min_create_revision)
+                && (ask.max_create_revision == 0 || kv.create_revision <= ask.max_create_revision);
+            if keep {
+                kvs.push(kv);
+            }
+        }
+        // etcd: a sort target other than the key with no order ascends.
+        let order = match (ask.sort_order, ask.sort_target) {
+            (0, 0) => 0,
+            (0, _) => 1,
+            (o, _) => o,
+        };
+        if order != 0 {
+            kvs.sort_by(|a, b| {
+                let by = match ask.sort_target {
+                    1 => a.version.cmp(&b.version),
+                    2 => a.create_revision.cmp(&b.create_revision),
+                    3 => a.mod_revision.cmp(&b.mod_revision),
+                    4 => a.value.cmp(&b.value),
+                    _ => a.key.cmp(&b.key),
+                };
+                if order == 2 {
+                    by.reverse()
+                } else {
+                    by
+                }
+            });
+        }
+        let count = kvs.len() as i64;
+        let more = ask.limit > 0 && count > ask.limit;
+        if ask.count_only {
+            kvs.clear();
+        } else if more {
+            kvs.truncate(ask.limit as usize);
+        }
+        if ask.keys_only {
+            for kv in &mut kvs {
+                kv.value.clear();
+            }
+        }
+        Ok(PbRangeResponse {
+            header: Some(self.header()),
+            kvs,
+            more,
+            count,
+        })
+    }
+
+    /// The events on `key`..`range_end` from revision `from` on, in
+    /// revision order, as a watch from `from` replays them (`prev_kv`:
+    /// each with the key's previous value). `Err(Compacted)` when `from`
+    /// is below the compaction point.
+    pub fn events(
+        &self,
+        key: &[u8],
+        range_end: &[u8],
+        from: i64,
+        prev_kv: bool,
+    ) -> Result<Vec<PbEvent>, ReadError> {
+        if from > 0 && from < self.compacted {
+            return Err(ReadError::Compacted);
+        }
+        let mut found: Vec<((i64, i64), PbEvent)> = Vec::new();
+        for (_, revs) in self.span(key, range_end) {
+            let first = revs.partition_point(|r| r.main < from);
+            for i in first..revs.len() {
+                let r = &revs[i];
+                let mut kv = PbKeyValue::decode(&*r.kv).expect("decoded once at open");
+                if r.tombstone {
+                    // As etcd sends it: the deletion's revision patched in.
+                    kv.mod_revision = r.main;
+                }
+                let prev = if prev_kv && i > 0 && !revs[i - 1].tombstone {
+                    Some(PbKeyValue::decode(&*revs[i - 1].kv).expect("decoded once at open"))
+                } else {
+                    None
+                };
+                found.push((
+                    (r.main, r.sub),
+                    PbEvent {
+                        r#type: i32::from(r.tombstone),
+                        kv: Some(kv),
+                        prev_kv: prev,
+                    },
+                ));
+            }
+        }
+        found.sort_by_key(|(rev, _)| *rev);
+        Ok(found.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// Lease ids, in order.
+    pub fn lease_ids(&self) -> Vec<i64> {
+        self.leases.keys().copied().collect()
+    }
+
+    /// A lease's TTL as granted (nothing counts down in a file) and the
+    /// keys attached to it now; `None`: no such lease.
+    pub fn lease(&self, id: i64) -> Option<(i64, Vec<Vec<u8>>)> {
+        let ttl = *self.leases.get(&id)?;
+        let keys = self
+            .keys
+            .iter()
+            .filter_map(|(k, revs)| {
+                let r = Self::live_at(revs, self.revision)?;
+                let kv = PbKeyValue::decode(&*r.kv).ok()?;
+                (kv.lease == id).then(|| k.clone())
+            })
+            .collect();
+        Some((ttl, keys))
+    }
+}
+
+/// A revision key: 8 bytes of main revision, `_`, 8 bytes of sub
+/// revision, and `t` for a deletion.
+fn parse_rev(k: &[u8]) -> Option<(i64, i64, bool)> {
+    if k.len() < 17 || k[8] != b'_' {
+        return None;
+    }
+    let main = i64::from_be_bytes(k[..8].try_into().ok()?);
+    let sub = i64::from_be_bytes(k[9..17].try_into().ok()?);
+    Some((main, sub, k.get(17) == Some(&b't')))
+}
+
+/// A stored `leasepb.Lease` (the fields read).
+#[derive(Clone, PartialEq, prost::Message)]
+struct StoredLease {
+    #[prost(int64, tag = "1")]
+    id: i64,
+    #[prost(int64, tag = "2")]
+    ttl: i64,
+}
