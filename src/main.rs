@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Some(Command::Demo) => demo::run(&cli.opts, started).await,
             Some(Command::Contexts) => list_contexts(),
+            Some(Command::Fleet) => etcdlens::fleet_cli::run(&cli.opts).await,
             Some(Command::Campaign {
                 election,
                 proposal,
@@ -196,7 +197,7 @@ fn parse_cli() -> Result<Cli, String> {
             if cli.opts.context.is_none()
                 && !file.contexts.contains_key(&n)
                 && (flags.endpoints.is_some()
-                    || matches!(cli.command, Some(Command::Contexts))) =>
+                    || matches!(cli.command, Some(Command::Contexts | Command::Fleet))) =>
         {
             let w = format!(
                 "default_context {n:?} in {} names no context: ignored (the endpoints given are used)",
