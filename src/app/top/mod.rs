@@ -289,6 +289,8 @@ pub enum Source {
 /// are never silently low.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Health {
+    /// The revision the watch (re)started from, once it said so.
+    pub watching_from: Option<i64>,
     /// Revisions the last batch of events was behind the cluster's
     /// revision (etcd sends a catching-up watcher older events).
     pub behind: i64,
@@ -354,10 +356,15 @@ impl TopView {
     }
 
     pub fn on_status(&mut self, status: &WatchStatus) {
-        self.health.reconnecting = match status {
-            WatchStatus::Watching { .. } => None,
-            WatchStatus::Reconnecting { error, .. } => Some(error.clone()),
-        };
+        match status {
+            WatchStatus::Watching { from, .. } => {
+                self.health.watching_from = Some(*from);
+                self.health.reconnecting = None;
+            }
+            WatchStatus::Reconnecting { error, .. } => {
+                self.health.reconnecting = Some(error.clone())
+            }
+        }
     }
 
     pub fn on_gap(&mut self, from: i64, to: i64, at: Instant) {
