@@ -10,6 +10,7 @@ use common::{Etcd, Headless};
 use etcd_client::{Client, TxnOp};
 use etcdlens::app::top::{Column, Source};
 use etcdlens::app::{Msg, State};
+use futures::StreamExt;
 
 /// `n` puts of 10-byte values under `dir`, then `deletes` of them, in
 /// transactions of 128 operations.
@@ -141,4 +142,46 @@ async fn exact_counts_from_a_watch_of_its_own() {
     assert_exact(&h.state);
     // The Events pane (on /b/) saw none of them.
     assert_eq!(h.state.events.total, 0);
+}
+
+/// A watch that catches up says so: the Events pane's watch started again
+/// from an old revision gets etcd's catching-up batches (events older than
+/// the revision they come with) and `:top`'s title says it is behind, until
+/// it has caught up; every event is still counted once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_catching_up_watch_is_said_behind_and_counts_everything() {
+    let etcd = Etcd::single().await;
+    let mut h = browsing(&etcd).await;
+    h.command("top");
+    let from = common::revision(&mut etcd.client().await).await + 1;
+    // More than etcd's 1,000 revisions per catching-up batch.
+    let client = etcd.client().await;
+    futures::stream::iter((0..2500).map(|i| {
+        let mut c = client.clone();
+        async move { c.put(format!("/a/x/{i:05}"), "v", None).await.unwrap() }
+    }))
+    .buffer_unordered(16)
+    .collect::<Vec<_>>()
+    .await;
+    // Counting starts afresh, then the pane's watch restarts from `from`.
+    h.press(crossterm::event::KeyCode::Esc);
+    let mut cmds = Vec::new();
+    etcdlens::app::watch::update::start_watch(&mut h.state, b"/".to_vec(), Some(from), &mut cmds);
+    etcdlens::app::top::update::open(&mut h.state, b"/a/".to_vec(), 1, &mut cmds);
+    for c in cmds {
+        h.send(c);
+    }
+    let behind = std::cell::Cell::new(false);
+    h.until(30, "every event counted", |s| {
+        let v = s.top.as_ref().unwrap();
+        if v.warning().is_some_and(|w| w.contains("watch behind by")) {
+            behind.set(true);
+        }
+        v.counter.events >= 2500
+    })
+    .await;
+    assert!(behind.get(), "the catching-up batches were said behind");
+    let v = h.state.top.as_ref().unwrap();
+    assert_eq!(v.counter.events, 2500);
+    assert_eq!(v.warning(), None, "caught up: nothing said");
 }
