@@ -126,6 +126,19 @@ async fn fleet_prints_every_context_in_one_table() {
     assert!(out.contains("cannot connect to 127.0.0.1:"), "{out}");
 }
 
+/// Without contexts there is nothing to probe: one line, exit 2.
+#[test]
+fn fleet_without_contexts_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "theme = \"dark\"\n").unwrap();
+    let (code, out, err) = lens_with_config(&config, &[], &["fleet"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no contexts in config.toml"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fleet_view_in_tmux_and_enter_switches() {
     let (alpha, beta) = tokio::join!(Etcd::members(3), Etcd::single());
