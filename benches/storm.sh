@@ -24,6 +24,10 @@
 #     stops moving for STALL_S seconds (or after LENS_TIMEOUT), the script
 #     presses q instead: the report still comes, its catch-up shows as inf;
 #   - notes the CPU time (from /proc) of etcdlens, etcdctl and etcd.
+# With TOP=1, etcdlens browses --prefix /storm/ and has the hot prefixes
+# (`:top`, key B) open on it before the storm: they count the Events pane's
+# watch (no second watch), and the catch-up is read from the view's title
+# (`Top /storm/ depth 1 (N events)`), which covers the Events pane.
 # Catch-up = when the last event was shown (etcdlens: that frame's wall
 # clock) or printed (etcdctl: first seen in FILE) minus the storm's end (the
 # last transaction's answer). Medians of the runs, then every value.
@@ -34,6 +38,7 @@
 #        LENS_TIMEOUT=900 (seconds etcdlens may take to show every event after
 #          the storm) STALL_S=60 (give up sooner when its count stops moving)
 #        BENCH_STRICT=1 to exit 1 when a target is missed
+#        TOP=1 to run with the hot prefixes (:top) open on the storm's prefix
 #        CARGO_TARGET_DIR (default: ./target)
 # Needs: cargo, etcd, etcdctl (3.4+), tmux, curl.
 set -euo pipefail
@@ -52,6 +57,7 @@ IN_FLIGHT=${IN_FLIGHT:-32}
 KEY_EVERY=${KEY_EVERY:-0.08}
 LENS_TIMEOUT=${LENS_TIMEOUT:-900}
 STALL_S=${STALL_S:-60}
+TOP=${TOP:-0}
 PREFIX=/storm/
 
 # ---------------------------------------------------------------- build
@@ -115,7 +121,9 @@ run_once() {
         (( $(date +%s) < deadline )) || die "etcdctl watch did not start: $(cat "$WORK/etcdctl.err")"
         sleep 0.05
     done
-    lens_launch "$tag" "$wall" "$LENS" --endpoints "$ENDPOINT" --watch "$PREFIX" \
+    local browse=()
+    [[ "$TOP" == 1 ]] && browse=(--prefix "$PREFIX")
+    lens_launch "$tag" "$wall" "$LENS" --endpoints "$ENDPOINT" --watch "$PREFIX" "${browse[@]}" \
         --bench-report "$report" --bench-exit --bench-events "$EVENTS"
     until lens_screen "$tag" | grep -q "watching from revision"; do
         if (( $(date +%s) >= deadline )); then
@@ -126,6 +134,18 @@ run_once() {
         sleep 0.05
     done
     lens_screen "$tag" | grep -q "Events $PREFIX (0)" || die "etcdlens does not show \"Events $PREFIX (0)\""
+    # What shows the count: the Events pane's title, or :top's over it.
+    local shown="Events $PREFIX (\([0-9,]*\))"
+    if [[ "$TOP" == 1 ]]; then
+        tmux -L "$TMUX_SOCKET" send-keys -t "lens-$tag" B
+        until lens_screen "$tag" | grep -q "Top $PREFIX depth 1 (0 events)"; do
+            (( $(date +%s) < deadline )) || die "etcdlens does not show :top on $PREFIX"
+            sleep 0.05
+        done
+        lens_screen "$tag" | grep -q "counted from the Events pane's watch" \
+            || die ":top does not count the Events pane's watch"
+        shown="Top $PREFIX depth 1 (\([0-9,]*\) events)"
+    fi
     local lens_pid
     lens_pid=$(pgrep -P "$(tmux -L "$TMUX_SOCKET" list-panes -t "lens-$tag" -F '#{pane_pid}')" etcdlens)
     log "run $i: etcdctl watch (pid $ctl_pid) and etcdlens (pid $lens_pid) follow $PREFIX; storm of $EVENTS events…"
@@ -148,7 +168,7 @@ run_once() {
         c=$(cpu_s "$lens_pid")
         [[ "$c" == - ]] || echo "$c" >"$cpu_file"
         if (( ++polls % 20 == 0 )); then
-            count=$(lens_screen "$tag" | sed -n "s|.*Events $PREFIX (\([0-9]*\)).*|\1|p" | head -1)
+            count=$(lens_screen "$tag" | sed -n "s|.*$shown.*|\1|p" | head -1)
             if [[ "$count" != "$seen" ]]; then
                 seen=$count
                 since=$SECONDS
@@ -184,6 +204,9 @@ run_once() {
     local ctl_count lens_total lens_at rss_settled rss_peak max_input inputs
     ctl_count=$(grep -cx PUT "$out" || true)
     lens_total=$(report_field "$report" events_total)
+    if [[ "$TOP" == 1 ]]; then
+        log "run $i: :top counted $(report_field "$report" top_events) events"
+    fi
     lens_at=$(report_field "$report" events_target_at_ns)
     rss_settled=$(report_field "$report" rss_settled_kb)
     rss_peak=$(report_field "$report" peak_rss_kb)

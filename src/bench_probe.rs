@@ -7,6 +7,7 @@
 //! - `settled_ms`: → first frame with the auto-opened directories listed;
 //! - `events_target_at_ns`: wall clock (Unix ns) of the first frame whose
 //!   Events title counts `--bench-events N` events; `events_total`;
+//!   `top_events`: the events `:top` counted (`none` when it is closed);
 //! - `max_input_latency_ms`, `inputs`: key press → next frame drawn;
 //! - `rss_settled_kb`, `peak_rss_kb`;
 //! - `list_work`, `list_reads`: keys etcd walked for the listings (sum of
@@ -103,7 +104,7 @@ impl Probe {
         };
         let opt = |v: Option<u128>| v.map_or("none".into(), |v| v.to_string());
         let report = format!(
-            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nlist_returned={}\nroot_children={}\nsettled_ms={}\nevents_total={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
+            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nlist_returned={}\nroot_children={}\nsettled_ms={}\nevents_total={}\ntop_events={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
             ms(self.first_listing),
             ms(self.first_row),
             self.list_at_settled.work,
@@ -112,6 +113,7 @@ impl Probe {
             self.root_children,
             ms(self.settled),
             state.events.total,
+            opt(state.top.as_ref().map(|v| u128::from(v.counter.events))),
             opt(self.events_target_at_ns),
             ms(Some(self.max_input_latency)),
             self.inputs,

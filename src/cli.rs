@@ -34,6 +34,10 @@ pub enum Command {
     },
     /// List the named contexts of the config file.
     Contexts,
+    /// Every context of the config file in one table: reachable, version,
+    /// members healthy/total, leader, DB size, quota use, alarms,
+    /// revisions per second, a linearizable read's latency.
+    Fleet,
     /// Campaign for leadership like Go's concurrency.Election; print
     /// `leader: <proposal>` once elected; resign on Ctrl-C / SIGTERM.
     Campaign {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod escape;
 pub mod etcd;
+pub mod fleet_cli;
 pub mod journal;
 pub mod k8s;
 pub mod lock;

@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             Some(Command::Demo) => demo::run(&cli.opts, started).await,
             Some(Command::Open { file }) => open(&cli, file, started).await,
             Some(Command::Contexts) => list_contexts(),
+            Some(Command::Fleet) => etcdlens::fleet_cli::run(&cli.opts).await,
             Some(Command::Campaign {
                 election,
                 proposal,
@@ -200,7 +201,7 @@ fn parse_cli() -> Result<Cli, String> {
             if cli.opts.context.is_none()
                 && !file.contexts.contains_key(&n)
                 && (flags.endpoints.is_some()
-                    || matches!(cli.command, Some(Command::Contexts))) =>
+                    || matches!(cli.command, Some(Command::Contexts | Command::Fleet))) =>
         {
             let w = format!(
                 "default_context {n:?} in {} names no context: ignored (the endpoints given are used)",

@@ -41,6 +41,8 @@ pub fn layers() -> String {
             Layer::Maint => "maintenance",
             Layer::Auth => "access control",
             Layer::Contexts => "contexts",
+            Layer::Fleet => "the fleet",
+            Layer::Top => "hot prefixes",
             Layer::Usage => "usage",
             Layer::Leases => "leases",
             Layer::Plan => "plan",

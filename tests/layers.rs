@@ -20,11 +20,13 @@ use ratatui::Terminal;
 use crate::common::fixtures::{key, page_at};
 
 /// The views this test opens, each in a way that `Esc` closes at once.
-const VIEWS: [Layer; 6] = [
+const VIEWS: [Layer; 8] = [
     Layer::Help,
     Layer::Cluster,
     Layer::Maint,
     Layer::Auth,
+    Layer::Fleet,
+    Layer::Top,
     Layer::Usage,
     Layer::History,
 ];
@@ -63,6 +65,11 @@ fn open(s: &mut State, view: Layer) {
             s.usage = Some(v);
         }
         Layer::History => s.history = Some(HistoryView::loading(b"/config".to_vec())),
+        Layer::Top => {
+            let mut cmds = Vec::new();
+            etcdlens::app::top::update::open(s, b"/".to_vec(), 1, &mut cmds);
+        }
+        Layer::Fleet => s.fleet = Some(etcdlens::app::fleet::FleetView::new(["prod".into()])),
         other => unreachable!("{other:?} is not opened here"),
     }
 }

@@ -15,6 +15,7 @@ mod mouse_update;
 mod reference;
 mod render;
 mod time_machine_update;
+mod top_update;
 mod transfer_update;
 mod update;
 mod watch_update;

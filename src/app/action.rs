@@ -24,10 +24,13 @@ pub enum Mode {
     /// The access-control view (`:auth`); keys it does not bind work as
     /// when browsing.
     Auth,
+    /// The hot prefixes (`:top`); keys it does not bind work as when
+    /// browsing.
+    Top,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 10] = [
         Mode::Browse,
         Mode::History,
         Mode::Changes,
@@ -35,6 +38,7 @@ impl Mode {
         Mode::Plan,
         Mode::Maint,
         Mode::Auth,
+        Mode::Top,
         Mode::Editor,
         Mode::Conflict,
     ];
@@ -43,7 +47,13 @@ impl Mode {
     pub fn parent(self) -> Option<Mode> {
         matches!(
             self,
-            Mode::History | Mode::Changes | Mode::Leases | Mode::Plan | Mode::Maint | Mode::Auth
+            Mode::History
+                | Mode::Changes
+                | Mode::Leases
+                | Mode::Plan
+                | Mode::Maint
+                | Mode::Auth
+                | Mode::Top
         )
         .then_some(Mode::Browse)
     }
@@ -63,6 +73,9 @@ impl Mode {
             Mode::Plan => "in a transfer's plan (moving keys move, Esc closes)",
             Mode::Maint => "in the maintenance view (moving keys select a member, Esc closes)",
             Mode::Auth => "in the auth view (moving keys select a user or a role, Esc closes)",
+            Mode::Top => {
+                "in the hot prefixes (moving keys move, Enter opens the directory in the tree, Esc closes)"
+            }
         }
     }
 }
@@ -108,7 +121,7 @@ macro_rules! actions {
 actions! {
     Up, Browse, "up", ["k", "Up"], "move up / scroll up";
     Down, Browse, "down", ["j", "Down"], "move down / scroll down";
-    Top, Browse, "top", ["g", "Home"], "go to the top";
+    Top, Browse, "go-top", ["g", "Home"], "go to the top";
     Bottom, Browse, "bottom", ["G", "End"], "go to the bottom (Events: follow again)";
     PageUp, Browse, "page-up", ["PgUp"], "one page up";
     PageDown, Browse, "page-down", ["PgDn", "Space"], "one page down";
@@ -178,6 +191,12 @@ actions! {
     AuthRevoke, Auth, "auth-revoke", ["-"], "revoke a role from the selected user, or a permission from the selected role";
     AuthEnable, Auth, "auth-enable", ["E"], "enable auth (type yes; needs user root with role root: offered)";
     AuthDisable, Auth, "auth-disable", ["O"], "disable auth (type yes)";
+    HotPrefixes, Browse, "top", ["B"], "hot prefixes: the directories under the selected one written the most (writes/s, deletes/s, bytes/s over 10 s, 1 min, 5 min)";
+    SortNext, Top, "sort", ["s"], "sort by the next column";
+    SortBack, Top, "sort-back", ["S"], "sort by the previous column";
+    Deeper, Top, "deeper", ["+"], "count one level deeper (counting starts afresh)";
+    Shallower, Top, "shallower", ["-"], "count one level shallower (counting starts afresh)";
+    Fleet, Browse, "fleet", ["V"], "every context of config.toml at a glance: reachable, version, members, leader, DB size, quota use, alarms, revisions/s, read latency (Enter switches)";
     Find, Browse, "find", ["F"], "find in the selected subtree: keys by text, re:REGEX or ~fuzzy; v: values too (Esc stops)";
 }
 

@@ -34,6 +34,10 @@ pub enum Layer {
     Auth,
     /// `:ctx`'s list (over the right panes).
     Contexts,
+    /// `:top`, the prefixes writing the most (over every pane).
+    Top,
+    /// `:fleet`, every context at a glance (over every pane).
+    Fleet,
     /// `:du` (over the right panes).
     Usage,
     /// `:leases` (over the right panes).
@@ -54,7 +58,7 @@ pub enum Layer {
 
 /// Top first. Layers drawn over the whole screen (the status bar included)
 /// come before those drawn inside the panes' area (a test holds this).
-pub const PRECEDENCE: [Layer; 19] = [
+pub const PRECEDENCE: [Layer; 21] = [
     Layer::Help,
     Layer::Confirm,
     Layer::Prompt,
@@ -66,6 +70,8 @@ pub const PRECEDENCE: [Layer; 19] = [
     Layer::Maint,
     Layer::Auth,
     Layer::Contexts,
+    Layer::Fleet,
+    Layer::Top,
     Layer::Usage,
     Layer::Leases,
     Layer::Plan,
@@ -90,6 +96,8 @@ impl Layer {
             Layer::Maint => s.maint.is_some(),
             Layer::Auth => s.auth.is_some(),
             Layer::Contexts => s.contexts_view.is_some(),
+            Layer::Top => s.top.is_some(),
+            Layer::Fleet => s.fleet.is_some(),
             Layer::Usage => s.usage.is_some(),
             Layer::Leases => s.leases.is_some(),
             Layer::Plan => s.plan.is_some(),
@@ -112,6 +120,7 @@ impl Layer {
             Layer::Plan => Mode::Plan,
             Layer::Maint => Mode::Maint,
             Layer::Auth => Mode::Auth,
+            Layer::Top => Mode::Top,
             _ => Mode::Browse,
         }
     }

@@ -226,6 +226,16 @@ pub enum Msg {
         target: Vec<u8>,
         result: Result<(Option<Vec<u8>>, Vec<u8>), String>,
     },
+    /// A report of `:top`'s own watch (`Cmd::TopWatch` of that epoch).
+    TopWatch {
+        epoch: u64,
+        update: crate::etcd::watch::WatchUpdate,
+    },
+    /// Context `name`'s probe (`Cmd::FleetProbe`).
+    FleetProbe {
+        name: String,
+        result: Result<crate::etcd::fleet::Probe, String>,
+    },
     /// The connection of switch `id` (`Cmd::SwitchContext`) is made — the
     /// runtime already runs the new worker — or could not be made.
     ContextSwitched {
@@ -384,6 +394,19 @@ pub enum Cmd {
     },
     /// Stop reading changes (the view was closed).
     StopChanges,
+    /// `:top`'s own watch on `prefix`, from now on (replaces the previous
+    /// one): the Events pane's watch does not cover the prefix.
+    TopWatch {
+        epoch: u64,
+        prefix: Vec<u8>,
+    },
+    /// Stop `:top`'s own watch (the view was closed).
+    StopTopWatch,
+    /// Probe context `name` of config.toml (`:fleet`), reading `key`.
+    FleetProbe {
+        name: String,
+        key: Vec<u8>,
+    },
     /// A maintenance action (the maintenance view's: compaction, rolling
     /// defragmentation, leader move, hash check, alarms, snapshot, the
     /// NOSPACE recovery's check).

@@ -145,6 +145,10 @@ pub struct State {
     pub find: Option<super::find::FindView>,
     /// The usage view (`:du`), when open.
     pub usage: Option<super::usage::UsageView>,
+    /// `:top`: the prefixes writing the most.
+    pub top: Option<super::top::TopView>,
+    /// `:fleet`: every context at a glance.
+    pub fleet: Option<super::fleet::FleetView>,
     /// The maintenance view (`:maint`), when open.
     pub maint: Option<super::maint::MaintView>,
     /// The maintenance actions of this session (the one running, the log,
@@ -225,6 +229,8 @@ impl State {
             max_request_bytes: super::writes::editor::DEFAULT_MAX_REQUEST_BYTES,
             find: None,
             usage: None,
+            top: None,
+            fleet: None,
             maint: None,
             maintenance: Default::default(),
             auth: None,

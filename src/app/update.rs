@@ -10,8 +10,8 @@ use super::layer::{self, Layer};
 use super::msg::{Cmd, Msg};
 use super::state::{Pane, State, MESSAGE_TTL};
 use super::{
-    auth, changes, cluster, command, contexts, dialogs, elections, find, history, leases, maint,
-    mouse, past, resources, transfer, tree, usage, value, watch, writes,
+    auth, changes, cluster, command, contexts, dialogs, elections, find, fleet, history, leases,
+    maint, mouse, past, resources, top, transfer, tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -31,6 +31,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             state.now = now;
             cluster::update::on_tick(state, &mut cmds);
             leases::update::on_tick(state, &mut cmds);
+            top::update::on_tick(state);
+            fleet::update::on_tick(state, &mut cmds);
             if crate::logging::failed() {
                 state
                     .file_warnings
@@ -65,11 +67,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             at,
         } => {
             if epoch == state.watch.epoch {
+                top::update::on_pane_events(state, &events, revision, at);
                 watch::update::on_events(state, events, revision, at);
             }
         }
         Msg::WatchStatus { epoch, status } => {
             if epoch == state.watch.epoch {
+                top::update::on_pane_status(state, &status);
                 state.watch.status = Some(status);
             }
         }
@@ -85,6 +89,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             compacted,
         } => {
             if epoch == state.watch.epoch {
+                top::update::on_pane_gap(state, from, to);
                 watch::update::on_gap(state, from, to, compacted, &mut cmds);
                 tree::update::rebuild(state, None);
             }
@@ -173,6 +178,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         Msg::Applying { keys } => transfer::update::on_applying(state, keys),
         Msg::Applied(result) => transfer::update::on_applied(state, result),
         Msg::PlanKey { target, result } => transfer::update::on_plan_key(state, target, result),
+        Msg::TopWatch { epoch, update } => top::update::on_own_watch(state, epoch, update),
+        Msg::FleetProbe { name, result } => fleet::update::on_probe(state, &name, result),
         Msg::ContextSwitched { id, result } => {
             contexts::update::on_switched(state, id, result, &mut cmds)
         }
@@ -309,6 +316,8 @@ fn layer_action(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<
         Layer::Maint => maint::update::on_action,
         Layer::Auth => auth::update::on_action,
         Layer::Contexts => contexts::update::on_action,
+        Layer::Top => top::update::on_action,
+        Layer::Fleet => fleet::update::on_action,
         Layer::Usage => usage::update::on_action,
         Layer::Leases => leases::update::on_action,
         Layer::Plan => transfer::update::on_action,
@@ -337,6 +346,8 @@ fn layer_moving(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<
         Layer::Maint => maint::update::on_pane_action(state, action, cmds),
         Layer::Auth => auth::update::on_pane_action(state, action, cmds),
         Layer::Contexts => contexts::update::on_pane_action(state, action, cmds),
+        Layer::Top => top::update::on_pane_action(state, action, cmds),
+        Layer::Fleet => fleet::update::on_pane_action(state, action, cmds),
         Layer::Usage => usage::update::on_pane_action(state, action, cmds),
         Layer::Leases => leases::update::on_pane_action(state, action, cmds),
         Layer::Plan => transfer::update::on_pane_action(state, action, cmds),

@@ -25,6 +25,14 @@ pub type MemberClients = std::sync::Arc<tokio::sync::Mutex<HashMap<String, Clien
 /// alarms, and the compaction point probed at `prefix` (one the user may
 /// read).
 pub async fn collect(conn: &Connection, prefix: &[u8]) -> Result<ClusterInfo, String> {
+    let mut info = members(conn).await?;
+    info.oldest_revision = super::revision::oldest_revision(&mut conn.client.clone(), prefix).await;
+    Ok(info)
+}
+
+/// The members, each with its own status, and the alarms (the oldest
+/// revision is left unknown: [`collect`] asks it).
+pub async fn members(conn: &Connection) -> Result<ClusterInfo, String> {
     let client = &mut conn.client.clone();
     let (settings, kept, tunnel) = (&conn.settings, &conn.members, conn.tunnel.as_ref());
     let list = super::retry_read(|| {
@@ -78,12 +86,11 @@ pub async fn collect(conn: &Connection, prefix: &[u8]) -> Result<ClusterInfo, St
         ),
         Err(e) => (Vec::new(), Some(describe_error(&e))),
     };
-    let oldest_revision = super::revision::oldest_revision(client, prefix).await;
     Ok(ClusterInfo {
         members,
         alarms,
         alarms_unknown,
-        oldest_revision,
+        oldest_revision: Err("not asked".into()),
         user: settings.user.as_ref().map(|(u, _)| u.clone()),
     })
 }

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod election;
 pub mod error;
 pub mod export;
+pub mod fleet;
 pub mod guard;
 pub mod history;
 pub mod leases;

@@ -70,6 +70,8 @@ pub async fn run(
         value_task: None,
         listings: HashMap::new(),
         watch_task: None,
+        top_task: None,
+        fleet: Default::default(),
         elections: HashMap::new(),
         changes_task: None,
         find_task: None,
@@ -148,6 +150,10 @@ struct Tasks {
     listings: HashMap<NodeId, (u64, AbortHandle)>,
     /// The watch: a new one replaces it.
     watch_task: Option<AbortHandle>,
+    /// `:top`'s own watch: a new one replaces it.
+    top_task: Option<AbortHandle>,
+    /// `:fleet`'s connections, kept between its probes.
+    fleet: Arc<crate::etcd::fleet::Fleet>,
     elections: HashMap<Vec<u8>, AbortHandle>,
     /// The `:changes` reading: a new one replaces it.
     changes_task: Option<AbortHandle>,
@@ -175,6 +181,9 @@ impl Tasks {
             | Cmd::ListResources { .. }
             | Cmd::ReadResources { .. }
             | Cmd::Watch { .. }
+            | Cmd::TopWatch { .. }
+            | Cmd::StopTopWatch
+            | Cmd::FleetProbe { .. }
             | Cmd::ProbeDir { .. }
             | Cmd::FollowElection { .. }
             | Cmd::UnfollowElection { .. }

@@ -94,6 +94,9 @@ impl Tasks {
                 prefix,
                 start_revision,
             } => self.watch(epoch, prefix, start_revision),
+            Cmd::TopWatch { epoch, prefix } => self.top_watch(epoch, prefix),
+            Cmd::StopTopWatch => self.stop_top_watch(),
+            Cmd::FleetProbe { name, key } => self.fleet_probe(name, key),
             Cmd::ProbeDir { dir, full } => {
                 let msgs = self.msgs.clone();
                 // Only a definite answer is worth a message.
@@ -207,7 +210,6 @@ impl Tasks {
         if let Some(previous) = self.watch_task.take() {
             previous.abort();
         }
-        let mut client = self.conn.client.clone();
         let msgs = self.msgs.clone();
         let recorder = match &self.record {
             Some(path) => match Recorder::open(path) {
@@ -223,25 +225,77 @@ impl Tasks {
             None => None,
         };
         let reports = Reports::new(msgs, move |update| watch_msg(epoch, update));
-        let task = self.spawn(async move {
-            let start_revision = match start_revision {
-                Some(r) => r,
-                None => loop {
-                    match watch::current_revision(&mut client, &prefix).await {
-                        Ok(r) => break r + 1,
-                        Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
-                    }
-                },
-            };
-            let spec = WatchSpec {
-                epoch,
-                prefix,
-                start_revision,
-            };
-            watch::run(client, spec, reports, recorder).await;
-        });
+        let conn = self.conn.clone();
+        let task = self.spawn(follow(
+            conn,
+            epoch,
+            prefix,
+            start_revision,
+            reports,
+            recorder,
+        ));
         self.watch_task = Some(task);
     }
+
+    /// (Re)starts `:top`'s own watch, from now on.
+    fn top_watch(&mut self, epoch: u64, prefix: Vec<u8>) {
+        self.stop_top_watch();
+        let reports = Reports::new(self.msgs.clone(), move |update| Msg::TopWatch {
+            epoch,
+            update,
+        });
+        let conn = self.conn.clone();
+        self.top_task = Some(self.spawn(follow(conn, epoch, prefix, None, reports, None)));
+    }
+
+    fn stop_top_watch(&mut self) {
+        if let Some(task) = self.top_task.take() {
+            task.abort();
+        }
+    }
+
+    /// Probes context `name` (`:fleet`) over the fleet's kept connections.
+    fn fleet_probe(&mut self, name: String, key: Vec<u8>) {
+        let fleet = self.fleet.clone();
+        let settings = match &self.others.book {
+            Some(book) => book
+                .connection(&name, std::env::var("ETCDCTL_PASSWORD").ok())
+                .map(|(_, s)| s),
+            None => Err("no config file with contexts".into()),
+        };
+        self.reply(async move {
+            let result = fleet.probe(&name, settings, &key).await;
+            Msg::FleetProbe { name, result }
+        });
+    }
+}
+
+/// Follows `prefix` from `start_revision` (`None`: the current revision
+/// + 1), reporting through `reports`, until aborted.
+async fn follow(
+    conn: Connection,
+    epoch: u64,
+    prefix: Vec<u8>,
+    start_revision: Option<i64>,
+    reports: Reports<WatchUpdate, Msg>,
+    recorder: Option<Recorder>,
+) {
+    let mut client = conn.client.clone();
+    let start_revision = match start_revision {
+        Some(r) => r,
+        None => loop {
+            match watch::current_revision(&mut client, &prefix).await {
+                Ok(r) => break r + 1,
+                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        },
+    };
+    let spec = WatchSpec {
+        epoch,
+        prefix,
+        start_revision,
+    };
+    watch::run(client, spec, reports, recorder).await;
 }
 
 /// Lists one page of `dir`, sending its children as they are found (each

@@ -10,6 +10,7 @@ pub mod editor;
 pub mod event_detail;
 pub mod events;
 pub mod find;
+pub mod fleet;
 pub mod help;
 pub mod history;
 pub mod keys;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod resources;
 pub mod status;
 pub mod theme;
+pub mod top;
 pub mod usage;
 pub mod value;
 pub mod wrap;
@@ -64,7 +66,7 @@ pub fn layer_area(screen: Rect, areas: &layout::Areas, layer: Layer) -> Rect {
         Layer::Confirm | Layer::Command => areas.status,
         Layer::Filter | Layer::Find => areas.keys,
         Layer::Editor | Layer::Conflict => areas.value,
-        Layer::Resources => areas.keys.union(right),
+        Layer::Resources | Layer::Top | Layer::Fleet => areas.keys.union(right),
         Layer::Maint
         | Layer::Auth
         | Layer::Contexts
@@ -91,6 +93,8 @@ pub fn list_rows(state: &State, layer: Layer) -> usize {
             .as_ref()
             .map_or(inner, |v| auth::list_rows(v, inner)),
         Layer::Usage => inner.saturating_sub(usage::HEADER_ROWS),
+        Layer::Top => inner.saturating_sub(top::HEADER_ROWS),
+        Layer::Fleet => inner.saturating_sub(fleet::HEADER_ROWS),
         Layer::Find => inner.saturating_sub(find::FOOTER_ROWS),
         Layer::Plan => state
             .plan
@@ -150,6 +154,16 @@ fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: La
         Layer::Leases => {
             if let Some(view) = &state.leases {
                 leases::draw(frame, area, state, view, keys);
+            }
+        }
+        Layer::Top => {
+            if let Some(view) = &state.top {
+                top::draw(frame, area, state, view);
+            }
+        }
+        Layer::Fleet => {
+            if let Some(view) = &state.fleet {
+                fleet::draw(frame, area, state, view);
             }
         }
         Layer::Usage => {

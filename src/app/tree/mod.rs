@@ -132,6 +132,9 @@ pub struct Tree {
     /// The directory `r` is listing again (its "reloading…" goes when the
     /// listing is complete).
     pub reloading: Option<NodeId>,
+    /// The directory `:top`'s `Enter` opens the tree down to: selected
+    /// once a listing brings its row.
+    pub reveal: Option<Vec<u8>>,
 }
 
 impl Tree {
@@ -196,6 +199,7 @@ impl Tree {
             at: None,
             reopen: HashSet::new(),
             reloading: None,
+            reveal: None,
         }
     }
 

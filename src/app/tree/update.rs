@@ -79,6 +79,60 @@ pub fn on_listed(
     }
     rebuild(state, selected);
     on_selection_changed(state, cmds);
+    continue_reveal(state, cmds);
+}
+
+/// Opens the tree down to directory `full` and selects it: the
+/// directories on the way open (listed when they were not yet), and the
+/// selection lands on it once a listing brings its row.
+pub fn reveal(state: &mut State, full: &[u8], cmds: &mut Vec<Cmd>) {
+    if !full.starts_with(&state.tree.node(ROOT).full) {
+        let shown = crate::escape::escape_bytes(full);
+        return state.error(format!("{shown} is outside the tree's prefix"));
+    }
+    state.tree.reveal = Some(full.to_vec());
+    continue_reveal(state, cmds);
+}
+
+/// One step further down to the directory [`reveal`] asked for, as far as
+/// the listings go.
+fn continue_reveal(state: &mut State, cmds: &mut Vec<Cmd>) {
+    let Some(target) = state.tree.reveal.clone() else {
+        return;
+    };
+    let mut dir = ROOT;
+    while state.tree.node(dir).full.as_ref() != target.as_slice() {
+        expand(state, dir, cmds);
+        let tree = &state.tree;
+        let Some(d) = tree.dir(dir) else { break };
+        let next = d.children.iter().copied().find(|&c| {
+            let n = tree.node(c);
+            n.is_dir() && target.starts_with(&n.full)
+        });
+        match next {
+            Some(child) => dir = child,
+            None => {
+                // Not listed yet: the listing's answer comes back here.
+                // Listed whole without it: it is gone.
+                if d.listing == Listing::Complete {
+                    state.tree.reveal = None;
+                }
+                rebuild(state, None);
+                return;
+            }
+        }
+    }
+    state.tree.reveal = None;
+    state.tree.rebuild_rows();
+    if let Some(pos) = state.tree.position(Row {
+        node: dir,
+        more: false,
+    }) {
+        state.selected = pos;
+        state.focus = Pane::Keys;
+    }
+    scroll_into_view(state);
+    on_selection_changed(state, cmds);
 }
 
 /// Rebuilds the rows and keeps the selection on the same row when it is

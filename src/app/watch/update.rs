@@ -30,6 +30,7 @@ pub fn start_watch(
         prefix,
         start_revision,
     });
+    crate::app::top::update::on_pane_watch_changed(state, cmds);
 }
 
 pub fn on_events(state: &mut State, events: Vec<WatchEvent>, revision: i64, at: Instant) {
