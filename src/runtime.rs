@@ -155,6 +155,10 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     state.revision = revision;
     state.read_only = start.read_only || opts.offline.is_some();
     state.offline = opts.offline.clone();
+    if state.offline.is_some() {
+        // The loopback port the file is served on means nothing to the user.
+        state.endpoints = "file".into();
+    }
     state.tls_not_verified = tls_not_verified;
     state.keymap = opts.keymap.clone();
     state.theme = opts

@@ -262,11 +262,32 @@ fn on_help_key(state: &mut State, key: KeyEvent, cmds: &mut Vec<Cmd>) {
     state.help_scroll = state.help_scroll.min(lines);
 }
 
+/// What a file opened offline cannot do (no members, no live changes).
+pub const OFFLINE_NO_CLUSTER: &str =
+    "offline: a file is not a running cluster (no members, status, maintenance, users or live changes)";
+
+/// The actions that ask a running cluster for more than its keys.
+fn needs_a_cluster(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Cluster
+            | Action::Maint
+            | Action::Recover
+            | Action::Auth
+            | Action::Who
+            | Action::HotPrefixes
+    )
+}
+
 /// Does `action`, from a key or from the `:` line: the screen's own
 /// actions here, then each feature's `on_action` in turn (the first that
 /// takes it), then moving, which the focused pane decides. Returns false
 /// when nothing took it (a test keeps that from happening).
 pub fn run_action(state: &mut State, action: Action, cmds: &mut Vec<Cmd>) -> bool {
+    if state.offline.is_some() && needs_a_cluster(action) {
+        state.info(OFFLINE_NO_CLUSTER);
+        return true;
+    }
     match action {
         Action::Quit => quit_asking(state, cmds),
         Action::Help => {

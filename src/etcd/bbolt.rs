@@ -25,6 +25,9 @@ pub enum BoltError {
     Io(#[from] std::io::Error),
     #[error("not a valid bbolt database: {0}")]
     Corrupt(String),
+    /// A running etcd holds the file (bbolt's exclusive `flock`).
+    #[error("in use by a running etcd (it holds the file's lock): stop that member, or open a snapshot of it (etcdlens snapshot save FILE)")]
+    InUse,
 }
 
 type Result<T> = std::result::Result<T, BoltError>;

@@ -56,8 +56,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &LeasesView, key
     }
     let room = (inner.height as usize).saturating_sub(HEADER_ROWS);
     for (i, row) in view.rows.iter().enumerate().skip(view.offset).take(room) {
-        let left = row.remaining(state.now);
-        let remaining = if left == 0 {
+        // A file holds the TTL as granted; nothing counts down.
+        let left = match state.offline {
+            Some(_) => row.info.ttl,
+            None => row.remaining(state.now),
+        };
+        let remaining = if state.offline.is_some() {
+            "not counted".to_string()
+        } else if left == 0 {
             "expired".to_string()
         } else {
             format!("{left} s")

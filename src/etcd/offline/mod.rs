@@ -84,6 +84,15 @@ pub struct RangeAsk {
 impl Store {
     /// Reads `path` whole into memory. The file is only read.
     pub fn open(path: &Path) -> Result<Store, BoltError> {
+        // A member's db that its etcd has open is changing under us:
+        // refused. A shared lock, held while the file is read, keeps an
+        // etcd from opening it meanwhile.
+        let lock = std::fs::File::open(path)?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor we own; released when `lock` drops.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } != 0 {
+            return Err(BoltError::InUse);
+        }
         let db = Db::open(path)?;
         let key = db.bucket(b"key")?.ok_or_else(|| {
             BoltError::Corrupt(
@@ -134,6 +143,7 @@ impl Store {
                 Ok(())
             })?;
         }
+        drop(lock);
         // Revisions come in order from the bucket: each key's list is sorted.
         Ok(Store {
             path: path.to_path_buf(),
