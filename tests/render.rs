@@ -902,3 +902,19 @@ fn the_events_markers_are_explained() {
         "{help}"
     );
 }
+
+/// A file opened offline: the status bar names it (no loopback port), the
+/// Events pane says there is no live watch, the cluster view is refused
+/// with one line.
+#[test]
+fn a_file_opened_offline_says_so() {
+    let mut s = state_with(&[b"/app/", b"/svc/", b"/config"]);
+    s.offline = Some("offline: /backups/etcd.db @ rev 1234 (read-only)".into());
+    s.endpoints = "file".into();
+    s.read_only = true;
+    s.watch.started = true;
+    let mut cmds = Vec::new();
+    etcdlens::app::update::run_action(&mut s, etcdlens::app::action::Action::Cluster, &mut cmds);
+    assert!(cmds.is_empty(), "nothing asked of a file: {cmds:?}");
+    insta::assert_snapshot!(screen(&render(&s)));
+}
