@@ -103,6 +103,29 @@ async fn get(c: &mut Client, key: &str, opts: GetOptions) -> Result<Reply, Strin
     }
 }
 
+/// What `:changes FROM now` reads under `/`.
+async fn changes(
+    c: &mut Client,
+    from: etcdlens::etcd::revision::RevisionSpec,
+) -> Result<etcdlens::etcd::changes::Changes, etcdlens::etcd::revision::RevisionError> {
+    use etcdlens::etcd::changes::{self, ChangesUpdate};
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let reports = etcdlens::etcd::Reports::new(tx, |u: ChangesUpdate| u);
+    let mut client = c.clone();
+    tokio::spawn(async move {
+        let now = etcdlens::etcd::revision::RevisionSpec::Now;
+        changes::read(&mut client, b"/", from, now, reports).await
+    });
+    while let Some(u) = rx.recv().await {
+        match u {
+            ChangesUpdate::Done(c) => return Ok(c),
+            ChangesUpdate::Failed(e) => return Err(e),
+            _ => {}
+        }
+    }
+    panic!("no answer");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_snapshot_answers_every_read_as_the_live_cluster_did() {
     let etcd = Etcd::single().await;
@@ -201,6 +224,15 @@ async fn a_snapshot_answers_every_read_as_the_live_cluster_did() {
             )
         };
         assert_eq!(shape(&got), shape(&want), "history of {key:?}");
+    }
+
+    // :changes between the compaction point and now, and from further back
+    // (refused alike).
+    use etcdlens::etcd::revision::RevisionSpec;
+    for from in [RevisionSpec::At(compacted), RevisionSpec::At(compacted - 2)] {
+        let want = format!("{:?}", changes(&mut live, from.clone()).await);
+        let got = format!("{:?}", changes(&mut off, from).await);
+        assert_eq!(got, want);
     }
 
     // Leases as stored: the same ids, the TTL as granted.
