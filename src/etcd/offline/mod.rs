@@ -210,52 +210,70 @@ impl Store {
         revs[..i].last().filter(|r| !r.tombstone)
     }
 
-    /// etcd's `Range`.
+    /// etcd's `Range`. Only the keys returned are decoded, unless a sort
+    /// or a revision filter needs every key of the range (as in etcd).
     pub fn range(&self, ask: &RangeAsk) -> Result<PbRangeResponse, ReadError> {
         let rev = self.at(ask.revision)?;
-        let mut kvs: Vec<PbKeyValue> = Vec::new();
-        for (_, revs) in self.span(&ask.key, &ask.range_end) {
-            let Some(r) = Self::live_at(revs, rev) else {
-                continue;
-            };
-            let kv = PbKeyValue::decode(&*r.kv).expect("decoded once at open");
-            let keep = (ask.min_mod_revision == 0 || kv.mod_revision >= ask.min_mod_revision)
-                && (ask.max_mod_revision == 0 || kv.mod_revision <= ask.max_mod_revision)
-                && (ask.min_create_revision == 0 || kv.create_revision >= ask.min_create_revision)
-                && (ask.max_create_revision == 0 || kv.create_revision <= ask.max_create_revision);
-            if keep {
-                kvs.push(kv);
-            }
-        }
+        let decode = |r: &Rev| PbKeyValue::decode(&*r.kv).expect("decoded once at open");
         // etcd: a sort target other than the key with no order ascends.
         let order = match (ask.sort_order, ask.sort_target) {
             (0, 0) => 0,
             (0, _) => 1,
             (o, _) => o,
         };
-        if order != 0 {
-            kvs.sort_by(|a, b| {
-                let by = match ask.sort_target {
-                    1 => a.version.cmp(&b.version),
-                    2 => a.create_revision.cmp(&b.create_revision),
-                    3 => a.mod_revision.cmp(&b.mod_revision),
-                    4 => a.value.cmp(&b.value),
-                    _ => a.key.cmp(&b.key),
-                };
-                if order == 2 {
-                    by.reverse()
-                } else {
-                    by
+        let filtered = ask.min_mod_revision != 0
+            || ask.max_mod_revision != 0
+            || ask.min_create_revision != 0
+            || ask.max_create_revision != 0;
+        let live = self
+            .span(&ask.key, &ask.range_end)
+            .filter_map(|(_, revs)| Self::live_at(revs, rev));
+        let limit = if ask.limit > 0 { ask.limit as usize } else { usize::MAX };
+        let (mut kvs, count) = if order == 0 && !filtered {
+            let mut kvs = Vec::new();
+            let mut count = 0usize;
+            for r in live {
+                if !ask.count_only && kvs.len() < limit {
+                    kvs.push(decode(r));
                 }
-            });
-        }
-        let count = kvs.len() as i64;
-        let more = ask.limit > 0 && count > ask.limit;
-        if ask.count_only {
-            kvs.clear();
-        } else if more {
-            kvs.truncate(ask.limit as usize);
-        }
+                count += 1;
+            }
+            (kvs, count)
+        } else {
+            let mut kvs: Vec<PbKeyValue> = live
+                .map(decode)
+                .filter(|kv| {
+                    (ask.min_mod_revision == 0 || kv.mod_revision >= ask.min_mod_revision)
+                        && (ask.max_mod_revision == 0 || kv.mod_revision <= ask.max_mod_revision)
+                        && (ask.min_create_revision == 0
+                            || kv.create_revision >= ask.min_create_revision)
+                        && (ask.max_create_revision == 0
+                            || kv.create_revision <= ask.max_create_revision)
+                })
+                .collect();
+            if order != 0 {
+                kvs.sort_by(|a, b| {
+                    let by = match ask.sort_target {
+                        1 => a.version.cmp(&b.version),
+                        2 => a.create_revision.cmp(&b.create_revision),
+                        3 => a.mod_revision.cmp(&b.mod_revision),
+                        4 => a.value.cmp(&b.value),
+                        _ => a.key.cmp(&b.key),
+                    };
+                    if order == 2 {
+                        by.reverse()
+                    } else {
+                        by
+                    }
+                });
+            }
+            let count = kvs.len();
+            if ask.count_only {
+                kvs.clear();
+            }
+            kvs.truncate(limit);
+            (kvs, count)
+        };
         if ask.keys_only {
             for kv in &mut kvs {
                 kv.value.clear();
@@ -263,9 +281,9 @@ impl Store {
         }
         Ok(PbRangeResponse {
             header: Some(self.header()),
+            more: ask.limit > 0 && count as i64 > ask.limit,
             kvs,
-            more,
-            count,
+            count: count as i64,
         })
     }
 
