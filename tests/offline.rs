@@ -230,7 +230,7 @@ async fn a_snapshot_answers_every_read_as_the_live_cluster_did() {
     // (refused alike).
     use etcdlens::etcd::revision::RevisionSpec;
     for from in [RevisionSpec::At(compacted), RevisionSpec::At(compacted - 2)] {
-        let want = format!("{:?}", changes(&mut live, from.clone()).await);
+        let want = format!("{:?}", changes(&mut live, from).await);
         let got = format!("{:?}", changes(&mut off, from).await);
         assert_eq!(got, want);
     }
