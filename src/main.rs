@@ -142,7 +142,8 @@ fn main() -> ExitCode {
     // A subcommand's own peak memory, for the tests (the TUI writes its
     // whole report itself). The kernel's figure for a child also counts
     // the spawning process's memory; this one is this program's only.
-    if let (Some(path), Some(_)) = (&cli.opts.bench_report, &cli.command) {
+    let tui = matches!(cli.command, None | Some(Command::Open { .. }));
+    if let (Some(path), false) = (&cli.opts.bench_report, tui) {
         let peak = etcdlens::bench_probe::rss_kb("VmHWM:").unwrap_or(0);
         if let Err(e) = std::fs::write(path, format!("peak_rss_kb={peak}\n")) {
             say(&format!("cannot write {}: {e}", path.display()));
