@@ -397,7 +397,7 @@ pub fn status(path: &Path) -> Result<Status, BoltError> {
 
 /// The user key of an mvccpb.KeyValue (protobuf field 1), read without a
 /// protobuf library: the fields are walked until it.
-fn user_key(mut b: &[u8]) -> Option<&[u8]> {
+pub(super) fn user_key(mut b: &[u8]) -> Option<&[u8]> {
     fn varint(b: &mut &[u8]) -> Option<u64> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {

@@ -13,6 +13,7 @@ mod serve;
 pub use serve::serve;
 
 use std::collections::BTreeMap;
+
 use std::path::{Path, PathBuf};
 
 use etcd_client::proto::{PbEvent, PbKeyValue, PbRangeResponse, PbResponseHeader};
@@ -21,17 +22,30 @@ use prost::Message;
 use super::bbolt::{BoltError, Db, Entry};
 
 /// One revision of a key as the file stores it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Rev {
     main: i64,
     sub: i64,
     /// A deletion (its revision key ends with `t`).
     tombstone: bool,
-    /// The stored `mvccpb.KeyValue`, encoded.
-    kv: Box<[u8]>,
+    /// Where its stored `mvccpb.KeyValue` is in [`Store::arena`].
+    at: usize,
+    len: u32,
 }
 
-/// A file's keyspace: every key with the revisions the file holds.
+/// A key: where its bytes are in the arena, and its revisions (a run of
+/// [`Store::revs`], oldest first).
+#[derive(Debug, Clone, Copy)]
+struct Key {
+    at: usize,
+    len: u32,
+    first: u32,
+    revs: u32,
+}
+
+/// A file's keyspace: every key with the revisions the file holds. The
+/// stored key-values sit one after the other in one arena; keys (sorted)
+/// and revisions point into it, so the memory is about the data's size.
 pub struct Store {
     pub path: PathBuf,
     /// The last revision written (the `key` bucket's last main revision).
@@ -40,7 +54,10 @@ pub struct Store {
     pub compacted: i64,
     /// Bytes of the file in use.
     pub size: u64,
-    keys: BTreeMap<Vec<u8>, Vec<Rev>>,
+    arena: Vec<u8>,
+    /// In key order.
+    keys: Vec<Key>,
+    revs: Vec<Rev>,
     /// Lease id → TTL as granted.
     leases: BTreeMap<i64, i64>,
 }
@@ -99,7 +116,11 @@ impl Store {
                 "no `key` bucket: not an etcd backend (a bbolt file of something else?)".into(),
             )
         })?;
-        let mut keys: BTreeMap<Vec<u8>, Vec<Rev>> = BTreeMap::new();
+        // Revisions in the file's order (by revision), each with its key's
+        // place in the arena; then sorted by key, stably: each key's run
+        // stays oldest first.
+        let mut arena: Vec<u8> = Vec::new();
+        let mut found: Vec<(usize, u32, Rev)> = Vec::new();
         let mut revision = 0;
         db.for_each(&key, &mut |k, e| {
             let Entry::Value(v) = e else {
@@ -108,18 +129,38 @@ impl Store {
             let (main, sub, tombstone) = parse_rev(k).ok_or_else(|| {
                 BoltError::Corrupt(format!("a revision key of {} bytes", k.len()))
             })?;
-            let kv = PbKeyValue::decode(v).map_err(|e| {
-                BoltError::Corrupt(format!("revision {main}: not a key-value ({e})"))
-            })?;
+            let user = super::snapshot::user_key(v)
+                .ok_or_else(|| BoltError::Corrupt(format!("revision {main}: not a key-value")))?;
+            let at = arena.len();
+            let key_at = at + (user.as_ptr() as usize - v.as_ptr() as usize);
+            arena.extend_from_slice(v);
             revision = revision.max(main);
-            keys.entry(kv.key).or_default().push(Rev {
+            let rev = Rev {
                 main,
                 sub,
                 tombstone,
-                kv: v.into(),
-            });
+                at,
+                len: v.len() as u32,
+            };
+            found.push((key_at, user.len() as u32, rev));
             Ok(())
         })?;
+        let bytes = |at: usize, len: u32| &arena[at..at + len as usize];
+        found.sort_by(|a, b| bytes(a.0, a.1).cmp(bytes(b.0, b.1)));
+        let mut keys: Vec<Key> = Vec::new();
+        let mut revs = Vec::with_capacity(found.len());
+        for (at, len, rev) in found {
+            match keys.last_mut() {
+                Some(k) if bytes(k.at, k.len) == bytes(at, len) => k.revs += 1,
+                _ => keys.push(Key {
+                    at,
+                    len,
+                    first: revs.len() as u32,
+                    revs: 1,
+                }),
+            }
+            revs.push(rev);
+        }
         let mut compacted = 0;
         if let Some(meta) = db.bucket(b"meta")? {
             db.for_each(&meta, &mut |k, e| {
@@ -150,7 +191,9 @@ impl Store {
             revision,
             compacted,
             size: db.size(),
+            arena,
             keys,
+            revs,
             leases,
         })
     }
@@ -158,9 +201,23 @@ impl Store {
     /// Keys whose latest revision is not a deletion.
     pub fn live_keys(&self) -> usize {
         self.keys
-            .values()
-            .filter(|revs| revs.last().is_some_and(|r| !r.tombstone))
+            .iter()
+            .filter(|k| self.revs_of(k).last().is_some_and(|r| !r.tombstone))
             .count()
+    }
+
+    fn key_bytes(&self, k: &Key) -> &[u8] {
+        &self.arena[k.at..k.at + k.len as usize]
+    }
+
+    fn revs_of(&self, k: &Key) -> &[Rev] {
+        &self.revs[k.first as usize..(k.first + k.revs) as usize]
+    }
+
+    /// A revision's key-value, decoded.
+    fn decode(&self, r: &Rev) -> PbKeyValue {
+        PbKeyValue::decode(&self.arena[r.at..r.at + r.len as usize])
+            .expect("its key was read at open")
     }
 
     fn header(&self) -> PbResponseHeader {
@@ -183,24 +240,20 @@ impl Store {
     }
 
     /// The keys from `key` to `range_end` as etcd reads them: `range_end`
-    /// empty is the key alone, `"\0"` every key from `key`.
-    fn span<'a>(
-        &'a self,
-        key: &[u8],
-        range_end: &[u8],
-    ) -> Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Vec<Rev>)> + 'a> {
-        use std::ops::Bound::{Excluded, Included, Unbounded};
-        if range_end.is_empty() {
-            return Box::new(self.keys.get_key_value(key).into_iter());
-        }
-        let hi = if range_end == [0] {
-            Unbounded
-        } else if range_end <= key {
-            return Box::new(std::iter::empty());
+    /// empty is the key alone, `"\0"` every key from `key`. Each with its
+    /// revisions.
+    fn span(&self, key: &[u8], range_end: &[u8]) -> impl Iterator<Item = &[Rev]> + '_ {
+        let lo = self.keys.partition_point(|k| self.key_bytes(k) < key);
+        let hi = if range_end.is_empty() {
+            lo + usize::from(self.keys.get(lo).is_some_and(|k| self.key_bytes(k) == key))
+        } else if range_end == [0] {
+            self.keys.len()
         } else {
-            Excluded(range_end.to_vec())
+            self.keys
+                .partition_point(|k| self.key_bytes(k) < range_end)
+                .max(lo)
         };
-        Box::new(self.keys.range((Included(key.to_vec()), hi)))
+        self.keys[lo..hi].iter().map(|k| self.revs_of(k))
     }
 
     /// A key's revision live at `rev`: the latest at or before it, unless a
@@ -214,7 +267,7 @@ impl Store {
     /// or a revision filter needs every key of the range (as in etcd).
     pub fn range(&self, ask: &RangeAsk) -> Result<PbRangeResponse, ReadError> {
         let rev = self.at(ask.revision)?;
-        let decode = |r: &Rev| PbKeyValue::decode(&*r.kv).expect("decoded once at open");
+        let decode = |r: &Rev| self.decode(r);
         // etcd: a sort target other than the key with no order ascends.
         let order = match (ask.sort_order, ask.sort_target) {
             (0, 0) => 0,
@@ -227,8 +280,12 @@ impl Store {
             || ask.max_create_revision != 0;
         let live = self
             .span(&ask.key, &ask.range_end)
-            .filter_map(|(_, revs)| Self::live_at(revs, rev));
-        let limit = if ask.limit > 0 { ask.limit as usize } else { usize::MAX };
+            .filter_map(|revs| Self::live_at(revs, rev));
+        let limit = if ask.limit > 0 {
+            ask.limit as usize
+        } else {
+            usize::MAX
+        };
         let (mut kvs, count) = if order == 0 && !filtered {
             let mut kvs = Vec::new();
             let mut count = 0usize;
@@ -302,17 +359,17 @@ impl Store {
             return Err(ReadError::Compacted);
         }
         let mut found: Vec<((i64, i64), PbEvent)> = Vec::new();
-        for (_, revs) in self.span(key, range_end) {
+        for revs in self.span(key, range_end) {
             let first = revs.partition_point(|r| r.main < from);
             for i in first..revs.len() {
                 let r = &revs[i];
-                let mut kv = PbKeyValue::decode(&*r.kv).expect("decoded once at open");
+                let mut kv = self.decode(r);
                 if r.tombstone {
                     // As etcd sends it: the deletion's revision patched in.
                     kv.mod_revision = r.main;
                 }
                 let prev = if prev_kv && i > 0 && !revs[i - 1].tombstone {
-                    Some(PbKeyValue::decode(&*revs[i - 1].kv).expect("decoded once at open"))
+                    Some(self.decode(&revs[i - 1]))
                 } else {
                     None
                 };
@@ -342,10 +399,10 @@ impl Store {
         let keys = self
             .keys
             .iter()
-            .filter_map(|(k, revs)| {
-                let r = Self::live_at(revs, self.revision)?;
-                let kv = PbKeyValue::decode(&*r.kv).ok()?;
-                (kv.lease == id).then(|| k.clone())
+            .filter_map(|k| {
+                let r = Self::live_at(self.revs_of(k), self.revision)?;
+                let kv = self.decode(r);
+                (kv.lease == id).then_some(kv.key)
             })
             .collect();
         Some((ttl, keys))
