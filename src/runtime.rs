@@ -113,6 +113,7 @@ fn connect_context(
                 prefix: s.prefix.into_bytes(),
                 delimiter: s.delimiter.into_bytes(),
                 read_only: s.read_only,
+                metrics_urls: s.metrics_urls,
                 color: s.color,
                 tls_not_verified: conn.settings.insecure_skip_tls_verify,
             };
@@ -152,6 +153,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
     );
     state.revision = revision;
     state.read_only = start.read_only;
+    state.metrics_urls = start.metrics_urls.clone();
     state.tls_not_verified = tls_not_verified;
     state.keymap = opts.keymap.clone();
     state.theme = opts

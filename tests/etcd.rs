@@ -19,6 +19,7 @@ mod lister;
 mod lock;
 mod maint;
 mod maintenance;
+mod metrics;
 mod peer_clientv3;
 mod restricted;
 mod snapshot;

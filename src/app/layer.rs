@@ -30,6 +30,8 @@ pub enum Layer {
     Conflict,
     /// The maintenance view (over the right panes).
     Maint,
+    /// The metrics view (over every pane).
+    Metrics,
     /// The access-control view (over the right panes).
     Auth,
     /// `:ctx`'s list (over the right panes).
@@ -54,7 +56,7 @@ pub enum Layer {
 
 /// Top first. Layers drawn over the whole screen (the status bar included)
 /// come before those drawn inside the panes' area (a test holds this).
-pub const PRECEDENCE: [Layer; 19] = [
+pub const PRECEDENCE: [Layer; 20] = [
     Layer::Help,
     Layer::Confirm,
     Layer::Prompt,
@@ -64,6 +66,7 @@ pub const PRECEDENCE: [Layer; 19] = [
     Layer::Editor,
     Layer::Conflict,
     Layer::Maint,
+    Layer::Metrics,
     Layer::Auth,
     Layer::Contexts,
     Layer::Usage,
@@ -88,6 +91,7 @@ impl Layer {
             Layer::Editor => s.editor.is_some(),
             Layer::Conflict => s.conflict.is_some(),
             Layer::Maint => s.maint.is_some(),
+            Layer::Metrics => s.metrics_view.is_some(),
             Layer::Auth => s.auth.is_some(),
             Layer::Contexts => s.contexts_view.is_some(),
             Layer::Usage => s.usage.is_some(),

@@ -17,6 +17,7 @@ pub mod lister;
 pub mod lock;
 pub mod maintenance;
 pub mod members;
+pub mod metrics;
 pub mod resources;
 pub mod revision;
 pub mod scan;
