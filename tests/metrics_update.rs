@@ -404,4 +404,13 @@ fn snapshots_at_160x45_and_80x24() {
         common::fixtures::key(crossterm::event::KeyCode::PageDown),
     );
     insta::assert_snapshot!("metrics_80x24_scrolled", screen_sized(&s, 80, 24));
+    // PgDn stops at the last chart: one PgUp from there scrolls back.
+    let page = |s: &mut State, code| update(s, common::fixtures::key(code));
+    for _ in 0..20 {
+        page(&mut s, crossterm::event::KeyCode::PageDown);
+    }
+    let bottom = s.metrics_view.as_ref().unwrap().scroll;
+    assert!(screen_sized(&s, 80, 24).contains(" CPU "));
+    page(&mut s, crossterm::event::KeyCode::PageUp);
+    assert_eq!(s.metrics_view.as_ref().unwrap().scroll, bottom - 1);
 }

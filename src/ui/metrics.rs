@@ -181,6 +181,33 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, view: &MetricsView) {
     draw_panels(frame, charts, m, series, view.scroll);
 }
 
+/// The charts' grid in `area`: (columns, rows shown, rows in all).
+fn grid(area: Rect) -> (usize, usize, usize) {
+    let columns: usize = if area.width >= TWO_COLUMNS_FROM { 2 } else { 1 };
+    let total_rows = PANELS.len().div_ceil(columns);
+    let rows = ((area.height / PANEL_MIN_HEIGHT).max(1) as usize).min(total_rows);
+    (columns, rows, total_rows)
+}
+
+/// The largest useful `MetricsView::scroll` at the current size (the
+/// paging asks, so `PgDn` stops where the last chart shows).
+pub fn last_scroll(state: &State, view: &MetricsView) -> usize {
+    let screen = Rect::new(0, 0, state.size.0, state.size.1);
+    let area = super::layer_area(screen, &state.areas(), crate::app::layer::Layer::Metrics);
+    let head = 1 + state
+        .metrics
+        .members
+        .get(view.selected)
+        .map_or(0, |s| status_lines(&state.metrics, s).len());
+    let charts = Rect {
+        height: area.height.saturating_sub(2 + head as u16),
+        width: area.width.saturating_sub(2),
+        ..area
+    };
+    let (_, rows, total_rows) = grid(charts);
+    total_rows - rows
+}
+
 /// Every member: its name (the selected one highlighted) and how it is.
 fn members_line(m: &Metrics, selected: usize) -> Line<'static> {
     let mut spans = vec![Span::styled("members: ", dim())];
@@ -257,9 +284,7 @@ fn severity_style(s: Severity) -> Style {
 
 /// The charts that fit, from the `scroll`th row of them on.
 fn draw_panels(frame: &mut Frame, area: Rect, m: &Metrics, s: &Series, scroll: usize) {
-    let columns: usize = if area.width >= TWO_COLUMNS_FROM { 2 } else { 1 };
-    let total_rows = PANELS.len().div_ceil(columns);
-    let rows = ((area.height / PANEL_MIN_HEIGHT).max(1) as usize).min(total_rows);
+    let (columns, rows, total_rows) = grid(area);
     let first_row = scroll.min(total_rows.saturating_sub(rows));
     let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows]).split(area);
     for (r, row_area) in row_areas.iter().enumerate() {

@@ -61,6 +61,10 @@ pub fn set_every(state: &mut State, secs: &str, cmds: &mut Vec<Cmd>) {
 /// Moving keys while the view is on top. True when it took the action.
 pub fn on_pane_action(state: &mut State, action: Action, _cmds: &mut Vec<Cmd>) -> bool {
     let members = state.metrics.members.len();
+    let last_scroll = state
+        .metrics_view
+        .as_ref()
+        .map_or(0, |v| crate::ui::metrics::last_scroll(state, v));
     let Some(v) = state.metrics_view.as_mut() else {
         return false;
     };
@@ -70,7 +74,7 @@ pub fn on_pane_action(state: &mut State, action: Action, _cmds: &mut Vec<Cmd>) -
         Action::Top => v.selected = 0,
         Action::Bottom => v.selected = members.saturating_sub(1),
         Action::PageUp => v.scroll = v.scroll.saturating_sub(1),
-        Action::PageDown => v.scroll += 1,
+        Action::PageDown => v.scroll = (v.scroll + 1).min(last_scroll),
         Action::Back | Action::Close => state.metrics_view = None,
         _ => return false,
     }
