@@ -65,7 +65,8 @@ async fn this_releases_metrics_hold_every_charted_figure() {
 }
 
 /// N puts: each member's committed-proposals chart, integrated over the
-/// points after the puts began, advances by N (etcd's own background
+/// points after the puts began, advances by N (waited for: a follower's
+/// commit index follows the leader's) (etcd's own background
 /// proposals — the alarm list the cluster view asks for goes through raft
 /// — allowed for: at most 3 more), and the members' `Put` counters
 /// together by exactly N.
@@ -95,12 +96,17 @@ async fn the_charts_follow_a_known_write_load() {
     for i in 0..N as usize {
         c.put(format!("/load/{i:04}"), "v", None).await.unwrap();
     }
-    let done = app.state.metrics.seconds(Instant::now());
-    app.until_ticking(30, "a sample of every member after the puts", |s| {
-        s.metrics
-            .members
-            .iter()
-            .all(|m| m.last.as_ref().is_some_and(|(t, _)| *t > done))
+    // A follower learns that the last entries are committed with the
+    // leader's next message: wait until every member's samples show the
+    // puts (or time out, and fail).
+    let committed = |s: &Sample| s.proposals_committed.unwrap_or(0.0);
+    let before: Vec<f64> = base.iter().map(|(_, s)| committed(s)).collect();
+    app.until_ticking(30, "every member's samples showing the puts", |s| {
+        s.metrics.members.iter().zip(&before).all(|(m, b)| {
+            m.last
+                .as_ref()
+                .is_some_and(|(_, now)| committed(now) - b >= N)
+        })
     })
     .await;
     let mut puts = 0.0;

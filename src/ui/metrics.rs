@@ -44,6 +44,8 @@ struct Panel {
     lines: &'static [(&'static str, Figure, Color)],
     /// A line written in another unit than the chart's (its label).
     counted: Option<&'static str>,
+    /// The busiest gRPC methods listed under the current values.
+    methods: bool,
     /// Leader changes marked on the time axis.
     leader_marks: bool,
 }
@@ -59,6 +61,7 @@ const PANELS: &[Panel] = &[
         ],
         leader_marks: false,
         counted: None,
+        methods: false,
     },
     Panel {
         title: "Disk latency (last interval)",
@@ -71,6 +74,7 @@ const PANELS: &[Panel] = &[
         ],
         leader_marks: false,
         counted: None,
+        methods: false,
     },
     Panel {
         title: "Proposals",
@@ -83,6 +87,7 @@ const PANELS: &[Panel] = &[
         ],
         leader_marks: true,
         counted: Some("pending"),
+        methods: false,
     },
     Panel {
         title: "gRPC requests",
@@ -93,6 +98,7 @@ const PANELS: &[Panel] = &[
         ],
         leader_marks: false,
         counted: None,
+        methods: true,
     },
     Panel {
         title: "Watches",
@@ -103,6 +109,7 @@ const PANELS: &[Panel] = &[
         ],
         leader_marks: false,
         counted: None,
+        methods: false,
     },
     Panel {
         title: "Peer round trip",
@@ -113,6 +120,7 @@ const PANELS: &[Panel] = &[
         ],
         leader_marks: false,
         counted: None,
+        methods: false,
     },
     Panel {
         title: "Resident memory",
@@ -120,6 +128,7 @@ const PANELS: &[Panel] = &[
         lines: &[("resident", |p| p.resident_bytes, Color::Cyan)],
         leader_marks: false,
         counted: None,
+        methods: false,
     },
     Panel {
         title: "CPU",
@@ -127,6 +136,7 @@ const PANELS: &[Panel] = &[
         lines: &[("cpu", |p| p.cpu, Color::Green)],
         leader_marks: false,
         counted: None,
+        methods: false,
     },
 ];
 
@@ -338,7 +348,7 @@ fn draw_panel(frame: &mut Frame, area: Rect, m: &Metrics, s: &Series, panel: &Pa
             Span::raw(format!("{:<12}{changes:>10}", "leader chg")),
         ]));
     }
-    if panel.title == "gRPC requests" {
+    if panel.methods {
         for (method, rate) in s
             .methods
             .iter()
