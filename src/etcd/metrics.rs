@@ -308,6 +308,18 @@ mod tests {
     }
 
     #[test]
+    fn a_figure_is_read_from_the_first_name_served() {
+        // Before etcd 3.4 only the debugging name; 3.4 serves both.
+        let old = "# TYPE etcd_debugging_mvcc_db_total_size_in_bytes gauge\n\
+            etcd_debugging_mvcc_db_total_size_in_bytes 100\n";
+        assert_eq!(parse(old).unwrap().db_size, Some(100.0));
+        let both = format!(
+            "{old}# TYPE etcd_mvcc_db_total_size_in_bytes gauge\netcd_mvcc_db_total_size_in_bytes 200\n"
+        );
+        assert_eq!(parse(&both).unwrap().db_size, Some(200.0));
+    }
+
+    #[test]
     fn histograms_add_over_label_sets_and_keep_bounds_in_order() {
         let text = "# TYPE h histogram\n\
             h_bucket{To=\"a\",le=\"0.5\"} 1\nh_bucket{To=\"a\",le=\"1\"} 2\nh_bucket{To=\"a\",le=\"+Inf\"} 2\nh_sum{To=\"a\"} 1\nh_count{To=\"a\"} 2\n\
