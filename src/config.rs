@@ -12,6 +12,7 @@
 //! key = "/etc/etcd/alice-key.pem"
 //! tls_server_name = "etcd.internal"  # the name the certificates carry
 //! ssh = "alice@bastion"              # through an SSH jump host
+//! metrics_urls = ["http://10.0.0.1:2381"]  # /metrics, when not on the client URLs
 //! prefix = "/registry/"
 //! read_only = true
 //! color = "red"                      # status bar badge and pane borders
@@ -97,6 +98,9 @@ pub struct Context {
     pub ssh: Option<String>,
     /// The config file ssh reads (`ssh -F`) for `ssh`.
     pub ssh_config: Option<PathBuf>,
+    /// Where the metrics view reads `/metrics` (etcd's
+    /// `--listen-metrics-urls`), instead of each member's client URL.
+    pub metrics_urls: Option<Vec<String>>,
     pub dial_timeout: Option<String>,
     pub command_timeout: Option<String>,
     pub prefix: Option<String>,

@@ -39,6 +39,7 @@ pub fn layers() -> String {
             Layer::Editor => "the editor",
             Layer::Conflict => "the conflict view",
             Layer::Maint => "maintenance",
+            Layer::Metrics => "metrics",
             Layer::Auth => "access control",
             Layer::Contexts => "contexts",
             Layer::Fleet => "the fleet",

@@ -115,6 +115,7 @@ fn connect_context(
                 prefix: s.prefix.into_bytes(),
                 delimiter: s.delimiter.into_bytes(),
                 read_only: s.read_only,
+                metrics_urls: s.metrics_urls,
                 color: s.color,
                 tls_not_verified: conn.settings.insecure_skip_tls_verify,
             };
@@ -159,6 +160,7 @@ pub async fn run(conn: Connection, opts: RunOptions) -> Result<()> {
         // The loopback port the file is served on means nothing to the user.
         state.endpoints = "file".into();
     }
+    state.metrics_urls = start.metrics_urls.clone();
     state.tls_not_verified = tls_not_verified;
     state.keymap = opts.keymap.clone();
     state.theme = opts

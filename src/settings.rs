@@ -106,6 +106,8 @@ pub struct Settings {
     pub tls_server_name: Option<String>,
     pub ssh: Option<String>,
     pub ssh_config: Option<PathBuf>,
+    /// The context's `metrics_urls` (no flag sets them).
+    pub metrics_urls: Vec<String>,
     pub dial_timeout: Duration,
     pub command_timeout: Duration,
     /// Root of the tree.
@@ -183,6 +185,7 @@ pub fn resolve(
         tls_server_name: over(&flags.tls_server_name, &ctx.tls_server_name),
         ssh: over(&flags.ssh, &ctx.ssh),
         ssh_config: over(&flags.ssh_config, &ctx.ssh_config),
+        metrics_urls: ctx.metrics_urls.clone().unwrap_or_default(),
         dial_timeout,
         command_timeout,
         prefix: over(&flags.prefix, &ctx.prefix).unwrap_or(defaults.prefix.clone()),
@@ -280,6 +283,7 @@ impl std::fmt::Debug for Settings {
             .field("tls_server_name", &self.tls_server_name)
             .field("ssh", &self.ssh)
             .field("ssh_config", &self.ssh_config)
+            .field("metrics_urls", &self.metrics_urls)
             .field("dial_timeout", &self.dial_timeout)
             .field("command_timeout", &self.command_timeout)
             .field("prefix", &self.prefix)
@@ -515,6 +519,7 @@ mod tests {
                 tls_server_name: Some("f.name".into()),
                 ssh: Some("f@jump".into()),
                 ssh_config: Some("/f/ssh".into()),
+                metrics_urls: Vec::new(),
                 dial_timeout: 11 * SECOND,
                 command_timeout: 12 * SECOND,
                 prefix: "/f/".into(),
@@ -538,6 +543,7 @@ mod tests {
                 tls_server_name: Some("c.name".into()),
                 ssh: Some("c@jump".into()),
                 ssh_config: Some("/c/ssh".into()),
+                metrics_urls: Vec::new(),
                 dial_timeout: 3 * SECOND,
                 command_timeout: 4 * SECOND,
                 prefix: "/c/".into(),
@@ -569,6 +575,7 @@ mod tests {
                 tls_server_name: None,
                 ssh: None,
                 ssh_config: None,
+                metrics_urls: Vec::new(),
                 dial_timeout: DEFAULT_DIAL_TIMEOUT,
                 command_timeout: DEFAULT_COMMAND_TIMEOUT,
                 prefix: String::new(),
@@ -763,12 +770,11 @@ mod tests {
     /// (flags win) and on a switch.
     #[test]
     fn tls_and_ssh_keys_reach_the_connection() {
-        let text = "[contexts.far]\nendpoints = [\"10.0.0.1:2379\"]\ninsecure_skip_tls_verify = true\ntls_server_name = \"etcd.internal\"\nssh = \"alice@bastion\"\nssh_config = \"/tmp/ssh_config\"\n";
+        let text = "[contexts.far]\nendpoints = [\"10.0.0.1:2379\"]\ninsecure_skip_tls_verify = true\ntls_server_name = \"etcd.internal\"\nssh = \"alice@bastion\"\nssh_config = \"/tmp/ssh_config\"\nmetrics_urls = [\"http://10.0.0.1:2381\"]\n";
         let never = |_: &str| -> Result<String, String> { unreachable!() };
-        let s = start(&Flags::default(), text, "far")
-            .unwrap()
-            .connection(never)
-            .unwrap();
+        let resolved = start(&Flags::default(), text, "far").unwrap();
+        assert_eq!(resolved.metrics_urls, ["http://10.0.0.1:2381"]);
+        let s = resolved.connection(never).unwrap();
         assert!(s.insecure_skip_tls_verify && s.wants_tls());
         assert_eq!(s.tls_server_name.as_deref(), Some("etcd.internal"));
         assert_eq!(s.ssh.as_deref(), Some("alice@bastion"));

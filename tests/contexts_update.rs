@@ -82,6 +82,7 @@ fn prod(read_only: bool) -> Switched {
         prefix: b"/registry/".to_vec(),
         delimiter: b"/".to_vec(),
         read_only,
+        metrics_urls: vec!["http://10.0.0.1:2381".into()],
         color: Some(Color::Red),
         tls_not_verified: false,
     }
@@ -190,6 +191,8 @@ fn a_made_switch_starts_afresh_on_the_new_prefix_keeping_the_session() {
         .expect("the new root is listed");
     assert_eq!((dir, prefix.as_slice()), (ROOT, &b"/registry/"[..]));
     assert_eq!(row_names(&s), ["/registry/"]);
+    // The metrics view reads the new context's metrics_urls.
+    assert_eq!(s.metrics_urls, ["http://10.0.0.1:2381"]);
     assert_eq!(
         s.context,
         Some(Current {

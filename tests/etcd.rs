@@ -20,6 +20,7 @@ mod lister;
 mod lock;
 mod maint;
 mod maintenance;
+mod metrics;
 mod offline;
 mod peer_clientv3;
 mod restricted;

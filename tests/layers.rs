@@ -20,10 +20,11 @@ use ratatui::Terminal;
 use crate::common::fixtures::{key, page_at};
 
 /// The views this test opens, each in a way that `Esc` closes at once.
-const VIEWS: [Layer; 8] = [
+const VIEWS: [Layer; 9] = [
     Layer::Help,
     Layer::Cluster,
     Layer::Maint,
+    Layer::Metrics,
     Layer::Auth,
     Layer::Fleet,
     Layer::Top,
@@ -47,6 +48,7 @@ fn open(s: &mut State, view: Layer) {
         Layer::Help => s.help = true,
         Layer::Cluster => s.cluster.open = true,
         Layer::Maint => s.maint = Some(Default::default()),
+        Layer::Metrics => s.metrics_view = Some(Default::default()),
         Layer::Auth => s.auth = Some(Default::default()),
         Layer::Usage => {
             let mut v = UsageView::new(1, b"/".to_vec(), vec![], s.now);

@@ -11,6 +11,7 @@ mod find_update;
 mod k8s_unknown;
 mod layers;
 mod maint_update;
+mod metrics_update;
 mod mouse_update;
 mod reference;
 mod render;

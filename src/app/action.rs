@@ -181,6 +181,7 @@ actions! {
     StopMaint, Maint, "stop", ["x"], "stop the defragmentation before its next member, or the recovery between steps";
     ApplyPlan, Plan, "apply", ["a"], "apply the plan shown (type yes; keys changed since the plan are skipped)";
     Contexts, Browse, "ctx", ["X"], "contexts of config.toml: Enter switches to the selected one (:ctx NAME switches at once)";
+    Metrics, Browse, "metrics", ["I"], "metrics view: each member's DB size, disk latency, proposals, gRPC, watches, peers, memory and CPU over the session, the etcd mixin's alerts (:metrics SECS: sampling interval)";
     Auth, Browse, "auth", ["A"], "access control: auth on or off, users with their roles, roles with their permissions";
     Who, Browse, "who", ["W"], "who can touch the selected key or directory: roles (read/write, whole or part) and their users (root role needed)";
     AddUser, Auth, "user-add", ["a"], "add a user (password asked twice, never shown)";

@@ -30,6 +30,8 @@ pub enum Layer {
     Conflict,
     /// The maintenance view (over the right panes).
     Maint,
+    /// The metrics view (over every pane).
+    Metrics,
     /// The access-control view (over the right panes).
     Auth,
     /// `:ctx`'s list (over the right panes).
@@ -58,7 +60,7 @@ pub enum Layer {
 
 /// Top first. Layers drawn over the whole screen (the status bar included)
 /// come before those drawn inside the panes' area (a test holds this).
-pub const PRECEDENCE: [Layer; 21] = [
+pub const PRECEDENCE: [Layer; 22] = [
     Layer::Help,
     Layer::Confirm,
     Layer::Prompt,
@@ -68,6 +70,7 @@ pub const PRECEDENCE: [Layer; 21] = [
     Layer::Editor,
     Layer::Conflict,
     Layer::Maint,
+    Layer::Metrics,
     Layer::Auth,
     Layer::Contexts,
     Layer::Fleet,
@@ -94,6 +97,7 @@ impl Layer {
             Layer::Editor => s.editor.is_some(),
             Layer::Conflict => s.conflict.is_some(),
             Layer::Maint => s.maint.is_some(),
+            Layer::Metrics => s.metrics_view.is_some(),
             Layer::Auth => s.auth.is_some(),
             Layer::Contexts => s.contexts_view.is_some(),
             Layer::Top => s.top.is_some(),

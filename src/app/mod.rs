@@ -22,6 +22,7 @@ pub mod layer;
 pub mod leases;
 pub mod list;
 pub mod maint;
+pub mod metrics;
 pub mod mouse;
 pub mod msg;
 pub mod past;

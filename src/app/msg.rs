@@ -158,6 +158,15 @@ pub enum Msg {
     Changes { id: u64, update: ChangesUpdate },
     /// A maintenance action's plan, progress or end (`Cmd::Maint`).
     Maint(super::maint::MaintMsg),
+    /// Each member's metrics (`Cmd::SampleMetrics`): its URL, when the
+    /// answer came, the sample or why none.
+    MetricsSampled(
+        Vec<(
+            String,
+            std::time::Instant,
+            Result<crate::etcd::metrics::Sample, String>,
+        )>,
+    ),
     /// Users and roles read, or a change's result (`Cmd::Auth`).
     Auth(super::auth::AuthMsg),
     /// An undelete under `prefix` finished.
@@ -411,6 +420,10 @@ pub enum Cmd {
     /// defragmentation, leader move, hash check, alarms, snapshot, the
     /// NOSPACE recovery's check).
     Maint(super::maint::MaintCmd),
+    /// Read every URL's `/metrics` at once (the metrics view's sampler).
+    SampleMetrics {
+        urls: Vec<String>,
+    },
     /// The access-control view's reads and changes.
     Auth(super::auth::AuthCmd),
     /// Put deleted keys back: (key, revision of its delete), each only if

@@ -154,6 +154,12 @@ pub struct State {
     /// The maintenance actions of this session (the one running, the log,
     /// the NOSPACE recovery), kept while the view is closed.
     pub maintenance: super::maint::Maintenance,
+    /// The metrics view (`:metrics`), when open.
+    pub metrics_view: Option<super::metrics::MetricsView>,
+    /// The session's metrics samples, kept while the view is closed.
+    pub metrics: super::metrics::Metrics,
+    /// The context's `metrics_urls` (empty: each member's client URL).
+    pub metrics_urls: Vec<String>,
     /// The access-control view (`:auth`, `:who`), when open.
     pub auth: Option<super::auth::AuthView>,
     /// The leases list (`:leases`), when open.
@@ -233,6 +239,9 @@ impl State {
             fleet: None,
             maint: None,
             maintenance: Default::default(),
+            metrics_view: None,
+            metrics: Default::default(),
+            metrics_urls: Vec::new(),
             auth: None,
             leases: None,
             contexts: Vec::new(),

@@ -11,7 +11,7 @@ use super::msg::{Cmd, Msg};
 use super::state::{Pane, State, MESSAGE_TTL};
 use super::{
     auth, changes, cluster, command, contexts, dialogs, elections, find, fleet, history, leases,
-    maint, mouse, past, resources, top, transfer, tree, usage, value, watch, writes,
+    maint, metrics, mouse, past, resources, top, transfer, tree, usage, value, watch, writes,
 };
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
@@ -33,6 +33,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
             leases::update::on_tick(state, &mut cmds);
             top::update::on_tick(state);
             fleet::update::on_tick(state, &mut cmds);
+            metrics::update::on_tick(state, &mut cmds);
             if crate::logging::failed() {
                 state
                     .file_warnings
@@ -158,6 +159,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Changes { id, update } => changes::update::on_changes(state, id, update),
         Msg::Maint(msg) => maint::update::on_msg(state, msg, &mut cmds),
+        Msg::MetricsSampled(answers) => metrics::update::on_sampled(state, answers),
         Msg::Auth(msg) => auth::update::on_msg(state, msg, &mut cmds),
         Msg::Undeleted {
             prefix,
@@ -276,6 +278,7 @@ fn needs_a_cluster(action: Action) -> bool {
             | Action::Auth
             | Action::Who
             | Action::HotPrefixes
+            | Action::Metrics
     )
 }
 
@@ -335,6 +338,7 @@ fn layer_action(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<
     let on_action = match layer {
         Layer::Cluster => cluster::update::on_action,
         Layer::Maint => maint::update::on_action,
+        Layer::Metrics => metrics::update::on_action,
         Layer::Auth => auth::update::on_action,
         Layer::Contexts => contexts::update::on_action,
         Layer::Top => top::update::on_action,
@@ -365,6 +369,7 @@ fn layer_moving(state: &mut State, layer: Layer, action: Action, cmds: &mut Vec<
         // The cluster view takes only `back`; the rest moves what is under it.
         Layer::Cluster => cluster::update::on_action(state, action, cmds),
         Layer::Maint => maint::update::on_pane_action(state, action, cmds),
+        Layer::Metrics => metrics::update::on_pane_action(state, action, cmds),
         Layer::Auth => auth::update::on_pane_action(state, action, cmds),
         Layer::Contexts => contexts::update::on_pane_action(state, action, cmds),
         Layer::Top => top::update::on_pane_action(state, action, cmds),

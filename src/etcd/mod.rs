@@ -18,6 +18,7 @@ pub mod lister;
 pub mod lock;
 pub mod maintenance;
 pub mod members;
+pub mod metrics;
 pub mod offline;
 pub mod permitted;
 pub mod resources;

@@ -14,6 +14,7 @@
 
 mod auth;
 mod maint;
+mod metrics;
 mod reads;
 mod scans;
 mod transfers;
@@ -77,6 +78,7 @@ pub async fn run(
         find_task: None,
         usage_task: None,
         maint_stop: Default::default(),
+        metrics: Default::default(),
         tasks: JoinSet::new(),
     };
     while let Some(cmd) = cmds.recv().await {
@@ -164,6 +166,8 @@ struct Tasks {
     /// The running rolling defragmentation's stop flag (`x`): a new one
     /// per run.
     maint_stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The metrics sampler's HTTP client (connections kept between samples).
+    metrics: crate::etcd::metrics::Fetcher,
     /// Every task started for a command (finished ones are reaped as new
     /// ones start); aborted together when the worker is dropped.
     tasks: JoinSet<()>,
@@ -208,6 +212,7 @@ impl Tasks {
             }
             Cmd::Maint(cmd) => self.maint(cmd),
             Cmd::Auth(cmd) => self.auth(cmd),
+            Cmd::SampleMetrics { urls } => self.sample_metrics(urls),
             Cmd::Find { .. }
             | Cmd::CancelFind { .. }
             | Cmd::Usage { .. }

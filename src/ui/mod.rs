@@ -18,6 +18,7 @@ pub mod layout;
 pub mod leader;
 pub mod leases;
 pub mod maint;
+pub mod metrics;
 pub mod plan;
 pub mod resources;
 pub mod status;
@@ -66,7 +67,7 @@ pub fn layer_area(screen: Rect, areas: &layout::Areas, layer: Layer) -> Rect {
         Layer::Confirm | Layer::Command => areas.status,
         Layer::Filter | Layer::Find => areas.keys,
         Layer::Editor | Layer::Conflict => areas.value,
-        Layer::Resources | Layer::Top | Layer::Fleet => areas.keys.union(right),
+        Layer::Resources | Layer::Top | Layer::Fleet | Layer::Metrics => areas.keys.union(right),
         Layer::Maint
         | Layer::Auth
         | Layer::Contexts
@@ -174,6 +175,11 @@ fn draw_layer(frame: &mut Frame, areas: &layout::Areas, state: &State, layer: La
         Layer::Maint => {
             if let Some(view) = &state.maint {
                 maint::draw(frame, area, state, view);
+            }
+        }
+        Layer::Metrics => {
+            if let Some(view) = &state.metrics_view {
+                metrics::draw(frame, area, state, view);
             }
         }
         Layer::Auth => {

@@ -514,3 +514,38 @@ impl Drop for Headless {
         self.worker.abort();
     }
 }
+
+/// Every figure the metrics view charts is served (and each histogram has
+/// buckets up to `+Inf`): a release's live `/metrics` (`tests/metrics.rs`)
+/// and its captured fixture (`tests/metrics_update.rs`).
+pub fn assert_every_figure(s: &etcdlens::etcd::metrics::Sample) {
+    let scalars = [
+        ("db size", s.db_size),
+        ("db in use", s.db_in_use),
+        ("quota", s.quota),
+        ("committed", s.proposals_committed),
+        ("applied", s.proposals_applied),
+        ("pending", s.proposals_pending),
+        ("failed", s.proposals_failed),
+        ("leader changes", s.leader_changes),
+        ("has leader", s.has_leader),
+        ("watch streams", s.watch_streams),
+        ("watchers", s.watchers),
+        ("resident", s.resident_bytes),
+        ("cpu", s.cpu_seconds),
+    ];
+    for (name, v) in scalars {
+        assert!(v.is_some(), "{name} missing");
+    }
+    for (name, h) in [
+        ("wal fsync", &s.wal_fsync),
+        ("backend commit", &s.backend_commit),
+        ("peer rtt", &s.peer_rtt),
+    ] {
+        let h = h.as_ref().unwrap_or_else(|| panic!("{name} missing"));
+        assert!(h.0.len() > 5, "{name}: {h:?}");
+        assert_eq!(h.0.last().unwrap().0, f64::INFINITY, "{name}");
+    }
+    assert_eq!(s.has_leader, Some(1.0));
+    assert!(s.db_size.unwrap() > 0.0 && s.quota.unwrap() > 0.0);
+}

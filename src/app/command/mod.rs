@@ -36,6 +36,11 @@ pub const WITH_ARGUMENT: &[(&str, &str, &str)] = &[
         "compact the history up to revision N (-N: keep the last N revisions; now: up to the current one): a plan, then type yes",
     ),
     (
+        "metrics",
+        "SECS",
+        "the metrics view, sampling every member every SECS seconds (default 5)",
+    ),
+    (
         "defrag",
         "[all] [leader-last] [wait=S]",
         "rolling defragmentation (all: no member skipped; leader-last: no leadership move; wait=S: seconds between members, default 5): a plan, then type yes",
@@ -88,6 +93,8 @@ pub enum Command {
     Compact(RevisionSpec),
     /// `:defrag [all] [leader-last] [wait=S]` (with arguments).
     Defrag(super::maint::DefragChoice),
+    /// `:metrics SECS`.
+    MetricsEvery(String),
     /// `:snapshot FILE`.
     Snapshot(String),
     /// `:changes A B PREFIX`.
@@ -123,6 +130,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         ("compact", Some(r)) => super::past::parse_spec(r).map(Command::Compact),
         ("compact", None) => Err(":compact needs N, -N (keep the last N revisions) or now".into()),
         ("defrag", Some(args)) => super::maint::parse_defrag(args).map(Command::Defrag),
+        ("metrics", Some(secs)) => Ok(Command::MetricsEvery(secs.to_string())),
         ("snapshot", Some(file)) => Ok(Command::Snapshot(file.to_string())),
         ("changes", Some(args)) => super::changes::parse_range(args).map(Command::Changes),
         ("export", Some(file)) => Ok(Command::Export(file.to_string())),

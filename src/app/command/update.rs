@@ -72,6 +72,9 @@ pub fn run(state: &mut State, text: &str, cmds: &mut Vec<Cmd>) {
         Ok(Command::Rev(spec)) => past::update::go(state, spec, cmds),
         Ok(Command::Compact(spec)) => crate::app::maint::update::compact(state, spec),
         Ok(Command::Defrag(choice)) => crate::app::maint::update::defrag(state, choice, cmds),
+        Ok(Command::MetricsEvery(secs)) => {
+            crate::app::metrics::update::set_every(state, &secs, cmds)
+        }
         Ok(Command::Snapshot(file)) => {
             if let Err(e) = crate::app::maint::update::snapshot(state, &file, cmds) {
                 state.error(format!("snapshot: {e}"));

@@ -60,6 +60,8 @@ pub struct Switched {
     pub prefix: Vec<u8>,
     pub delimiter: Vec<u8>,
     pub read_only: bool,
+    /// Its `metrics_urls`.
+    pub metrics_urls: Vec<String>,
     pub color: Option<Color>,
     /// The context does not check the servers' certificates.
     pub tls_not_verified: bool,

@@ -140,6 +140,7 @@ pub fn on_switched(
     carry(state, &mut next);
     next.revision = s.revision;
     next.read_only = s.read_only;
+    next.metrics_urls = s.metrics_urls;
     next.tls_not_verified = s.tls_not_verified;
     next.info(format!(
         "switched to ctx {} ({}){}",
