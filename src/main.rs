@@ -258,12 +258,23 @@ async fn open(cli: &Cli, file: &std::path::Path, started: Instant) -> Result<(),
     let store = etcd::offline::Store::open(file)
         .map_err(|e| Failure::Usage(format!("cannot open {shown}: {e}")))?;
     let label = format!("offline: {shown} @ rev {} (read-only)", store.revision);
+    let note = format!(
+        "{shown}: revision {}, {}, {} keys, {:.1} MiB (etcdlens snapshot status FILE gives its hash)",
+        store.revision,
+        match store.compacted {
+            0 => "nothing compacted".to_string(),
+            c => format!("compacted at {c}"),
+        },
+        store.live_keys(),
+        store.size as f64 / 1048576.0
+    );
     let addr = etcd::offline::serve(store)
         .await
         .map_err(|e| Failure::Other(format!("cannot serve {shown}: {e}")))?;
     let mut opts = cli.opts.run_options(started);
     opts.settings.read_only = true;
     opts.offline = Some(label);
+    opts.note = Some(note);
     let settings = etcd::ConnSettings {
         endpoints: vec![format!("http://{addr}")],
         dial_timeout: cli.opts.settings.dial_timeout,
