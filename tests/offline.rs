@@ -6,6 +6,10 @@
 
 use crate::common;
 
+#[path = "common/k8s_objects.rs"]
+#[allow(dead_code)]
+mod k8s_objects;
+
 use std::time::Duration;
 
 use common::Etcd;
@@ -22,6 +26,13 @@ async fn scripted(c: &mut Client) -> i64 {
     }
     c.put("/app/flags/x", "on", None).await.unwrap();
     c.put("/svc/a", "1", None).await.unwrap();
+    c.put(
+        "/registry/pods/default/web-1",
+        k8s_objects::pod("Running"),
+        None,
+    )
+    .await
+    .unwrap();
     c.put("/bin/k", vec![0u8, 1, 0xff, b'\n', 0x80], None)
         .await
         .unwrap();
@@ -273,7 +284,7 @@ async fn a_snapshot_answers_every_read_as_the_live_cluster_did() {
     let live_conn = connect(&plain(etcd.endpoints())).await.unwrap();
     let (want, got) = (export(live_conn).await, export(offline).await);
     assert_eq!(got, want);
-    assert_eq!(got.0, 5, "{:?}", got.2);
+    assert_eq!(got.0, 6, "{:?}", got.2);
 
     // Writes are refused before anything happens.
     let put = off.put("/app/config", "v6", None).await;
