@@ -7,7 +7,6 @@
 use crate::common;
 
 #[path = "common/k8s_objects.rs"]
-#[allow(dead_code)]
 mod k8s_objects;
 
 use std::time::Duration;
