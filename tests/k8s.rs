@@ -185,7 +185,7 @@ async fn pods_in_etcd_show_decoded_in_the_value_and_events_panes() {
 }
 
 #[path = "common/k8s_objects.rs"]
-mod built;
+pub(crate) mod built;
 
 /// Objects of several API groups stored in a real etcd under /registry/,
 /// read back through etcdlens's value pane: YAML with Kubernetes' field

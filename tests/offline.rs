@@ -6,9 +6,6 @@
 
 use crate::common;
 
-#[path = "common/k8s_objects.rs"]
-mod k8s_objects;
-
 use std::time::Duration;
 
 use common::Etcd;
@@ -27,7 +24,7 @@ async fn scripted(c: &mut Client) -> i64 {
     c.put("/svc/a", "1", None).await.unwrap();
     c.put(
         "/registry/pods/default/web-1",
-        k8s_objects::pod("Running"),
+        crate::k8s::built::pod("Running"),
         None,
     )
     .await
