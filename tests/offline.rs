@@ -70,6 +70,23 @@ async fn scripted(c: &mut Client) -> i64 {
     compact_at
 }
 
+/// `etcdctl snapshot save` of `etcd` into a temporary directory.
+fn save_snapshot(etcd: &Etcd) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("snap.db");
+    let out = common::etcdctl()
+        .args(["--endpoints", &etcd.endpoints()[0], "snapshot", "save"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir, file)
+}
+
 fn plain(etcd_endpoints: Vec<String>) -> ConnSettings {
     ConnSettings {
         endpoints: etcd_endpoints,
@@ -139,18 +156,7 @@ async fn a_snapshot_answers_every_read_as_the_live_cluster_did() {
     let mut live = etcd.client().await;
     let compacted = scripted(&mut live).await;
     let last = common::revision(&mut live).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("snap.db");
-    let out = common::etcdctl()
-        .args(["--endpoints", &etcd.endpoints()[0], "snapshot", "save"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_dir, file) = save_snapshot(&etcd);
 
     let store = Store::open(&file).unwrap();
     assert_eq!((store.revision, store.compacted), (last, compacted));
@@ -297,14 +303,7 @@ async fn a_file_that_is_not_a_whole_etcd_backend_is_one_line_and_exit_2() {
             .await
             .unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("snap.db");
-    let out = common::etcdctl()
-        .args(["--endpoints", &etcd.endpoints()[0], "snapshot", "save"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let (dir, file) = save_snapshot(&etcd);
     let bytes = std::fs::read(&file).unwrap();
     let truncated = dir.path().join("truncated.db");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();

@@ -71,6 +71,15 @@ async fn rev_changes_and_the_compaction_point_work_for_a_user_limited_to_a_prefi
     assert_eq!(info.oldest_revision, Ok(1));
 }
 
+/// The status line's text (empty when there is none).
+fn status_line(app: &Headless) -> String {
+    app.state
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
+}
+
 /// A user whose roles cover parts of the keyspace (two prefixes, one key,
 /// one range): the root and the directories refused as a whole list the
 /// parts its roles allow (`partly denied` on their rows), the status line
@@ -203,12 +212,7 @@ async fn a_user_browses_finds_sizes_and_exports_the_parts_its_roles_allow() {
         .collect();
     hits.sort();
     assert_eq!(hits, ["/app/config", "/cfg/one"]);
-    let said = app
-        .state
-        .message
-        .as_ref()
-        .map(|m| m.text.clone())
-        .unwrap_or_default();
+    let said = status_line(&app);
     assert!(
         said.starts_with("find: skipped 5 ranges this user may not read: "),
         "{said}"
@@ -223,12 +227,7 @@ async fn a_user_browses_finds_sizes_and_exports_the_parts_its_roles_allow() {
         .await;
     let usage = app.state.usage.as_ref().unwrap();
     assert_eq!(usage.keys, 5, "{:?}", usage.rows);
-    let said = app
-        .state
-        .message
-        .as_ref()
-        .map(|m| m.text.clone())
-        .unwrap_or_default();
+    let said = status_line(&app);
     assert!(said.starts_with("du: skipped 5 ranges"), "{said}");
     app.press(KeyCode::Esc);
 
@@ -239,12 +238,7 @@ async fn a_user_browses_finds_sizes_and_exports_the_parts_its_roles_allow() {
     app.state.message = None;
     app.command(&format!("export {}", file.display()));
     app.until(20, "the export", |s| s.export.is_none()).await;
-    let said = app
-        .state
-        .message
-        .as_ref()
-        .map(|m| m.text.clone())
-        .unwrap_or_default();
+    let said = status_line(&app);
     assert!(said.starts_with("exported 5 keys under "), "{said}");
     assert!(
         said.contains("(skipped 5 ranges this user may not read: "),
