@@ -10,6 +10,8 @@
 #    `etcdctl watch --rev A+1 --prefix P` writing the same events to a
 #    file (timed until the last event, a sentinel key, is in the file).
 #    etcdlens's RSS growth during the reading is reported too.
+# 3. Both again on a snapshot of the same database, served in-process as
+#    `etcdlens open` serves it (issue 27: as fast as on the live cluster).
 # etcdlens is measured through the functions its views call (the example
 # examples/bench_history.rs); each measurement runs RUNS (3) times, the
 # :changes ones CHANGES_RUNS (RUNS) times; medians reported.
@@ -103,6 +105,24 @@ for run in $(seq "$CHANGES_RUNS"); do
 done
 ctl_chg=$(median "${ctl_ms[@]}")
 
+# ---------------------------------------------------------------- offline
+# The same two readings on a snapshot of this database (`etcdlens open`):
+# issue 27 wants them as fast as on the live cluster.
+SNAP="$WORK/history.db"
+etcdctl --endpoints "$ENDPOINT" snapshot save "$SNAP" >/dev/null 2>&1
+off_hist=(); off_chg=()
+for run in $(seq "$RUNS"); do
+    out=$(drive --snapshot "$SNAP" history --key "$KEY" 2>/dev/null)
+    [[ "$(field revisions <<<"$out")" == "$REVISIONS" ]] || die "offline history: $out"
+    off_hist+=("$(field history_ms <<<"$out")")
+    out=$(drive --snapshot "$SNAP" changes --prefix "$PREFIX" --from "$from" 2>/dev/null)
+    [[ "$(field events <<<"$out")" == "$(( to - from ))" ]] || die "offline changes: $out"
+    off_chg+=("$(field changes_ms <<<"$out")")
+    log "offline run $run: history ${off_hist[-1]} ms, changes ${off_chg[-1]} ms"
+done
+off_hist=$(median "${off_hist[@]}")
+off_chg=$(median "${off_chg[@]}")
+
 version=$(etcd --version | head -1 | awk '{print $3}')
 echo
 echo "etcd $version — medians of $RUNS runs ($CHANGES_RUNS for :changes)"
@@ -112,3 +132,7 @@ printf 'history of a key with %s revisions: etcdlens %s ms (1 read + 1 watch str
 printf ':changes over %s revisions under %s: etcdlens %s ms; etcdctl watch to a file %s ms; ratio %s (goal <= 1.5); etcdlens RSS growth %s KiB (goal <= 100 MB)\n' \
     "$(( to - from ))" "$PREFIX" "$lens_chg" "$ctl_chg" \
     "$(awk -v a="$lens_chg" -v b="$ctl_chg" 'BEGIN { printf "%.2f", a / b }')" "$lens_growth"
+printf 'offline (a snapshot of this database, %s MiB): history %s ms (ratio to live %s), :changes %s ms (ratio to live %s)\n' \
+    "$(( $(stat -c %s "$SNAP") / 1048576 ))" \
+    "$off_hist" "$(awk -v a="$off_hist" -v b="$lens_hist" 'BEGIN { printf "%.2f", a / b }')" \
+    "$off_chg" "$(awk -v a="$off_chg" -v b="$lens_chg" 'BEGIN { printf "%.2f", a / b }')"

@@ -25,6 +25,10 @@ use etcdlens::etcd::revision::RevisionSpec;
 struct Args {
     #[arg(long, value_delimiter = ',', default_value = "127.0.0.1:2379")]
     endpoints: Vec<String>,
+    /// Read this snapshot file instead (served in-process as `etcdlens
+    /// open` serves it); the time to read the file is printed too.
+    #[arg(long)]
+    snapshot: Option<std::path::PathBuf>,
     #[command(subcommand)]
     what: What,
 }
@@ -75,7 +79,17 @@ fn rss_kb(field: &str) -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let mut client = Client::connect(&args.endpoints, None).await?;
+    let endpoints = match &args.snapshot {
+        Some(file) => {
+            let t = Instant::now();
+            let store = etcdlens::etcd::offline::Store::open(file)?;
+            let addr = etcdlens::etcd::offline::serve(store).await?;
+            eprintln!("open_ms={:.0}", t.elapsed().as_secs_f64() * 1000.0);
+            vec![format!("http://{addr}")]
+        }
+        None => args.endpoints.clone(),
+    };
+    let mut client = Client::connect(&endpoints, None).await?;
     match args.what {
         What::LoadKey { key, revisions } => {
             let t = Instant::now();
