@@ -122,6 +122,11 @@ async fn a_user_browses_finds_sizes_and_exports_the_parts_its_roles_allow() {
     root.user_grant_role("alice", "parts").await.unwrap();
     let conn = connect(&alice(&etcd)).await.expect("alice connects");
 
+    // The cluster view's compaction point, asked at the root alice may
+    // not read whole: probed in a part she may read.
+    let info = etcdlens::etcd::cluster::collect(&conn, b"").await.unwrap();
+    assert_eq!(info.oldest_revision, Ok(1));
+
     // The library: what alice may read of the whole keyspace.
     let parts = etcdlens::etcd::permitted::parts(&conn, &KeyRange::prefix(b""))
         .await

@@ -26,7 +26,18 @@ pub type MemberClients = std::sync::Arc<tokio::sync::Mutex<HashMap<String, Clien
 /// read).
 pub async fn collect(conn: &Connection, prefix: &[u8]) -> Result<ClusterInfo, String> {
     let mut info = members(conn).await?;
-    info.oldest_revision = super::revision::oldest_revision(&mut conn.client.clone(), prefix).await;
+    let client = &mut conn.client.clone();
+    info.oldest_revision = super::revision::oldest_revision(client, prefix).await;
+    if matches!(&info.oldest_revision, Err(e) if e.contains("permission denied")) {
+        // A user who may read only part of the prefix: probed in a part
+        // its roles allow (the compaction point is the cluster's).
+        let want = super::permitted::KeyRange::prefix(prefix);
+        if let Ok(Some(parts)) = super::permitted::parts(conn, &want).await {
+            if let Some(p) = parts.readable.iter().find_map(|r| r.as_prefix()) {
+                info.oldest_revision = super::revision::oldest_revision(client, p).await;
+            }
+        }
+    }
     Ok(info)
 }
 
