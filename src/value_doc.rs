@@ -23,10 +23,171 @@ pub enum Tok {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    /// Lines of (token kind, already escaped text).
-    Lines(Vec<Vec<(Tok, String)>>),
+    /// Lines of text, each highlighted when it is drawn.
+    Lines(Text),
     /// Raw bytes; the hex dump is rendered on demand, line by line.
     Hex(Vec<u8>),
+}
+
+/// A document's lines, already escaped for the terminal, in one string:
+/// a 1.5 MB Kubernetes object is 140,000 lines, and one allocation per
+/// line and per highlighted piece cost more than decoding it. Each line is
+/// cut into highlighted pieces only when it is drawn ([`Text::tokens`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text {
+    text: String,
+    lines: Vec<Line>,
+}
+
+/// One document line: `text[start..end]`, highlighted as `kind` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Line {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+/// How a line is cut into highlighted pieces when drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// All of it one kind of token.
+    Whole(Tok),
+    /// A line of pretty-printed JSON.
+    Json,
+    /// A YAML line (`key: value`, `- item`; `k8s::yaml::node_tokens`).
+    Yaml,
+    /// A YAML block scalar's line: its indentation, then text.
+    Block(usize),
+}
+
+impl Text {
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Line `i`'s text (escaped).
+    pub fn line(&self, i: usize) -> &str {
+        let l = self.lines[i];
+        &self.text[l.start..l.end]
+    }
+
+    /// Line `i` as highlighted pieces.
+    pub fn tokens(&self, i: usize) -> Vec<(Tok, &str)> {
+        let line = self.line(i);
+        match self.lines[i].kind {
+            Kind::Whole(tok) => vec![(tok, line)],
+            Kind::Json => tokenize_json_line(line),
+            Kind::Yaml => crate::k8s::yaml::node_tokens(line),
+            Kind::Block(indent) => {
+                let cut = indent.min(line.len());
+                let (pad, text) = line.split_at(cut);
+                [(Tok::Plain, pad), (Tok::Str, text)]
+                    .into_iter()
+                    .filter(|(_, s)| !s.is_empty())
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Builds a document's lines: escapes each, cuts a very long one into
+/// chunks, and measures it for wrapping.
+#[derive(Default)]
+struct Builder {
+    text: Text,
+    sources: Vec<Source>,
+}
+
+impl Builder {
+    /// One source line (not escaped yet), highlighted as `kind` says.
+    fn push(&mut self, line: &str, kind: Kind) {
+        // Bytes bound characters: count characters only when the bytes
+        // could be too many.
+        if line.len() > CHUNK_CHARS && line.chars().count() > CHUNK_CHARS {
+            // A very long line: chunks of text, so that scrolling (one
+            // document line at a time) moves through it smoothly.
+            let tok = match kind {
+                Kind::Whole(tok) => tok,
+                _ => Tok::Str,
+            };
+            let mut src = self.source();
+            let mut chunk = String::new();
+            let mut chars = 0;
+            for c in line.chars() {
+                chunk.push(c);
+                chars += 1;
+                if chars == CHUNK_CHARS {
+                    self.line(&mut src, &chunk, Kind::Whole(tok));
+                    chunk.clear();
+                    chars = 0;
+                }
+            }
+            if !chunk.is_empty() {
+                self.line(&mut src, &chunk, Kind::Whole(tok));
+            }
+            self.sources.push(src);
+        } else {
+            let mut src = self.source();
+            self.line(&mut src, line, kind);
+            self.sources.push(src);
+        }
+    }
+
+    /// A source line starting at the next document line.
+    fn source(&self) -> Source {
+        let at = self.text.lines.len();
+        Source {
+            start: at,
+            end: at,
+            cells: 0,
+            wide: false,
+        }
+    }
+
+    /// One document line of source `src`, escaped and measured.
+    fn line(&mut self, src: &mut Source, raw: &str, kind: Kind) {
+        let start = self.text.text.len();
+        if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            // Printable ASCII: one cell a byte, nothing to escape.
+            self.text.text.push_str(raw);
+            src.cells += raw.len();
+        } else {
+            let escaped = if raw.chars().any(crate::escape::is_unsafe) {
+                std::borrow::Cow::Owned(escape_str(raw))
+            } else {
+                std::borrow::Cow::Borrowed(raw)
+            };
+            for c in escaped.chars() {
+                let w = char_cells(c);
+                src.wide |= w > 1;
+                src.cells += w;
+            }
+            self.text.text.push_str(&escaped);
+        }
+        self.text.lines.push(Line {
+            start,
+            end: self.text.text.len(),
+            kind,
+        });
+        src.end = self.text.lines.len();
+    }
+
+    fn document(self, format: Format) -> Document {
+        let simple = self.sources.iter().all(|s| !s.wide);
+        let widest = self.sources.iter().map(|s| s.cells).max().unwrap_or(0);
+        Document {
+            format,
+            body: Body::Lines(self.text),
+            sources: self.sources,
+            widest: simple.then_some(widest),
+            note: None,
+            kube_style: KubeStyle::Yaml,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +215,10 @@ pub struct Document {
     /// For `Body::Lines`: the source lines, each one or more document
     /// lines (a long line is cut into chunks), with its width on screen.
     sources: Vec<Source>,
+    /// The widest source line's cells when no line holds a wide character:
+    /// at any width at least this, every source line is one row, and
+    /// scrolling needs no walk over the lines.
+    widest: Option<usize>,
     /// Why JSON-looking bytes are shown as text, if they are.
     pub note: Option<&'static str>,
     /// The style a Kubernetes object is written in.
@@ -88,66 +253,32 @@ impl Document {
             return doc;
         }
         match std::str::from_utf8(bytes) {
-            Ok(text) if looks_like_text(text) => Document::lines(Format::Text, text_lines(text)),
+            Ok(text) if looks_like_text(text) => text_document(text).document(Format::Text),
             _ => Document {
                 format: Format::Binary,
                 body: Body::Hex(bytes.to_vec()),
                 sources: Vec::new(),
+                widest: None,
                 note: None,
                 kube_style: KubeStyle::Yaml,
             },
         }
     }
 
-    /// From document lines, each marked when it continues the line before.
-    fn lines(format: Format, lines: Vec<(bool, Vec<(Tok, String)>)>) -> Document {
-        let mut sources: Vec<Source> = Vec::new();
-        for (i, (continues, line)) in lines.iter().enumerate() {
-            if !continues || sources.is_empty() {
-                sources.push(Source {
-                    start: i,
-                    end: i,
-                    cells: 0,
-                    wide: false,
-                });
+    /// The pieces of source line `i`.
+    fn pieces(&self, i: usize) -> Vec<(Tok, &str)> {
+        match &self.body {
+            Body::Lines(text) => {
+                let src = self.sources[i];
+                (src.start..src.end).flat_map(|l| text.tokens(l)).collect()
             }
-            let src = sources.last_mut().expect("a source line");
-            src.end = i + 1;
-            for (_, s) in line {
-                if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-                    // Printable ASCII: one cell a byte.
-                    src.cells += s.len();
-                    continue;
-                }
-                for c in s.chars() {
-                    let w = char_cells(c);
-                    src.wide |= w > 1;
-                    src.cells += w;
-                }
-            }
-        }
-        Document {
-            format,
-            body: Body::Lines(lines.into_iter().map(|(_, l)| l).collect()),
-            sources,
-            note: None,
-            kube_style: KubeStyle::Yaml,
+            Body::Hex(_) => unreachable!("hex lines are made per row"),
         }
     }
 
-    /// The pieces of source line `i` (hex: the dump line at this width).
-    fn pieces(&self, i: usize, width: usize) -> Vec<(Tok, &str)> {
-        match &self.body {
-            Body::Lines(lines) => {
-                let src = self.sources[i];
-                lines[src.start..src.end]
-                    .iter()
-                    .flatten()
-                    .map(|(t, s)| (*t, s.as_str()))
-                    .collect()
-            }
-            Body::Hex(_) => unreachable!("hex lines are made per row, width {width}"),
-        }
+    /// Whether every unit is one row at `width`.
+    fn one_row_each(&self, width: usize) -> bool {
+        self.widest.is_some_and(|w| w <= width)
     }
 
     /// Units the document scrolls through: source lines, or hex lines.
@@ -165,7 +296,7 @@ impl Document {
             Body::Lines(_) => {
                 let src = self.sources[i];
                 if src.wide {
-                    wrap_pieces(&self.pieces(i, width), width, 0, 0).0
+                    wrap_pieces(&self.pieces(i), width, 0, 0).0
                 } else {
                     src.cells.div_ceil(width).max(1)
                 }
@@ -192,6 +323,7 @@ impl Document {
                 let n = self.line_count();
                 self.unit_rows(0, width) * (n - 1) + self.unit_rows(n - 1, width)
             }
+            _ if self.one_row_each(width.max(1)) => self.units(),
             _ => (0..self.units()).map(|i| self.unit_rows(i, width)).sum(),
         }
     }
@@ -213,6 +345,9 @@ impl Document {
             let per = self.unit_rows(0, width);
             return ((row / per).min(self.units()), row % per);
         }
+        if self.one_row_each(width.max(1)) {
+            return (row.min(self.units()), 0);
+        }
         let mut left = row;
         for i in 0..self.units() {
             let n = self.unit_rows(i, width);
@@ -233,7 +368,7 @@ impl Document {
         while out.len() < count && unit < self.units() {
             let want = count - out.len();
             let rows = match &self.body {
-                Body::Lines(_) => wrap_pieces(&self.pieces(unit, width), width, want, skip).1,
+                Body::Lines(_) => wrap_pieces(&self.pieces(unit), width, want, skip).1,
                 Body::Hex(bytes) => {
                     let text = hex_line(bytes, unit, width >= HEX_LINE_WIDTH);
                     wrap_pieces(&[(Tok::Plain, &text)], width, want, skip).1
@@ -249,10 +384,7 @@ impl Document {
     /// The document as plain (escaped) text lines, for diffs.
     pub fn text_lines(&self) -> Vec<String> {
         match &self.body {
-            Body::Lines(lines) => lines
-                .iter()
-                .map(|l| l.iter().map(|(_, s)| s.as_str()).collect())
-                .collect(),
+            Body::Lines(text) => (0..text.len()).map(|i| text.line(i).to_string()).collect(),
             Body::Hex(bytes) => (0..self.line_count())
                 .map(|i| hex_line(bytes, i, true))
                 .collect(),
@@ -261,7 +393,7 @@ impl Document {
 
     pub fn line_count(&self) -> usize {
         match &self.body {
-            Body::Lines(lines) => lines.len(),
+            Body::Lines(text) => text.len(),
             Body::Hex(bytes) => bytes.len().div_ceil(HEX_WIDTH).max(1),
         }
     }
@@ -339,12 +471,12 @@ fn wrap_pieces(
 /// broken envelope says why, then the hex.
 fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
     use crate::k8s::{decode, Decoded};
-    let mut lines = Vec::new();
+    let mut b = Builder::default();
     let mut hex = true;
     match decode(bytes) {
         Some(Decoded::Object(o)) => {
-            push_chunked(&mut lines, &o.header(), Tok::Key);
-            lines.push((false, Vec::new()));
+            b.push(&o.header(), Kind::Whole(Tok::Key));
+            b.push("", Kind::Whole(Tok::Plain));
             match o.typed() {
                 Ok(t) => {
                     hex = false;
@@ -355,29 +487,32 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
                             if unknown == 1 { "" } else { "s" },
                             crate::k8s::typed::SCHEMA_VERSION
                         );
-                        push_chunked(&mut lines, &line, Tok::Null);
+                        b.push(&line, Kind::Whole(Tok::Null));
                     }
                     match style {
-                        KubeStyle::Yaml => {
-                            for line in crate::k8s::yaml::lines(&t.value) {
-                                push_pieces(&mut lines, line);
+                        KubeStyle::Yaml => crate::k8s::yaml::write(&t.value, |line, kind| {
+                            use crate::k8s::yaml::LineKind;
+                            match kind {
+                                LineKind::Node => b.push(line, Kind::Yaml),
+                                LineKind::Block { indent } => b.push(line, Kind::Block(indent)),
                             }
-                        }
+                        }),
                         KubeStyle::Json => {
                             let pretty = serde_json::to_string_pretty(&t.value)
                                 .expect("a JSON value serialises");
-                            push_json_lines(&mut lines, &pretty);
+                            for line in pretty.lines() {
+                                b.push(line, Kind::Json);
+                            }
                         }
                     }
                 }
                 Err(why) => {
-                    push_chunked(
-                        &mut lines,
+                    b.push(
                         &format!("not decoded with the schema: {why}"),
-                        Tok::Null,
+                        Kind::Whole(Tok::Null),
                     );
                     for l in o.dump_lines() {
-                        push_chunked(&mut lines, &l, Tok::Plain);
+                        b.push(&l, Kind::Whole(Tok::Plain));
                     }
                 }
             }
@@ -387,22 +522,22 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
                 "encrypted at rest ({provider}, key {key:?}), {} bytes",
                 bytes.len()
             );
-            push_chunked(&mut lines, &line, Tok::Key);
+            b.push(&line, Kind::Whole(Tok::Key));
             hex = false;
         }
         Some(Decoded::Broken(why)) => {
-            push_chunked(&mut lines, &format!("✗ {why}"), Tok::Null);
+            b.push(&format!("✗ {why}"), Kind::Whole(Tok::Null));
         }
         None => {}
     }
     if hex {
-        lines.push((false, Vec::new()));
-        lines.push((false, vec![(Tok::Punct, "hex:".to_string())]));
+        b.push("", Kind::Whole(Tok::Plain));
+        b.push("hex:", Kind::Whole(Tok::Punct));
         for i in 0..bytes.len().div_ceil(HEX_WIDTH) {
-            lines.push((false, vec![(Tok::Plain, hex_line(bytes, i, true))]));
+            b.push(&hex_line(bytes, i, true), Kind::Whole(Tok::Plain));
         }
     }
-    let mut doc = Document::lines(Format::Kubernetes, lines);
+    let mut doc = b.document(Format::Kubernetes);
     doc.kube_style = style;
     doc
 }
@@ -420,63 +555,12 @@ pub fn kube_text(bytes: &[u8], style: KubeStyle) -> Option<String> {
     })
 }
 
-/// One line of highlighted pieces (not escaped yet); a very long one is
-/// chunked as text.
-fn push_pieces(out: &mut Vec<(bool, Vec<(Tok, String)>)>, mut line: Vec<(Tok, String)>) {
-    // Bytes bound characters: count characters only when the bytes could
-    // be too many.
-    let long = || line.iter().map(|(_, s)| s.chars().count()).sum::<usize>() > CHUNK_CHARS;
-    if line.iter().map(|(_, s)| s.len()).sum::<usize>() > CHUNK_CHARS && long() {
-        let text: String = line.iter().map(|(_, s)| s.as_str()).collect();
-        push_chunked(out, &text, Tok::Str);
-    } else {
-        for (_, s) in line.iter_mut() {
-            if needs_escape(s) {
-                *s = escape_str(s);
-            }
-        }
-        out.push((false, line));
-    }
-}
-
-/// Whether `escape_str` would change `s` (printable ASCII never does).
-fn needs_escape(s: &str) -> bool {
-    !s.bytes().all(|b| (0x20..0x7f).contains(&b)) && s.chars().any(crate::escape::is_unsafe)
-}
-
-/// Pretty JSON text as highlighted lines.
-fn push_json_lines(out: &mut Vec<(bool, Vec<(Tok, String)>)>, pretty: &str) {
-    for line in pretty.lines() {
-        if line.len() > CHUNK_CHARS && line.chars().count() > CHUNK_CHARS {
-            // A very long string: keep it readable by chunking it as text.
-            push_chunked(out, line, Tok::Str);
-        } else {
-            out.push((false, tokenize_json_line(line)));
-        }
-    }
-}
-
-fn text_lines(text: &str) -> Vec<(bool, Vec<(Tok, String)>)> {
-    let mut out = Vec::new();
+fn text_document(text: &str) -> Builder {
+    let mut b = Builder::default();
     for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        push_chunked(&mut out, line, Tok::Plain);
+        b.push(line.strip_suffix('\r').unwrap_or(line), Kind::Whole(Tok::Plain));
     }
-    out
-}
-
-fn push_chunked(out: &mut Vec<(bool, Vec<(Tok, String)>)>, line: &str, tok: Tok) {
-    if line.chars().count() <= CHUNK_CHARS {
-        out.push((false, vec![(tok, escape_str(line))]));
-        return;
-    }
-    let chars: Vec<char> = line.chars().collect();
-    for (i, piece) in chars.chunks(CHUNK_CHARS).enumerate() {
-        out.push((
-            i > 0,
-            vec![(tok, escape_str(&piece.iter().collect::<String>()))],
-        ));
-    }
+    b
 }
 
 fn json_document(bytes: &[u8]) -> Option<Document> {
@@ -490,16 +574,18 @@ fn json_document(bytes: &[u8]) -> Option<Document> {
             // Valid as far as the parser goes, but nested deeper than it
             // follows (128 levels): shown as it is, and said so.
             let text = std::str::from_utf8(bytes).ok()?;
-            let mut doc = Document::lines(Format::Json, text_lines(text));
+            let mut doc = text_document(text).document(Format::Json);
             doc.note = Some("json: too deep to pretty-print (over 128 levels), shown as is");
             return Some(doc);
         }
         Err(_) => return None,
     };
     let pretty = serde_json::to_string_pretty(&value).ok()?;
-    let mut lines = Vec::new();
-    push_json_lines(&mut lines, &pretty);
-    Some(Document::lines(Format::Json, lines))
+    let mut b = Builder::default();
+    for line in pretty.lines() {
+        b.push(line, Kind::Json);
+    }
+    Some(b.document(Format::Json))
 }
 
 /// serde_json stops at 128 levels of nesting.
@@ -507,10 +593,11 @@ pub fn is_too_deep(e: &serde_json::Error) -> bool {
     e.to_string().starts_with("recursion limit exceeded")
 }
 
-/// Splits one line of `serde_json` pretty output into highlighted tokens.
-/// Strings are complete within a line (serde escapes newlines).
-fn tokenize_json_line(line: &str) -> Vec<(Tok, String)> {
-    let mut toks: Vec<(Tok, String)> = Vec::new();
+/// Splits one line of `serde_json` pretty output (escaped for the
+/// terminal or not) into highlighted tokens. Strings are complete within a
+/// line (serde escapes newlines).
+fn tokenize_json_line(line: &str) -> Vec<(Tok, &str)> {
+    let mut toks = Vec::new();
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -550,13 +637,7 @@ fn tokenize_json_line(line: &str) -> Vec<(Tok, String)> {
                 }
             }
         };
-        let piece = &line[start..i];
-        let piece = if needs_escape(piece) {
-            escape_str(piece)
-        } else {
-            piece.to_string()
-        };
-        toks.push((tok, piece));
+        toks.push((tok, &line[start..i]));
     }
     toks
 }
@@ -657,9 +738,9 @@ mod tests {
         let Body::Lines(lines) = &doc.body else {
             panic!()
         };
-        assert_eq!(lines[1][1], (Tok::Key, "\"z\"".to_string()));
-        assert_eq!(lines[1][4], (Tok::Num, "1".to_string()));
-        assert_eq!(lines[3][1], (Tok::Bool, "true".to_string()));
+        assert_eq!(lines.tokens(1)[1], (Tok::Key, "\"z\""));
+        assert_eq!(lines.tokens(1)[4], (Tok::Num, "1"));
+        assert_eq!(lines.tokens(3)[1], (Tok::Bool, "true"));
     }
 
     #[test]

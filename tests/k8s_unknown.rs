@@ -101,18 +101,61 @@ fn skewed(mismatch: bool) -> Vec<u8> {
     .concat();
     let status = [ld(1, b"Running"), vi(400, 1)].concat();
     let pod = [ld(1, &meta), ld(2, &spec), ld(3, &status)].concat();
-    // The envelope (prost's) around an empty Pod, its object replaced by
-    // these bytes prost would not write.
-    let value = envelope("v1", "Pod", &core::Pod::default());
+    in_envelope("v1", "Pod", &core::Pod::default(), &pod)
+}
+
+/// The envelope (prost's) around an empty object of the kind, its object
+/// replaced by `object`, bytes prost would not write.
+fn in_envelope(api_version: &str, kind: &str, empty: &impl Message, object: &[u8]) -> Vec<u8> {
+    let value = envelope(api_version, kind, empty);
     let mut out = b"k8s\0".to_vec();
     for (n, f) in split(&value[4..]) {
         if n == 2 {
-            out.extend(ld(2, &pod));
+            out.extend(ld(2, object));
         } else {
             out.extend(f);
         }
     }
     out
+}
+
+const NEWER: &[u8] = b"from a newer apiextensions";
+
+/// A CustomResourceDefinition whose schema's `properties` map holds a
+/// value (a JSONSchemaProps) with a field the schema does not know.
+fn crd_with_an_unknown_map_value() -> Vec<u8> {
+    use k8s_pb::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+    // JSONSchemaProps: type = 5, properties = 29 (map entry: key 1, value 2).
+    let replicas = [ld(5, b"integer"), ld(99, NEWER)].concat();
+    let root = [
+        ld(5, b"object"),
+        ld(29, &[ld(1, b"replicas"), ld(2, &replicas)].concat()),
+    ]
+    .concat();
+    // Version: name 1, served 2, storage 3, schema 4 (openAPIV3Schema 1).
+    let version = [ld(1, b"v1"), vi(2, 1), vi(3, 1), ld(4, &ld(1, &root))].concat();
+    let names = ext::CustomResourceDefinitionNames {
+        plural: Some("widgets".into()),
+        kind: Some("Widget".into()),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    // Spec: group 1, names 3, scope 4, versions 7.
+    let spec = [
+        ld(1, b"example.com"),
+        ld(3, &names),
+        ld(4, b"Namespaced"),
+        ld(7, &version),
+    ]
+    .concat();
+    let meta = object_meta("", "widgets.example.com").encode_to_vec();
+    let crd = [ld(1, &meta), ld(2, &spec)].concat();
+    in_envelope(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        &ext::CustomResourceDefinition::default(),
+        &crd,
+    )
 }
 
 /// The object's bytes inside the envelope.
@@ -248,4 +291,101 @@ fn an_unknown_field_cannot_be_edited_or_added() {
     assert_ne!(added, e.text);
     let err = k8s::apply_edit(&bytes, &added, &e).unwrap_err();
     assert!(err.contains("?77"), "{err}");
+}
+
+#[test]
+fn an_unknown_field_in_a_map_value_is_shown_in_place_and_kept() {
+    use k8s_pb::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+    let bytes = crd_with_an_unknown_map_value();
+    let t = object(&bytes).typed().expect("decoded field by field");
+    let v = &t.value;
+    assert_eq!(v["kind"], "CustomResourceDefinition");
+    assert_eq!(v["metadata"]["name"], "widgets.example.com");
+    assert_eq!(v["spec"]["group"], "example.com");
+    let schema = &v["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    assert_eq!(schema["type"], "object");
+    let replicas = &schema["properties"]["replicas"];
+    assert_eq!(replicas["type"], "integer");
+    assert_eq!(replicas["?99"], "from a newer apiextensions");
+    assert_eq!(t.carried.unknown_fields(), 1);
+
+    // Unchanged, it encodes back; an edit of a known field keeps it.
+    let e = k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
+    let saved = k8s::apply_edit(&bytes, &e.text.replace("example.com", "example.org"), &e)
+        .expect("a known field edits");
+    let field = ld(99, NEWER);
+    assert!(saved.windows(field.len()).any(|w| w == field), "lost");
+    let crd = ext::CustomResourceDefinition::decode(&object_bytes(&saved)[..])
+        .expect("prost decodes the saved object");
+    assert_eq!(crd.spec.unwrap().group.as_deref(), Some("example.org"));
+    assert_eq!(
+        crd.metadata.unwrap().name.as_deref(),
+        Some("widgets.example.org")
+    );
+}
+
+/// The resource table, `--record`, the Events pane's preview, find over
+/// values and the Value pane read an object with unknown fields alike: the
+/// same names, the unknown fields in place.
+#[test]
+fn every_reader_shows_the_same_names() {
+    use etcdlens::etcd::types::{EventKind, WatchEvent};
+    let bytes = skewed_pod();
+    let pane = etcdlens::value_doc::Document::build(&bytes)
+        .text_lines()
+        .join("\n");
+    assert!(pane.contains("  name: old-pod"), "{pane}");
+    assert!(pane.contains("\"?15:initializers\""), "{pane}");
+
+    let row = k8s::table_row(&bytes).expect("a table row");
+    assert_eq!(
+        (row.kind.as_str(), row.namespace.as_str(), row.name.as_str()),
+        ("Pod", "default", "old-pod")
+    );
+
+    let event = WatchEvent {
+        kind: EventKind::Put,
+        key: b"/registry/pods/default/old-pod".to_vec(),
+        value: bytes.clone(),
+        prev_value: None,
+        mod_revision: 7,
+        create_revision: 7,
+        version: 1,
+        lease: 0,
+    };
+    let line: serde_json::Value =
+        serde_json::from_str(&etcdlens::record::event_line(&event)).unwrap();
+    assert_eq!(line["object"]["metadata"]["name"], "old-pod");
+    assert_eq!(
+        line["object"]["metadata"]["?15:initializers"]["?1"]["?1"],
+        "init.example.com"
+    );
+    assert_eq!(line["object"]["spec"]["containers"][0]["image"], "nginx:1.27");
+
+    let mut log = etcdlens::app::watch::log::EventLog::new(
+        b"/registry/".to_vec(),
+        100,
+        std::time::Instant::now(),
+    );
+    log.push_events(vec![event], std::time::Instant::now());
+    let (first, end) = log.seq_range();
+    assert_eq!(end - first, 1, "the event is logged");
+    log.select(Some(first));
+    match &log.detail {
+        Some((_, etcdlens::app::watch::log::Detail::Text(lines))) => {
+            assert_eq!(lines.join("\n"), pane)
+        }
+        other => panic!("no preview: {other:?}"),
+    }
+
+    for (q, found) in [
+        ("v:name: old-pod", true),
+        ("v:?15:initializers", true),
+        ("v:?200\": a field from Kubernetes 1.40", true),
+        ("v:image: nginx:1.27", true),
+        ("v:image: nginx:1.28", false),
+    ] {
+        let query = etcdlens::app::find::Query::parse(q).unwrap();
+        assert_eq!(query.matches(b"old-pod", &bytes), found, "{q}");
+    }
 }

@@ -937,6 +937,31 @@ fn special_encode(message: &str, v: &Value, out: &mut Vec<u8>) -> Result<bool, S
 mod tests {
     use super::*;
 
+    /// Every message a field names is in the schema, and so is every
+    /// kind's (a generator that kept a trailing `,` once left the
+    /// metadata of 13 kinds and every `matchExpressions` undecodable).
+    #[test]
+    fn every_message_the_schema_names_is_in_it() {
+        let s = schema();
+        let mut missing: Vec<String> = Vec::new();
+        for (m, defs) in &s.messages {
+            for d in defs {
+                if let Ty::Message(t) = d.ty {
+                    if !s.messages.contains_key(t) {
+                        missing.push(format!("{m}.{} -> {t}", d.name));
+                    }
+                }
+            }
+        }
+        for ((v, k), m) in &s.kinds {
+            if !s.messages.contains_key(m) {
+                missing.push(format!("{v} {k} -> {m}"));
+            }
+        }
+        missing.sort();
+        assert!(missing.is_empty(), "{} missing: {missing:#?}", missing.len());
+    }
+
     #[test]
     fn times_and_durations_round_trip() {
         for s in [

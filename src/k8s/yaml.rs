@@ -1,35 +1,210 @@
 //! A JSON value written as YAML the way `kubectl get -o yaml` shows it
 //! (block style, list items at their key's indentation, `|` for text with
-//! line breaks), as lines of highlighted pieces. The pieces are the YAML
-//! text itself, not escaped for the terminal yet.
+//! line breaks), line by line into a callback: the text itself, not
+//! escaped for the terminal yet, and whether the line is a block scalar's
+//! content (all of it text after its indentation) or an ordinary line
+//! (`key: value`, `- item`), which the Value pane highlights when drawn.
+
+use std::fmt::Write;
 
 use serde_json::Value;
 
 use crate::value_doc::Tok;
 
-pub type Line = Vec<(Tok, String)>;
+/// What a written line holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// `key:`, `key: scalar`, `- scalar`, `- key: scalar`, `key: |`.
+    Node,
+    /// A line of a block scalar's text, after `indent` spaces.
+    Block { indent: usize },
+}
 
-/// The value as YAML lines.
-pub fn lines(v: &Value) -> Vec<Line> {
-    let mut out = Vec::new();
+/// Writes the value as YAML, one line at a time, into `line`.
+pub fn write(v: &Value, line: impl FnMut(&str, LineKind)) {
+    let mut w = Writer {
+        cur: String::new(),
+        prefix: None,
+        line,
+    };
     match v {
-        Value::Object(m) if !m.is_empty() => mapping(m, 0, &mut out),
-        Value::Array(a) if !a.is_empty() => sequence(a, 0, &mut out),
-        other => out.push(vec![scalar(other)]),
+        Value::Object(m) if !m.is_empty() => w.mapping(m, 0),
+        Value::Array(a) if !a.is_empty() => w.sequence(a, 0),
+        other => {
+            w.start(0);
+            scalar(&mut w.cur, other);
+            w.end(LineKind::Node);
+        }
     }
-    out
 }
 
 /// The value as YAML text (what `y` copies and the editor shows).
 pub fn text(v: &Value) -> String {
     let mut s = String::new();
-    for line in lines(v) {
-        for (_, piece) in line {
-            s.push_str(&piece);
-        }
+    write(v, |line, _| {
+        s.push_str(line);
         s.push('\n');
-    }
+    });
     s
+}
+
+struct Writer<F: FnMut(&str, LineKind)> {
+    /// The line being written.
+    cur: String,
+    /// What the next line starts with instead of its indentation: a list
+    /// item's `- ` (`- - ` for a list in a list), at the list's indentation.
+    prefix: Option<String>,
+    line: F,
+}
+
+impl<F: FnMut(&str, LineKind)> Writer<F> {
+    /// Starts a line at `indent` (or the pending list item's prefix).
+    fn start(&mut self, indent: usize) {
+        self.cur.clear();
+        match self.prefix.take() {
+            Some(p) => self.cur.push_str(&p),
+            None => self.cur.extend(std::iter::repeat_n(' ', indent)),
+        }
+    }
+
+    fn end(&mut self, kind: LineKind) {
+        (self.line)(&self.cur, kind);
+    }
+
+    fn mapping(&mut self, m: &serde_json::Map<String, Value>, indent: usize) {
+        for (k, v) in m {
+            self.start(indent);
+            string(&mut self.cur, k);
+            self.cur.push(':');
+            match v {
+                Value::Object(inner) if !inner.is_empty() => {
+                    self.end(LineKind::Node);
+                    self.mapping(inner, indent + 2);
+                }
+                Value::Array(items) if !items.is_empty() => {
+                    self.end(LineKind::Node);
+                    self.sequence(items, indent);
+                }
+                Value::String(s) if block_text(s) => {
+                    self.cur.push(' ');
+                    self.cur.push_str(block_header(s));
+                    self.end(LineKind::Node);
+                    for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                        self.cur.clear();
+                        if !l.is_empty() {
+                            self.cur.extend(std::iter::repeat_n(' ', indent + 2));
+                            self.cur.push_str(l);
+                        }
+                        self.end(LineKind::Block { indent: indent + 2 });
+                    }
+                }
+                other => {
+                    self.cur.push(' ');
+                    scalar(&mut self.cur, other);
+                    self.end(LineKind::Node);
+                }
+            }
+        }
+    }
+
+    /// Items at the key's own indentation (`- name: x`), as kubectl writes.
+    fn sequence(&mut self, items: &[Value], indent: usize) {
+        for item in items {
+            // The item's first line starts with `- ` where its indentation
+            // would be (after an outer item's own `- `, not yet written).
+            let mut p = self
+                .prefix
+                .take()
+                .unwrap_or_else(|| " ".repeat(indent));
+            p.push_str("- ");
+            self.prefix = Some(p);
+            match item {
+                Value::Object(m) if !m.is_empty() => self.mapping(m, indent + 2),
+                Value::Array(a) if !a.is_empty() => self.sequence(a, indent + 2),
+                Value::String(s) if block_text(s) => {
+                    // A block scalar needs a line of its own for its header.
+                    self.start(indent + 2);
+                    self.cur.push_str(block_header(s));
+                    self.end(LineKind::Node);
+                    for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+                        self.cur.clear();
+                        self.cur.extend(std::iter::repeat_n(' ', indent + 4));
+                        self.cur.push_str(l);
+                        self.end(LineKind::Block { indent: indent + 4 });
+                    }
+                }
+                other => {
+                    self.start(indent + 2);
+                    scalar(&mut self.cur, other);
+                    self.end(LineKind::Node);
+                }
+            }
+        }
+    }
+}
+
+/// The highlighted pieces of a line [`write`] wrote as [`LineKind::Node`]:
+/// its indentation, each list item's `- `, a key and its `:`, a scalar.
+/// The line may be escaped for the terminal already (an escape only ever
+/// stands inside a quoted string, and changes no boundary).
+pub fn node_tokens(line: &str) -> Vec<(Tok, &str)> {
+    let mut out = Vec::with_capacity(6);
+    let indent = line.bytes().take_while(|&c| c == b' ').count();
+    if indent > 0 {
+        out.push((Tok::Plain, &line[..indent]));
+    }
+    let mut rest = &line[indent..];
+    while let Some(after) = rest.strip_prefix("- ") {
+        out.push((Tok::Punct, "- "));
+        rest = after;
+    }
+    if rest.is_empty() {
+        return out;
+    }
+    // A key: quoted and followed by `:`, or plain up to its first `: `
+    // (a plain key or scalar never holds one, nor ends with `:`).
+    let key_end = if rest.starts_with('"') {
+        Some(quoted_end(rest)).filter(|&e| rest[e..].starts_with(':'))
+    } else {
+        rest.find(": ")
+            .or_else(|| rest.ends_with(':').then(|| rest.len() - 1))
+    };
+    match key_end {
+        Some(e) => {
+            out.push((Tok::Key, &rest[..e]));
+            out.push((Tok::Punct, ":"));
+            if let Some(value) = rest[e + 1..].strip_prefix(' ') {
+                out.push((Tok::Plain, " "));
+                out.push((scalar_tok(value), value));
+            }
+        }
+        None => out.push((scalar_tok(rest), rest)),
+    }
+    out
+}
+
+/// Where a double-quoted string that starts `s` ends (after its quote).
+fn quoted_end(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut i = 1;
+    while i < b.len() && b[i] != b'"' {
+        i += if b[i] == b'\\' { 2 } else { 1 };
+    }
+    (i + 1).min(b.len())
+}
+
+/// How a scalar [`write`] wrote is highlighted: a string that could be
+/// read as anything else is always quoted, so the unquoted text decides.
+fn scalar_tok(s: &str) -> Tok {
+    match s {
+        "|" | "|-" | "{}" | "[]" => Tok::Punct,
+        "null" => Tok::Null,
+        "true" | "false" => Tok::Bool,
+        _ if s.starts_with(|c: char| c.is_ascii_digit() || c == '-') && s.parse::<f64>().is_ok() => {
+            Tok::Num
+        }
+        _ => Tok::Str,
+    }
 }
 
 /// Reads YAML text (one document) back into a JSON value.
@@ -114,66 +289,6 @@ fn to_json(y: &yaml_rust2::Yaml) -> Result<Value, String> {
     })
 }
 
-fn pad(indent: usize) -> (Tok, String) {
-    (Tok::Plain, " ".repeat(indent))
-}
-
-fn mapping(m: &serde_json::Map<String, Value>, indent: usize, out: &mut Vec<Line>) {
-    for (k, v) in m {
-        let mut line = vec![pad(indent), (Tok::Key, key(k)), (Tok::Punct, ":".into())];
-        match v {
-            Value::Object(inner) if !inner.is_empty() => {
-                out.push(line);
-                mapping(inner, indent + 2, out);
-            }
-            Value::Array(items) if !items.is_empty() => {
-                out.push(line);
-                sequence(items, indent, out);
-            }
-            Value::String(s) if block_text(s) => {
-                line.push((Tok::Plain, " ".into()));
-                line.push((Tok::Punct, block_header(s).into()));
-                out.push(line);
-                for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                    if l.is_empty() {
-                        out.push(Vec::new());
-                    } else {
-                        out.push(vec![pad(indent + 2), (Tok::Str, l.to_string())]);
-                    }
-                }
-            }
-            other => {
-                line.push((Tok::Plain, " ".into()));
-                line.push(scalar(other));
-                out.push(line);
-            }
-        }
-    }
-}
-
-/// Items at the key's own indentation (`- name: x`), as kubectl writes.
-fn sequence(items: &[Value], indent: usize, out: &mut Vec<Line>) {
-    for item in items {
-        let start = out.len();
-        match item {
-            Value::Object(m) if !m.is_empty() => mapping(m, indent + 2, out),
-            Value::Array(a) if !a.is_empty() => sequence(a, indent + 2, out),
-            Value::String(s) if block_text(s) => {
-                // A block scalar needs a line of its own for its header.
-                out.push(vec![pad(indent + 2), (Tok::Punct, block_header(s).into())]);
-                for l in s.strip_suffix('\n').unwrap_or(s).split('\n') {
-                    out.push(vec![pad(indent + 4), (Tok::Str, l.to_string())]);
-                }
-            }
-            other => out.push(vec![pad(indent + 2), scalar(other)]),
-        }
-        // The first line's indentation becomes `- `.
-        let first = &mut out[start];
-        first[0] = pad(indent);
-        first.insert(1, (Tok::Punct, "- ".into()));
-    }
-}
-
 fn block_header(s: &str) -> &'static str {
     if s.ends_with('\n') {
         "|"
@@ -194,28 +309,26 @@ fn block_text(s: &str) -> bool {
         && s.split('\n').all(|l| !l.ends_with(' '))
 }
 
-fn scalar(v: &Value) -> (Tok, String) {
+fn scalar(out: &mut String, v: &Value) {
     match v {
-        Value::Null => (Tok::Null, "null".into()),
-        Value::Bool(b) => (Tok::Bool, b.to_string()),
-        Value::Number(n) => (Tok::Num, n.to_string()),
-        Value::String(s) => (Tok::Str, string(s)),
-        Value::Object(_) => (Tok::Punct, "{}".into()),
-        Value::Array(_) => (Tok::Punct, "[]".into()),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => string(out, s),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
     }
-}
-
-fn key(k: &str) -> String {
-    string(k)
 }
 
 /// Plain when YAML reads it back as this same string, else double-quoted
 /// (JSON escapes are valid YAML double-quoted escapes).
-fn string(s: &str) -> String {
+fn string(out: &mut String, s: &str) {
     if plain(s) {
-        s.to_string()
+        out.push_str(s);
     } else {
-        serde_json::to_string(s).expect("a string serialises")
+        out.push_str(&serde_json::to_string(s).expect("a string serialises"));
     }
 }
 
