@@ -558,7 +558,10 @@ pub fn kube_text(bytes: &[u8], style: KubeStyle) -> Option<String> {
 fn text_document(text: &str) -> Builder {
     let mut b = Builder::default();
     for line in text.split('\n') {
-        b.push(line.strip_suffix('\r').unwrap_or(line), Kind::Whole(Tok::Plain));
+        b.push(
+            line.strip_suffix('\r').unwrap_or(line),
+            Kind::Whole(Tok::Plain),
+        );
     }
     b
 }

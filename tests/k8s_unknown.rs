@@ -1,9 +1,11 @@
 //! Kubernetes objects with fields the schema does not know (written by an
-//! older or newer Kubernetes), with a removed field (`initializers`) and a
-//! field whose wire type is not the schema's: each shows its kind, name and
-//! known fields by name, the unknown ones in place; unchanged, it encodes
-//! back to the stored bytes; an edit of a known field keeps every unknown
-//! field byte-exactly; an edit of an unknown field is refused.
+//! older or newer Kubernetes), with removed fields (`initializers`,
+//! `clusterName`, `workloadRef`: shown by their old names) and a field
+//! whose wire type is not the schema's: each shows its kind, name and known
+//! fields by name, the unknown ones in place; unchanged, it encodes back to
+//! the stored bytes; an edit of a known field keeps every unknown field
+//! byte-exactly; an edit of an unknown field is refused. Fields added in
+//! Kubernetes 1.35–1.37 decode by name.
 
 #[path = "common/k8s_objects.rs"]
 mod built;
@@ -11,8 +13,10 @@ mod built;
 use built::{envelope, object_meta};
 
 use etcdlens::k8s;
+use etcdlens::k8s::typed::SCHEMA_VERSION;
 use k8s_pb::api::core::v1 as core;
 use prost::Message;
+use serde_json::json;
 
 use built::wire::{int as vi, ld};
 
@@ -66,7 +70,7 @@ fn insert(msg: &[u8], number: u32, field: &[u8]) -> Vec<u8> {
 
 const FUTURE: &[u8] = b"a field from Kubernetes 1.40";
 
-/// A Pod carrying: `initializers` (ObjectMeta 15, removed in 1.14) and an
+/// A Pod carrying: `initializers` (ObjectMeta 16, last in 1.15) and an
 /// unknown ObjectMeta 99; an unknown string in a container (a list item);
 /// an unknown nested message in the spec; a container whose `image` is a
 /// varint (the schema says string); an unknown field in the status.
@@ -78,8 +82,8 @@ fn skewed_pod() -> Vec<u8> {
 /// (prost, which checks wire types, then reads it).
 fn skewed(mismatch: bool) -> Vec<u8> {
     let meta = object_meta("default", "old-pod").encode_to_vec();
-    let initializers = ld(15, &ld(1, &ld(1, b"init.example.com")));
-    let meta = insert(&meta, 15, &initializers);
+    let initializers = ld(16, &ld(1, &ld(1, b"init.example.com")));
+    let meta = insert(&meta, 16, &initializers);
     let meta = insert(&meta, 99, &vi(99, 7));
     let app = core::Container {
         name: Some("app".into()),
@@ -100,8 +104,13 @@ fn skewed(mismatch: bool) -> Vec<u8> {
     ]
     .concat();
     let status = [ld(1, b"Running"), vi(400, 1)].concat();
-    let pod = [ld(1, &meta), ld(2, &spec), ld(3, &status)].concat();
-    in_envelope("v1", "Pod", &core::Pod::default(), &pod)
+    pod_envelope(&[ld(1, &meta), ld(2, &spec), ld(3, &status)].concat())
+}
+
+/// The envelope (prost's) around an empty Pod, its object replaced by
+/// these bytes, which prost would not write.
+fn pod_envelope(pod: &[u8]) -> Vec<u8> {
+    in_envelope("v1", "Pod", &core::Pod::default(), pod)
 }
 
 /// The envelope (prost's) around an empty object of the kind, its object
@@ -188,7 +197,7 @@ fn unknown_fields_are_shown_in_place_and_the_rest_by_name() {
     assert_eq!(v["metadata"]["labels"]["app"], "web");
     // The removed field, by its old name, decoded generically.
     assert_eq!(
-        v["metadata"]["?15:initializers"]["?1"]["?1"],
+        v["metadata"]["?16:initializers"]["?1"]["?1"],
         "init.example.com"
     );
     assert_eq!(v["metadata"]["?99"], 7);
@@ -219,14 +228,14 @@ fn unknown_fields_are_shown_in_place_and_the_rest_by_name() {
         .text_lines()
         .join("\n");
     assert!(
-        text.contains(
-            "6 fields unknown to the schema (Kubernetes 1.34): shown in place as ?NUMBER"
-        ),
+        text.contains(&format!(
+            "6 fields unknown to the schema (Kubernetes {SCHEMA_VERSION}): shown in place as ?NUMBER"
+        )),
         "{text}"
     );
     assert!(text.contains("kind: Pod"), "{text}");
     assert!(
-        text.contains("  \"?15:initializers\":\n    \"?1\":"),
+        text.contains("  \"?16:initializers\":\n    \"?1\":"),
         "{text}"
     );
     assert!(
@@ -245,7 +254,7 @@ fn unknown_fields_survive_an_edit_byte_for_byte() {
     let saved = k8s::apply_edit(&bytes, &edited, &e).expect("a known field edits");
     // Every unknown field's bytes are still there, exactly.
     for field in [
-        ld(15, &ld(1, &ld(1, b"init.example.com"))),
+        ld(16, &ld(1, &ld(1, b"init.example.com"))),
         vi(99, 7),
         ld(200, FUTURE),
         vi(2, 42),
@@ -282,7 +291,9 @@ fn an_unknown_field_cannot_be_edited_or_added() {
         .replace("a field from Kubernetes 1.40", "changed by hand");
     let err = k8s::apply_edit(&bytes, &edited, &e).unwrap_err();
     assert!(
-        err.contains("?200 is a field the schema (Kubernetes 1.34) does not know"),
+        err.contains(&format!(
+            "?200 is a field the schema (Kubernetes {SCHEMA_VERSION}) does not know"
+        )),
         "{err}"
     );
     let added = e
@@ -335,7 +346,7 @@ fn every_reader_shows_the_same_names() {
         .text_lines()
         .join("\n");
     assert!(pane.contains("  name: old-pod"), "{pane}");
-    assert!(pane.contains("\"?15:initializers\""), "{pane}");
+    assert!(pane.contains("\"?16:initializers\""), "{pane}");
 
     let row = k8s::table_row(&bytes).expect("a table row");
     assert_eq!(
@@ -357,10 +368,13 @@ fn every_reader_shows_the_same_names() {
         serde_json::from_str(&etcdlens::record::event_line(&event)).unwrap();
     assert_eq!(line["object"]["metadata"]["name"], "old-pod");
     assert_eq!(
-        line["object"]["metadata"]["?15:initializers"]["?1"]["?1"],
+        line["object"]["metadata"]["?16:initializers"]["?1"]["?1"],
         "init.example.com"
     );
-    assert_eq!(line["object"]["spec"]["containers"][0]["image"], "nginx:1.27");
+    assert_eq!(
+        line["object"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
 
     let mut log = etcdlens::app::watch::log::EventLog::new(
         b"/registry/".to_vec(),
@@ -380,7 +394,7 @@ fn every_reader_shows_the_same_names() {
 
     for (q, found) in [
         ("v:name: old-pod", true),
-        ("v:?15:initializers", true),
+        ("v:?16:initializers", true),
         ("v:?200\": a field from Kubernetes 1.40", true),
         ("v:image: nginx:1.27", true),
         ("v:image: nginx:1.28", false),
@@ -388,4 +402,152 @@ fn every_reader_shows_the_same_names() {
         let query = etcdlens::app::find::Query::parse(q).unwrap();
         assert_eq!(query.matches(b"old-pod", &bytes), found, "{q}");
     }
+}
+
+/// A container `app` (nginx:1.27) mounting `data` at /data, with
+/// VolumeMount 8 `bindMountOptions` (added in 1.37; k8s-pb 0.9 lacks it).
+fn container_with_bind_mount_options() -> Vec<u8> {
+    let app = core::Container {
+        name: Some("app".into()),
+        image: Some("nginx:1.27".into()),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let mount = [
+        ld(1, b"data"),
+        ld(3, b"/data"),
+        ld(8, b"rbind"),
+        ld(8, b"nosuid"),
+    ]
+    .concat();
+    insert(&app, 9, &ld(9, &mount))
+}
+
+/// A Pod with fields added in Kubernetes 1.35–1.37, written by hand:
+/// PodSpec 43 `schedulingGroup` and a container's VolumeMount 8
+/// `bindMountOptions`; and PodSecurityContext 4 `supplementalGroups`, a
+/// repeated int64 (written unpacked, as kube-apiserver does) that the
+/// schema generated from k8s-pb missed.
+fn pod_of_1_37() -> Vec<u8> {
+    let meta = object_meta("default", "new-pod").encode_to_vec();
+    let security = core::PodSecurityContext {
+        supplemental_groups: vec![1000, 2000],
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let spec = [
+        ld(2, &container_with_bind_mount_options()),
+        ld(14, &security),
+        ld(43, &ld(1, b"gang-a")),
+    ]
+    .concat();
+    pod_envelope(&[ld(1, &meta), ld(2, &spec)].concat())
+}
+
+#[test]
+fn fields_added_in_1_35_to_1_37_decode_by_name() {
+    let bytes = pod_of_1_37();
+    let t = object(&bytes).typed().expect("decoded field by field");
+    let v = &t.value;
+    assert_eq!(t.carried.unknown_fields(), 0, "{v:#}");
+    assert_eq!(v["spec"]["schedulingGroup"]["podGroupName"], "gang-a");
+    assert_eq!(
+        v["spec"]["containers"][0]["volumeMounts"][0],
+        json!({"name": "data", "mountPath": "/data", "bindMountOptions": ["rbind", "nosuid"]})
+    );
+    assert_eq!(
+        v["spec"]["securityContext"]["supplementalGroups"],
+        json!([1000, 2000])
+    );
+    let text = etcdlens::value_doc::Document::build(&bytes)
+        .text_lines()
+        .join("\n");
+    assert!(!text.contains("\"?"), "{text}");
+    assert!(text.contains("    podGroupName: gang-a"), "{text}");
+
+    // Unchanged, it encodes back to the stored bytes; an edit of a new
+    // field is written where its number puts it.
+    let e = k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
+    let edited = e.text.replace("gang-a", "gang-b");
+    assert_ne!(edited, e.text);
+    let saved = k8s::apply_edit(&bytes, &edited, &e).expect("a new field edits");
+    let mut expected = bytes.clone();
+    let at = expected.windows(6).position(|w| w == b"gang-a").unwrap();
+    expected[at + 5] = b'b';
+    assert_eq!(saved, expected);
+}
+
+/// A Pod carrying fields Kubernetes removed: ObjectMeta 15 `clusterName`
+/// (last in 1.24; every object written before has it, empty) and PodSpec
+/// 42 `workloadRef` (an alpha of 1.35, gone in 1.36).
+fn pod_with_removed_fields() -> Vec<u8> {
+    let meta = object_meta("default", "old-pod").encode_to_vec();
+    let meta = insert(&meta, 15, &ld(15, b""));
+    let app = core::Container {
+        name: Some("app".into()),
+        image: Some("nginx:1.27".into()),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let workload = [ld(1, b"training"), ld(2, b"workers")].concat();
+    let spec = [ld(2, &app), ld(42, &workload)].concat();
+    pod_envelope(&[ld(1, &meta), ld(2, &spec)].concat())
+}
+
+#[test]
+fn removed_fields_show_their_old_names() {
+    let bytes = pod_with_removed_fields();
+    let t = object(&bytes).typed().expect("decoded field by field");
+    let v = &t.value;
+    assert_eq!(t.carried.unknown_fields(), 2, "{v:#}");
+    assert_eq!(v["metadata"]["?15:clusterName"], "");
+    assert_eq!(v["metadata"]["name"], "old-pod");
+    assert_eq!(v["spec"]["?42:workloadRef"]["?1"], "training");
+    assert_eq!(v["spec"]["?42:workloadRef"]["?2"], "workers");
+    assert_eq!(v["spec"]["containers"][0]["image"], "nginx:1.27");
+
+    // An edit of a known field keeps both, byte for byte.
+    let e = k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
+    let saved = k8s::apply_edit(&bytes, &e.text.replace("nginx:1.27", "nginx:1.28"), &e)
+        .expect("a known field edits");
+    for field in [
+        ld(15, b""),
+        ld(42, &[ld(1, b"training"), ld(2, b"workers")].concat()),
+    ] {
+        assert!(
+            saved.windows(field.len()).any(|w| w == field),
+            "{field:?} lost"
+        );
+    }
+    let again = object(&saved).typed().unwrap().value;
+    assert_eq!(again["spec"]["containers"][0]["image"], "nginx:1.28");
+    assert_eq!(again["metadata"]["?15:clusterName"], "");
+}
+
+/// A CustomResourceDefinition decodes with its metadata (the schema
+/// generated from k8s-pb typed CRD and APIService metadata as
+/// `ObjectMeta,`, a message it did not have).
+#[test]
+fn a_custom_resource_definition_decodes_with_its_metadata() {
+    use k8s_pb::apiextensions_apiserver::pkg::apis::apiextensions::v1 as ext;
+    let crd = ext::CustomResourceDefinition {
+        metadata: Some(object_meta("", "widgets.example.com")),
+        spec: Some(ext::CustomResourceDefinitionSpec {
+            group: Some("example.com".into()),
+            names: Some(ext::CustomResourceDefinitionNames {
+                plural: Some("widgets".into()),
+                kind: Some("Widget".into()),
+                ..Default::default()
+            }),
+            scope: Some("Namespaced".into()),
+            ..Default::default()
+        }),
+        status: None,
+    };
+    let bytes = envelope("apiextensions.k8s.io/v1", "CustomResourceDefinition", &crd);
+    let t = object(&bytes).typed().expect("decoded field by field");
+    assert_eq!(t.value["metadata"]["name"], "widgets.example.com");
+    assert_eq!(t.value["spec"]["names"]["kind"], "Widget");
+    assert_eq!(t.carried.unknown_fields(), 0);
+    k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
 }

@@ -112,10 +112,7 @@ impl<F: FnMut(&str, LineKind)> Writer<F> {
         for item in items {
             // The item's first line starts with `- ` where its indentation
             // would be (after an outer item's own `- `, not yet written).
-            let mut p = self
-                .prefix
-                .take()
-                .unwrap_or_else(|| " ".repeat(indent));
+            let mut p = self.prefix.take().unwrap_or_else(|| " ".repeat(indent));
             p.push_str("- ");
             self.prefix = Some(p);
             match item {
@@ -200,7 +197,9 @@ fn scalar_tok(s: &str) -> Tok {
         "|" | "|-" | "{}" | "[]" => Tok::Punct,
         "null" => Tok::Null,
         "true" | "false" => Tok::Bool,
-        _ if s.starts_with(|c: char| c.is_ascii_digit() || c == '-') && s.parse::<f64>().is_ok() => {
+        _ if s.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+            && s.parse::<f64>().is_ok() =>
+        {
             Tok::Num
         }
         _ => Tok::Str,
