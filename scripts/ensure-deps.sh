@@ -151,7 +151,7 @@ need() {
 }
 
 echo "Checking what etcdlens needs for '$purpose'…"
-need can_cc gcc "a C compiler links the native parts of the build (ring, for TLS)"
+need can_cc gcc "a C compiler builds the native parts of the build (ring, for TLS; mimalloc, the allocator)"
 need can_protoc protobuf-compiler "protoc compiles etcd's API definitions while etcd-client builds"
 if ! can_protoc_wellknown; then
   echo "  - libprotobuf-dev: protoc cannot compile a .proto importing google/protobuf/descriptor.proto (the well-known types etcd's API imports)"

@@ -273,10 +273,12 @@ fn decode_message(
     carried: &mut Carried,
 ) -> Result<Map<String, Value>, String> {
     let defs = fields_of(message, depth)?;
-    let mut out = Map::new();
+    let raws = fields(buf).map_err(|e| format!("{}: {e}", short(message)))?;
+    // At most a key per field: no growing (and hashing again) on the way.
+    let mut out = Map::with_capacity(raws.len());
     // Fields the schema does not know here, in order: (number, value, bytes).
     let mut unknown: Vec<(u32, Value, Vec<u8>)> = Vec::new();
-    for (number, raw) in fields(buf).map_err(|e| format!("{}: {e}", short(message)))? {
+    for (number, raw) in raws {
         let Some(def) = defs.iter().find(|d| d.number == number) else {
             unknown.push((number, generic(&raw, depth), raw_bytes(number, &raw)));
             continue;

@@ -341,24 +341,19 @@ fn plain(s: &str) -> bool {
     if !(first.is_alphanumeric() || matches!(first, '/' | '.' | '_' | '$' | '(' | '=' | '+')) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.chars().any(char::is_control) {
-        return false;
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_alphanumeric() || " _-./=+()@,;~^$:<>%*!?&'\"\\[]{}|`#".contains(c))
-    {
+    if !chars_allowed(s) {
         return false;
     }
     // Never a flow collection, an alias-looking or quoted-looking start.
     if s.contains(['[', ']', '{', '}', ',']) && first == '[' {
         return false;
     }
-    if [
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", ".nan",
-    ]
-    .iter()
-    .any(|w| s.eq_ignore_ascii_case(w))
+    if s.len() <= 5
+        && [
+            "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", ".nan",
+        ]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w))
     {
         return false;
     }
@@ -381,6 +376,39 @@ fn plain(s: &str) -> bool {
     true
 }
 
+/// Whether every character may stand in a plain scalar (letters, digits
+/// and some punctuation; no control character), with no `: ` or ` #`.
+/// One pass over the bytes: this runs for every key and string written.
+fn chars_allowed(s: &str) -> bool {
+    const ALLOWED: [bool; 128] = {
+        let mut t = [false; 128];
+        let extra = b" _-./=+()@,;~^$:<>%*!?&'\"\\[]{}|`#";
+        let mut i = 0;
+        while i < extra.len() {
+            t[extra[i] as usize] = true;
+            i += 1;
+        }
+        let mut c = 0;
+        while c < 128 {
+            if (c as u8).is_ascii_alphanumeric() {
+                t[c] = true;
+            }
+            c += 1;
+        }
+        t
+    };
+    let mut prev = 0u8;
+    for &b in s.as_bytes() {
+        if b < 128
+            && (!ALLOWED[b as usize] || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#'))
+        {
+            return false;
+        }
+        prev = b;
+    }
+    s.is_ascii() || s.chars().all(|c| c.is_ascii() || c.is_alphanumeric())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +427,97 @@ mod tests {
             "": "empty key"
         });
         assert_eq!(parse(&text(&v)).unwrap(), v, "{}", text(&v));
+    }
+
+    /// Every line `write` writes is cut into tokens that put it back
+    /// together, each highlighted as what it is.
+    #[test]
+    fn written_lines_are_highlighted_when_drawn() {
+        use Tok::*;
+        let v = json!({
+            "metadata": {"name": "pi", "creationTimestamp": "2017-06-27T16:35:34Z", "a: b": "x #y"},
+            "spec": {"ports": [{"containerPort": 8080, "ok": true, "none": null}], "args": ["-c", "10.4.1.7", 1.5],
+                     "empty": {}, "list": [], "nested": [[1, "two"]]},
+            "data": {"script": "echo hi\n  indented\n", "n": "8080"}
+        });
+        let mut lines = Vec::new();
+        write(&v, |l, kind| lines.push((l.to_string(), kind)));
+        for (line, kind) in &lines {
+            if *kind == LineKind::Node {
+                let joined: String = node_tokens(line).iter().map(|(_, s)| *s).collect();
+                assert_eq!(&joined, line);
+            }
+        }
+        let tokens = |i: usize| node_tokens(&lines[i].0);
+        let text: Vec<&str> = lines.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            text,
+            [
+                "metadata:",
+                "  name: pi",
+                "  creationTimestamp: \"2017-06-27T16:35:34Z\"",
+                "  \"a: b\": \"x #y\"",
+                "spec:",
+                "  ports:",
+                "  - containerPort: 8080",
+                "    ok: true",
+                "    none: null",
+                "  args:",
+                "  - \"-c\"",
+                "  - 10.4.1.7",
+                "  - 1.5",
+                "  empty: {}",
+                "  list: []",
+                "  nested:",
+                "  - - 1",
+                "    - two",
+                "data:",
+                "  script: |",
+                "    echo hi",
+                "      indented",
+                "  \"n\": \"8080\"",
+            ]
+        );
+        assert_eq!(tokens(0), [(Key, "metadata"), (Punct, ":")]);
+        assert_eq!(
+            tokens(1),
+            [
+                (Plain, "  "),
+                (Key, "name"),
+                (Punct, ":"),
+                (Plain, " "),
+                (Str, "pi")
+            ]
+        );
+        assert_eq!(tokens(2)[4], (Str, "\"2017-06-27T16:35:34Z\""));
+        assert_eq!(tokens(3)[1], (Key, "\"a: b\""));
+        assert_eq!(tokens(3)[4], (Str, "\"x #y\""));
+        assert_eq!(
+            tokens(6),
+            [
+                (Plain, "  "),
+                (Punct, "- "),
+                (Key, "containerPort"),
+                (Punct, ":"),
+                (Plain, " "),
+                (Num, "8080")
+            ]
+        );
+        assert_eq!(tokens(7)[4], (Bool, "true"));
+        assert_eq!(tokens(8)[4], (Null, "null"));
+        assert_eq!(tokens(10)[2], (Str, "\"-c\""));
+        assert_eq!(tokens(11)[2], (Str, "10.4.1.7"));
+        assert_eq!(tokens(12)[2], (Num, "1.5"));
+        assert_eq!(tokens(13)[4], (Punct, "{}"));
+        assert_eq!(tokens(14)[4], (Punct, "[]"));
+        assert_eq!(
+            tokens(16),
+            [(Plain, "  "), (Punct, "- "), (Punct, "- "), (Num, "1")]
+        );
+        assert_eq!(tokens(19)[4], (Punct, "|"));
+        assert_eq!(lines[21].1, LineKind::Block { indent: 4 });
+        assert_eq!(tokens(22)[1], (Key, "\"n\""));
+        assert_eq!(tokens(22)[4], (Str, "\"8080\""));
     }
 
     #[test]
