@@ -1,7 +1,8 @@
 //! A 1.5 MB Kubernetes object (a Pod with ~700 containers, built with the
 //! `k8s-pb` crate's typed messages): the time from its bytes to the first
 //! screen of the Value pane (typed decode, YAML, document, the rows
-//! drawn), for YAML and JSON; and the resource table row of it.
+//! drawn), for YAML and JSON; one screen drawn at its end (scrolling);
+//! and the resource table row of it.
 //!
 //! Run with `cargo bench --bench k8s`. The goal: decoded and shown in at
 //! most 50 ms.
@@ -32,6 +33,22 @@ fn bench(c: &mut Criterion) {
     g.bench_function("1.5MB pod: decode + JSON + first screen", |b| {
         b.iter(|| first_screen(black_box(&big), KubeStyle::Json))
     });
+    // Scrolling: one screen drawn (its rows and the scroll bar's count)
+    // at the end of the built document, at a width every line fits and at
+    // one where lines wrap (no shortcut: a walk over the line widths).
+    let doc = Document::build_as(&big, KubeStyle::Yaml);
+    for width in [96, 30] {
+        let last = doc.row_count(width).saturating_sub(43);
+        g.bench_function(
+            format!("1.5MB pod: a screen at its end, {width} wide"),
+            |b| {
+                b.iter(|| {
+                    let rows = doc.rows(black_box(last), 43, width);
+                    doc.row_count(width) + rows.len()
+                })
+            },
+        );
+    }
     g.bench_function("1.5MB pod: resource table row", |b| {
         b.iter(|| etcdlens::k8s::table_row(black_box(&big)))
     });

@@ -521,7 +521,6 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
                             }
                         }
                     }
-                    free_later(t, bytes.len());
                 }
                 Err(why) => {
                     b.push(
@@ -557,19 +556,6 @@ fn kubernetes_document(bytes: &[u8], style: KubeStyle) -> Document {
     let mut doc = b.document(Format::Kubernetes);
     doc.kube_style = style;
     doc
-}
-
-/// Frees a big decoded object on a thread of its own: freeing the tree of a
-/// 1.5 MB object (hundreds of thousands of small allocations) took a
-/// quarter of the time to show it.
-fn free_later<T: Send + 'static>(tree: T, bytes: usize) {
-    if bytes < usize::MAX {
-        return;
-    }
-    // No thread to be had: the closure, and the tree with it, is freed here.
-    let _ = std::thread::Builder::new()
-        .name("free".into())
-        .spawn(move || drop(tree));
 }
 
 /// A Kubernetes value's decoded object as text in `style` (what `y`

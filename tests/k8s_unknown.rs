@@ -551,3 +551,27 @@ fn a_custom_resource_definition_decodes_with_its_metadata() {
     assert_eq!(t.carried.unknown_fields(), 0);
     k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
 }
+
+/// Kubernetes' enumerations are strings on the wire (its .proto files
+/// declare no protobuf enum): a value no release knows is shown as written,
+/// counts as no unknown field, and edits like any other.
+#[test]
+fn an_enumeration_value_no_release_knows_is_shown_and_kept() {
+    let pod = core::Pod {
+        metadata: Some(object_meta("default", "odd")),
+        status: Some(core::PodStatus {
+            phase: Some("Hibernating".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let bytes = envelope("v1", "Pod", &pod);
+    let t = object(&bytes).typed().expect("decoded");
+    assert_eq!(t.value["status"]["phase"], "Hibernating");
+    assert_eq!(t.carried.unknown_fields(), 0);
+    let e = k8s::editable(&bytes).expect("unchanged, it encodes back to the stored bytes");
+    let saved = k8s::apply_edit(&bytes, &e.text.replace("Hibernating", "Frozen"), &e)
+        .expect("an edit of the value");
+    let pod = core::Pod::decode(&object_bytes(&saved)[..]).expect("prost decodes it");
+    assert_eq!(pod.status.unwrap().phase.as_deref(), Some("Frozen"));
+}
