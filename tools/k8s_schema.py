@@ -419,21 +419,16 @@ print("\n".join(kinds + out + records))
 log(f"{len(kinds)} kinds, {len(order)} messages ({len(kept_from)} removed from Kubernetes, "
     f"kept from the last release that had them), "
     f"{sum(len(messages[m]) for m in order)} fields, {inline} inline, {len(records)} removed fields")
-log(f"{len(differs)} proto names whose JSON spelling differs:")
-for d in differs:
-    log("  " + d)
-log(f"{len(disagree)} JSON names where k8s-openapi and the Go tags disagree (k8s-openapi's kept):")
-for d in disagree:
-    log("  " + d)
-log(f"{len(inline_disagree)} embedded structs where k8s-openapi and the Go tags disagree:")
-for d in inline_disagree:
-    log("  " + d)
-log(f"{len(no_openapi)} fields k8s-openapi does not name (named from the Go tags, else the proto):")
-for d in no_openapi:
-    log("  " + d)
-log(f"{len(not_listed)} k8s-openapi kinds not listed:")
-for k in not_listed:
-    log("  " + k)
+for title, lines in [
+    ("proto names whose JSON spelling differs:", differs),
+    ("JSON names where k8s-openapi and the Go tags disagree (k8s-openapi's kept):", disagree),
+    ("embedded structs where k8s-openapi and the Go tags disagree:", inline_disagree),
+    ("fields k8s-openapi does not name (named from the Go tags, else the proto):", no_openapi),
+    ("k8s-openapi kinds not listed:", not_listed),
+]:
+    log(f"{len(lines)} {title}")
+    for d in lines:
+        log("  " + d)
 log(f"{len(renamed)} fields renamed since an older release (their number kept):")
 for (message, number), (old, new, last) in sorted(renamed.items()):
     log(f"  {message} {number}: {old} (until {last}) -> {new}")
