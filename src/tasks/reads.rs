@@ -60,6 +60,7 @@ impl Tasks {
                         resources::PAGE_KEYS,
                     )
                     .await
+                    .map(|page| (page.keys, page.more))
                     .map_err(|e| describe_error(&e));
                     Msg::ResourcesListed { dir, result }
                 });
