@@ -43,10 +43,9 @@ ctl_ms() {
 }
 WALK=$(ctl_ms --prefix "$PREFIX" --keys-only --limit 1)
 DUMP=$(ctl_ms --prefix "$PREFIX" --keys-only)
-KEYS=$(etcdctl --endpoints "$ENDPOINT" get --prefix "$PREFIX" --count-only -w json \
-    | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
 OUT=$("$PAGES" --endpoints "$ENDPOINT" --prefix "$PREFIX" --runs "$RUNS")
 echo "$OUT" >&2
+KEYS=$(echo "$OUT" | sed -n 's/^pages unary: \([0-9]*\) keys.*/\1/p')
 STREAM=$(echo "$OUT" | sed -n 's/^pages list_keys.* \([0-9.]*\) ms$/\1/p')
 UNARY=$(echo "$OUT" | sed -n 's/^pages unary:.* \([0-9.]*\) ms$/\1/p')
 
