@@ -104,7 +104,7 @@ impl Probe {
         };
         let opt = |v: Option<u128>| v.map_or("none".into(), |v| v.to_string());
         let report = format!(
-            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nlist_returned={}\nroot_children={}\nsettled_ms={}\nevents_total={}\ntop_events={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\n",
+            "first_listing_ms={}\nfirst_row_ms={}\nlist_work={}\nlist_reads={}\nlist_returned={}\nroot_children={}\nsettled_ms={}\nevents_total={}\ntop_events={}\nevents_target_at_ns={}\nmax_input_latency_ms={}\ninputs={}\nrss_settled_kb={}\npeak_rss_kb={}\nlist_costs={}\n",
             ms(self.first_listing),
             ms(self.first_row),
             self.list_at_settled.work,
@@ -119,6 +119,12 @@ impl Probe {
             self.inputs,
             opt(self.rss_settled_kb.map(u128::from)),
             opt(rss_kb("VmHWM:").map(u128::from)),
+            crate::etcd::lister::costs().map_or("none".into(), |c| format!(
+                "read_{:.0}us{}{}",
+                c.read_us,
+                if c.keys_from_index { "_keys_from_index" } else { "" },
+                if c.small_pieces() { "_small_pieces" } else { "" }
+            )),
         );
         std::fs::write(path, report)
     }

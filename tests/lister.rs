@@ -41,6 +41,11 @@ async fn list_all(
     (all, pages, reads)
 }
 
+thread_local! {
+    /// This test's choice of small pieces (`None`: as measured).
+    static SMALL: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
 /// A page request.
 fn spec(cursor: Option<Vec<u8>>, want: usize, seed: Vec<Vec<u8>>, keys: Option<u64>) -> PageSpec {
     PageSpec {
@@ -49,6 +54,7 @@ fn spec(cursor: Option<Vec<u8>>, want: usize, seed: Vec<Vec<u8>>, keys: Option<u
         seed,
         keys,
         revision: 0,
+        small_pieces: SMALL.with(|s| s.get()),
     }
 }
 
@@ -484,6 +490,54 @@ async fn split_listing_matches_reference_with_odd_keys_and_exact_counts() {
     check_tree(&mut kv, &set, b"/m-0", b"-0", 1000).await;
     // Small pages cut the split listing at every kind of child.
     check_tree(&mut kv, &set, b"/o/", b"/", 4).await;
+}
+
+/// Where reads are cheap and keys sent back are not (etcd 3.5, 3.6: see
+/// `lister::Costs`), pieces among big children are read with small
+/// limits: the same children, every count exact, on the odd shapes and on
+/// the Kubernetes-shaped tree, whole and in small pages (without them:
+/// the tests above). And the costs are
+/// measured once: keys-only replies from the index exactly on 3.7.
+#[tokio::test]
+async fn small_pieces_give_the_same_children_and_exact_counts() {
+    let etcd = Etcd::single().await;
+    let mut set = odd_tree();
+    set.extend(tree_200k());
+    load(&etcd, &set).await;
+    let mut kv = etcd.client().await.kv_client();
+    // Without small pieces: the other tests here.
+    for small in [true] {
+        SMALL.with(|s| s.set(Some(small)));
+        check_tree(&mut kv, &set, b"/o/", b"/", 1000).await;
+        check_tree(&mut kv, &set, b"/o/", b"/", 4).await;
+        for dir in [&b"/t/registry/"[..], b"/t/registry/events/", b"/t/bench/"] {
+            let (got, counts, _, reads, work) =
+                list_all_counted(&mut kv, dir, b"/", 1000, None).await;
+            assert_eq!(got, reference(&set, dir, b"/"), "small {small}");
+            let dirs = got.iter().filter(|c| c.is_dir).count();
+            assert_eq!(counts.len(), dirs, "a count for every child directory");
+            for (sub, n) in counts {
+                assert_eq!(
+                    n,
+                    keys_under(&set, &sub),
+                    "keys under {sub:?}, small {small}"
+                );
+            }
+            let ratio = work as f64 / keys_under(&set, dir) as f64;
+            assert!(
+                ratio <= 3.5,
+                "{dir:?}: {ratio:.2} x the keys walked, small {small}"
+            );
+            assert!(reads > 0);
+        }
+    }
+    let costs = etcdlens::etcd::lister::costs().expect("measured at the first big listing");
+    assert!(costs.read_us > 0.0 && costs.read_us < 1e6, "{costs:?}");
+    assert_eq!(
+        costs.keys_from_index,
+        common::etcd_version() >= (3, 7, 0),
+        "{costs:?}"
+    );
 }
 
 #[tokio::test]

@@ -732,7 +732,8 @@ async fn an_export_cut_per_first_byte_reads_every_key_once_in_order() {
             .unwrap();
     }
     keys.sort();
-    let mut reader = etcdlens::etcd::export::PinnedReader::new(&conn.client, b"/e/");
+    let mut reader =
+        etcdlens::etcd::export::PinnedReader::new(&conn.client, b"/e/").without_stream();
     let mut read = Vec::new();
     while let Some(page) = reader.next_page().await.unwrap() {
         read.extend(page.into_iter().map(|r| {
@@ -743,6 +744,63 @@ async fn an_export_cut_per_first_byte_reads_every_key_once_in_order() {
     assert_eq!(read.len(), keys.len());
     assert!(read == keys, "keys missing, repeated or out of order");
     assert!(reader.reads > 12, "{} reads", reader.reads);
+}
+
+/// An export of one prefix reads it from one `RangeStream` on etcd 3.7
+/// (and by range reads before): every key once, in order, at one
+/// revision. A chunk too big to take (a run of big values after small
+/// ones: etcd sizes chunks by key count) fails the stream, and range reads
+/// take up the rest from the key after the last one received.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_streams_on_3_7_and_range_reads_take_up_a_failed_stream() {
+    let etcd = Etcd::single().await;
+    let conn = etcd.connection().await;
+    let mut client = etcd.client().await;
+    // 300 small keys, then 60 of 1.4 MiB (one chunk would hold ~84 MiB,
+    // over the 64 MiB a stream chunk may carry), then 100 small ones.
+    let mut want: Vec<(Vec<u8>, usize)> = Vec::new();
+    for i in 0..460u32 {
+        let size = if (300..360).contains(&i) {
+            1400 * 1024
+        } else {
+            100
+        };
+        want.push((format!("/s/{i:04}").into_bytes(), size));
+    }
+    for (k, size) in &want {
+        client
+            .put(k.clone(), vec![b'v'; *size], None)
+            .await
+            .unwrap();
+    }
+    let revision = client
+        .get("/s/", None)
+        .await
+        .unwrap()
+        .header()
+        .unwrap()
+        .revision();
+    // Written after the export's revision: must not appear.
+    let mut reader = etcdlens::etcd::export::PinnedReader::new(&conn.client, b"/s/");
+    let first = reader.next_page().await.unwrap().expect("a first page");
+    client.put("/s/9999-later", "x", None).await.unwrap();
+    let mut read: Vec<(Vec<u8>, usize)> =
+        first.into_iter().map(|r| (r.key, r.value.len())).collect();
+    while let Some(page) = reader.next_page().await.unwrap() {
+        read.extend(page.into_iter().map(|r| (r.key, r.value.len())));
+    }
+    assert_eq!(reader.origin().unwrap().revision, revision);
+    assert_eq!(read.len(), want.len());
+    assert!(read == want, "keys missing, repeated, out of order or cut");
+    if common::etcd_version() >= (3, 7, 0) {
+        assert!(reader.chunks >= 4, "{} chunks", reader.chunks);
+        assert!(
+            reader.reads > 1,
+            "the failed stream was not taken up by range reads"
+        );
+    } else {
+        assert_eq!(reader.chunks, 0);
+    }
 }
 
 /// The number before `word` in `text` (`"12 applied"` → 12).

@@ -20,10 +20,15 @@
 //! and a reply that is still too big is asked again for fewer keys. A
 //! single key-value larger than 4 MiB is read alone with a larger limit.
 //! A few pieces are read at once; pages come out in key order.
+//!
+//! On etcd 3.7 a single prefix is read from one `RangeStream` instead
+//! (`super::stream`): etcd sends it in chunks sized near its request limit
+//! and walks each key once. A stream that fails on the way is taken up by
+//! range reads from the key after the last one received.
 
 use std::collections::VecDeque;
 
-use etcd_client::{GetOptions, GetResponse, KvClient};
+use etcd_client::{GetOptions, GetResponse, GetStreamResponse, KvClient};
 use tokio::task::JoinHandle;
 
 use super::types::ValueRecord;
@@ -32,6 +37,8 @@ use super::types::ValueRecord;
 pub const PAGE_BUDGET: usize = 3 * 1024 * 1024;
 /// tonic's default decoding limit, kept on purpose for page reads.
 pub const REPLY_LIMIT: usize = 4 * 1024 * 1024;
+/// The largest stream chunk accepted.
+pub const STREAM_REPLY_LIMIT: usize = 64 * 1024 * 1024;
 /// Most keys one read asks for.
 pub const MAX_PAGE_KEYS: usize = 10_000;
 /// Reads in flight at once.
@@ -79,6 +86,13 @@ pub struct PinnedReader {
     pub bytes: u64,
     /// Range reads made (pieces included).
     pub reads: u64,
+    /// Whether to try a `RangeStream` first (one prefix, etcd 3.7).
+    try_stream: bool,
+    /// The stream being read, the key to resume from if it fails, and the
+    /// range's end.
+    stream: Option<(GetStreamResponse, Vec<u8>, Vec<u8>)>,
+    /// Chunks read from a stream.
+    pub chunks: u64,
 }
 
 impl PinnedReader {
@@ -104,7 +118,16 @@ impl PinnedReader {
             keys: 0,
             bytes: 0,
             reads: 0,
+            try_stream: super::stream::available(),
+            stream: None,
+            chunks: 0,
         }
+    }
+
+    /// Never reads from a `RangeStream` (to compare, and for tests).
+    pub fn without_stream(mut self) -> PinnedReader {
+        self.try_stream = false;
+        self
     }
 
     /// Pages of the key-values of `ranges` (in key order, not
@@ -114,6 +137,7 @@ impl PinnedReader {
         ranges: &[crate::etcd::permitted::KeyRange],
     ) -> PinnedReader {
         let mut reader = PinnedReader::new(client, b"");
+        reader.try_stream = false;
         reader.slots = ranges
             .iter()
             .map(|r| Slot::Waiting {
@@ -137,6 +161,13 @@ impl PinnedReader {
 
     /// The next page in key order (possibly empty), `None` at the end.
     pub async fn next_page(&mut self) -> Result<Option<Vec<ValueRecord>>, crate::etcd::Error> {
+        if self.try_stream {
+            self.try_stream = false;
+            self.open_stream().await?;
+        }
+        if let Some(page) = self.stream_page().await {
+            return Ok(page);
+        }
         loop {
             // The first read fixes the revision: nothing else runs before it.
             let ahead = if self.revision == 0 { 1 } else { READ_AHEAD };
@@ -209,6 +240,119 @@ impl PinnedReader {
             }
             self.keys += page.len() as u64;
             return Ok(Some(page));
+        }
+    }
+
+    /// Opens a `RangeStream` over the one range to read, at the revision
+    /// of a one-key read that also gives the origin. Without a stream the
+    /// range stays to range reads.
+    async fn open_stream(&mut self) -> Result<(), crate::etcd::Error> {
+        let [Slot::Waiting {
+            range,
+            alone: false,
+        }] = self.slots.make_contiguous()
+        else {
+            return Ok(());
+        };
+        let range = range.clone();
+        // A key read without a range end walks nothing.
+        let head = super::retry_read(|| {
+            let mut kv = self.kv.clone();
+            let mut opts = GetOptions::new().with_keys_only();
+            if self.revision != 0 {
+                opts = opts.with_revision(self.revision);
+            }
+            let key = range.0.clone();
+            async move { kv.get(key, Some(opts)).await }
+        })
+        .await?;
+        self.reads += 1;
+        let h = head.header();
+        if self.revision == 0 {
+            self.revision = h.map_or(0, |h| h.revision());
+        }
+        self.origin = Some(Origin {
+            cluster_id: h.map_or(0, |h| h.cluster_id()),
+            member_id: h.map_or(0, |h| h.member_id()),
+            revision: self.revision,
+            raft_term: h.map_or(0, |h| h.raft_term()),
+        });
+        let opts = GetOptions::new()
+            .with_range(range.1.clone())
+            .with_revision(self.revision)
+            .with_serializable();
+        // etcd sizes chunks by key count, aiming at its request limit: a
+        // run of big values after small ones can make one chunk big. Up to
+        // STREAM_REPLY_LIMIT is taken; a bigger chunk fails the stream and
+        // range reads take the rest up.
+        let mut kv = self
+            .kv
+            .clone()
+            .max_decoding_message_size(STREAM_REPLY_LIMIT);
+        match kv.get_stream(range.0.clone(), Some(opts)).await {
+            Ok(stream) => {
+                self.slots.clear();
+                self.stream = Some((stream, range.0, range.1));
+            }
+            Err(e) => super::stream::failed(&e.into()),
+        }
+        Ok(())
+    }
+
+    /// The next page from the stream: `None` when there is no stream (or
+    /// it just failed: the rest is left to range reads), `Some(None)` at
+    /// its end.
+    async fn stream_page(&mut self) -> Option<Option<Vec<ValueRecord>>> {
+        let (stream, resume, _) = self.stream.as_mut()?;
+        let got = stream.message().await;
+        match got {
+            Ok(Some(mut chunk)) => {
+                let last = chunk.header().is_some();
+                let kvs = chunk.take_kvs();
+                if let Some(kv) = kvs.last() {
+                    *resume = [kv.key(), &[0]].concat();
+                }
+                self.chunks += 1;
+                let mut biggest = 0;
+                let page: Vec<ValueRecord> = kvs
+                    .iter()
+                    .map(|kv| {
+                        let size = kv.key().len() + kv.value().len();
+                        biggest = biggest.max(size);
+                        self.bytes += size as u64;
+                        super::record(kv)
+                    })
+                    .collect();
+                if !page.is_empty() {
+                    // What range reads ask for if they take over.
+                    self.limit = (PAGE_BUDGET / (biggest + 64)).clamp(1, MAX_PAGE_KEYS);
+                }
+                self.keys += page.len() as u64;
+                if last {
+                    self.stream = None;
+                }
+                Some(Some(page))
+            }
+            // The stream ended before the chunk that carries the header:
+            // the rest (if any) by range reads.
+            Ok(None) => {
+                let (_, resume, end) = self.stream.take()?;
+                self.slots.push_back(Slot::Waiting {
+                    range: (resume, end),
+                    alone: false,
+                });
+                None
+            }
+            Err(e) => {
+                // The rest by range reads, from the key after the last one.
+                super::stream::failed(&e.into());
+                let (_, resume, end) = self.stream.take()?;
+                self.slots.push_back(Slot::Waiting {
+                    range: (resume, end),
+                    alone: false,
+                });
+                None
+            }
         }
     }
 

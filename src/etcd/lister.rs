@@ -71,6 +71,15 @@ const SMALL_REST: i64 = 4000;
 /// digit or a letter is split (the rest of its byte interval is one more
 /// range, split again if it holds several children).
 const SPLIT_WIDTH: u16 = 16;
+/// Keys asked for by the reads of pieces among big children where reads
+/// are cheap and keys sent back are not (see [`Costs`]).
+const SMALL_LIMIT: i64 = 16;
+/// There, a remainder of at most this many keys is read as one range.
+const SMALL_REST_ALL: i64 = 100;
+/// A request costs less than this (µs of throughput, 16 at once): reads
+/// are cheap.
+const CHEAP_READ_US: f64 = 120.0;
+
 /// Bytes at the end of a child's name whose pieces are split when the
 /// remainder is big (numbered siblings: `app00` … `app09`).
 const TAIL: usize = 2;
@@ -100,6 +109,91 @@ pub fn set_concurrency(n: usize) {
 
 fn permits() -> &'static Semaphore {
     PERMITS.get_or_init(|| Semaphore::new(DEFAULT_CONCURRENCY))
+}
+
+/// What the etcd this process lists charges, measured once, at the first
+/// listing of a big directory. Which reads are worth it follows from it:
+/// measured with `examples/bench_costs.rs` and `--empty-reads` of
+/// `examples/bench_list.rs`, one read costs about 290 µs of throughput on
+/// etcd 3.4.23 and 40–55 µs on 3.5–3.7, and a key sent back 2.1–2.6 µs
+/// before 3.7 and 0.7 µs on 3.7 (keys-only replies from the index). So
+/// among big children (a reply's keys falling in few children) the pieces
+/// are read with small limits ([`SMALL_LIMIT`]) only where reads are cheap
+/// and keys sent back are not (3.5, 3.6): more reads, far fewer keys sent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Costs {
+    /// µs of one request, from 16 at once (the faster of two waves).
+    pub read_us: f64,
+    /// Whether etcd has `RangeStream`, which came with keys-only replies
+    /// served from the index (etcd 3.7): keys sent back are cheap.
+    pub keys_from_index: bool,
+}
+
+impl Costs {
+    /// Whether to read pieces among big children with small limits.
+    pub fn small_pieces(&self) -> bool {
+        self.read_us < CHEAP_READ_US && !self.keys_from_index
+    }
+}
+
+static COSTS: tokio::sync::OnceCell<Costs> = tokio::sync::OnceCell::const_new();
+
+/// What this process measured, once it has.
+pub fn costs() -> Option<Costs> {
+    COSTS.get().copied()
+}
+
+/// Measures [`Costs`] with reads of the one key `key` (a key lookup walks
+/// nothing): two waves of 16 at once, and one `RangeStream` of it read to
+/// its end. About 32 reads: 1–10 ms.
+async fn measure(kv: &KvClient, key: &[u8]) -> Costs {
+    let mut read_us = f64::MAX;
+    for _ in 0..2 {
+        let t = std::time::Instant::now();
+        let wave = (0..16).map(|_| {
+            let mut kv = kv.clone();
+            let opts = GetOptions::new().with_keys_only().with_serializable();
+            let key = key.to_vec();
+            async move { kv.get(key, Some(opts)).await }
+        });
+        let ok = futures::future::join_all(wave)
+            .await
+            .iter()
+            .all(Result::is_ok);
+        if ok {
+            read_us = read_us.min(t.elapsed().as_secs_f64() * 1e6 / 16.0);
+        }
+    }
+    let mut keys_from_index = false;
+    if super::stream::available() {
+        let opts = GetOptions::new().with_keys_only().with_serializable();
+        match kv.clone().get_stream(key.to_vec(), Some(opts)).await {
+            Ok(mut stream) => loop {
+                match stream.message().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        keys_from_index = true;
+                        break;
+                    }
+                    Err(e) => {
+                        super::stream::failed(&e.into());
+                        break;
+                    }
+                }
+            },
+            Err(e) => super::stream::failed(&e.into()),
+        }
+    }
+    let costs = Costs {
+        read_us,
+        keys_from_index,
+    };
+    tracing::info!(
+        ?costs,
+        small_pieces = costs.small_pieces(),
+        "etcd's costs measured"
+    );
+    costs
 }
 
 /// What all listings of this process cost etcd (for the benchmark report).
@@ -166,6 +260,9 @@ pub struct PageSpec {
     pub keys: Option<u64>,
     /// Read the directory as it was at this revision (0: now).
     pub revision: i64,
+    /// Read pieces among big children with small limits: `None` as this
+    /// etcd's measured [`Costs`] say.
+    pub small_pieces: Option<bool>,
 }
 
 /// Lists up to `spec.want` direct children of `dir` (a full prefix, e.g.
@@ -224,6 +321,7 @@ pub async fn list_streaming(
         seed,
         keys,
         revision: at,
+        small_pieces,
     } = spec;
     let end = prefix_end(dir);
     let first_page = cursor.is_none();
@@ -237,6 +335,7 @@ pub async fn list_streaming(
         accounts: Vec::new(),
         out: ChildPage::default(),
         seed_total: 0,
+        small: small_pieces.unwrap_or_else(|| costs().is_some_and(|c| c.small_pieces())),
     };
     let mut start = match cursor {
         Some(c) => c,
@@ -280,6 +379,14 @@ pub async fn list_streaming(
     let mut revision = at.max(0);
     s.out.revision = revision;
     if first_page && keys.is_none_or(|n| n > FAN_OUT_FROM) {
+        // What this etcd charges, measured once per process.
+        let key = if dir.is_empty() {
+            vec![0]
+        } else {
+            dir.to_vec()
+        };
+        let measured = COSTS.get_or_init(|| measure(&kv, &key)).await;
+        s.small = small_pieces.unwrap_or(measured.small_pieces());
         // One small read fixes the revision every range is read at.
         let (_, resp) = read(kv.clone(), Range::key(dir), 1, revision).await?;
         if revision == 0 {
@@ -518,6 +625,8 @@ struct Session<'a> {
     /// What the next batch carries.
     out: ChildPage,
     seed_total: usize,
+    /// Read pieces among big children with small limits ([`Costs`]).
+    small: bool,
 }
 
 impl Session<'_> {
@@ -612,7 +721,15 @@ impl Session<'_> {
             self.accounts.len() - 1
         });
         let rest = count - keys.len() as i64;
-        let pieces = if rest <= MAX_LIMIT {
+        // Children of several keys each in this reply (big children): where
+        // reads are cheap and keys sent back are not, small pieces.
+        let small = self.small && groups.len() * 4 <= keys.len();
+        let (rest_all, piece_limit, max_limit) = if small {
+            (SMALL_REST_ALL, SMALL_LIMIT, SMALL_LIMIT)
+        } else {
+            (MAX_LIMIT, PIECE_LIMIT, MAX_LIMIT)
+        };
+        let pieces = if rest <= rest_all {
             // Few keys left: one read brings them all (reading a few
             // thousand keys costs less than many small reads).
             let lo = if g.is_dir {
@@ -638,7 +755,7 @@ impl Session<'_> {
         }
         // The more keys remain, the more each piece's read asks for: a
         // small child seen whole lets the same read find the next one.
-        let limit = (rest / 16).clamp(PIECE_LIMIT, MAX_LIMIT);
+        let limit = (rest / 16).clamp(piece_limit, max_limit);
         for mut p in pieces {
             p.account = account;
             if p.limit == 0 {

@@ -29,6 +29,7 @@ pub mod segments;
 pub mod session;
 pub mod snapshot;
 pub mod ssh;
+pub mod stream;
 pub mod types;
 pub mod usage;
 pub mod value;

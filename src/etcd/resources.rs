@@ -86,14 +86,22 @@ async fn streamed_page(
     limit: i64,
 ) -> Option<(Vec<Vec<u8>>, bool)> {
     let limit = usize::try_from(limit).ok().filter(|&l| l > 0)?;
+    if !super::stream::available() {
+        return None;
+    }
     let mut kv = client.kv_client();
     let opts = etcd_client::GetOptions::new()
         .with_range(end.to_vec())
         .with_keys_only();
-    let mut stream = kv.get_stream(start.to_vec(), Some(opts)).await.ok()?;
+    let failed = |e: etcd_client::Error| super::stream::failed(&e.into());
+    let mut stream = kv
+        .get_stream(start.to_vec(), Some(opts))
+        .await
+        .map_err(failed)
+        .ok()?;
     let mut keys = Vec::with_capacity(limit + 1);
     while keys.len() <= limit {
-        match stream.message().await.ok()? {
+        match stream.message().await.map_err(failed).ok()? {
             Some(chunk) => keys.extend(chunk.kvs().iter().map(|kv| kv.key().to_vec())),
             None => break,
         }

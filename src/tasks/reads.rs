@@ -321,6 +321,7 @@ async fn list(
             seed: request.seed,
             keys: request.keys,
             revision: request.revision,
+            small_pieces: None,
         },
         tx,
     );
