@@ -77,6 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .count();
     let t = Instant::now();
+    etcdlens::etcd::lister::measure_costs(&client, args.prefix.as_bytes()).await;
     let page = etcdlens::etcd::lister::list_children(
         &mut kv,
         args.prefix.as_bytes(),
@@ -95,7 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "prefix={} keys={} children={} counted={} reads={} work={} ratio={:.2} returned={} ms={:.1} next={}",
+        "prefix={} keys={} children={} counted={} reads={} work={} ratio={:.2} returned={} ms={:.1} next={} costs={:?}",
         args.prefix,
         total,
         page.children.len(),
@@ -105,7 +106,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         page.work as f64 / total.max(1) as f64,
         etcdlens::etcd::lister::totals().returned,
         ms,
-        page.next.is_some()
+        page.next.is_some(),
+        etcdlens::etcd::lister::costs()
     );
     Ok(())
 }

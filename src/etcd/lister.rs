@@ -76,9 +76,9 @@ const SPLIT_WIDTH: u16 = 16;
 const SMALL_LIMIT: i64 = 16;
 /// There, a remainder of at most this many keys is read as one range.
 const SMALL_REST_ALL: i64 = 100;
-/// A request costs less than this (µs of throughput, 16 at once): reads
-/// are cheap.
-const CHEAP_READ_US: f64 = 120.0;
+/// A range read costs less than this (µs, 16 in flight): reads are cheap
+/// (3.5–3.7: 43–73 µs measured at start-up; a busy etcd may be above).
+const CHEAP_READ_US: f64 = 150.0;
 
 /// Bytes at the end of a child's name whose pieces are split when the
 /// remainder is big (numbered siblings: `app00` … `app09`).
@@ -120,20 +120,66 @@ fn permits() -> &'static Semaphore {
 /// among big children (a reply's keys falling in few children) the pieces
 /// are read with small limits ([`SMALL_LIMIT`]) only where reads are cheap
 /// and keys sent back are not (3.5, 3.6): more reads, far fewer keys sent.
+///
+/// A short timing alone does not tell 3.4.23 apart (its reads vary tenfold
+/// from one moment to the next: 94–596 µs measured at start-up, 43–73 µs
+/// on 3.5.30), so the release is asked too: `Status` answers any user on
+/// 3.4 and refuses users without the root role only on 3.5.28–3.5.31 and
+/// 3.6.0–3.6.11, so a refusal also says "not 3.4".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Costs {
-    /// µs of one request, from 16 at once (the faster of two waves).
+    /// µs of one range read, 16 in flight (the mean of 64).
     pub read_us: f64,
     /// Whether etcd has `RangeStream`, which came with keys-only replies
     /// served from the index (etcd 3.7): keys sent back are cheap.
     pub keys_from_index: bool,
+    /// The release is 3.5 or later (its `Status` said so, or refused a
+    /// user without the root role); `false` when unknown.
+    pub after_3_4: bool,
 }
 
 impl Costs {
     /// Whether to read pieces among big children with small limits.
     pub fn small_pieces(&self) -> bool {
-        self.read_us < CHEAP_READ_US && !self.keys_from_index
+        self.after_3_4 && self.read_us < CHEAP_READ_US && !self.keys_from_index
     }
+}
+
+/// Whether the etcd behind `client` is 3.5 or later, from `Status` (see
+/// [`Costs`]); `false` when it cannot be told.
+pub async fn after_3_4(client: &etcd_client::Client) -> bool {
+    let mut m = client.maintenance_client();
+    match m.status().await {
+        Ok(s) => {
+            let v: Vec<u32> = s
+                .version()
+                .split('.')
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            v.len() >= 2 && (v[0], v[1]) >= (3, 5)
+        }
+        Err(e) => super::Error::from(e).is_permission_denied(),
+    }
+}
+
+/// Measures this process's [`Costs`] (once; later calls return the first
+/// measure), with the release asked of `client`. Without this call the
+/// first big listing measures them without the release (`after_3_4`
+/// false: no small pieces).
+pub async fn measure_costs(client: &etcd_client::Client, key: &[u8]) -> Costs {
+    let kv = client.kv_client();
+    let key = if key.is_empty() {
+        vec![0]
+    } else {
+        key.to_vec()
+    };
+    *COSTS
+        .get_or_init(|| async {
+            let mut costs = measure(&kv, &key).await;
+            costs.after_3_4 = after_3_4(client).await;
+            costs
+        })
+        .await
 }
 
 static COSTS: tokio::sync::OnceCell<Costs> = tokio::sync::OnceCell::const_new();
@@ -143,27 +189,31 @@ pub fn costs() -> Option<Costs> {
     COSTS.get().copied()
 }
 
-/// Measures [`Costs`] with reads of the one key `key` (a key lookup walks
-/// nothing): two waves of 16 at once, and one `RangeStream` of it read to
-/// its end. About 32 reads: 1–10 ms.
+/// Measures [`Costs`] with 64 range reads over the one key `key`, 16 in
+/// flight (they walk one key at most, but take etcd's range path, which a
+/// key lookup does not), averaged: a few waves alone vary tenfold on
+/// 3.4.23. And one `RangeStream` of the key, read to its end. 3–20 ms.
 async fn measure(kv: &KvClient, key: &[u8]) -> Costs {
-    let mut read_us = f64::MAX;
-    for _ in 0..2 {
-        let t = std::time::Instant::now();
-        let wave = (0..16).map(|_| {
+    const READS: usize = 64;
+    let t = std::time::Instant::now();
+    let failed = futures::stream::iter(0..READS)
+        .map(|_| {
             let mut kv = kv.clone();
-            let opts = GetOptions::new().with_keys_only().with_serializable();
+            let opts = GetOptions::new()
+                .with_range(after(key))
+                .with_keys_only()
+                .with_serializable();
             let key = key.to_vec();
-            async move { kv.get(key, Some(opts)).await }
-        });
-        let ok = futures::future::join_all(wave)
-            .await
-            .iter()
-            .all(Result::is_ok);
-        if ok {
-            read_us = read_us.min(t.elapsed().as_secs_f64() * 1e6 / 16.0);
-        }
-    }
+            async move { kv.get(key, Some(opts)).await.is_err() }
+        })
+        .buffer_unordered(16)
+        .any(|failed| async move { failed })
+        .await;
+    let read_us = if failed {
+        f64::MAX
+    } else {
+        t.elapsed().as_secs_f64() * 1e6 / READS as f64
+    };
     let mut keys_from_index = false;
     if super::stream::available() {
         let opts = GetOptions::new().with_keys_only().with_serializable();
@@ -187,6 +237,7 @@ async fn measure(kv: &KvClient, key: &[u8]) -> Costs {
     let costs = Costs {
         read_us,
         keys_from_index,
+        after_3_4: false,
     };
     tracing::info!(
         ?costs,

@@ -311,6 +311,10 @@ async fn list(
     let generation = request.generation;
     let first_page = request.cursor.is_none();
     let (tx, mut rx) = mpsc::channel(16);
+    if first_page && request.keys.is_none_or(|n| n > lister::FAN_OUT_FROM) {
+        // What this etcd charges (once per process), release included.
+        lister::measure_costs(&conn.client, &request.prefix).await;
+    }
     let listing = lister::list_streaming(
         conn.kv(),
         &request.prefix,
