@@ -173,13 +173,7 @@ pub async fn measure_costs(client: &etcd_client::Client, key: &[u8]) -> Costs {
     } else {
         key.to_vec()
     };
-    *COSTS
-        .get_or_init(|| async {
-            let mut costs = measure(&kv, &key).await;
-            costs.after_3_4 = after_3_4(client).await;
-            costs
-        })
-        .await
+    *COSTS.get_or_init(|| measure(&kv, &key, Some(client))).await
 }
 
 static COSTS: tokio::sync::OnceCell<Costs> = tokio::sync::OnceCell::const_new();
@@ -193,7 +187,7 @@ pub fn costs() -> Option<Costs> {
 /// flight (they walk one key at most, but take etcd's range path, which a
 /// key lookup does not), averaged: a few waves alone vary tenfold on
 /// 3.4.23. And one `RangeStream` of the key, read to its end. 3–20 ms.
-async fn measure(kv: &KvClient, key: &[u8]) -> Costs {
+async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>) -> Costs {
     const READS: usize = 64;
     let t = std::time::Instant::now();
     let failed = futures::stream::iter(0..READS)
@@ -234,10 +228,14 @@ async fn measure(kv: &KvClient, key: &[u8]) -> Costs {
             Err(e) => super::stream::failed(&e.into()),
         }
     }
+    let after_3_4 = match client {
+        Some(c) => after_3_4(c).await,
+        None => false,
+    };
     let costs = Costs {
         read_us,
         keys_from_index,
-        after_3_4: false,
+        after_3_4,
     };
     tracing::info!(
         ?costs,
@@ -436,7 +434,7 @@ pub async fn list_streaming(
         } else {
             dir.to_vec()
         };
-        let measured = COSTS.get_or_init(|| measure(&kv, &key)).await;
+        let measured = COSTS.get_or_init(|| measure(&kv, &key, None)).await;
         s.small = small_pieces.unwrap_or(measured.small_pieces());
         // One small read fixes the revision every range is read at.
         let (_, resp) = read(kv.clone(), Range::key(dir), 1, revision).await?;
