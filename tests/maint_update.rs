@@ -464,3 +464,37 @@ fn membership_changes_are_checked_before_anything_is_sent() {
         );
     }
 }
+
+/// A disarm that ends while the members are being asked: the answer in
+/// flight was asked before it, so it does not bring NOSPACE back on the
+/// status bar; the members are asked again at the next tick, and that
+/// answer is shown.
+#[test]
+fn an_answer_asked_before_a_disarm_does_not_bring_nospace_back() {
+    let mut s = open();
+    let nospace = || cluster_info(member_status("3.6.16", 60, 15, 64));
+    assert!(!s.cluster.info.as_ref().unwrap().alarms.is_empty());
+    // The members asked (in flight), then the disarm ends.
+    s.cluster.in_flight = true;
+    let cmds = done(&mut s, MaintOp::Disarm, Ok("disarmed: NOSPACE on 2"));
+    assert!(s.cluster.info.as_ref().unwrap().alarms.is_empty());
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::ClusterStatus { .. })));
+    // The stale answer (still with the alarm) arrives: not shown.
+    update(&mut s, Msg::Cluster(Ok(nospace())));
+    assert!(s.cluster.info.as_ref().unwrap().alarms.is_empty());
+    // Asked again at the next tick; that answer is shown as it is.
+    let now = s.now;
+    let cmds = update(&mut s, Msg::Tick(now));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Cmd::ClusterStatus { .. })),
+        "{cmds:?}"
+    );
+    let mut fresh = nospace();
+    fresh.alarms.clear();
+    update(&mut s, Msg::Cluster(Ok(fresh)));
+    assert!(s.cluster.info.as_ref().unwrap().alarms.is_empty());
+    // An answer not made stale by an action is shown, alarm included.
+    s.cluster.in_flight = true;
+    update(&mut s, Msg::Cluster(Ok(nospace())));
+    assert!(!s.cluster.info.as_ref().unwrap().alarms.is_empty());
+}

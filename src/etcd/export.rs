@@ -118,7 +118,7 @@ impl PinnedReader {
             keys: 0,
             bytes: 0,
             reads: 0,
-            try_stream: super::stream::available(),
+            try_stream: true,
             stream: None,
             chunks: 0,
         }

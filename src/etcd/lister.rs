@@ -209,7 +209,7 @@ async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>
         t.elapsed().as_secs_f64() * 1e6 / READS as f64
     };
     let mut keys_from_index = false;
-    if super::stream::available() {
+    {
         let opts = GetOptions::new().with_keys_only().with_serializable();
         match kv.clone().get_stream(key.to_vec(), Some(opts)).await {
             Ok(mut stream) => loop {

@@ -86,9 +86,6 @@ async fn streamed_page(
     limit: i64,
 ) -> Option<(Vec<Vec<u8>>, bool)> {
     let limit = usize::try_from(limit).ok().filter(|&l| l > 0)?;
-    if !super::stream::available() {
-        return None;
-    }
     let mut kv = client.kv_client();
     let opts = etcd_client::GetOptions::new()
         .with_range(end.to_vec())

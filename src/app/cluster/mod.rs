@@ -24,6 +24,9 @@ pub struct ClusterView {
     pub error: Option<String>,
     pub asked_at: Option<Instant>,
     pub in_flight: bool,
+    /// The answer in flight was asked before an action that changes what
+    /// it shows (a disarm): it is dropped, and the members asked again.
+    pub stale: bool,
 }
 
 impl ClusterView {
@@ -38,6 +41,17 @@ impl ClusterView {
         Some(Cmd::ClusterStatus {
             prefix: prefix.to_vec(),
         })
+    }
+
+    /// Asks the cluster after an action changed it: as [`ClusterView::ask`],
+    /// and an answer already in flight (asked before the action) will be
+    /// dropped and asked again, so a stale answer never undoes what the
+    /// action did (a disarmed NOSPACE shown again).
+    pub fn ask_fresh(&mut self, now: Instant, prefix: &[u8]) -> Option<Cmd> {
+        if self.in_flight {
+            self.stale = true;
+        }
+        self.ask(now, prefix)
     }
 
     /// A view whose first background look comes `FIRST_LOOK_AFTER` from

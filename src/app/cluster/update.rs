@@ -45,6 +45,12 @@ pub fn on_tick(state: &mut State, cmds: &mut Vec<Cmd>) {
 
 pub fn on_cluster(state: &mut State, result: Result<ClusterInfo, String>) {
     state.cluster.in_flight = false;
+    if std::mem::take(&mut state.cluster.stale) {
+        // Asked before an action changed the cluster: ask again at the next
+        // tick, keep what is shown.
+        state.cluster.asked_at = None;
+        return;
+    }
     match result {
         Ok(info) => {
             state.cluster.info = Some(info);

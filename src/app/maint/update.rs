@@ -771,7 +771,7 @@ fn on_done(
         (Err(line), None) => state.result_error(line.clone()),
     }
     let prefix = state.tree.root_prefix().to_vec();
-    cmds.extend(state.cluster.ask(state.now, &prefix));
+    cmds.extend(state.cluster.ask_fresh(state.now, &prefix));
 }
 
 /// The recovery after one of its steps ended: what comes next, said.
