@@ -88,41 +88,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|k| k.key().to_vec())
         .unwrap_or(end.clone());
 
-    let (mut read, mut walk, mut ret, mut cnt, mut stream) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The four reads timed each run: (key, options).
+    let reads = [
+        (
+            b"\x01empty".to_vec(),
+            pinned().with_range("\u{1}empty\u{0}").with_keys_only(),
+        ),
+        (
+            prefix.clone(),
+            pinned().with_range(end.clone()).with_count_only(),
+        ),
+        (
+            prefix.clone(),
+            pinned().with_range(upto.clone()).with_keys_only(),
+        ),
+        (
+            prefix.clone(),
+            pinned().with_range(upto.clone()).with_count_only(),
+        ),
+    ];
+    let mut times: [Vec<Duration>; 4] = Default::default();
+    let mut stream = Vec::new();
     let mut streams = true;
     for _ in 0..args.runs {
-        let t = Instant::now();
-        kv.get(
-            "\u{1}empty",
-            Some(pinned().with_range("\u{1}empty\u{0}").with_keys_only()),
-        )
-        .await?;
-        read.push(t.elapsed());
-
-        let t = Instant::now();
-        kv.get(
-            prefix.clone(),
-            Some(pinned().with_range(end.clone()).with_count_only()),
-        )
-        .await?;
-        walk.push(t.elapsed());
-
-        let t = Instant::now();
-        kv.get(
-            prefix.clone(),
-            Some(pinned().with_range(upto.clone()).with_keys_only()),
-        )
-        .await?;
-        ret.push(t.elapsed());
-        let t = Instant::now();
-        kv.get(
-            prefix.clone(),
-            Some(pinned().with_range(upto.clone()).with_count_only()),
-        )
-        .await?;
-        cnt.push(t.elapsed());
-
+        for ((key, opts), times) in reads.iter().zip(times.iter_mut()) {
+            let t = Instant::now();
+            kv.get(key.clone(), Some(opts.clone())).await?;
+            times.push(t.elapsed());
+        }
         if streams {
             let t = Instant::now();
             let opts = pinned()
@@ -137,6 +130,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    let [read, walk, ret, cnt] = times;
     let read = median(read);
     let walk_all = median(walk);
     let walk = (walk_all - read) / total.max(1) as f64;

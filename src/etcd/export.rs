@@ -195,17 +195,8 @@ impl PinnedReader {
                 }
                 Err(e) => return Err(e),
             };
-            if self.revision == 0 {
-                self.revision = resp.header().map_or(0, |h| h.revision());
-            }
             if self.origin.is_none() {
-                let h = resp.header();
-                self.origin = Some(Origin {
-                    cluster_id: h.map_or(0, |h| h.cluster_id()),
-                    member_id: h.map_or(0, |h| h.member_id()),
-                    revision: self.revision,
-                    raft_term: h.map_or(0, |h| h.raft_term()),
-                });
+                self.note_origin(resp.header());
             }
             let more = resp.more();
             let remaining = (resp.count().max(0) as usize).saturating_sub(resp.kvs().len());
@@ -224,23 +215,43 @@ impl PinnedReader {
                     }
                 }
             }
-            let mut biggest = 0;
-            let page: Vec<ValueRecord> = kvs
-                .iter()
-                .map(|kv| {
-                    let size = kv.key().len() + kv.value().len();
-                    biggest = biggest.max(size);
-                    self.bytes += size as u64;
-                    super::record(kv)
-                })
-                .collect();
-            if !page.is_empty() {
-                // Room for the biggest of this page, with some overhead each.
-                self.limit = (PAGE_BUDGET / (biggest + 64)).clamp(1, MAX_PAGE_KEYS);
-            }
-            self.keys += page.len() as u64;
-            return Ok(Some(page));
+            return Ok(Some(self.page(&kvs)));
         }
+    }
+
+    /// The revision (when not fixed yet) and the origin, from the first
+    /// reply's header.
+    fn note_origin(&mut self, h: Option<&etcd_client::ResponseHeader>) {
+        if self.revision == 0 {
+            self.revision = h.map_or(0, |h| h.revision());
+        }
+        self.origin = Some(Origin {
+            cluster_id: h.map_or(0, |h| h.cluster_id()),
+            member_id: h.map_or(0, |h| h.member_id()),
+            revision: self.revision,
+            raft_term: h.map_or(0, |h| h.raft_term()),
+        });
+    }
+
+    /// A reply's key-values as a page, counted; the next reads ask for as
+    /// many keys as fit the budget at this page's biggest key-value.
+    fn page(&mut self, kvs: &[etcd_client::KeyValue]) -> Vec<ValueRecord> {
+        let mut biggest = 0;
+        let page: Vec<ValueRecord> = kvs
+            .iter()
+            .map(|kv| {
+                let size = kv.key().len() + kv.value().len();
+                biggest = biggest.max(size);
+                self.bytes += size as u64;
+                super::record(kv)
+            })
+            .collect();
+        if !page.is_empty() {
+            // Room for the biggest of this page, with some overhead each.
+            self.limit = (PAGE_BUDGET / (biggest + 64)).clamp(1, MAX_PAGE_KEYS);
+        }
+        self.keys += page.len() as u64;
+        page
     }
 
     /// Opens a `RangeStream` over the one range to read, at the revision
@@ -267,16 +278,7 @@ impl PinnedReader {
         })
         .await?;
         self.reads += 1;
-        let h = head.header();
-        if self.revision == 0 {
-            self.revision = h.map_or(0, |h| h.revision());
-        }
-        self.origin = Some(Origin {
-            cluster_id: h.map_or(0, |h| h.cluster_id()),
-            member_id: h.map_or(0, |h| h.member_id()),
-            revision: self.revision,
-            raft_term: h.map_or(0, |h| h.raft_term()),
-        });
+        self.note_origin(head.header());
         let opts = GetOptions::new()
             .with_range(range.1.clone())
             .with_revision(self.revision)
@@ -304,48 +306,26 @@ impl PinnedReader {
     /// its end.
     async fn stream_page(&mut self) -> Option<Option<Vec<ValueRecord>>> {
         let (stream, resume, _) = self.stream.as_mut()?;
-        let got = stream.message().await;
-        match got {
+        match stream.message().await {
             Ok(Some(mut chunk)) => {
+                // Only the last chunk carries a header.
                 let last = chunk.header().is_some();
                 let kvs = chunk.take_kvs();
                 if let Some(kv) = kvs.last() {
                     *resume = [kv.key(), &[0]].concat();
                 }
-                self.chunks += 1;
-                let mut biggest = 0;
-                let page: Vec<ValueRecord> = kvs
-                    .iter()
-                    .map(|kv| {
-                        let size = kv.key().len() + kv.value().len();
-                        biggest = biggest.max(size);
-                        self.bytes += size as u64;
-                        super::record(kv)
-                    })
-                    .collect();
-                if !page.is_empty() {
-                    // What range reads ask for if they take over.
-                    self.limit = (PAGE_BUDGET / (biggest + 64)).clamp(1, MAX_PAGE_KEYS);
-                }
-                self.keys += page.len() as u64;
                 if last {
                     self.stream = None;
                 }
-                Some(Some(page))
+                self.chunks += 1;
+                Some(Some(self.page(&kvs)))
             }
-            // The stream ended before the chunk that carries the header:
-            // the rest (if any) by range reads.
-            Ok(None) => {
-                let (_, resume, end) = self.stream.take()?;
-                self.slots.push_back(Slot::Waiting {
-                    range: (resume, end),
-                    alone: false,
-                });
-                None
-            }
-            Err(e) => {
-                // The rest by range reads, from the key after the last one.
-                super::stream::failed(&e.into());
+            // Failed, or ended before the chunk with the header: the rest
+            // (if any) by range reads, from the key after the last one.
+            other => {
+                if let Err(e) = other {
+                    super::stream::failed(&e.into());
+                }
                 let (_, resume, end) = self.stream.take()?;
                 self.slots.push_back(Slot::Waiting {
                     range: (resume, end),

@@ -167,13 +167,11 @@ pub async fn after_3_4(client: &etcd_client::Client) -> bool {
 /// first big listing measures them without the release (`after_3_4`
 /// false: no small pieces).
 pub async fn measure_costs(client: &etcd_client::Client, key: &[u8]) -> Costs {
+    if let Some(costs) = costs() {
+        return costs;
+    }
     let kv = client.kv_client();
-    let key = if key.is_empty() {
-        vec![0]
-    } else {
-        key.to_vec()
-    };
-    *COSTS.get_or_init(|| measure(&kv, &key, Some(client))).await
+    *COSTS.get_or_init(|| measure(&kv, key, Some(client))).await
 }
 
 static COSTS: tokio::sync::OnceCell<Costs> = tokio::sync::OnceCell::const_new();
@@ -189,6 +187,8 @@ pub fn costs() -> Option<Costs> {
 /// 3.4.23. And one `RangeStream` of the key, read to its end. 3–20 ms.
 async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>) -> Costs {
     const READS: usize = 64;
+    // etcd has no empty key: `\0` is the smallest.
+    let key: &[u8] = if key.is_empty() { &[0] } else { key };
     let t = std::time::Instant::now();
     let failed = futures::stream::iter(0..READS)
         .map(|_| {
@@ -208,26 +208,7 @@ async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>
     } else {
         t.elapsed().as_secs_f64() * 1e6 / READS as f64
     };
-    let mut keys_from_index = false;
-    {
-        let opts = GetOptions::new().with_keys_only().with_serializable();
-        match kv.clone().get_stream(key.to_vec(), Some(opts)).await {
-            Ok(mut stream) => loop {
-                match stream.message().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => {
-                        keys_from_index = true;
-                        break;
-                    }
-                    Err(e) => {
-                        super::stream::failed(&e.into());
-                        break;
-                    }
-                }
-            },
-            Err(e) => super::stream::failed(&e.into()),
-        }
-    }
+    let keys_from_index = stream_answered(kv, key).await;
     let after_3_4 = match client {
         Some(c) => after_3_4(c).await,
         None => false,
@@ -243,6 +224,29 @@ async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>
         "etcd's costs measured"
     );
     costs
+}
+
+/// Whether a `RangeStream` of the one key `key`, read to its end, is
+/// answered (etcd 3.7).
+async fn stream_answered(kv: &KvClient, key: &[u8]) -> bool {
+    let opts = GetOptions::new().with_keys_only().with_serializable();
+    let mut stream = match kv.clone().get_stream(key.to_vec(), Some(opts)).await {
+        Ok(stream) => stream,
+        Err(e) => {
+            super::stream::failed(&e.into());
+            return false;
+        }
+    };
+    loop {
+        match stream.message().await {
+            Ok(Some(_)) => {}
+            Ok(None) => return true,
+            Err(e) => {
+                super::stream::failed(&e.into());
+                return false;
+            }
+        }
+    }
 }
 
 /// What all listings of this process cost etcd (for the benchmark report).
@@ -384,7 +388,7 @@ pub async fn list_streaming(
         accounts: Vec::new(),
         out: ChildPage::default(),
         seed_total: 0,
-        small: small_pieces.unwrap_or_else(|| costs().is_some_and(|c| c.small_pieces())),
+        small: false,
     };
     let mut start = match cursor {
         Some(c) => c,
@@ -427,15 +431,15 @@ pub async fn list_streaming(
     // At a past revision every read, the first one too, is pinned to it.
     let mut revision = at.max(0);
     s.out.revision = revision;
-    if first_page && keys.is_none_or(|n| n > FAN_OUT_FROM) {
+    let fan_out_first = first_page && keys.is_none_or(|n| n > FAN_OUT_FROM);
+    let measured = if fan_out_first {
         // What this etcd charges, measured once per process.
-        let key = if dir.is_empty() {
-            vec![0]
-        } else {
-            dir.to_vec()
-        };
-        let measured = COSTS.get_or_init(|| measure(&kv, &key, None)).await;
-        s.small = small_pieces.unwrap_or(measured.small_pieces());
+        Some(*COSTS.get_or_init(|| measure(&kv, dir, None)).await)
+    } else {
+        costs()
+    };
+    s.small = small_pieces.unwrap_or(measured.is_some_and(|c| c.small_pieces()));
+    if fan_out_first {
         // One small read fixes the revision every range is read at.
         let (_, resp) = read(kv.clone(), Range::key(dir), 1, revision).await?;
         if revision == 0 {
