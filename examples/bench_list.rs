@@ -30,6 +30,9 @@ struct Args {
     /// With --empty-reads: serializable reads.
     #[arg(long)]
     serializable: bool,
+    /// With --empty-reads: that many ranges per transaction (0: plain reads).
+    #[arg(long, default_value_t = 0)]
+    txn: usize,
     /// Print every child with its count.
     #[arg(long)]
     verbose: bool,
@@ -41,6 +44,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     etcdlens::etcd::lister::set_concurrency(args.concurrency);
     let client = Client::connect(&args.endpoints, None).await?;
     let mut kv = client.kv_client();
+    if args.empty_reads > 0 && args.txn > 0 {
+        use etcd_client::{Txn, TxnOp};
+        use futures::stream::{self, StreamExt};
+        let t = Instant::now();
+        let per = args.txn;
+        stream::iter(0..args.empty_reads.div_ceil(per))
+            .map(|i| {
+                let mut kv = kv.clone();
+                async move {
+                    let ops: Vec<TxnOp> = (0..per)
+                        .map(|j| {
+                            let key = format!("/nothing/{i}/{j}/");
+                            let opts = GetOptions::new()
+                                .with_range(format!("/nothing/{i}/{j}/z"))
+                                .with_keys_only()
+                                .with_limit(256)
+                                .with_serializable();
+                            TxnOp::get(key, Some(opts))
+                        })
+                        .collect();
+                    kv.txn(Txn::new().and_then(ops)).await.unwrap();
+                }
+            })
+            .buffer_unordered(args.concurrency)
+            .collect::<Vec<_>>()
+            .await;
+        println!(
+            "{} empty reads in transactions of {per} in {:.1} ms",
+            args.empty_reads,
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+        return Ok(());
+    }
     if args.empty_reads > 0 {
         use futures::stream::{self, StreamExt};
         let t = Instant::now();

@@ -120,8 +120,9 @@ impl Probe {
             opt(self.rss_settled_kb.map(u128::from)),
             opt(rss_kb("VmHWM:").map(u128::from)),
             crate::etcd::lister::costs().map_or("none".into(), |c| format!(
-                "read_{:.0}us{}{}{}",
+                "read_{:.0}us{}{}{}{}",
                 c.read_us,
+                if c.in_txn { "_in_txn" } else { "" },
                 if c.after_3_4 { "_after_3_4" } else { "" },
                 if c.keys_from_index { "_keys_from_index" } else { "" },
                 if c.small_pieces() { "_small_pieces" } else { "" }

@@ -34,8 +34,10 @@
 //!   be there). A remainder of at most 8,192 keys is one read that brings
 //!   them all.
 //! - Independent ranges are read concurrently under a global cap
-//!   ([`set_concurrency`], 16 by default), in key order, all at the
-//!   revision of the first read.
+//!   ([`set_concurrency`], 16 requests by default), in key order, all at
+//!   the revision of the first read; small ones together in read-only
+//!   transactions (etcd charges the request far more than a range in it),
+//!   alone where etcd refuses those.
 //! - Counts come for free: a child seen whole in a reply has as many keys
 //!   as the reply showed; for the last (partly seen) child, the reply's
 //!   `count` minus the keys before it minus the counts of the pieces that
@@ -50,7 +52,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use etcd_client::{GetOptions, GetResponse, KvClient};
+use etcd_client::{GetOptions, GetResponse, KvClient, Txn, TxnOp, TxnOpResponse};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, Semaphore};
 
@@ -79,6 +81,18 @@ const SMALL_REST_ALL: i64 = 100;
 /// A range read costs less than this (µs, 16 in flight): reads are cheap
 /// (3.5–3.7: 43–73 µs measured at start-up; a busy etcd may be above).
 const CHEAP_READ_US: f64 = 150.0;
+
+/// Ranges read in one transaction (at most; etcd's `--max-txn-ops` is
+/// 128 by default).
+const BATCH: usize = 64;
+/// Keys a transaction's reads may ask for in all: big reads go alone.
+const BATCH_KEYS: i64 = 4096;
+
+/// Where reads are small ([`SMALL_LIMIT`]), a remainder of more keys than
+/// this is split two bytes deep after a separator (as if each of the 37
+/// ranges of one byte held more than [`SMALL_REST`] keys and would be
+/// split again, walking its keys once more).
+const DEEP_REST: i64 = 37 * SMALL_REST;
 
 /// Bytes at the end of a child's name whose pieces are split when the
 /// remainder is big (numbered siblings: `app00` … `app09`).
@@ -112,24 +126,34 @@ fn permits() -> &'static Semaphore {
 }
 
 /// What the etcd this process lists charges, measured once, at the first
-/// listing of a big directory. Which reads are worth it follows from it:
-/// measured with `examples/bench_costs.rs` and `--empty-reads` of
-/// `examples/bench_list.rs`, one read costs about 290 µs of throughput on
-/// etcd 3.4.23 and 40–55 µs on 3.5–3.7, and a key sent back 2.1–2.6 µs
-/// before 3.7 and 0.7 µs on 3.7 (keys-only replies from the index). So
-/// among big children (a reply's keys falling in few children) the pieces
-/// are read with small limits ([`SMALL_LIMIT`]) only where reads are cheap
-/// and keys sent back are not (3.5, 3.6): more reads, far fewer keys sent.
+/// listing of a big directory. Which reads are worth it follows from it.
+/// Measured with `examples/bench_costs.rs` and `--empty-reads` of
+/// `examples/bench_list.rs`: a read alone costs about 290 µs of throughput
+/// on etcd 3.4.23 and 40–55 µs on 3.5–3.7, but a read inside a read-only
+/// transaction of 32 only 11–25 µs on every release (3,000 empty reads:
+/// 52–223 ms against 1.9–2.7 s on 3.4.23, 33–70 ms against 0.6 s on
+/// 3.5.30): etcd charges the request, not the range. A key sent back costs
+/// 2.1–2.6 µs before 3.7 and 0.7 µs on 3.7 (keys-only replies from the
+/// index). So the lister reads small ranges together in transactions, and
+/// among big children (a reply's keys falling in few children) reads the
+/// pieces with small limits ([`SMALL_LIMIT`]) where reads are cheap: more
+/// reads, far fewer keys sent.
 ///
-/// A short timing alone does not tell 3.4.23 apart (its reads vary tenfold
-/// from one moment to the next: 94–596 µs measured at start-up, 43–73 µs
-/// on 3.5.30), so the release is asked too: `Status` answers any user on
-/// 3.4 and refuses users without the root role only on 3.5.28–3.5.31 and
-/// 3.6.0–3.6.11, so a refusal also says "not 3.4".
+/// Where etcd refuses transactions of reads (a learner), reads go alone,
+/// and small pieces pay only where those are cheap and keys sent back are
+/// not (3.5, 3.6). A short timing alone does not tell 3.4.23 apart there
+/// (its reads vary tenfold from one moment to the next: 94–596 µs measured
+/// at start-up, 43–73 µs on 3.5.30), so the release is asked too: `Status`
+/// answers any user on 3.4 and refuses users without the root role only on
+/// 3.5.28–3.5.31 and 3.6.0–3.6.11, so a refusal also says "not 3.4".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Costs {
-    /// µs of one range read, 16 in flight (the mean of 64).
+    /// µs of one range read as the lister makes them (the mean of 64: in
+    /// transactions of 16, or alone, 16 in flight).
     pub read_us: f64,
+    /// Whether etcd took several reads in one transaction (not on a
+    /// learner, or with `--max-txn-ops` below 16).
+    pub in_txn: bool,
     /// Whether etcd has `RangeStream`, which came with keys-only replies
     /// served from the index (etcd 3.7): keys sent back are cheap.
     pub keys_from_index: bool,
@@ -141,7 +165,11 @@ pub struct Costs {
 impl Costs {
     /// Whether to read pieces among big children with small limits.
     pub fn small_pieces(&self) -> bool {
-        self.after_3_4 && self.read_us < CHEAP_READ_US && !self.keys_from_index
+        if self.in_txn {
+            self.read_us < CHEAP_READ_US
+        } else {
+            self.after_3_4 && self.read_us < CHEAP_READ_US && !self.keys_from_index
+        }
     }
 }
 
@@ -181,33 +209,40 @@ pub fn costs() -> Option<Costs> {
     COSTS.get().copied()
 }
 
-/// Measures [`Costs`] with 64 range reads over the one key `key`, 16 in
-/// flight (they walk one key at most, but take etcd's range path, which a
-/// key lookup does not), averaged: a few waves alone vary tenfold on
-/// 3.4.23. And one `RangeStream` of the key, read to its end. 3–20 ms.
+/// Measures [`Costs`] with 64 range reads over the one key `key` (they
+/// walk one key at most, but take etcd's range path, which a key lookup
+/// does not), as the lister makes them: in transactions of 16, 4 in
+/// flight, or alone, 16 in flight, where etcd refuses the transaction;
+/// averaged (a few single reads alone vary tenfold on 3.4.23). And one
+/// `RangeStream` of the key, read to its end. 3–20 ms.
 async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>) -> Costs {
     const READS: usize = 64;
+    const PER_TXN: usize = 16;
     // etcd has no empty key: `\0` is the smallest.
     let key: &[u8] = if key.is_empty() { &[0] } else { key };
+    let range = Range::key(key);
     let t = std::time::Instant::now();
-    let failed = futures::stream::iter(0..READS)
-        .map(|_| {
-            let mut kv = kv.clone();
-            let opts = GetOptions::new()
-                .with_range(after(key))
-                .with_keys_only()
-                .with_serializable();
-            let key = key.to_vec();
-            async move { kv.get(key, Some(opts)).await.is_err() }
-        })
-        .buffer_unordered(16)
-        .any(|failed| async move { failed })
+    let batch = vec![range.clone(); PER_TXN];
+    let in_txn = futures::stream::iter(0..READS / PER_TXN)
+        .map(|_| read_txn(kv, &batch, 0))
+        .buffer_unordered(4)
+        .all(|got| async move { got.is_ok() })
         .await;
-    let read_us = if failed {
-        f64::MAX
-    } else {
-        t.elapsed().as_secs_f64() * 1e6 / READS as f64
-    };
+    let mut elapsed = t.elapsed();
+    if !in_txn {
+        let t = std::time::Instant::now();
+        let failed = futures::stream::iter(0..READS)
+            .map(|_| read(kv.clone(), range.clone(), 0))
+            .buffer_unordered(16)
+            .any(|got| async move { got.is_err() })
+            .await;
+        elapsed = if failed {
+            std::time::Duration::MAX
+        } else {
+            t.elapsed()
+        };
+    }
+    let read_us = elapsed.as_secs_f64() * 1e6 / READS as f64;
     let keys_from_index = stream_answered(kv, key).await;
     let after_3_4 = match client {
         Some(c) => after_3_4(c).await,
@@ -215,6 +250,7 @@ async fn measure(kv: &KvClient, key: &[u8], client: Option<&etcd_client::Client>
     };
     let costs = Costs {
         read_us,
+        in_txn,
         keys_from_index,
         after_3_4,
     };
@@ -389,6 +425,7 @@ pub async fn list_streaming(
         out: ChildPage::default(),
         seed_total: 0,
         small: false,
+        batch: true,
     };
     let mut start = match cursor {
         Some(c) => c,
@@ -441,7 +478,7 @@ pub async fn list_streaming(
     s.small = small_pieces.unwrap_or(measured.is_some_and(|c| c.small_pieces()));
     if fan_out_first {
         // One small read fixes the revision every range is read at.
-        let (_, resp) = read(kv.clone(), Range::key(dir), 1, revision).await?;
+        let (_, resp) = read(kv.clone(), Range::key(dir), revision).await?;
         if revision == 0 {
             revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             s.out.revision = revision;
@@ -475,30 +512,54 @@ pub async fn list_streaming(
             let Some(Reverse(range)) = s.queue.pop() else {
                 break;
             };
-            *s.flying.entry(range.lo.clone()).or_insert(0) += 1;
-            let limit = range.limit.max(1);
-            in_flight.push(read(kv.clone(), range, limit, revision));
+            let mut batch = vec![range];
+            if first_done && s.batch {
+                // Small reads go together in one transaction: etcd charges
+                // a request far more than a range inside one.
+                let mut keys = batch[0].limit.max(1);
+                while batch.len() < BATCH {
+                    match s.queue.peek() {
+                        Some(Reverse(next)) if keys + next.limit.max(1) <= BATCH_KEYS => {
+                            keys += next.limit.max(1);
+                            let Reverse(next) = s.queue.pop().expect("peeked");
+                            batch.push(next);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            for range in &batch {
+                *s.flying.entry(range.lo.clone()).or_insert(0) += 1;
+            }
+            in_flight.push(read_many(kv.clone(), batch, revision));
         }
         let Some(done) = in_flight.next().await else {
             break;
         };
-        let (range, resp) = done?;
-        if let Some(n) = s.flying.get_mut(&range.lo) {
-            *n -= 1;
-            if *n == 0 {
-                s.flying.remove(&range.lo);
-            }
+        let (replies, one_by_one) = done?;
+        if one_by_one {
+            // This etcd refused a transaction of reads (a learner, a
+            // lower `--max-txn-ops`): one read per range from now on.
+            s.batch = false;
         }
-        if !first_done {
-            first_done = true;
-            if revision == 0 {
-                revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+        for (range, resp) in replies {
+            if let Some(n) = s.flying.get_mut(&range.lo) {
+                *n -= 1;
+                if *n == 0 {
+                    s.flying.remove(&range.lo);
+                }
             }
-            s.out.revision = revision;
+            if !first_done {
+                first_done = true;
+                if revision == 0 {
+                    revision = resp.header().map(|h| h.revision()).unwrap_or(0);
+                }
+                s.out.revision = revision;
+            }
+            s.out.reads += 1;
+            s.out.work += resp.count().max(0) as u64;
+            s.reply(range, &resp);
         }
-        s.out.reads += 1;
-        s.out.work += resp.count().max(0) as u64;
-        s.reply(range, &resp);
         let frontier = s.frontier();
         if s.final_count(frontier.as_ref()) >= s.want {
             // The page is full: what is still in flight is not needed.
@@ -588,22 +649,32 @@ fn fan_out(dir: &[u8], start: &[u8], end: Option<&[u8]>) -> Vec<Range> {
         .collect()
 }
 
-async fn read(
-    kv: KvClient,
-    range: Range,
-    limit: i64,
-    revision: i64,
-) -> Result<(Range, GetResponse), crate::etcd::Error> {
-    let _permit = permits().acquire().await.expect("never closed");
+/// The options of a keys-only read of `range` (pinned to `revision` when
+/// it is set).
+fn read_options(range: &Range, revision: i64, serializable: bool) -> GetOptions {
     let mut opts = GetOptions::new()
         .with_keys_only()
         .with_range(range.hi.clone().unwrap_or_else(|| vec![0]))
-        .with_limit(limit);
+        .with_limit(range.limit.max(1));
+    if revision > 0 {
+        opts = opts.with_revision(revision);
+    }
+    if serializable {
+        opts = opts.with_serializable();
+    }
+    opts
+}
+
+async fn read(
+    kv: KvClient,
+    range: Range,
+    revision: i64,
+) -> Result<(Range, GetResponse), crate::etcd::Error> {
+    let _permit = permits().acquire().await.expect("never closed");
     if revision > 0 {
         // Pinned to the first read's revision: any member that has applied
         // it answers exactly, without a round of consensus.
-        opts = opts.with_revision(revision);
-        let serializable = opts.clone().with_serializable();
+        let serializable = read_options(&range, revision, true);
         let got = super::retry_read(|| {
             let mut kv = kv.clone();
             let (lo, opts) = (range.lo.clone(), serializable.clone());
@@ -617,6 +688,7 @@ async fn read(
             Err(e) => return Err(e),
         }
     }
+    let opts = read_options(&range, revision, false);
     let resp = super::retry_read(|| {
         let mut kv = kv.clone();
         let (lo, opts) = (range.lo.clone(), opts.clone());
@@ -624,6 +696,77 @@ async fn read(
     })
     .await?;
     Ok(counted(range, resp))
+}
+
+/// Reads `ranges`: one range alone, several in one read-only transaction.
+/// If etcd refuses the transaction, each range is read alone, and the
+/// second value says so.
+async fn read_many(
+    kv: KvClient,
+    ranges: Vec<Range>,
+    revision: i64,
+) -> Result<(Vec<(Range, GetResponse)>, bool), crate::etcd::Error> {
+    if ranges.len() == 1 {
+        let range = ranges.into_iter().next().expect("one range");
+        return Ok((vec![read(kv, range, revision).await?], false));
+    }
+    match read_txn(&kv, &ranges, revision).await {
+        Ok(replies) => Ok((
+            ranges
+                .into_iter()
+                .zip(replies)
+                .map(|(range, resp)| counted(range, resp))
+                .collect(),
+            false,
+        )),
+        Err(e) => {
+            tracing::info!(error = %e, "reading ranges in one transaction failed: one read each");
+            let reads = ranges.into_iter().map(|r| read(kv.clone(), r, revision));
+            Ok((futures::future::try_join_all(reads).await?, true))
+        }
+    }
+}
+
+/// One read-only transaction of keys-only reads, pinned to `revision`
+/// (serializable: any member that has applied it answers without a round
+/// of consensus; a linearizable one when the member is behind).
+async fn read_txn(
+    kv: &KvClient,
+    ranges: &[Range],
+    revision: i64,
+) -> Result<Vec<GetResponse>, crate::etcd::Error> {
+    let _permit = permits().acquire().await.expect("never closed");
+    // At most BATCH_KEYS keys: far under the 64 MiB allowed here.
+    let kv = kv.clone().max_decoding_message_size(64 << 20);
+    let txn = |serializable: bool| {
+        Txn::new().and_then(
+            ranges
+                .iter()
+                .map(|r| TxnOp::get(r.lo.clone(), Some(read_options(r, revision, serializable))))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let ask = |serializable: bool| {
+        let (kv, txn) = (&kv, &txn);
+        super::retry_read(move || {
+            let mut kv = kv.clone();
+            let txn = txn(serializable);
+            async move { kv.txn(txn).await }
+        })
+    };
+    let resp = match ask(true).await {
+        Err(e) if e.is_future_revision() => ask(false).await?,
+        got => got?,
+    };
+    resp.op_responses()
+        .into_iter()
+        .map(|op| match op {
+            TxnOpResponse::Get(got) => Ok(got),
+            _ => Err(crate::etcd::Error::Other(
+                "a read in a transaction was answered with something else".into(),
+            )),
+        })
+        .collect()
 }
 
 fn counted(range: Range, resp: GetResponse) -> (Range, GetResponse) {
@@ -646,6 +789,8 @@ enum Split {
     Names,
     /// One range per digit, then the rest.
     Digits,
+    /// Like `Names`, and each byte's range again per byte.
+    Deep,
 }
 
 /// A child waiting for its key count: the reply's count minus the keys
@@ -680,6 +825,8 @@ struct Session<'a> {
     seed_total: usize,
     /// Read pieces among big children with small limits ([`Costs`]).
     small: bool,
+    /// Read small ranges together in transactions (until etcd refuses one).
+    batch: bool,
 }
 
 impl Session<'_> {
@@ -869,6 +1016,11 @@ impl Session<'_> {
                 // Numbered siblings (`d00` … `d09`), even where this range's
                 // names begin.
                 Split::Digits
+            } else if after_sep && self.small && rest > DEEP_REST {
+                // Many siblings after a common prefix (`team-…`): were each
+                // byte's range split again, its keys would be walked once
+                // more.
+                Split::Deep
             } else if d == range.depth || after_sep {
                 Split::Names
             } else {
@@ -896,7 +1048,11 @@ impl Session<'_> {
             if split != Split::Whole {
                 // Names differ anywhere in `0-9a-z`; numbered siblings in
                 // their digits.
-                split_bytes(&lo, hi, depth, split == Split::Digits, &mut out);
+                if split == Split::Deep {
+                    split_deep(&lo, hi, depth, &mut out);
+                } else {
+                    split_bytes(&lo, hi, depth, split == Split::Digits, &mut out);
+                }
                 last_whole = false;
                 continue;
             }
@@ -956,6 +1112,39 @@ impl Session<'_> {
         self.out.next = next;
         self.out.partial = false;
         self.out
+    }
+}
+
+/// Splits `[lo, hi)` like [`split_bytes`], and each range of one byte
+/// again per byte: one level of reads less where a big remainder's
+/// names diverge in the next two bytes.
+fn split_deep(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, out: &mut Vec<Range>) {
+    let mut once = Vec::new();
+    split_bytes(lo, hi, depth, false, &mut once);
+    for r in once {
+        if r.depth != depth + 1 || r.lo.len() != depth + 1 {
+            out.push(r);
+            continue;
+        }
+        // The name that ends at this byte, and names going on with a byte
+        // below `0` (`-`, `.`): one range; then one per next byte.
+        let mut digits = r.lo.clone();
+        digits.push(b'0');
+        let below_hi = r.hi.as_ref().is_none_or(|h| &digits < h);
+        out.push(Range {
+            lo: r.lo.clone(),
+            hi: if below_hi {
+                Some(digits.clone())
+            } else {
+                r.hi.clone()
+            },
+            depth: depth + 1,
+            account: None,
+            limit: 0,
+        });
+        if below_hi {
+            split_bytes(&digits, r.hi, depth + 1, false, out);
+        }
     }
 }
 
