@@ -8,7 +8,9 @@
 //! - `returned`: a keys-only read that sends back N keys, less a
 //!   count-only read of the same N keys, per key sent back;
 //! - `stream`: opening a `RangeStream` over one key and taking its chunk
-//!   (etcd 3.7; "none" before).
+//!   (etcd 3.7; "none" before);
+//! - `in txn`: a read-only transaction of 32 empty keys-only reads, per
+//!   read (what the lister pays for a read it sends with others).
 //!
 //! From those, the least a listing of the prefix's children can cost when
 //! every child needs at least one read (`children x read + keys x walk`),
@@ -107,6 +109,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             pinned().with_range(upto.clone()).with_count_only(),
         ),
     ];
+    let txn = etcd_client::Txn::new().and_then(
+        (0..32)
+            .map(|i| {
+                etcd_client::TxnOp::get(
+                    format!("\u{1}empty{i}"),
+                    Some(
+                        pinned()
+                            .with_range(format!("\u{1}empty{i}\u{0}"))
+                            .with_keys_only(),
+                    ),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut in_txn = Vec::new();
     let mut times: [Vec<Duration>; 4] = Default::default();
     let mut stream = Vec::new();
     let mut streams = true;
@@ -116,6 +133,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             kv.get(key.clone(), Some(opts.clone())).await?;
             times.push(t.elapsed());
         }
+        let t = Instant::now();
+        kv.txn(txn.clone()).await?;
+        in_txn.push(t.elapsed() / 32);
         if streams {
             let t = Instant::now();
             let opts = pinned()
@@ -132,6 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let [read, walk, ret, cnt] = times;
     let read = median(read);
+    let in_txn = median(in_txn);
     let walk_all = median(walk);
     let walk = (walk_all - read) / total.max(1) as f64;
     let returned = (median(ret) - median(cnt)) / n.max(1) as f64;
@@ -157,7 +178,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let floor = children as f64 * read + total as f64 * walk;
     println!(
-        "etcd {version}: read {read:.0} µs; walk {walk:.3} µs/key ({total} keys: {:.1} ms); returned {returned:.3} µs/key; stream {stream}",
+        "etcd {version}: read {read:.0} µs ({in_txn:.0} µs in a transaction of 32); walk {walk:.3} µs/key ({total} keys: {:.1} ms); returned {returned:.3} µs/key; stream {stream}",
         walk_all / 1000.0
     );
     println!(
