@@ -333,8 +333,9 @@ pub struct Options {
     /// or passwords) to this file. Off by default; never to the terminal.
     #[arg(long, global = true)]
     pub log_file: Option<PathBuf>,
-    /// Range reads listings may have in flight at once (a big directory is
-    /// listed as many bounded reads; this caps the load on the cluster).
+    /// Requests listings may have in flight at once (a big directory is
+    /// listed as many bounded reads, small ones sent together in one
+    /// transaction; this caps the load on the cluster).
     #[arg(long, default_value_t = crate::etcd::lister::DEFAULT_CONCURRENCY, value_parser = concurrency, global = true)]
     pub list_concurrency: usize,
     /// Internal: write start-up timings and peak memory to this file (benchmarks).
