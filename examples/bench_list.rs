@@ -44,62 +44,55 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     etcdlens::etcd::lister::set_concurrency(args.concurrency);
     let client = Client::connect(&args.endpoints, None).await?;
     let mut kv = client.kv_client();
-    if args.empty_reads > 0 && args.txn > 0 {
+    if args.empty_reads > 0 {
         use etcd_client::{Txn, TxnOp};
         use futures::stream::{self, StreamExt};
         let t = Instant::now();
-        let per = args.txn;
+        // Reads alone (16 in flight), or `--txn` per transaction (reads in
+        // a transaction are always serializable; `--concurrency` in flight).
+        let (per, in_flight) = match args.txn {
+            0 => (1, 16),
+            per => (per, args.concurrency),
+        };
+        let batched = args.txn > 0;
+        let ser = args.serializable || batched;
+        let read = move |key: String| {
+            let mut o = GetOptions::new()
+                .with_range(format!("{key}z"))
+                .with_keys_only()
+                .with_limit(256);
+            if ser {
+                o = o.with_serializable();
+            }
+            (key, o)
+        };
         stream::iter(0..args.empty_reads.div_ceil(per))
             .map(|i| {
                 let mut kv = kv.clone();
                 async move {
+                    if per == 1 && !batched {
+                        let (key, o) = read(format!("/nothing/{i}/"));
+                        kv.get(key, Some(o)).await.unwrap();
+                        return;
+                    }
                     let ops: Vec<TxnOp> = (0..per)
                         .map(|j| {
-                            let key = format!("/nothing/{i}/{j}/");
-                            let opts = GetOptions::new()
-                                .with_range(format!("/nothing/{i}/{j}/z"))
-                                .with_keys_only()
-                                .with_limit(256)
-                                .with_serializable();
-                            TxnOp::get(key, Some(opts))
+                            let (key, o) = read(format!("/nothing/{i}/{j}/"));
+                            TxnOp::get(key, Some(o))
                         })
                         .collect();
                     kv.txn(Txn::new().and_then(ops)).await.unwrap();
                 }
             })
-            .buffer_unordered(args.concurrency)
+            .buffer_unordered(in_flight)
             .collect::<Vec<_>>()
             .await;
+        let how = match args.txn {
+            0 => String::new(),
+            per => format!(" in transactions of {per}"),
+        };
         println!(
-            "{} empty reads in transactions of {per} in {:.1} ms",
-            args.empty_reads,
-            t.elapsed().as_secs_f64() * 1000.0
-        );
-        return Ok(());
-    }
-    if args.empty_reads > 0 {
-        use futures::stream::{self, StreamExt};
-        let t = Instant::now();
-        let ser = args.serializable;
-        stream::iter(0..args.empty_reads)
-            .map(|i| {
-                let mut kv = kv.clone();
-                async move {
-                    let mut o = GetOptions::new()
-                        .with_range(format!("/nothing/{i}/z"))
-                        .with_keys_only()
-                        .with_limit(256);
-                    if ser {
-                        o = o.with_serializable();
-                    }
-                    kv.get(format!("/nothing/{i}/"), Some(o)).await.unwrap();
-                }
-            })
-            .buffer_unordered(16)
-            .collect::<Vec<_>>()
-            .await;
-        println!(
-            "{} empty reads in {:.1} ms",
+            "{} empty reads{how} in {:.1} ms",
             args.empty_reads,
             t.elapsed().as_secs_f64() * 1000.0
         );

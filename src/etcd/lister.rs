@@ -82,6 +82,12 @@ const SMALL_REST_ALL: i64 = 100;
 /// (3.5–3.7: 43–73 µs measured at start-up; a busy etcd may be above).
 const CHEAP_READ_US: f64 = 150.0;
 
+/// The same for a read inside a transaction (measured at start-up: 21–114
+/// µs, the round trip shared by 16 reads): small pieces cost `events/`
+/// about 3,000 reads more and save about 246,000 keys sent back (2.1–2.6
+/// µs each before 3.7), so they pay while a read costs under 200 µs.
+const CHEAP_TXN_READ_US: f64 = 200.0;
+
 /// Ranges read in one transaction (at most; etcd's `--max-txn-ops` is
 /// 128 by default).
 const BATCH: usize = 64;
@@ -101,12 +107,6 @@ const UNKNOWN: i64 = i64::MAX;
 /// ranges of one byte held more than [`SMALL_REST`] keys and would be
 /// split again, walking its keys once more).
 const DEEP_REST: i64 = 37 * SMALL_REST;
-
-/// The same for a read inside a transaction (measured at start-up: 21–114
-/// µs, the round trip shared by 16 reads): small pieces cost `events/`
-/// about 3,000 reads more and save about 246,000 keys sent back (2.1–2.6
-/// µs each before 3.7), so they pay while a read costs under 200 µs.
-const CHEAP_TXN_READ_US: f64 = 200.0;
 
 /// Bytes at the end of a child's name whose pieces are split when the
 /// remainder is big (numbered siblings: `app00` … `app09`).
@@ -505,12 +505,8 @@ pub async fn list_streaming(
         }
     } else {
         s.queue.push(Reverse(Range {
-            lo: start,
-            hi: end,
-            depth: dir.len(),
-            account: None,
             limit: FIRST_LIMIT,
-            walk: UNKNOWN,
+            ..Range::new(start, end, dir.len())
         }));
     }
 
@@ -627,6 +623,19 @@ struct Range {
 }
 
 impl Range {
+    /// `[lo, hi)`, its keys sharing `lo[..depth]`: no account, the default
+    /// limit, an unknown walk.
+    fn new(lo: Vec<u8>, hi: Option<Vec<u8>>, depth: usize) -> Range {
+        Range {
+            lo,
+            hi,
+            depth,
+            account: None,
+            limit: 0,
+            walk: UNKNOWN,
+        }
+    }
+
     /// The one key `key` (the smallest key when `key` is empty).
     fn key(key: &[u8]) -> Range {
         let lo = if key.is_empty() {
@@ -635,12 +644,8 @@ impl Range {
             key.to_vec()
         };
         Range {
-            hi: Some(after(&lo)),
-            lo,
-            depth: 0,
-            account: None,
             limit: 1,
-            walk: UNKNOWN,
+            ..Range::new(lo.clone(), Some(after(&lo)), 0)
         }
     }
 }
@@ -652,14 +657,7 @@ impl Range {
 fn fan_out(dir: &[u8], start: &[u8], end: Option<&[u8]>) -> Vec<Range> {
     let mut digits = dir.to_vec();
     digits.push(b'0');
-    let mut out = vec![Range {
-        lo: dir.to_vec(),
-        hi: Some(digits.clone()),
-        depth: dir.len(),
-        account: None,
-        limit: 0,
-        walk: UNKNOWN,
-    }];
+    let mut out = vec![Range::new(dir.to_vec(), Some(digits.clone()), dir.len())];
     split_bytes(&digits, end.map(<[u8]>::to_vec), dir.len(), false, &mut out);
     out.into_iter()
         .filter(|r| r.hi.as_deref().is_none_or(|h| h > start))
@@ -963,12 +961,8 @@ impl Session<'_> {
             };
             lo.filter(|lo| range.hi.as_ref().is_none_or(|h| lo < h))
                 .map(|lo| Range {
-                    lo,
-                    hi: range.hi.clone(),
-                    depth: range.depth,
-                    account: None,
                     limit: rest,
-                    walk: UNKNOWN,
+                    ..Range::new(lo, range.hi.clone(), range.depth)
                 })
                 .into_iter()
                 .collect()
@@ -1090,14 +1084,7 @@ impl Session<'_> {
                     prev.hi = hi;
                     prev.depth = prev.depth.min(depth);
                 }
-                _ => out.push(Range {
-                    lo,
-                    hi,
-                    depth,
-                    account: None,
-                    limit: 0,
-                    walk: UNKNOWN,
-                }),
+                _ => out.push(Range::new(lo, hi, depth)),
             }
             last_whole = true;
         }
@@ -1159,18 +1146,12 @@ fn split_deep(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, out: &mut Vec<Range>
         let mut digits = r.lo.clone();
         digits.push(b'0');
         let below_hi = r.hi.as_ref().is_none_or(|h| &digits < h);
-        out.push(Range {
-            lo: r.lo.clone(),
-            hi: if below_hi {
-                Some(digits.clone())
-            } else {
-                r.hi.clone()
-            },
-            depth: depth + 1,
-            account: None,
-            limit: 0,
-            walk: UNKNOWN,
-        });
+        let hi = if below_hi {
+            Some(digits.clone())
+        } else {
+            r.hi.clone()
+        };
+        out.push(Range::new(r.lo.clone(), hi, depth + 1));
         if below_hi {
             split_bytes(&digits, r.hi, depth + 1, false, out);
         }
@@ -1211,28 +1192,15 @@ fn split_bytes(lo: &[u8], hi: Option<Vec<u8>>, depth: usize, digits: bool, out: 
             Some(e) if below_hi(&e) => Some(e),
             _ => hi.clone(),
         };
-        out.push(Range {
-            lo: blo,
-            hi: bhi,
-            depth: if next == b + 1 { depth + 1 } else { depth },
-            account: None,
-            limit: 0,
-            walk: UNKNOWN,
-        });
+        let bdepth = if next == b + 1 { depth + 1 } else { depth };
+        out.push(Range::new(blo, bhi, bdepth));
         b = next;
     }
     if b <= 0xff {
         let mut rlo = prefix.to_vec();
         rlo.push(b as u8);
         if below_hi(&rlo) {
-            out.push(Range {
-                lo: rlo,
-                hi,
-                depth,
-                account: None,
-                limit: 0,
-                walk: UNKNOWN,
-            });
+            out.push(Range::new(rlo, hi, depth));
         }
     }
 }
