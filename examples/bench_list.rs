@@ -101,7 +101,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let total = kv
         .get(
             args.prefix.as_bytes(),
-            Some(GetOptions::new().with_prefix().with_count_only()),
+            Some(
+                GetOptions::new()
+                    .with_prefix()
+                    .with_count_only()
+                    .with_serializable(),
+            ),
         )
         .await?
         .count();

@@ -31,6 +31,7 @@ fn failure(e: Error) -> Failure {
         | Error::Auth(_)
         | Error::Timeout(_)
         | Error::Unavailable(_)
+        | Error::Learner(_)
         | Error::Refused(_) => Failure::Usage(line),
         _ => Failure::Other(line),
     }

@@ -55,6 +55,12 @@ pub enum Error {
     /// asked again; a write may have applied.
     #[error("{0}")]
     Unavailable(String),
+    /// A learner refused a request it does not serve (a transaction, a
+    /// linearizable read), with gRPC `Unavailable`: nothing applied; asked
+    /// again, the request may reach a voting member (several endpoints),
+    /// or the same learner again.
+    #[error("{0}")]
+    Learner(String),
     /// The server refused the request before proposing it (invalid,
     /// too large for it, a failed precondition, not implemented): nothing
     /// applied.
@@ -86,6 +92,7 @@ impl Error {
                 | Error::FutureRevision(_)
                 | Error::TooLarge(_)
                 | Error::Refused(_)
+                | Error::Learner(_)
         )
     }
 
@@ -101,7 +108,13 @@ impl Error {
                 | Error::Timeout(_)
                 | Error::NoLeader(_)
                 | Error::Unavailable(_)
+                | Error::Learner(_)
         )
+    }
+
+    /// Whether a learner refused the request (see [`Error::Learner`]).
+    pub fn learner_refused(&self) -> bool {
+        matches!(self, Error::Learner(_))
     }
 
     /// Whether the request's deadline passed: a write may still have
@@ -154,6 +167,7 @@ impl Error {
             | Error::NoLeader(m)
             | Error::Unavailable(m)
             | Error::Refused(m)
+            | Error::Learner(m)
             | Error::Other(m) => m,
         }
     }
@@ -218,6 +232,8 @@ impl From<&etcd_client::Error> for Error {
                     Error::Compacted(message)
                 } else if msg.contains("future revision") {
                     Error::FutureRevision(message)
+                } else if msg.contains("not supported for learner") {
+                    Error::Learner(message)
                 } else if s.code() == Code::OutOfRange || msg.contains("message length too large") {
                     Error::TooLarge(message)
                 } else if matches!(
@@ -252,4 +268,26 @@ fn describe(text: &str) -> String {
         return no_answer_words();
     }
     tls_cause(text).unwrap_or_else(|| text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: tonic::Code, msg: &str) -> Error {
+        Error::from(tonic::Status::new(code, msg))
+    }
+
+    #[test]
+    fn a_learners_refusal_is_told_apart() {
+        let e = status(
+            tonic::Code::Unavailable,
+            "etcdserver: rpc not supported for learner",
+        );
+        assert!(e.learner_refused(), "{e:?}");
+        assert!(e.surely_not_applied());
+        assert!(e.read_again(), "another endpoint may serve it");
+        let e = status(tonic::Code::Unavailable, "transport is closing");
+        assert!(!e.learner_refused() && !e.surely_not_applied(), "{e:?}");
+    }
 }

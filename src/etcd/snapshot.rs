@@ -153,6 +153,7 @@ fn with_message(e: Error, f: impl FnOnce(&str) -> String) -> Error {
         Error::NoLeader(_) => Error::NoLeader(m),
         Error::Unavailable(_) => Error::Unavailable(m),
         Error::Refused(_) => Error::Refused(m),
+        Error::Learner(_) => Error::Learner(m),
         Error::Other(_) => Error::Other(m),
     }
 }
