@@ -594,20 +594,32 @@ async fn many_siblings_after_a_separator_are_split_two_bytes_deep() {
         set.insert(format!("/d/events/{ns}/e-{:x}-{i}", rnd() % 4096).into_bytes());
     }
     load(&etcd, &set).await;
+    check_small_listing(&etcd, &set, b"/d/events/", 2.5).await;
+}
+
+/// Lists `dir` (every page) with small pieces: the reference's children,
+/// an exact count for every child, and etcd walking at most `max` × the
+/// keys of `set`. Returns the number of pages.
+async fn check_small_listing(etcd: &Etcd, set: &BTreeSet<Vec<u8>>, dir: &[u8], max: f64) -> usize {
     let mut kv = etcd.client().await.kv_client();
     SMALL.with(|s| s.set(Some(true)));
-    let dir = &b"/d/events/"[..];
-    let (got, counts, _, reads, work) = list_all_counted(&mut kv, dir, b"/", 1000, None).await;
-    assert_eq!(got, reference(&set, dir, b"/"));
-    assert_eq!(counts.len(), got.len(), "a count for every namespace");
-    for (sub, n) in counts {
-        assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
-    }
+    let (got, counts, pages, reads, work) = list_all_counted(&mut kv, dir, b"/", 1000, None).await;
+    assert_eq!(got, reference(set, dir, b"/"));
+    assert_counts_exact(set, got.len(), counts);
     let ratio = work as f64 / set.len() as f64;
     assert!(
-        ratio <= 2.5,
+        ratio <= max,
         "{ratio:.2} x the keys walked in {reads} reads"
     );
+    pages
+}
+
+/// A count for each of the `children` children, each the keys under it.
+fn assert_counts_exact(set: &BTreeSet<Vec<u8>>, children: usize, counts: Vec<(Vec<u8>, u64)>) {
+    assert_eq!(counts.len(), children, "a count for every child");
+    for (sub, n) in counts {
+        assert_eq!(n, keys_under(set, &sub), "keys under {sub:?}");
+    }
 }
 
 /// Where etcd refuses a transaction of 16 reads (`--max-txn-ops 8`), the
@@ -913,21 +925,7 @@ async fn big_children_sharing_a_first_byte_are_counted_in_one_walk() {
     let etcd = Etcd::single().await;
     let set = registry_shape(1);
     load(&etcd, &set).await;
-    let mut kv = etcd.client().await.kv_client();
-    SMALL.with(|s| s.set(Some(true)));
-    let dir = &b"/k/"[..];
-    let (got, counts, pages, reads, work) = list_all_counted(&mut kv, dir, b"/", 1000, None).await;
-    assert_eq!(got, reference(&set, dir, b"/"));
-    assert_eq!(pages, 1);
-    assert_eq!(counts.len(), got.len(), "a count for every child");
-    for (sub, n) in counts {
-        assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
-    }
-    let ratio = work as f64 / set.len() as f64;
-    assert!(
-        ratio <= 1.6,
-        "{ratio:.2} x the keys walked in {reads} reads"
-    );
+    assert_eq!(check_small_listing(&etcd, &set, b"/k/", 1.6).await, 1);
 }
 
 /// A member killed while a listing's transactions are in flight (three
@@ -971,14 +969,7 @@ async fn a_member_killed_in_the_middle_of_a_listing_loses_nothing() {
     page.children.sort_by(|a, b| a.full.cmp(&b.full));
     page.children.dedup();
     assert_eq!(page.children, reference(&set, dir, b"/"));
-    assert_eq!(
-        page.counts.len(),
-        page.children.len(),
-        "a count for every child"
-    );
-    for (sub, n) in page.counts {
-        assert_eq!(n, keys_under(&set, &sub), "keys under {sub:?}");
-    }
+    assert_counts_exact(&set, page.children.len(), page.counts);
 }
 
 /// A Kubernetes-like top level under `/k/`: big children after a small one

@@ -58,7 +58,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use etcd_client::{GetOptions, GetResponse, KvClient, Txn, TxnOp, TxnOpResponse};
@@ -751,54 +751,47 @@ async fn read(
     revision: i64,
 ) -> Result<(Range, GetResponse), crate::etcd::Error> {
     let _permit = permits().acquire().await.expect("never closed");
+    let learner = AtomicBool::new(false);
+    let get = |serializable: bool, revision: i64| {
+        let (kv, lo, learner) = (&kv, &range.lo, &learner);
+        let opts = read_options(&range, revision, serializable);
+        super::retry_read(move || {
+            let (mut kv, lo, opts) = (kv.clone(), lo.clone(), opts.clone());
+            async move {
+                let got = kv.get(lo, Some(opts)).await;
+                got.map_err(|e| learner_final(e, learner))
+            }
+        })
+    };
     if revision > 0 {
         // Pinned to the first read's revision: any member that has applied
         // it answers exactly, without a round of consensus.
-        let serializable = read_options(&range, revision, true);
-        let got = super::retry_read(|| {
-            let mut kv = kv.clone();
-            let (lo, opts) = (range.lo.clone(), serializable.clone());
-            async move { kv.get(lo, Some(opts)).await }
-        })
-        .await;
-        match got {
+        match get(true, revision).await {
             Ok(resp) => return Ok(counted(range, resp)),
             // A member behind that revision: ask for a linearizable read.
             Err(e) if e.is_future_revision() => {}
             Err(e) => return Err(e),
         }
     }
-    let opts = read_options(&range, revision, false);
-    let learner = std::sync::atomic::AtomicBool::new(false);
-    let linearizable = super::retry_read(|| {
-        let mut kv = kv.clone();
-        let (lo, opts, learner) = (range.lo.clone(), opts.clone(), &learner);
-        async move {
-            kv.get(lo, Some(opts)).await.map_err(|e| match e.into() {
-                // It would refuse it again: not asked twice more.
-                crate::etcd::Error::Learner(m) => {
-                    learner.store(true, Ordering::Relaxed);
-                    crate::etcd::Error::Refused(m)
-                }
-                e => e,
-            })
-        }
-    })
-    .await;
-    let resp = match linearizable {
+    let resp = match get(false, revision).await {
         // A learner serves serializable reads only: at its own revision.
-        Err(_) if learner.load(Ordering::Relaxed) && revision == 0 => {
-            let opts = read_options(&range, 0, true);
-            super::retry_read(|| {
-                let mut kv = kv.clone();
-                let (lo, opts) = (range.lo.clone(), opts.clone());
-                async move { kv.get(lo, Some(opts)).await }
-            })
-            .await?
-        }
+        Err(_) if learner.load(Ordering::Relaxed) && revision == 0 => get(true, 0).await?,
         got => got?,
     };
     Ok(counted(range, resp))
+}
+
+/// A learner's refusal, which `retry_read` would ask again twice, 500 ms
+/// apart, though a learner refuses it every time: made final here (the
+/// lister falls back at once), and noted in `seen`.
+fn learner_final(e: etcd_client::Error, seen: &AtomicBool) -> crate::etcd::Error {
+    match e.into() {
+        crate::etcd::Error::Learner(m) => {
+            seen.store(true, Ordering::Relaxed);
+            crate::etcd::Error::Refused(m)
+        }
+        e => e,
+    }
 }
 
 /// Reads `ranges`: one range alone, several in one read-only transaction.
@@ -854,16 +847,9 @@ async fn read_txn(
         super::retry_read(move || {
             let mut kv = kv.clone();
             let txn = txn(serializable);
-            async move {
-                kv.txn(txn).await.map_err(|e| match e.into() {
-                    // A learner refuses every transaction: read alone at
-                    // once rather than ask it again twice, 500 ms apart.
-                    e @ crate::etcd::Error::Learner(_) => {
-                        crate::etcd::Error::Refused(e.to_string())
-                    }
-                    e => e,
-                })
-            }
+            // A learner refuses every transaction: read alone at once.
+            let seen = AtomicBool::new(false);
+            async move { kv.txn(txn).await.map_err(|e| learner_final(e, &seen)) }
         })
     };
     let resp = match ask(true).await {
